@@ -1,0 +1,44 @@
+"""The feature contract: which columns the model takes, in which order, with which types.
+
+Every artifact records the contract version it was trained with, and loading refuses an
+artifact whose contract differs from this one: a model fed columns in another order or of
+another meaning gives confident nonsense, not an error. Bump CONTRACT_VERSION whenever a
+name, a type or the order below changes.
+"""
+
+from __future__ import annotations
+
+CONTRACT_VERSION = "1"
+
+NUMERIC_FEATURES: tuple[str, ...] = (
+    "bill_length_mm",
+    "bill_depth_mm",
+    "flipper_length_mm",
+    "body_mass_g",
+)
+CATEGORICAL_FEATURES: tuple[str, ...] = ("island", "sex")
+
+# The order of the model's inputs, and of every clean batch.
+FEATURES: tuple[str, ...] = ("island", *NUMERIC_FEATURES, "sex")
+
+TARGET = "species"
+CLASSES: tuple[str, ...] = ("Adelie", "Chinstrap", "Gentoo")
+
+
+def feature_type(name: str) -> str:
+    """Return "float32" or "string": the type a clean column of `name` has."""
+    if name in NUMERIC_FEATURES:
+        return "float32"
+    if name in CATEGORICAL_FEATURES:
+        return "string"
+    raise KeyError(f"{name!r} is not a feature; the features are {', '.join(FEATURES)}")
+
+
+def describe() -> dict[str, object]:
+    """The contract as plain data, as it is written into every artifact's metadata."""
+    return {
+        "version": CONTRACT_VERSION,
+        "features": [{"name": name, "type": feature_type(name)} for name in FEATURES],
+        "target": TARGET,
+        "classes": list(CLASSES),
+    }
