@@ -1,0 +1,52 @@
+"""Classroom tools: the stage map, the doctor and the port helper."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+
+from penguins import ports
+from tests.conftest import ROOT
+from workshop import doctor
+from workshop.stages import PORTS, STAGE_MAP, markdown_table
+
+
+def test_stage_map_has_every_stage_with_its_notebook_name() -> None:
+    assert [s.number for s in STAGE_MAP] == list(range(7))
+    assert STAGE_MAP[0].notebook == "00_big_picture" and STAGE_MAP[6].notebook == "06_container"
+    assert {8002, 8003, 8004, 8006} <= set(PORTS)
+
+
+def test_readme_shows_the_current_stage_map() -> None:
+    assert markdown_table() in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_port_helper_names_the_holder() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        assert not ports.is_free(port)
+        message = ports.in_use_message(port)
+    assert f"port {port}" in message and "in use" in message
+    assert f"pid {__import__('os').getpid()}" in message
+    assert ports.is_free(port)
+
+
+def test_doctor_flags_a_busy_stage_port() -> None:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", PORTS[0]))
+        sock.listen()
+        ok, text = doctor.stage_ports()
+    assert not ok and f"port {PORTS[0]}" in text
+
+
+def test_doctor_runs_and_reports_every_check() -> None:
+    result = subprocess.run([sys.executable, "-m", "workshop", "doctor"], capture_output=True,
+                            text=True, timeout=120, cwd=ROOT)
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == len(doctor.CHECKS) + 1
+    assert all(line.startswith(("OK ", "FIX")) for line in lines[:-1])
+    assert "Python 3.11" in result.stdout and "torch 2.13.0" in result.stdout

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# docker-engine.sh: make sure a Docker engine answers, and (where we start the
+# engine ourselves) that a local base image exists, built without any registry.
+#
+#   bash tools/docker-engine.sh                     reuse a running engine, or explain how to get one
+#   CI=true bash tools/docker-engine.sh             CI: install + start dockerd, build the base image
+#   sudo DOCKER_ENGINE=start bash tools/docker-engine.sh   the same, asked for by hand
+#
+# Exit codes: 0 = engine ready; 3 = no engine here and none may be started
+# (tests treat that as "unavailable", not as "broken"); anything else = broken.
+# The last line printed is BASE_IMAGE=<image the Dockerfile should start FROM>.
+# Stop what this started with tools/docker-engine-stop.sh.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+STATE="$HERE/.docker-state"          # dockerd's log and PID file (git-ignored)
+PIDFILE="$STATE/dockerd.pid"
+LOG="$STATE/dockerd.log"
+LOCAL_BASE="penguins-base:bookworm"  # our registry-free base image
+DEFAULT_BASE="${DEFAULT_BASE_IMAGE:-python:3.11-slim-bookworm}"  # from a registry, where one is reachable
+SUITE="bookworm"                     # Debian release of the base image (its python3 is 3.11)
+START_WAIT=30                        # seconds to wait for dockerd to answer
+
+say() { echo "docker engine: $*"; }
+engine_ok() { docker info >/dev/null 2>&1; }
+now() { date +%s; }
+
+# Is the dockerd recorded in our PID file still running?
+our_engine_runs() {
+    [[ -f "$PIDFILE" ]] || return 1
+    local pid; pid="$(cat "$PIDFILE")"
+    [[ "$pid" =~ ^[0-9]+$ ]] && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == "dockerd" ]] &&
+        [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != "Z" ]]   # Z: exited, not reaped
+}
+
+# Print the last line: which base image the Dockerfile should use.
+print_base() {
+    if docker image inspect "$LOCAL_BASE" >/dev/null 2>&1; then
+        echo "BASE_IMAGE=$LOCAL_BASE"
+    else
+        echo "BASE_IMAGE=$DEFAULT_BASE"
+    fi
+}
+
+# apt-get install the packages that are missing (apt-get update first), never starting services.
+apt_install() {
+    local missing=() p
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    say "installing ${missing[*]} with apt-get"
+    local t0; t0=$(now)
+    # Package scripts must not start a service of their own: we start dockerd ourselves.
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    mkdir -p "$STATE"
+    if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
+        >"$STATE/apt.log" 2>&1; then
+        say "apt-get failed; last lines of $STATE/apt.log:" >&2
+        tail -n 15 "$STATE/apt.log" >&2
+        exit 1
+    fi
+    say "installed ${missing[*]} in $(( $(now) - t0 )) s"
+}
+
+# The Debian mirror apt already uses on this machine, as sources.list lines for
+# $SUITE, $SUITE-updates and $SUITE-security (main only). Nothing is hard-coded.
+host_debian_sources() {
+    apt-get indextargets --no-release-info \
+        --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 'Identifier: Packages' 2>/dev/null |
+        awk -v s="$SUITE" '$3 == "main" && ($2 == s || $2 == s "-updates" || $2 == s "-security") {print "deb " $1 " " $2 " main"}' |
+        sort -u
+}
+
+# Build the base image: a minimal Debian root filesystem made by mmdebstrap,
+# piped straight into `docker import` (no registry involved).
+build_base() {
+    local sources=()
+    mapfile -t sources < <(host_debian_sources)
+    if [[ " ${sources[*]} " != *" $SUITE main "* ]]; then
+        say "apt on this machine has no $SUITE mirror; not building $LOCAL_BASE" >&2
+        return 0
+    fi
+    apt_install mmdebstrap
+    say "building $LOCAL_BASE with mmdebstrap from: $(printf '%s\n' "${sources[@]}" | awk '{print $2}' | sort -u | tr '\n' ' ')"
+    local t0; t0=$(now)
+    local args=(
+        --variant=minbase
+        --include=python3,python3-venv,python3-pip,ca-certificates
+        # merged /usr, as Debian has it: without this hook the image is ~50 MB larger
+        --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr
+        # no apt lists, caches or docs in the image
+        --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright'
+        --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*'
+        --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*'
+    )
+    # Same apt settings as the host for a frozen mirror (e.g. no Valid-Until check).
+    local v
+    for v in Acquire::Check-Valid-Until Acquire::Check-Date; do
+        if [[ "$(apt-config dump "$v" | awk '{print $2}')" == '"false";' ]]; then
+            args+=(--aptopt="$v \"false\"")
+        fi
+    done
+    # Trust the same extra CA certificates as the host: without them, pip inside
+    # `docker build` cannot reach the package index (TLS is intercepted here).
+    shopt -s nullglob
+    local certs=(/usr/local/share/ca-certificates/*.crt)
+    shopt -u nullglob
+    if [[ ${#certs[@]} -gt 0 ]]; then
+        args+=(--customize-hook="copy-in ${certs[*]} /usr/local/share/ca-certificates/"
+               --customize-hook='chroot "$1" update-ca-certificates >/dev/null')
+    fi
+    # Import under a temporary tag, so a failed build never leaves a half image behind the real tag.
+    # (mmdebstrap's chatter goes to a log; it is shown when the build fails)
+    mkdir -p "$STATE"
+    mmdebstrap --quiet "${args[@]}" "$SUITE" - "${sources[@]}" 2>"$STATE/mmdebstrap.log" |
+        docker import \
+            --change 'ENV LANG=C.UTF-8' \
+            --change 'CMD ["python3"]' \
+            -m "mmdebstrap $SUITE minbase + python3 (tools/docker-engine.sh)" \
+            - "$LOCAL_BASE-partial" >/dev/null ||
+        { say "base image build failed; last lines of $STATE/mmdebstrap.log:" >&2
+          tail -n 15 "$STATE/mmdebstrap.log" >&2
+          docker rmi "$LOCAL_BASE-partial" >/dev/null 2>&1 || true
+          exit 1; }
+    docker tag "$LOCAL_BASE-partial" "$LOCAL_BASE"
+    docker rmi "$LOCAL_BASE-partial" >/dev/null
+    say "built $LOCAL_BASE in $(( $(now) - t0 )) s, size $(docker image inspect -f '{{.Size}}' "$LOCAL_BASE" | awk '{printf "%d MB", $1/1000000}')"
+}
+
+# 1. An engine already answers (Docker Desktop, a system service, or ours): reuse it.
+if engine_ok; then
+    say "reusing the running engine"
+    # Our own engine without its base image (an earlier build failed): build it now.
+    if our_engine_runs && ! docker image inspect "$LOCAL_BASE" >/dev/null 2>&1; then
+        build_base
+    fi
+    print_base
+    exit 0
+fi
+
+# 2. Start one only in CI or when asked for explicitly.
+if [[ "${CI:-}" != "true" && "${DOCKER_ENGINE:-}" != "start" ]]; then
+    say "no engine runs here; install Docker Desktop, or on Debian/Ubuntu run: sudo make docker-engine DOCKER_ENGINE=start"
+    exit 3
+fi
+if [[ "$(id -u)" -ne 0 ]]; then
+    say "starting an engine needs root (run it with sudo)"; exit 3
+fi
+if ! command -v apt-get >/dev/null; then
+    say "starting an engine needs apt-get (Debian/Ubuntu); install Docker another way"; exit 3
+fi
+
+# 3. Install the engine (docker.io brings dockerd, containerd, runc, iptables).
+command -v dockerd >/dev/null || apt_install docker.io
+# The client may be another version than docker.io's (e.g. /usr/local/bin/docker): that is fine.
+
+# 4. Start dockerd in the background, with default settings, unless a package script already did.
+mkdir -p "$STATE"
+if ! engine_ok; then
+    t0=$(now)
+    opts=()
+    # Keep containers' MTU within the host's uplink MTU (1400 on these VMs, Docker's
+    # default is 1500): a precaution against stalled downloads where ICMP is dropped.
+    uplink="$(awk '$2 == "00000000" {print $1; exit}' /proc/net/route)"
+    mtu="$(cat "/sys/class/net/${uplink:-none}/mtu" 2>/dev/null || echo 1500)"
+    if [[ "$mtu" -lt 1500 ]]; then opts+=(--mtu "$mtu"); fi
+    # setsid: dockerd gets its own session, so it outlives this script and its terminal.
+    setsid dockerd "${opts[@]}" >>"$LOG" 2>&1 </dev/null &
+    echo $! >"$PIDFILE"
+    for ((i = 0; i < START_WAIT * 2; i++)); do
+        engine_ok && break
+        if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+            say "dockerd exited at start; last lines of $LOG:" >&2
+            tail -n 15 "$LOG" >&2
+            rm -f "$PIDFILE"; exit 1
+        fi
+        sleep 0.5
+    done
+    if ! engine_ok; then
+        say "dockerd did not answer within $START_WAIT s; see $LOG" >&2; exit 1
+    fi
+    say "dockerd started in $(( $(now) - t0 )) s (PID $(cat "$PIDFILE"), log $LOG${opts[*]:+, options: ${opts[*]}})"
+fi
+
+# 5. The base image, built once (it stays in /var/lib/docker across restarts).
+if docker image inspect "$LOCAL_BASE" >/dev/null 2>&1; then
+    say "base image $LOCAL_BASE is there"
+else
+    build_base
+fi
+print_base
