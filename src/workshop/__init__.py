@@ -1,0 +1,4 @@
+"""workshop: classroom scaffolding (exercise checks, notebook helpers, the diagram).
+
+It never ships with the model: the container copies only `penguins`.
+"""
