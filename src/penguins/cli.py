@@ -59,7 +59,40 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print("the backends disagree: see the table above", file=sys.stderr)
         return 1
     print("all backends agree")
+    url, answers = demo.over_http()
+    print(f"\nthe same records over HTTP: stage 04's server at {url}, called with penguins.client:")
+    print(demo.http_table(results[demo.SERVED_BACKEND], answers))
+    if not demo.same_answers(results[demo.SERVED_BACKEND], answers):
+        print("the service answers differently from the wrapper in process: see the table above", file=sys.stderr)
+        return 1
+    print("the service answers exactly as the wrapper does in process; its server is stopped again")
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from penguins import serve
+
+    return serve.main(args.stage, args.host, args.port, args.artifacts, args.run_dir)
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    from penguins import serve
+
+    return serve.stop_all(Path(args.run_dir))
+
+
+def cmd_smoke(args: argparse.Namespace) -> int:
+    """Golden records through a running service, checked against the truth and the model here."""
+    from penguins import smoke
+    from penguins.client import ServiceError
+
+    try:
+        report = smoke.run(args.url, smoke.load_cases(args.file), args.artifacts)
+    except ServiceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(report.describe())
+    return 0 if report.ok else 1
 
 
 def parser() -> argparse.ArgumentParser:
@@ -80,7 +113,18 @@ def parser() -> argparse.ArgumentParser:
     predict = add("predict", cmd_predict, "predict for raw JSON records (file or stdin)")
     predict.add_argument("file", nargs="?", help="JSON file; stdin when left out")
     predict.add_argument("--backend", default="mlp-onnx", choices=["sklearn-pickle", "sklearn-onnx", "mlp-onnx"])
-    add("demo", cmd_demo, "raw messy records through every backend, side by side")
+    add("demo", cmd_demo, "raw messy records through every backend, side by side, then over HTTP")
+    serve = add("serve", cmd_serve, "serve a stage's model over HTTP (FastAPI + uvicorn) in the foreground")
+    serve.add_argument("--stage", choices=["02", "03", "04"], help="02 pickle :8002, 03 bare ONNX :8003, 04 wrapper :8004")
+    serve.add_argument("--port", type=int, help="overrides PORT and the stage's port")
+    serve.add_argument("--host", help="overrides HOST (default 127.0.0.1; 0.0.0.0 exposes it to the network)")
+    serve.add_argument("--run-dir", help="record the pid here so that `python -m penguins stop` can stop it")
+    stop = commands.add_parser("stop", help="stop the servers recorded in a run folder (make stop)")
+    stop.add_argument("--run-dir", default=".run", help="the folder the servers recorded their pids in (.run)")
+    stop.set_defaults(func=cmd_stop)
+    smoke = add("smoke", cmd_smoke, "golden records through a running service (e.g. the container) over HTTP")
+    smoke.add_argument("file", help="golden JSON file: {\"cases\": [{\"record\": ..., \"species\": ...}]}")
+    smoke.add_argument("--url", required=True, help="the service, e.g. http://127.0.0.1:8006")
     return top
 
 

@@ -1,12 +1,21 @@
-"""The demo: the same raw, messy records through every backend, side by side."""
+"""The demo: the same raw, messy records through every backend, side by side, and then
+through the wrapper's web service, called the way another program would call it."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import tempfile
+
 from penguins import build
+from penguins.client import Answer, PenguinClient, ServiceUnreachable
 from penguins.examples import CLEAN_RECORD, MESSY_RECORDS
+from penguins.ports import free_port
 from penguins.predictor import BACKEND_FILES, PenguinPredictor, Prediction
 
 RECORDS = [CLEAN_RECORD, *MESSY_RECORDS]
+SERVED_BACKEND = "mlp-onnx"  # what stage 04's server runs (penguins.serve.STAGES)
+SERVER_START_TIMEOUT = 60.0
 
 
 def predict_all() -> dict[str, list[Prediction]]:
@@ -28,3 +37,52 @@ def table(results: dict[str, list[Prediction]]) -> str:
 def agree(results: dict[str, list[Prediction]]) -> bool:
     labels = {tuple(p.species for p in preds) for preds in results.values()}
     return len(labels) == 1
+
+
+def over_http(records: list[dict[str, object]] = RECORDS) -> tuple[str, list[Answer]]:
+    """Start stage 04's server in the background on a free port, predict `records` through
+    penguins.client, and stop the server whatever happens: the demo leaves nothing running."""
+    url = f"http://127.0.0.1:{free_port()}"
+    command = [sys.executable, "-m", "penguins", "serve", "--stage", "04", "--port", url.rsplit(":", 1)[1]]
+    with tempfile.TemporaryFile("w+") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True)
+        try:
+            with PenguinClient(url) as client:
+                client.wait_until_ready(SERVER_START_TIMEOUT)
+                return url, client.predict_batch(records)
+        except ServiceUnreachable as err:
+            log.seek(0)
+            raise RuntimeError(f"the demo's server did not answer: {err}\nits output:\n{log.read()[-1000:]}") from None
+        finally:
+            _stop(server)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM and wait for the graceful shutdown; kill it if that does not come."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def same_answers(in_process: list[Prediction], over_http: list[Answer]) -> bool:
+    """Exactly equal: JSON carries a float's shortest repr, which reads back to the same float."""
+    return len(in_process) == len(over_http) and all(
+        (p.species, p.probabilities, p.model_version) == (a.species, a.probabilities, a.model_version)
+        for p, a in zip(in_process, over_http)
+    )
+
+
+def http_table(in_process: list[Prediction], over_http: list[Answer]) -> str:
+    """Each record's answer in process and over HTTP, side by side."""
+    lines = [f"record  {'in process (' + SERVED_BACKEND + ')':<26}{'over HTTP (stage 04)':<26}same"]
+    for row, (p, a) in enumerate(zip(in_process, over_http)):
+        same = "yes" if same_answers([p], [a]) else "NO"
+        lines.append(f"{row:<8}{_cell(p.species, p.probabilities)}{_cell(a.species, a.probabilities)}{same}")
+    return "\n".join(lines)
+
+
+def _cell(species: str, probabilities: dict[str, float]) -> str:
+    return f"{species:<10} p={max(probabilities.values()):.3f}".ljust(26)

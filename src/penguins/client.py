@@ -1,0 +1,149 @@
+"""The penguin service's client, built on requests: "the other service" of the lecture.
+
+Another program that wants a species calls the service over HTTP; this is how it does it
+properly. Every call has a timeout (a server that hangs must not hang its callers), a
+starting server can be waited for within a bound, and every failure is an exception that
+says what happened, because the fix differs:
+
+    ServiceUnreachable  nothing answered: the server is not running, or not at this address
+    InvalidInput        422: the service refused values; `.problems` names each field
+    RequestRejected     another 4xx: a batch too big, a body that is not JSON, ...
+    ServerError         5xx: the service failed; its log says why
+
+It needs only requests (no numpy, no model): any program can copy this pattern.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+DEFAULT_URL = "http://127.0.0.1:8004"
+
+
+class ServiceError(Exception):
+    """Something went wrong talking to the service; the subclasses say what."""
+
+
+class ServiceUnreachable(ServiceError):
+    """No HTTP answer at all: connection refused, a timeout, or not ready in time."""
+
+
+class RequestRejected(ServiceError):
+    """The service answered 4xx: the request itself was wrong."""
+
+    def __init__(self, status: int, detail: Any, message: str | None = None) -> None:
+        self.status, self.detail = status, detail
+        super().__init__(message or f"the service refused the request ({status}): {detail}")
+
+
+class InvalidInput(RequestRejected):
+    """422: values the service cannot use. `problems` holds (where, why, what was sent)."""
+
+    def __init__(self, detail: list[dict[str, Any]]) -> None:
+        self.problems = [(_where(error.get("loc", [])), error.get("msg", ""), error.get("input")) for error in detail]
+        lines = "\n".join(f"  {where}: {why} (sent {sent!r})" for where, why, sent in self.problems)
+        super().__init__(422, detail, f"the service refused {len(self.problems)} value(s):\n{lines}")
+
+
+class ServerError(ServiceError):
+    """The service answered 5xx: not the caller's fault; the server's log has the details."""
+
+
+def _where(loc: Sequence[Any]) -> str:
+    """["body", 3, "sex"] -> "record 3, field sex"; ["body", "sex"] -> "field sex"."""
+    parts = [f"record {part}" if isinstance(part, int) else f"field {part}" for part in loc[1:]]
+    return ", ".join(parts) or "the request body"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One prediction as the service sent it."""
+
+    species: str
+    probabilities: dict[str, float]
+    model_version: str
+    warnings: list[str] = field(default_factory=list)
+
+
+class PenguinClient:
+    """Calls one penguin service. Use it as a context manager, or call close()."""
+
+    def __init__(self, url: str = DEFAULT_URL, timeout: float = 5.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+
+    def __enter__(self) -> PenguinClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def wait_until_ready(self, timeout: float = 30.0, interval: float = 0.1) -> dict[str, Any]:
+        """Poll /ready until the model is loaded; ServiceUnreachable after `timeout` seconds.
+
+        Refused connections and 503s mean "still starting"; any other answer is final.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self._call("GET", "/ready", timeout=min(self.timeout, 1.0))
+            except (ServiceUnreachable, ServerError) as err:
+                if time.monotonic() >= deadline:
+                    raise ServiceUnreachable(f"{self.url} was not ready within {timeout:g} s: {err}") from None
+            time.sleep(interval)
+
+    def health(self) -> dict[str, Any]:
+        return self._call("GET", "/health")
+
+    def model(self) -> dict[str, Any]:
+        """Which model answers: version, sha256, backend, features, classes, metrics."""
+        return self._call("GET", "/model")
+
+    def predict(self, record: Mapping[str, object]) -> Answer:
+        """The species of one raw record."""
+        return Answer(**self._call("POST", "/predict", json=dict(record)))
+
+    def predict_batch(self, records: Sequence[Mapping[str, object]]) -> list[Answer]:
+        """The species of many raw records, in one call (up to the service's batch limit)."""
+        body = self._call("POST", "/predict/batch", json=[dict(record) for record in records])
+        return [Answer(**answer) for answer in body["predictions"]]
+
+    def _call(self, method: str, path: str, json: object = None, timeout: float | None = None) -> Any:
+        """One request; every failure becomes the ServiceError subclass that names it."""
+        url = self.url + path
+        try:
+            response = self.session.request(method, url, json=json, timeout=timeout or self.timeout)
+        except requests.ConnectionError as err:
+            raise ServiceUnreachable(f"nothing answers at {url}: is the server running? ({_reason(err)})") from None
+        except requests.Timeout:
+            raise ServiceUnreachable(f"{url} did not answer within {timeout or self.timeout:g} s") from None
+        if response.status_code >= 500:
+            raise ServerError(f"the service failed ({response.status_code}) on {method} {path}: {response.text[:200]}")
+        if response.status_code >= 400:
+            detail = _detail(response)
+            if response.status_code == 422 and isinstance(detail, list):
+                raise InvalidInput(detail)
+            raise RequestRejected(response.status_code, detail)
+        return response.json()
+
+
+def _detail(response: requests.Response) -> Any:
+    """FastAPI's `detail` when the body is its JSON, else the text."""
+    try:
+        return response.json()["detail"]
+    except (ValueError, KeyError, TypeError):
+        return response.text[:200]
+
+
+def _reason(err: requests.ConnectionError) -> str:
+    text = str(err)
+    return "connection refused" if "refused" in text.lower() else text[:120]

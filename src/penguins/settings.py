@@ -1,0 +1,53 @@
+"""The service's settings, read from environment variables.
+
+Which model to serve, how and where is configuration, not code: the same package (and the
+same container image) serves any stage by changing the environment. The names carry no
+prefix, so `PORT=9000 make serve-04` and `docker run -e PORT=8006 ...` read as the lecture
+says them:
+
+    MODEL_PATH      the model file; default: the backend's file in the artifacts folder
+    BACKEND         sklearn-pickle | sklearn-onnx | mlp-onnx (default mlp-onnx)
+    MODE            raw: the wrapper takes raw, messy records (default)
+                    features: the bare model takes clean typed features only (stage 03)
+    HOST, PORT      where to listen (127.0.0.1:8000; the stages use their own ports)
+    BATCH_LIMIT     the most records one /predict/batch call may carry (1000)
+    MAX_BODY_BYTES  the largest request body accepted (1 MB)
+    LOG_LEVEL       critical | error | warning | info | debug (info)
+
+This module sits on the bottom floor: it imports nothing from the rest of the package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The names of penguins.predictor.BACKEND_FILES, spelt out so that settings stay importable
+# without the predictor; a test keeps the two in step.
+Backend = Literal["sklearn-pickle", "sklearn-onnx", "mlp-onnx"]
+Mode = Literal["raw", "features"]
+LogLevel = Literal["critical", "error", "warning", "info", "debug"]
+
+
+class Settings(BaseSettings):
+    """Everything the service needs to know before it starts; see the module docstring."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    model_path: Path | None = Field(None, description="model file; default: the backend's file in the artifacts folder")
+    backend: Backend = "mlp-onnx"
+    mode: Mode = Field("raw", description="raw: messy records through the wrapper; features: clean typed features only")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    batch_limit: int = Field(1000, ge=1, description="the most records one /predict/batch call may carry")
+    max_body_bytes: int = Field(1_000_000, ge=1, description="the largest request body accepted, in bytes")
+    log_level: LogLevel = "info"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        """LOG_LEVEL=INFO is how people write it; the levels are spelt in lower case."""
+        return value.lower() if isinstance(value, str) else value

@@ -1,0 +1,346 @@
+"""The service in process (FastAPI's TestClient): every endpoint and every error path."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import get_args
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from penguins import __version__
+from penguins.api import RawRecord, create_app
+from penguins.artifacts import read_metadata
+from penguins.cleaning import CleaningError, clean_records
+from penguins.contract import FEATURES
+from penguins.examples import BAD_RECORD, CLEAN_RECORD, MESSY_RECORDS
+from penguins.predictor import BACKEND_FILES, PenguinPredictor
+from penguins.settings import Backend, Settings
+from tests.conftest import run_python
+
+BATCH_LIMIT = 50
+MAX_BODY = 20_000
+JSON = {"content-type": "application/json"}
+
+
+def settings_for(artifact_dir: Path, backend: str = "mlp-onnx", **overrides: object) -> Settings:
+    return Settings(model_path=artifact_dir / BACKEND_FILES[backend], backend=backend,
+                    batch_limit=BATCH_LIMIT, max_body_bytes=MAX_BODY, **overrides)
+
+
+@pytest.fixture(scope="module")
+def predictor(artifact_dir: Path) -> PenguinPredictor:
+    return PenguinPredictor.load("mlp-onnx", artifact_dir / "mlp.onnx")
+
+
+@pytest.fixture(scope="module")
+def client(artifact_dir: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(settings_for(artifact_dir))) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def bare(artifact_dir: Path) -> Iterator[TestClient]:
+    """Stage 03's service: the bare model, clean typed features only."""
+    with TestClient(create_app(settings_for(artifact_dir, mode="features"))) as test_client:
+        yield test_client
+
+
+def strict_json(text: str) -> object:
+    """Parse as strict JSON: Infinity or NaN in a response would break most clients."""
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+# ---------------------------------------------------------------- status endpoints
+
+
+def test_health_ready_and_model_describe_the_loaded_model(client: TestClient, artifact_dir: Path) -> None:
+    meta = read_metadata(artifact_dir / "mlp.onnx")
+    assert client.get("/health").json() == {"status": "ok", "model_version": meta.model_version}
+    assert client.get("/ready").json() == {"status": "ready", "model_version": meta.model_version}
+    info = client.get("/model").json()
+    assert info["model_version"] == meta.model_version and info["sha256"] == meta.sha256
+    assert info["backend"] == "mlp-onnx" and info["mode"] == "raw" and info["batch_limit"] == BATCH_LIMIT
+    assert [f["name"] for f in info["features"]] == list(FEATURES)
+    assert info["classes"] == ["Adelie", "Chinstrap", "Gentoo"]
+    assert info["metrics"]["test_accuracy"] > 0.9
+    assert info["package_version"] == __version__
+
+
+def test_ready_is_503_until_the_model_is_loaded(artifact_dir: Path) -> None:
+    app = create_app(settings_for(artifact_dir))
+    unstarted = TestClient(app)  # outside `with`: the lifespan has not loaded the model
+    assert unstarted.get("/ready").status_code == 503
+    assert unstarted.get("/health").json() == {"status": "ok", "model_version": None}
+    assert unstarted.post("/predict", json=CLEAN_RECORD).status_code == 503
+    with TestClient(app) as started:
+        assert started.get("/ready").status_code == 200
+
+
+def test_root_sends_people_to_the_docs(client: TestClient) -> None:
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code in (302, 307) and response.headers["location"] == "/docs"
+
+
+# ---------------------------------------------------------------- predictions
+
+
+@pytest.mark.parametrize("record", [CLEAN_RECORD, *MESSY_RECORDS], ids=["clean", "messy", "markers", "left-out"])
+def test_raw_record_gets_the_in_process_answer(client: TestClient, predictor: PenguinPredictor, record: dict) -> None:
+    response = client.post("/predict", json=record)
+    assert response.status_code == 200, response.text
+    expected = predictor.predict_one(record)
+    assert response.json() == {"species": expected.species, "probabilities": expected.probabilities,
+                               "model_version": expected.model_version, "warnings": []}
+
+
+def test_golden_batch_gets_the_true_species(client: TestClient, golden: list[dict]) -> None:
+    response = client.post("/predict/batch", json=[case["record"] for case in golden])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [p["species"] for p in body["predictions"]] == [case["species"] for case in golden]
+    assert body["model_version"].startswith("mlp-")
+
+
+def test_unknown_category_answers_with_a_warning(client: TestClient) -> None:
+    body = client.post("/predict", json={**CLEAN_RECORD, "island": "Atlantis"}).json()
+    assert body["species"] == "Adelie"
+    assert body["warnings"] == ["island 'Atlantis' is not a category the model knows (Biscoe, Dream, Torgersen); "
+                                "it answered from the other features"]
+
+
+# ---------------------------------------------------------------- value errors: cleaning's, as 422
+
+
+def test_bad_values_are_422_naming_field_value_and_reason(client: TestClient) -> None:
+    response = client.post("/predict", json=BAD_RECORD)
+    assert response.status_code == 422
+    with pytest.raises(CleaningError) as expected:
+        clean_records([BAD_RECORD])
+    assert response.json() == {"detail": [
+        {"type": "value_error", "loc": ["body", p.field], "msg": p.reason, "input": p.value}
+        for p in expected.value.problems
+    ]}
+    fields = [error["loc"][-1] for error in response.json()["detail"]]
+    assert fields == ["bill_length_mm", "bill_depth_mm", "sex"]
+
+
+def test_bad_record_in_a_batch_is_named_by_its_index(client: TestClient) -> None:
+    response = client.post("/predict/batch", json=[CLEAN_RECORD, *MESSY_RECORDS, BAD_RECORD])
+    assert response.status_code == 422
+    assert {tuple(error["loc"]) for error in response.json()["detail"]} == {
+        ("body", 4, "bill_length_mm"), ("body", 4, "bill_depth_mm"), ("body", 4, "sex")}
+
+
+@pytest.mark.parametrize("value, reason", [
+    (True, "wrong type: must be a number, got bool"),
+    ([39.1], "wrong type: must be a number, got list"),
+    ({"mm": 39.1}, "wrong type: must be a number, got dict"),
+    ("1e400", "must be a finite number"),
+    (10 ** 400, "must be a finite number"),
+])
+def test_values_of_any_json_type_reach_cleaning(client: TestClient, value: object, reason: str) -> None:
+    response = client.post("/predict", json={**CLEAN_RECORD, "bill_length_mm": value})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "bill_length_mm"] and error["msg"].startswith(reason)
+
+
+# ---------------------------------------------------------------- shape and transport errors: 4xx, never 500
+
+
+def test_unknown_field_is_refused_by_name(client: TestClient) -> None:
+    response = client.post("/predict", json={**CLEAN_RECORD, "colour": "black"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0] | {"msg": ""} == {
+        "type": "extra_forbidden", "loc": ["body", "colour"], "msg": "", "input": "black"}
+
+
+@pytest.mark.parametrize("body", [[CLEAN_RECORD], "Adelie", 42, None], ids=["list", "text", "number", "null"])
+def test_predict_needs_one_object(client: TestClient, body: object) -> None:
+    response = client.post("/predict", content=json.dumps(body), headers=JSON)
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body"]
+
+
+def test_empty_batch_and_batch_over_the_limit_are_422(client: TestClient) -> None:
+    empty = client.post("/predict/batch", json=[])
+    assert empty.status_code == 422 and empty.json()["detail"][0]["type"] == "too_short"
+    over = client.post("/predict/batch", json=[CLEAN_RECORD] * (BATCH_LIMIT + 1))
+    assert over.status_code == 422
+    [error] = over.json()["detail"]
+    assert error["type"] == "too_long" and f"at most {BATCH_LIMIT} items" in error["msg"]
+    assert error["input"] == f"{BATCH_LIMIT + 1} records"  # not the whole batch echoed back
+
+
+def test_malformed_json_is_422_with_the_parser_message(client: TestClient) -> None:
+    response = client.post("/predict", content=b'{"island": "Dream",', headers=JSON)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["type"] == "json_invalid" and error["ctx"]["error"]
+
+
+@pytest.mark.parametrize("headers", [{"content-type": "text/plain"}, {"content-type": "application/x-www-form-urlencoded"}, {}])
+def test_a_body_that_is_not_declared_json_is_415(client: TestClient, headers: dict) -> None:
+    response = client.post("/predict", content=json.dumps(CLEAN_RECORD), headers=headers)
+    assert response.status_code == 415
+    assert "Content-Type: application/json" in response.json()["detail"]
+
+
+def test_json_with_a_charset_or_a_json_suffix_is_accepted(client: TestClient) -> None:
+    for kind in ("application/json; charset=utf-8", "application/merge-patch+json"):
+        assert client.post("/predict", content=json.dumps(CLEAN_RECORD), headers={"content-type": kind}).status_code == 200
+
+
+def test_a_body_too_large_is_413_declared_or_streamed(client: TestClient) -> None:
+    big = json.dumps({**CLEAN_RECORD, "island": "x" * MAX_BODY}).encode()
+    declared = client.post("/predict", content=big, headers=JSON)
+    assert declared.status_code == 413 and "Too Large" in declared.text
+    streamed = client.post("/predict", content=iter([big[:1000], big[1000:]]), headers=JSON)
+    assert streamed.status_code == 413 and "Too Large" in streamed.text
+
+
+def test_unknown_path_and_method_are_json_4xx(client: TestClient) -> None:
+    assert client.get("/predictions").json() == {"detail": "Not Found"}
+    assert client.get("/predict").status_code == 405
+
+
+@pytest.mark.parametrize("body", [
+    b'{"bill_length_mm": Infinity}',
+    b'{"bill_length_mm": NaN, "colour": -Infinity}',
+    b'{"island": "\\ud800"}',
+    b'{"colour": "\\udfff"}',
+], ids=["infinity", "nan-extra", "lone-surrogate-category", "lone-surrogate-extra"])
+def test_inputs_json_cannot_carry_still_get_a_json_answer(client: TestClient, body: bytes) -> None:
+    response = client.post("/predict", content=body, headers=JSON)
+    assert response.status_code == 422, response.text
+    strict_json(response.text)
+
+
+@pytest.mark.parametrize("app", ["client", "bare"])
+def test_text_that_is_not_unicode_is_422_not_a_crash(app: str, request: pytest.FixtureRequest) -> None:
+    response = request.getfixturevalue(app).post("/predict", content=json.dumps({**CLEAN_RECORD, "sex": "\ud800"}), headers=JSON)
+    assert response.status_code == 422
+    [error] = strict_json(response.text)["detail"]
+    assert error["loc"] == ["body", "sex"] and "not valid Unicode" in error["msg"] and error["input"] == "\ud800"
+
+
+def test_a_crash_is_a_500_with_one_line_and_no_traceback(artifact_dir: Path, predictor: PenguinPredictor) -> None:
+    class Broken:
+        metadata = predictor.metadata
+
+        def predict_proba(self, batch: dict) -> np.ndarray:
+            raise RuntimeError("secret internals")
+
+    app = create_app(settings_for(artifact_dir), PenguinPredictor(Broken(), "broken"))
+    with TestClient(app, raise_server_exceptions=False) as broken:
+        response = broken.post("/predict", json=CLEAN_RECORD)
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal error: the server's log has the details"}
+    assert "secret" not in response.text and "Traceback" not in response.text
+
+
+def test_one_log_line_per_request(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="penguins.api"):
+        client.post("/predict", json=CLEAN_RECORD)
+        client.post("/predict", json=BAD_RECORD)
+        client.get("/health")
+    lines = [r.getMessage() for r in caplog.records if r.name == "penguins.api"]
+    assert [line.rsplit(" ", 2)[0] for line in lines] == ["POST /predict 200", "POST /predict 422", "GET /health 200"]
+    assert all(line.endswith(" ms") and float(line.split()[-2]) >= 0 for line in lines)
+
+
+# ---------------------------------------------------------------- stage 03: the bare model
+
+
+def test_bare_model_answers_clean_typed_features(bare: TestClient, artifact_dir: Path) -> None:
+    response = bare.post("/predict", json=CLEAN_RECORD)
+    assert response.status_code == 200 and response.json()["species"] == "Adelie"
+    assert bare.get("/model").json()["mode"] == "features"
+
+
+def test_bare_model_refuses_a_messy_record(bare: TestClient) -> None:
+    response = bare.post("/predict", json=MESSY_RECORDS[0])
+    assert response.status_code == 422
+    refused = {error["loc"][-1] for error in response.json()["detail"]}
+    assert refused == {"bill_length_mm", "bill_depth_mm", "flipper_length_mm"}  # numbers sent as text
+
+
+@pytest.mark.parametrize("change", [
+    {"sex": None}, {"bill_length_mm": True}, {"body_mass_g": 1e39}, {"colour": "black"},
+], ids=["missing-value", "bool", "beyond-float32", "extra-field"])
+def test_bare_model_takes_only_six_typed_values(bare: TestClient, change: dict) -> None:
+    assert bare.post("/predict", json={**CLEAN_RECORD, **change}).status_code == 422
+
+
+def test_bare_model_refuses_values_it_cannot_answer_for(bare: TestClient) -> None:
+    """Float32-sized values overflow the network: no finite odds, a 422 rather than NaN."""
+    absurd = {**CLEAN_RECORD, "bill_length_mm": -3.4e38, "bill_depth_mm": 3.4e38, "body_mass_g": 3.4e38}
+    response = bare.post("/predict/batch", json=[CLEAN_RECORD, absurd])
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", 1] and "no finite probabilities" in error["msg"]
+
+
+# ---------------------------------------------------------------- the schema students read in /docs
+
+
+def test_openapi_shows_raw_fields_and_examples(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    record = schema["components"]["schemas"]["RawRecord"]
+    assert list(record["properties"]) == list(FEATURES) and record["additionalProperties"] is False
+    assert record["properties"]["bill_length_mm"]["anyOf"] == [{"type": "number"}, {"type": "string"}, {"type": "null"}]
+    examples = schema["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["examples"]
+    assert examples["clean"]["value"] == CLEAN_RECORD and examples["messy"]["value"] == MESSY_RECORDS[0]
+    batch = schema["paths"]["/predict/batch"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert (batch["minItems"], batch["maxItems"]) == (1, BATCH_LIMIT)
+
+
+def test_raw_record_fields_are_the_contract() -> None:
+    assert tuple(RawRecord.model_fields) == FEATURES
+
+
+# ---------------------------------------------------------------- settings
+
+
+def test_settings_come_from_environment_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name, value in {"MODEL_PATH": str(tmp_path / "m.onnx"), "BACKEND": "sklearn-onnx", "MODE": "features",
+                        "HOST": "0.0.0.0", "PORT": "8123", "BATCH_LIMIT": "7", "MAX_BODY_BYTES": "999",
+                        "LOG_LEVEL": "WARNING"}.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert (settings.model_path, settings.backend, settings.mode) == (tmp_path / "m.onnx", "sklearn-onnx", "features")
+    assert (settings.host, settings.port, settings.batch_limit, settings.max_body_bytes) == ("0.0.0.0", 8123, 7, 999)
+    assert settings.log_level == "warning"
+
+
+@pytest.mark.parametrize("name, value", [("PORT", "eighty"), ("PORT", "70000"), ("BACKEND", "tensorflow"),
+                                         ("MODE", "cooked"), ("BATCH_LIMIT", "0")])
+def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=name.lower()):
+        Settings()
+
+
+def test_settings_name_every_backend_and_nothing_else() -> None:
+    assert set(get_args(Backend)) == set(BACKEND_FILES)
+
+
+def test_serving_path_never_imports_training_libraries(artifact_dir: Path) -> None:
+    code = (
+        "import sys; from fastapi.testclient import TestClient; from penguins.api import create_app; "
+        "from penguins.settings import Settings; import penguins.serve, penguins.client; "
+        f"app = create_app(Settings(model_path={str(artifact_dir / 'mlp.onnx')!r})); "
+        "from penguins.examples import MESSY_RECORDS\n"
+        "with TestClient(app) as c: print(c.post('/predict', json=MESSY_RECORDS[0]).json()['species'])\n"
+        "print(sorted(m for m in ('torch', 'sklearn', 'pandas', 'skl2onnx', 'onnx') if m in sys.modules))"
+    )
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["Chinstrap", "[]"]
