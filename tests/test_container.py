@@ -1,0 +1,225 @@
+"""Stage 06 for real: build the serving image, run it, and talk to it over HTTP.
+
+The engine comes from tools/docker-engine.sh: a running one is reused; under CI=true one is
+started (and stopped again after these tests). Where none runs and none may be started (a
+laptop without Docker) these tests skip and say why; under CI=true they fail instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from penguins import smoke
+from penguins.client import Answer, InvalidInput, PenguinClient
+from penguins.examples import BAD_RECORD
+from penguins.ports import free_port
+from penguins.predictor import Prediction
+from tests.conftest import ROOT
+
+DOCKERFILE = ROOT / "docker" / "Dockerfile"
+ENGINE = ROOT / "tools" / "docker-engine.sh"
+ENGINE_STOP = ROOT / "tools" / "docker-engine-stop.sh"
+WAIT_HEALTHY = ROOT / "tools" / "docker-wait-healthy.sh"
+UNAVAILABLE = 3  # tools/docker-engine.sh: no engine here and none may be started
+IMAGE = "penguins-to-production:test"
+SIZE_BUDGET_MB = 180  # what the Dockerfile may add on top of its base image
+TRAINING_STACK = ("torch", "sklearn", "pandas", "jupyterlab", "matplotlib", "workshop")
+
+
+def docker(*args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        pytest.fail(f"docker {' '.join(args)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return result
+
+
+def unavailable(reason: str) -> None:
+    """Skip on a laptop without Docker; under CI the container must really be tested."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true, so the container tests must run, but: {reason}")
+    pytest.skip(reason)
+
+
+def engine_answers() -> bool:
+    return shutil.which("docker") is not None and docker("info", timeout=30, check=False).returncode == 0
+
+
+@pytest.fixture(scope="module")
+def base_image() -> Iterator[str]:
+    """A running engine (reused, or started under CI); yields the base image to build FROM.
+
+    An engine this fixture started is stopped when the module's tests are done.
+    """
+    if shutil.which("bash") is None:
+        unavailable("no bash here to run tools/docker-engine.sh")
+    was_running = engine_answers()
+    # Where no local base gets built, the script names the Dockerfile's default: one base to pull.
+    default = re.search(r"^ARG BASE_IMAGE=(\S+)$", DOCKERFILE.read_text(encoding="utf-8"), re.MULTILINE).group(1)
+    result = subprocess.run(["bash", str(ENGINE)], capture_output=True, text=True, timeout=900,
+                            env={**os.environ, "DEFAULT_BASE_IMAGE": default})
+    if result.returncode == UNAVAILABLE:
+        unavailable(result.stdout.strip().splitlines()[-1])
+    if result.returncode != 0:
+        pytest.fail(f"tools/docker-engine.sh failed:\n{result.stdout}{result.stderr}")
+    yield result.stdout.strip().splitlines()[-1].removeprefix("BASE_IMAGE=")
+    if not was_running:
+        subprocess.run(["bash", str(ENGINE_STOP)], capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def image(base_image: str, artifact_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The image, built by docker/Dockerfile from a context that holds this session's artifacts.
+
+    The context copies what the Dockerfile needs from the checkout, with the model from the
+    tests' own artifact folder (tests never touch ./artifacts).
+    """
+    context = tmp_path_factory.mktemp("context")
+    for name in (".dockerignore", "docker", "requirements", "src/penguins"):
+        source, target = ROOT / name, context / name
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target)
+    (context / "artifacts").mkdir()
+    for name in ("mlp.onnx", "mlp.onnx.json"):
+        shutil.copy2(artifact_dir / name, context / "artifacts" / name)
+    docker("build", "--quiet", "-f", "docker/Dockerfile", "--build-arg", f"BASE_IMAGE={base_image}",
+           "-t", IMAGE, str(context), timeout=600)
+    return IMAGE
+
+
+def start(image: str) -> tuple[str, str]:
+    """Run the image read-only on a free loopback port; (container id, base URL)."""
+    port = free_port()
+    container = docker("run", "--detach", "--read-only", "--publish", f"127.0.0.1:{port}:8000", image).stdout.strip()
+    return container, f"http://127.0.0.1:{port}"
+
+
+@dataclass(frozen=True)
+class Service:
+    container: str
+    url: str
+    seconds_to_healthy: float
+
+
+@pytest.fixture(scope="module")
+def service(image: str) -> Iterator[Service]:
+    """One running container, healthy by Docker's own HEALTHCHECK (tools/docker-wait-healthy.sh)."""
+    started = time.monotonic()
+    container, url = start(image)
+    waited = subprocess.run(["bash", str(WAIT_HEALTHY), container, "90"], capture_output=True, text=True, timeout=120)
+    if waited.returncode != 0:
+        docker("rm", "--force", container, check=False)
+        pytest.fail(waited.stderr)
+    yield Service(container, url, time.monotonic() - started)
+    docker("rm", "--force", container, check=False)
+
+
+def test_golden_set_over_http_gives_the_in_process_answers(service: Service, artifact_dir: Path) -> None:
+    """What `make docker-smoke` runs: truth, species, probabilities and model all agree."""
+    golden = ROOT / "tests" / "golden.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "penguins", "smoke", "--url", service.url, str(golden), "--artifacts", str(artifact_dir)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    cases = len(smoke.load_cases(golden))
+    assert f"all match: {cases} records" in result.stdout
+    assert "(mlp-onnx)" in result.stdout.splitlines()[0]
+
+
+def test_health_names_the_model_inside(service: Service, artifact_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    with PenguinClient(service.url) as client:
+        health = client.health()
+    meta = json.loads((artifact_dir / "mlp.onnx.json").read_text(encoding="utf-8"))
+    assert health == {"status": "ok", "model_version": meta["model_version"]}
+    with capsys.disabled():
+        print(f"\ncontainer healthy {service.seconds_to_healthy:.1f} s after docker run")
+
+
+def test_bad_record_gets_422_naming_the_bad_fields(service: Service) -> None:
+    with PenguinClient(service.url) as client, pytest.raises(InvalidInput) as refused:
+        client.predict(BAD_RECORD)
+    fields = {where for where, _, _ in refused.value.problems}
+    assert {"field bill_length_mm", "field bill_depth_mm", "field sex"} <= fields
+
+
+def test_service_does_not_run_as_root(service: Service) -> None:
+    status = docker("exec", service.container, "cat", "/proc/1/status").stdout
+    uids = re.search(r"^Uid:\s+(.*)$", status, re.MULTILINE).group(1).split()
+    assert uids and all(uid != "0" for uid in uids), f"PID 1 runs with uids {uids}"
+    assert "uvicorn" in docker("exec", service.container, "cat", "/proc/1/cmdline").stdout
+
+
+def test_image_holds_no_training_stack_tests_or_notebooks(service: Service) -> None:
+    found = docker(
+        "exec", service.container, "python", "-c",
+        f"import importlib.util as u; print([m for m in {TRAINING_STACK!r} if u.find_spec(m)])",
+    ).stdout.strip()
+    assert found == "[]"
+    assert docker("exec", service.container, "ls", "/app").stdout.split() == ["app.py", "artifacts", "penguins"]
+    assert docker("exec", service.container, "ls", "/app/artifacts").stdout.split() == ["mlp.onnx", "mlp.onnx.json"]
+
+
+def test_docker_stop_ends_it_cleanly_on_sigterm(image: str) -> None:
+    """uvicorn is PID 1 and gets SIGTERM itself: exit code 0, not 137 (killed after the grace time)."""
+    container, url = start(image)
+    try:
+        with PenguinClient(url) as client:  # uvicorn has started and installed its signal handlers
+            client.wait_until_ready(60)
+        docker("stop", "--time", "5", container, timeout=30)
+        state = json.loads(docker("inspect", "-f", "{{json .State}}", container).stdout)
+        assert state["ExitCode"] == 0, docker("logs", container).stderr[-2000:]
+        assert not state["OOMKilled"]
+    finally:
+        docker("rm", "--force", container, check=False)
+
+
+def test_image_adds_at_most_180_mb_to_its_base(image: str, base_image: str, capsys: pytest.CaptureFixture) -> None:
+    size, base = (int(docker("image", "inspect", "-f", "{{.Size}}", name).stdout) for name in (image, base_image))
+    added = size - base
+    with capsys.disabled():
+        print(f"\nimage {image}: base {base_image} {base / 1e6:.0f} MB + added {added / 1e6:.0f} MB = {size / 1e6:.0f} MB")
+    assert added <= SIZE_BUDGET_MB * 1e6
+
+
+def test_smoke_names_every_difference_from_the_truth_and_the_model_here() -> None:
+    """No engine needed: what `make docker-smoke` reports when the service answers otherwise."""
+    here = Prediction("Adelie", {"Adelie": 0.9, "Chinstrap": 0.05, "Gentoo": 0.05}, "mlp-1")
+    same = Answer(here.species, dict(here.probabilities), here.model_version)
+    case = smoke.Case({"island": "Dream"}, "Adelie")
+    assert smoke.check_case(case, here, same, same).problems == []
+    other = Answer("Gentoo", {"Adelie": 0.05, "Chinstrap": 0.05, "Gentoo": 0.9}, "mlp-2")
+    problems = smoke.check_case(case, here, other, same).problems
+    assert problems == [
+        "truth is Adelie",
+        "species Gentoo, expected Adelie",
+        "model mlp-2, expected mlp-1",
+        "probabilities differ by 0.85",
+        "/predict/batch: species Adelie, expected Gentoo",
+        "/predict/batch: model mlp-1, expected mlp-2",
+        "/predict/batch: probabilities differ by 0.85",
+    ]
+
+
+def test_compose_healthcheck_and_port_match_the_dockerfile() -> None:
+    """compose.yaml repeats the image's HEALTHCHECK and port: they must not drift apart."""
+    compose = yaml.safe_load((ROOT / "docker" / "compose.yaml").read_text(encoding="utf-8"))
+    penguins = compose["services"]["penguins"]
+    dockerfile = DOCKERFILE.read_text(encoding="utf-8")
+    healthcheck = re.search(r"^HEALTHCHECK [^\n]*\\\n\s+CMD (\[.*\])$", dockerfile, re.MULTILINE)
+    assert penguins["healthcheck"]["test"] == ["CMD", *json.loads(healthcheck.group(1))]
+    assert penguins["ports"] == ["127.0.0.1:8006:8000"]
+    assert "EXPOSE 8000" in dockerfile
