@@ -1,0 +1,52 @@
+"""How pytest runs these notebooks (`make test` runs `pytest ... notebooks --nbval-lax`).
+
+Not part of the lecture: this file only sets up the test run.
+
+- Models go to a private temporary folder. The notebooks find their models through
+  $PENGUINS_ARTIFACTS, which nbval's kernels inherit from pytest, so a test run never reads
+  or writes the student's own artifacts/ and proves that each notebook builds what it needs.
+- Each notebook runs in a kernel of the Python that runs pytest, whatever kernel its metadata
+  names. The registered kernel "Python (penguins-to-production)" may point at another checkout.
+- A cell tagged `raises-exception` must really raise. nbval only allows the error; we also
+  require it, so a lesson that shows a failure cannot silently stop failing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import pytest
+
+from penguins.paths import ENV_VAR
+
+_created: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config.option, "nbval_current_env"):
+        config.option.nbval_current_env = True
+    if not os.environ.get(ENV_VAR):
+        folder = tempfile.mkdtemp(prefix="penguins-notebooks-")
+        _created.append(folder)
+        os.environ[ENV_VAR] = folder
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    result = yield
+    cell = getattr(item, "cell", None)
+    if cell is not None and "raises-exception" in cell.get("metadata", {}).get("tags", []):
+        outputs = getattr(item, "test_outputs", None) or []
+        if not any(output.get("output_type") == "error" for output in outputs):
+            pytest.fail(f"{item.name} is tagged raises-exception but raised nothing", pytrace=False)
+    return result
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _created:
+        folder = _created.pop()
+        if os.environ.get(ENV_VAR) == folder:
+            del os.environ[ENV_VAR]
+        shutil.rmtree(folder, ignore_errors=True)

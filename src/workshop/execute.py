@@ -1,0 +1,99 @@
+"""`make notebooks`: run the lecture notebooks top to bottom and save them with their outputs.
+
+A reader on GitHub sees a notebook's outputs only if they are committed, so the lecture
+notebooks are committed executed. Executing them here, not by hand in JupyterLab, makes the
+outputs reproducible: a fresh kernel of this environment per notebook, cells in order, a fixed
+hash seed, the models built first (so no notebook shows a training log), and the metadata that
+changes on every run (timings, the patch version of Python) removed, so re-running gives a diff
+only where an output really changed.
+
+A cell may raise only if it is tagged `raises-exception`; any other error stops the run.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import nbformat
+
+from workshop.notebook import KERNEL_DISPLAY_NAME, KERNEL_NAME
+from workshop.stages import STAGE_MAP
+
+CELL_TIMEOUT = 300
+# The kernel named "python3" is the ipykernel of the Python that runs this module.
+EXECUTING_KERNEL = "python3"
+KERNELSPEC = {"name": KERNEL_NAME, "display_name": KERNEL_DISPLAY_NAME, "language": "python"}
+SEED_ENV = {"PYTHONHASHSEED": "0"}
+
+
+def lecture_notebooks(folder: Path) -> list[Path]:
+    """The stage notebooks that exist in `folder`, in stage order."""
+    candidates = (folder / f"{stage.notebook}.ipynb" for stage in STAGE_MAP)
+    return [path for path in candidates if path.exists()]
+
+
+def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop what changes on every run; name the project's kernel, whichever kernel ran it."""
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            for output in cell.outputs:
+                output.get("metadata", {}).pop("execution", None)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    nb.metadata.get("language_info", {}).pop("version", None)
+    return nb
+
+
+def _kernel_config(sockets: Path):
+    """Kernel settings: on Linux and macOS the kernel talks over local sockets.
+
+    Over TCP, ipykernel warns on every start that the traffic is unencrypted; local (IPC)
+    sockets in a private temporary folder are not reachable from the network at all.
+    """
+    from traitlets.config import Config
+
+    if os.name != "posix":
+        return Config()
+    return Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / "kernel")}})
+
+
+def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
+    """Execute one notebook in place (in its own folder, like Jupyter does); return the seconds."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as sockets:
+        client = NotebookClient(
+            nb,
+            kernel_name=EXECUTING_KERNEL,
+            config=_kernel_config(Path(sockets)),
+            timeout=timeout,
+            record_timing=False,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        client.execute()
+    seconds = time.perf_counter() - started
+    nbformat.write(normalise(nb), path)
+    return seconds
+
+
+def main(names: Sequence[str] = ()) -> int:
+    """Execute the named notebooks (default: every lecture notebook) and report each time."""
+    from penguins import build
+    from penguins.paths import project_root
+    from workshop import serve_env
+
+    folder = (project_root() or Path.cwd()) / "notebooks"
+    paths = [folder / Path(name).name for name in names] or lecture_notebooks(folder)
+    os.environ.update(SEED_ENV)  # the kernels inherit it
+    build.ensure()  # so that no notebook shows a training log
+    serve_env.ensure()  # notebook 03's torch-free runtime, for the same reason
+    for path in paths:
+        seconds = execute(path)
+        print(f"executed notebooks/{path.name} in {seconds:.1f} s")
+    return 0

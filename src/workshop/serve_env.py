@@ -1,0 +1,109 @@
+"""`.venv-serve`: a second Python environment with only what serving needs, and no torch.
+
+Stage 03 claims that an ONNX file runs "elsewhere", without the stack that trained it. A claim
+made inside the training environment proves nothing: torch is right there. This environment
+is built from requirements/serve.txt alone (numpy, onnxruntime, FastAPI, ...), the same list
+the container installs, so torch's absence is a fact the notebook can show.
+
+`make serve-env` (or `python -m workshop serve-env`) builds it; notebook 03 builds it on first
+use. Our own code is made importable with a `.pth` file pointing at `src/` (what an editable
+install does), so nothing is built and no training package can sneak in as a dependency.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+import venv
+from collections.abc import Callable
+from pathlib import Path
+
+from penguins.paths import project_root
+
+FOLDER = ".venv-serve"
+REQUIREMENTS = "requirements/serve.txt"
+CONSTRAINTS = "requirements/constraints.txt"
+STAMP = ".ready"  # written last; holds the fingerprint of what the environment was built from
+PTH_FILE = "penguins-to-production-src.pth"
+PIP_TIMEOUT = 600.0
+
+
+class ServeEnvError(RuntimeError):
+    """The serving environment could not be built; the message ends with pip's last words."""
+
+
+def _root(root: Path | None) -> Path:
+    found = root or project_root()
+    if found is None:
+        raise ServeEnvError("no project checkout found: the serving environment is built from requirements/")
+    return Path(found)
+
+
+def folder(root: Path | None = None) -> Path:
+    """Where the environment lives: `.venv-serve` at the project root (git-ignored)."""
+    return _root(root) / FOLDER
+
+
+def python(root: Path | None = None) -> Path:
+    """The environment's interpreter (Scripts\\python.exe on Windows)."""
+    base = folder(root)
+    return base / "Scripts" / "python.exe" if sys.platform == "win32" else base / "bin" / "python"
+
+
+def fingerprint(root: Path | None = None) -> str:
+    """A hash of the requirement files and the Python version: change either and we rebuild."""
+    root = _root(root)
+    digest = hashlib.sha256(f"{sys.version_info.major}.{sys.version_info.minor}".encode())
+    for name in (REQUIREMENTS, CONSTRAINTS):
+        digest.update((root / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def is_ready(root: Path | None = None) -> bool:
+    """True when the environment was built completely from the current requirement files."""
+    stamp = folder(root) / STAMP
+    return stamp.exists() and python(root).exists() and stamp.read_text().strip() == fingerprint(root)
+
+
+def create(root: Path | None = None, say: Callable[[str], None] = print) -> Path:
+    """Build the environment from scratch; return its interpreter. Takes 10-20 s with a pip cache."""
+    root = _root(root)
+    target = folder(root)
+    say(f"building {FOLDER}/ from {REQUIREMENTS} (no torch, no scikit-learn, no pandas)...")
+    shutil.rmtree(target, ignore_errors=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(target)
+    interpreter = python(root)
+    _check_call(
+        [str(interpreter), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "-r", str(root / REQUIREMENTS), "-c", str(root / CONSTRAINTS)],
+        "pip could not install the serving requirements",
+    )
+    site_packages = _check_call(
+        [str(interpreter), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        "the new environment does not run",
+    ).strip()
+    (Path(site_packages) / PTH_FILE).write_text(str(root / "src") + "\n", encoding="utf-8")
+    (target / STAMP).write_text(fingerprint(root) + "\n", encoding="utf-8")
+    say(f"{FOLDER}/ is ready")
+    return interpreter
+
+
+def ensure(root: Path | None = None, say: Callable[[str], None] = print) -> Path:
+    """The environment's interpreter, building the environment first if it is missing or stale."""
+    if is_ready(root):
+        return python(root)
+    return create(root, say)
+
+
+def _check_call(command: list[str], what: str) -> str:
+    """Run a build step; on failure raise ServeEnvError with the tail of its output."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT)
+    except (OSError, subprocess.SubprocessError) as err:
+        raise ServeEnvError(f"{what}: {err}") from None
+    if done.returncode != 0:
+        tail = " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
+        raise ServeEnvError(f"{what} (exit code {done.returncode}): {tail}")
+    return done.stdout

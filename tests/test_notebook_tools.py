@@ -1,0 +1,335 @@
+"""The workshop helpers the lecture notebooks call, and `make lab`, `make notebooks`, `make serve-env`."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import pickle
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from penguins import ports
+from penguins.examples import CLEAN_RECORD, MESSY_RECORDS
+from penguins.paths import ENV_VAR
+from tests.conftest import ROOT
+from workshop import execute, fresh, glossary, lab, notebook, onnx_graph, other_runtime, plots, serve_env, speed
+from workshop.pickles import referenced_names
+
+# --- glossary -------------------------------------------------------------------------------
+
+
+def test_glossary_has_terms_for_every_stage_and_one_row_each() -> None:
+    assert {term.stage for term in glossary.GLOSSARY} == set(range(7))
+    rows = glossary.markdown_table().splitlines()
+    assert len(rows) == 2 + len(glossary.GLOSSARY)
+    assert len({term.polish for term in glossary.GLOSSARY}) == len(glossary.GLOSSARY)
+
+
+def test_stage_line_lists_its_terms_and_links_to_the_table() -> None:
+    line = glossary.stage_line(2)
+    assert "*zapisać model* = save (serialise) the model" in line
+    assert glossary.FULL_GLOSSARY_LINK in line
+    with pytest.raises(ValueError, match="no terms for stage 9"):
+        glossary.stage_line(9)
+
+
+# --- notebook: environment check and paths --------------------------------------------------
+
+
+def test_check_environment_prints_relative_paths_only() -> None:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        notebook.check_environment(ROOT / "notebooks")
+    text = out.getvalue()
+    assert "penguins:  0.1.0 from src/penguins, this checkout" in text
+    assert str(ROOT) not in text and "Python 3.11" in text
+
+
+def test_check_environment_refuses_a_notebook_from_another_checkout(tmp_path: Path) -> None:
+    with pytest.raises(notebook.WrongEnvironment, match="another checkout.*make setup"):
+        notebook.check_environment(tmp_path)
+
+
+def test_shown_never_prints_an_absolute_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    assert notebook.shown(ROOT / "artifacts" / "mlp.onnx") == "artifacts/mlp.onnx"
+    assert notebook.shown(ROOT) == "."
+    assert notebook.shown(tmp_path / "x.pkl").startswith("<temp>/")
+    assert notebook.shown("/definitely/elsewhere/model.onnx") == ".../model.onnx"
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    assert notebook.shown(tmp_path / "mlp.onnx") == f"${ENV_VAR}/mlp.onnx"
+
+
+def test_scratch_folder_is_empty_relative_and_inside_the_artifacts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "models"))
+    monkeypatch.chdir(ROOT / "notebooks")
+    folder = notebook.scratch_folder("demo")
+    (folder / "left-over").write_text("x")
+    folder = notebook.scratch_folder("demo")
+    assert not folder.is_absolute() and list(folder.iterdir()) == []
+    assert folder.resolve() == (tmp_path / "models" / "scratch" / "demo").resolve()
+
+
+def test_tidy_output_is_harmless_outside_ipython() -> None:
+    notebook.tidy_output()
+
+
+# --- fresh: another process -----------------------------------------------------------------
+
+
+def test_fresh_process_does_not_see_this_one() -> None:
+    model = object()  # noqa: F841 - the point: the other process cannot see it
+    result = fresh.run("print(model)")
+    assert not result.ok and result.error == "NameError: name 'model' is not defined"
+    assert str(result) == "exit code 1: NameError: name 'model' is not defined"
+
+
+def test_fresh_process_reads_stdin_and_inherits_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PENGUINS_TEST_MARK", "inherited")
+    result = fresh.run("import os, sys; print(sys.stdin.read(), os.environ['PENGUINS_TEST_MARK'])", stdin="hello")
+    assert result.ok and str(result) == "hello inherited"
+
+
+# --- pickles: names without loading ----------------------------------------------------------
+
+
+class _Recorder(pickle.Unpickler):
+    """The ground truth: the names pickle itself looks up while loading (safe data only)."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data))
+        self.names: list[str] = []
+
+    def find_class(self, module: str, name: str):
+        self.names.append(f"{module}.{name}")
+        return super().find_class(module, name)
+
+
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+def test_referenced_names_match_what_pickle_looks_up(artifact_dir: Path, protocol: int) -> None:
+    from penguins.artifacts import load_pickle
+
+    model, _ = load_pickle(artifact_dir / "pipeline.pkl")
+    data = pickle.dumps(model, protocol=protocol)
+    recorder = _Recorder(data)
+    recorder.load()
+    expected = list(dict.fromkeys(name.replace("__builtin__.", "builtins.") for name in recorder.names))
+    found = [name.replace("__builtin__.", "builtins.") for name in referenced_names(data)]
+    assert found == expected
+
+
+class _Payload:
+    def __reduce__(self):
+        return (print, ("this must not run",))
+
+
+def test_referenced_names_show_a_payload_without_running_it() -> None:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        names = referenced_names(pickle.dumps(_Payload()))
+    assert names == ["builtins.print"] and out.getvalue() == ""
+
+
+# --- speed and plots -------------------------------------------------------------------------
+
+
+def test_median_seconds_times_enough_calls_within_budget() -> None:
+    calls = []
+    started = time.perf_counter()
+    seconds = speed.median_seconds(lambda: calls.append(1), budget=0.05)
+    assert time.perf_counter() - started < 1.0
+    assert len(calls) >= speed.MIN_RUNS + 1 and 0 < seconds < 0.01
+    assert list(speed.compare({"b": lambda: None, "a": lambda: None}, budget=0.01)) == ["b", "a"]
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(3.55e-3, "3.55 ms"), (2.1e-5, "21 µs"), (1.5, "1.5 s"), (5e-8, "50 ns")])
+def test_readable_picks_the_unit(seconds: float, text: str) -> None:
+    assert speed.readable(seconds) == text
+
+
+def test_speed_bars_label_every_bar_on_a_log_scale() -> None:
+    timings = {"1 row": {"a": 1e-3, "b": 2e-5}, "1000 rows": {"a": 3e-3, "b": 2e-4}}
+    fig = plots.speed_bars(timings)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    labels = {text.get_text() for text in ax.texts}
+    assert {"1 ms", "20 µs", "3 ms", "200 µs"} <= labels
+    with pytest.raises(ValueError, match="same cases"):
+        plots.speed_bars({"1 row": {"a": 1.0}, "2 rows": {"b": 1.0}})
+
+
+def test_species_scatter_counts_the_penguins_it_leaves_out() -> None:
+    from penguins import data
+
+    table = data.raw_as_contract(data.load_penguins_raw())
+    fig = plots.species_scatter(table, "bill_length_mm", "flipper_length_mm")
+    ax = fig.axes[0]
+    assert ax.get_title() == "342 penguins (2 without bill_length_mm or flipper_length_mm left out)"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Adelie (151)", "Chinstrap (68)", "Gentoo (123)"]
+
+
+def test_describe_shows_typed_inputs_operators_and_outputs(artifact_dir: Path) -> None:
+    import onnx
+
+    text = onnx_graph.describe(onnx.load(artifact_dir / "pipeline.onnx"))
+    assert "island: string[?, 1]" in text and "bill_length_mm: float[?, 1]" in text
+    assert "LinearClassifier" in text and "probabilities: float" in text
+
+
+# --- make notebooks ---------------------------------------------------------------------------
+
+
+def test_normalise_drops_volatile_metadata_and_names_the_project_kernel() -> None:
+    cell = nbformat.v4.new_code_cell("1")
+    cell.metadata["execution"] = {"iopub.status.busy": "2026-11-25T12:00:00"}
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}
+    execute.normalise(nb)
+    assert "execution" not in nb.cells[0].metadata
+    assert nb.metadata["kernelspec"] == execute.KERNELSPEC
+    assert nb.metadata["language_info"] == {"name": "python"}
+
+
+def test_lecture_notebooks_come_in_stage_order() -> None:
+    names = [path.name for path in execute.lecture_notebooks(ROOT / "notebooks")]
+    assert names == sorted(names) and names[0] == "00_big_picture.ipynb"
+
+
+def test_execute_runs_a_notebook_in_place_and_allows_only_tagged_errors(tmp_path: Path) -> None:
+    ok = nbformat.v4.new_code_cell("1 / 0")
+    ok.metadata["tags"] = ["raises-exception"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os; print(os.getcwd())"), ok])
+    path = tmp_path / "demo.ipynb"
+    nbformat.write(nb, path)
+    execute.execute(path)
+    done = nbformat.read(path, as_version=4)
+    assert done.cells[0].outputs[0].text.strip() == str(tmp_path)
+    assert done.cells[1].outputs[0].ename == "ZeroDivisionError"
+    done.cells[1].metadata["tags"] = []
+    nbformat.write(done, path)
+    with pytest.raises(Exception, match="ZeroDivisionError"):
+        execute.execute(path)
+
+
+# --- make serve-env and the other runtime -----------------------------------------------------
+
+
+def test_serve_env_is_stale_when_requirements_change(tmp_path: Path) -> None:
+    (tmp_path / "requirements").mkdir()
+    for name in (serve_env.REQUIREMENTS, serve_env.CONSTRAINTS):
+        (tmp_path / name).write_text("numpy==2.4.6\n")
+    before = serve_env.fingerprint(tmp_path)
+    assert not serve_env.is_ready(tmp_path)
+    serve_env.python(tmp_path).parent.mkdir(parents=True)
+    serve_env.python(tmp_path).write_text("")
+    (serve_env.folder(tmp_path) / serve_env.STAMP).write_text(before)
+    assert serve_env.is_ready(tmp_path)
+    (tmp_path / serve_env.REQUIREMENTS).write_text("numpy==2.4.6\nonnxruntime==1.32.0\n")
+    assert serve_env.fingerprint(tmp_path) != before and not serve_env.is_ready(tmp_path)
+
+
+@pytest.mark.slow
+def test_serve_env_has_the_serving_path_and_no_training_stack() -> None:
+    python = serve_env.ensure(say=lambda line: None)
+    probe = (
+        "import importlib.util, json, penguins.predictor, penguins.cleaning\n"
+        "print(json.dumps({n: importlib.util.find_spec(n) is not None for n in "
+        "('torch', 'sklearn', 'pandas', 'onnxruntime', 'numpy')}))"
+    )
+    result = fresh.run(probe, python=python)
+    assert result.ok, result.stderr
+    assert json.loads(result.stdout) == {
+        "torch": False, "sklearn": False, "pandas": False, "onnxruntime": True, "numpy": True,
+    }
+
+
+def test_other_runtime_falls_back_to_blocking_the_training_stack(
+    artifact_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from penguins.cleaning import clean_records
+    from penguins.predictor import OnnxBackend
+
+    def cannot_build(**_: object) -> Path:
+        raise serve_env.ServeEnvError("no pip index here")
+
+    monkeypatch.setenv(ENV_VAR, str(artifact_dir))
+    monkeypatch.setattr(serve_env, "ensure", cannot_build)
+    said: list[str] = []
+    records = [CLEAN_RECORD, *MESSY_RECORDS]
+    answer = other_runtime.ask(["mlp.onnx"], records, say=said.append)
+    assert "simulation" in answer.where and "no pip index here" in said[0]
+    assert answer.importable["torch"] is False and answer.importable["onnxruntime"] is True
+    here = OnnxBackend(artifact_dir / "mlp.onnx").predict_proba(clean_records(records))
+    np.testing.assert_allclose(answer.probabilities["mlp.onnx"], here, atol=1e-7)
+
+
+# --- make lab -----------------------------------------------------------------------------------
+
+
+def test_lab_listens_on_loopback_only_and_allows_root_only_as_root() -> None:
+    cmd = lab.command(8899, token="t")
+    assert "--ServerApp.ip=127.0.0.1" in cmd and "--ServerApp.port=8899" in cmd
+    assert f"--ServerApp.root_dir={ROOT / 'notebooks'}" in cmd
+    assert ("--allow-root" in cmd) == (hasattr(os, "geteuid") and os.geteuid() == 0)
+
+
+def test_makefile_runs_the_notebooks_in_the_one_pytest_call() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    test_recipe = re.search(r"^test:.*\n\t(.*)$", makefile, re.M).group(1)
+    assert "-m pytest" in test_recipe and " notebooks " in f"{test_recipe} " and "--nbval-lax" in test_recipe
+    assert re.search(r"^lab:.*\n\t\$\(PY\) -m workshop lab", makefile, re.M)
+
+
+def _get(url: str) -> tuple[int, dict]:
+    with urllib.request.urlopen(url, timeout=2) as response:
+        return response.status, json.loads(response.read())
+
+
+@pytest.mark.slow
+def test_make_lab_starts_jupyterlab_on_loopback_with_the_project_kernel(tmp_path: Path) -> None:
+    port, token = ports.free_port(), "penguins-test-token"
+    jupyter_dirs = {name: str(tmp_path / name.lower()) for name in
+                    ("JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "workshop", "lab", "--port", str(port), "--token", token],
+        cwd=ROOT, env={**os.environ, **jupyter_dirs},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, _ = _get(f"{base}/api/status?token={token}")
+                break
+            except OSError:
+                assert server.poll() is None, "JupyterLab exited"
+                assert time.monotonic() < deadline, "JupyterLab did not answer within 30 s"
+                time.sleep(0.25)
+        assert status == 200
+        _, contents = _get(f"{base}/api/contents?token={token}")
+        assert "00_big_picture.ipynb" in {item["name"] for item in contents["content"]}
+        _, specs = _get(f"{base}/api/kernelspecs?token={token}")
+        assert notebook.KERNEL_NAME in specs["kernelspecs"]
+        registered = json.loads((Path(jupyter_dirs["JUPYTER_DATA_DIR"]) / "kernels" / notebook.KERNEL_NAME / "kernel.json").read_text())
+        assert registered["argv"][0] == sys.executable
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
