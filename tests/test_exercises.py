@@ -1,0 +1,179 @@
+"""Exercises: generated from the solutions, never stale, and every check fails blank and passes solved."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from penguins.paths import ENV_VAR
+from tests.conftest import ROOT
+from workshop import exercises
+from workshop.stages import STAGE_MAP
+
+SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
+READY_STAGES = (1, 2, 3, 4)  # stages whose exercise exists; 05 and 06 follow their modules
+CHECK_CALL = re.compile(r"^checks\.check_\w+\(", re.MULTILINE)
+
+SOLVED = '''\
+from math import sqrt
+
+### BEGIN SOLUTION
+### HINT: the square root of 16
+root = sqrt(16)
+first, second = root, -root
+### END SOLUTION
+checks.check_root(root)'''
+
+BLANKED = '''\
+from math import sqrt
+
+# HINT: the square root of 16
+root = ...  # TODO
+first = ...  # TODO
+second = ...  # TODO
+checks.check_root(root)'''
+
+
+def solution_notebook(folder: Path, name: str, *sources: str) -> Path:
+    """A small solution notebook whose code cells carry stale outputs, as a run would leave them."""
+    cells = [new_markdown_cell("# a stage", id="intro")]
+    for index, source in enumerate(sources):
+        output = new_output("stream", name="stdout", text="from the last run\n")
+        cells.append(new_code_cell(source, id=f"code-{index}", execution_count=index + 1, outputs=[output]))
+    path = folder / name
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(new_notebook(cells=cells), path)
+    return path
+
+
+def test_a_region_becomes_its_hint_and_a_placeholder_per_name() -> None:
+    assert exercises.blank_regions(SOLVED) == BLANKED
+
+
+def test_a_region_inside_a_function_returns_the_placeholder() -> None:
+    source = "def area(r):\n    ### BEGIN SOLUTION\n    return 3.14 * r * r\n    ### END SOLUTION\n"
+    assert exercises.blank_regions(source) == "def area(r):\n    return ...  # TODO\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ("### BEGIN SOLUTION\nprint(1)\n### END SOLUTION", "binds no name"),
+        ("### BEGIN SOLUTION\nx = 1", "without ### END SOLUTION"),
+        ("x = 1\n### END SOLUTION", "line 2: ### END SOLUTION without"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n", "line 2: ### BEGIN SOLUTION inside"),
+        ("### BEGIN SOLUTION\n!pip install x\n### END SOLUTION", "not plain Python"),
+    ],
+)
+def test_a_region_that_cannot_become_a_runnable_blank_is_refused(tmp_path: Path, source: str, problem: str) -> None:
+    path = solution_notebook(tmp_path, "01_x.ipynb", "ok = 1", source)
+    with pytest.raises(exercises.RegionError, match=re.escape(problem)) as caught:
+        exercises.generate(path)
+    assert str(caught.value).startswith("01_x.ipynb, cell 2:")
+
+
+def test_the_exercise_is_headed_cleared_and_keeps_the_rest(tmp_path: Path) -> None:
+    path = solution_notebook(tmp_path, "01_x.ipynb", "import math", SOLVED)
+    exercise = exercises.generate(path)
+    header, intro, first, second = exercise.cells
+    assert header.id == exercises.HEADER_ID and "solutions/01_x.ipynb" in header.source
+    assert "make my-exercises" in header.source and "make exercises" in header.source
+    assert intro.source == "# a stage" and first.source == "import math" and second.source == BLANKED
+    assert all(cell.outputs == [] and cell.execution_count is None for cell in (first, second))
+
+
+def test_write_all_is_idempotent_and_stale_names_every_difference(tmp_path: Path) -> None:
+    solutions, generated = tmp_path / "solutions", tmp_path / "exercises"
+    first = solution_notebook(solutions, "01_a.ipynb", SOLVED)
+    solution_notebook(solutions, "02_b.ipynb", "x = 1")
+    assert exercises.stale(solutions, generated) == [generated / "01_a.ipynb", generated / "02_b.ipynb"]
+    assert len(exercises.write_all(solutions, generated)) == 2
+    assert exercises.write_all(solutions, generated) == []
+    assert exercises.stale(solutions, generated) == []
+
+    solution_notebook(solutions, "01_a.ipynb", SOLVED.replace("16", "25"))
+    (solutions / "02_b.ipynb").rename(solutions / "03_b.ipynb")
+    assert exercises.stale(solutions, generated) == [
+        generated / "01_a.ipynb", generated / "03_b.ipynb", generated / "02_b.ipynb"
+    ]
+    exercises.write_all(solutions, generated)
+    assert exercises.stale(solutions, generated) == []
+    assert sorted(p.name for p in generated.iterdir()) == ["01_a.ipynb", "03_b.ipynb"]
+    assert "25" in (generated / first.name).read_text(encoding="utf-8")
+
+
+def test_copy_for_student_never_overwrites_their_work(tmp_path: Path) -> None:
+    solutions, generated, mine = tmp_path / "solutions", tmp_path / "exercises", tmp_path / "my-exercises"
+    solution_notebook(solutions, "01_a.ipynb", SOLVED)
+    solution_notebook(solutions, "02_b.ipynb", "x = 1")
+    exercises.write_all(solutions, generated)
+    mine.mkdir()
+    (mine / "01_a.ipynb").write_text("my answers", encoding="utf-8")
+    said: list[str] = []
+    copied = exercises.copy_for_student(generated, mine, say=said.append)
+    assert copied == [mine / "02_b.ipynb"]
+    assert (mine / "01_a.ipynb").read_text(encoding="utf-8") == "my answers"
+    assert (mine / "02_b.ipynb").read_bytes() == (generated / "02_b.ipynb").read_bytes()
+    assert "kept" in said[0] and "01_a.ipynb" in said[0] and "never overwritten" in said[0]
+    assert exercises.copy_for_student(generated, mine, say=said.append) == []
+
+
+def test_the_committed_exercises_are_generated_from_the_current_solutions() -> None:
+    stale = [p.name for p in exercises.stale(SOLUTIONS, EXERCISES)]
+    assert stale == [], f"exercises/ is stale ({', '.join(stale)}): run `make exercises`"
+
+
+def test_every_ready_stage_has_its_solution_and_exercise_under_the_stage_maps_name() -> None:
+    named = {s.exercise for s in STAGE_MAP if s.exercise}
+    found = {f"exercises/{p.name}" for p in exercises.solutions(SOLUTIONS)}
+    assert found <= named, "a solution whose name is not a stage's exercise in workshop.stages"
+    assert {s.exercise for s in STAGE_MAP if s.number in READY_STAGES} <= found
+
+
+def execute(path: Path, artifacts: Path) -> nbformat.NotebookNode:
+    """Run a notebook the way a student does: its own folder, a fresh kernel of this environment."""
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, kernel_name="python3", timeout=300, allow_errors=True,
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute(env={**os.environ, ENV_VAR: str(artifacts)})
+    return notebook
+
+
+def check_cells(notebook: nbformat.NotebookNode) -> list[int]:
+    return [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code" and CHECK_CALL.search(cell.source)]
+
+
+def errors(cell: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    return [(out.ename, out.evalue) for out in cell.get("outputs", []) if out.output_type == "error"]
+
+
+def stream(cell: nbformat.NotebookNode, name: str) -> str:
+    return "".join(out.text for out in cell.get("outputs", []) if out.output_type == "stream" and out.name == name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [p.name for p in exercises.solutions(SOLUTIONS)])
+def test_every_check_fails_on_the_blank_exercise_and_passes_on_the_solution(name: str, artifact_dir: Path) -> None:
+    exercise = execute(EXERCISES / name, artifact_dir)
+    checks = check_cells(exercise)
+    assert checks, f"{name} has no check cell (a line starting with checks.check_...)"
+    for index, cell in enumerate(exercise.cells):
+        expected = [("CheckFailed", "not done yet")] if index in checks else []
+        found = [(ename, evalue[: len("not done yet")]) for ename, evalue in errors(cell)]
+        assert found == expected, f"exercise {name}, cell {index}:\n{cell.source}\nraised {errors(cell)}"
+
+    solution = execute(SOLUTIONS / name, artifact_dir)
+    assert len(check_cells(solution)) == len(checks)
+    for index, cell in enumerate(solution.cells):
+        assert errors(cell) == [], f"solution {name}, cell {index} raised {errors(cell)}"
+        assert stream(cell, "stderr") == "", f"solution {name}, cell {index} is noisy:\n{stream(cell, 'stderr')}"
+        if index in check_cells(solution):
+            assert stream(cell, "stdout").startswith("✓ "), f"solution {name}, cell {index}: {stream(cell, 'stdout')}"
+    outputs = nbformat.writes(solution)
+    assert str(ROOT) not in outputs and str(artifact_dir) not in outputs, f"{name} prints an absolute path"
