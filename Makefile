@@ -41,9 +41,9 @@ demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records
 	$(PY) -m penguins demo
 
 ##@ Checks
-.PHONY: test doctor diagram
-test: $(STAMP) ## the whole test suite (what CI runs)
-	$(PY) -m pytest tests
+.PHONY: test doctor diagram browser
+test: $(STAMP) browser ## the whole test suite (what CI runs): tests/, and the notebooks and solutions under nbval
+	$(PY) -m pytest tests notebooks solutions --nbval-lax
 
 doctor: $(STAMP) ## check this laptop before class: python, disk, environment, ports, docker
 	$(PY) -m workshop doctor
@@ -51,13 +51,101 @@ doctor: $(STAMP) ## check this laptop before class: python, disk, environment, p
 diagram: $(STAMP) ## re-render the bird's-eye picture into notebooks/img
 	$(PY) -m workshop diagram
 
+# Debian's chromium for the /docs browser test. Installed when asked (`make browser`) or under
+# CI=true, as root with apt-get; elsewhere that test skips and says why.
+BROWSER := /usr/bin/chromium
+browser: ## install Debian's chromium for the headless-browser test (root, apt-get)
+	@if [ -x $(BROWSER) ]; then exit 0; fi; \
+	if [ "$(CI)" != true ] && [ "$(filter browser,$(MAKECMDGOALS))" != browser ]; then \
+	  echo "note: no $(BROWSER): the browser test will skip (make browser installs it)"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	  echo "cannot install chromium: needs root and apt-get (Debian/Ubuntu)"; exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null
+
+##@ Stages 02-05: serve
+# Each server runs in the foreground on its stage's port (PORT=... overrides it) and records its
+# pid in .run/, so `make stop` stops exactly the servers this checkout started.
+.PHONY: serve-02 serve-03 serve-04 stop
+serve-02: $(STAMP) ## stage 02 on :8002: the pickled scikit-learn pipeline behind FastAPI
+	$(PY) -m penguins serve --stage 02 --run-dir .run
+
+serve-03: $(STAMP) ## stage 03 on :8003: the bare ONNX model, clean typed features only
+	$(PY) -m penguins serve --stage 03 --run-dir .run
+
+serve-04: $(STAMP) ## stages 04-05 on :8004: the wrapper over ONNX, raw messy records in
+	$(PY) -m penguins serve --stage 04 --run-dir .run
+
+stop: docker-stop ## stop every stage server this checkout started, and the container
+	@if [ -x $(PY) ]; then $(PY) -m penguins stop --run-dir .run; fi
+
+##@ Stage 06: the container
+# Plain docker commands, so you can read (and type) what each step does; see docker/README.md.
+# BASE_IMAGE: the Dockerfile's own (python:3.11-slim), unless tools/docker-engine.sh built its
+# registry-free base here (CI) or you name one.
+IMAGE       ?= penguins-to-production
+CONTAINER   ?= penguins-06
+DOCKER_PORT ?= 8006
+BASE_IMAGE  ?= $(shell docker image inspect penguins-base:bookworm >/dev/null 2>&1 && echo penguins-base:bookworm)
+.PHONY: docker-engine docker-engine-stop docker-build docker-run docker-smoke docker-stop
+docker-engine: ## check a Docker engine runs (under CI=true or DOCKER_ENGINE=start: start one, as root)
+	@bash tools/docker-engine.sh
+
+docker-engine-stop: ## stop the engine that make docker-engine started (only that one)
+	@bash tools/docker-engine-stop.sh
+
+docker-build: $(STAMP) docker-engine ## build the serving image from docker/Dockerfile (BASE_IMAGE=... to change its base)
+	$(PY) -m penguins build
+	docker build -f docker/Dockerfile $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t $(IMAGE) .
+
+docker-run: ## run the image in the background on 127.0.0.1:8006 and wait until it is healthy
+	@docker rm --force $(CONTAINER) >/dev/null 2>&1 || true
+	docker run --detach --rm --name $(CONTAINER) --publish 127.0.0.1:$(DOCKER_PORT):8000 $(IMAGE)
+	@bash tools/docker-wait-healthy.sh $(CONTAINER)
+
+docker-smoke: $(STAMP) ## the golden set through the running container over HTTP, compared with in-process answers
+	$(PY) -m penguins smoke --url http://127.0.0.1:$(DOCKER_PORT) tests/golden.json
+
+docker-stop: ## stop the container (docker stop: SIGTERM, then it exits by itself)
+	@if docker inspect $(CONTAINER) >/dev/null 2>&1; then docker stop $(CONTAINER); \
+	else echo "no container $(CONTAINER) runs"; fi
+
+##@ Notebooks
+.PHONY: lab notebooks serve-env
+lab: $(STAMP) ## JupyterLab on notebooks/ with the project's kernel, on 127.0.0.1:8888 (PORT=... to change)
+	$(PY) -m workshop lab $(if $(PORT),--port $(PORT))
+
+notebooks: $(STAMP) ## execute the lecture notebooks in place and save their outputs (what GitHub shows)
+	$(PY) -m workshop notebooks
+
+serve-env: $(STAMP) ## build .venv-serve: serving requirements only, no torch (notebook 03's other runtime)
+	$(PY) -m workshop serve-env
+
+##@ Exercises
+.PHONY: exercises my-exercises
+exercises: $(STAMP) ## regenerate exercises/ from solutions/ (after editing a solution; a test fails when stale)
+	$(PY) -m workshop exercises
+
+my-exercises: $(STAMP) ## copy the exercises into my-exercises/ (git-ignored) to work on; never overwrites your work
+	$(PY) -m workshop my-exercises
+
+##@ Benchmarks
+# Not part of `make test` (a smoke test runs the same code on a tiny budget). Loopback only; each
+# load test is bounded in time and requests. Results: bench/results/ (see bench/README.md).
+.PHONY: bench bench-peers
+bench: $(STAMP) ## model, HTTP, cold start and size side by side: bench/results/bench.{md,png} (a few minutes)
+	$(PY) -m bench
+
+bench-peers: $(STAMP) ## the service against MLServer and BentoML (installs their venvs in bench/.peers once)
+	$(PY) -m bench.peers
+
 ##@ Housekeeping
 .PHONY: reset clean help
-reset: ## remove artifacts for a clean demo
+reset: stop ## stop the stage servers and remove artifacts for a clean demo
 	rm -rf artifacts
 
-clean: reset ## also remove the virtual environment
-	rm -rf $(VENV)
+clean: reset ## also remove the virtual environments
+	rm -rf $(VENV) .venv-serve
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)

@@ -1,4 +1,4 @@
-"""`python -m workshop <command>`: classroom tools (doctor, diagram)."""
+"""`python -m workshop <command>`: classroom tools (doctor, diagram, lab, notebooks, serve-env)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,20 @@ def main() -> int:
     commands.add_parser("doctor", help="check this laptop before class")
     commands.add_parser("diagram", help="render the bird's-eye picture into notebooks/img")
     commands.add_parser("stage-map", help="print the stage map as a markdown table")
+    commands.add_parser("glossary", help="print the Polish-English glossary as a markdown table")
+    lab = commands.add_parser("lab", help="JupyterLab on the notebooks with the project's kernel")
+    lab.add_argument("--port", type=int, default=None)
+    lab.add_argument("--token", default=None, help="login token (default: JupyterLab makes one)")
+    run = commands.add_parser("notebooks", help="execute the lecture notebooks, save their outputs")
+    run.add_argument("names", nargs="*", help="notebook file names (default: all lecture notebooks)")
+    commands.add_parser("serve-env", help="build .venv-serve: the serving-only environment, no torch")
+    commands.add_parser("exercises", help="regenerate exercises/ from solutions/ (instructors)")
+    commands.add_parser("my-exercises", help="copy the exercises into my-exercises/; never overwrites your work")
     args = parser.parse_args()
+    if args.command in ("exercises", "my-exercises"):
+        return _exercises_command(args.command)
+    if args.command in ("glossary", "lab", "notebooks", "serve-env"):
+        return _notebook_command(args)
     if args.command == "doctor":
         from workshop import doctor
 
@@ -27,6 +40,49 @@ def main() -> int:
     from workshop.stages import markdown_table
 
     print(markdown_table())
+    return 0
+
+
+def _notebook_command(args: argparse.Namespace) -> int:
+    """The notebook tools: glossary, lab, notebooks, serve-env."""
+    if args.command == "glossary":
+        from workshop.glossary import markdown_table as glossary_table
+
+        print(glossary_table())
+        return 0
+    if args.command == "lab":
+        from workshop import lab
+
+        return lab.main(args.port or lab.DEFAULT_PORT, args.token)
+    if args.command == "notebooks":
+        from workshop import execute
+
+        return execute.main(args.names)
+    from workshop import serve_env
+
+    if serve_env.is_ready():
+        print(f"{serve_env.FOLDER}/ is up to date")
+    else:
+        serve_env.create()
+    return 0
+
+
+def _exercises_command(command: str) -> int:
+    """`exercises` regenerates the generated folder; `my-exercises` gives a student their copies."""
+    from penguins.paths import project_root
+    from workshop import exercises
+
+    root = project_root() or Path.cwd()
+    if command == "my-exercises":
+        exercises.copy_for_student(root / "exercises", root / "my-exercises")
+        print("work there: `python -m jupyterlab my-exercises` (from .venv) or VS Code, "
+              'with the kernel "Python (penguins-to-production)"')
+        return 0
+    changed = exercises.write_all(root / "solutions", root / "exercises")
+    for path in changed:
+        print(f"{'wrote' if path.exists() else 'removed'} {path.relative_to(root)}")
+    if not changed:
+        print("exercises/ is up to date")
     return 0
 
 
