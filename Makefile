@@ -42,7 +42,7 @@ demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records
 
 ##@ Checks
 .PHONY: test doctor diagram browser
-test: $(STAMP) browser ## the whole test suite (what CI runs): tests/, and the notebooks and solutions under nbval
+test: $(STAMP) browser serve-env ## the whole test suite (what CI runs): tests/, and the notebooks and solutions under nbval
 	$(PY) -m pytest tests notebooks solutions --nbval-lax
 
 doctor: $(STAMP) ## check this laptop before class: python, disk, environment, ports, docker

@@ -15,13 +15,13 @@ GOLDEN = json.loads((ROOT / "tests" / "golden.json").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
-def artifact_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Train and export once into a private folder; tests never touch ./artifacts."""
+def artifact_dir() -> Path:
+    """Train and export once per run into the private folder the root conftest.py made
+    ($PENGUINS_ARTIFACTS, shared with the notebooks); tests never touch ./artifacts."""
     from penguins import build
+    from penguins.paths import artifacts_dir
 
-    folder = tmp_path_factory.mktemp("artifacts")
-    build.ensure(folder, say=lambda line: None)
-    return folder
+    return build.ensure(artifacts_dir(), say=lambda line: None)
 
 
 @pytest.fixture(scope="session")

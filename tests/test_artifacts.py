@@ -91,7 +91,7 @@ def test_tampered_file_is_refused_with_one_line(copy, name: str) -> None:
     with pytest.raises(ArtifactError) as err:
         read_artifact(path)
     message = str(err.value)
-    assert "sha256" in message and "make train" in message and "\n" not in message
+    assert "sha256" in message and "make export" in message and "\n" not in message
 
 
 def test_truncated_file_is_refused(copy) -> None:
@@ -102,7 +102,7 @@ def test_truncated_file_is_refused(copy) -> None:
 
 
 def test_missing_file_and_missing_sidecar_say_what_to_do(copy, tmp_path: Path) -> None:
-    with pytest.raises(ArtifactError, match=r"missing: run `make train`"):
+    with pytest.raises(ArtifactError, match=r"missing: run `make export`"):
         read_artifact(tmp_path / "nothing.onnx")
     path = copy("pipeline.onnx")
     sidecar(path).unlink()

@@ -490,3 +490,11 @@ def test_raw_row_with_a_dot_for_sex_cleans():
     batch = clean_record(record)
     assert batch["sex"].tolist() == [""]
     assert batch["body_mass_g"].tolist() == [4875.0]
+
+
+@pytest.mark.parametrize("field", ["island", "sex"])
+def test_text_that_is_not_unicode_is_rejected(field: str) -> None:
+    with pytest.raises(CleaningError) as err:
+        clean_records([with_value(field, "Bis\ud800coe")])
+    (problem,) = err.value.problems
+    assert problem.field == field and "surrogate" in problem.reason

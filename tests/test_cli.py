@@ -31,7 +31,7 @@ def test_missing_artifact_is_one_line_with_the_fix(tmp_path: Path) -> None:
     result = penguins("predict", stdin="[]", env_dir=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
-    assert "mlp.onnx is missing" in result.stderr and "make train" in result.stderr
+    assert "mlp.onnx is missing" in result.stderr and "make export" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -39,3 +39,14 @@ def test_help_lists_every_command() -> None:
     result = penguins("--help")
     for command in ("train", "export", "build", "predict", "demo"):
         assert command in result.stdout
+
+
+def test_export_recovers_from_a_tampered_trained_model(artifact_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(artifact_dir, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "pipeline.pkl").write_bytes(b"not a pickle")
+    result = penguins("export", env_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "does not match its sha256" in result.stdout and "training again" in result.stdout
+    assert "parity with scikit-learn" in result.stdout

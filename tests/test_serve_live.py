@@ -112,7 +112,7 @@ def copy_artifacts(artifact_dir: Path, target: Path) -> Path:
 def test_missing_model_stops_with_the_command_that_fixes_it(tmp_path: Path) -> None:
     result = serve_fails("--stage", "04", "--artifacts", str(tmp_path))
     assert result.returncode == serve.EXIT_BAD_SETUP
-    assert "mlp.onnx is missing" in result.stderr and "make train" in result.stderr
+    assert "mlp.onnx is missing" in result.stderr and "make export" in result.stderr
 
 
 def test_tampered_model_is_refused(artifact_dir: Path, tmp_path: Path) -> None:
@@ -121,7 +121,7 @@ def test_tampered_model_is_refused(artifact_dir: Path, tmp_path: Path) -> None:
     data[-1] ^= 0xFF
     (folder / "mlp.onnx").write_bytes(bytes(data))
     result = serve_fails("--stage", "04", "--artifacts", str(folder))
-    assert "does not match its sha256" in result.stderr and "make train" in result.stderr
+    assert "does not match its sha256" in result.stderr and "make export" in result.stderr
 
 
 def test_model_for_another_feature_contract_is_refused(artifact_dir: Path, tmp_path: Path) -> None:
@@ -131,7 +131,7 @@ def test_model_for_another_feature_contract_is_refused(artifact_dir: Path, tmp_p
     meta["contract"]["version"] = "999"
     sidecar.write_text(json.dumps(meta))
     result = serve_fails("--stage", "03", "--artifacts", str(folder))
-    assert "feature contract v999" in result.stderr and "make train" in result.stderr
+    assert "feature contract v999" in result.stderr and "make export" in result.stderr
 
 
 def test_a_bad_setting_is_named(artifact_dir: Path) -> None:

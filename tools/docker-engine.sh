@@ -17,7 +17,7 @@ STATE="$HERE/.docker-state"          # dockerd's log and PID file (git-ignored)
 PIDFILE="$STATE/dockerd.pid"
 LOG="$STATE/dockerd.log"
 LOCAL_BASE="penguins-base:bookworm"  # our registry-free base image
-DEFAULT_BASE="${DEFAULT_BASE_IMAGE:-python:3.11-slim-bookworm}"  # from a registry, where one is reachable
+DEFAULT_BASE="${DEFAULT_BASE_IMAGE:-python:3.11-slim}"  # the Dockerfile's default, from a registry
 SUITE="bookworm"                     # Debian release of the base image (its python3 is 3.11)
 START_WAIT=30                        # seconds to wait for dockerd to answer
 

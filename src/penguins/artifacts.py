@@ -25,7 +25,7 @@ from typing import Any
 from penguins import __version__
 from penguins.contract import CONTRACT_VERSION, describe
 
-FIX = "run `make train` (or `python -m penguins train`) to build it again"
+FIX = "run `make export` (or `python -m penguins export`) to build it again"
 
 
 class ArtifactError(RuntimeError):

@@ -200,9 +200,10 @@ class Cleaner:
         column: list[str] = []
         for index, value in enumerate(values):
             if type(value) is str:
-                text = value.strip()
-                column.append(spellings.get(text.lower(), text))
-                continue
+                known = spellings.get(value.strip().lower())
+                if known is not None:
+                    column.append(known)
+                    continue
             try:
                 column.append(_category(value, spellings))
             except _Rejected as rejected:
@@ -298,7 +299,15 @@ def _category(value: object, spellings: Mapping[str, str]) -> str:
     if not isinstance(value, str):
         raise _Rejected(f"wrong type: must be text, got {_type_name(value)}")
     text = value.strip()
-    return spellings.get(text.lower(), text)
+    known = spellings.get(text.lower())
+    if known is not None:
+        return known
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # JSON can escape half a surrogate pair ("\ud800"); no model input can carry it.
+        raise _Rejected("must be valid Unicode text, got half of a surrogate pair") from None
+    return text
 
 
 def _unknown_fields(index: int, record: Mapping) -> list[Problem]:

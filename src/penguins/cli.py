@@ -24,7 +24,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if any(name in build.TRAINED for name in build.missing(args.artifacts)):
         build.train(args.artifacts)
-    build.export(args.artifacts)
+    try:
+        build.export(args.artifacts)
+    except ArtifactError as err:
+        print(f"{err}\ntraining again from the data instead")
+        build.train(args.artifacts)
+        build.export(args.artifacts)
     return 0
 
 
@@ -65,7 +70,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not demo.same_answers(results[demo.SERVED_BACKEND], answers):
         print("the service answers differently from the wrapper in process: see the table above", file=sys.stderr)
         return 1
-    print("the service answers exactly as the wrapper does in process; its server is stopped again")
+    print("the service gives the same answers as the wrapper in process; its server is stopped again")
     return 0
 
 

@@ -2,8 +2,9 @@
 
 Which model to serve, how and where is configuration, not code: the same package (and the
 same container image) serves any stage by changing the environment. The names carry no
-prefix, so `PORT=9000 make serve-04` and `docker run -e PORT=8006 ...` read as the lecture
-says them:
+prefix, so `PORT=9000 make serve-04` or `BACKEND=sklearn-onnx python -m penguins serve` read
+plainly. (In the container uvicorn listens on 8000 inside; `docker run -p 127.0.0.1:8006:8000`
+picks the port outside.)
 
     MODEL_PATH      the model file; default: the backend's file in the artifacts folder
     BACKEND         sklearn-pickle | sklearn-onnx | mlp-onnx (default mlp-onnx)

@@ -7,7 +7,7 @@ more all together through /predict/batch, and every answer is compared with
 - the truth in the file (the species), and
 - the same model run here, in process (species, probabilities, model version).
 The service says which backend it runs (GET /model); the same backend is loaded here, and
-its sha256 must match: a container built before the last `make train` is caught.
+its sha256 must match: a container built before the last `make export` is caught.
 
 `python -m penguins smoke --url http://127.0.0.1:8006 tests/golden.json` (make docker-smoke).
 """

@@ -1,12 +1,13 @@
-"""How pytest runs these notebooks (`make test` runs `pytest ... notebooks --nbval-lax`).
+"""How pytest runs this repository: `make test` = `pytest tests notebooks solutions --nbval-lax`.
 
-Not part of the lecture: this file only sets up the test run.
+One file for the whole run, so the folders cannot drift apart:
 
-- Models go to a private temporary folder. The notebooks find their models through
-  $PENGUINS_ARTIFACTS, which nbval's kernels inherit from pytest, so a test run never reads
-  or writes the student's own artifacts/ and proves that each notebook builds what it needs.
+- Models go to one private temporary folder, $PENGUINS_ARTIFACTS, which the tests, and the
+  notebooks' kernels (they inherit pytest's environment), all use: a test run never reads or
+  writes the student's own artifacts/, each notebook proves it builds what it needs, and the
+  models are trained once per run.
 - Each notebook runs in a kernel of the Python that runs pytest, whatever kernel its metadata
-  names. The registered kernel "Python (penguins-to-production)" may point at another checkout.
+  names: the registered kernel "Python (penguins-to-production)" may point at another checkout.
 - A cell tagged `raises-exception` must really raise. nbval only allows the error; we also
   require it, so a lesson that shows a failure cannot silently stop failing.
 """
@@ -28,7 +29,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config.option, "nbval_current_env"):
         config.option.nbval_current_env = True
     if not os.environ.get(ENV_VAR):
-        folder = tempfile.mkdtemp(prefix="penguins-notebooks-")
+        folder = tempfile.mkdtemp(prefix="penguins-test-artifacts-")
         _created.append(folder)
         os.environ[ENV_VAR] = folder
 
