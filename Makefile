@@ -131,7 +131,7 @@ my-exercises: $(STAMP) ## copy the exercises into my-exercises/ (git-ignored) to
 
 ##@ Benchmarks
 # Not part of `make test` (a smoke test runs the same code on a tiny budget). Loopback only; each
-# load test is bounded in time and requests. Results: bench/results/ (see bench/README.md).
+# load test lasts seconds. Results: bench/results/ (see bench/README.md).
 .PHONY: bench bench-peers
 bench: $(STAMP) ## model, HTTP, cold start and size side by side: bench/results/bench.{md,png} (a few minutes)
 	$(PY) -m bench
@@ -144,8 +144,8 @@ bench-peers: $(STAMP) ## the service against MLServer and BentoML (installs thei
 reset: stop ## stop the stage servers and remove artifacts for a clean demo
 	rm -rf artifacts
 
-clean: reset ## also remove the virtual environments
-	rm -rf $(VENV) .venv-serve
+clean: reset ## also remove the virtual environments (and the benchmark peers' environments)
+	rm -rf $(VENV) .venv-serve bench/.peers
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)

@@ -1,0 +1,52 @@
+"""`make bench-peers`: the served `/predict` against MLServer and BentoML, same models, same run.
+
+Both models are served by all three: the ONNX file (MLServer through a custom runtime,
+BentoML through ONNX Runtime in its service) and the pickled scikit-learn pipeline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench import cold_start, http_load, load, machine, specs, targets
+from bench.budget import Budget
+from bench.peers import envs
+from bench.peers import specs as peer_specs
+from bench.report import Report
+from bench.run import generator_name
+from penguins import build
+
+BASELINES = {
+    http_load.SECTION: [(specs.SERVED_ONNX, "vs served ONNX"), (specs.SERVED_PICKLE, "vs served pickle")],
+    cold_start.SECTION: [(specs.SERVED_ONNX, "vs served ONNX")],
+}
+
+
+def run(budget: Budget, artifacts: Path | None = None, use_wrk: bool = True, say=print) -> Report:
+    here = machine.describe()
+    folder = build.ensure(artifacts, say=lambda line: None).resolve()
+    say(f"bench peers ({budget.name}): {here}")
+    say("1/3 the peers' environments")
+    for peer in envs.PEERS:
+        envs.ensure(peer, say)
+    wrk = load.ensure_wrk() if use_wrk else None
+    servers = [
+        specs.served(folder), peer_specs.mlserver(folder, "onnx"), peer_specs.bentoml(folder, "onnx"),
+        specs.served(folder, "02"), peer_specs.mlserver(folder, "sklearn"),
+        peer_specs.bentoml(folder, "sklearn"),
+    ]
+    log_dir = envs.PEERS_DIR / "logs"
+    say(f"2/3 HTTP load with {generator_name(wrk)}")
+    starts: dict[str, list[float]] = {}
+    rows = http_load.measure(servers, budget, wrk, log_dir, starts)
+    say("3/3 cold starts")
+    rows += cold_start.measure(servers, budget, log_dir, starts)
+    notes = [
+        "MLServer 1.7.1 (custom ONNX runtime, bench/peers/mlserver_onnx.py; mlserver-sklearn for the pickle) and "
+        "BentoML 1.4 (bench/peers/bentoml_service.py), each with its defaults and one worker, pinned in "
+        "bench/peers/requirements-*.txt.",
+        "The peers get the clean record (no cleaning of raw values); the served /predict cleans it as it would "
+        "any raw record.",
+    ]
+    measured = [verdict for verdict in targets.check(rows) if verdict.met is not None]
+    return Report("Benchmarks: the peers", here, budget, generator_name(wrk), rows, measured, BASELINES, notes)

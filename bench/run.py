@@ -1,0 +1,52 @@
+"""`make bench`: every measurement in one run, so each ratio compares figures taken minutes apart.
+
+Order: the model (in this process), the HTTP servers one at a time, their cold starts, the
+sizes. Artifacts are built first if missing, exactly as any stage does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench import cold_start, http_load, load, machine, model_speed, sizes, specs, targets
+from bench.budget import Budget
+from bench.report import Report
+from penguins import build
+
+RESULTS = Path(__file__).with_name("results")
+# section → (row, column label): the rows that section's ratios are taken against
+BASELINES = {
+    model_speed.SECTION: [(model_speed.BASELINE, "vs scikit-learn")],
+    http_load.SECTION: [(specs.BARE, "vs bare"), (specs.NAIVE, "vs naive")],
+    cold_start.SECTION: [(specs.NAIVE, "vs naive")],
+    sizes.SECTION: [(sizes.SERVING, "× serving packages")],
+}
+
+
+def generator_name(wrk: str | None) -> str:
+    return "wrk (1 thread)" if wrk else "Python asyncio client (wrk not installed)"
+
+
+def run(budget: Budget, artifacts: Path | None = None, use_wrk: bool = True,
+        log_dir: Path | None = None, say=print) -> Report:
+    """Measure everything; `say` reports progress, since a full run takes minutes."""
+    here = machine.describe()
+    folder = build.ensure(artifacts, say=lambda line: None)
+    log_dir = log_dir or folder / "bench-logs"
+    wrk = load.ensure_wrk() if use_wrk else None
+    say(f"bench ({budget.name}): {here}")
+    say("1/4 the model alone and through the wrapper")
+    rows = model_speed.measure(folder, budget)
+    say(f"2/4 HTTP load with {generator_name(wrk)}")
+    starts: dict[str, list[float]] = {}
+    servers = [specs.bare(), specs.served(folder), specs.served(folder, log_level="warning"), specs.naive(folder)]
+    rows += http_load.measure(servers, budget, wrk, log_dir, starts)
+    say("3/4 cold starts")
+    servers = [specs.bare(), specs.served(folder), specs.served(folder, "02"), specs.naive(folder)]
+    rows += cold_start.measure(servers, budget, log_dir, starts)
+    say("4/4 sizes")
+    size_rows, size_note = sizes.measure()
+    rows += size_rows
+    notes = [size_note] if size_note else []
+    notes.append("The peers (MLServer, BentoML) are measured by `make bench-peers`: bench/results/peers.md.")
+    return Report("Benchmarks", here, budget, generator_name(wrk), rows, targets.check(rows), BASELINES, notes)

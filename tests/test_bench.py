@@ -1,0 +1,112 @@
+"""The benchmarks' smoke test: every part of `make bench` runs on a tiny budget, so the code
+cannot rot while nobody runs the full benchmark. The numbers mean nothing here; only their
+presence, sign and the ratios' bookkeeping are checked. Speed targets are never asserted in
+tests (a busy CI machine would fail them): they live in the benchmark's output."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+
+import pytest
+
+from bench import http_load, load, model_speed, run, sizes, specs, targets
+from bench.budget import QUICK
+from bench.peers import specs as peer_specs
+from bench.rows import HIGHER, LOWER, Row, against, ratio
+from bench.servers import RunningServer
+from penguins.contract import FEATURES
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def report(artifact_dir, tmp_path_factory):
+    """One quick run with the Python load generator (wrk may not be installed)."""
+    logs = tmp_path_factory.mktemp("bench-logs")
+    return run.run(QUICK, artifact_dir, use_wrk=False, log_dir=logs, say=lambda line: None)
+
+
+def test_every_row_is_measured_once(report):
+    keys = [(row.section, row.name, row.case) for row in report.rows]
+    assert len(keys) == len(set(keys))
+    expected = {(model_speed.SECTION, name, case) for name in model_speed_names() for case in model_speed.SIZES}
+    expected |= {(http_load.SECTION, spec, http_load.case(n))
+                 for spec in (specs.BARE, specs.SERVED_ONNX, specs.SERVED_QUIET, specs.NAIVE)
+                 for n in http_load.CONNECTIONS}
+    expected |= {("cold start", name, "") for name in (specs.BARE, specs.SERVED_ONNX, specs.SERVED_PICKLE, specs.NAIVE)}
+    expected |= {(sizes.SECTION, name, "") for name in (sizes.SERVING, sizes.TRAINING, sizes.TORCH)}
+    assert expected <= set(keys)
+
+
+def model_speed_names() -> list[str]:
+    return [model_speed.BASELINE, "PyTorch MLP (network only)", "ONNX Runtime: pipeline.onnx",
+            "ONNX Runtime: mlp.onnx", "cleaning alone (penguins.cleaning)", "wrapper sklearn-pickle, end to end",
+            "wrapper sklearn-onnx, end to end", "wrapper mlp-onnx, end to end"]
+
+
+def test_figures_are_positive_and_error_free(report):
+    for row in report.rows:
+        assert math.isfinite(row.value) and row.value > 0, row
+    for row in (row for row in report.rows if row.section == http_load.SECTION):
+        assert row.details["errors"] == 0, row
+        assert 0 < row.details["p50_ms"] <= row.details["p99_ms"], row
+        assert row.details["requests"] <= QUICK.load_max_requests
+
+
+def test_ratios_are_taken_against_a_baseline_of_the_same_run(report):
+    for section, baselines in run.BASELINES.items():
+        for row in (row for row in report.rows if row.section == section and row.section != sizes.SECTION):
+            for baseline, _ in baselines:
+                value = against(report.rows, row, baseline)
+                assert value is not None and value > 0, (row, baseline)
+                if row.name == baseline:
+                    assert value == pytest.approx(1.0)
+
+
+def test_targets_say_what_this_run_did_not_measure(report):
+    verdicts = {verdict.target: verdict for verdict in report.verdicts}
+    peers = [name for name in verdicts if "MLServer" in name or "BentoML" in name]
+    assert peers and all(verdicts[name].met is None for name in peers)
+    assert all(v.met is not None for name, v in verdicts.items() if name not in peers)
+
+
+def test_table_plot_and_json_are_written(report, tmp_path):
+    written = report.write(tmp_path, "bench")
+    assert sorted(path.name for path in written) == ["bench.json", "bench.md", "bench.png"]
+    text = (tmp_path / "bench.md").read_text(encoding="utf-8")
+    for row in report.rows:
+        assert row.name in text
+    assert f"{report.machine.cores} cores" in text and report.machine.cpu in text
+    assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(json.loads((tmp_path / "bench.json").read_text())["rows"]) == len(report.rows)
+
+
+def test_ratio_points_the_same_way_for_times_and_rates():
+    slow, fast = Row("model", "a", "", 4.0, "ms", LOWER), Row("model", "b", "", 1.0, "ms", LOWER)
+    few, many = Row("http", "a", "", 100.0, "req/s", HIGHER), Row("http", "b", "", 400.0, "req/s", HIGHER)
+    assert ratio(fast, slow) == ratio(many, few) == 4.0
+
+
+def test_targets_compare_the_served_endpoint_with_the_floor():
+    rows = [Row("http", specs.BARE, http_load.case(10), 1000.0, "req/s", HIGHER, {"p99_ms": 1.0}),
+            Row("http", specs.SERVED_ONNX, http_load.case(10), 700.0, "req/s", HIGHER, {"p99_ms": 2.0})]
+    floor = next(v for v in targets.check(rows) if "bare" in v.target)
+    assert floor.met is True and floor.measured.startswith("0.70×")
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="Debian's wrk is not installed (make bench installs it)")
+def test_wrk_summary_is_read(tmp_path):
+    with RunningServer(specs.bare(), tmp_path) as server:
+        result = load.wrk_load(shutil.which("wrk"), server.url("/predict"), server.spec.body, 2, 1)
+    assert result.requests > 0 and result.errors == 0 and result.p50_ms <= result.p99_ms
+
+
+def test_peer_requests_carry_every_feature(artifact_dir):
+    for content_type, shape in ((None, [1, 1]), ("pd", [1])):
+        request = peer_specs.inference_request(content_type, shape)
+        assert [tensor["name"] for tensor in request["inputs"]] == list(FEATURES)
+    bento = peer_specs.bentoml(artifact_dir, "sklearn")
+    assert bento.env["BENTOML_DO_NOT_TRACK"] == "true"
+    assert json.loads(bento.body).keys() == set(FEATURES)
