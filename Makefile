@@ -43,7 +43,7 @@ demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records
 ##@ Checks
 .PHONY: test doctor diagram browser
 test: $(STAMP) browser serve-env ## the whole test suite (what CI runs): tests/, and the notebooks and solutions under nbval
-	$(PY) -m pytest tests notebooks solutions --nbval-lax
+	$(PY) -m pytest tests notebooks solutions --nbval-lax --durations=15
 
 doctor: $(STAMP) ## check this laptop before class: python, disk, environment, ports, docker
 	$(PY) -m workshop doctor
