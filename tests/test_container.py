@@ -1,7 +1,9 @@
 """Stage 06 for real: build the serving image, run it, and talk to it over HTTP.
 
 The engine comes from tools/docker-engine.sh: a running one is reused; under CI=true one is
-started (and stopped again after these tests). Where none runs and none may be started (a
+started, and stopped again when the whole test run ends (the fixture is session-scoped), so
+that notebook 06, which runs later in `make test` and uses an engine only when one answers,
+builds and runs the image for real there too. Where none runs and none may be started (a
 laptop without Docker) these tests skip and say why; under CI=true they fail instead.
 """
 
@@ -27,6 +29,7 @@ from penguins.examples import BAD_RECORD
 from penguins.ports import free_port
 from penguins.predictor import Prediction
 from tests.conftest import ROOT
+from workshop import docker_cli
 
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
 ENGINE = ROOT / "tools" / "docker-engine.sh"
@@ -56,11 +59,12 @@ def engine_answers() -> bool:
     return shutil.which("docker") is not None and docker("info", timeout=30, check=False).returncode == 0
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def base_image() -> Iterator[str]:
     """A running engine (reused, or started under CI); yields the base image to build FROM.
 
-    An engine this fixture started is stopped when the module's tests are done.
+    An engine this fixture started is stopped at the end of the test run, not of this module:
+    the notebooks (nbval) run after tests/ and find it still up.
     """
     if shutil.which("bash") is None:
         unavailable("no bash here to run tools/docker-engine.sh")
@@ -85,16 +89,7 @@ def image(base_image: str, artifact_dir: Path, tmp_path_factory: pytest.TempPath
     The context copies what the Dockerfile needs from the checkout, with the model from the
     tests' own artifact folder (tests never touch ./artifacts).
     """
-    context = tmp_path_factory.mktemp("context")
-    for name in (".dockerignore", "docker", "requirements", "src/penguins"):
-        source, target = ROOT / name, context / name
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, target)
-    (context / "artifacts").mkdir()
-    for name in ("mlp.onnx", "mlp.onnx.json"):
-        shutil.copy2(artifact_dir / name, context / "artifacts" / name)
+    context = docker_cli.build_context(tmp_path_factory.mktemp("context"), artifact_dir)
     docker("build", "--quiet", "-f", "docker/Dockerfile", "--build-arg", f"BASE_IMAGE={base_image}",
            "-t", IMAGE, str(context), timeout=600)
     return IMAGE
@@ -193,6 +188,35 @@ def test_image_adds_at_most_180_mb_to_its_base(image: str, base_image: str, caps
     with capsys.disabled():
         print(f"\nimage {image}: base {base_image} {base / 1e6:.0f} MB + added {added / 1e6:.0f} MB = {size / 1e6:.0f} MB")
     assert added <= SIZE_BUDGET_MB * 1e6
+
+
+def test_notebook_build_reuses_the_cache_and_gives_the_same_image(image: str, artifact_dir: Path) -> None:
+    """Notebook 06's build: the make target's command, from a copy of the context, all cached."""
+    built = docker_cli.build(image, artifacts=artifact_dir)
+    assert built.where.startswith("a copy") and built.steps
+    assert {step.outcome for step in built.steps} <= {"from cache", "base image", "a setting"}, str(built)
+    assert built.image_id == docker("image", "inspect", "-f", "{{.Id}}", image).stdout.strip()
+
+
+def test_notebook_container_runs_healthy_looks_inside_and_leaves_nothing(image: str, base_image: str) -> None:
+    """Notebook 06's container: healthy, not root, no training stack, gone after stop()."""
+    name = "penguins-06-test-notebook-helper"
+    running = docker_cli.run(image, name=name)
+    try:
+        assert f"container {name} is healthy" in str(running)
+        with running.client() as client:
+            assert client.health()["status"] == "ok"
+        inside = running.inside()
+        assert inside.uid == 10001 and "uvicorn app:app" in inside.pid1
+        assert inside.app_files == ["app.py", "artifacts", "penguins"]
+        assert not any(inside.importable[module] for module in docker_cli.TRAINING_STACK)
+        assert all(inside.importable[module] for module in docker_cli.SERVING_STACK)
+        assert "GET /health 200" in running.logs()
+        report = docker_cli.size_report(image, base_image)
+        assert "COPY --from=build /opt/venv /opt/venv" in report.splitlines()[1]  # the biggest layer
+    finally:
+        said = running.stop()
+    assert "is gone" in said and not docker_cli.exists(name)
 
 
 def test_smoke_names_every_difference_from_the_truth_and_the_model_here() -> None:

@@ -82,6 +82,24 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
     return seconds
 
 
+def engine_note(paths: Sequence[Path]) -> str | None:
+    """A warning when notebook 06 is about to run without a Docker engine.
+
+    Notebook 06 builds and runs the image only where an engine answers, and otherwise
+    describes what you would see. Both are fine to read, but the committed outputs should
+    show the real thing, so `make notebooks` says so before it starts.
+    """
+    if not any(path.name.startswith("06_") for path in paths):
+        return None
+    from workshop.docker_cli import engine
+
+    found = engine()
+    if found.running:
+        return None
+    return (f"note: {found.reason}: notebook 06 will describe the docker steps instead of running them; "
+            "start an engine first (Docker Desktop, or `sudo make docker-engine DOCKER_ENGINE=start`)")
+
+
 def main(names: Sequence[str] = ()) -> int:
     """Execute the named notebooks (default: every lecture notebook) and report each time."""
     from penguins import build
@@ -90,6 +108,9 @@ def main(names: Sequence[str] = ()) -> int:
 
     folder = (project_root() or Path.cwd()) / "notebooks"
     paths = [folder / Path(name).name for name in names] or lecture_notebooks(folder)
+    note = engine_note(paths)
+    if note:
+        print(note)
     os.environ.update(SEED_ENV)  # the kernels inherit it
     build.ensure()  # so that no notebook shows a training log
     serve_env.ensure()  # notebook 03's torch-free runtime, for the same reason
