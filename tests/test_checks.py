@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import textwrap
+import time
 import warnings
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import nbformat
 
 import numpy as np
 import pytest
@@ -19,11 +25,14 @@ from sklearn.preprocessing import OneHotEncoder
 
 from penguins import artifacts, data, export, mlp, training
 from penguins.cleaning import DEFAULT_CLEANER, Cleaner
+from penguins.client import PenguinClient
 from penguins.contract import CATEGORICAL_FEATURES, CLASSES, NUMERIC_FEATURES
 from penguins.examples import CLEAN_RECORD
 from penguins.predictor import PenguinPredictor
-from workshop import checks
+from tests.conftest import ROOT
+from workshop import checks, dockerfile_check
 from workshop.checks import CheckFailed
+from workshop.server import Server, start
 
 
 def fails(message: str) -> pytest.RaisesExc[CheckFailed]:
@@ -301,3 +310,266 @@ def test_a_test_that_cannot_fail_is_not_a_test(test, cleaner, message: str) -> N
 def test_a_test_that_pins_the_grams_passes(capsys: pytest.CaptureFixture[str]) -> None:
     checks.check_rule_test(exact_grams, DEFAULT_CLEANER.with_pre_rule(kilograms_to_grams))
     assert capsys.readouterr().out.startswith("✓ your test passes with your rule and fails without it")
+
+
+# 05 · the service
+
+
+def written_file(folder: str, name: str, target: str) -> str:
+    """The text that a %%writefile cell of a solution or exercise notebook writes to `target`."""
+    notebook = nbformat.read(ROOT / folder / name, as_version=4)
+    magic = f"%%writefile {target}\n"
+    (source,) = [cell.source for cell in notebook.cells if cell.source.startswith(magic)]
+    return source.removeprefix(magic) + "\n"
+
+
+SERVICE = "05_service.ipynb"
+BLANK_BODY = "    return ...  # TODO\n"
+
+
+def service_with(body: str | None = None, **replace: str) -> str:
+    """my_service.py as the exercise writes it, with `body` in place of the blank endpoint
+    body (None: the solution's), and any other text replaced."""
+    text = written_file("solutions", SERVICE, "my_service.py") if body is None else \
+        written_file("exercises", SERVICE, "my_service.py").replace(BLANK_BODY, textwrap.indent(body, "    "))
+    for old, new in replace.items():
+        assert old in text
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.fixture
+def serve(tmp_path: Path, artifact_dir: Path) -> Iterator[Callable[[str], Server]]:
+    """Start my_service.py with the given text, as the notebook does; stopped after the test."""
+    started: list[Server] = []
+
+    def start_with(text: str) -> Server:
+        folder = tmp_path / f"service{len(started)}"
+        folder.mkdir()
+        (folder / "my_service.py").write_text(text, encoding="utf-8")
+        started.append(start("my_service:app", app_dir=folder))
+        return started[-1]
+
+    yield start_with
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def solved_service(artifact_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("solved-service")
+    (folder / "my_service.py").write_text(service_with(), encoding="utf-8")
+    with start("my_service:app", app_dir=folder) as server:
+        yield server
+
+
+NO_422 = """\
+predictor = request.app.state.predictor
+predictions = predictor.predict([record.model_dump(exclude_unset=True) for record in records])
+return SpeciesOut(species=[p.species for p in predictions], model_version=predictor.model_version)
+"""
+PLAIN_422 = """\
+predictor = request.app.state.predictor
+try:
+    predictions = predictor.predict([record.model_dump(exclude_unset=True) for record in records])
+except CleaningError as error:
+    raise HTTPException(422, str(error)) from None
+return SpeciesOut(species=[p.species for p in predictions], model_version=predictor.model_version)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("service", "message"),
+    [
+        (lambda: service_with(BLANK_BODY.strip()), "^not done yet: write the body of predict_species in my_service.py"),
+        (lambda: service_with(NO_422), r"^a batch with bad values .* crashed your endpoint \(500; the server's log "
+                                       r"says penguins\.cleaning\.CleaningError: record 1"),
+        (lambda: "from fastapi import HTTPException\n" + service_with(PLAIN_422),
+         r"^the 422's detail is \"record 1, .*\", expected FastAPI's list of \{loc, msg, input\}"),
+        (lambda: service_with(NO_422.replace("[p.species for p in predictions]", "[p.species for p in predictions][::-1]")),
+         r"^record 0 \(\{'island': 'Torgersen'.*\}\) is Adelie in process, your endpoint says '\w+': predict all records"),
+        (lambda: service_with(NO_422.replace("model_version=predictor.model_version", "model_version='v1'")),
+         r"^the answer says model_version 'v1', the service serves 'mlp-"),
+        (lambda: service_with(**{"Field(min_length=1, max_length=BATCH_LIMIT)": "Field(min_length=1)"}),
+         r"^21 records got 200, but the service takes at most 20 \(GET /model says batch_limit\)"),
+        (lambda: service_with(**{'@app.post("/predict/species"': '@app.post("/species"'}),
+         r"^your service has no POST /predict/species \(404\): declare it with @app.post"),
+    ],
+)
+def test_a_wrong_endpoint_fails_with_its_reason(serve, service, message: str) -> None:
+    with fails(message):
+        checks.check_species_endpoint(serve(service()))
+
+
+def test_species_endpoint_check_without_a_running_server() -> None:
+    with fails(r'^not done yet: start your service: server = start\("my_service:app"\)'):
+        checks.check_species_endpoint(...)
+    with fails("^expected the Server that start.* returns, found str"):
+        checks.check_species_endpoint("http://127.0.0.1:8004")
+    stopped = Server("my_service:app")
+    with fails("^your server is not running"):
+        checks.check_species_endpoint(stopped)
+
+
+@pytest.mark.slow
+def test_the_solved_endpoint_passes(solved_service: Server, capsys: pytest.CaptureFixture[str]) -> None:
+    checks.check_species_endpoint(solved_service)
+    assert capsys.readouterr().out == (
+        "✓ POST /predict/species: 19 penguins get their in-process species, bad values a 422 naming 3 fields, "
+        "21 records a 422 (the limit is 20)\n"
+    )
+
+
+class SpeciesClient(PenguinClient):
+    def species(self, records: list[dict]) -> list[str]:
+        return self._call("POST", "/predict/species", json=list(records))["species"]
+
+
+def in_chunks(url: str, records: list[dict], size: int | None = None, keep_last: bool = True) -> dict[str, int]:
+    with SpeciesClient(url) as client:
+        size = size or client.model()["batch_limit"]
+        counts: Counter[str] = Counter()
+        for first in range(0, len(records), size):
+            if keep_last or first + size <= len(records):
+                counts.update(client.species(records[first:first + size]))
+    return dict(counts)
+
+
+def in_process(url: str, records: list[dict]) -> dict[str, int]:
+    return dict(Counter(p.species for p in PenguinPredictor.load().predict(records)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("species_counts", "message"),
+    [
+        (lambda url, records: ..., "^not done yet: write the body of species_counts"),
+        (lambda url, records: SpeciesClient(url).species(records),
+         r"^the service refused a call of species_counts \(the request body: List should have at most 20 items"),
+        (lambda url, records: in_chunks(url, records, size=1),
+         r"^species_counts made 50 calls for 50 penguins, where 3 calls of up to 20 carry them all"),
+        (lambda url, records: in_chunks(url, records, keep_last=False),
+         r"^species_counts says \{.*\} for these 50 penguins, expected \{.*\}: add up the names of every chunk"),
+        (in_process, r"^species_counts made no call to POST /predict/species"),
+        (lambda url, records: list(in_chunks(url, records)), "^species_counts must return a dict of species -> count"),
+        (lambda url, records: 1 / 0, r"^species_counts raised ZeroDivisionError: division by zero"),
+    ],
+)
+def test_a_client_that_breaks_the_limit_or_miscounts_fails(solved_service: Server, species_counts, message: str) -> None:
+    with fails(message):
+        checks.check_species_counts(species_counts, solved_service)
+
+
+@pytest.mark.slow
+def test_a_client_that_sends_full_chunks_passes(solved_service: Server, capsys: pytest.CaptureFixture[str]) -> None:
+    with fails("^not done yet: finish task 1 first"):
+        checks.check_species_counts(in_chunks, ...)
+    checks.check_species_counts(in_chunks, solved_service)
+    assert capsys.readouterr().out.startswith("✓ 50 penguins counted in 3 calls of at most 20 records: ")
+
+
+# 06 · the container
+
+
+CONTAINER = "06_container.ipynb"
+
+
+def dockerfile(tmp_path: Path, text: str | None = None, **replace: str) -> Path:
+    """The solution's Dockerfile (or `text`), with any text replaced, written to tmp_path."""
+    text = written_file("solutions", CONTAINER, "Dockerfile") if text is None else text
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / "Dockerfile"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def no_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lint only, whether or not an engine runs here."""
+    monkeypatch.setattr(dockerfile_check, "engine_answers", lambda: False)
+
+
+HEALTHCHECK = """HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \\
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("replace", "message"),
+    [
+        ({"BASE_IMAGE=python:3.11-slim": "BASE_IMAGE=python:3.11"},
+         r"^FROM python:3\.11 starts from about 1 GB .*: start from python:3\.11-slim$"),
+        ({"WORKDIR /app": "COPY . /app\nWORKDIR /app"},
+         r"^COPY \. \(line \d+\) copies the whole project \(notebooks, data, \.venv: gigabytes, and maybe secrets\)"),
+        ({"COPY src/penguins /app/penguins": "COPY src /app/src"},
+         r"^COPY src \(line \d+\) copies something serving does not need: copy only requirements/serve.txt, .* \(1 more"),
+        ({"-r /build/requirements/serve.txt": "-r /build/requirements/serve.txt torch"},
+         r"^RUN \(line \d+\) installs the training stack \(torch, scikit-learn, pandas, JupyterLab: gigabytes\)"),
+        ({" -c /build/requirements/constraints.txt": ""},
+         r"^RUN \(line \d+\) installs serve.txt without -c requirements/constraints.txt"),
+        ({"COPY artifacts/mlp.onnx artifacts/mlp.onnx.json /app/artifacts/\n": ""},
+         r"^nothing copies artifacts/mlp.onnx and artifacts/mlp.onnx.json: the image needs the model"),
+        ({"COPY docker/app.py /app/app.py\n": ""}, r"^CMD serves app:app, but nothing copies docker/app.py"),
+        ({"USER penguin\n": ""}, r"^no USER: the service runs as root.*USER penguin before CMD$"),
+        ({"USER penguin\n": "USER 0:0\n"}, r"^USER 0:0 \(line \d+\) runs the service as root"),
+        ({HEALTHCHECK: ""}, r"^no HEALTHCHECK: Docker cannot tell a service that hangs from a healthy one"),
+        ({HEALTHCHECK: "HEALTHCHECK CMD curl -f http://127.0.0.1:8000/health\n"},
+         r"^HEALTHCHECK \(line \d+\) calls curl, which a slim image does not have"),
+        ({'CMD ["uvicorn", "app:app", "--host", "0.0.0.0", "--port", "8000"]': "CMD uvicorn app:app --host 0.0.0.0"},
+         r"^CMD uvicorn app:app --host 0.0.0.0 \(line \d+\) is in shell form: .* CMD \[\"uvicorn\", \.\.\.\]$"),
+        ({'"--host", "0.0.0.0", ': ""}, r'^uvicorn listens on 127.0.0.1 unless told otherwise.*add "--host", "0.0.0.0"'),
+    ],
+)
+def test_each_lint_rule_says_what_to_do(tmp_path: Path, no_engine: None, replace: dict[str, str], message: str) -> None:
+    with fails(message):
+        checks.check_dockerfile(dockerfile(tmp_path, **replace))
+
+
+def test_dockerfile_check_blank_missing_and_naive(tmp_path: Path, no_engine: None) -> None:
+    with fails(r"^not done yet: write your Dockerfile in place of the line # TODO in the %%writefile Dockerfile cell"):
+        checks.check_dockerfile(dockerfile(tmp_path, written_file("exercises", CONTAINER, "Dockerfile")))
+    with fails(r"^no file Nowhere: run the %%writefile Nowhere cell first"):
+        checks.check_dockerfile(tmp_path / "Nowhere")
+    naive = dockerfile(tmp_path, written_file("solutions", CONTAINER, "naive.Dockerfile"))
+    with fails(r"^FROM python:3\.11 starts from about 1 GB .* \(5 more after this one\)$"):
+        checks.check_dockerfile(naive)
+    assert len(dockerfile_check.lint(naive)) == 6
+
+
+def test_a_hardened_dockerfile_passes_the_lint_alone_without_an_engine(
+    tmp_path: Path, no_engine: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    checks.check_dockerfile(dockerfile(tmp_path))
+    assert capsys.readouterr().out == (
+        "✓ Dockerfile passes the lint (from python:3.11-slim, serving requirements only, user penguin, "
+        "HEALTHCHECK, exec form); not built: no Docker engine answers here (make docker-engine says how to get one)\n"
+    )
+
+
+def test_the_build_context_holds_the_allow_list_with_the_model_in_use(tmp_path: Path, artifact_dir: Path) -> None:
+    context = dockerfile_check.build_context(tmp_path / "context", ROOT, artifact_dir)
+    files = sorted(p.relative_to(context).as_posix() for p in context.rglob("*") if p.is_file())
+    assert files == sorted(
+        ["requirements/serve.txt", "requirements/constraints.txt", "docker/app.py", "artifacts/mlp.onnx",
+         "artifacts/mlp.onnx.json", *(f"src/penguins/{p.name}" for p in (ROOT / "src/penguins").glob("*.py"))]
+    )
+    assert (context / "artifacts/mlp.onnx").read_bytes() == (artifact_dir / "mlp.onnx").read_bytes()
+
+
+@pytest.fixture
+def engine() -> None:
+    if not dockerfile_check.engine_answers():
+        pytest.skip("no Docker engine answers here: the check builds and runs only where one does")
+
+
+@pytest.mark.slow
+def test_with_an_engine_a_container_that_stops_is_reported_with_its_log(tmp_path: Path, engine: None, artifact_dir: Path) -> None:
+    stops = dockerfile(tmp_path, **{'CMD ["uvicorn", "app:app", "--host", "0.0.0.0", "--port", "8000"]':
+                                    'CMD ["python", "-c", "raise SystemExit(\'no service in here\')"]'})
+    started = time.monotonic()
+    with fails(r"^the container stopped; its log ends:\nno service in here$"):
+        checks.check_dockerfile(stops)
+    assert time.monotonic() - started < 60, "a container that stops is reported at once, not after a timeout"

@@ -17,7 +17,7 @@ from workshop import exercises
 from workshop.stages import STAGE_MAP
 
 SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
-READY_STAGES = (1, 2, 3, 4)  # stages whose exercise exists; 05 and 06 follow their modules
+READY_STAGES = (1, 2, 3, 4, 5, 6)  # stages whose exercise exists: all of them
 CHECK_CALL = re.compile(r"^checks\.check_\w+\(", re.MULTILINE)
 
 SOLVED = '''\
@@ -59,6 +59,18 @@ def test_a_region_becomes_its_hint_and_a_placeholder_per_name() -> None:
 def test_a_region_inside_a_function_returns_the_placeholder() -> None:
     source = "def area(r):\n    ### BEGIN SOLUTION\n    return 3.14 * r * r\n    ### END SOLUTION\n"
     assert exercises.blank_regions(source) == "def area(r):\n    return ...  # TODO\n"
+
+
+def test_a_region_in_a_written_python_file_is_python() -> None:
+    source = "%%writefile my_service.py\ndef f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n"
+    assert exercises.blank_regions(source) == "%%writefile my_service.py\ndef f():\n    return ...  # TODO\n"
+
+
+@pytest.mark.parametrize("magic", ["%%writefile Dockerfile", "%%writefile -a compose.yaml"])
+def test_a_region_in_a_written_file_that_is_not_python_becomes_a_todo_comment(magic: str) -> None:
+    """A Dockerfile has no `...`: the placeholder is a comment, so the file stays well-formed."""
+    source = f"{magic}\nFROM python\n### BEGIN SOLUTION\n### HINT: a user\nUSER penguin\nCMD [\"x\"]\n### END SOLUTION\nEXPOSE 1\n"
+    assert exercises.blank_regions(source) == f"{magic}\nFROM python\n# HINT: a user\n# TODO\nEXPOSE 1\n"
 
 
 @pytest.mark.parametrize(
@@ -136,12 +148,32 @@ def test_every_ready_stage_has_its_solution_and_exercise_under_the_stage_maps_na
     assert {s.exercise for s in STAGE_MAP if s.number in READY_STAGES} <= found
 
 
+# Run after a notebook's last cell, in its kernel: the processes it left running (servers, ...).
+LEFTOVERS = """\
+import psutil
+alive = []
+for child in psutil.Process().children(recursive=True):
+    try:
+        if child.status() != psutil.STATUS_ZOMBIE:
+            alive.append(" ".join(child.cmdline()))
+    except psutil.Error:
+        pass
+print(alive)"""
+
+
 def execute(path: Path, artifacts: Path) -> nbformat.NotebookNode:
-    """Run a notebook the way a student does: its own folder, a fresh kernel of this environment."""
+    """Run a notebook the way a student does: its own folder, a fresh kernel of this environment.
+
+    Blank or solved, a notebook must stop what it started (05's server) before it ends: a
+    student who runs it to the end leaves nothing running.
+    """
     notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(new_code_cell(LEFTOVERS))
     client = NotebookClient(notebook, kernel_name="python3", timeout=300, allow_errors=True,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute(env={**os.environ, ENV_VAR: str(artifacts)})
+    left = stream(notebook.cells.pop(), "stdout")
+    assert left == "[]\n", f"{path.parent.name}/{path.name} leaves processes running when it ends: {left}"
     return notebook
 
 

@@ -11,7 +11,10 @@ The exercise keeps everything else and turns each region into its hints plus a p
 that keeps the notebook runnable, so the check cell after it fails with its own message
 ("not done yet: ...") rather than with a NameError:
 - at the top level of a cell, every name the answer binds becomes `name = ...  # TODO`;
-- indented inside a function body, the region becomes `return ...  # TODO`.
+- indented inside a function body, the region becomes `return ...  # TODO`;
+- in a `%%writefile` cell whose file is not Python (a Dockerfile, YAML, requirements: any
+  file whose comments start with `#`), the region becomes the comment line `# TODO`, which
+  keeps the file well-formed; the check that reads the file answers "not done yet" to it.
 Outputs are cleared and a header cell says the notebook is generated and where its solution
 is. Students work on copies in `my-exercises/` (git-ignored), so regenerating never touches
 their answers and pulling never conflicts with them.
@@ -29,6 +32,8 @@ from nbformat import NotebookNode
 
 BEGIN, END, HINT = "### BEGIN SOLUTION", "### END SOLUTION", "### HINT:"
 TODO = "...  # TODO"
+TEXT_TODO = "# TODO"  # the placeholder in a file written by %%writefile that is not Python
+WRITEFILE = "%%writefile"
 NOTEBOOKS = "[0-9][0-9]_*.ipynb"
 HEADER_ID = "exercise-header"
 HEADER = """\
@@ -48,6 +53,7 @@ class RegionError(ValueError):
 
 def blank_regions(source: str) -> str:
     """The source of one code cell with every solution region replaced by hints + placeholder."""
+    text = writes_text_file(source)
     lines: list[str] = []
     region: list[str] | None = None
     indent = ""
@@ -60,7 +66,7 @@ def blank_regions(source: str) -> str:
         elif marker == END:
             if region is None:
                 raise RegionError(f"line {number}: {END} without {BEGIN}")
-            lines += _blank(region, indent)
+            lines += _blank(region, indent, text)
             region = None
         elif region is not None:
             region.append(line)
@@ -71,13 +77,22 @@ def blank_regions(source: str) -> str:
     return "\n".join(lines) + ("\n" if source.endswith("\n") else "")
 
 
-def _blank(region: list[str], indent: str) -> list[str]:
-    """Hints first, then the placeholder that keeps the cell runnable."""
+def writes_text_file(source: str) -> bool:
+    """Whether the cell writes a file that is not Python: `%%writefile [-a] name` on its first
+    line, with a name that does not end in .py (a Dockerfile, a YAML file, ...)."""
+    words = source.split("\n", 1)[0].split()
+    return bool(words) and words[0] == WRITEFILE and not words[-1].endswith(".py")
+
+
+def _blank(region: list[str], indent: str, text: bool = False) -> list[str]:
+    """Hints first, then the placeholder that keeps the cell runnable (or the file well-formed)."""
     hints = [line.strip()[len(HINT):].strip() for line in region if line.strip().startswith(HINT)]
-    code = "\n".join(line for line in region if not line.strip().startswith(HINT))
     comments = [f"{indent}# HINT: {hint}" for hint in hints]
+    if text:
+        return [*comments, f"{indent}{TEXT_TODO}"]
     if indent:
         return [*comments, f"{indent}return {TODO}"]
+    code = "\n".join(line for line in region if not line.strip().startswith(HINT))
     return [*comments, *(f"{name} = {TODO}" for name in bound_names(code))]
 
 

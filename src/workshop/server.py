@@ -6,7 +6,7 @@ across cells:
 
     server = start("04")                  # a cell: stage 04's server, ready to answer
     server.client().predict(record)       # later cells (or requests.post(server.url + ...))
-    server.stop()                         # a later cell
+    server.stop()                         # a later cell (or stop_all(): every server it started)
 
     with start("04") as server: ...       # or for one cell only
 
@@ -176,8 +176,11 @@ _RUNNING: set[Server] = set()
 
 
 @atexit.register
-def _stop_all() -> None:
-    """A kernel that exits normally (restart, shutdown) stops every server it started."""
+def stop_all() -> None:
+    """Stop every server this kernel started. A notebook's last cell calls it (it works even
+    where a cell that should have started a server was left blank), a cell that starts a
+    server may call it first (so running that cell again leaves no old server behind), and a
+    kernel that exits normally (restart, shutdown) calls it by itself."""
     for server in list(_RUNNING):
         server.stop()
 
