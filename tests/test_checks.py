@@ -550,10 +550,11 @@ def test_a_hardened_dockerfile_passes_the_lint_alone_without_an_engine(
 
 
 def test_the_build_context_holds_the_allow_list_with_the_model_in_use(tmp_path: Path, artifact_dir: Path) -> None:
-    context = dockerfile_check.build_context(tmp_path / "context", ROOT, artifact_dir)
+    context = dockerfile_check.build_context(tmp_path / "context", artifact_dir, ROOT)
     files = sorted(p.relative_to(context).as_posix() for p in context.rglob("*") if p.is_file())
     assert files == sorted(
-        ["requirements/serve.txt", "requirements/constraints.txt", "docker/app.py", "artifacts/mlp.onnx",
+        [".dockerignore", "docker/Dockerfile", "requirements/serve.txt", "requirements/constraints.txt",
+         "docker/app.py", "artifacts/mlp.onnx",
          "artifacts/mlp.onnx.json", *(f"src/penguins/{p.name}" for p in (ROOT / "src/penguins").glob("*.py"))]
     )
     assert (context / "artifacts/mlp.onnx").read_bytes() == (artifact_dir / "mlp.onnx").read_bytes()

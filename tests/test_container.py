@@ -55,10 +55,6 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def engine_answers() -> bool:
-    return shutil.which("docker") is not None and docker("info", timeout=30, check=False).returncode == 0
-
-
 @pytest.fixture(scope="session")
 def base_image() -> Iterator[str]:
     """A running engine (reused, or started under CI); yields the base image to build FROM.
@@ -68,7 +64,7 @@ def base_image() -> Iterator[str]:
     """
     if shutil.which("bash") is None:
         unavailable("no bash here to run tools/docker-engine.sh")
-    was_running = engine_answers()
+    was_running = docker_cli.engine().running
     # Where no local base gets built, the script names the Dockerfile's default: one base to pull.
     default = re.search(r"^ARG BASE_IMAGE=(\S+)$", DOCKERFILE.read_text(encoding="utf-8"), re.MULTILINE).group(1)
     result = subprocess.run(["bash", str(ENGINE)], capture_output=True, text=True, timeout=900,

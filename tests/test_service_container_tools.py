@@ -158,12 +158,14 @@ def test_build_steps_read_both_builders() -> None:
 def test_build_context_holds_what_the_dockerfile_copies(tmp_path: Path) -> None:
     models = tmp_path / "models"
     models.mkdir()
-    for name in docker_cli.MODEL_FILES:
+    for name in ("mlp.onnx", "mlp.onnx.json"):
         (models / name).write_text(name)
     context = docker_cli.build_context(tmp_path / "context", models)
     for item in docker_cli.allowed_in_build():
         assert (context / item).exists(), item
-    assert (context / ".dockerignore").exists() and not list(context.rglob("__pycache__"))
+    assert (context / ".dockerignore").exists() and (context / "docker/Dockerfile").exists()
+    assert (context / "artifacts/mlp.onnx").read_text() == "mlp.onnx"
+    assert not list(context.rglob("__pycache__"))
 
 
 def test_no_engine_says_so_and_never_pretends(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -52,8 +52,6 @@ CONTAINER = "penguins-06-notebook"  # the notebook's own: it never touches `make
 LOCAL_BASE = "penguins-base:bookworm"  # tools/docker-engine.sh's base, built without a registry
 DOCKERFILE = "docker/Dockerfile"
 IGNORE_FILE = ".dockerignore"
-CONTEXT = (IGNORE_FILE, "docker", "requirements", "src/penguins")  # what the build needs, but the model
-MODEL_FILES = ("mlp.onnx", "mlp.onnx.json")
 INSIDE_PORT = 8000  # the Dockerfile's EXPOSE
 WAIT_HEALTHY = "tools/docker-wait-healthy.sh"
 GOLDEN = "tests/golden.json"
@@ -232,7 +230,7 @@ def dockerfile_table(path: str | os.PathLike[str] | None = None) -> str:
 def allowed_in_build(path: str | os.PathLike[str] | None = None) -> list[str]:
     """What `docker build` may see of the project: the `!` lines of the allow-list."""
     text = Path(path or _root() / IGNORE_FILE).read_text(encoding="utf-8")
-    return [line[1:] for line in text.splitlines() if line.startswith("!")]
+    return [line[1:].strip().strip("/") for line in text.splitlines() if line.startswith("!")]
 
 
 # ---------------------------------------------------------------- building
@@ -317,19 +315,19 @@ class Built:
 
 
 def build_context(into: Path, artifacts: Path, root: Path | None = None) -> Path:
-    """A build context in `into`: the files the Dockerfile copies, with the model from `artifacts`."""
+    """A build context in `into` holding what the allow-list names, at the paths it names
+    (plus the allow-list itself and docker/Dockerfile): the project's files from `root`, the
+    model from `artifacts` (the folder in use; tests and notebooks point it elsewhere)."""
     root = root or _root()
-    for name in CONTEXT:
-        source, target = root / name, into / name
+    for path in (*allowed_in_build(root / IGNORE_FILE), IGNORE_FILE, DOCKERFILE):
+        source = Path(artifacts) / Path(path).name if path.startswith("artifacts/") else root / path
+        target = Path(into) / path
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        elif source.exists():
             shutil.copy2(source, target)
-    (into / "artifacts").mkdir(exist_ok=True)
-    for name in MODEL_FILES:
-        shutil.copy2(artifacts / name, into / "artifacts" / name)
-    return into
+    return Path(into)
 
 
 def build(image: str = IMAGE, artifacts: str | os.PathLike[str] | None = None, timeout: float = 900) -> Built:

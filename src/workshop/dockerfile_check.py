@@ -29,12 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workshop.docker_cli import IGNORE_FILE, LOCAL_BASE, allowed_in_build, build_context, engine
+
 if TYPE_CHECKING:
     from penguins.client import PenguinClient
 
-# tools/docker-engine.sh builds this base where no registry is reachable (CI); a Dockerfile that
-# declares `ARG BASE_IMAGE` is built from it when it exists, as `make docker-build` does.
-LOCAL_BASE = "penguins-base:bookworm"
+# LOCAL_BASE: tools/docker-engine.sh builds it where no registry is reachable (CI); a Dockerfile
+# that declares `ARG BASE_IMAGE` is built from it when it exists, as `make docker-build` does.
 SERVICE_PORT = 8000  # where the service listens inside the container, unless EXPOSE says otherwise
 READY_TIMEOUT = 60.0  # seconds for the container's service to load its model and answer /ready
 SIZE_BUDGET_MB = 300  # what a serving image may add to its base (docker/Dockerfile adds about 150)
@@ -135,8 +136,7 @@ def exec_form(instruction: Instruction | None) -> list[str] | None:
 
 def allowed_paths(root: Path) -> list[str]:
     """What a build may see: the `!path` lines of the project's .dockerignore allow-list."""
-    lines = (Path(root) / ".dockerignore").read_text(encoding="utf-8").splitlines()
-    return [line[1:].strip().strip("/") for line in lines if line.startswith("!")]
+    return allowed_in_build(Path(root) / IGNORE_FILE)
 
 
 def lint(path: Path | str) -> list[str]:
@@ -262,27 +262,8 @@ def _start(dockerfile: Dockerfile, allowed: list[str]) -> list[str]:
 
 
 def engine_answers() -> bool:
-    """Whether a Docker engine answers here (`docker info`); never starts one."""
-    if shutil.which("docker") is None:
-        return False
-    try:
-        return _docker("info", timeout=20).returncode == 0
-    except ContainerFailed:  # an engine that does not answer within the time is no engine to use
-        return False
-
-
-def build_context(folder: Path, root: Path, artifacts: Path) -> Path:
-    """A build context holding what the allow-list names, at the paths it names: the project's
-    files from `root`, the model from `artifacts` (the folder in use; tests point it elsewhere)."""
-    for path in allowed_paths(root):
-        source = Path(artifacts) / Path(path).name if path.startswith("artifacts/") else Path(root) / path
-        target = Path(folder) / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        elif source.exists():
-            shutil.copy2(source, target)
-    return Path(folder)
+    """Whether a Docker engine answers here; never starts one."""
+    return engine().running
 
 
 @dataclass(frozen=True)
@@ -302,7 +283,7 @@ def try_image(dockerfile_path: Path, dockerfile: Dockerfile, root: Path, artifac
     local_base = dockerfile.declares_base_arg and _has_image(LOCAL_BASE)
     base_args = ["--build-arg", f"BASE_IMAGE={LOCAL_BASE}"] if local_base else []
     with tempfile.TemporaryDirectory(prefix="penguins-context-") as tmp:
-        context = build_context(Path(tmp), root, artifacts)
+        context = build_context(Path(tmp), artifacts, root)
         shutil.copyfile(dockerfile_path, context / "Dockerfile")
         started = time.monotonic()
         built = _docker("build", "--quiet", *base_args, "-t", tag, str(context), timeout=900)
