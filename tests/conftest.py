@@ -1,11 +1,15 @@
-"""Shared fixtures: one set of artifacts per test session, the golden set, a fresh-process runner."""
+"""Shared fixtures: one set of artifacts per test session, the golden set, a fresh-process runner,
+and a Docker engine for every test that needs one (session-scoped: see base_image)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,3 +44,41 @@ def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 12
         env={**os.environ, **(env or {})},
         cwd=ROOT,
     )
+
+
+ENGINE = ROOT / "tools" / "docker-engine.sh"
+ENGINE_STOP = ROOT / "tools" / "docker-engine-stop.sh"
+UNAVAILABLE = 3  # tools/docker-engine.sh: no engine here and none may be started
+
+
+def unavailable(reason: str) -> None:
+    """Skip on a laptop without Docker; under CI the container must really be tested."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true, so the container tests must run, but: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def base_image() -> Iterator[str]:
+    """A running engine (reused, or started under CI); yields the base image to build FROM.
+
+    An engine this fixture started is stopped at the end of the test run, not of this module:
+    the notebooks (nbval) run after tests/ and find it still up.
+    """
+    if shutil.which("bash") is None:
+        unavailable("no bash here to run tools/docker-engine.sh")
+    from workshop import docker_cli
+
+    was_running = docker_cli.engine().running
+    # Where no local base gets built, the script names the Dockerfile's default: one base to pull.
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text(encoding="utf-8")
+    default = re.search(r"^ARG BASE_IMAGE=(\S+)$", dockerfile, re.MULTILINE).group(1)
+    result = subprocess.run(["bash", str(ENGINE)], capture_output=True, text=True, timeout=900,
+                            env={**os.environ, "DEFAULT_BASE_IMAGE": default})
+    if result.returncode == UNAVAILABLE:
+        unavailable(result.stdout.strip().splitlines()[-1])
+    if result.returncode != 0:
+        pytest.fail(f"tools/docker-engine.sh failed:\n{result.stdout}{result.stderr}")
+    yield result.stdout.strip().splitlines()[-1].removeprefix("BASE_IMAGE=")
+    if not was_running:
+        subprocess.run(["bash", str(ENGINE_STOP)], capture_output=True, text=True, timeout=120)

@@ -10,9 +10,7 @@ laptop without Docker) these tests skip and say why; under CI=true they fail ins
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -32,10 +30,7 @@ from tests.conftest import ROOT
 from workshop import docker_cli
 
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
-ENGINE = ROOT / "tools" / "docker-engine.sh"
-ENGINE_STOP = ROOT / "tools" / "docker-engine-stop.sh"
 WAIT_HEALTHY = ROOT / "tools" / "docker-wait-healthy.sh"
-UNAVAILABLE = 3  # tools/docker-engine.sh: no engine here and none may be started
 IMAGE = "penguins-to-production:test"
 SIZE_BUDGET_MB = 180  # what the Dockerfile may add on top of its base image
 TRAINING_STACK = ("torch", "sklearn", "pandas", "jupyterlab", "matplotlib", "workshop")
@@ -46,36 +41,6 @@ def docker(*args: str, timeout: float = 60, check: bool = True) -> subprocess.Co
     if check and result.returncode != 0:
         pytest.fail(f"docker {' '.join(args)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     return result
-
-
-def unavailable(reason: str) -> None:
-    """Skip on a laptop without Docker; under CI the container must really be tested."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true, so the container tests must run, but: {reason}")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def base_image() -> Iterator[str]:
-    """A running engine (reused, or started under CI); yields the base image to build FROM.
-
-    An engine this fixture started is stopped at the end of the test run, not of this module:
-    the notebooks (nbval) run after tests/ and find it still up.
-    """
-    if shutil.which("bash") is None:
-        unavailable("no bash here to run tools/docker-engine.sh")
-    was_running = docker_cli.engine().running
-    # Where no local base gets built, the script names the Dockerfile's default: one base to pull.
-    default = re.search(r"^ARG BASE_IMAGE=(\S+)$", DOCKERFILE.read_text(encoding="utf-8"), re.MULTILINE).group(1)
-    result = subprocess.run(["bash", str(ENGINE)], capture_output=True, text=True, timeout=900,
-                            env={**os.environ, "DEFAULT_BASE_IMAGE": default})
-    if result.returncode == UNAVAILABLE:
-        unavailable(result.stdout.strip().splitlines()[-1])
-    if result.returncode != 0:
-        pytest.fail(f"tools/docker-engine.sh failed:\n{result.stdout}{result.stderr}")
-    yield result.stdout.strip().splitlines()[-1].removeprefix("BASE_IMAGE=")
-    if not was_running:
-        subprocess.run(["bash", str(ENGINE_STOP)], capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
