@@ -20,17 +20,19 @@ import json
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import numpy as np
 from fastapi import Body, Depends, FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi_offline import FastAPIOffline
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
+from pydantic_core import to_json
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -64,8 +66,14 @@ def _as_sent(value: object) -> object:
     return value
 
 
-# The schema says number, text or null (what clients send); the value itself is not touched.
-RawValue = Annotated[float | str | None, PlainValidator(_as_sent, json_schema_input_type=float | str | None)]
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+# The schema says number, text or null (what clients send); the value itself is not touched,
+# neither read in nor dumped out (record.model_dump() gives back what the client sent).
+RawValue = Annotated[float | str | None, PlainValidator(_as_sent, json_schema_input_type=float | str | None),
+                     PlainSerializer(_unchanged)]
 Text = Annotated[str, AfterValidator(_as_sent)]
 
 
@@ -214,18 +222,24 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return SafeJSONResponse({"detail": "internal error: the server's log has the details"}, status_code=500)
 
 
-# ---------------------------------------------------------------- one log line per request
+# ---------------------------------------------------------------- what every request goes through
+
+_TOO_LARGE = "Content Too Large"
 
 
-class RequestLog:
-    """Logs method, path, status and latency of every request, one line each.
+class RequestGate:
+    """Every request passes here first: its body is held to `max_body_bytes` (413), and it is
+    logged in one line, method, path, status and latency (a request that crashed as 500).
 
-    A plain ASGI middleware (not BaseHTTPMiddleware) because it runs on every request and
-    should cost microseconds. A request that crashed is logged as 500.
+    One plain ASGI middleware (not BaseHTTPMiddleware, nor a stack of middlewares) because it
+    runs on every request and should cost microseconds. A body whose Content-Length is too
+    large is refused before the app sees it. A body sent without one (chunked) is counted as
+    it arrives, and the route reading it gets a 413 once it passes the limit; a declared length
+    needs no counting, since the server reads exactly that many bytes.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app, self.max_body_bytes = app, max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -240,19 +254,68 @@ class RequestLog:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_and_note)
+            declared = _content_length(scope)
+            if declared is None:
+                await self.app(scope, self._counting(receive), send_and_note)
+            elif declared > self.max_body_bytes:
+                await PlainTextResponse(_TOO_LARGE, status_code=413)(scope, receive, send_and_note)
+            else:
+                await self.app(scope, receive, send_and_note)
         finally:
             millis = (time.perf_counter() - start) * 1000
             log.info("%s %s %d %.1f ms", scope["method"], scope["path"], status, millis)
+
+    def _counting(self, receive: Receive) -> Receive:
+        received = 0
+
+        async def receive_counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise HTTPException(413, _TOO_LARGE)
+            return message
+
+        return receive_counted
+
+
+def _content_length(scope: Scope) -> int | None:
+    """The body's declared length, or None when it is not declared (or not a number)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+class _LineHandler(logging.StreamHandler):
+    """`LEVEL:     message` on stderr, as uvicorn writes its own lines. The line is written
+    straight from the record: a Formatter's general machinery would cost more than the line
+    itself, on every request. A record carrying a traceback is formatted in full."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info or record.stack_info:
+            super().emit(record)
+            return
+        try:
+            self.stream.write(f"{record.levelname}:     {record.getMessage()}\n")
+            self.flush()
+        except Exception:
+            self.handleError(record)
 
 
 def _configure_log(level: str) -> None:
     """The request log goes to stderr unless the host program set up the penguins loggers."""
     logger = logging.getLogger("penguins")
     if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
-        logger.addHandler(handler)
+        logger.addHandler(_LineHandler())
     logger.setLevel(level.upper())
 
 
@@ -272,16 +335,43 @@ async def _loaded(request: Request) -> PenguinPredictor:
     return predictor
 
 
-async def _json_body(request: Request) -> None:
-    """A body not declared as JSON is refused (415) rather than guessed at."""
+async def _json_and_loaded(request: Request) -> PenguinPredictor:
+    """What a prediction needs before its records are validated: a body declared as JSON,
+    not guessed at (else 415), and a loaded model (else 503). One dependency rather than two:
+    FastAPI spends microseconds on each, on every request."""
     declared = request.headers.get("content-type", "")
     media = declared.split(";")[0].strip().lower()
     if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
         got = f"Content-Type {declared!r}" if declared else "no Content-Type"
         raise HTTPException(415, f"send the records as JSON with the header Content-Type: application/json (got {got})")
+    return await _loaded(request)
 
 
-def _answers(predictor: PenguinPredictor, batch: CleanBatch, sent: Sequence[dict], single: bool, warn: bool) -> list[PredictionOut]:
+# Where the model runs. The endpoints are `async def`, so FastAPI calls them on the event loop,
+# the one thread that serves every request. The ONNX backends answer in microseconds, less than
+# a hop to another thread costs, so they run right there. The pickled scikit-learn pipeline
+# takes milliseconds a call (a big network would take far more): on the loop it would stall
+# every other request meanwhile, so it runs in FastAPI's thread pool, as a plain `def`
+# endpoint would, and the loop keeps serving.
+IN_THREAD_POOL = frozenset({"sklearn-pickle"})
+
+Predict = Callable[[PenguinPredictor, Sequence[Any], bool], list[dict[str, Any]]]
+
+
+async def _run_model(predict: Predict, predictor: PenguinPredictor, records: Sequence[Any], single: bool) -> list[dict[str, Any]]:
+    """`predict(predictor, records, single)`, where this backend costs least (see above)."""
+    if predictor.backend_name in IN_THREAD_POOL:
+        return await run_in_threadpool(predict, predictor, records, single)
+    return predict(predictor, records, single)
+
+
+def _reply(content: object) -> Response:
+    """The answer as JSON, serialised once. FastAPI sends a Response as it is, so the route's
+    response_model (kept for /docs) is not validated and serialised a second time."""
+    return Response(to_json(content), media_type="application/json")
+
+
+def _answers(predictor: PenguinPredictor, batch: CleanBatch, sent: Sequence[dict], single: bool, warn: bool) -> list[dict[str, Any]]:
     """Predict a clean batch; refuse (422) any record the model could not give finite odds for."""
     predictions = predictor.predict_clean(batch)
     unanswerable = [
@@ -293,8 +383,8 @@ def _answers(predictor: PenguinPredictor, batch: CleanBatch, sent: Sequence[dict
     if unanswerable:
         raise RequestValidationError(unanswerable)
     notes = _unknown_category_notes(batch, len(predictions)) if warn else [[] for _ in predictions]
-    return [
-        PredictionOut(species=p.species, probabilities=p.probabilities, model_version=p.model_version, warnings=note)
+    return [  # the fields of PredictionOut
+        {"species": p.species, "probabilities": p.probabilities, "model_version": p.model_version, "warnings": note}
         for p, note in zip(predictions, notes)
     ]
 
@@ -307,7 +397,7 @@ def _unknown_category_notes(batch: CleanBatch, count: int) -> list[list[str]]:
     return notes
 
 
-def _predict_raw(predictor: PenguinPredictor, records: Sequence[RawRecord], single: bool) -> list[PredictionOut]:
+def _predict_raw(predictor: PenguinPredictor, records: Sequence[RawRecord], single: bool) -> list[dict[str, Any]]:
     """The wrapper's way: cleaning judges every value, then the model answers."""
     sent = [{name: getattr(record, name) for name in record.model_fields_set} for record in records]
     try:
@@ -317,7 +407,7 @@ def _predict_raw(predictor: PenguinPredictor, records: Sequence[RawRecord], sing
     return _answers(predictor, batch, sent, single, warn=True)
 
 
-def _predict_features(predictor: PenguinPredictor, records: Sequence[FeatureRecord], single: bool) -> list[PredictionOut]:
+def _predict_features(predictor: PenguinPredictor, records: Sequence[FeatureRecord], single: bool) -> list[dict[str, Any]]:
     """The bare model's way: the typed values go in as they are; nobody cleans them."""
     sent = [record.model_dump() for record in records]
     batch = {
@@ -349,10 +439,9 @@ def create_app(settings: Settings | None = None, predictor: PenguinPredictor | N
         version=__version__,
         description=_description(settings),
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     app.state.predictor, app.state.settings = predictor, settings
-    app.add_middleware(RequestLog)
+    app.add_middleware(RequestGate, max_body_bytes=settings.max_body_bytes)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
@@ -361,7 +450,15 @@ def create_app(settings: Settings | None = None, predictor: PenguinPredictor | N
         _add_feature_routes(app, settings)
     else:
         _add_raw_routes(app, settings)
+    _api_routes_first(app)
     return app
+
+
+def _api_routes_first(app: FastAPI) -> None:
+    """Every request is matched against the routes in order, first to last: the API's come
+    first, the pages people open by hand (/docs, /redoc, their files, /openapi.json, /) last.
+    A stable sort: /docs still lists the API in the order it was written."""
+    app.router.routes.sort(key=lambda route: not getattr(route, "include_in_schema", False))
 
 
 def _description(settings: Settings) -> str:
@@ -401,13 +498,7 @@ def _add_status_routes(app: FastAPI, settings: Settings) -> None:
         )
 
 
-# The endpoints are `async def` and call the model on the event loop. That is fine here: the
-# ONNX model answers in tens of microseconds, less than a thread-pool hop costs. A slow model
-# (the pickled scikit-learn pipeline takes milliseconds; a big network far more) would stall
-# every other request while it runs: make such an endpoint a plain `def`, which FastAPI runs
-# in its thread pool.
-_POST = {"dependencies": [Depends(_json_body)],
-         "responses": {413: {"description": "body too large"}, 415: {"description": "not JSON"}}}
+_POST = {"responses": {413: {"description": "body too large"}, 415: {"description": "not JSON"}}}
 
 
 def _add_raw_routes(app: FastAPI, settings: Settings) -> None:
@@ -416,16 +507,18 @@ def _add_raw_routes(app: FastAPI, settings: Settings) -> None:
     @app.post("/predict", response_model=PredictionOut, summary="predict one raw record", **_POST)
     async def predict(
         record: Annotated[RawRecord, Body(openapi_examples=_RAW_EXAMPLES)],
-        predictor: Annotated[PenguinPredictor, Depends(_loaded)],
-    ) -> PredictionOut:
-        return _predict_raw(predictor, [record], single=True)[0]
+        predictor: Annotated[PenguinPredictor, Depends(_json_and_loaded)],
+    ) -> Response:
+        answers = await _run_model(_predict_raw, predictor, [record], single=True)
+        return _reply(answers[0])
 
     @app.post("/predict/batch", response_model=BatchOut, summary=f"predict up to {settings.batch_limit} raw records", **_POST)
     async def predict_batch(
         records: Annotated[RawBatch, Body(openapi_examples=_RAW_BATCH_EXAMPLES)],
-        predictor: Annotated[PenguinPredictor, Depends(_loaded)],
-    ) -> BatchOut:
-        return BatchOut(predictions=_predict_raw(predictor, records, single=False), model_version=predictor.model_version)
+        predictor: Annotated[PenguinPredictor, Depends(_json_and_loaded)],
+    ) -> Response:
+        answers = await _run_model(_predict_raw, predictor, records, single=False)
+        return _reply({"predictions": answers, "model_version": predictor.model_version})
 
 
 def _add_feature_routes(app: FastAPI, settings: Settings) -> None:
@@ -434,13 +527,15 @@ def _add_feature_routes(app: FastAPI, settings: Settings) -> None:
     @app.post("/predict", response_model=PredictionOut, summary="predict one record of clean typed features", **_POST)
     async def predict(
         record: Annotated[FeatureRecord, Body(openapi_examples=_FEATURE_EXAMPLES)],
-        predictor: Annotated[PenguinPredictor, Depends(_loaded)],
-    ) -> PredictionOut:
-        return _predict_features(predictor, [record], single=True)[0]
+        predictor: Annotated[PenguinPredictor, Depends(_json_and_loaded)],
+    ) -> Response:
+        answers = await _run_model(_predict_features, predictor, [record], single=True)
+        return _reply(answers[0])
 
     @app.post("/predict/batch", response_model=BatchOut, summary=f"predict up to {settings.batch_limit} clean records", **_POST)
     async def predict_batch(
         records: Annotated[FeatureBatch, Body(openapi_examples={"clean": {"value": [CLEAN_RECORD]}})],
-        predictor: Annotated[PenguinPredictor, Depends(_loaded)],
-    ) -> BatchOut:
-        return BatchOut(predictions=_predict_features(predictor, records, single=False), model_version=predictor.model_version)
+        predictor: Annotated[PenguinPredictor, Depends(_json_and_loaded)],
+    ) -> Response:
+        answers = await _run_model(_predict_features, predictor, records, single=False)
+        return _reply({"predictions": answers, "model_version": predictor.model_version})
