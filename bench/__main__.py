@@ -1,27 +1,5 @@
 """python -m bench [--quick] [--out DIR]: measure, print the table, write table, plot and JSON."""
 
-from __future__ import annotations
+from bench.cli import main
 
-import argparse
-from pathlib import Path
-
-from bench.budget import FULL, QUICK
-from bench.run import RESULTS, run
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a tiny budget: checks the code, not the speed")
-    parser.add_argument("--out", type=Path, default=RESULTS, help=f"where to write (default {RESULTS})")
-    parser.add_argument("--artifacts", type=Path, default=None, help="artifacts folder (default ./artifacts)")
-    parser.add_argument("--no-wrk", action="store_true", help="use the Python load generator")
-    args = parser.parse_args()
-    report = run(QUICK if args.quick else FULL, args.artifacts, use_wrk=not args.no_wrk)
-    print(report.markdown())
-    for path in report.write(args.out, "bench"):
-        print(f"wrote {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+raise SystemExit(main("python -m bench", __doc__))
