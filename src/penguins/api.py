@@ -22,6 +22,7 @@ import math
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import numpy as np
@@ -446,10 +447,7 @@ def create_app(settings: Settings | None = None, predictor: PenguinPredictor | N
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
     _add_status_routes(app, settings)
-    if settings.mode == "features":
-        _add_feature_routes(app, settings)
-    else:
-        _add_raw_routes(app, settings)
+    _add_predict_routes(app, settings, _FEATURES if settings.mode == "features" else _RAW)
     _api_routes_first(app)
     return app
 
@@ -501,41 +499,39 @@ def _add_status_routes(app: FastAPI, settings: Settings) -> None:
 _POST = {"responses": {413: {"description": "body too large"}, 415: {"description": "not JSON"}}}
 
 
-def _add_raw_routes(app: FastAPI, settings: Settings) -> None:
-    RawBatch = Annotated[list[RawRecord], Field(min_length=1, max_length=settings.batch_limit)]
+@dataclass(frozen=True)
+class _Routes:
+    """What differs between the wrapper's routes (raw records) and the bare model's (features)."""
 
-    @app.post("/predict", response_model=PredictionOut, summary="predict one raw record", **_POST)
+    record: type[BaseModel]
+    predict: Predict
+    one: str  # what a /predict body is, for the docs
+    many: str
+    examples: dict[str, Any]
+    batch_examples: dict[str, Any]
+
+
+_RAW = _Routes(RawRecord, _predict_raw, "raw record", "raw records", _RAW_EXAMPLES, _RAW_BATCH_EXAMPLES)
+_FEATURES = _Routes(FeatureRecord, _predict_features, "record of clean typed features", "clean records",
+                    _FEATURE_EXAMPLES, {"clean": {"value": [CLEAN_RECORD]}})
+
+
+def _add_predict_routes(app: FastAPI, settings: Settings, routes: _Routes) -> None:
+    """POST /predict and /predict/batch for one kind of record (FastAPI reads these annotations)."""
+    Batch = Annotated[list[routes.record], Field(min_length=1, max_length=settings.batch_limit)]
+
+    @app.post("/predict", response_model=PredictionOut, summary=f"predict one {routes.one}", **_POST)
     async def predict(
-        record: Annotated[RawRecord, Body(openapi_examples=_RAW_EXAMPLES)],
+        record: Annotated[routes.record, Body(openapi_examples=routes.examples)],
         predictor: Annotated[PenguinPredictor, Depends(_json_and_loaded)],
     ) -> Response:
-        answers = await _run_model(_predict_raw, predictor, [record], single=True)
+        answers = await _run_model(routes.predict, predictor, [record], single=True)
         return _reply(answers[0])
 
-    @app.post("/predict/batch", response_model=BatchOut, summary=f"predict up to {settings.batch_limit} raw records", **_POST)
+    @app.post("/predict/batch", response_model=BatchOut, summary=f"predict up to {settings.batch_limit} {routes.many}", **_POST)
     async def predict_batch(
-        records: Annotated[RawBatch, Body(openapi_examples=_RAW_BATCH_EXAMPLES)],
+        records: Annotated[Batch, Body(openapi_examples=routes.batch_examples)],
         predictor: Annotated[PenguinPredictor, Depends(_json_and_loaded)],
     ) -> Response:
-        answers = await _run_model(_predict_raw, predictor, records, single=False)
-        return _reply({"predictions": answers, "model_version": predictor.model_version})
-
-
-def _add_feature_routes(app: FastAPI, settings: Settings) -> None:
-    FeatureBatch = Annotated[list[FeatureRecord], Field(min_length=1, max_length=settings.batch_limit)]
-
-    @app.post("/predict", response_model=PredictionOut, summary="predict one record of clean typed features", **_POST)
-    async def predict(
-        record: Annotated[FeatureRecord, Body(openapi_examples=_FEATURE_EXAMPLES)],
-        predictor: Annotated[PenguinPredictor, Depends(_json_and_loaded)],
-    ) -> Response:
-        answers = await _run_model(_predict_features, predictor, [record], single=True)
-        return _reply(answers[0])
-
-    @app.post("/predict/batch", response_model=BatchOut, summary=f"predict up to {settings.batch_limit} clean records", **_POST)
-    async def predict_batch(
-        records: Annotated[FeatureBatch, Body(openapi_examples={"clean": {"value": [CLEAN_RECORD]}})],
-        predictor: Annotated[PenguinPredictor, Depends(_json_and_loaded)],
-    ) -> Response:
-        answers = await _run_model(_predict_features, predictor, records, single=False)
+        answers = await _run_model(routes.predict, predictor, records, single=False)
         return _reply({"predictions": answers, "model_version": predictor.model_version})
