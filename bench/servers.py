@@ -11,12 +11,12 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from penguins import processes
 from penguins.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,14 +118,7 @@ class RunningServer:
 
     def stop(self) -> None:
         """SIGTERM to the server's own process group (its workers too), SIGKILL if it hangs."""
-        if self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        processes.stop(self.process, timeout=15, group=True)
 
     def __enter__(self) -> RunningServer:
         return self

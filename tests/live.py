@@ -4,7 +4,6 @@ free loopback port (never a stage's fixed port), stopped when the test is done."
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -14,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from penguins import processes
 from penguins.client import PenguinClient, ServiceUnreachable
 from penguins.ports import free_port
 from tests.conftest import ROOT
@@ -80,11 +80,4 @@ def wait_until_ready(live: Live, timeout: float = START_TIMEOUT) -> None:
 
 def stop(process: subprocess.Popen, timeout: float = 10.0) -> int:
     """SIGTERM and wait; SIGKILL if it does not stop. Returns the exit code."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    return process.returncode
+    return processes.stop(process, timeout)

@@ -18,7 +18,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from penguins import ports
+from penguins import ports, processes
 from penguins.examples import CLEAN_RECORD, MESSY_RECORDS
 from penguins.paths import ENV_VAR
 from tests.conftest import ROOT
@@ -327,9 +327,4 @@ def test_make_lab_starts_jupyterlab_on_loopback_with_the_project_kernel(tmp_path
         registered = json.loads((Path(jupyter_dirs["JUPYTER_DATA_DIR"]) / "kernels" / notebook.KERNEL_NAME / "kernel.json").read_text())
         assert registered["argv"][0] == sys.executable
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        processes.stop(server, timeout=15)

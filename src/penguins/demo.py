@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tempfile
 
-from penguins import build
+from penguins import build, processes
 from penguins.client import Answer, PenguinClient, ServiceUnreachable
 from penguins.examples import CLEAN_RECORD, MESSY_RECORDS
 from penguins.ports import free_port
@@ -55,17 +55,7 @@ def over_http(records: list[dict[str, object]] = RECORDS) -> tuple[str, list[Ans
             log.seek(0)
             raise RuntimeError(f"the demo's server did not answer: {err}\nits output:\n{log.read()[-1000:]}") from None
         finally:
-            _stop(server)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM and wait for the graceful shutdown; kill it if that does not come."""
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+            processes.stop(server)
 
 
 def same_answers(in_process: list[Prediction], over_http: list[Answer]) -> bool:

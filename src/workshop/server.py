@@ -38,6 +38,7 @@ from pathlib import Path
 
 import requests
 
+from penguins import processes
 from penguins.client import PenguinClient
 from penguins.ports import free_port
 
@@ -117,13 +118,7 @@ class Server:
         _RUNNING.discard(self)
         if process is None:
             return
-        if process.poll() is None:
-            _signal_group(process, signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                _signal_group(process, getattr(signal, "SIGKILL", signal.SIGTERM))
-                process.wait()
+        processes.stop(process, timeout, group=True)
         self._last_logs = self.logs()
         self._close_log()
 
@@ -183,17 +178,6 @@ def stop_all() -> None:
     kernel that exits normally (restart, shutdown) calls it by itself."""
     for server in list(_RUNNING):
         server.stop()
-
-
-def _signal_group(process: subprocess.Popen, sig: int) -> None:
-    """The child's whole process group where there are groups (POSIX), else the child itself."""
-    try:
-        if hasattr(os, "killpg"):
-            os.killpg(process.pid, sig)
-        else:
-            process.send_signal(sig)
-    except ProcessLookupError:
-        pass
 
 
 # ---------------------------------------------------------------- the child's side

@@ -1,0 +1,63 @@
+"""penguins.processes.stop: the one way every server child is stopped."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from penguins import processes
+
+
+def _python(code: str, **options: object) -> subprocess.Popen:
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, **options)
+    assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+    return process
+
+
+def test_a_process_that_honours_sigterm_exits_by_it() -> None:
+    process = _python("import time; print('ready', flush=True); time.sleep(60)")
+    assert processes.stop(process, timeout=10) == -15
+
+
+def test_a_process_that_ignores_sigterm_is_killed_after_the_timeout() -> None:
+    process = _python("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                      "print('ready', flush=True); time.sleep(60)")
+    started = time.monotonic()
+    assert processes.stop(process, timeout=0.5) == -9
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
+def test_group_stops_the_childs_own_children_too() -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", "import subprocess, sys, time; "
+         "c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+         "print(c.pid, flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    assert parent.stdout is not None
+    grandchild = int(parent.stdout.readline())
+    processes.stop(parent, timeout=10, group=True)
+    deadline = time.monotonic() + 5
+    while _alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(grandchild)
+
+
+def test_a_process_that_already_exited_keeps_its_code() -> None:
+    process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    process.wait()
+    assert processes.stop(process) == 3
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = f"/proc/{pid}/stat"
+    return not (os.path.exists(status) and open(status).read().split(")")[-1].split()[0] == "Z")
