@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -22,6 +21,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from bench.rows import Row
+from workshop import docker_cli
 
 SECTION = "size"
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,13 +93,9 @@ def inspect(image: str) -> dict | None:
     return json.loads(out.stdout)[0] if out.returncode == 0 else None
 
 
-def engine_answers() -> bool:
-    return shutil.which("docker") is not None and docker("info").returncode == 0
-
-
 def image_rows() -> tuple[list[Row], str]:
     """The image's rows, starting (and then stopping) an engine only when DOCKER_ENGINE=start."""
-    if engine_answers():
+    if docker_cli.engine().running:
         return measure_image()
     if os.environ.get("DOCKER_ENGINE") != "start":
         return [], "no Docker engine answers (DOCKER_ENGINE=start starts one): image not measured"
