@@ -38,7 +38,7 @@ export: $(STAMP) ## export both models to ONNX, with parity figures (trains firs
 	$(PY) -m penguins export
 
 demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records with every backend
-	$(PY) -m penguins demo
+	$(PY) -m workshop demo
 
 ##@ Checks
 .PHONY: test doctor diagram browser

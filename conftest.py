@@ -20,7 +20,7 @@ import tempfile
 
 import pytest
 
-from penguins.paths import ENV_VAR
+from penguins.serving.paths import ENV_VAR
 
 _created: list[str] = []
 

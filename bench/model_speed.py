@@ -22,10 +22,12 @@ import numpy as np
 
 from bench.budget import Budget
 from bench.rows import Row
-from penguins import data, mlp, training
-from penguins.artifacts import load_pickle, read_artifact
-from penguins.cleaning import clean_records
-from penguins.predictor import BACKEND_FILES, OnnxBackend, PenguinPredictor
+from penguins.serving.artifacts import read_artifact
+from penguins.serving.cleaning import clean_records
+from penguins.serving.contract import BACKEND_FILES
+from penguins.serving.predictor import OnnxBackend
+from penguins.training import data, mlp
+from penguins.training.pickles import load_pickle, load_predictor
 
 SECTION = "model"
 BASELINE = "scikit-learn pipeline (pickle)"
@@ -55,17 +57,17 @@ def contenders(folder: Path, records: list[dict[str, object]]) -> dict[str, tupl
     pipeline, _ = load_pickle(folder / "pipeline.pkl")
     net = mlp.from_bytes(read_artifact(folder / "mlp.pt", "torch")[0])
     batch = clean_records(records)
-    frame = training.batch_to_frame(batch)
+    frame = data.batch_to_frame(batch)
     features = pipeline.named_steps["preprocess"].transform(frame).astype(np.float32)
     onnx_pipeline = OnnxBackend(folder / "pipeline.onnx")
     onnx_mlp = OnnxBackend(folder / "mlp.onnx")
-    wrapped = {name: PenguinPredictor.load(name, folder / file) for name, file in BACKEND_FILES.items()}
+    wrapped = {name: load_predictor(name, folder / file) for name, file in BACKEND_FILES.items()}
     calls: dict[str, tuple[str, Call]] = {
         BASELINE: ("clean DataFrame", lambda: pipeline.predict_proba(frame)),
         "PyTorch MLP (network only)": ("preprocessed matrix", lambda: mlp.predict_proba(net, features)),
         "ONNX Runtime: pipeline.onnx": ("clean columns", lambda: onnx_pipeline.predict_proba(batch)),
         "ONNX Runtime: mlp.onnx": ("clean columns", lambda: onnx_mlp.predict_proba(batch)),
-        "cleaning alone (penguins.cleaning)": ("raw records", lambda: clean_records(records)),
+        "cleaning alone (penguins.serving.cleaning)": ("raw records", lambda: clean_records(records)),
     }
     for name, predictor in wrapped.items():
         calls[f"wrapper {name}, end to end"] = ("raw records", lambda p=predictor: p.predict(records))

@@ -11,7 +11,7 @@ from pathlib import Path
 from bench import cold_start, http_load, load, machine, model_speed, sizes, specs, targets
 from bench.budget import Budget
 from bench.report import Report
-from penguins import build
+from penguins.training import build
 
 RESULTS = Path(__file__).with_name("results")
 # section → (row, column label): the rows that section's ratios are taken against

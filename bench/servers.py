@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from penguins import processes
 from penguins.ports import free_port
+from workshop import processes
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from bench.servers import ServerSpec
-from penguins.examples import CLEAN_RECORD
+from penguins.serving.examples import CLEAN_RECORD
 
 BARE = "bare endpoint (constant)"
 SERVED_ONNX = "served /predict (ONNX)"

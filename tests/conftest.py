@@ -22,8 +22,8 @@ GOLDEN = json.loads((ROOT / "tests" / "golden.json").read_text(encoding="utf-8")
 def artifact_dir() -> Path:
     """Train and export once per run into the private folder the root conftest.py made
     ($PENGUINS_ARTIFACTS, shared with the notebooks); tests never touch ./artifacts."""
-    from penguins import build
-    from penguins.paths import artifacts_dir
+    from penguins.serving.paths import artifacts_dir
+    from penguins.training import build
 
     return build.ensure(artifacts_dir(), say=lambda line: None)
 

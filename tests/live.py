@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from penguins import processes
 from penguins.client import PenguinClient, ServiceUnreachable
 from penguins.ports import free_port
 from tests.conftest import ROOT
+from workshop import processes
 
 START_TIMEOUT = 60.0
 

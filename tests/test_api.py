@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from penguins import __version__
-from penguins.api import RawRecord, create_app
-from penguins.artifacts import read_metadata
-from penguins.cleaning import CleaningError, clean_records
-from penguins.contract import FEATURES
-from penguins.examples import BAD_RECORD, CLEAN_RECORD, MESSY_RECORDS
-from penguins.predictor import BACKEND_FILES, PenguinPredictor
-from penguins.settings import Backend, Settings
+from penguins.serving.api import RawRecord, create_app
+from penguins.serving.artifacts import read_metadata
+from penguins.serving.cleaning import CleaningError, clean_records
+from penguins.serving.contract import BACKEND_FILES, FEATURES
+from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, MESSY_RECORDS
+from penguins.serving.predictor import PenguinPredictor
+from penguins.serving.settings import Backend, Settings
 from tests.conftest import run_python
 
 BATCH_LIMIT = 50
@@ -247,11 +247,11 @@ def test_a_crash_is_a_500_with_one_line_and_no_traceback(artifact_dir: Path, pre
 
 
 def test_one_log_line_per_request(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="penguins.api"):
+    with caplog.at_level(logging.INFO, logger="penguins.serving.api"):
         client.post("/predict", json=CLEAN_RECORD)
         client.post("/predict", json=BAD_RECORD)
         client.get("/health")
-    lines = [r.getMessage() for r in caplog.records if r.name == "penguins.api"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "penguins.serving.api"]
     assert [line.rsplit(" ", 2)[0] for line in lines] == ["POST /predict 200", "POST /predict 422", "GET /health 200"]
     assert all(line.endswith(" ms") and float(line.split()[-2]) >= 0 for line in lines)
 
@@ -310,9 +310,9 @@ def test_raw_record_fields_are_the_contract() -> None:
 
 
 def test_settings_come_from_environment_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name, value in {"MODEL_PATH": str(tmp_path / "m.onnx"), "BACKEND": "sklearn-onnx", "MODE": "features",
-                        "HOST": "0.0.0.0", "PORT": "8123", "BATCH_LIMIT": "7", "MAX_BODY_BYTES": "999",
-                        "LOG_LEVEL": "WARNING"}.items():
+    for name, value in {"PENGUINS_MODEL_PATH": str(tmp_path / "m.onnx"), "PENGUINS_BACKEND": "sklearn-onnx", "PENGUINS_MODE": "features",
+                        "PENGUINS_HOST": "0.0.0.0", "PENGUINS_PORT": "8123", "PENGUINS_BATCH_LIMIT": "7", "PENGUINS_MAX_BODY_BYTES": "999",
+                        "PENGUINS_LOG_LEVEL": "WARNING"}.items():
         monkeypatch.setenv(name, value)
     settings = Settings()
     assert (settings.model_path, settings.backend, settings.mode) == (tmp_path / "m.onnx", "sklearn-onnx", "features")
@@ -320,11 +320,11 @@ def test_settings_come_from_environment_variables(monkeypatch: pytest.MonkeyPatc
     assert settings.log_level == "warning"
 
 
-@pytest.mark.parametrize("name, value", [("PORT", "eighty"), ("PORT", "70000"), ("BACKEND", "tensorflow"),
-                                         ("MODE", "cooked"), ("BATCH_LIMIT", "0")])
+@pytest.mark.parametrize("name, value", [("PENGUINS_PORT", "eighty"), ("PENGUINS_PORT", "70000"), ("PENGUINS_BACKEND", "tensorflow"),
+                                         ("PENGUINS_MODE", "cooked"), ("PENGUINS_BATCH_LIMIT", "0")])
 def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
-    with pytest.raises(ValidationError, match=name.lower()):
+    with pytest.raises(ValidationError, match=name.removeprefix("PENGUINS_").lower()):
         Settings()
 
 
@@ -334,10 +334,10 @@ def test_settings_name_every_backend_and_nothing_else() -> None:
 
 def test_serving_path_never_imports_training_libraries(artifact_dir: Path) -> None:
     code = (
-        "import sys; from fastapi.testclient import TestClient; from penguins.api import create_app; "
-        "from penguins.settings import Settings; import penguins.serve, penguins.client; "
+        "import sys; from fastapi.testclient import TestClient; from penguins.serving.api import create_app; "
+        "from penguins.serving.settings import Settings; import penguins.serve, penguins.client; "
         f"app = create_app(Settings(model_path={str(artifact_dir / 'mlp.onnx')!r})); "
-        "from penguins.examples import MESSY_RECORDS\n"
+        "from penguins.serving.examples import MESSY_RECORDS\n"
         "with TestClient(app) as c: print(c.post('/predict', json=MESSY_RECORDS[0]).json()['species'])\n"
         "print(sorted(m for m in ('torch', 'sklearn', 'pandas', 'skl2onnx', 'onnx') if m in sys.modules))"
     )

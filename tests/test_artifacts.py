@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from penguins import artifacts
-from penguins.artifacts import ArtifactError, read_artifact, sidecar
-from penguins.contract import CLASSES, FEATURES
+from penguins.serving import artifacts
+from penguins.serving.artifacts import ArtifactError, read_artifact, sidecar
+from penguins.serving.contract import CLASSES, FEATURES
+from penguins.training import pickles
 from tests.conftest import run_python
 
 ALL = ("pipeline.pkl", "pipeline.skops", "mlp.pt", "pipeline.onnx", "mlp.onnx")
@@ -59,8 +60,8 @@ def test_onnx_metadata_names_onnx_and_source_versions(artifact_dir: Path) -> Non
 def test_round_trip_in_a_fresh_process(artifact_dir: Path, loader: str) -> None:
     name = {"load_pickle": "pipeline.pkl", "load_skops": "pipeline.skops"}[loader]
     code = (
-        "from pathlib import Path; from penguins import artifacts; "
-        f"model, meta = artifacts.{loader}(Path({str(artifact_dir / name)!r})); "
+        "from pathlib import Path; from penguins.training import pickles; "
+        f"model, meta = pickles.{loader}(Path({str(artifact_dir / name)!r})); "
         "print(type(model).__name__, list(model.classes_), meta.model_version)"
     )
     result = run_python(code)
@@ -72,9 +73,9 @@ def test_round_trip_in_a_fresh_process(artifact_dir: Path, loader: str) -> None:
 def test_pickled_pipeline_predicts_in_a_fresh_process(artifact_dir: Path, golden: list[dict]) -> None:
     record = golden[0]["record"]
     code = (
-        "from pathlib import Path; from penguins import artifacts; "
-        "from penguins.cleaning import clean_record; from penguins.training import batch_to_frame; "
-        f"model, _ = artifacts.load_pickle(Path({str(artifact_dir / 'pipeline.pkl')!r})); "
+        "from pathlib import Path; from penguins.training import pickles; "
+        "from penguins.serving.cleaning import clean_record; from penguins.training.data import batch_to_frame; "
+        f"model, _ = pickles.load_pickle(Path({str(artifact_dir / 'pipeline.pkl')!r})); "
         f"print(model.predict(batch_to_frame(clean_record({record!r})))[0])"
     )
     result = run_python(code)
@@ -133,17 +134,17 @@ def test_pickle_from_another_sklearn_version_is_refused_or_warned(copy) -> None:
     meta = artifacts.read_metadata(path)
     _rewrite(path, libraries={**meta.libraries, "scikit-learn": "0.24.2"})
     with pytest.raises(ArtifactError, match="saved with scikit-learn 0.24.2 but 1.9.1 is installed"):
-        artifacts.load_pickle(path)
+        pickles.load_pickle(path)
     with pytest.warns(RuntimeWarning, match="scikit-learn 0.24.2"):
-        model, _ = artifacts.load_pickle(path, allow_version_mismatch=True)
+        model, _ = pickles.load_pickle(path, allow_version_mismatch=True)
     assert hasattr(model, "predict_proba")
 
 
 def test_skops_refuses_untrusted_types(copy) -> None:
     path = copy("pipeline.skops")
     with pytest.raises(ArtifactError, match="not trusted"):
-        artifacts.load_skops(path, trusted=[])
-    model, meta = artifacts.load_skops(path)
+        pickles.load_skops(path, trusted=[])
+    model, meta = pickles.load_skops(path)
     assert list(model.classes_) == list(CLASSES) and meta.format == "skops"
 
 

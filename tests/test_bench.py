@@ -16,7 +16,7 @@ from bench.budget import QUICK
 from bench.peers import specs as peer_specs
 from bench.rows import HIGHER, LOWER, Row, against, ratio
 from bench.servers import RunningServer
-from penguins.contract import FEATURES
+from penguins.serving.contract import FEATURES
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,7 @@ def test_every_row_is_measured_once(report):
 
 def model_speed_names() -> list[str]:
     return [model_speed.BASELINE, "PyTorch MLP (network only)", "ONNX Runtime: pipeline.onnx",
-            "ONNX Runtime: mlp.onnx", "cleaning alone (penguins.cleaning)", "wrapper sklearn-pickle, end to end",
+            "ONNX Runtime: mlp.onnx", "cleaning alone (penguins.serving.cleaning)", "wrapper sklearn-pickle, end to end",
             "wrapper sklearn-onnx, end to end", "wrapper mlp-onnx, end to end"]
 
 

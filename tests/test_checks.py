@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import nbformat
-
 import numpy as np
 import pytest
 import torch
@@ -22,12 +21,13 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
-from penguins import artifacts, data, export, mlp, training
-from penguins.cleaning import DEFAULT_CLEANER, Cleaner
 from penguins.client import PenguinClient
-from penguins.contract import CATEGORICAL_FEATURES, CLASSES, NUMERIC_FEATURES
-from penguins.examples import CLEAN_RECORD
-from penguins.predictor import PenguinPredictor
+from penguins.serving import artifacts
+from penguins.serving.cleaning import DEFAULT_CLEANER, Cleaner
+from penguins.serving.contract import CATEGORICAL_FEATURES, CLASSES, NUMERIC_FEATURES
+from penguins.serving.examples import CLEAN_RECORD
+from penguins.serving.predictor import PenguinPredictor
+from penguins.training import data, export, logreg, mlp
 from tests.conftest import ROOT
 from workshop import checks, dockerfile_check
 from workshop.checks import CheckFailed
@@ -48,8 +48,8 @@ def test_check_failed_is_an_assertion_shown_in_one_line() -> None:
 
 
 @pytest.fixture(scope="module")
-def train() -> training.Dataset:
-    return training.prepare(data.split(data.raw_as_contract(data.load_penguins_raw()))[0])
+def train() -> data.Dataset:
+    return data.prepare(data.split(data.raw_as_contract(data.load_penguins_raw()))[0])
 
 
 def unscaled_knn() -> Pipeline:
@@ -62,33 +62,33 @@ def unscaled_knn() -> Pipeline:
 
 
 def scaled_knn() -> Pipeline:
-    return Pipeline([("preprocess", training.build_preprocessor()), ("model", KNeighborsClassifier())])
+    return Pipeline([("preprocess", logreg.build_preprocessor()), ("model", KNeighborsClassifier())])
 
 
-def test_model_check_blank_unfitted_and_lecture_model(train: training.Dataset) -> None:
+def test_model_check_blank_unfitted_and_lecture_model(train: data.Dataset) -> None:
     with fails("^not done yet: train another kind of model"):
         checks.check_model_beats(...)
     with fails("^the model is not fitted yet: call model.fit"):
         checks.check_model_beats(scaled_knn())
     with fails("^that is the lecture's logistic regression"):
-        checks.check_model_beats(training.fit_pipeline(train))
+        checks.check_model_beats(logreg.fit_pipeline(train))
     with fails("^expected a fitted scikit-learn model"):
         checks.check_model_beats("knn")
 
 
-def test_an_unscaled_knn_is_asked_about_scaling(train: training.Dataset) -> None:
+def test_an_unscaled_knn_is_asked_about_scaling(train: data.Dataset) -> None:
     with fails(r"^held-out accuracy 0\.\d\d < 0\.95: did you scale the numeric columns\?"):
         checks.check_model_beats(unscaled_knn().fit(train.features, train.labels))
 
 
 @pytest.mark.filterwarnings("ignore:X has feature names")
-def test_a_model_that_cannot_read_the_raw_columns_is_told_why(train: training.Dataset) -> None:
+def test_a_model_that_cannot_read_the_raw_columns_is_told_why(train: data.Dataset) -> None:
     bare = KNeighborsClassifier().fit(np.zeros((3, 6)), ["Adelie", "Gentoo", "Chinstrap"])
-    with fails("^model.predict failed on the held-out rows .*training.build_preprocessor"):
+    with fails("^model.predict failed on the held-out rows .*logreg.build_preprocessor"):
         checks.check_model_beats(bare)
 
 
-def test_a_scaled_knn_passes_with_its_score(train: training.Dataset, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_scaled_knn_passes_with_its_score(train: data.Dataset, capsys: pytest.CaptureFixture[str]) -> None:
     checks.check_model_beats(scaled_knn().fit(train.features, train.labels))
     assert capsys.readouterr().out == "✓ KNeighborsClassifier scores 0.988 on the 86 held-out penguins (at least 0.95)\n"
 
@@ -97,8 +97,8 @@ def test_a_scaled_knn_passes_with_its_score(train: training.Dataset, capsys: pyt
 
 
 @pytest.fixture(scope="module")
-def model(train: training.Dataset) -> Pipeline:
-    return training.fit_pipeline(train)
+def model(train: data.Dataset) -> Pipeline:
+    return logreg.fit_pipeline(train)
 
 
 def save(path: Path, model: Pipeline, **changes: object) -> artifacts.Metadata:
@@ -383,7 +383,7 @@ return SpeciesOut(species=[p.species for p in predictions], model_version=predic
     [
         (lambda: service_with(BLANK_BODY.strip()), "^not done yet: write the body of predict_species in my_service.py"),
         (lambda: service_with(NO_422), r"^a batch with bad values .* crashed your endpoint \(500; the server's log "
-                                       r"says penguins\.cleaning\.CleaningError: record 1"),
+                                       r"says penguins\.serving\.cleaning\.CleaningError: record 1"),
         (lambda: "from fastapi import HTTPException\n" + service_with(PLAIN_422),
          r"^the 422's detail is \"record 1, .*\", expected FastAPI's list of \{loc, msg, input\}"),
         (lambda: service_with(NO_422.replace("[p.species for p in predictions]", "[p.species for p in predictions][::-1]")),

@@ -1,4 +1,4 @@
-"""Tests for penguins.cleaning: every value rule, on hand-made records and on the real raw table."""
+"""Tests for penguins.serving.cleaning: every value rule, on hand-made records and on the real raw table."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import sys
 from importlib import resources
 
 import numpy as np
-import pandas as pd
 import palmerpenguins
+import pandas as pd
 import pytest
 
-from penguins import contract, data
-from penguins.cleaning import (
+from penguins.serving import contract
+from penguins.serving.cleaning import (
     DEFAULT_CLEANER,
     Cleaner,
     CleaningError,
@@ -22,6 +22,7 @@ from penguins.cleaning import (
     empty_batch,
     unknown_categories,
 )
+from penguins.training import data
 
 VALID = {
     "island": "Biscoe",
@@ -430,7 +431,7 @@ def test_cleaner_refuses_ranges_that_miss_a_numeric_feature():
 
 def test_importing_cleaning_loads_no_training_library():
     code = (
-        "import sys, penguins.cleaning; "
+        "import sys, penguins.serving.cleaning; "
         "print(sorted(m for m in ('pandas', 'sklearn', 'torch') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

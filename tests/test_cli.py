@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from penguins.examples import MESSY_RECORDS
+from penguins.serving.examples import MESSY_RECORDS
 from tests.conftest import ROOT
 
 
@@ -37,7 +37,7 @@ def test_missing_artifact_is_one_line_with_the_fix(tmp_path: Path) -> None:
 
 def test_help_lists_every_command() -> None:
     result = penguins("--help")
-    for command in ("train", "export", "build", "predict", "demo"):
+    for command in ("train", "export", "build", "predict", "serve", "smoke"):
         assert command in result.stdout
 
 

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from penguins.client import (Answer, InvalidInput, PenguinClient, RequestRejected, ServerError,
-                             ServiceUnreachable)
-from penguins.examples import BAD_RECORD, CLEAN_RECORD, MESSY_RECORDS
+from penguins.client import Answer, InvalidInput, PenguinClient, RequestRejected, ServerError, ServiceUnreachable
 from penguins.ports import free_port
-from penguins.predictor import PenguinPredictor
+from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, MESSY_RECORDS
+from penguins.serving.predictor import PenguinPredictor
 from tests.live import Live, live_server
 
 

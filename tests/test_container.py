@@ -23,9 +23,9 @@ import yaml
 
 from penguins import smoke
 from penguins.client import Answer, InvalidInput, PenguinClient
-from penguins.examples import BAD_RECORD
 from penguins.ports import free_port
-from penguins.predictor import Prediction
+from penguins.serving.examples import BAD_RECORD
+from penguins.serving.predictor import Prediction
 from tests.conftest import ROOT
 from workshop import docker_cli
 
@@ -125,7 +125,7 @@ def test_image_holds_no_training_stack_tests_or_notebooks(service: Service) -> N
         f"import importlib.util as u; print([m for m in {TRAINING_STACK!r} if u.find_spec(m)])",
     ).stdout.strip()
     assert found == "[]"
-    assert docker("exec", service.container, "ls", "/app").stdout.split() == ["app.py", "artifacts", "penguins"]
+    assert docker("exec", service.container, "ls", "/app").stdout.split() == ["artifacts", "penguins"]
     assert docker("exec", service.container, "ls", "/app/artifacts").stdout.split() == ["mlp.onnx", "mlp.onnx.json"]
 
 
@@ -169,7 +169,7 @@ def test_notebook_container_runs_healthy_looks_inside_and_leaves_nothing(image: 
             assert client.health()["status"] == "ok"
         inside = running.inside()
         assert inside.uid == 10001 and "uvicorn app:app" in inside.pid1
-        assert inside.app_files == ["app.py", "artifacts", "penguins"]
+        assert inside.app_files == ["artifacts", "penguins"]
         assert not any(inside.importable[module] for module in docker_cli.TRAINING_STACK)
         assert all(inside.importable[module] for module in docker_cli.SERVING_STACK)
         assert "GET /health 200" in running.logs()

@@ -17,8 +17,8 @@ from urllib.parse import urlparse
 import pytest
 from fastapi.testclient import TestClient
 
-from penguins.api import create_app
-from penguins.settings import Settings
+from penguins.serving.api import create_app
+from penguins.serving.settings import Settings
 from tests.live import Live, live_server
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -11,7 +11,7 @@ import pytest
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from penguins.paths import ENV_VAR
+from penguins.serving.paths import ENV_VAR
 from tests.conftest import ROOT
 from workshop import exercises
 from workshop.stages import STAGE_MAP

@@ -9,13 +9,14 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from penguins import artifacts, build, export, mlp, training
-from penguins.contract import FEATURES
+from penguins.serving import artifacts
+from penguins.serving.contract import FEATURES
+from penguins.training import build, data, export, mlp, pickles
 
 
 @pytest.fixture(scope="module")
 def sources(artifact_dir: Path):
-    pipeline, _ = artifacts.load_pickle(artifact_dir / "pipeline.pkl")
+    pipeline, _ = pickles.load_pickle(artifact_dir / "pipeline.pkl")
     net = mlp.from_bytes(artifacts.read_artifact(artifact_dir / "mlp.pt", "torch")[0])
     return pipeline, net
 
@@ -46,17 +47,17 @@ def test_batch_axis_is_dynamic(artifact_dir: Path, name: str, rows: int) -> None
 def test_pipeline_onnx_matches_scikit_learn(artifact_dir: Path, sources) -> None:
     pipeline, _ = sources
     batch = build.parity_batch()
-    expected = pipeline.predict_proba(training.batch_to_frame(batch))
+    expected = pipeline.predict_proba(data.batch_to_frame(batch))
     label, probabilities = session(artifact_dir / "pipeline.onnx").run(None, export.onnx_inputs(batch))
     check = export.parity(expected, probabilities)
     assert check.labels_equal and check.max_abs_diff < build.PARITY_TOLERANCE, check
-    assert list(label) == list(pipeline.predict(training.batch_to_frame(batch)))
+    assert list(label) == list(pipeline.predict(data.batch_to_frame(batch)))
 
 
 def test_mlp_onnx_matches_pytorch_with_the_pipelines_preprocessing(artifact_dir: Path, sources) -> None:
     pipeline, net = sources
     batch = build.parity_batch()
-    features = pipeline.named_steps["preprocess"].transform(training.batch_to_frame(batch))
+    features = pipeline.named_steps["preprocess"].transform(data.batch_to_frame(batch))
     expected = mlp.predict_proba(net, features.astype(np.float32))
     (probabilities,) = session(artifact_dir / "mlp.onnx").run(None, export.onnx_inputs(batch))
     check = export.parity(expected, probabilities)

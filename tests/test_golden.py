@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from penguins.cleaning import clean_record
-from penguins.data import load_penguins_raw, raw_as_contract
-from penguins.contract import NUMERIC_FEATURES
+from penguins.serving.cleaning import clean_record
+from penguins.serving.contract import NUMERIC_FEATURES
+from penguins.training.data import load_penguins_raw, raw_as_contract
 from tests.conftest import GOLDEN
 
 RAW = raw_as_contract(load_penguins_raw())

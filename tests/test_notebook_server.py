@@ -14,8 +14,8 @@ import pytest
 import requests
 from jupyter_client.manager import start_new_kernel
 
-from penguins.examples import MESSY_RECORDS
-from penguins.predictor import PenguinPredictor
+from penguins.serving.examples import MESSY_RECORDS
+from penguins.serving.predictor import PenguinPredictor
 from tests.conftest import ROOT
 from workshop.server import Server, ServerFailed, start
 

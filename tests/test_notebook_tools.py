@@ -18,11 +18,23 @@ import nbformat
 import numpy as np
 import pytest
 
-from penguins import ports, processes
-from penguins.examples import CLEAN_RECORD, MESSY_RECORDS
-from penguins.paths import ENV_VAR
+from penguins import ports
+from penguins.serving.examples import CLEAN_RECORD, MESSY_RECORDS
+from penguins.serving.paths import ENV_VAR
 from tests.conftest import ROOT
-from workshop import execute, fresh, glossary, lab, notebook, onnx_graph, other_runtime, plots, serve_env, speed
+from workshop import (
+    execute,
+    fresh,
+    glossary,
+    lab,
+    notebook,
+    onnx_graph,
+    other_runtime,
+    plots,
+    processes,
+    serve_env,
+    speed,
+)
 from workshop.pickles import referenced_names
 
 # --- glossary -------------------------------------------------------------------------------
@@ -119,7 +131,7 @@ class _Recorder(pickle.Unpickler):
 
 @pytest.mark.parametrize("protocol", [2, 3, 4, 5])
 def test_referenced_names_match_what_pickle_looks_up(artifact_dir: Path, protocol: int) -> None:
-    from penguins.artifacts import load_pickle
+    from penguins.training.pickles import load_pickle
 
     model, _ = load_pickle(artifact_dir / "pipeline.pkl")
     data = pickle.dumps(model, protocol=protocol)
@@ -171,7 +183,7 @@ def test_speed_bars_label_every_bar_on_a_log_scale() -> None:
 
 
 def test_species_scatter_counts_the_penguins_it_leaves_out() -> None:
-    from penguins import data
+    from penguins.training import data
 
     table = data.raw_as_contract(data.load_penguins_raw())
     fig = plots.species_scatter(table, "bill_length_mm", "flipper_length_mm")
@@ -245,7 +257,7 @@ def test_serve_env_is_stale_when_requirements_change(tmp_path: Path) -> None:
 def test_serve_env_has_the_serving_path_and_no_training_stack() -> None:
     python = serve_env.ensure(say=lambda line: None)
     probe = (
-        "import importlib.util, json, penguins.predictor, penguins.cleaning\n"
+        "import importlib.util, json, penguins.serving.predictor, penguins.serving.cleaning\n"
         "print(json.dumps({n: importlib.util.find_spec(n) is not None for n in "
         "('torch', 'sklearn', 'pandas', 'onnxruntime', 'numpy')}))"
     )
@@ -259,8 +271,8 @@ def test_serve_env_has_the_serving_path_and_no_training_stack() -> None:
 def test_other_runtime_falls_back_to_blocking_the_training_stack(
     artifact_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from penguins.cleaning import clean_records
-    from penguins.predictor import OnnxBackend
+    from penguins.serving.cleaning import clean_records
+    from penguins.serving.predictor import OnnxBackend
 
     def cannot_build(**_: object) -> Path:
         raise serve_env.ServeEnvError("no pip index here")

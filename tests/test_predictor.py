@@ -6,17 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from penguins.cleaning import CleaningError
-from penguins.examples import BAD_RECORD, MESSY_RECORDS
-from penguins.predictor import BACKEND_FILES, PenguinPredictor
-from tests.conftest import run_python
+from penguins.serving.cleaning import CleaningError
+from penguins.serving.contract import BACKEND_FILES
+from penguins.serving.examples import BAD_RECORD, MESSY_RECORDS
+from penguins.serving.predictor import PenguinPredictor
+from penguins.training.pickles import load_predictor
 
 BACKENDS = list(BACKEND_FILES)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def predictor(request: pytest.FixtureRequest, artifact_dir: Path) -> PenguinPredictor:
-    return PenguinPredictor.load(request.param, artifact_dir / BACKEND_FILES[request.param])
+    return load_predictor(request.param, artifact_dir / BACKEND_FILES[request.param])
 
 
 def test_golden_set_gets_its_true_species(predictor: PenguinPredictor, golden: list[dict]) -> None:
@@ -32,7 +33,7 @@ def test_golden_set_gets_its_true_species(predictor: PenguinPredictor, golden: l
 def test_every_backend_gives_the_same_labels(artifact_dir: Path, golden: list[dict]) -> None:
     records = [case["record"] for case in golden] + MESSY_RECORDS
     labels = {
-        name: [p.species for p in PenguinPredictor.load(name, artifact_dir / file).predict(records)]
+        name: [p.species for p in load_predictor(name, artifact_dir / file).predict(records)]
         for name, file in BACKEND_FILES.items()
     }
     assert labels["sklearn-pickle"] == labels["sklearn-onnx"] == labels["mlp-onnx"]
@@ -64,40 +65,19 @@ def test_bad_record_is_rejected_naming_every_bad_field(predictor: PenguinPredict
 
 
 def test_unknown_backend_is_refused() -> None:
-    with pytest.raises(ValueError, match="choose one of sklearn-pickle, sklearn-onnx, mlp-onnx"):
-        PenguinPredictor.load("tensorflow")
+    with pytest.raises(ValueError, match="choose one of sklearn-onnx, mlp-onnx"):
+        PenguinPredictor.load("tensorflow")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("backend", ["sklearn-onnx", "mlp-onnx"])
-def test_onnx_backends_never_import_torch_sklearn_or_pandas(artifact_dir: Path, backend: str) -> None:
-    code = (
-        "import sys; from penguins.predictor import PenguinPredictor; "
-        f"p = PenguinPredictor.load({backend!r}, {str(artifact_dir / BACKEND_FILES[backend])!r}); "
-        "from penguins.examples import MESSY_RECORDS; print(p.predict(MESSY_RECORDS)[0].species); "
-        "print(sorted(m for m in ('torch', 'sklearn', 'pandas', 'skl2onnx', 'onnx') if m in sys.modules))"
-    )
-    result = run_python(code)
-    assert result.returncode == 0, result.stderr
-    species, heavy = result.stdout.strip().splitlines()
-    assert species == "Chinstrap"
-    assert heavy == "[]"
-
-
-def test_pickle_backend_imports_scikit_learn_only_when_chosen(artifact_dir: Path) -> None:
-    code = (
-        "import sys; import penguins.predictor as m; before = 'sklearn' in sys.modules; "
-        f"m.PenguinPredictor.load('sklearn-pickle', {str(artifact_dir / 'pipeline.pkl')!r}); "
-        "print(before, 'sklearn' in sys.modules, 'torch' in sys.modules)"
-    )
-    result = run_python(code)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "True", "False"]
+def test_serving_refuses_the_pickle_and_names_where_it_lives(artifact_dir: Path) -> None:
+    with pytest.raises(ValueError, match=r"needs scikit-learn.*penguins\.training\.pickles\.load_predictor"):
+        PenguinPredictor.load("sklearn-pickle", artifact_dir / "pipeline.pkl")
 
 
 def test_onnx_file_with_other_inputs_is_refused(artifact_dir: Path, tmp_path: Path) -> None:
     import onnx
 
-    from penguins.artifacts import ArtifactError, read_metadata, write_artifact
+    from penguins.serving.artifacts import ArtifactError, read_metadata, write_artifact
 
     model = onnx.load(artifact_dir / "pipeline.onnx")
     model.graph.input[0].name = "isle"

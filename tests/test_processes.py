@@ -1,4 +1,4 @@
-"""penguins.processes.stop: the one way every server child is stopped."""
+"""workshop.processes.stop: the one way every server child is stopped."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from penguins import processes
+from workshop import processes
 
 
 def _python(code: str, **options: object) -> subprocess.Popen:

@@ -18,11 +18,12 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
-
-from penguins.api import create_app
-from penguins.predictor import BACKEND_FILES, PenguinPredictor
-from penguins.settings import Settings
 from schemathesis.checks import not_a_server_error
+
+from penguins.serving.api import create_app
+from penguins.serving.contract import BACKEND_FILES
+from penguins.serving.predictor import PenguinPredictor
+from penguins.serving.settings import Settings
 
 EXAMPLES = 50
 BACKEND = "mlp-onnx"

@@ -18,9 +18,11 @@ import pytest
 
 from penguins import serve
 from penguins.client import InvalidInput, PenguinClient
-from penguins.examples import CLEAN_RECORD, MESSY_RECORDS
 from penguins.ports import free_port
-from penguins.predictor import BACKEND_FILES, PenguinPredictor
+from penguins.serving.contract import BACKEND_FILES
+from penguins.serving.examples import CLEAN_RECORD, MESSY_RECORDS
+from penguins.serving.predictor import PenguinPredictor
+from penguins.training.pickles import load_predictor
 from tests.conftest import ROOT
 from tests.live import Live, live_server, serve_command, stop
 from workshop.stages import STAGE_MAP
@@ -36,7 +38,7 @@ def stage04(artifact_dir: Path) -> Iterator[Live]:
 
 
 def in_process(artifact_dir: Path, backend: str) -> PenguinPredictor:
-    return PenguinPredictor.load(backend, artifact_dir / BACKEND_FILES[backend])
+    return load_predictor(backend, artifact_dir / BACKEND_FILES[backend])
 
 
 def as_tuples(answers: list) -> list[tuple]:
@@ -135,7 +137,7 @@ def test_model_for_another_feature_contract_is_refused(artifact_dir: Path, tmp_p
 
 
 def test_a_bad_setting_is_named(artifact_dir: Path) -> None:
-    result = serve_fails("--stage", "04", "--artifacts", str(artifact_dir), env={"BATCH_LIMIT": "lots"})
+    result = serve_fails("--stage", "04", "--artifacts", str(artifact_dir), env={"PENGUINS_BATCH_LIMIT": "lots"})
     assert "BATCH_LIMIT='lots'" in result.stderr
 
 
@@ -207,8 +209,8 @@ def test_stage_ports_match_the_stage_map() -> None:
 
 def test_flags_beat_environment_which_beats_the_stage(monkeypatch: pytest.MonkeyPatch) -> None:
     assert serve.stage_settings("03").port == 8003
-    monkeypatch.setenv("PORT", "9003")
-    monkeypatch.setenv("MODE", "raw")
+    monkeypatch.setenv("PENGUINS_PORT", "9003")
+    monkeypatch.setenv("PENGUINS_MODE", "raw")
     settings = serve.stage_settings("03")
     assert (settings.port, settings.mode, settings.backend) == (9003, "raw", "sklearn-onnx")
     assert serve.stage_settings("03", port=9100).port == 9100

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from penguins import build
+from penguins.training import build
 
 
 @pytest.fixture(scope="module")

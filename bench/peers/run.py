@@ -14,7 +14,7 @@ from bench.peers import envs
 from bench.peers import specs as peer_specs
 from bench.report import Report
 from bench.run import generator_name
-from penguins import build
+from penguins.training import build
 
 BASELINES = {
     http_load.SECTION: [(specs.SERVED_ONNX, "vs served ONNX"), (specs.SERVED_PICKLE, "vs served pickle")],

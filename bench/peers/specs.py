@@ -13,9 +13,9 @@ from pathlib import Path
 from bench.peers import envs
 from bench.servers import ServerSpec
 from bench.specs import BENTOML_ONNX, BENTOML_PICKLE, MLSERVER_ONNX, MLSERVER_PICKLE, body
-from penguins.contract import FEATURES, NUMERIC_FEATURES
-from penguins.examples import CLEAN_RECORD
 from penguins.ports import free_port
+from penguins.serving.contract import FEATURES, NUMERIC_FEATURES
+from penguins.serving.examples import CLEAN_RECORD
 
 MODEL = "penguins"
 

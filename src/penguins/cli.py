@@ -9,18 +9,19 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from penguins.artifacts import ArtifactError
+from penguins.serving.artifacts import ArtifactError
+from penguins.serving.contract import BACKENDS, DEFAULT_BACKEND
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from penguins import build
+    from penguins.training import build
 
     build.train(args.artifacts, seed=args.seed)
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from penguins import build
+    from penguins.training import build
 
     if any(name in build.TRAINED for name in build.missing(args.artifacts)):
         build.train(args.artifacts)
@@ -34,7 +35,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from penguins import build
+    from penguins.training import build
 
     folder = build.ensure(args.artifacts)
     print(f"artifacts ready in {folder}")
@@ -43,34 +44,15 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Predict for records given as JSON (a list or one object), from a file or stdin."""
-    from penguins.predictor import BACKEND_FILES, PenguinPredictor
+    from penguins.serving.contract import BACKEND_FILES
+    from penguins.training.pickles import load_predictor
 
-    text = open(args.file, encoding="utf-8").read() if args.file else sys.stdin.read()
+    text = Path(args.file).read_text(encoding="utf-8") if args.file else sys.stdin.read()
     records = json.loads(text)
     path = Path(args.artifacts) / BACKEND_FILES[args.backend] if args.artifacts else None
-    predictor = PenguinPredictor.load(args.backend, path)
+    predictor = load_predictor(args.backend, path)
     for prediction in predictor.predict(records):
         print(json.dumps(prediction.__dict__))
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from penguins import demo
-
-    results = demo.predict_all()
-    print("\nthe same raw records through every backend:")
-    print(demo.table(results))
-    if not demo.agree(results):
-        print("the backends disagree: see the table above", file=sys.stderr)
-        return 1
-    print("all backends agree")
-    url, answers = demo.over_http()
-    print(f"\nthe same records over HTTP: stage 04's server at {url}, called with penguins.client:")
-    print(demo.http_table(results[demo.SERVED_BACKEND], answers))
-    if not demo.same_answers(results[demo.SERVED_BACKEND], answers):
-        print("the service answers differently from the wrapper in process: see the table above", file=sys.stderr)
-        return 1
-    print("the service gives the same answers as the wrapper in process; its server is stopped again")
     return 0
 
 
@@ -117,8 +99,7 @@ def parser() -> argparse.ArgumentParser:
     add("build", cmd_build, "build whatever artifact is missing")
     predict = add("predict", cmd_predict, "predict for raw JSON records (file or stdin)")
     predict.add_argument("file", nargs="?", help="JSON file; stdin when left out")
-    predict.add_argument("--backend", default="mlp-onnx", choices=["sklearn-pickle", "sklearn-onnx", "mlp-onnx"])
-    add("demo", cmd_demo, "raw messy records through every backend, side by side, then over HTTP")
+    predict.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS)
     serve = add("serve", cmd_serve, "serve a stage's model over HTTP (FastAPI + uvicorn) in the foreground")
     serve.add_argument("--stage", choices=["02", "03", "04"], help="02 pickle :8002, 03 bare ONNX :8003, 04 wrapper :8004")
     serve.add_argument("--port", type=int, help="overrides PORT and the stage's port")

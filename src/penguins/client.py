@@ -95,18 +95,21 @@ class PenguinClient:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                return self._call("GET", "/ready", timeout=min(self.timeout, 1.0))
+                ready: dict[str, Any] = self._call("GET", "/ready", timeout=min(self.timeout, 1.0))
+                return ready
             except (ServiceUnreachable, ServerError) as err:
                 if time.monotonic() >= deadline:
                     raise ServiceUnreachable(f"{self.url} was not ready within {timeout:g} s: {err}") from None
             time.sleep(interval)
 
     def health(self) -> dict[str, Any]:
-        return self._call("GET", "/health")
+        health: dict[str, Any] = self._call("GET", "/health")
+        return health
 
     def model(self) -> dict[str, Any]:
         """Which model answers: version, sha256, backend, features, classes, metrics."""
-        return self._call("GET", "/model")
+        model: dict[str, Any] = self._call("GET", "/model")
+        return model
 
     def predict(self, record: Mapping[str, object]) -> Answer:
         """The species of one raw record."""
@@ -117,7 +120,7 @@ class PenguinClient:
         body = self._call("POST", "/predict/batch", json=[dict(record) for record in records])
         return [Answer(**answer) for answer in body["predictions"]]
 
-    def _call(self, method: str, path: str, json: object = None, timeout: float | None = None) -> Any:
+    def _call(self, method: str, path: str, json: Any = None, timeout: float | None = None) -> Any:
         """One request; every failure becomes the ServiceError subclass that names it."""
         url = self.url + path
         try:

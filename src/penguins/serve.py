@@ -4,7 +4,7 @@ In front of a room, a start-up that fails must say why in one line, with the fix
 scroll a traceback: so the settings are read, the model is loaded and checked, and the port
 is bound before uvicorn starts, and each of these failures is one line on stderr. A stage
 picks its backend, mode and port (the instructor runs several side by side); environment
-variables (see penguins.settings) override a stage's choices and command-line flags
+variables (see penguins.serving.settings) override a stage's choices and command-line flags
 override both. SIGTERM and Ctrl-C shut the server down gracefully and exit 0.
 
 With `--run-dir DIR` the server records its pid in DIR/serve-PORT.pid while it runs, so that
@@ -28,9 +28,10 @@ from typing import NoReturn
 from pydantic import ValidationError
 
 from penguins import ports
-from penguins.artifacts import ArtifactError
-from penguins.predictor import BACKEND_FILES
-from penguins.settings import Settings
+from penguins.serving.artifacts import ArtifactError
+from penguins.serving.contract import BACKEND_FILES
+from penguins.serving.predictor import PenguinPredictor
+from penguins.serving.settings import PREFIX, Settings
 
 EXIT_BAD_SETUP = 2  # a setting, or the model file, is wrong
 EXIT_PORT_BUSY = 1
@@ -79,12 +80,12 @@ def main(
     run_dir: str | None = None,
 ) -> int:
     """Check everything, then serve until SIGTERM or Ctrl-C; the exit code says how it went."""
-    from penguins.api import create_app, load_predictor
+    from penguins.serving.api import create_app
 
     _exit_on_signals()
     try:
         settings = _settings(stage, host, port, artifacts)
-        predictor = load_predictor(settings)
+        predictor = _load(settings)
         sock = _listen(settings.host, settings.port)
     except PortUnavailable as err:
         print(f"error: {err}", file=sys.stderr)
@@ -98,11 +99,23 @@ def main(
     return 0
 
 
+def _load(settings: Settings) -> PenguinPredictor:
+    """The model the settings name. Serving opens ONNX files itself; the pickled pipeline of
+    stage 02 needs scikit-learn, so it comes from the training package, ready-made."""
+    if settings.backend == "sklearn-pickle":
+        from penguins.training.pickles import load_predictor as load_with_training
+
+        return load_with_training(settings.backend, settings.model_path)
+    from penguins.serving.api import load_predictor
+
+    return load_predictor(settings)
+
+
 def _settings(stage: str | None, host: str | None, port: int | None, artifacts: str | None) -> Settings:
     try:
         settings = stage_settings(stage, host=host, port=port)
     except ValidationError as err:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}={e['input']!r}: {e['msg']}" for e in err.errors())
+        problems = "; ".join(f"{PREFIX}{'.'.join(map(str, e['loc'])).upper()}={e['input']!r}: {e['msg']}" for e in err.errors())
         raise StartupError(f"invalid setting {problems} (see python -m penguins serve --help)") from None
     if artifacts:
         settings = settings.model_copy(update={"model_path": Path(artifacts) / BACKEND_FILES[settings.backend]})

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from penguins.client import Answer, PenguinClient
-from penguins.predictor import BACKEND_FILES, PenguinPredictor, Prediction
+from penguins.serving.contract import BACKEND_FILES
+from penguins.serving.predictor import Prediction
 
 # Same model file, same ONNX Runtime version: the answers agree exactly when both run the
 # same build of ONNX Runtime. Another build (a macOS laptop against a Linux container) may
@@ -121,7 +122,9 @@ def run(url: str, cases: Sequence[Case], artifacts: Path | None = None, ready_ti
         model = client.model()
         singles = [client.predict(record) for record in records]
         batched = client.predict_batch(records)
-    predictor = PenguinPredictor.load(model["backend"], _model_file(artifacts, model["backend"]))
+    from penguins.training.pickles import load_predictor
+
+    predictor = load_predictor(model["backend"], _model_file(artifacts, model["backend"]))
     problems = []
     if model["sha256"] != predictor.metadata.sha256:
         problems.append(

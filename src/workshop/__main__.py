@@ -9,6 +9,7 @@ from pathlib import Path
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m workshop")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="the main job: raw messy records through every backend, then over HTTP")
     commands.add_parser("doctor", help="check this laptop before class")
     commands.add_parser("diagram", help="render the bird's-eye picture into notebooks/img")
     commands.add_parser("stage-map", help="print the stage map as a markdown table")
@@ -26,12 +27,16 @@ def main() -> int:
         return _exercises_command(args.command)
     if args.command in ("glossary", "lab", "notebooks", "serve-env"):
         return _notebook_command(args)
+    if args.command == "demo":
+        from workshop import demo
+
+        return demo.main()
     if args.command == "doctor":
         from workshop import doctor
 
         return doctor.run()
     if args.command == "diagram":
-        from penguins.paths import project_root
+        from penguins.serving.paths import project_root
         from workshop import diagram
 
         for path in diagram.render_all((project_root() or Path.cwd()) / "notebooks" / "img"):
@@ -69,7 +74,7 @@ def _notebook_command(args: argparse.Namespace) -> int:
 
 def _exercises_command(command: str) -> int:
     """`exercises` regenerates the generated folder; `my-exercises` gives a student their copies."""
-    from penguins.paths import project_root
+    from penguins.serving.paths import project_root
     from workshop import exercises
 
     root = project_root() or Path.cwd()

@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from penguins.contract import CLASSES
+from penguins.serving.contract import CLASSES
 
 if TYPE_CHECKING:
-    from penguins.cleaning import CleanBatch, Cleaner
-    from penguins.mlp import PenguinMLP
-    from penguins.training import Dataset
+    from penguins.serving.cleaning import CleanBatch, Cleaner
+    from penguins.training.data import Dataset
+    from penguins.training.mlp import PenguinMLP
     from workshop.server import Server
 
 PLACEHOLDER = ...
@@ -66,10 +66,10 @@ def passed(message: str) -> None:
 @functools.cache
 def held_out() -> Dataset:
     """The held-out penguins, split from the data here, so no answer can bring its own."""
-    from penguins import data, training
+    from penguins.training import data
 
     _, test_rows = data.split(data.raw_as_contract(data.load_penguins_raw()))
-    return training.prepare(test_rows)
+    return data.prepare(test_rows)
 
 
 def _first_line(error: BaseException) -> str:
@@ -96,7 +96,7 @@ def check_model_beats(model: Any, threshold: float = ACCURACY_THRESHOLD) -> None
     if accuracy < threshold:
         hint = ("try other hyper-parameters or another model" if _scales(model) else
                 "did you scale the numeric columns? Body mass in grams swamps bill depth in "
-                "millimetres; training.build_preprocessor() imputes, scales and encodes them")
+                "millimetres; logreg.build_preprocessor() imputes, scales and encodes them")
         raise CheckFailed(f"held-out accuracy {accuracy:.2f} < {threshold:.2f}: {hint}")
     passed(f"{name} scores {accuracy:.3f} on the {len(test)} held-out penguins (at least {threshold:.2f})")
 
@@ -124,7 +124,7 @@ def _predict_held_out(model: Any, test: Dataset) -> np.ndarray:
         raise CheckFailed(
             f"model.predict failed on the held-out rows ({_first_line(error)}): fit it on "
             "train.features (text columns, missing values) inside a Pipeline that starts with "
-            "training.build_preprocessor()"
+            "logreg.build_preprocessor()"
         ) from None
 
 
@@ -134,7 +134,8 @@ def _predict_held_out(model: Any, test: Dataset) -> np.ndarray:
 def check_saved_with_metadata(path: Path | str, meta: Any) -> None:
     """A pickle with a sidecar whose hash, classes, libraries and accuracy are all true."""
     require(meta, "save `model` at saved_path with artifacts.write_artifact and keep what it returns in `meta`")
-    from penguins import artifacts
+    from penguins.serving import artifacts
+    from penguins.training import pickles
 
     path = Path(path)
     if not path.exists():
@@ -143,7 +144,7 @@ def check_saved_with_metadata(path: Path | str, meta: Any) -> None:
         raise CheckFailed(f"{path.name} has no metadata beside it (expected {artifacts.sidecar(path).name}): "
                           "artifacts.write_artifact writes both")
     try:
-        model, on_disk = artifacts.load_pickle(path)
+        model, on_disk = pickles.load_pickle(path)
     except artifacts.ArtifactError as error:
         raise CheckFailed(f"loading {path.name} was refused: {error}") from None
     if meta != on_disk:
@@ -167,7 +168,7 @@ def _check_metadata_is_true(model: Any, meta: Any) -> None:
     recorded = meta.metrics.get("test_accuracy")
     if not isinstance(recorded, (int, float)):
         raise CheckFailed(f"expected metrics={{'test_accuracy': ...}}, found metrics={meta.metrics}: "
-                          "measure the accuracy on the held-out rows (training.accuracy(model, test))")
+                          "measure the accuracy on the held-out rows (logreg.accuracy(model, test))")
     test = held_out()
     actual = float(np.mean(model.predict(test.features) == test.labels))
     if abs(recorded - actual) > 1e-9:
@@ -196,7 +197,7 @@ _TAMPER_HINTS = {
 
 def _damaged_copies(folder: Path) -> dict[str, Path]:
     """An artifact of the check's own, copied untouched and with three kinds of damage."""
-    from penguins import artifacts
+    from penguins.serving import artifacts
 
     original = folder / "model.bin"
     artifacts.write_artifact(original, bytes(range(256)) * 8, format="pickle", kind="sklearn-pipeline",
@@ -237,7 +238,7 @@ def check_onnx_parity(onnx_path: Path | str, net: PenguinMLP, max_diff: float) -
     require(onnx_path, "export mlp.WithSoftmax(net) with torch.onnx.export and assign the file's path to onnx_path")
     require(max_diff, "run the ONNX file and the network on the same rows; assign the largest "
                       "absolute difference of their probabilities to max_diff")
-    from penguins.build import PARITY_TOLERANCE
+    from penguins.training.build import PARITY_TOLERANCE
 
     session = _onnx_session(Path(onnx_path))
     batch_axis = session.get_inputs()[0].shape[0]
@@ -273,7 +274,7 @@ def _onnx_session(path: Path) -> Any:
 
 def _measured_difference(session: Any, net: PenguinMLP) -> float:
     """The largest difference from torch over batches of several sizes of the check's own rows."""
-    from penguins import mlp
+    from penguins.training import mlp
 
     rng = np.random.default_rng(0)
     worst = 0.0
@@ -307,8 +308,8 @@ def _check_reported_difference(max_diff: object, tolerance: float) -> None:
 def check_kilograms_rule(predictor: Any) -> None:
     """The wrapper reads a mass in kilograms as grams, and nothing else changes."""
     require(predictor, "load my_predictor = PenguinPredictor.load(cleaner=my_cleaner) with your rule")
-    from penguins.cleaning import DEFAULT_CLEANER
-    from penguins.predictor import PenguinPredictor
+    from penguins.serving.cleaning import DEFAULT_CLEANER
+    from penguins.serving.predictor import PenguinPredictor
 
     if not isinstance(predictor, PenguinPredictor):
         raise CheckFailed(f"expected a PenguinPredictor, found {type(predictor).__name__}")
@@ -346,7 +347,7 @@ def _check_rules_are_written(cleaner: Cleaner, record: dict[str, object]) -> Non
 
 @functools.cache
 def _weighed_penguins() -> tuple[tuple[tuple[str, object], ...], ...]:
-    from penguins import data
+    from penguins.training import data
 
     records = data.to_records(data.raw_as_contract(data.load_penguins_raw()))
     weighed = [record for record in records if record["body_mass_g"] is not None][::17]
@@ -367,7 +368,7 @@ def _kilograms(grams: float) -> float | int:
 
 def _clean(cleaner: Cleaner, records: list[dict[str, object]], what: str) -> CleanBatch:
     """Clean with the student's cleaner; a refusal or a crash becomes the message."""
-    from penguins.cleaning import CleaningError
+    from penguins.serving.cleaning import CleaningError
 
     try:
         return cleaner.clean(records)
@@ -400,8 +401,8 @@ def _shown(value: object) -> str:
 
 def _check_mass_kept(cleaner: Cleaner, value: object) -> None:
     """A value that is not a number of kilograms cleans exactly as it would without the rule."""
-    from penguins.cleaning import DEFAULT_CLEANER, CleaningError
-    from penguins.examples import CLEAN_RECORD
+    from penguins.serving.cleaning import DEFAULT_CLEANER, CleaningError
+    from penguins.serving.examples import CLEAN_RECORD
 
     record = {key: val for key, val in CLEAN_RECORD.items() if key != "body_mass_g"}
     if value != "missing field":
@@ -424,7 +425,7 @@ def _check_mass_kept(cleaner: Cleaner, value: object) -> None:
 
 def check_rule_test(test: Callable[[Cleaner], None], cleaner: Cleaner) -> None:
     """The student's test passes with their rule and fails without it or with a wrong one."""
-    from penguins.cleaning import DEFAULT_CLEANER
+    from penguins.serving.cleaning import DEFAULT_CLEANER
 
     without_rule = _run_test(test, DEFAULT_CLEANER)
     require(cleaner, "finish task 1 first: my_cleaner is still ...")
@@ -461,7 +462,7 @@ def _rounding_kilograms(record: dict[str, object]) -> dict[str, object]:
 # 05 · the service
 
 SPECIES_PATH = "/predict/species"
-_SPECIES_LOGGED = re.compile(r"\bPOST /predict/species \d{3} [\d.]+ ms")  # penguins.api's request log
+_SPECIES_LOGGED = re.compile(r"\bPOST /predict/species \d{3} [\d.]+ ms")  # penguins.serving.api's request log
 _HEALTH_LOGGED = re.compile(r"\bGET /health \d{3} [\d.]+ ms")
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception)\b.*")  # a traceback's last line
 _RESTART = ("then run that cell and the cell that starts the server again: a running server keeps "
@@ -473,7 +474,7 @@ def check_species_endpoint(server: Server) -> None:
     keeps the service's batch limit; everything over HTTP, against the student's own server."""
     require(server, 'start your service: server = start("my_service:app")')
     from penguins.client import InvalidInput
-    from penguins.examples import BAD_RECORD, CLEAN_RECORD
+    from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD
 
     info = _service_model(server)
     limit = info["batch_limit"]
@@ -618,7 +619,7 @@ def _check_species_body(body: Any, records: list[dict[str, object]], info: dict[
 
 def _problems_named(records: list[dict[str, object]]) -> list[str]:
     """Where the wrapper's cleaning finds a problem in these records, as the client names it."""
-    from penguins.cleaning import DEFAULT_CLEANER, CleaningError
+    from penguins.serving.cleaning import DEFAULT_CLEANER, CleaningError
 
     try:
         DEFAULT_CLEANER.clean(records)
@@ -640,7 +641,7 @@ def _logged_species_calls(server: Server, since: int) -> int:
 
 @functools.cache
 def _data_records() -> tuple[tuple[tuple[str, object], ...], ...]:
-    from penguins import data
+    from penguins.training import data
 
     records = data.to_records(data.raw_as_contract(data.load_penguins_raw()))
     return tuple(tuple(record.items()) for record in records)
@@ -648,7 +649,7 @@ def _data_records() -> tuple[tuple[tuple[str, object], ...], ...]:
 
 def _served_records() -> list[dict[str, object]]:
     """Raw records as clients send them: the messy examples, then real penguins of every species."""
-    from penguins.examples import CLEAN_RECORD, MESSY_RECORDS
+    from penguins.serving.examples import CLEAN_RECORD, MESSY_RECORDS
 
     real = [dict(items) for items in _data_records()[5::23]]
     return [dict(CLEAN_RECORD), *(dict(record) for record in MESSY_RECORDS), *real]
@@ -663,7 +664,7 @@ def _counted_records(limit: int) -> list[dict[str, object]]:
 
 @functools.cache
 def _predictor(backend: str) -> Any:
-    from penguins.predictor import PenguinPredictor
+    from penguins.serving.predictor import PenguinPredictor
 
     return PenguinPredictor.load(backend)
 
@@ -682,8 +683,8 @@ def _sorted(counts: Mapping[str, int]) -> dict[str, int]:
 
 def check_dockerfile(path: Path | str) -> None:
     """The Dockerfile passes the lint; where an engine answers, it builds, runs and answers /health."""
-    from penguins import artifacts
-    from penguins.paths import artifacts_dir, project_root
+    from penguins.serving import artifacts
+    from penguins.serving.paths import artifacts_dir, project_root
     from workshop import dockerfile_check as docker
 
     path = Path(path)

@@ -42,8 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from penguins.client import PenguinClient
-from penguins.paths import artifacts_dir, project_root
 from penguins.ports import free_port
+from penguins.serving.paths import artifacts_dir, project_root
 
 IMAGE = "penguins-to-production"  # the Makefile's IMAGE
 MAKE_CONTAINER = "penguins-06"  # the Makefile's CONTAINER
@@ -332,7 +332,7 @@ def build_context(into: Path, artifacts: Path, root: Path | None = None) -> Path
 
 def build(image: str = IMAGE, artifacts: str | os.PathLike[str] | None = None, timeout: float = 900) -> Built:
     """`docker build` of docker/Dockerfile as `make docker-build` runs it, with the model in
-    `artifacts` (default: the artifacts folder, which must hold it: see penguins.build).
+    `artifacts` (default: the artifacts folder, which must hold it: see penguins.training.build).
     Unchanged steps come from Docker's cache, so building again takes seconds."""
     root = _root()
     folder = Path(artifacts or artifacts_dir()).resolve()

@@ -141,7 +141,7 @@ def allowed_paths(root: Path) -> list[str]:
 
 def lint(path: Path | str) -> list[str]:
     """The problems of the Dockerfile at `path`, against this checkout's allow-list."""
-    from penguins.paths import project_root
+    from penguins.serving.paths import project_root
 
     return problems(Dockerfile.parse(Path(path).read_text(encoding="utf-8")), allowed_paths(project_root()))
 

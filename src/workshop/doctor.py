@@ -10,8 +10,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from penguins import build, ports
-from penguins.paths import artifacts_dir, project_root
+from penguins import ports
+from penguins.serving.paths import artifacts_dir, project_root
+from penguins.training import build
 from workshop.stages import PORTS
 
 Check = tuple[bool, str]

@@ -2,7 +2,7 @@
 
 FastAPI runs an `async def` endpoint on the event loop: one thread for every request, which
 moves on to another request only where the code awaits. A plain `def` endpoint runs in a
-thread pool, so while it works the loop keeps serving everyone else. penguins.api uses
+thread pool, so while it works the loop keeps serving everyone else. penguins.serving.api uses
 `async def` because the ONNX model answers in tens of microseconds, less than the hop to a
 thread costs; a slow model (the pickled pipeline takes milliseconds, a big network far more)
 written that way would make every other request wait for each prediction.

@@ -102,8 +102,8 @@ def engine_note(paths: Sequence[Path]) -> str | None:
 
 def main(names: Sequence[str] = ()) -> int:
     """Execute the named notebooks (default: every lecture notebook) and report each time."""
-    from penguins import build
-    from penguins.paths import project_root
+    from penguins.serving.paths import project_root
+    from penguins.training import build
     from workshop import serve_env
 
     folder = (project_root() or Path.cwd()) / "notebooks"

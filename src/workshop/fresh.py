@@ -54,7 +54,7 @@ def run(
     inherits the environment (so $PENGUINS_ARTIFACTS still points at the same models), plus
     `env`, and starts in the project root when there is one.
     """
-    from penguins.paths import project_root
+    from penguins.serving.paths import project_root
 
     data = stdin.encode() if isinstance(stdin, str) else stdin
     completed = subprocess.run(

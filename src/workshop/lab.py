@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from penguins import ports
-from penguins.paths import project_root
+from penguins.serving.paths import project_root
 from workshop.notebook import KERNEL_DISPLAY_NAME, KERNEL_NAME
 from workshop.stages import STAGE_MAP
 

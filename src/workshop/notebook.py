@@ -38,7 +38,7 @@ def check_environment(notebook_dir: Path | None = None) -> None:
     """
     try:
         import penguins
-        from penguins.paths import project_root
+        from penguins.serving.paths import project_root
     except ImportError:  # workshop and penguins are installed together, but say it anyway
         raise WrongEnvironment(f"this kernel ({sys.executable}) cannot import penguins: {FIX}") from None
     root = project_root()
@@ -80,7 +80,7 @@ def shown(path: str | os.PathLike[str]) -> str:
     Outside the project a path is named by where it is: under $PENGUINS_ARTIFACTS (tests
     point it at a temporary folder), in the temporary folder, or just by its name.
     """
-    from penguins.paths import ENV_VAR, project_root
+    from penguins.serving.paths import ENV_VAR, project_root
 
     places: list[tuple[Path, str]] = []
     if os.environ.get(ENV_VAR):
@@ -133,6 +133,6 @@ def scratch_folder(name: str) -> Path:
 
 
 def _artifacts() -> Path:
-    from penguins.paths import artifacts_dir
+    from penguins.serving.paths import artifacts_dir
 
     return artifacts_dir()

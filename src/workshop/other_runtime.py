@@ -83,9 +83,9 @@ def _importable(name: str) -> bool:
 
 def main() -> None:
     """The other side: JSON request on stdin, JSON answer on stdout."""
-    from penguins.cleaning import clean_records
-    from penguins.paths import artifacts_dir
-    from penguins.predictor import OnnxBackend
+    from penguins.serving.cleaning import clean_records
+    from penguins.serving.paths import artifacts_dir
+    from penguins.serving.predictor import OnnxBackend
 
     request = json.load(sys.stdin)
     batch = clean_records(request["records"])

@@ -20,7 +20,7 @@ import venv
 from collections.abc import Callable
 from pathlib import Path
 
-from penguins.paths import project_root
+from penguins.serving.paths import project_root
 
 FOLDER = ".venv-serve"
 REQUIREMENTS = "requirements/serve.txt"

@@ -38,9 +38,9 @@ from pathlib import Path
 
 import requests
 
-from penguins import processes
 from penguins.client import PenguinClient
 from penguins.ports import free_port
+from workshop import processes
 
 HOST = "127.0.0.1"
 READY_TIMEOUT = 30.0

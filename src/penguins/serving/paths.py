@@ -15,7 +15,7 @@ ENV_VAR = "PENGUINS_ARTIFACTS"
 
 def project_root() -> Path | None:
     """The checkout this package was installed from (editable install), if any."""
-    candidate = Path(__file__).resolve().parents[2]
+    candidate = Path(__file__).resolve().parents[3]
     return candidate if (candidate / "pyproject.toml").exists() else None
 
 

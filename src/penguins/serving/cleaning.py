@@ -20,7 +20,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from penguins.contract import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
+from penguins.serving.contract import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
 
 # Compared after strip().lower(). "." is how one version of the raw dataset writes a missing sex.
 MISSING_MARKERS: frozenset[str] = frozenset({"", "na", "n/a", "nan", ".", "none", "null"})
@@ -156,13 +156,13 @@ class Cleaner:
             raise CleaningError(problems)
         return batch
 
-    def _rows(self, records: Iterable[object], problems: list[Problem]) -> list[Mapping]:
+    def _rows(self, records: Iterable[object], problems: list[Problem]) -> list[Mapping[str, object]]:
         """Apply the pre-rules and check the shape of each record (a mapping of known fields).
 
         A record that is not a mapping is replaced by an empty one, so the fields of the other
         records are still checked and reported in the same pass.
         """
-        rows: list[Mapping] = []
+        rows: list[Mapping[str, object]] = []
         for index, record in enumerate(records):
             if self.pre_rules and isinstance(record, Mapping):
                 record = dict(record)
@@ -178,7 +178,7 @@ class Cleaner:
             rows.append(record)
         return rows
 
-    def _numeric_column(self, name: str, values: list, problems: list[Problem]) -> np.ndarray:
+    def _numeric_column(self, name: str, values: list[object], problems: list[Problem]) -> np.ndarray:
         """Parse one numeric column; plain in-range floats and ints skip the general parser."""
         low, high = self.ranges[name]
         column: list[float] = []
@@ -194,7 +194,7 @@ class Cleaner:
                 column.append(math.nan)
         return np.array(column, dtype=np.float32)
 
-    def _categorical_column(self, name: str, values: list, problems: list[Problem]) -> np.ndarray:
+    def _categorical_column(self, name: str, values: list[object], problems: list[Problem]) -> np.ndarray:
         """Normalise one categorical column; unknown categories are kept as their stripped text."""
         spellings = {**self.aliases.get(name, {}), **dict.fromkeys(self.missing_markers, "")}
         column: list[str] = []
@@ -310,7 +310,7 @@ def _category(value: object, spellings: Mapping[str, str]) -> str:
     return text
 
 
-def _unknown_fields(index: int, record: Mapping) -> list[Problem]:
+def _unknown_fields(index: int, record: Mapping[str, object]) -> list[Problem]:
     """One problem per unknown field: a misspelt name would otherwise be silently dropped."""
     return [
         Problem(index, str(name), value, f"unknown field; the known fields are {_FIELDS_TEXT}")

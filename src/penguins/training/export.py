@@ -23,9 +23,9 @@ from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
-from penguins.cleaning import CleanBatch
-from penguins.contract import FEATURES, feature_type
-from penguins.mlp import PenguinMLP, WithSoftmax
+from penguins.serving.cleaning import CleanBatch
+from penguins.serving.contract import FEATURES, feature_type
+from penguins.training.mlp import PenguinMLP, WithSoftmax
 
 OPSET = 18
 ML_OPSET = 3

@@ -1,4 +1,4 @@
-"""The Palmer penguins data, offline, as it comes, and a seeded train/test split.
+"""The Palmer penguins data, offline, as it comes; a seeded train/test split; clean features.
 
 The `palmerpenguins` package carries its CSV files inside the wheel, so nothing is
 downloaded at run time: a classroom without Wi-Fi trains the same model.
@@ -6,9 +6,13 @@ downloaded at run time: a classroom without Wi-Fi trains the same model.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from penguins.contract import FEATURES, TARGET
+import numpy as np
+
+from penguins.serving.cleaning import CleanBatch, clean_records
+from penguins.serving.contract import FEATURES, TARGET
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,3 +68,27 @@ def to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as raw records, the way a client would send them (NaN becomes None)."""
     subset = frame[list(FEATURES)].astype(object)
     return subset.where(subset.notna(), None).to_dict(orient="records")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Clean features and labels of one split."""
+
+    features: pd.DataFrame
+    labels: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def batch_to_frame(batch: CleanBatch) -> pd.DataFrame:
+    """A clean batch as the DataFrame the pipeline was fitted on (text kept as `object`)."""
+    import pandas as pd
+
+    return pd.DataFrame({name: pd.Series(batch[name], dtype=batch[name].dtype) for name in FEATURES})
+
+
+def prepare(frame: pd.DataFrame) -> Dataset:
+    """Raw rows → the same cleaning the service applies → features and labels."""
+    batch = clean_records(to_records(frame))
+    return Dataset(batch_to_frame(batch), frame[TARGET].to_numpy(dtype=object))

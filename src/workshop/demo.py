@@ -7,12 +7,15 @@ import subprocess
 import sys
 import tempfile
 
-from penguins import build, processes
 from penguins.client import Answer, PenguinClient, ServiceUnreachable
-from penguins.examples import CLEAN_RECORD, MESSY_RECORDS
 from penguins.ports import free_port
-from penguins.predictor import BACKEND_FILES, PenguinPredictor, Prediction
+from penguins.serving.contract import BACKEND_FILES
+from penguins.serving.examples import CLEAN_RECORD, MESSY_RECORDS
+from penguins.serving.predictor import Prediction
 from penguins.smoke import differences
+from penguins.training import build
+from penguins.training.pickles import load_predictor
+from workshop import processes
 
 RECORDS = [CLEAN_RECORD, *MESSY_RECORDS]
 SERVED_BACKEND = "mlp-onnx"  # what stage 04's server runs (penguins.serve.STAGES)
@@ -22,7 +25,7 @@ SERVER_START_TIMEOUT = 60.0
 def predict_all() -> dict[str, list[Prediction]]:
     """Each backend's predictions for RECORDS, building missing artifacts first."""
     build.ensure()
-    return {name: PenguinPredictor.load(name).predict(RECORDS) for name in BACKEND_FILES}
+    return {name: load_predictor(name).predict(RECORDS) for name in BACKEND_FILES}
 
 
 def table(results: dict[str, list[Prediction]]) -> str:
@@ -76,3 +79,22 @@ def http_table(in_process: list[Prediction], over_http: list[Answer]) -> str:
 
 def _cell(species: str, probabilities: dict[str, float]) -> str:
     return f"{species:<10} p={max(probabilities.values()):.3f}".ljust(26)
+
+
+def main() -> int:
+    """`make demo`: print both tables; exit 1 if any answer differs."""
+    results = predict_all()
+    print("\nthe same raw records through every backend:")
+    print(table(results))
+    if not agree(results):
+        print("the backends disagree: see the table above", file=sys.stderr)
+        return 1
+    print("all backends agree")
+    url, answers = over_http()
+    print(f"\nthe same records over HTTP: stage 04's server at {url}, called with penguins.client:")
+    print(http_table(results[SERVED_BACKEND], answers))
+    if not same_answers(results[SERVED_BACKEND], answers):
+        print("the service answers differently from the wrapper in process: see the table above", file=sys.stderr)
+        return 1
+    print("the service gives the same answers as the wrapper in process; its server is stopped again")
+    return 0

@@ -8,6 +8,8 @@ name, a type or the order below changes.
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 CONTRACT_VERSION = "1"
 
 NUMERIC_FEATURES: tuple[str, ...] = (
@@ -23,6 +25,20 @@ FEATURES: tuple[str, ...] = ("island", *NUMERIC_FEATURES, "sex")
 
 TARGET = "species"
 CLASSES: tuple[str, ...] = ("Adelie", "Chinstrap", "Gentoo")
+
+# The model files, by backend. Serving runs the two ONNX ones; the pickled pipeline (stage 02)
+# needs scikit-learn, so its backend lives in penguins.training.pickles.
+Backend = Literal["sklearn-pickle", "sklearn-onnx", "mlp-onnx"]
+BACKENDS: tuple[Backend, ...] = get_args(Backend)
+BACKEND_FILES: dict[Backend, str] = {
+    "sklearn-pickle": "pipeline.pkl",
+    "sklearn-onnx": "pipeline.onnx",
+    "mlp-onnx": "mlp.onnx",
+}
+ONNX_BACKENDS: tuple[Backend, ...] = ("sklearn-onnx", "mlp-onnx")
+DEFAULT_BACKEND: Backend = "mlp-onnx"
+# Every ONNX file's output: one row of class probabilities per record, in CLASSES order.
+OUTPUT = "probabilities"
 
 
 def feature_type(name: str) -> str:

@@ -1,11 +1,11 @@
 """The service (lecture stage 05): a FastAPI app around one PenguinPredictor.
 
 `create_app(settings)` builds it; `python -m penguins serve` and the container's
-docker/app.py both call it, so there is one service whatever starts it.
+`uvicorn penguins.serving.app:app` both call it, so there is one service whatever starts it.
 
 Raw data in, value rules in one place. The request models check only the shape of a
 request (an object, known field names, nothing extra) and hand every value on exactly as
-the client sent it; whether "46,5" or "NA" or -3 is acceptable is penguins.cleaning's call,
+the client sent it; whether "46,5" or "NA" or -3 is acceptable is penguins.serving.cleaning's call,
 and its problems come back as 422 in FastAPI's own error shape (`detail: [{loc, msg,
 input}]`). In `features` mode (stage 03) the bare model is served instead: six clean,
 typed features, so a messy record fails with a 422, which is why stage 04 wraps the model.
@@ -38,13 +38,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from penguins import __version__
-from penguins.cleaning import KNOWN_CATEGORIES, CleanBatch, CleaningError, unknown_categories
-from penguins.contract import FEATURES, NUMERIC_FEATURES
-from penguins.examples import BAD_RECORD, CLEAN_RECORD, MESSY_RECORDS
-from penguins.predictor import PenguinPredictor
-from penguins.settings import Settings
+from penguins.serving.cleaning import KNOWN_CATEGORIES, CleanBatch, CleaningError, unknown_categories
+from penguins.serving.contract import FEATURES, NUMERIC_FEATURES
+from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, MESSY_RECORDS
+from penguins.serving.predictor import PenguinPredictor
+from penguins.serving.settings import Settings
 
-log = logging.getLogger("penguins.api")
+log = logging.getLogger("penguins.serving.api")
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _QUOTE_LENGTH = 40

@@ -7,10 +7,8 @@ Logistic regression is chosen because it converts to ONNX exactly (parity ~1e-7)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -18,39 +16,12 @@ from sklearn.metrics import accuracy_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from penguins.cleaning import CleanBatch, clean_records
-from penguins.contract import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES, TARGET
+from penguins.serving.contract import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from penguins.training.data import Dataset
 
 LOGREG_PARAMS = {"C": 1.0, "max_iter": 1000}
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Clean features and labels of one split."""
-
-    features: pd.DataFrame
-    labels: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-
-def batch_to_frame(batch: CleanBatch) -> pd.DataFrame:
-    """A clean batch as the DataFrame the pipeline was fitted on (text kept as `object`)."""
-    import pandas as pd
-
-    return pd.DataFrame({name: pd.Series(batch[name], dtype=batch[name].dtype) for name in FEATURES})
-
-
-def prepare(frame: pd.DataFrame) -> Dataset:
-    """Raw rows → the same cleaning the service applies → features and labels."""
-    from penguins.data import to_records
-
-    batch = clean_records(to_records(frame))
-    return Dataset(batch_to_frame(batch), frame[TARGET].to_numpy(dtype=object))
 
 
 def build_preprocessor() -> ColumnTransformer:

@@ -9,7 +9,7 @@ an artifact missing: every stage can run on its own, in any order.
     artifacts/pipeline.onnx   the pipeline in ONNX                  (stage 03)
     artifacts/mlp.onnx        preprocessing + MLP in one ONNX file  (stage 03)
 
-Each has its metadata sidecar `<file>.json` (see penguins.artifacts).
+Each has its metadata sidecar `<file>.json` (see penguins.serving.artifacts).
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from penguins import artifacts, data, mlp, training
-from penguins.cleaning import CleanBatch, clean_records
-from penguins.contract import CLASSES, CONTRACT_VERSION
-from penguins.paths import artifacts_dir
+from penguins.serving import artifacts
+from penguins.serving.cleaning import CleanBatch, clean_records
+from penguins.serving.contract import CLASSES, CONTRACT_VERSION
+from penguins.serving.paths import artifacts_dir
+from penguins.training import data, logreg, mlp, pickles
 
 TRAINED = ("pipeline.pkl", "pipeline.skops", "mlp.pt")
 EXPORTED = ("pipeline.onnx", "mlp.onnx")
@@ -38,7 +39,7 @@ def _recipe(frame_fingerprint: str, params: dict[str, object], seed: int) -> dic
     return {"contract": CONTRACT_VERSION, "data": frame_fingerprint, "params": params, "seed": seed}
 
 
-def _fingerprint(dataset: training.Dataset) -> str:
+def _fingerprint(dataset: data.Dataset) -> str:
     """A hash of the training rows, so another data set gives another model version."""
     text = dataset.features.to_csv(index=False) + ",".join(map(str, dataset.labels))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -49,19 +50,19 @@ def train(folder: Path | None = None, seed: int = data.SEED, say: Say = print) -
     folder = Path(folder or artifacts_dir())
     say("1/4 loading the raw penguins data (offline, from the palmerpenguins package)")
     train_rows, test_rows = data.split(data.raw_as_contract(data.load_penguins_raw()), seed)
-    train_set, test_set = training.prepare(train_rows), training.prepare(test_rows)
+    train_set, test_set = data.prepare(train_rows), data.prepare(test_rows)
     say(f"    {len(train_set)} training rows, {len(test_set)} test rows")
     say("2/4 fitting the scikit-learn pipeline (impute, scale, one-hot, logistic regression)")
-    pipeline = training.fit_pipeline(train_set)
+    pipeline = logreg.fit_pipeline(train_set)
     if tuple(pipeline.classes_) != CLASSES:
         raise RuntimeError(f"classes {pipeline.classes_} differ from the contract {CLASSES}")
     fingerprint = _fingerprint(train_set)
     pipe_meta = {
         "kind": "sklearn-pipeline",
         "classes": list(CLASSES),
-        "metrics": {"test_accuracy": training.accuracy(pipeline, test_set)},
+        "metrics": {"test_accuracy": logreg.accuracy(pipeline, test_set)},
         "model_version": artifacts.model_version(
-            "logreg", _recipe(fingerprint, training.LOGREG_PARAMS, seed)
+            "logreg", _recipe(fingerprint, logreg.LOGREG_PARAMS, seed)
         ),
         "libraries": artifacts.library_versions(*SKLEARN_LIBS, "skops"),
     }
@@ -111,15 +112,15 @@ def _save_skops(path: Path, pipeline, meta: dict[str, object]) -> artifacts.Meta
 
 def export(folder: Path | None = None, say: Say = print) -> dict[str, artifacts.Metadata]:
     """Convert the saved models to ONNX; the metadata carries over with ONNX's versions."""
-    from penguins import export as onnx_export
+    from penguins.training import export as onnx_export
 
     folder = Path(folder or artifacts_dir())
-    pipeline, pipe_meta = artifacts.load_pickle(folder / "pipeline.pkl")
+    pipeline, pipe_meta = pickles.load_pickle(folder / "pipeline.pkl")
     net_bytes, net_meta = artifacts.read_artifact(folder / "mlp.pt", "torch")
     net = mlp.from_bytes(net_bytes)
     preprocess = pipeline.named_steps["preprocess"]
     batch = parity_batch()
-    frame = training.batch_to_frame(batch)
+    frame = data.batch_to_frame(batch)
     say("1/2 scikit-learn pipeline → pipeline.onnx (skl2onnx)")
     pipe_onnx = onnx_export.pipeline_to_onnx(pipeline)
     pipe_parity = onnx_export.parity(pipeline.predict_proba(frame), onnx_export.run_onnx(pipe_onnx, batch))

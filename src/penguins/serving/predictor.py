@@ -1,14 +1,15 @@
 """PenguinPredictor: the wrapper class. Raw records in, species and probabilities out.
 
 The model alone is not enough: clients send raw, messy values. The wrapper cleans them
-(`penguins.cleaning`), feeds the model and names the answer, so every user (a notebook,
+(`penguins.serving.cleaning`), feeds the model and names the answer, so every user (a notebook,
 the service, the container) gets the same behaviour from one class.
 
-Three backends sit behind one interface:
-- `sklearn-pickle`: the pickled scikit-learn pipeline (imports scikit-learn, lazily);
-- `sklearn-onnx`: the same pipeline exported to ONNX;
+Any backend sits behind one interface (`Backend`: probabilities for a clean batch). Serving
+opens the ONNX files, which need only numpy and onnxruntime:
+- `sklearn-onnx`: the scikit-learn pipeline exported to ONNX;
 - `mlp-onnx`: the PyTorch MLP with the pipeline's preprocessing, exported to ONNX.
-The ONNX backends need only numpy and onnxruntime: no torch, scikit-learn or pandas.
+The pickled pipeline of stage 02 (`sklearn-pickle`) needs scikit-learn, so its backend lives
+with training (penguins.training.pickles) and is handed to the wrapper from there.
 """
 
 from __future__ import annotations
@@ -20,17 +21,10 @@ from typing import Protocol
 
 import numpy as np
 
-from penguins.artifacts import ArtifactError, Metadata, load_pickle, read_artifact
-from penguins.cleaning import DEFAULT_CLEANER, CleanBatch, Cleaner
-from penguins.contract import FEATURES
-from penguins.paths import artifacts_dir
-
-BACKEND_FILES = {
-    "sklearn-pickle": "pipeline.pkl",
-    "sklearn-onnx": "pipeline.onnx",
-    "mlp-onnx": "mlp.onnx",
-}
-DEFAULT_BACKEND = "mlp-onnx"
+from penguins.serving.artifacts import ArtifactError, Metadata, read_artifact
+from penguins.serving.cleaning import DEFAULT_CLEANER, CleanBatch, Cleaner
+from penguins.serving.contract import BACKEND_FILES, DEFAULT_BACKEND, FEATURES, ONNX_BACKENDS, OUTPUT, Backend
+from penguins.serving.paths import artifacts_dir
 
 Record = Mapping[str, object]
 
@@ -44,7 +38,7 @@ class Prediction:
     model_version: str
 
 
-class Backend(Protocol):
+class ModelBackend(Protocol):
     """What the wrapper needs from a model: probabilities for a clean batch."""
 
     metadata: Metadata
@@ -68,34 +62,26 @@ class OnnxBackend:
 
     def predict_proba(self, batch: CleanBatch) -> np.ndarray:
         feeds = {name: batch[name].reshape(-1, 1) for name in FEATURES}
-        return self.session.run(["probabilities"], feeds)[0]
+        probabilities: np.ndarray = self.session.run([OUTPUT], feeds)[0]
+        return probabilities
 
 
-class PickleBackend:
-    """The scikit-learn pipeline as it was pickled; it needs scikit-learn and pandas."""
-
-    def __init__(self, path: Path, allow_version_mismatch: bool = False) -> None:
-        self.pipeline, self.metadata = load_pickle(path, allow_version_mismatch=allow_version_mismatch)
-
-    def predict_proba(self, batch: CleanBatch) -> np.ndarray:
-        from penguins.training import batch_to_frame
-
-        return self.pipeline.predict_proba(batch_to_frame(batch))
-
-
-def open_backend(name: str, path: Path) -> Backend:
-    """The backend called `name`, reading the model from `path`."""
-    if name == "sklearn-pickle":
-        return PickleBackend(path)
-    if name in ("sklearn-onnx", "mlp-onnx"):
+def open_backend(name: str, path: Path) -> ModelBackend:
+    """The ONNX backend called `name`, reading the model from `path`."""
+    if name in ONNX_BACKENDS:
         return OnnxBackend(path)
-    raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(BACKEND_FILES)}")
+    if name in BACKEND_FILES:
+        raise ValueError(
+            f"backend {name!r} needs scikit-learn, which serving does not carry: "
+            "load it with penguins.training.pickles.load_predictor"
+        )
+    raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(ONNX_BACKENDS)}")
 
 
 class PenguinPredictor:
     """Raw records in, predictions out; see the module docstring for the backends."""
 
-    def __init__(self, backend: Backend, name: str, cleaner: Cleaner = DEFAULT_CLEANER) -> None:
+    def __init__(self, backend: ModelBackend, name: str, cleaner: Cleaner = DEFAULT_CLEANER) -> None:
         self.backend, self.backend_name, self.cleaner = backend, name, cleaner
         self.metadata = backend.metadata
         self.classes = tuple(self.metadata.classes)
@@ -103,14 +89,12 @@ class PenguinPredictor:
     @classmethod
     def load(
         cls,
-        backend: str = DEFAULT_BACKEND,
+        backend: Backend = DEFAULT_BACKEND,
         path: Path | str | None = None,
         cleaner: Cleaner = DEFAULT_CLEANER,
     ) -> PenguinPredictor:
-        """Open a backend's artifact: `path`, or its default file in the artifacts folder."""
-        if backend not in BACKEND_FILES:
-            raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKEND_FILES)}")
-        model_path = Path(path) if path else artifacts_dir() / BACKEND_FILES[backend]
+        """Open an ONNX backend's artifact: `path`, or its default file in the artifacts folder."""
+        model_path = Path(path) if path else artifacts_dir() / BACKEND_FILES.get(backend, "")
         return cls(open_backend(backend, model_path), backend, cleaner)
 
     @property

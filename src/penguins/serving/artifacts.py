@@ -6,7 +6,8 @@ with, the classes and the metrics. Loading checks the file against that record f
 so a missing, truncated or tampered file stops with one line that says what to do.
 
 Only the standard library is imported here: the serving path (ONNX) uses this module
-without scikit-learn, pandas or torch. Pickle and skops loaders import what they need.
+without scikit-learn, pandas or torch. The pickle and skops loaders, which rebuild
+scikit-learn objects, live with training (penguins.training.pickles).
 """
 
 from __future__ import annotations
@@ -15,15 +16,14 @@ import hashlib
 import json
 import platform
 import subprocess
-import warnings
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
 from penguins import __version__
-from penguins.contract import CONTRACT_VERSION, describe
+from penguins.serving.contract import CONTRACT_VERSION, describe
 
 FIX = "run `make export` (or `python -m penguins export`) to build it again"
 
@@ -110,7 +110,7 @@ def write_artifact(path: Path, data: bytes, **fields: Any) -> Metadata:
         file=path.name,
         sha256=sha256_hex(data),
         git_commit=git_commit(),
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         **fields,
     )
     path.write_bytes(data)
@@ -153,49 +153,3 @@ def read_artifact(path: Path, expected_format: str | None = None) -> tuple[bytes
             f"this code speaks v{CONTRACT_VERSION}: {FIX}"
         )
     return data, meta
-
-
-def check_library(meta: Metadata, name: str, *, allow_mismatch: bool = False) -> None:
-    """Refuse (or, if allowed, warn about) a model made with another version of `name`.
-
-    Unpickling a scikit-learn model under another scikit-learn version may fail, or may
-    work and predict differently; scikit-learn itself only warns. We stop instead.
-    """
-    made_with = meta.libraries.get(name)
-    installed = library_versions(name)[name]
-    if made_with is None or made_with == installed:
-        return
-    message = (
-        f"{meta.file} was saved with {name} {made_with} but {installed} is installed: "
-        f"{FIX}, or install {name}=={made_with}"
-    )
-    if not allow_mismatch:
-        raise ArtifactError(message)
-    warnings.warn(message, RuntimeWarning, stacklevel=3)
-
-
-def load_pickle(path: Path, *, allow_version_mismatch: bool = False) -> tuple[Any, Metadata]:
-    """Unpickle a verified file. Pickle runs code while loading: only load files you trust."""
-    import pickle
-
-    data, meta = read_artifact(path, "pickle")
-    check_library(meta, "scikit-learn", allow_mismatch=allow_version_mismatch)
-    return pickle.loads(data), meta
-
-
-def load_skops(path: Path, trusted: list[str] | None = None) -> tuple[Any, Metadata]:
-    """Load a skops file, which rebuilds objects from data instead of running code.
-
-    skops refuses any type not in `trusted`; by default we trust exactly the types the
-    file says it needs when they come from numpy or scikit-learn, and refuse the rest.
-    """
-    import skops.io as sio
-
-    data, meta = read_artifact(path, "skops")
-    needed = sio.get_untrusted_types(data=data)
-    if trusted is None:
-        trusted = [t for t in needed if t.split(".")[0] in {"numpy", "sklearn"}]
-    untrusted = sorted(set(needed) - set(trusted))
-    if untrusted:
-        raise ArtifactError(f"{path} needs types that are not trusted: {', '.join(untrusted)}")
-    return sio.loads(data, trusted=trusted), meta
