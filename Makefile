@@ -21,7 +21,7 @@ endif
 $(STAMP): pyproject.toml requirements/dev.txt requirements/serve.txt requirements/constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt $(TORCH_INDEX)
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip install --quiet --no-build-isolation -e . -c requirements/constraints.txt
 	$(PY) -m ipykernel install --user --name $(KERNEL) --display-name "Python (penguins-to-production)" >/dev/null
 	@touch $(STAMP)
 	@echo "environment ready: $(VENV)"
@@ -41,9 +41,15 @@ demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records
 	$(PY) -m workshop demo
 
 ##@ Checks
-.PHONY: test doctor diagram browser
-test: $(STAMP) browser serve-env ## the whole test suite (what CI runs): tests/, and the notebooks and solutions under nbval
+.PHONY: test lint doctor diagram browser
+test: $(STAMP) browser serve-env lint ## the whole test suite (what CI runs): lint, then tests/, the notebooks and solutions under nbval
 	$(PY) -m pytest tests notebooks solutions --nbval-lax --durations=15
+
+lint: $(STAMP) ## the import boundaries (import-linter), ruff (lint and format) and mypy --strict on src/
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 doctor: $(STAMP) ## check this laptop before class: python, disk, environment, ports, docker
 	$(PY) -m workshop doctor

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
+from traitlets.config import Config
 
 from workshop.notebook import KERNEL_DISPLAY_NAME, KERNEL_NAME
 from workshop.stages import STAGE_MAP
@@ -48,14 +49,12 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def _kernel_config(sockets: Path):
+def _kernel_config(sockets: Path) -> Config:
     """Kernel settings: on Linux and macOS the kernel talks over local sockets.
 
     Over TCP, ipykernel warns on every start that the traffic is unencrypted; local (IPC)
     sockets in a private temporary folder are not reachable from the network at all.
     """
-    from traitlets.config import Config
-
     if os.name != "posix":
         return Config()
     return Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / "kernel")}})

@@ -8,6 +8,7 @@ instead of the thousands that `print(model.graph)` gives.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 import onnx
 
@@ -17,7 +18,7 @@ def _shape(value: onnx.ValueInfoProto) -> str:
     return "[" + ", ".join(d.dim_param or str(d.dim_value) if (d.dim_param or d.dim_value) else "?" for d in dims) + "]"
 
 
-def _values(values) -> list[str]:
+def _values(values: Iterable[onnx.ValueInfoProto]) -> list[str]:
     """`name: type[shape]` for each graph input or output."""
     described = []
     for value in values:

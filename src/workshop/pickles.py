@@ -34,9 +34,9 @@ def referenced_names(data: bytes) -> list[str]:
         if op in _TEXT_PUSHES:
             top.append(str(arg))
         elif op in _GETS:
-            top.append(memo.get(int(arg)))
+            top.append(memo.get(int(str(arg))))
         elif op in _PUTS:
-            memo[int(arg)] = top[-1] if top else None
+            memo[int(str(arg))] = top[-1] if top else None
         elif op == "MEMOIZE":
             memo[len(memo)] = top[-1] if top else None
         elif op == "STACK_GLOBAL":

@@ -2,12 +2,14 @@
 
 Stage 03 claims that an ONNX file runs "elsewhere", without the stack that trained it. A claim
 made inside the training environment proves nothing: torch is right there. This environment
-is built from requirements/serve.txt alone (numpy, onnxruntime, FastAPI, ...), the same list
-the container installs, so torch's absence is a fact the notebook can show.
+is the project installed by a plain `pip install -e .` with nothing but its declared
+dependencies (numpy, onnxruntime, FastAPI, ...), pinned by requirements/constraints.txt: a
+dependency that pyproject.toml forgets makes the service fail to start here (a test starts it)
+instead of at a student's first `uvicorn`. A test also checks that requirements/serve.txt, what
+the container installs, names the same packages. The training extra is not installed, so
+torch's absence is a fact the notebook can show.
 
-`make serve-env` (or `python -m workshop serve-env`) builds it; notebook 03 builds it on first
-use. Our own code is made importable with a `.pth` file pointing at `src/` (what an editable
-install does), so nothing is built and no training package can sneak in as a dependency.
+`make serve-env` (or `python -m workshop serve-env`) builds it.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from penguins.serving.paths import project_root
 FOLDER = ".venv-serve"
 REQUIREMENTS = "requirements/serve.txt"
 CONSTRAINTS = "requirements/constraints.txt"
+PROJECT = "pyproject.toml"
 STAMP = ".ready"  # written last; holds the fingerprint of what the environment was built from
-PTH_FILE = "penguins-to-production-src.pth"
 PIP_TIMEOUT = 600.0
 
 
@@ -53,10 +55,11 @@ def python(root: Path | None = None) -> Path:
 
 
 def fingerprint(root: Path | None = None) -> str:
-    """A hash of the requirement files and the Python version: change either and we rebuild."""
+    """A hash of the requirement files, the project's metadata and the Python version: change
+    any of them and we rebuild."""
     root = _root(root)
     digest = hashlib.sha256(f"{sys.version_info.major}.{sys.version_info.minor}".encode())
-    for name in (REQUIREMENTS, CONSTRAINTS):
+    for name in (REQUIREMENTS, CONSTRAINTS, PROJECT):
         digest.update((root / name).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -71,20 +74,15 @@ def create(root: Path | None = None, say: Callable[[str], None] = print) -> Path
     """Build the environment from scratch; return its interpreter. Takes 10-20 s with a pip cache."""
     root = _root(root)
     target = folder(root)
-    say(f"building {FOLDER}/ from {REQUIREMENTS} (no torch, no scikit-learn, no pandas)...")
+    say(f"building {FOLDER}/: pip install -e . (no torch, no scikit-learn, no pandas)...")
     shutil.rmtree(target, ignore_errors=True)
     venv.EnvBuilder(with_pip=True, clear=True).create(target)
     interpreter = python(root)
     _check_call(
         [str(interpreter), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-r", str(root / REQUIREMENTS), "-c", str(root / CONSTRAINTS)],
-        "pip could not install the serving requirements",
+         "-c", str(root / CONSTRAINTS), "-e", str(root)],
+        "pip could not install the project with its dependencies",
     )
-    site_packages = _check_call(
-        [str(interpreter), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        "the new environment does not run",
-    ).strip()
-    (Path(site_packages) / PTH_FILE).write_text(str(root / "src") + "\n", encoding="utf-8")
     (target / STAMP).write_text(fingerprint(root) + "\n", encoding="utf-8")
     say(f"{FOLDER}/ is ready")
     return interpreter

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 from pathlib import Path
 
 import numpy as np
+import onnx
+from sklearn.pipeline import Pipeline
 
 from penguins.serving import artifacts
 from penguins.serving.cleaning import CleanBatch, clean_records
@@ -35,7 +38,7 @@ PARITY_TOLERANCE = 1e-5
 Say = Callable[[str], None]
 
 
-def _recipe(frame_fingerprint: str, params: dict[str, object], seed: int) -> dict[str, object]:
+def _recipe(frame_fingerprint: str, params: Mapping[str, object], seed: int) -> dict[str, object]:
     return {"contract": CONTRACT_VERSION, "data": frame_fingerprint, "params": params, "seed": seed}
 
 
@@ -57,16 +60,17 @@ def train(folder: Path | None = None, seed: int = data.SEED, say: Say = print) -
     if tuple(pipeline.classes_) != CLASSES:
         raise RuntimeError(f"classes {pipeline.classes_} differ from the contract {CLASSES}")
     fingerprint = _fingerprint(train_set)
-    pipe_meta = {
+    test_accuracy = logreg.accuracy(pipeline, test_set)
+    pipe_meta: dict[str, Any] = {
         "kind": "sklearn-pipeline",
         "classes": list(CLASSES),
-        "metrics": {"test_accuracy": logreg.accuracy(pipeline, test_set)},
+        "metrics": {"test_accuracy": test_accuracy},
         "model_version": artifacts.model_version(
             "logreg", _recipe(fingerprint, logreg.LOGREG_PARAMS, seed)
         ),
         "libraries": artifacts.library_versions(*SKLEARN_LIBS, "skops"),
     }
-    say(f"    test accuracy {pipe_meta['metrics']['test_accuracy']:.3f}")
+    say(f"    test accuracy {test_accuracy:.3f}")
     say("3/4 training the PyTorch MLP on the pipeline's preprocessed features")
     net, mlp_accuracy = _fit_mlp(pipeline, train_set, test_set, seed, say)
     say(f"    test accuracy {mlp_accuracy:.3f}")
@@ -92,7 +96,9 @@ def train(folder: Path | None = None, seed: int = data.SEED, say: Say = print) -
     return saved
 
 
-def _fit_mlp(pipeline, train_set, test_set, seed: int, say: Say) -> tuple[mlp.PenguinMLP, float]:
+def _fit_mlp(
+    pipeline: Pipeline, train_set: data.Dataset, test_set: data.Dataset, seed: int, say: Say
+) -> tuple[mlp.PenguinMLP, float]:
     preprocess = pipeline.named_steps["preprocess"]
     features = preprocess.transform(train_set.features).astype(np.float32)
     labels = np.searchsorted(np.array(CLASSES), train_set.labels.astype(str))
@@ -104,7 +110,7 @@ def _fit_mlp(pipeline, train_set, test_set, seed: int, say: Say) -> tuple[mlp.Pe
     return net, accuracy
 
 
-def _save_skops(path: Path, pipeline, meta: dict[str, object]) -> artifacts.Metadata:
+def _save_skops(path: Path, pipeline: Pipeline, meta: dict[str, Any]) -> artifacts.Metadata:
     import skops.io as sio
 
     return artifacts.write_artifact(path, sio.dumps(pipeline), format="skops", **meta)
@@ -143,7 +149,7 @@ def export(folder: Path | None = None, say: Say = print) -> dict[str, artifacts.
     return written
 
 
-def _save_onnx(path: Path, model, source: artifacts.Metadata, libs: tuple[str, ...]) -> artifacts.Metadata:
+def _save_onnx(path: Path, model: onnx.ModelProto, source: artifacts.Metadata, libs: tuple[str, ...]) -> artifacts.Metadata:
     return artifacts.write_artifact(
         path,
         model.SerializeToString(),

@@ -67,7 +67,8 @@ def split(frame: pd.DataFrame, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataF
 def to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as raw records, the way a client would send them (NaN becomes None)."""
     subset = frame[list(FEATURES)].astype(object)
-    return subset.where(subset.notna(), None).to_dict(orient="records")
+    records: list[dict[str, Any]] = subset.where(subset.notna(), None).to_dict(orient="records")
+    return records
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,11 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
 from penguins.serving.cleaning import CleanBatch
-from penguins.serving.contract import FEATURES, feature_type
+from penguins.serving.contract import FEATURES, OUTPUT, feature_type
 from penguins.training.mlp import PenguinMLP, WithSoftmax
 
 OPSET = 18
 ML_OPSET = 3
-PROBABILITIES = "probabilities"
 PRE_OUTPUT = "transformed_column"
 NET_INPUT = "features"
 
@@ -47,20 +46,22 @@ def pipeline_to_onnx(pipeline: Pipeline) -> onnx.ModelProto:
         initial_types=initial_types(),
         options={id(pipeline.steps[-1][1]): {"zipmap": False}},
         target_opset={"": OPSET, "ai.onnx.ml": ML_OPSET},
-        final_types=[("label", StringTensorType([None])), (PROBABILITIES, FloatTensorType([None, None]))],
+        final_types=[("label", StringTensorType([None])), (OUTPUT, FloatTensorType([None, None]))],
     )
     onnx.checker.check_model(model)
-    return model
+    converted: onnx.ModelProto = model
+    return converted
 
 
 def preprocessor_to_onnx(preprocessor: ColumnTransformer) -> onnx.ModelProto:
     """The fitted preprocessing alone: clean columns in, one float matrix out."""
-    return convert_sklearn(
+    converted: onnx.ModelProto = convert_sklearn(
         preprocessor,
         initial_types=initial_types(),
         target_opset={"": OPSET, "ai.onnx.ml": ML_OPSET},
         final_types=[(PRE_OUTPUT, FloatTensorType([None, None]))],
     )
+    return converted
 
 
 def net_to_onnx(net: PenguinMLP) -> onnx.ModelProto:
@@ -73,13 +74,15 @@ def net_to_onnx(net: PenguinMLP) -> onnx.ModelProto:
             WithSoftmax(net).eval(),
             (example,),
             input_names=[NET_INPUT],
-            output_names=[PROBABILITIES],
+            output_names=[OUTPUT],
             dynamic_shapes=({0: "batch"},),
             opset_version=OPSET,
             dynamo=True,
             external_data=False,
             verbose=False,
         )
+    if program is None:  # only the legacy exporter (dynamo=False) returns nothing
+        raise RuntimeError("torch.onnx.export returned no program")
     return program.model_proto
 
 
@@ -126,4 +129,5 @@ def run_onnx(model: onnx.ModelProto, batch: CleanBatch) -> np.ndarray:
     import onnxruntime as ort
 
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    return session.run([PROBABILITIES], onnx_inputs(batch))[0]
+    probabilities: np.ndarray = session.run([OUTPUT], onnx_inputs(batch))[0]
+    return probabilities

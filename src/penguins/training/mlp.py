@@ -27,7 +27,8 @@ class PenguinMLP(nn.Module):
         )
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
-        return self.layers(features)
+        logits: torch.Tensor = self.layers(features)
+        return logits
 
 
 class WithSoftmax(nn.Module):
@@ -72,7 +73,8 @@ def fit_mlp(
 
 def predict_proba(net: PenguinMLP, features: np.ndarray) -> np.ndarray:
     with torch.no_grad():
-        return WithSoftmax(net)(torch.as_tensor(features, dtype=torch.float32)).numpy()
+        probabilities: np.ndarray = WithSoftmax(net)(torch.as_tensor(features, dtype=torch.float32)).numpy()
+    return probabilities
 
 
 def to_bytes(net: PenguinMLP) -> bytes:

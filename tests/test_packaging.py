@@ -1,0 +1,87 @@
+"""The package as pip sees it, and the boundaries import-linter guards.
+
+`pip install .` must give a service that starts: every import of the serving path is a declared
+dependency. The serving environment (.venv-serve) is exactly that install, so starting the app
+from it proves the declaration; the container installs requirements/serve.txt, which must name
+the same packages. And the floors of DESIGN.md are not prose: the contracts in pyproject.toml
+fail as soon as serving imports the training stack.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from penguins.client import PenguinClient
+from penguins.ports import free_port
+from penguins.serving.examples import CLEAN_RECORD
+from tests.conftest import ROOT
+from workshop import serve_env
+
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+SERVING_CONTRACT = "serving ships alone: no training stack, no training code, no classroom"
+
+
+def _name(requirement: str) -> str:
+    """The canonical project name of a requirement line: `fastapi_offline==1.7 ; ...` -> fastapi-offline."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    assert match, requirement
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower()
+
+
+def test_the_container_installs_exactly_the_declared_dependencies() -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    pinned = [
+        line for line in (ROOT / "requirements" / "serve.txt").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert all("==" in line for line in pinned), "serve.txt pins every package exactly"
+    assert sorted(map(_name, pinned)) == sorted(map(_name, declared))
+
+
+@pytest.mark.slow
+def test_pip_install_dot_gives_a_service_that_starts(artifact_dir: Path) -> None:
+    python = serve_env.ensure(say=lambda line: None)
+    check = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr
+    port = free_port()
+    env = {**os.environ, "PENGUINS_ARTIFACTS": str(artifact_dir), "PENGUINS_LOG_LEVEL": "warning"}
+    server = subprocess.Popen(
+        [str(python), "-m", "uvicorn", "penguins.serving.app:app", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=artifact_dir,
+    )
+    try:
+        with PenguinClient(f"http://127.0.0.1:{port}") as client:
+            client.wait_until_ready(60)
+            assert client.model()["backend"] == "mlp-onnx"
+            assert client.predict(CLEAN_RECORD).species == "Adelie"
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert "Traceback" not in output, output
+
+
+def _lint_imports(project: Path) -> subprocess.CompletedProcess[str]:
+    """lint-imports on a copy of the project: its own src/ comes first on the path."""
+    env = {**os.environ, "PYTHONPATH": str(project / "src")}
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_import_contracts_fail_when_serving_imports_torch(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "src", tmp_path / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    kept = _lint_imports(tmp_path)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    (tmp_path / "src" / "penguins" / "serving" / "leak.py").write_text('"""A mistake."""\n\nimport torch\n')
+    broken = _lint_imports(tmp_path)
+    assert broken.returncode != 0
+    assert f"{SERVING_CONTRACT} BROKEN" in broken.stdout
+    assert "penguins.serving.leak -> torch" in broken.stdout
