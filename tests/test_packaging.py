@@ -85,3 +85,21 @@ def test_import_contracts_fail_when_serving_imports_torch(tmp_path: Path) -> Non
     assert broken.returncode != 0
     assert f"{SERVING_CONTRACT} BROKEN" in broken.stdout
     assert "penguins.serving.leak -> torch" in broken.stdout
+
+
+def test_the_wrapper_is_exported_lazily() -> None:
+    code = (
+        "import sys, penguins.client; light = 'numpy' not in sys.modules; "
+        "from penguins import PenguinPredictor, CleaningError; "
+        "print(light, PenguinPredictor.__module__, CleaningError.__module__, 'numpy' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "penguins.serving.predictor", "penguins.serving.cleaning", "True"]
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    import penguins
+
+    with pytest.raises(AttributeError, match="no attribute 'Predictor'"):
+        penguins.Predictor  # noqa: B018
