@@ -11,16 +11,23 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 KERNEL := penguins-to-production
 
-# Opt-in for Linux students: take PyTorch's CPU-only wheels instead of the multi-GB CUDA build.
-TORCH_CPU ?= 0
-ifeq ($(TORCH_CPU),1)
-TORCH_INDEX := --extra-index-url https://download.pytorch.org/whl/cpu
-endif
+TORCH      := torch==2.13.0
+# PyTorch's CPU-only wheels: the default index gives Linux the CUDA build, gigabytes that a
+# laptop without an NVIDIA GPU never uses. macOS and Windows wheels on PyPI are CPU-only already.
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 
 ##@ Set-up
+# torch first, alone: from files already on this machine when pip finds them there (CI, a
+# prepared classroom image), else on Linux from PyTorch's CPU index. The rest comes from PyPI,
+# without that extra index (an index that does not answer makes pip wait on every package).
 $(STAMP): pyproject.toml requirements/dev.txt requirements/serve.txt requirements/constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt $(TORCH_INDEX)
+	@if $(PY) -m pip install --quiet --no-index --no-deps $(TORCH) 2>/dev/null; then :; \
+	elif [ "$$(uname -s)" = Linux ] && [ "$(CI)" != true ]; then \
+	  echo "installing the CPU build of $(TORCH) from $(TORCH_CPU_INDEX) (about 200 MB, not the CUDA build)"; \
+	  $(PY) -m pip install --quiet --no-deps $(TORCH) --index-url $(TORCH_CPU_INDEX) || \
+	  echo "warning: $(TORCH_CPU_INDEX) did not answer: pip takes torch from PyPI instead (on Linux the CUDA build, gigabytes)"; fi
+	$(PY) -m pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
 	$(PY) -m pip install --quiet --no-build-isolation -e . -c requirements/constraints.txt
 	$(PY) -m ipykernel install --user --name $(KERNEL) --display-name "Python (penguins-to-production)" >/dev/null
 	@touch $(STAMP)
