@@ -48,6 +48,9 @@ class Metadata:
     git_commit: str = "unknown"
     libraries: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
+    # The training split's clean features (penguins.monitoring.drift.reference_from): what a
+    # drift check compares today's traffic with, without the training data at hand.
+    reference: dict[str, Any] | None = None
 
     @property
     def contract_version(self) -> str:

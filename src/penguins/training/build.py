@@ -17,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import pickle
 from collections.abc import Callable, Mapping
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
 from sklearn.pipeline import Pipeline
 
+from penguins.monitoring import drift
 from penguins.serving import artifacts
 from penguins.serving.cleaning import CleanBatch, clean_records
 from penguins.serving.contract import CLASSES, CONTRACT_VERSION
@@ -60,15 +61,15 @@ def train(folder: Path | None = None, seed: int = data.SEED, say: Say = print) -
     if tuple(pipeline.classes_) != CLASSES:
         raise RuntimeError(f"classes {pipeline.classes_} differ from the contract {CLASSES}")
     fingerprint = _fingerprint(train_set)
+    reference = drift.reference_from(clean_records(data.to_records(train_rows)))
     test_accuracy = logreg.accuracy(pipeline, test_set)
     pipe_meta: dict[str, Any] = {
         "kind": "sklearn-pipeline",
         "classes": list(CLASSES),
         "metrics": {"test_accuracy": test_accuracy},
-        "model_version": artifacts.model_version(
-            "logreg", _recipe(fingerprint, logreg.LOGREG_PARAMS, seed)
-        ),
+        "model_version": artifacts.model_version("logreg", _recipe(fingerprint, logreg.LOGREG_PARAMS, seed)),
         "libraries": artifacts.library_versions(*SKLEARN_LIBS, "skops"),
+        "reference": reference,
     }
     say(f"    test accuracy {test_accuracy:.3f}")
     say("3/4 training the PyTorch MLP on the pipeline's preprocessed features")
@@ -89,6 +90,7 @@ def train(folder: Path | None = None, seed: int = data.SEED, say: Say = print) -
             metrics={"test_accuracy": mlp_accuracy},
             model_version=artifacts.model_version("mlp", _recipe(fingerprint, mlp.MLP_PARAMS, seed)),
             libraries=artifacts.library_versions("torch"),
+            reference=reference,
         ),
     }
     for name, meta in saved.items():
@@ -102,9 +104,7 @@ def _fit_mlp(
     preprocess = pipeline.named_steps["preprocess"]
     features = preprocess.transform(train_set.features).astype(np.float32)
     labels = np.searchsorted(np.array(CLASSES), train_set.labels.astype(str))
-    net = mlp.fit_mlp(
-        features, labels, seed, lambda epoch, loss: say(f"    epoch {epoch:>3}  loss {loss:.4f}")
-    )
+    net = mlp.fit_mlp(features, labels, seed, lambda epoch, loss: say(f"    epoch {epoch:>3}  loss {loss:.4f}"))
     probabilities = mlp.predict_proba(net, preprocess.transform(test_set.features).astype(np.float32))
     accuracy = float(np.mean(np.array(CLASSES)[probabilities.argmax(axis=1)] == test_set.labels))
     return net, accuracy
@@ -149,7 +149,9 @@ def export(folder: Path | None = None, say: Say = print) -> dict[str, artifacts.
     return written
 
 
-def _save_onnx(path: Path, model: onnx.ModelProto, source: artifacts.Metadata, libs: tuple[str, ...]) -> artifacts.Metadata:
+def _save_onnx(
+    path: Path, model: onnx.ModelProto, source: artifacts.Metadata, libs: tuple[str, ...]
+) -> artifacts.Metadata:
     return artifacts.write_artifact(
         path,
         model.SerializeToString(),
@@ -159,6 +161,7 @@ def _save_onnx(path: Path, model: onnx.ModelProto, source: artifacts.Metadata, l
         metrics=source.metrics,
         model_version=source.model_version,
         libraries=artifacts.library_versions("numpy", *libs),
+        reference=source.reference,
     )
 
 
