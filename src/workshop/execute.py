@@ -17,11 +17,15 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 
 from workshop.notebook import KERNEL_DISPLAY_NAME, KERNEL_NAME
 from workshop.stages import STAGE_MAP
+
+if TYPE_CHECKING:
+    from traitlets.config import Config
 
 CELL_TIMEOUT = 300
 # The kernel named "python3" is the ipykernel of the Python that runs this module.
@@ -48,7 +52,7 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def _kernel_config(sockets: Path):
+def _kernel_config(sockets: Path) -> Config:
     """Kernel settings: on Linux and macOS the kernel talks over local sockets.
 
     Over TCP, ipykernel warns on every start that the traffic is unencrypted; local (IPC)
@@ -65,7 +69,7 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
     """Execute one notebook in place (in its own folder, like Jupyter does); return the seconds."""
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]  # nbformat: untyped
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as sockets:
         client = NotebookClient(
@@ -78,7 +82,7 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
         )
         client.execute()
     seconds = time.perf_counter() - started
-    nbformat.write(normalise(nb), path)
+    nbformat.write(normalise(nb), path)  # type: ignore[no-untyped-call]
     return seconds
 
 
@@ -91,13 +95,15 @@ def engine_note(paths: Sequence[Path]) -> str | None:
     """
     if not any(path.name.startswith("06_") for path in paths):
         return None
-    from workshop.docker_cli import engine
+    from workshop.docker import engine
 
     found = engine()
     if found.running:
         return None
-    return (f"note: {found.reason}: notebook 06 will describe the docker steps instead of running them; "
-            "start an engine first (Docker Desktop, or `sudo make docker-engine DOCKER_ENGINE=start`)")
+    return (
+        f"note: {found.reason}: notebook 06 will describe the docker steps instead of running them; "
+        "start an engine first (Docker Desktop, or the docker service on Linux)"
+    )
 
 
 def main(names: Sequence[str] = ()) -> int:
