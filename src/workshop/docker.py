@@ -350,6 +350,9 @@ def _log_tail(name: str, lines: int = 15) -> str:
     return (result.stdout + result.stderr).strip() or "(nothing)"
 
 
+_HEALTH_PROBLEMS = {"unhealthy": "is unhealthy", "none": "has no HEALTHCHECK"}  # of a running container
+
+
 def wait_healthy(name: str, timeout: float = HEALTHY_WITHIN) -> float:
     """Wait until Docker's HEALTHCHECK calls the container healthy; the seconds it took.
 
@@ -368,9 +371,9 @@ def wait_healthy(name: str, timeout: float = HEALTHY_WITHIN) -> float:
             return waited
         if status == "gone":
             raise DockerError(f"the container {name} is gone (started with --rm, its log went with it)")
-        if status != "running" or verdict in ("unhealthy", "none"):
-            what = {"unhealthy": "is unhealthy", "none": "has no HEALTHCHECK"}.get(verdict, "stopped")
-            raise DockerError(f"the container {what}; its log ends:\n{_log_tail(name)}")
+        problem = "stopped" if status != "running" else _HEALTH_PROBLEMS.get(verdict)
+        if problem:
+            raise DockerError(f"the container {problem}; its log ends:\n{_log_tail(name)}")
         if waited > timeout:
             raise DockerError(f"the container is not healthy after {timeout:g} s; its log ends:\n{_log_tail(name)}")
         time.sleep(0.5)
