@@ -7,6 +7,7 @@ Why it is built this way:
   matters, what to write instead. It needs no engine, so every student gets an answer.
 - The build sees what `docker build -f <yours> .` sees from the project root: the project's
   allow-list (`.dockerignore`), with the model from the artifacts folder in use.
+- The build's output streams while it runs and is cleared once the check passes.
 - An engine is used only when one answers already: a notebook never starts one. The container
   and the image are removed afterwards, the build cache is kept, so checking the same
   Dockerfile again takes seconds.
@@ -76,10 +77,21 @@ def check_dockerfile(path: Path | str) -> None:
             f"the container serves model {served!r}, expected {expected!r} (artifacts/mlp.onnx): "
             "copy artifacts/mlp.onnx and artifacts/mlp.onnx.json"
         )
+    _clear_build_log()
     passed(
         f"{lint_passed}; built on {dockerfile.base} in {trial.build_seconds:.0f} s, adds {trial.added_mb:.0f} MB "
         f"to its base, ran as {trial.user}, /health answered with model {served}; container and image removed"
     )
+
+
+def _clear_build_log() -> None:
+    """In a notebook, the build's log streams while it runs (a first build takes minutes); once
+    the check passes it goes, so that a passing check still ends in its one line."""
+    from IPython import get_ipython
+    from IPython.display import clear_output
+
+    if get_ipython() is not None:
+        clear_output()  # type: ignore[no-untyped-call]  # IPython: untyped
 
 
 # ---------------------------------------------------------------- the lint
