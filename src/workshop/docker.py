@@ -370,7 +370,7 @@ def wait_healthy(name: str, timeout: float = HEALTHY_WITHIN) -> float:
         if status == "running" and verdict == "healthy":
             return waited
         if status == "gone":
-            raise DockerError(f"the container {name} is gone (started with --rm, its log went with it)")
+            raise DockerError(f"there is no container {name}: it never started, or it stopped and --rm removed it")
         problem = "stopped" if status != "running" else _HEALTH_PROBLEMS.get(verdict)
         if problem:
             raise DockerError(f"the container {problem}; its log ends:\n{_log_tail(name)}")
