@@ -94,27 +94,18 @@ stop: docker-stop ## stop every stage server this checkout started, and the cont
 
 ##@ Stage 06: the container
 # Plain docker commands, so you can read (and type) what each step does; see docker/README.md.
-# BASE_IMAGE: the Dockerfile's own (python:3.11-slim), unless tools/docker-engine.sh built its
-# registry-free base here (CI) or you name one.
 IMAGE       ?= penguins-to-production
 CONTAINER   ?= penguins-06
 DOCKER_PORT ?= 8006
-BASE_IMAGE  ?= $(shell docker image inspect penguins-base:bookworm >/dev/null 2>&1 && echo penguins-base:bookworm)
-.PHONY: docker-engine docker-engine-stop docker-build docker-run docker-smoke docker-stop
-docker-engine: ## check a Docker engine runs (under CI=true or DOCKER_ENGINE=start: start one, as root)
-	@bash tools/docker-engine.sh
-
-docker-engine-stop: ## stop the engine that make docker-engine started (only that one)
-	@bash tools/docker-engine-stop.sh
-
-docker-build: $(STAMP) docker-engine ## build the serving image from docker/Dockerfile (BASE_IMAGE=... to change its base)
+.PHONY: docker-build docker-run docker-smoke docker-stop
+docker-build: $(STAMP) ## build the serving image from docker/Dockerfile (FROM python:3.11-slim)
 	$(PY) -m penguins build
-	docker build -f docker/Dockerfile $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t $(IMAGE) .
+	docker build -f docker/Dockerfile -t $(IMAGE) .
 
-docker-run: ## run the image in the background on 127.0.0.1:8006 and wait until it is healthy
+docker-run: $(STAMP) ## run the image in the background on 127.0.0.1:8006 and wait until it is healthy
 	@docker rm --force $(CONTAINER) >/dev/null 2>&1 || true
 	docker run --detach --rm --name $(CONTAINER) --publish 127.0.0.1:$(DOCKER_PORT):8000 $(IMAGE)
-	@bash tools/docker-wait-healthy.sh $(CONTAINER)
+	$(PY) -m workshop.docker wait-healthy $(CONTAINER)
 
 docker-smoke: $(STAMP) ## the golden set through the running container over HTTP, compared with in-process answers
 	$(PY) -m penguins smoke --url http://127.0.0.1:$(DOCKER_PORT) tests/golden.json

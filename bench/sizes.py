@@ -1,9 +1,8 @@
 """What each way of deploying weighs: the serving image, and for contrast the training stack.
 
 The image is measured only where a Docker engine answers and the image was built
-(`make docker-build`); the bench never builds one, and never one with torch in it. With
-DOCKER_ENGINE=start (as root) an engine is started by tools/docker-engine.sh for the
-measurement and stopped again by tools/docker-engine-stop.sh; otherwise none is started. The
+(`make docker-build`); the bench never starts an engine, never builds an image, and never one
+with torch in it. Its base is the one docker/Dockerfile names (workshop.docker). The
 environment sizes are read from the installed packages' own file lists, so they need no
 engine: the whole training environment, torch's share of it, and the packages that
 requirements/serve.txt pulls in, which is what the serving image installs.
@@ -11,22 +10,17 @@ requirements/serve.txt pulls in, which is what the serving image installs.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
 from importlib import metadata
 from pathlib import Path
 
 from packaging.requirements import Requirement
 
 from bench.rows import Row
-from workshop import docker_cli
+from workshop import docker
 
 SECTION = "size"
 ROOT = Path(__file__).resolve().parents[1]
-IMAGE = "penguins-to-production"
-BASE_IMAGES = ("penguins-base:bookworm", "python:3.11-slim", "python:3.11-slim-bookworm")
 SERVING = "serving packages (requirements/serve.txt)"
 TRAINING = "training environment (.venv)"
 TORCH = "of which torch"
@@ -77,53 +71,27 @@ def environment_rows() -> list[Row]:
     sizes = {name: dist_bytes(dist) for name, dist in dists.items()}
     serving = closure(requirement_names(ROOT / "requirements" / "serve.txt"), dists)
     return [
-        Row(SECTION, SERVING, "", sum(sizes[name] for name in serving) / MB, "MB",
-            note=f"{len(serving)} packages"),
+        Row(SECTION, SERVING, "", sum(sizes[name] for name in serving) / MB, "MB", note=f"{len(serving)} packages"),
         Row(SECTION, TRAINING, "", sum(sizes.values()) / MB, "MB", note=f"{len(sizes)} packages"),
         Row(SECTION, TORCH, "", sizes.get("torch", 0) / MB, "MB"),
     ]
 
 
-def docker(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60)
-
-
-def inspect(image: str) -> dict | None:
-    out = docker("image", "inspect", image)
-    return json.loads(out.stdout)[0] if out.returncode == 0 else None
-
-
 def image_rows() -> tuple[list[Row], str]:
-    """The image's rows, starting (and then stopping) an engine only when DOCKER_ENGINE=start."""
-    if docker_cli.engine().running:
-        return measure_image()
-    if os.environ.get("DOCKER_ENGINE") != "start":
-        return [], "no Docker engine answers (DOCKER_ENGINE=start starts one): image not measured"
-    started = subprocess.run(["bash", str(ROOT / "tools" / "docker-engine.sh")], capture_output=True,
-                             text=True, timeout=900)
-    try:
-        return measure_image() if started.returncode == 0 else ([], "the Docker engine did not start")
-    finally:
-        if started.returncode == 0 and "reusing the running engine" not in started.stdout:
-            subprocess.run(["bash", str(ROOT / "tools" / "docker-engine-stop.sh")], capture_output=True, timeout=120)
-
-
-def measure_image() -> tuple[list[Row], str]:
     """Base, added and total size of the serving image, or no rows and the reason why."""
-    image = inspect(IMAGE)
-    if image is None:
-        return [], f"image {IMAGE} not built (make docker-build): not measured"
-    layers = image["RootFS"]["Layers"]
-    for name in BASE_IMAGES:
-        base = inspect(name)
-        if base and layers[: len(base["RootFS"]["Layers"])] == base["RootFS"]["Layers"]:
-            total, base_size = image["Size"] / MB, base["Size"] / MB
-            return [
-                Row(SECTION, f"serving image: base ({name})", "", base_size, "MB"),
-                Row(SECTION, "serving image: added by us", "", total - base_size, "MB"),
-                Row(SECTION, "serving image: total", "", total, "MB"),
-            ], ""
-    return [Row(SECTION, "serving image: total", "", image["Size"] / MB, "MB")], "its base image is not here"
+    if not docker.engine().running:
+        return [], "no Docker engine answers: image not measured"
+    if not docker.has_image(docker.IMAGE):
+        return [], f"image {docker.IMAGE} not built (make docker-build): not measured"
+    base, total = docker.Dockerfile.read().base, docker.image_size(docker.IMAGE) / MB
+    if not docker.has_image(base):
+        return [Row(SECTION, "serving image: total", "", total, "MB")], f"its base image {base} is not here"
+    base_size = docker.image_size(base) / MB
+    return [
+        Row(SECTION, f"serving image: base ({base})", "", base_size, "MB"),
+        Row(SECTION, "serving image: added by us", "", total - base_size, "MB"),
+        Row(SECTION, "serving image: total", "", total, "MB"),
+    ], ""
 
 
 def measure() -> tuple[list[Row], str]:

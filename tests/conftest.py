@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -46,9 +45,9 @@ def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 12
     )
 
 
-ENGINE = ROOT / "tools" / "docker-engine.sh"
-ENGINE_STOP = ROOT / "tools" / "docker-engine-stop.sh"
-UNAVAILABLE = 3  # tools/docker-engine.sh: no engine here and none may be started
+ENGINE = ROOT / ".ci" / "docker-engine.sh"  # CI only: starts dockerd, provides the official base images
+ENGINE_STOP = ROOT / ".ci" / "docker-engine-stop.sh"
+UNAVAILABLE = 3  # .ci/docker-engine.sh: no engine here and none may be started
 
 
 def unavailable(reason: str) -> None:
@@ -60,25 +59,30 @@ def unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def base_image() -> Iterator[str]:
-    """A running engine (reused, or started under CI); yields the base image to build FROM.
+    """A running engine; yields the base image docker/Dockerfile starts FROM (python:3.11-slim).
 
-    An engine this fixture started is stopped at the end of the test run, not of this module:
-    the notebooks (nbval) run after tests/ and find it still up.
+    Anywhere but CI the running engine is used as it is (none: skip), and `docker build` gets
+    the base as a student's does. Under CI=true (or DOCKER_ENGINE=start) .ci/docker-engine.sh
+    starts an engine if none runs and provides the base without a registry. An engine started
+    here is stopped at the end of the test run, not of this module: the notebooks (nbval) run
+    after tests/ and find it still up.
     """
-    if shutil.which("bash") is None:
-        unavailable("no bash here to run tools/docker-engine.sh")
-    from workshop import docker_cli
+    from workshop import docker
 
-    was_running = docker_cli.engine().running
-    # Where no local base gets built, the script names the Dockerfile's default: one base to pull.
-    dockerfile = (ROOT / "docker" / "Dockerfile").read_text(encoding="utf-8")
-    default = re.search(r"^ARG BASE_IMAGE=(\S+)$", dockerfile, re.MULTILINE).group(1)
-    result = subprocess.run(["bash", str(ENGINE)], capture_output=True, text=True, timeout=900,
-                            env={**os.environ, "DEFAULT_BASE_IMAGE": default})
+    base = docker.Dockerfile.read().base
+    was_running = docker.engine().running
+    if os.environ.get("CI") != "true" and os.environ.get("DOCKER_ENGINE") != "start":
+        if not was_running:
+            unavailable(str(docker.engine()))
+        yield base
+        return
+    if shutil.which("bash") is None:
+        unavailable("no bash here to run .ci/docker-engine.sh")
+    result = subprocess.run(["bash", str(ENGINE)], capture_output=True, text=True, timeout=900)
     if result.returncode == UNAVAILABLE:
         unavailable(result.stdout.strip().splitlines()[-1])
     if result.returncode != 0:
-        pytest.fail(f"tools/docker-engine.sh failed:\n{result.stdout}{result.stderr}")
-    yield result.stdout.strip().splitlines()[-1].removeprefix("BASE_IMAGE=")
+        pytest.fail(f".ci/docker-engine.sh failed:\n{result.stdout}{result.stderr}")
+    yield base
     if not was_running:
         subprocess.run(["bash", str(ENGINE_STOP)], capture_output=True, text=True, timeout=120)

@@ -1,9 +1,9 @@
 """Stage 06 for real: build the serving image, run it, and talk to it over HTTP.
 
-The engine comes from tools/docker-engine.sh: a running one is reused; under CI=true one is
-started, and stopped again when the whole test run ends (the fixture is session-scoped), so
-that notebook 06, which runs later in `make test` and uses an engine only when one answers,
-builds and runs the image for real there too. Where none runs and none may be started (a
+The engine is the one that runs here; under CI=true .ci/docker-engine.sh starts one (and
+provides the base image without a registry), stopped again when the whole test run ends (the
+fixture is session-scoped), so that notebook 06, which runs later in `make test` and uses an
+engine only when one answers, builds and runs the image for real there too. Where none runs and none may be started (a
 laptop without Docker) these tests skip and say why; under CI=true they fail instead.
 """
 
@@ -27,10 +27,9 @@ from penguins.ports import free_port
 from penguins.serving.examples import BAD_RECORD
 from penguins.serving.predictor import Prediction
 from tests.conftest import ROOT
-from workshop import docker_cli
+from workshop import docker as helper
 
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
-WAIT_HEALTHY = ROOT / "tools" / "docker-wait-healthy.sh"
 IMAGE = "penguins-to-production:test"
 SIZE_BUDGET_MB = 180  # what the Dockerfile may add on top of its base image
 TRAINING_STACK = ("torch", "sklearn", "pandas", "jupyterlab", "matplotlib", "workshop")
@@ -50,9 +49,8 @@ def image(base_image: str, artifact_dir: Path, tmp_path_factory: pytest.TempPath
     The context copies what the Dockerfile needs from the checkout, with the model from the
     tests' own artifact folder (tests never touch ./artifacts).
     """
-    context = docker_cli.build_context(tmp_path_factory.mktemp("context"), artifact_dir)
-    docker("build", "--quiet", "-f", "docker/Dockerfile", "--build-arg", f"BASE_IMAGE={base_image}",
-           "-t", IMAGE, str(context), timeout=600)
+    context = helper.build_context(tmp_path_factory.mktemp("context"), artifact_dir)
+    docker("build", "--quiet", "-f", "docker/Dockerfile", "-t", IMAGE, str(context), timeout=600)
     return IMAGE
 
 
@@ -72,13 +70,19 @@ class Service:
 
 @pytest.fixture(scope="module")
 def service(image: str) -> Iterator[Service]:
-    """One running container, healthy by Docker's own HEALTHCHECK (tools/docker-wait-healthy.sh)."""
+    """One running container, healthy by Docker's own HEALTHCHECK (what `make docker-run` waits for)."""
     started = time.monotonic()
     container, url = start(image)
-    waited = subprocess.run(["bash", str(WAIT_HEALTHY), container, "90"], capture_output=True, text=True, timeout=120)
+    waited = subprocess.run(
+        [sys.executable, "-m", "workshop.docker", "wait-healthy", container, "90"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if waited.returncode != 0:
         docker("rm", "--force", container, check=False)
         pytest.fail(waited.stderr)
+    assert waited.stdout.startswith(f"container {container} is healthy after")
     yield Service(container, url, time.monotonic() - started)
     docker("rm", "--force", container, check=False)
 
@@ -87,8 +91,21 @@ def test_golden_set_over_http_gives_the_in_process_answers(service: Service, art
     """What `make docker-smoke` runs: truth, species, probabilities and model all agree."""
     golden = ROOT / "tests" / "golden.json"
     result = subprocess.run(
-        [sys.executable, "-m", "penguins", "smoke", "--url", service.url, str(golden), "--artifacts", str(artifact_dir)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "penguins",
+            "smoke",
+            "--url",
+            service.url,
+            str(golden),
+            "--artifacts",
+            str(artifact_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     cases = len(smoke.load_cases(golden))
@@ -121,7 +138,10 @@ def test_service_does_not_run_as_root(service: Service) -> None:
 
 def test_image_holds_no_training_stack_tests_or_notebooks(service: Service) -> None:
     found = docker(
-        "exec", service.container, "python", "-c",
+        "exec",
+        service.container,
+        "python",
+        "-c",
         f"import importlib.util as u; print([m for m in {TRAINING_STACK!r} if u.find_spec(m)])",
     ).stdout.strip()
     assert found == "[]"
@@ -147,37 +167,41 @@ def test_image_adds_at_most_180_mb_to_its_base(image: str, base_image: str, caps
     size, base = (int(docker("image", "inspect", "-f", "{{.Size}}", name).stdout) for name in (image, base_image))
     added = size - base
     with capsys.disabled():
-        print(f"\nimage {image}: base {base_image} {base / 1e6:.0f} MB + added {added / 1e6:.0f} MB = {size / 1e6:.0f} MB")
+        print(
+            f"\nimage {image}: base {base_image} {base / 1e6:.0f} MB + added {added / 1e6:.0f} MB = {size / 1e6:.0f} MB"
+        )
     assert added <= SIZE_BUDGET_MB * 1e6
 
 
-def test_notebook_build_reuses_the_cache_and_gives_the_same_image(image: str, artifact_dir: Path) -> None:
+def test_notebook_build_streams_docker_s_output_and_reuses_the_cache(image: str, artifact_dir: Path) -> None:
     """Notebook 06's build: the make target's command, from a copy of the context, all cached."""
-    built = docker_cli.build(image, artifacts=artifact_dir)
-    assert built.where.startswith("a copy") and built.steps
-    assert {step.outcome for step in built.steps} <= {"from cache", "base image", "a setting"}, str(built)
-    assert built.image_id == docker("image", "inspect", "-f", "{{.Id}}", image).stdout.strip()
+    said: list[str] = []
+    built = helper.build(image, artifacts=artifact_dir, say=said.append)
+    assert said[0] == f"$ docker build -f docker/Dockerfile -t {image} .    (in {built.where})"
+    assert built.where.startswith("a copy") and any("Using cache" in line for line in said)
+    assert built.image_id == docker("image", "inspect", "-f", "{{.Id}}", image).stdout.strip()  # nothing rebuilt
 
 
 def test_notebook_container_runs_healthy_looks_inside_and_leaves_nothing(image: str, base_image: str) -> None:
     """Notebook 06's container: healthy, not root, no training stack, gone after stop()."""
     name = "penguins-06-test-notebook-helper"
-    running = docker_cli.run(image, name=name)
+    running = helper.run(image, name=name)
     try:
         assert f"container {name} is healthy" in str(running)
         with running.client() as client:
             assert client.health()["status"] == "ok"
         inside = running.inside()
-        assert inside.uid == 10001 and "uvicorn app:app" in inside.pid1
+        assert inside.uid == 10001 and "uvicorn penguins.serving.app:app" in inside.pid1
         assert inside.app_files == ["artifacts", "penguins"]
-        assert not any(inside.importable[module] for module in docker_cli.TRAINING_STACK)
-        assert all(inside.importable[module] for module in docker_cli.SERVING_STACK)
+        assert not any(inside.importable[module] for module in helper.TRAINING_STACK)
+        assert all(inside.importable[module] for module in helper.SERVING_STACK)
         assert "GET /health 200" in running.logs()
-        report = docker_cli.size_report(image, base_image)
-        assert "COPY --from=build /opt/venv /opt/venv" in report.splitlines()[1]  # the biggest layer
+        report = helper.size_report(image).splitlines()
+        assert report[0].startswith(f"image {image}: ") and f"= base {base_image} " in report[0]
+        assert "COPY --from=build /opt/venv /opt/venv" in report[1]  # the biggest layer
     finally:
         said = running.stop()
-    assert "is gone" in said and not docker_cli.exists(name)
+    assert "is gone" in said and not helper.exists(name)
 
 
 def test_smoke_names_every_difference_from_the_truth_and_the_model_here() -> None:

@@ -1,4 +1,4 @@
-"""The helpers of notebooks 05 and 06: addresses, the endpoint-style demo, the docker commands.
+"""The helpers of notebooks 05 and 06: addresses, the endpoint-style demo, the docker helper.
 
 What needs a Docker engine (build, run, look inside, sizes) is tested for real in
 tests/test_container.py; here is everything that runs without one.
@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
-from workshop import address, docker_cli, endpoint_style
+from workshop import address, docker, endpoint_style
 from workshop.server import start
 
 # --- addresses (notebook 05) -----------------------------------------------------------------
@@ -21,16 +22,29 @@ from workshop.server import start
 
 def test_url_parts_fill_in_the_default_port() -> None:
     assert address.url_parts(f"http://{address.LECTURE_DOMAIN}/predict") == {
-        "scheme": "http", "host": address.LECTURE_DOMAIN, "port": 80, "path": "/predict"}
+        "scheme": "http",
+        "host": address.LECTURE_DOMAIN,
+        "port": 80,
+        "path": "/predict",
+    }
     assert address.url_parts("https://example.org")["port"] == 443
     assert address.url_parts("http://127.0.0.1:8004")["port"] == 8004
 
 
-@pytest.mark.parametrize(("ip", "starts"), [
-    ("127.0.0.1", "loopback"), ("::1", "loopback"), ("0.0.0.0", "every interface"), ("::", "every interface"),
-    ("192.168.1.20", "private"), ("10.0.0.7", "private"), ("203.0.113.7", "documentation"),
-    ("2001:db8::1", "documentation"), ("8.8.8.8", "public"),
-])
+@pytest.mark.parametrize(
+    ("ip", "starts"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("0.0.0.0", "every interface"),
+        ("::", "every interface"),
+        ("192.168.1.20", "private"),
+        ("10.0.0.7", "private"),
+        ("203.0.113.7", "documentation"),
+        ("2001:db8::1", "documentation"),
+        ("8.8.8.8", "public"),
+    ],
+)
 def test_kind_says_who_can_reach_an_address(ip: str, starts: str) -> None:
     assert address.kind(ip).startswith(starts)
 
@@ -61,98 +75,77 @@ def test_a_slow_async_endpoint_makes_requests_wait_for_each_other() -> None:
     assert in_threads < on_the_loop / 2  # side by side
 
 
-# --- docker commands and the Dockerfile (notebook 06) ----------------------------------------
+# --- the docker helper and the Dockerfile (notebook 06) --------------------------------------
 
 MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+STUDENT_READS = [
+    ROOT / "Makefile",
+    ROOT / "README.md",
+    *ROOT.glob("docker/*"),
+    *(ROOT / folder / "06_container.ipynb" for folder in ("notebooks", "exercises", "solutions")),
+]
 
 
-def test_commands_are_the_make_targets_own() -> None:
-    """The notebook shows and runs what the Makefile runs, and what the README tells students."""
-    make = {"IMAGE": docker_cli.IMAGE, "CONTAINER": docker_cli.MAKE_CONTAINER, "DOCKER_PORT": str(docker_cli.MAKE_PORT)}
-    for name, value in make.items():
-        assert re.search(rf"^{name}\s+\?= {re.escape(value)}$", MAKEFILE, re.MULTILINE), name
-    assert docker_cli.LOCAL_BASE in MAKEFILE
-    assert " ".join(docker_cli.run_command("$(CONTAINER)", "$(DOCKER_PORT)", "$(IMAGE)")) in MAKEFILE
-    assert " ".join(docker_cli.stop_command("$(CONTAINER)")) in MAKEFILE
-    assert " ".join(docker_cli.smoke_command("$(DOCKER_PORT)")).removeprefix("python ") in MAKEFILE
-    assert "docker build -f docker/Dockerfile $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t $(IMAGE) ." in MAKEFILE
-    for command in (docker_cli.build_command(), docker_cli.run_command(), docker_cli.smoke_command(), docker_cli.stop_command()):
-        assert " ".join(command) in README, command
-    assert docker_cli.build_command("base:1", "x")[4:7] == ["--build-arg", "BASE_IMAGE=base:1", "-t"]
+def test_the_make_targets_build_and_run_the_helpers_image() -> None:
+    assert re.search(rf"^IMAGE\s+\?= {re.escape(docker.IMAGE)}$", MAKEFILE, re.MULTILINE)
+    assert f"docker build -f {docker.DOCKERFILE} -t $(IMAGE) ." in MAKEFILE
+    assert "$(PY) -m workshop.docker wait-healthy $(CONTAINER)" in MAKEFILE
+
+
+@pytest.mark.parametrize("path", STUDENT_READS, ids=lambda path: path.relative_to(ROOT).as_posix())
+def test_ci_s_base_image_stays_in_ci(path: Path) -> None:
+    """What a student reads starts FROM the official image and never shows how CI makes one."""
+    text = path.read_text(encoding="utf-8")
+    for ci_only in ("BASE_IMAGE", "penguins-base", "mmdebstrap", "docker-engine"):
+        assert ci_only not in text, f"{path.name} mentions {ci_only}"
+
+
+def test_the_dockerfile_starts_from_the_official_slim_python() -> None:
+    dockerfile = docker.Dockerfile.read()
+    assert dockerfile.bases == ("python:3.11-slim", "python:3.11-slim") and dockerfile.base == "python:3.11-slim"
+    assert not dockerfile.every("ARG")
 
 
 def test_instructions_of_the_real_dockerfile_each_with_a_reason() -> None:
-    lines = (ROOT / docker_cli.DOCKERFILE).read_text(encoding="utf-8").splitlines()
-    found = docker_cli.instructions()
-    assert found[0].text == f"ARG BASE_IMAGE={docker_cli.default_base()}"
+    lines = (ROOT / docker.DOCKERFILE).read_text(encoding="utf-8").splitlines()
+    found = docker.Dockerfile.read().instructions
     for item in found:
         assert lines[item.line - 1].strip() == item.text.split("\n")[0] + (" \\" if "\n" in item.text else "")
-    froms = [item for item in found if item.text.startswith("FROM ")]
-    assert [item.why.split(":")[0] for item in froms] == ["build stage", "final stage"]
+    froms = [item for item in found if item.name == "FROM"]
+    assert [item.stage for item in froms] == [0, 1] and all(item.why for item in froms)
     run = next(item for item in found if item.text.startswith("RUN python3 -m venv"))
     assert "\n&& /opt/venv/bin/pip install" in run.text and "\\" not in run.text
     assert found[-1].text.startswith("CMD [") and "PID 1" in found[-1].why
+    assert found[-1].exec_form is not None and "penguins.serving.app:app" in found[-1].exec_form
+
+
+def test_the_parser_reads_stages_comments_and_the_start_command() -> None:
+    dockerfile = docker.Dockerfile.parse(
+        "# TODO later\nFROM base:1 AS build\nRUN make\n\n# ---- final ----\nFROM base:2\n"
+        '# says why\nEXPOSE 9000\nENTRYPOINT ["uvicorn"]\nCMD ["app:app", "--port", "8000"]\n'
+    )
+    assert dockerfile.comments == ("TODO later", "---- final ----", "says why")
+    assert dockerfile.bases == ("base:1", "base:2") and dockerfile.base == "base:2"
+    assert [(i.name, i.stage) for i in dockerfile.final] == [("EXPOSE", 1), ("ENTRYPOINT", 1), ("CMD", 1)]
+    assert dockerfile.every("FROM")[1].why == "final" and dockerfile.last("EXPOSE").why == "says why"
+    assert dockerfile.start == ["uvicorn", "app:app", "--port", "8000"] and dockerfile.port == 9000
+    shell_form = docker.Dockerfile.parse("FROM x\nCMD uvicorn app:app --port 8001\n")
+    assert shell_form.last("CMD").exec_form is None and shell_form.start == [] and shell_form.port == 8000
 
 
 def test_dockerfile_table_keeps_markdown_intact(tmp_path: Path) -> None:
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text("# A base. More words here.\nFROM x\n\n# Pipes | and <tags>.\nRUN a \\\n && b | c\n")
-    table = docker_cli.dockerfile_table(dockerfile).splitlines()
+    table = docker.dockerfile_table(dockerfile).splitlines()
     assert len(table) == 4
     assert table[2] == "| 2 | <code>FROM x</code> | A base. |"
     assert table[3] == "| 5 | <code>RUN a<br>&amp;&amp; b &#124; c</code> | Pipes &#124; and &lt;tags&gt;. |"
 
 
-def test_allowed_in_build_is_the_allow_list() -> None:
-    allowed = docker_cli.allowed_in_build()
-    assert "src/penguins" in allowed and "artifacts/mlp.onnx" in allowed
-    assert not any("notebooks" in item or ".venv" in item for item in allowed)
-
-
-CLASSIC_LOG = """\
-Sending build context to Docker daemon  153.6kB
-Step 1/4 : ARG BASE_IMAGE=python:3.11-slim
-Step 2/4 : FROM ${BASE_IMAGE}
- ---> f64bee9726e7
-Step 3/4 : COPY src/penguins /app/penguins
- ---> Using cache
- ---> 6117cac26f49
-Step 4/4 : CMD ["uvicorn", "app:app"]
- ---> Running in 8f780abbafbb
-Removing intermediate container 8f780abbafbb
- ---> f8b1d355fb9f
-Successfully built f8b1d355fb9f
-"""
-BUILDKIT_LOG = """\
-#0 building with "default" instance using docker driver
-
-#1 [internal] load build definition from Dockerfile
-#1 transferring dockerfile: 2.61kB done
-#1 DONE 0.0s
-
-#4 [build 1/3] FROM docker.io/library/python:3.11-slim@sha256:abc
-#4 DONE 0.0s
-
-#6 [build 2/3] COPY requirements/serve.txt /build/requirements/
-#6 CACHED
-
-#9 [stage-1 4/6] COPY src/penguins /app/penguins
-#9 DONE 0.1s
-
-#12 exporting to image
-#12 naming to docker.io/library/penguins-to-production done
-"""
-
-
-def test_build_steps_read_both_builders() -> None:
-    assert [(s.label, s.outcome) for s in docker_cli.build_steps(CLASSIC_LOG)] == [
-        ("1/4", "a setting"), ("2/4", "base image"), ("3/4", "from cache"), ("4/4", "built now")]
-    assert [(s.label, s.outcome, s.instruction) for s in docker_cli.build_steps(BUILDKIT_LOG)] == [
-        ("build 1/3", "base image", "FROM docker.io/library/python:3.11-slim@sha256:abc"),
-        ("build 2/3", "from cache", "COPY requirements/serve.txt /build/requirements/"),
-        ("stage-1 4/6", "built now", "COPY src/penguins /app/penguins")]
-    assert docker_cli.build_steps("nothing recognisable") == []
+def test_allowed_in_build_is_the_serving_package_and_the_model() -> None:
+    allowed = docker.allowed_in_build()
+    assert {"src/penguins/__init__.py", "src/penguins/serving", "artifacts/mlp.onnx"} <= set(allowed)
+    assert not any(item.startswith(("src/penguins/training", "notebooks", ".venv")) for item in allowed)
 
 
 def test_build_context_holds_what_the_dockerfile_copies(tmp_path: Path) -> None:
@@ -160,31 +153,38 @@ def test_build_context_holds_what_the_dockerfile_copies(tmp_path: Path) -> None:
     models.mkdir()
     for name in ("mlp.onnx", "mlp.onnx.json"):
         (models / name).write_text(name)
-    context = docker_cli.build_context(tmp_path / "context", models)
-    for item in docker_cli.allowed_in_build():
+    context = docker.build_context(tmp_path / "context", models)
+    for item in docker.allowed_in_build():
         assert (context / item).exists(), item
     assert (context / ".dockerignore").exists() and (context / "docker/Dockerfile").exists()
     assert (context / "artifacts/mlp.onnx").read_text() == "mlp.onnx"
+    assert not (context / "src/penguins/training").exists()
     assert not list(context.rglob("__pycache__"))
 
 
-def test_no_engine_says_so_and_never_pretends(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(docker_cli.shutil, "which", lambda name: None)
-    engine = docker_cli.engine()
+def test_no_engine_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(docker.shutil, "which", lambda name: None)
+    engine = docker.engine()
     assert not engine.running and str(engine).startswith("no Docker engine here (the docker command is not installed)")
     monkeypatch.undo()
 
-    def refused(*args: object, **kwargs: object) -> subprocess.CompletedProcess:
+    def refused(*args: object, **kwargs: object) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(args, 1, "", "Cannot connect to the Docker daemon")
 
-    monkeypatch.setattr(docker_cli.shutil, "which", lambda name: "/usr/bin/docker")
-    monkeypatch.setattr(docker_cli.subprocess, "run", refused)
-    assert "no engine answers" in str(docker_cli.engine())
-    for step in ("build", "run", "call", "inside", "size", "stop"):
-        text = docker_cli.would_see(step)
-        assert text.startswith(docker_cli.NO_ENGINE) and "\n$ " in text
-    with pytest.raises(KeyError):
-        docker_cli.would_see("deploy")
+    monkeypatch.setattr(docker.shutil, "which", lambda name: "/usr/bin/docker")
+    monkeypatch.setattr(docker.subprocess, "run", refused)
+    assert "no engine answers" in str(docker.engine())
+
+
+def test_streamed_output_arrives_line_by_line_and_a_failure_keeps_its_tail(tmp_path: Path) -> None:
+    said: list[str] = []
+    script = "import sys, time\nfor i in range(3):\n    print(i, flush=True)\nprint('oops', file=sys.stderr)"
+    docker.stream([sys.executable, "-c", script], tmp_path, timeout=30, say=said.append)
+    assert said == ["0", "1", "2", "oops"]
+    with pytest.raises(docker.DockerError, match=r"failed:\nlast words\n$"):
+        docker.stream([sys.executable, "-c", "print('last words'); raise SystemExit(3)"], tmp_path, 30, said.append)
+    with pytest.raises(docker.DockerError, match=r"stopped after 0.5 s"):
+        docker.stream([sys.executable, "-c", "import time; time.sleep(30)"], tmp_path, 0.5, said.append)
 
 
 def test_sizes_without_following_links(tmp_path: Path) -> None:
@@ -192,19 +192,19 @@ def test_sizes_without_following_links(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "b").write_bytes(b"x" * 500)
     (tmp_path / "link").symlink_to(tmp_path / "a")
-    assert docker_cli.folder_size(tmp_path) == 1500
-    assert docker_cli.package_size("json") > 0
-    assert docker_cli.package_size("shlex") is None and docker_cli.package_size("no_such_package_here") is None
-    assert docker_cli.mb(1_887_000_000) == "1,887 MB" and docker_cli.mb(None) == "-"
+    assert docker.folder_size(tmp_path) == 1500
+    assert docker.package_size("json") > 0
+    assert docker.package_size("shlex") is None and docker.package_size("no_such_package_here") is None
+    assert docker.mb(1_887_000_000) == "1,887 MB" and docker.mb(None) == "-"
 
 
 def test_make_notebooks_warns_when_06_would_run_without_an_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     from workshop import execute
 
     notebooks = ROOT / "notebooks"
-    monkeypatch.setattr(docker_cli, "engine", lambda: docker_cli.Engine(None, "no engine answers"))
+    monkeypatch.setattr(docker, "engine", lambda: docker.Engine(None, "no engine answers"))
     assert execute.engine_note([notebooks / "05_service.ipynb"]) is None
     note = execute.engine_note([notebooks / "05_service.ipynb", notebooks / "06_container.ipynb"])
     assert note is not None and note.startswith("note: no engine answers: notebook 06 will describe")
-    monkeypatch.setattr(docker_cli, "engine", lambda: docker_cli.Engine("28.0"))
+    monkeypatch.setattr(docker, "engine", lambda: docker.Engine("28.0"))
     assert execute.engine_note([notebooks / "06_container.ipynb"]) is None

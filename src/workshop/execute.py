@@ -17,12 +17,16 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 from traitlets.config import Config
 
 from workshop.notebook import KERNEL_DISPLAY_NAME, KERNEL_NAME
 from workshop.stages import STAGE_MAP
+
+if TYPE_CHECKING:
+    from traitlets.config import Config
 
 CELL_TIMEOUT = 300
 # The kernel named "python3" is the ipykernel of the Python that runs this module.
@@ -64,7 +68,7 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
     """Execute one notebook in place (in its own folder, like Jupyter does); return the seconds."""
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]  # nbformat: untyped
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as sockets:
         client = NotebookClient(
@@ -77,7 +81,7 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
         )
         client.execute()
     seconds = time.perf_counter() - started
-    nbformat.write(normalise(nb), path)
+    nbformat.write(normalise(nb), path)  # type: ignore[no-untyped-call]
     return seconds
 
 
@@ -90,13 +94,15 @@ def engine_note(paths: Sequence[Path]) -> str | None:
     """
     if not any(path.name.startswith("06_") for path in paths):
         return None
-    from workshop.docker_cli import engine
+    from workshop.docker import engine
 
     found = engine()
     if found.running:
         return None
-    return (f"note: {found.reason}: notebook 06 will describe the docker steps instead of running them; "
-            "start an engine first (Docker Desktop, or `sudo make docker-engine DOCKER_ENGINE=start`)")
+    return (
+        f"note: {found.reason}: notebook 06 will describe the docker steps instead of running them; "
+        "start an engine first (Docker Desktop, or the docker service on Linux)"
+    )
 
 
 def main(names: Sequence[str] = ()) -> int:

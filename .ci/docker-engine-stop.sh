@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# docker-engine-stop.sh: stop the dockerd that tools/docker-engine.sh started.
+# .ci/docker-engine-stop.sh (CI only): stop the dockerd that .ci/docker-engine.sh started.
 # It only ever stops that one process (PID file + the process really is dockerd):
 # an engine started by anything else (Docker Desktop, systemd) is left alone.
 set -euo pipefail
@@ -13,7 +13,7 @@ say() { echo "docker engine: $*"; }
 alive() { [[ -r "/proc/$1/stat" ]] && [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != "Z" ]]; }
 
 if [[ ! -f "$PIDFILE" ]]; then
-    say "nothing to stop (no engine started by tools/docker-engine.sh)"
+    say "nothing to stop (no engine started by .ci/docker-engine.sh)"
     exit 0
 fi
 pid="$(cat "$PIDFILE")"

@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
-# docker-engine.sh: make sure a Docker engine answers, and (where we start the
-# engine ourselves) that a local base image exists, built without any registry.
+# .ci/docker-engine.sh (CI only): make sure a Docker engine answers, and that the official
+# images our Dockerfiles start FROM exist on it, built here without any registry.
 #
-#   bash tools/docker-engine.sh                     reuse a running engine, or explain how to get one
-#   CI=true bash tools/docker-engine.sh             CI: install + start dockerd, build the base image
-#   sudo DOCKER_ENGINE=start bash tools/docker-engine.sh   the same, asked for by hand
+#   bash .ci/docker-engine.sh                       reuse a running engine, or explain how to get one
+#   CI=true bash .ci/docker-engine.sh               CI: install + start dockerd, provide the base images
+#   sudo DOCKER_ENGINE=start bash .ci/docker-engine.sh   the same, asked for by hand
+#
+# CI has no registry, so `FROM python:3.11-slim` could not be pulled. Instead this script
+# bootstraps a local Debian + Python 3.11 image with mmdebstrap and tags it under the official
+# name (stand_in below); the Dockerfiles, the notebooks and the exercise stay exactly as a
+# student reads them. Another official image a later stage needs gets its own builder and one
+# more stand_in line in provide_official_images.
 #
 # Exit codes: 0 = engine ready; 3 = no engine here and none may be started
 # (tests treat that as "unavailable", not as "broken"); anything else = broken.
-# The last line printed is BASE_IMAGE=<image the Dockerfile should start FROM>.
-# Stop what this started with tools/docker-engine-stop.sh.
+# Stop what this started with .ci/docker-engine-stop.sh.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 STATE="$HERE/.docker-state"          # dockerd's log and PID file (git-ignored)
 PIDFILE="$STATE/dockerd.pid"
 LOG="$STATE/dockerd.log"
-LOCAL_BASE="penguins-base:bookworm"  # our registry-free base image
-DEFAULT_BASE="${DEFAULT_BASE_IMAGE:-python:3.11-slim}"  # the Dockerfile's default, from a registry
+LOCAL_BASE="penguins-base:bookworm"  # our registry-free Debian + Python 3.11 image
+PYTHON_IMAGE="python:3.11-slim"      # the official image docker/Dockerfile starts FROM
 SUITE="bookworm"                     # Debian release of the base image (its python3 is 3.11)
 START_WAIT=30                        # seconds to wait for dockerd to answer
 
@@ -33,13 +38,22 @@ our_engine_runs() {
         [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != "Z" ]]   # Z: exited, not reaped
 }
 
-# Print the last line: which base image the Dockerfile should use.
-print_base() {
-    if docker image inspect "$LOCAL_BASE" >/dev/null 2>&1; then
-        echo "BASE_IMAGE=$LOCAL_BASE"
-    else
-        echo "BASE_IMAGE=$DEFAULT_BASE"
+# Tag LOCAL under the OFFICIAL name, so that `FROM OFFICIAL` builds from it without a registry.
+# An image already there under that name (pulled, or tagged earlier) is left as it is.
+stand_in() {
+    local official="$1" local_image="$2"
+    if docker image inspect "$official" >/dev/null 2>&1; then
+        say "$official is here"
+        return 0
     fi
+    docker tag "$local_image" "$official"
+    say "no registry: $local_image stands in for $official"
+}
+
+# Every official image the project's Dockerfiles start FROM, each built locally once.
+provide_official_images() {
+    docker image inspect "$LOCAL_BASE" >/dev/null 2>&1 || build_base
+    stand_in "$PYTHON_IMAGE" "$LOCAL_BASE"
 }
 
 # apt-get install the packages that are missing (apt-get update first), never starting services.
@@ -83,8 +97,8 @@ build_base() {
     local sources=()
     mapfile -t sources < <(host_debian_sources)
     if [[ " ${sources[*]} " != *" $SUITE main "* ]]; then
-        say "apt on this machine has no $SUITE mirror; not building $LOCAL_BASE" >&2
-        return 0
+        say "apt on this machine has no $SUITE mirror: cannot build $LOCAL_BASE" >&2
+        exit 1
     fi
     apt_install mmdebstrap
     say "building $LOCAL_BASE with mmdebstrap from: $(printf '%s\n' "${sources[@]}" | awk '{print $2}' | sort -u | tr '\n' ' ')"
@@ -122,7 +136,7 @@ build_base() {
         docker import \
             --change 'ENV LANG=C.UTF-8' \
             --change 'CMD ["python3"]' \
-            -m "mmdebstrap $SUITE minbase + python3 (tools/docker-engine.sh)" \
+            -m "mmdebstrap $SUITE minbase + python3 (.ci/docker-engine.sh)" \
             - "$LOCAL_BASE-partial" >/dev/null ||
         { say "base image build failed; last lines of $STATE/mmdebstrap.log:" >&2
           tail -n 15 "$STATE/mmdebstrap.log" >&2
@@ -134,19 +148,19 @@ build_base() {
 }
 
 # 1. An engine already answers (Docker Desktop, a system service, or ours): reuse it.
+#    The official images are provided only where we may change this engine (CI, or asked for);
+#    anywhere else `docker build` pulls them from the registry as usual.
 if engine_ok; then
     say "reusing the running engine"
-    # Our own engine without its base image (an earlier build failed): build it now.
-    if our_engine_runs && ! docker image inspect "$LOCAL_BASE" >/dev/null 2>&1; then
-        build_base
+    if our_engine_runs || [[ "${CI:-}" == "true" || "${DOCKER_ENGINE:-}" == "start" ]]; then
+        provide_official_images
     fi
-    print_base
     exit 0
 fi
 
 # 2. Start one only in CI or when asked for explicitly.
 if [[ "${CI:-}" != "true" && "${DOCKER_ENGINE:-}" != "start" ]]; then
-    say "no engine runs here; install Docker Desktop, or on Debian/Ubuntu run: sudo make docker-engine DOCKER_ENGINE=start"
+    say "no engine runs here (CI=true or DOCKER_ENGINE=start starts one, as root)"
     exit 3
 fi
 if [[ "$(id -u)" -ne 0 ]]; then
@@ -188,10 +202,5 @@ if ! engine_ok; then
     say "dockerd started in $(( $(now) - t0 )) s (PID $(cat "$PIDFILE"), log $LOG${opts[*]:+, options: ${opts[*]}})"
 fi
 
-# 5. The base image, built once (it stays in /var/lib/docker across restarts).
-if docker image inspect "$LOCAL_BASE" >/dev/null 2>&1; then
-    say "base image $LOCAL_BASE is there"
-else
-    build_base
-fi
-print_base
+# 5. The official images, built once (they stay in /var/lib/docker across restarts).
+provide_official_images

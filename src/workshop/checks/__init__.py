@@ -1,0 +1,27 @@
+"""Self-checks for the exercises: `from workshop import checks; checks.check_xxx(...)`.
+
+One module per exercise (ex01 ... ex06) and `common` for what they share: CheckFailed, the
+"not done yet" placeholder test, the one line a passing check prints. This package's API is
+the check functions, so they are named here, where the solutions call them.
+"""
+
+from workshop.checks.common import CheckFailed
+from workshop.checks.ex01 import check_model_beats
+from workshop.checks.ex02 import check_saved_with_metadata, check_tamper_detected
+from workshop.checks.ex03 import check_onnx_parity
+from workshop.checks.ex04 import check_kilograms_rule, check_rule_test
+from workshop.checks.ex05 import check_species_counts, check_species_endpoint
+from workshop.checks.ex06 import check_dockerfile
+
+__all__ = [
+    "CheckFailed",
+    "check_dockerfile",
+    "check_kilograms_rule",
+    "check_model_beats",
+    "check_onnx_parity",
+    "check_rule_test",
+    "check_saved_with_metadata",
+    "check_species_counts",
+    "check_species_endpoint",
+    "check_tamper_detected",
+]

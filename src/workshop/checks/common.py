@@ -1,0 +1,63 @@
+"""Self-checks for the exercises: one function per task, one line when it passes, and a
+`CheckFailed` that says what was expected, what was found and what to try when it does not.
+
+Why it is built this way:
+- A blank answer is the placeholder `...` that `workshop.exercises` leaves in place of the
+  solution. Every check looks for it first and answers "not done yet: <what to do>", so a
+  student who runs a check early reads the task, not a NameError.
+- Every check works out what it expects on its own: from the data, or by running the
+  student's function or file on inputs it makes itself. A check that trusts the numbers it is
+  checking passes on a wrong answer.
+- Heavy libraries are imported inside the check that needs them: every exercise imports this
+  module, and a stage without torch should not pay for it.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from penguins.training.data import Dataset
+
+PLACEHOLDER = ...
+ACCURACY_THRESHOLD = 0.95
+PARITY_ROWS = (1, 7, 200)
+
+
+class CheckFailed(AssertionError):
+    """A check that did not pass; its message is all a student reads, so it says what to do.
+
+    An AssertionError, so pytest reports it as a failed assertion; in a notebook it shows as
+    one red line instead of a traceback through this module.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython shows this instead of the traceback: the message is the whole story."""
+        return [f"\x1b[31mCheckFailed\x1b[0m: {self}"]
+
+
+def require(value: object, todo: str) -> None:
+    """Stop with "not done yet" while `value` is still the placeholder `...`."""
+    if value is PLACEHOLDER:
+        raise CheckFailed(f"not done yet: {todo}")
+
+
+def passed(message: str) -> None:
+    """The one line a passing check prints."""
+    print(f"✓ {message}")
+
+
+@functools.cache
+def held_out() -> Dataset:
+    """The held-out penguins, split from the data here, so no answer can bring its own."""
+    from penguins.training import data
+
+    _, test_rows = data.split(data.raw_as_contract(data.load_penguins_raw()))
+    return data.prepare(test_rows)
+
+
+def first_line(error: BaseException) -> str:
+    """An error as one short line: its type, and the first line of its message if it has one."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
