@@ -15,17 +15,18 @@ from penguins.client import Answer, InvalidInput, PenguinClient, RequestRejected
 from penguins.ports import free_port
 from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, MESSY_RECORDS
 from penguins.serving.predictor import PenguinPredictor
-from tests.live import Live, live_server
+from tests.live import live_server
+from workshop.server import Server
 
 
 @pytest.fixture(scope="module")
-def server(artifact_dir: Path) -> Iterator[Live]:
-    with live_server("--stage", "04", "--artifacts", str(artifact_dir)) as live:
+def server(artifact_dir: Path) -> Iterator[Server]:
+    with live_server("04", "--artifacts", str(artifact_dir)) as live:
         yield live
 
 
 @pytest.fixture
-def client(server: Live) -> Iterator[PenguinClient]:
+def client(server: Server) -> Iterator[PenguinClient]:
     with PenguinClient(server.url) as c:
         yield c
 

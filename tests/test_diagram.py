@@ -12,7 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 from PIL import Image
 
-from workshop import diagram
+from workshop import diagram, stages
 
 IMG = Path(__file__).resolve().parents[1] / "notebooks" / "img"
 EXPECTED = ["bird_eye.svg", "bird_eye.png",
@@ -27,18 +27,18 @@ def _figure_text(highlight: int | None = None) -> str:
     return " | ".join(" ".join(text.get_text().split()) for text in texts)
 
 
-def test_stages_are_numbered_one_to_six_with_their_notebooks() -> None:
-    assert [stage.number for stage in diagram.STAGES] == [1, 2, 3, 4, 5, 6]
-    for stage in diagram.STAGES:
-        assert stage.notebook.startswith(f"{stage.number:02d}_")
+def test_boxes_are_the_stages_one_to_six_of_the_stage_table() -> None:
+    assert [box.number for box in diagram.BOXES] == [1, 2, 3, 4, 5, 6]
+    assert set(diagram.LAYOUT) >= {box.key for box in diagram.BOXES}
 
 
 @pytest.mark.parametrize("highlight", [None, 1, 6])
-def test_figure_shows_every_title_and_polish_term(highlight: int | None) -> None:
+def test_figure_shows_every_title_and_polish_term_of_the_stage_table(highlight: int | None) -> None:
     text = _figure_text(highlight)
-    for stage in diagram.STAGES:
+    for stage in stages.STAGES[1:]:
         assert stage.title in text
         assert stage.polish in text
+    assert "model in a notebook" in text and "kontener" in text
     for english, polish in (diagram.PRODUCTION, diagram.CLIENTS, diagram.PEOPLE,
                             diagram.SERVICES):
         assert english in text and polish in text

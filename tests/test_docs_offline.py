@@ -19,7 +19,8 @@ from fastapi.testclient import TestClient
 
 from penguins.serving.api import create_app
 from penguins.serving.settings import Settings
-from tests.live import Live, live_server
+from tests.live import live_server
+from workshop.server import Server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -64,17 +65,17 @@ def _playwright_importable() -> bool:
 
 
 @pytest.fixture(scope="module")
-def docs_server(artifact_dir: Path) -> Iterator[Live]:
+def docs_server(artifact_dir: Path) -> Iterator[Server]:
     reason = browser_unavailable()
     if reason:
         if os.environ.get("CI") == "true":
             pytest.fail(f"the browser test must run under CI: {reason}")
         pytest.skip(reason)
-    with live_server("--stage", "04", "--artifacts", str(artifact_dir)) as live:
+    with live_server("04", "--artifacts", str(artifact_dir)) as live:
         yield live
 
 
-def test_a_real_browser_renders_the_predict_operation_offline(docs_server: Live) -> None:
+def test_a_real_browser_renders_the_predict_operation_offline(docs_server: Server) -> None:
     from playwright.sync_api import sync_playwright
 
     requested: list[str] = []

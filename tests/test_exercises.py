@@ -14,7 +14,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from penguins.serving.paths import ENV_VAR
 from tests.conftest import ROOT
 from workshop import exercises
-from workshop.stages import STAGE_MAP
+from workshop.stages import STAGES
 
 SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
 READY_STAGES = (1, 2, 3, 4, 5, 6)  # stages whose exercise exists: all of them
@@ -142,10 +142,10 @@ def test_the_committed_exercises_are_generated_from_the_current_solutions() -> N
 
 
 def test_every_ready_stage_has_its_solution_and_exercise_under_the_stage_maps_name() -> None:
-    named = {s.exercise for s in STAGE_MAP if s.exercise}
+    named = {exercise for s in STAGES for exercise in s.exercises}
     found = {f"exercises/{p.name}" for p in exercises.solutions(SOLUTIONS)}
     assert found <= named, "a solution whose name is not a stage's exercise in workshop.stages"
-    assert {s.exercise for s in STAGE_MAP if s.number in READY_STAGES} <= found
+    assert {exercise for s in STAGES if s.number in READY_STAGES for exercise in s.exercises} <= found
 
 
 # Run after a notebook's last cell, in its kernel: the processes it left running (servers, ...).

@@ -31,11 +31,11 @@ from workshop import (
     onnx_graph,
     other_runtime,
     plots,
-    processes,
     serve_env,
     speed,
 )
 from workshop.pickles import referenced_names
+from workshop.server import stop_process
 
 # --- glossary -------------------------------------------------------------------------------
 
@@ -339,4 +339,4 @@ def test_make_lab_starts_jupyterlab_on_loopback_with_the_project_kernel(tmp_path
         registered = json.loads((Path(jupyter_dirs["JUPYTER_DATA_DIR"]) / "kernels" / notebook.KERNEL_NAME / "kernel.json").read_text())
         assert registered["argv"][0] == sys.executable
     finally:
-        processes.stop(server, timeout=15)
+        stop_process(server, timeout=15)

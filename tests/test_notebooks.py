@@ -49,7 +49,8 @@ def _texts(cell: nbformat.NotebookNode) -> list[str]:
 
 
 def test_every_stage_has_its_notebook() -> None:
-    assert [path.stem for path in LECTURE] == [stage.notebook for stage in stages.STAGE_MAP]
+    assert [path.stem for path in LECTURE] == list(stages.NOTEBOOKS)
+    assert all(notebook.startswith(f"{stage.name}") for stage in stages.STAGES for notebook in stage.notebooks)
 
 
 @pytest.mark.parametrize("path", LECTURE, ids=lambda p: p.stem)

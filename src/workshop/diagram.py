@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cache
-from itertools import combinations
+from itertools import combinations, pairwise
 from pathlib import Path
 
 import matplotlib
@@ -25,34 +25,35 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 from matplotlib.textpath import TextPath
 
-__all__ = ["STAGES", "Stage", "draw", "render_all", "save"]
+from workshop.stages import STAGES
+
+__all__ = ["BOXES", "Box", "draw", "render_all", "save"]
 
 
 @dataclass(frozen=True)
-class Stage:
-    """One workshop stage: a box in the picture and the notebook that teaches it."""
+class Box:
+    """One stage's box in the picture: its place (a key of LAYOUT), and the stage's titles."""
 
     number: int
     key: str
     title: str
     polish: str
-    notebook: str
     detail: str = ""
 
 
-STAGES: tuple[Stage, ...] = (
-    Stage(1, "notebook", "model in a notebook", "model w notebooku",
-          "01_model_in_a_notebook", "predicts on data you type in"),
-    Stage(2, "saved_model", "saved model: pickle / ONNX", "zapisany model",
-          "02_save_the_model", "a binary file on disk"),
-    Stage(3, "onnx", "ONNX: another runtime", "format ONNX",
-          "03_onnx", "e.g. PyTorch → TensorFlow"),
-    Stage(4, "wrapper", "your code: the wrapper class", "wasz kod / klasa wrapująca",
-          "04_wrapper_class", "raw data in, prediction out"),
-    Stage(5, "server", "server: FastAPI + uvicorn", "serwer",
-          "05_service", "an address: IP / domain, e.g. www.mojadomena.zmodelami.pl"),
-    Stage(6, "container", "container: code + model as one isolated unit", "kontener",
-          "06_container"),
+# Where each stage sits, and the line the picture adds under its title; the titles come
+# from the stage table (workshop.stages).
+PLACES: dict[int, tuple[str, str]] = {
+    1: ("notebook", "predicts on data you type in"),
+    2: ("saved_model", "a binary file on disk"),
+    3: ("onnx", "e.g. PyTorch → TensorFlow"),
+    4: ("wrapper", "raw data in, prediction out"),
+    5: ("server", "an address: IP / domain, e.g. www.mojadomena.zmodelami.pl"),
+    6: ("container", ""),
+}
+BOXES: tuple[Box, ...] = tuple(
+    Box(stage.number, PLACES[stage.number][0], stage.title, stage.polish, PLACES[stage.number][1])
+    for stage in STAGES if stage.number in PLACES
 )
 
 TITLE = ("Deployment from a bird's-eye view", "wdrożenie z lotu ptaka")
@@ -168,7 +169,7 @@ def _fit(text: str, style: str, size: float, room: float) -> str:
 def _split(words: list[str], cuts: tuple[int, ...]) -> list[str]:
     """Join `words` into lines, starting a new line at each index in `cuts`."""
     edges = (0, *cuts, len(words))
-    return [" ".join(words[start:end]) for start, end in zip(edges, edges[1:])]
+    return [" ".join(words[start:end]) for start, end in pairwise(edges)]
 
 
 def _text_stack(ax: Axes, x: float, y: float,
@@ -176,7 +177,7 @@ def _text_stack(ax: Axes, x: float, y: float,
     """Write (text, style, size, colour) blocks centred on (x, y), one under another."""
     heights = [(text.count("\n") + 1) * size * 1.25 / 72 for text, _, size, _ in blocks]
     top = y + sum(heights) / 2
-    for (text, style, size, colour), height in zip(blocks, heights):
+    for (text, style, size, colour), height in zip(blocks, heights, strict=True):
         ax.text(x, top - height / 2, text, ha="center", va="center", color=colour,
                 fontproperties=_font(style, size), linespacing=1.15, zorder=5)
         top -= height
@@ -263,7 +264,7 @@ def _draw_enclosures(ax: Axes, highlight: int | None) -> None:
     outer = _look("muted" if highlight else "normal", "#666666", "#F2F2F2")
     _frame(ax, "production", outer)
     _label(ax, "production", *PRODUCTION, outer, indent=0.15)
-    container = STAGES[5]
+    container = BOXES[5]
     inner = _look(_state(container.number, highlight), GREEN, "#E3F4EE")
     if highlight == container.number:
         inner = replace(inner, face=PALE_ORANGE)  # a pale fill keeps the boxes inside legible
@@ -274,10 +275,10 @@ def _draw_enclosures(ax: Axes, highlight: int | None) -> None:
 
 def _draw_stages(ax: Axes, highlight: int | None) -> None:
     """Stages 1-5 as numbered boxes, plus the model file that stage 2 ships in the container."""
-    for stage in STAGES[:5]:
-        look = _look(_state(stage.number, highlight), BLUE, "#E1EEF8")
-        _box(ax, stage.key, stage.title, stage.polish, look, stage.detail)
-        _badge(ax, stage.key, stage.number, look)
+    for box in BOXES[:5]:
+        look = _look(_state(box.number, highlight), BLUE, "#E1EEF8")
+        _box(ax, box.key, box.title, box.polish, look, box.detail)
+        _badge(ax, box.key, box.number, look)
     title, polish, detail = MODEL_FILE
     _box(ax, "model_file", title, polish, _look(_state(2, highlight), BLUE, "#FFFFFF"), detail)
 
@@ -350,8 +351,8 @@ def draw(highlight: int | None = None) -> Figure:
     render_all can draw eight of them without piling up open figures. Matplotlib's default
     style is used whatever style a notebook has set, so the picture is the same everywhere.
     """
-    if highlight is not None and highlight not in {stage.number for stage in STAGES}:
-        raise ValueError(f"highlight must be a stage number 1..{len(STAGES)} or None, "
+    if highlight is not None and highlight not in {box.number for box in BOXES}:
+        raise ValueError(f"highlight must be a stage number 1..{len(BOXES)} or None, "
                          f"not {highlight!r}")
     with matplotlib.style.context("default"):
         fig = Figure(figsize=(WIDTH, HEIGHT), facecolor="white")
@@ -380,8 +381,8 @@ def save(path: str | Path, highlight: int | None = None) -> Path:
     fig = draw(highlight)
     FigureCanvasAgg(fig)
     metadata = {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
-    stable = {"svg.hashsalt": SVG_SALT, "svg.fonttype": "path"}
-    with matplotlib.style.context("default"), matplotlib.rc_context(stable):
+    stable = matplotlib.rc_context({"svg.hashsalt": SVG_SALT, "svg.fonttype": "path"})
+    with matplotlib.style.context("default"), stable:
         fig.savefig(path, format=fmt, dpi=PNG_DPI, metadata=metadata)
     return path
 
@@ -391,6 +392,5 @@ def render_all(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [save(folder / "bird_eye.svg"), save(folder / "bird_eye.png")]
-    paths += [save(folder / f"bird_eye_stage{stage.number}.png", stage.number)
-              for stage in STAGES]
+    paths += [save(folder / f"bird_eye_stage{box.number}.png", box.number) for box in BOXES]
     return paths

@@ -17,11 +17,15 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 
 from workshop.notebook import KERNEL_DISPLAY_NAME, KERNEL_NAME
-from workshop.stages import STAGE_MAP
+from workshop.stages import NOTEBOOKS
+
+if TYPE_CHECKING:
+    from traitlets.config import Config
 
 CELL_TIMEOUT = 300
 # The kernel named "python3" is the ipykernel of the Python that runs this module.
@@ -32,7 +36,7 @@ SEED_ENV = {"PYTHONHASHSEED": "0"}
 
 def lecture_notebooks(folder: Path) -> list[Path]:
     """The stage notebooks that exist in `folder`, in stage order."""
-    candidates = (folder / f"{stage.notebook}.ipynb" for stage in STAGE_MAP)
+    candidates = (folder / f"{notebook}.ipynb" for notebook in NOTEBOOKS)
     return [path for path in candidates if path.exists()]
 
 
@@ -48,7 +52,7 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def _kernel_config(sockets: Path):
+def _kernel_config(sockets: Path) -> Config:
     """Kernel settings: on Linux and macOS the kernel talks over local sockets.
 
     Over TCP, ipykernel warns on every start that the traffic is unencrypted; local (IPC)
@@ -65,7 +69,7 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
     """Execute one notebook in place (in its own folder, like Jupyter does); return the seconds."""
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]  # nbformat's API has no hints
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as sockets:
         client = NotebookClient(
@@ -78,7 +82,7 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
         )
         client.execute()
     seconds = time.perf_counter() - started
-    nbformat.write(normalise(nb), path)
+    nbformat.write(normalise(nb), path)  # type: ignore[no-untyped-call]
     return seconds
 
 

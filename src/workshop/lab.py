@@ -16,10 +16,10 @@ from pathlib import Path
 
 from penguins import ports
 from penguins.serving.paths import project_root
+from workshop import stages
 from workshop.notebook import KERNEL_DISPLAY_NAME, KERNEL_NAME
-from workshop.stages import STAGE_MAP
 
-DEFAULT_PORT = STAGE_MAP[0].port or 8888
+DEFAULT_PORT = stages.port(0)
 HOST = "127.0.0.1"
 
 
