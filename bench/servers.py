@@ -61,8 +61,14 @@ class RunningServer:
         self.spec = spec
         self.port = free_port(HOST)
         self.log = Path(log_dir) / (re.sub(r"[^\w.-]+", "_", spec.name).strip("_") + ".log")
-        self.server = Server(spec.command(self.port), port=self.port, env=spec.environment(self.port), cwd=ROOT,
-                             log=self.log, ready_path=spec.ready_path)
+        self.server = Server(
+            spec.command(self.port),
+            port=self.port,
+            env=spec.environment(self.port),
+            cwd=ROOT,
+            log=self.log,
+            ready_path=spec.ready_path,
+        )
         self.server.start(START_TIMEOUT, poll=POLL_SECONDS, echo=False)
         assert self.server.ready_after is not None  # start() returns only once it is ready
         self.cold_start = self.server.ready_after

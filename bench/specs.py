@@ -36,13 +36,15 @@ def body(document: object) -> bytes:
 
 
 def bare() -> ServerSpec:
-    return ServerSpec(BARE, (*UVICORN, "--no-access-log", "--log-level", "warning", "bench.apps.bare:app"),
-                      body(CLEAN_RECORD))
+    return ServerSpec(
+        BARE, (*UVICORN, "--no-access-log", "--log-level", "warning", "bench.apps.bare:app"), body(CLEAN_RECORD)
+    )
 
 
 def naive(folder: Path) -> ServerSpec:
-    return ServerSpec(NAIVE, (*UVICORN, "bench.apps.naive:app"), body(CLEAN_RECORD),
-                      env={"NAIVE_MODEL": str(folder / "pipeline.pkl")})
+    return ServerSpec(
+        NAIVE, (*UVICORN, "bench.apps.naive:app"), body(CLEAN_RECORD), env={"NAIVE_MODEL": str(folder / "pipeline.pkl")}
+    )
 
 
 SERVED = {"04": SERVED_ONNX, "02": SERVED_PICKLE}
@@ -54,8 +56,19 @@ def served(folder: Path, stage: str = "04", log_level: str | None = None) -> Ser
 
     `log_level="warning"` turns off its one log line per request, to show what that line costs.
     """
-    argv = (sys.executable, "-m", "workshop", "serve", stage,
-            "--host", "{host}", "--port", "{port}", "--artifacts", str(folder))
+    argv = (
+        sys.executable,
+        "-m",
+        "workshop",
+        "serve",
+        stage,
+        "--host",
+        "{host}",
+        "--port",
+        "{port}",
+        "--artifacts",
+        str(folder),
+    )
     if log_level:
         return ServerSpec(SERVED_QUIET, argv, body(CLEAN_RECORD), env={"PENGUINS_LOG_LEVEL": log_level})
     return ServerSpec(SERVED[stage], argv, body(CLEAN_RECORD))

@@ -24,8 +24,9 @@ def test_a_process_that_honours_sigterm_exits_by_it() -> None:
 
 
 def test_a_process_that_ignores_sigterm_is_killed_after_the_timeout() -> None:
-    process = _python("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-                      "print('ready', flush=True); time.sleep(60)")
+    process = _python(
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
+    )
     started = time.monotonic()
     assert stop_process(process, timeout=0.5) == -9
     assert time.monotonic() - started < 10
@@ -34,10 +35,16 @@ def test_a_process_that_ignores_sigterm_is_killed_after_the_timeout() -> None:
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
 def test_group_stops_the_childs_own_children_too() -> None:
     parent = subprocess.Popen(
-        [sys.executable, "-c", "import subprocess, sys, time; "
-         "c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
-         "print(c.pid, flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True, start_new_session=True,
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys, time; "
+            "c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+            "print(c.pid, flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     assert parent.stdout is not None
     grandchild = int(parent.stdout.readline())

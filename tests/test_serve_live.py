@@ -63,17 +63,28 @@ def test_golden_set_over_http_equals_in_process(stage04: Server, artifact_dir: P
 def test_every_stage_serves_side_by_side(stage04: Server, artifact_dir: Path) -> None:
     """02, 03 and 04 at the same time, each with its own backend and mode."""
     args = ("--artifacts", str(artifact_dir))
-    with (live_server("02", *args) as stage02, live_server("03", *args) as stage03,
-          PenguinClient(stage02.url) as s02, PenguinClient(stage03.url) as s03, PenguinClient(stage04.url) as s04):
-            assert [(c.model()["backend"], c.model()["mode"]) for c in (s02, s03, s04)] == [
-                ("sklearn-pickle", "raw"), ("sklearn-onnx", "features"), ("mlp-onnx", "raw")]
-            pickle_answers = as_tuples(s02.predict_batch(MESSY_RECORDS))
-            assert pickle_answers == as_tuples(in_process(artifact_dir, "sklearn-pickle").predict(MESSY_RECORDS))
-            assert s03.predict(CLEAN_RECORD).species == "Adelie"
-            with pytest.raises(InvalidInput) as refused:
-                s03.predict(MESSY_RECORDS[0])
+    with (
+        live_server("02", *args) as stage02,
+        live_server("03", *args) as stage03,
+        PenguinClient(stage02.url) as s02,
+        PenguinClient(stage03.url) as s03,
+        PenguinClient(stage04.url) as s04,
+    ):
+        assert [(c.model()["backend"], c.model()["mode"]) for c in (s02, s03, s04)] == [
+            ("sklearn-pickle", "raw"),
+            ("sklearn-onnx", "features"),
+            ("mlp-onnx", "raw"),
+        ]
+        pickle_answers = as_tuples(s02.predict_batch(MESSY_RECORDS))
+        assert pickle_answers == as_tuples(in_process(artifact_dir, "sklearn-pickle").predict(MESSY_RECORDS))
+        assert s03.predict(CLEAN_RECORD).species == "Adelie"
+        with pytest.raises(InvalidInput) as refused:
+            s03.predict(MESSY_RECORDS[0])
     assert {where for where, _, _ in refused.value.problems} == {
-        "field bill_length_mm", "field bill_depth_mm", "field flipper_length_mm"}
+        "field bill_length_mm",
+        "field bill_depth_mm",
+        "field flipper_length_mm",
+    }
 
 
 def test_many_threads_at_once_all_get_the_right_answer(stage04: Server, artifact_dir: Path, golden: list[dict]) -> None:
@@ -102,8 +113,14 @@ def test_many_threads_at_once_all_get_the_right_answer(stage04: Server, artifact
 
 
 def serve_fails(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    result = subprocess.run(serve_command(*args, port=free_port()), capture_output=True, text=True, timeout=60,
-                            env={**os.environ, **(env or {})}, cwd=ROOT)
+    result = subprocess.run(
+        serve_command(*args, port=free_port()),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+    )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     return result
@@ -149,8 +166,13 @@ def test_a_busy_port_names_the_process_that_holds_it(artifact_dir: Path) -> None
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        result = subprocess.run([*serve_command("04", "--artifacts", str(artifact_dir)), "--port", str(port)],
-                                capture_output=True, text=True, timeout=60, cwd=ROOT)
+        result = subprocess.run(
+            [*serve_command("04", "--artifacts", str(artifact_dir)), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=ROOT,
+        )
     assert result.returncode == serve.EXIT_PORT_BUSY and "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"error: port {port} on 127.0.0.1 is already in use by ")
@@ -180,11 +202,17 @@ def test_stop_stops_our_servers_and_never_a_stranger(artifact_dir: Path, tmp_pat
         (tmp_path / "serve-1.pid").write_text(f"{stranger.pid} {recorded_start}\n")
         with live_server("04", "--artifacts", str(artifact_dir), "--run-dir", str(tmp_path)) as live:
             assert live.process is not None
-            result = subprocess.run([sys.executable, "-m", "penguins", "stop", "--run-dir", str(tmp_path)],
-                                    capture_output=True, text=True, timeout=60, cwd=ROOT)
+            pid = live.pid
+            result = subprocess.run(
+                [sys.executable, "-m", "penguins", "stop", "--run-dir", str(tmp_path)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                cwd=ROOT,
+            )
             assert result.returncode == 0, result.stderr
             assert live.process.wait(timeout=15) == 0
-        assert result.stdout.strip() == f"stopped the server on port {live.port} (pid {live.pid})"
+        assert result.stdout.strip() == f"stopped the server on port {live.port} (pid {pid})"
         assert stranger.poll() is None
         assert list(tmp_path.glob("*.pid")) == []
     finally:
@@ -194,8 +222,13 @@ def test_stop_stops_our_servers_and_never_a_stranger(artifact_dir: Path, tmp_pat
 
 def test_every_interface_prints_the_network_url_and_a_warning(artifact_dir: Path) -> None:
     port = free_port("0.0.0.0")
-    process = subprocess.Popen(serve_command("04", "--artifacts", str(artifact_dir), "--host", "0.0.0.0", port=port),
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+    process = subprocess.Popen(
+        serve_command("04", "--artifacts", str(artifact_dir), "--host", "0.0.0.0", port=port),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+    )
     try:
         banner = [process.stdout.readline() for _ in range(5)]
     finally:
@@ -211,8 +244,11 @@ def test_every_interface_prints_the_network_url_and_a_warning(artifact_dir: Path
 
 def test_the_stage_table_drives_each_stage_servers_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """`python -m workshop serve NN` sets the stage's backend, mode and port from the table."""
-    for name, backend, mode, port in (("02", "sklearn-pickle", "raw", 8002), ("03", "sklearn-onnx", "features", 8003),
-                                      ("04", "mlp-onnx", "raw", 8004)):
+    for name, backend, mode, port in (
+        ("02", "sklearn-pickle", "raw", 8002),
+        ("03", "sklearn-onnx", "features", 8003),
+        ("04", "mlp-onnx", "raw", 8004),
+    ):
         for key, value in stages.environment(name, {}).items():
             monkeypatch.setenv(key, value)
         settings = serve.read_settings()

@@ -45,7 +45,9 @@ def test_a_stage_is_found_by_number_or_name_and_a_wrong_one_is_named() -> None:
     assert stages.stage(4) is stages.stage("4") is stages.stage("04")
     with pytest.raises(stages.UnknownStage, match="there is no stage '9'"):
         stages.stage("9")
-    with pytest.raises(stages.UnknownStage, match="stage 06 has no server of its own; the stage servers are 02, 03, 04"):
+    with pytest.raises(
+        stages.UnknownStage, match="stage 06 has no server of its own; the stage servers are 02, 03, 04"
+    ):
         stages.service(6)
 
 
@@ -57,8 +59,11 @@ def test_the_readme_and_notebook_00_show_the_generated_tables() -> None:
 
 
 def test_printed_tables_are_the_generated_ones() -> None:
-    for flag, expected in (("", stages.markdown_table()), ("--servers", stages.servers_table()),
-                           ("--make-help", stages.make_help())):
+    for flag, expected in (
+        ("", stages.markdown_table()),
+        ("--servers", stages.servers_table()),
+        ("--make-help", stages.make_help()),
+    ):
         command = [sys.executable, "-m", "workshop", "stage-map", *([flag] if flag else [])]
         assert subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT).stdout == expected + "\n"
 
@@ -75,12 +80,16 @@ def test_every_port_in_the_docs_is_the_tables(path: str) -> None:
 
 
 def test_make_help_lists_the_stage_servers_from_the_table_and_every_target_with_its_port() -> None:
-    result = subprocess.run(["make", "--no-print-directory", "help"], capture_output=True, text=True, cwd=ROOT,
-                            timeout=60, check=True)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "help"], capture_output=True, text=True, cwd=ROOT, timeout=60, check=True
+    )
     lines = result.stdout.splitlines()
     assert stages.make_help() in result.stdout
-    for name, port, what in (("02", 8002, "the pickled scikit-learn pipeline"), ("03", 8003, "the bare ONNX model"),
-                             ("04", 8004, "the wrapper over ONNX")):
+    for name, port, what in (
+        ("02", 8002, "the pickled scikit-learn pipeline"),
+        ("03", 8003, "the bare ONNX model"),
+        ("04", 8004, "the wrapper over ONNX"),
+    ):
         [line] = [line for line in lines if line.startswith(f"  make serve-{name} ")]
         assert f"127.0.0.1:{port}" in line and what in line
     for stage in stages.STAGES:
@@ -93,5 +102,9 @@ def test_make_help_lists_the_stage_servers_from_the_table_and_every_target_with_
 def test_the_makefiles_port_variables_are_the_tables() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert re.findall(r"^DOCKER_PORT\s*\?=\s*(\d+)$", makefile, re.M) == [str(stages.port(6))]
-    unchecked = "\n".join(line for line in makefile.splitlines() if not line.startswith(("DOCKER_PORT", "lab:", "docker-run:")))
-    assert {int(port) for port in PORT.findall(unchecked)} <= {CONTAINER_INSIDE}, "a port outside the lines checked here"
+    unchecked = "\n".join(
+        line for line in makefile.splitlines() if not line.startswith(("DOCKER_PORT", "lab:", "docker-run:"))
+    )
+    assert {int(port) for port in PORT.findall(unchecked)} <= {CONTAINER_INSIDE}, (
+        "a port outside the lines checked here"
+    )

@@ -34,8 +34,9 @@ def test_doctor_flags_a_busy_stage_port() -> None:
 
 
 def test_doctor_runs_and_reports_every_check() -> None:
-    result = subprocess.run([sys.executable, "-m", "workshop", "doctor"], capture_output=True,
-                            text=True, timeout=120, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "workshop", "doctor"], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
     lines = result.stdout.strip().splitlines()
     assert len(lines) == len(doctor.CHECKS) + 1
     assert all(line.startswith(("OK ", "FIX")) for line in lines[:-1])

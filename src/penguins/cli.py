@@ -100,8 +100,12 @@ def parser() -> argparse.ArgumentParser:
     predict = add("predict", cmd_predict, "predict for raw JSON records (file or stdin)")
     predict.add_argument("file", nargs="?", help="JSON file; stdin when left out")
     predict.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS)
-    serve = add("serve", cmd_serve, "serve the model the PENGUINS_* settings name over HTTP (FastAPI + uvicorn), "
-                "in the foreground; a stage's server: python -m workshop serve 04")
+    serve = add(
+        "serve",
+        cmd_serve,
+        "serve the model the PENGUINS_* settings name over HTTP (FastAPI + uvicorn), "
+        "in the foreground; a stage's server: python -m workshop serve 04",
+    )
     serve.add_argument("--port", type=int, help="overrides PENGUINS_PORT (default 8000)")
     serve.add_argument("--host", help="overrides PENGUINS_HOST (default 127.0.0.1; 0.0.0.0 exposes it to the network)")
     serve.add_argument("--run-dir", help="record the pid here so that `python -m penguins stop` can stop it")
@@ -109,7 +113,7 @@ def parser() -> argparse.ArgumentParser:
     stop.add_argument("--run-dir", default=".run", help="the folder the servers recorded their pids in (.run)")
     stop.set_defaults(func=cmd_stop)
     smoke = add("smoke", cmd_smoke, "golden records through a running service (e.g. the container) over HTTP")
-    smoke.add_argument("file", help="golden JSON file: {\"cases\": [{\"record\": ..., \"species\": ...}]}")
+    smoke.add_argument("file", help='golden JSON file: {"cases": [{"record": ..., "species": ...}]}')
     smoke.add_argument("--url", required=True, help="the service, e.g. the container: make docker-smoke")
     return top
 

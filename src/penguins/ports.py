@@ -66,6 +66,5 @@ def in_use_message(port: int, host: str = "127.0.0.1") -> str:
     who = holder(port)
     by = f" by {who}" if who else ""
     return (
-        f"port {port} on {host} is already in use{by}: stop it (make stop) "
-        f"or choose another port (PORT={port + 100})"
+        f"port {port} on {host} is already in use{by}: stop it (make stop) or choose another port (PORT={port + 100})"
     )

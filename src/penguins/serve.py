@@ -127,7 +127,9 @@ def _announce(title: str, settings: Settings, model_version: str) -> None:
             "machine can call the model (no login, no encryption); use 127.0.0.1 to keep it to yourself",
         ]
     else:
-        lines.append(f"  listening on http://{settings.host}:{settings.port}  (try it: http://{settings.host}:{settings.port}/docs)")
+        lines.append(
+            f"  listening on http://{settings.host}:{settings.port}  (try it: http://{settings.host}:{settings.port}/docs)"
+        )
     lines.append("  stop: Ctrl-C here, or `make stop` from another terminal")
     print("\n".join(lines), flush=True)
 
@@ -154,8 +156,12 @@ def _run(app: FastAPI, sock: socket.socket, settings: Settings) -> None:
     import uvicorn
 
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level=settings.log_level,
-        access_log=False, timeout_graceful_shutdown=5,
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=5,
     )
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -11,8 +11,9 @@ def main() -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="the main job: raw messy records through every backend, then over HTTP")
     serve = commands.add_parser("serve", help="a stage's server in the foreground (make serve-04), or an app")
-    serve.add_argument("target", help='a stage ("04": its backend, mode and port from the stage table) or an app '
-                       '("module:attribute")')
+    serve.add_argument(
+        "target", help='a stage ("04": its backend, mode and port from the stage table) or an app ("module:attribute")'
+    )
     serve.add_argument("--host", help="overrides PENGUINS_HOST (default 127.0.0.1; 0.0.0.0 exposes it to the network)")
     serve.add_argument("--port", type=int, help="overrides PENGUINS_PORT and the stage's port")
     serve.add_argument("--artifacts", help="artifacts folder (default: ./artifacts)")
@@ -41,8 +42,15 @@ def main() -> int:
     if args.command == "serve":
         from workshop import server
 
-        return server.run(args.target, host=args.host, port=args.port, artifacts=args.artifacts,
-                          run_dir=args.run_dir, parent=args.parent, app_dir=args.app_dir)
+        return server.run(
+            args.target,
+            host=args.host,
+            port=args.port,
+            artifacts=args.artifacts,
+            run_dir=args.run_dir,
+            parent=args.parent,
+            app_dir=args.app_dir,
+        )
     if args.command == "demo":
         from workshop import demo
 
@@ -96,8 +104,10 @@ def _exercises_command(command: str) -> int:
     root = project_root() or Path.cwd()
     if command == "my-exercises":
         exercises.copy_for_student(root / "exercises", root / "my-exercises")
-        print("work there: `python -m jupyterlab my-exercises` (from .venv) or VS Code, "
-              'with the kernel "Python (penguins-to-production)"')
+        print(
+            "work there: `python -m jupyterlab my-exercises` (from .venv) or VS Code, "
+            'with the kernel "Python (penguins-to-production)"'
+        )
         return 0
     changed = exercises.write_all(root / "solutions", root / "exercises")
     for path in changed:

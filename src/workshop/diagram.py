@@ -53,12 +53,12 @@ PLACES: dict[int, tuple[str, str]] = {
 }
 BOXES: tuple[Box, ...] = tuple(
     Box(stage.number, PLACES[stage.number][0], stage.title, stage.polish, PLACES[stage.number][1])
-    for stage in STAGES if stage.number in PLACES
+    for stage in STAGES
+    if stage.number in PLACES
 )
 
 TITLE = ("Deployment from a bird's-eye view", "wdrożenie z lotu ptaka")
-PRODUCTION = ("production: a box under a desk, a rack, or the cloud",
-              "produkcja: serwer fizyczny, serwerownia, chmura")
+PRODUCTION = ("production: a box under a desk, a rack, or the cloud", "produkcja: serwer fizyczny, serwerownia, chmura")
 MODEL_FILE = ("model file", "plik modelu", ".pkl / .onnx")
 CLIENTS = ("clients", "inne serwisy / osoby")
 PEOPLE = ("people", "osoby")
@@ -129,10 +129,8 @@ def _font(style: str, size: float) -> FontProperties:
     A system copy of DejaVu may be another version, and the committed SVG must be
     byte-identical wherever it is re-rendered from the pinned environment.
     """
-    files = {"regular": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf",
-             "italic": "DejaVuSans-Oblique.ttf"}
-    return FontProperties(fname=Path(matplotlib.get_data_path(), "fonts", "ttf", files[style]),
-                          size=size)
+    files = {"regular": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf", "italic": "DejaVuSans-Oblique.ttf"}
+    return FontProperties(fname=Path(matplotlib.get_data_path(), "fonts", "ttf", files[style]), size=size)
 
 
 @cache
@@ -158,11 +156,9 @@ def _fit(text: str, style: str, size: float, room: float) -> str:
     words = text.split()
     for count in range(2, len(words) + 1):
         options = [_split(words, cuts) for cuts in combinations(range(1, len(words)), count - 1)]
-        fitting = [lines for lines in options
-                   if max(_width(line, style, size) for line in lines) <= room]
+        fitting = [lines for lines in options if max(_width(line, style, size) for line in lines) <= room]
         if fitting:
-            return "\n".join(min(fitting, key=lambda lines: max(
-                _width(line, style, size) for line in lines)))
+            return "\n".join(min(fitting, key=lambda lines: max(_width(line, style, size) for line in lines)))
     return "\n".join(words)
 
 
@@ -172,14 +168,22 @@ def _split(words: list[str], cuts: tuple[int, ...]) -> list[str]:
     return [" ".join(words[start:end]) for start, end in pairwise(edges)]
 
 
-def _text_stack(ax: Axes, x: float, y: float,
-                blocks: list[tuple[str, str, float, str]]) -> None:
+def _text_stack(ax: Axes, x: float, y: float, blocks: list[tuple[str, str, float, str]]) -> None:
     """Write (text, style, size, colour) blocks centred on (x, y), one under another."""
     heights = [(text.count("\n") + 1) * size * 1.25 / 72 for text, _, size, _ in blocks]
     top = y + sum(heights) / 2
     for (text, style, size, colour), height in zip(blocks, heights, strict=True):
-        ax.text(x, top - height / 2, text, ha="center", va="center", color=colour,
-                fontproperties=_font(style, size), linespacing=1.15, zorder=5)
+        ax.text(
+            x,
+            top - height / 2,
+            text,
+            ha="center",
+            va="center",
+            color=colour,
+            fontproperties=_font(style, size),
+            linespacing=1.15,
+            zorder=5,
+        )
         top -= height
 
 
@@ -187,20 +191,26 @@ def _badge(ax: Axes, key: str, number: int, look: Look) -> None:
     """The stage number in a circle on the box's corner: it names notebook 0<number>."""
     left, bottom, _, height = LAYOUT[key]
     x, y = left + 0.05, bottom + height - 0.05
-    ax.add_patch(Circle((x, y), 0.14, facecolor=look.badge, edgecolor="white",
-                        linewidth=1.2, zorder=6))
-    ax.text(x, y, str(number), ha="center", va="center", color="white", zorder=7,
-            fontproperties=_font("bold", 9))
+    ax.add_patch(Circle((x, y), 0.14, facecolor=look.badge, edgecolor="white", linewidth=1.2, zorder=6))
+    ax.text(x, y, str(number), ha="center", va="center", color="white", zorder=7, fontproperties=_font("bold", 9))
 
 
 def _frame(ax: Axes, key: str, look: Look, dashed: bool = False) -> None:
     """The rounded rectangle of box `key`."""
     left, bottom, width, height = LAYOUT[key]
-    ax.add_patch(FancyBboxPatch((left, bottom), width, height,
-                                boxstyle="round,pad=0,rounding_size=0.12",
-                                facecolor=look.face, edgecolor=look.edge,
-                                linewidth=look.line, linestyle="--" if dashed else "-",
-                                zorder=2))
+    ax.add_patch(
+        FancyBboxPatch(
+            (left, bottom),
+            width,
+            height,
+            boxstyle="round,pad=0,rounding_size=0.12",
+            facecolor=look.face,
+            edgecolor=look.edge,
+            linewidth=look.line,
+            linestyle="--" if dashed else "-",
+            zorder=2,
+        )
+    )
 
 
 def _box(ax: Axes, key: str, title: str, polish: str, look: Look, detail: str = "") -> None:
@@ -219,44 +229,73 @@ def _label(ax: Axes, key: str, title: str, polish: str, look: Look, indent: floa
     """The title of an enclosing box, along its top edge so the inside stays free."""
     left, bottom, _, height = LAYOUT[key]
     y = bottom + height - 0.22
-    ax.text(left + indent, y, title, ha="left", va="center", color=look.ink, zorder=5,
-            fontproperties=_font("bold", 9.0))
-    ax.text(left + indent, y - 0.2, polish, ha="left", va="center", color=look.soft,
-            zorder=5, fontproperties=_font("italic", 8.0))
+    ax.text(
+        left + indent, y, title, ha="left", va="center", color=look.ink, zorder=5, fontproperties=_font("bold", 9.0)
+    )
+    ax.text(
+        left + indent,
+        y - 0.2,
+        polish,
+        ha="left",
+        va="center",
+        color=look.soft,
+        zorder=5,
+        fontproperties=_font("italic", 8.0),
+    )
 
 
 def _anchor(key: str, side: str, shift: float = 0.0) -> tuple[float, float]:
     """Middle of one side of a box, moved by `shift` along it: where an arrow attaches."""
     left, bottom, width, height = LAYOUT[key]
-    return {"left": (left, bottom + height / 2 + shift),
-            "right": (left + width, bottom + height / 2 + shift),
-            "top": (left + width / 2 + shift, bottom + height),
-            "bottom": (left + width / 2 + shift, bottom)}[side]
+    return {
+        "left": (left, bottom + height / 2 + shift),
+        "right": (left + width, bottom + height / 2 + shift),
+        "top": (left + width / 2 + shift, bottom + height),
+        "bottom": (left + width / 2 + shift, bottom),
+    }[side]
 
 
-def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], colour: str,
-           dashed: bool = False, bend: float = 0.0) -> None:
+def _arrow(
+    ax: Axes, start: tuple[float, float], end: tuple[float, float], colour: str, dashed: bool = False, bend: float = 0.0
+) -> None:
     """One flow arrow; dashed for the ONNX branch, curved (`bend`) to go around boxes."""
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14,
-                                 color=colour, linewidth=1.5,
-                                 linestyle="--" if dashed else "-",
-                                 connectionstyle=f"arc3,rad={bend}", zorder=8,
-                                 shrinkA=2, shrinkB=2))
+    ax.add_patch(
+        FancyArrowPatch(
+            start,
+            end,
+            arrowstyle="-|>",
+            mutation_scale=14,
+            color=colour,
+            linewidth=1.5,
+            linestyle="--" if dashed else "-",
+            connectionstyle=f"arc3,rad={bend}",
+            zorder=8,
+            shrinkA=2,
+            shrinkB=2,
+        )
+    )
 
 
 def _note(ax: Axes, x: float, y: float, text: str) -> None:
     """A small label on an arrow, on a white patch so it stays legible over box edges."""
-    ax.text(x, y, text, ha="center", va="center", color=SOFT_INK, zorder=9, linespacing=1.1,
-            fontproperties=_font("regular", 7.5),
-            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
+    ax.text(
+        x,
+        y,
+        text,
+        ha="center",
+        va="center",
+        color=SOFT_INK,
+        zorder=9,
+        linespacing=1.1,
+        fontproperties=_font("regular", 7.5),
+        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+    )
 
 
 def _draw_title(ax: Axes) -> None:
     """The English title with the lecture's Polish name beneath it."""
-    ax.text(0.15, HEIGHT - 0.3, TITLE[0], ha="left", va="center", color=INK,
-            fontproperties=_font("bold", 13))
-    ax.text(0.15, HEIGHT - 0.58, TITLE[1], ha="left", va="center", color=SOFT_INK,
-            fontproperties=_font("italic", 10))
+    ax.text(0.15, HEIGHT - 0.3, TITLE[0], ha="left", va="center", color=INK, fontproperties=_font("bold", 13))
+    ax.text(0.15, HEIGHT - 0.58, TITLE[1], ha="left", va="center", color=SOFT_INK, fontproperties=_font("italic", 10))
 
 
 def _draw_enclosures(ax: Axes, highlight: int | None) -> None:
@@ -324,10 +363,8 @@ def _draw_flow(ax: Axes, highlight: int | None) -> None:
         (x0, y0), (x1, y1) = _anchor(*step.start), _anchor(*step.end)
         _arrow(ax, (x0, y0), (x1, y1), colour, dashed=step.dashed)
         if step.label:
-            _note(ax, x0 + step.at * (x1 - x0), y0 + step.at * (y1 - y0) + step.lift,
-                  step.label)
-    _arrow(ax, _anchor("onnx", "right"), _anchor("model_file", "bottom"), colour,
-           dashed=True, bend=0.25)
+            _note(ax, x0 + step.at * (x1 - x0), y0 + step.at * (y1 - y0) + step.lift, step.label)
+    _arrow(ax, _anchor("onnx", "right"), _anchor("model_file", "bottom"), colour, dashed=True, bend=0.25)
     _draw_requests(ax, colour)
 
 
@@ -352,8 +389,7 @@ def draw(highlight: int | None = None) -> Figure:
     style is used whatever style a notebook has set, so the picture is the same everywhere.
     """
     if highlight is not None and highlight not in {box.number for box in BOXES}:
-        raise ValueError(f"highlight must be a stage number 1..{len(BOXES)} or None, "
-                         f"not {highlight!r}")
+        raise ValueError(f"highlight must be a stage number 1..{len(BOXES)} or None, not {highlight!r}")
     with matplotlib.style.context("default"):
         fig = Figure(figsize=(WIDTH, HEIGHT), facecolor="white")
         ax = fig.add_axes((0, 0, 1, 1))

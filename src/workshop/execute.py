@@ -100,8 +100,10 @@ def engine_note(paths: Sequence[Path]) -> str | None:
     found = engine()
     if found.running:
         return None
-    return (f"note: {found.reason}: notebook 06 will describe the docker steps instead of running them; "
-            "start an engine first (Docker Desktop, or `sudo make docker-engine DOCKER_ENGINE=start`)")
+    return (
+        f"note: {found.reason}: notebook 06 will describe the docker steps instead of running them; "
+        "start an engine first (Docker Desktop, or `sudo make docker-engine DOCKER_ENGINE=start`)"
+    )
 
 
 def main(names: Sequence[str] = ()) -> int:

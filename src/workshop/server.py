@@ -117,8 +117,12 @@ class Server:
         self._log = self._open_log()
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            self.command, stdout=self._log, stderr=subprocess.STDOUT, cwd=self.cwd,
-            start_new_session=True, env={**os.environ, **self.env},
+            self.command,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=self.cwd,
+            start_new_session=True,
+            env={**os.environ, **self.env},
         )
         _RUNNING.add(self)
         try:
@@ -168,8 +172,9 @@ class Server:
         while time.perf_counter() < deadline:
             if self.process is None or self.process.poll() is not None:
                 code = self.process.returncode if self.process else None
-                raise ServerFailed(f"{self.target} stopped (exit code {code}) before it was ready:\n"
-                                   f"{self.logs()[-1500:]}")
+                raise ServerFailed(
+                    f"{self.target} stopped (exit code {code}) before it was ready:\n{self.logs()[-1500:]}"
+                )
             if self._answers():
                 return
             time.sleep(poll)
@@ -193,8 +198,9 @@ def get_status(port: int, path: str, timeout: float = 2.0) -> int | None:
         connection.close()
 
 
-def start(target: str | Sequence[str] = "04", *, timeout: float = READY_TIMEOUT, echo: bool = True,
-          **options: object) -> Server:
+def start(
+    target: str | Sequence[str] = "04", *, timeout: float = READY_TIMEOUT, echo: bool = True, **options: object
+) -> Server:
     """Start a stage's server ("02", "03", "04") or an app ("module:attribute"); see Server."""
     return Server(target, **options).start(timeout, echo=echo)  # type: ignore[arg-type]
 
@@ -247,8 +253,19 @@ def stop_all() -> None:
 
 def _serve_command(target: str, port: int, app_dir: Path, cwd: Path | None, args: Sequence[str]) -> list[str]:
     """`python -m workshop serve TARGET ...`, told to stop when this process is gone."""
-    command = [sys.executable, "-m", "workshop", "serve", target, "--host", HOST, "--port", str(port),
-               "--parent", str(os.getpid())]
+    command = [
+        sys.executable,
+        "-m",
+        "workshop",
+        "serve",
+        target,
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--parent",
+        str(os.getpid()),
+    ]
     folder = os.path.relpath(app_dir.resolve(), (cwd or Path.cwd()).resolve())
     if ":" in target and folder != os.curdir:
         command += ["--app-dir", folder]

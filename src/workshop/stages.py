@@ -50,28 +50,74 @@ class Stage:
 
 
 _WRAPPER = Stage(
-    4, ("04_wrapper_class",), "your code: the wrapper class", "wasz kod / klasa wrapująca",
-    "the wrapper class: raw messy records in, prediction out", "serve-04", 8004,
+    4,
+    ("04_wrapper_class",),
+    "your code: the wrapper class",
+    "wasz kod / klasa wrapująca",
+    "the wrapper class: raw messy records in, prediction out",
+    "serve-04",
+    8004,
     Service("mlp-onnx", "raw", "the wrapper over ONNX: raw, messy records in"),
 )
 
 STAGES: tuple[Stage, ...] = (
-    Stage(0, ("00_big_picture",), "the big picture", "wdrożenie na produkcję z lotu ptaka",
-          "what deploying to production means; the bird's-eye picture; the glossary", "lab", 8888),
-    Stage(1, ("01_model_in_a_notebook",), "model in a notebook", "model w notebooku",
-          "a model lives in a notebook: it predicts, but nobody else can use it", "train"),
-    Stage(2, ("02_save_the_model",), "saved model: pickle / ONNX", "zapisany model",
-          "save it: pickle, skops, torch.save; metadata and a hash; what pickle cannot save", "serve-02", 8002,
-          Service("sklearn-pickle", "raw", "the pickled scikit-learn pipeline behind the wrapper")),
-    Stage(3, ("03_onnx",), "ONNX: another runtime", "format ONNX",
-          "ONNX: export from scikit-learn and PyTorch, run without the training stack", "serve-03", 8003,
-          Service("sklearn-onnx", "features", "the bare ONNX model: clean typed features only")),
+    Stage(
+        0,
+        ("00_big_picture",),
+        "the big picture",
+        "wdrożenie na produkcję z lotu ptaka",
+        "what deploying to production means; the bird's-eye picture; the glossary",
+        "lab",
+        8888,
+    ),
+    Stage(
+        1,
+        ("01_model_in_a_notebook",),
+        "model in a notebook",
+        "model w notebooku",
+        "a model lives in a notebook: it predicts, but nobody else can use it",
+        "train",
+    ),
+    Stage(
+        2,
+        ("02_save_the_model",),
+        "saved model: pickle / ONNX",
+        "zapisany model",
+        "save it: pickle, skops, torch.save; metadata and a hash; what pickle cannot save",
+        "serve-02",
+        8002,
+        Service("sklearn-pickle", "raw", "the pickled scikit-learn pipeline behind the wrapper"),
+    ),
+    Stage(
+        3,
+        ("03_onnx",),
+        "ONNX: another runtime",
+        "format ONNX",
+        "ONNX: export from scikit-learn and PyTorch, run without the training stack",
+        "serve-03",
+        8003,
+        Service("sklearn-onnx", "features", "the bare ONNX model: clean typed features only"),
+    ),
     _WRAPPER,
     # Stage 05 puts stage 04's server behind an address: it has no server of its own.
-    Stage(5, ("05_service",), "server: FastAPI + uvicorn", "serwer",
-          "the service: an address, FastAPI + uvicorn, clients with requests", _WRAPPER.make_target, _WRAPPER.port),
-    Stage(6, ("06_container",), "container: code + model as one isolated unit", "kontener",
-          "the container: code and model as one isolated unit", "docker-run", 8006),
+    Stage(
+        5,
+        ("05_service",),
+        "server: FastAPI + uvicorn",
+        "serwer",
+        "the service: an address, FastAPI + uvicorn, clients with requests",
+        _WRAPPER.make_target,
+        _WRAPPER.port,
+    ),
+    Stage(
+        6,
+        ("06_container",),
+        "container: code + model as one isolated unit",
+        "kontener",
+        "the container: code and model as one isolated unit",
+        "docker-run",
+        8006,
+    ),
 )
 
 NOTEBOOKS: tuple[str, ...] = tuple(notebook for stage in STAGES for notebook in stage.notebooks)
@@ -123,13 +169,13 @@ def banner(number: int | str) -> str:
 
 def markdown_table() -> str:
     """The stage map as the README and notebook 00 show it."""
-    rows = ["| stage | what it teaches | notebook | exercise | make target | port |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| stage | what it teaches | notebook | exercise | make target | port |", "|---|---|---|---|---|---|"]
     for row in STAGES:
         notebooks = ", ".join(f"`notebooks/{notebook}.ipynb`" for notebook in row.notebooks)
         exercises = ", ".join(f"`{exercise}`" for exercise in row.exercises) or "-"
-        rows.append(f"| {row.name} | {row.teaches} | {notebooks} | {exercises} "
-                    f"| `make {row.make_target}` | {row.port or '-'} |")
+        rows.append(
+            f"| {row.name} | {row.teaches} | {notebooks} | {exercises} | `make {row.make_target}` | {row.port or '-'} |"
+        )
     return "\n".join(rows)
 
 
@@ -138,8 +184,10 @@ def servers_table() -> str:
     rows = ["| target | stage | port | what answers | without make |", "|---|---|---|---|---|"]
     for row in STAGES:
         if row.service:
-            rows.append(f"| `make {row.make_target}` | {_served_stages(row)} | {row.port} | {row.service.what} "
-                        f"| `python -m workshop serve {row.name}` |")
+            rows.append(
+                f"| `make {row.make_target}` | {_served_stages(row)} | {row.port} | {row.service.what} "
+                f"| `python -m workshop serve {row.name}` |"
+            )
     return "\n".join(rows)
 
 
@@ -147,7 +195,8 @@ def make_help() -> str:
     """The stage servers' lines of `make help`, in its format (the Makefile has one rule for them)."""
     return "\n".join(
         f"  make {row.make_target:<16} stage {_served_stages(row)} on 127.0.0.1:{row.port}: {row.service.what}"
-        for row in STAGES if row.service
+        for row in STAGES
+        if row.service
     )
 
 
