@@ -15,7 +15,13 @@ from workshop import stages
 
 PORT = re.compile(r"(?<![\d.=])8\d{3}(?!\d)")  # 8000-8999, not a version, not an example after PORT=
 CONTAINER_INSIDE = 8000  # the port uvicorn listens on inside the container (and the service's default)
-DOCS = ("README.md", "docker/README.md", *(f"notebooks/{name}.ipynb" for name in stages.NOTEBOOKS))
+DOCS = (
+    "README.md",
+    "docker/README.md",
+    "docker/compose.yaml",
+    "docker/Dockerfile",
+    *(f"notebooks/{name}.ipynb" for name in stages.NOTEBOOKS),
+)
 
 
 def doc_lines(path: str) -> list[str]:
@@ -107,4 +113,23 @@ def test_the_makefiles_port_variables_are_the_tables() -> None:
     )
     assert {int(port) for port in PORT.findall(unchecked)} <= {CONTAINER_INSIDE}, (
         "a port outside the lines checked here"
+    )
+
+
+def test_make_serve_nn_runs_the_stage_through_workshop_serve() -> None:
+    """One rule for every stage server; PORT and HOST reach the flags that beat every setting."""
+
+    def recipe(*args: str) -> str:
+        return subprocess.run(
+            ["make", "--no-print-directory", "-n", *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+            check=True,
+        ).stdout
+
+    assert "-m workshop serve 03 --run-dir .run" in recipe("serve-03")
+    assert "-m workshop serve 04 --run-dir .run --port 9004 --host 0.0.0.0" in recipe(
+        "serve-04", "PORT=9004", "HOST=0.0.0.0"
     )
