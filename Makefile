@@ -77,17 +77,13 @@ browser: ## install Debian's chromium for the headless-browser test (root, apt-g
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null
 
 ##@ Stages 02-05: serve
-# Each server runs in the foreground on its stage's port (PORT=... overrides it) and records its
-# pid in .run/, so `make stop` stops exactly the servers this checkout started.
-.PHONY: serve-02 serve-03 serve-04 stop
-serve-02: $(STAMP) ## stage 02 on :8002: the pickled scikit-learn pipeline behind FastAPI
-	$(PY) -m penguins serve --stage 02 --run-dir .run
-
-serve-03: $(STAMP) ## stage 03 on :8003: the bare ONNX model, clean typed features only
-	$(PY) -m penguins serve --stage 03 --run-dir .run
-
-serve-04: $(STAMP) ## stages 04-05 on :8004: the wrapper over ONNX, raw messy records in
-	$(PY) -m penguins serve --stage 04 --run-dir .run
+# `make serve-02`, `serve-03`, `serve-04`: one rule for every stage server. Each runs in the
+# foreground on its stage's port from the stage table (src/workshop/stages.py, which `make help`
+# reads to list them; PORT=... or HOST=... overrides it) and records its pid in .run/, so
+# `make stop` stops exactly the servers this checkout started.
+.PHONY: stop
+serve-%: $(STAMP)
+	$(PY) -m workshop serve $* --run-dir .run $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
 
 stop: docker-stop ## stop every stage server this checkout started, and the container
 	@if [ -x $(PY) ]; then $(PY) -m penguins stop --run-dir .run; fi
@@ -151,5 +147,6 @@ reset: stop ## stop the stage servers and remove artifacts for a clean demo
 clean: reset ## also remove the virtual environments (and the benchmark peers' environments)
 	rm -rf $(VENV) .venv-serve bench/.peers
 
-help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+help: ## list the targets (the stage servers from src/workshop/stages.py, once `make setup` has run)
+	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2} /^serve-%:/ {system("$(STAGE_SERVERS)")}' $(MAKEFILE_LIST)
+STAGE_SERVERS := test -x $(PY) && $(PY) -m workshop stage-map --make-help

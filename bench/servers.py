@@ -3,30 +3,24 @@
 The time from process start to the first successful `/ready` is the cold start: what a
 restart, a new container or a scale-up costs before the first user gets an answer. Every
 server runs with one worker, on 127.0.0.1 only, with its output kept in a log file so a
-server that fails to start says why.
+server that fails to start says why. Starting, waiting and stopping is workshop.server's job,
+the same helper the notebooks and the tests use; this module says what to start and times it.
 """
 
 from __future__ import annotations
 
 import http.client
-import os
 import re
-import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from penguins.ports import free_port
-from workshop import processes
+from workshop.server import HOST, Server, ServerFailed
 
 ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
 POLL_SECONDS = 0.005
 START_TIMEOUT = 120.0
-
-
-class ServerFailed(RuntimeError):
-    """A server that did not start or did not answer its /predict with 200."""
+__all__ = ["RunningServer", "ServerFailed", "ServerSpec", "post"]
 
 
 @dataclass(frozen=True)
@@ -45,19 +39,8 @@ class ServerSpec:
         return [part.format(port=port, host=HOST) for part in self.argv]
 
     def environment(self, port: int) -> dict[str, str]:
-        return {**os.environ, **{key: value.format(port=port, host=HOST) for key, value in self.env.items()}}
-
-
-def get_status(port: int, path: str, timeout: float = 2.0) -> int | None:
-    """The HTTP status of GET path, or None while nothing answers yet."""
-    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    try:
-        connection.request("GET", path)
-        return connection.getresponse().status
-    except OSError:
-        return None
-    finally:
-        connection.close()
+        """Its own variables, to add to this process's environment."""
+        return {key: value.format(port=port, host=HOST) for key, value in self.env.items()}
 
 
 def post(port: int, path: str, body: bytes, timeout: float = 10.0) -> tuple[int, bytes]:
@@ -72,36 +55,23 @@ def post(port: int, path: str, body: bytes, timeout: float = 10.0) -> tuple[int,
 
 
 class RunningServer:
-    """A started server; use as a context manager so it is always stopped."""
+    """A started server, its cold start measured; use as a context manager so it is always stopped."""
 
     def __init__(self, spec: ServerSpec, log_dir: Path) -> None:
         self.spec = spec
         self.port = free_port(HOST)
         self.log = Path(log_dir) / (re.sub(r"[^\w.-]+", "_", spec.name).strip("_") + ".log")
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with self.log.open("wb") as out:
-            self.started = time.perf_counter()
-            self.process = subprocess.Popen(
-                spec.command(self.port),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=ROOT,
-                env=spec.environment(self.port),
-                start_new_session=True,  # its own process group: workers it forks stop with it
-            )
-        self.cold_start = self._wait_ready()
-
-    def _wait_ready(self) -> float:
-        """Seconds from process start to the first 200 on the ready path."""
-        deadline = self.started + START_TIMEOUT
-        while time.perf_counter() < deadline:
-            if self.process.poll() is not None:
-                raise ServerFailed(f"{self.spec.name} exited with {self.process.returncode}:\n{self.tail()}")
-            if get_status(self.port, self.spec.ready_path) == 200:
-                return time.perf_counter() - self.started
-            time.sleep(POLL_SECONDS)
-        self.stop()
-        raise ServerFailed(f"{self.spec.name} was not ready after {START_TIMEOUT:.0f} s:\n{self.tail()}")
+        self.server = Server(
+            spec.command(self.port),
+            port=self.port,
+            env=spec.environment(self.port),
+            cwd=ROOT,
+            log=self.log,
+            ready_path=spec.ready_path,
+        )
+        self.server.start(START_TIMEOUT, poll=POLL_SECONDS, echo=False)
+        assert self.server.ready_after is not None  # start() returns only once it is ready
+        self.cold_start = self.server.ready_after
 
     def check_predict(self) -> None:
         """One request first: a benchmark of error responses would measure nothing useful."""
@@ -110,15 +80,11 @@ class RunningServer:
             raise ServerFailed(f"{self.spec.name} answered {status} to its /predict: {body[:300]!r}")
 
     def url(self, path: str) -> str:
-        return f"http://{HOST}:{self.port}{path}"
-
-    def tail(self, lines: int = 15) -> str:
-        text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
+        return f"{self.server.url}{path}"
 
     def stop(self) -> None:
         """SIGTERM to the server's own process group (its workers too), SIGKILL if it hangs."""
-        processes.stop(self.process, timeout=15, group=True)
+        self.server.stop(timeout=15)
 
     def __enter__(self) -> RunningServer:
         return self

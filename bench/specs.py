@@ -2,7 +2,7 @@
 
 - the bare endpoint: FastAPI + uvicorn returning a constant, the floor of the stack;
 - the served `/predict`: the workshop's own service, started the way a student starts it
-  (`python -m penguins serve`), with its defaults: one log line per request included;
+  (`python -m workshop serve 04`, what `make serve-04` runs), with its defaults: one log line per request included;
 - the naive tutorial: a pickled pipeline and a DataFrame per request (bench/apps/naive.py).
 The bare and naive apps run under uvicorn with its defaults, except that the floor logs
 nothing: it is meant to cost as little as the stack can.
@@ -36,26 +36,39 @@ def body(document: object) -> bytes:
 
 
 def bare() -> ServerSpec:
-    return ServerSpec(BARE, (*UVICORN, "--no-access-log", "--log-level", "warning", "bench.apps.bare:app"),
-                      body(CLEAN_RECORD))
+    return ServerSpec(
+        BARE, (*UVICORN, "--no-access-log", "--log-level", "warning", "bench.apps.bare:app"), body(CLEAN_RECORD)
+    )
 
 
 def naive(folder: Path) -> ServerSpec:
-    return ServerSpec(NAIVE, (*UVICORN, "bench.apps.naive:app"), body(CLEAN_RECORD),
-                      env={"NAIVE_MODEL": str(folder / "pipeline.pkl")})
+    return ServerSpec(
+        NAIVE, (*UVICORN, "bench.apps.naive:app"), body(CLEAN_RECORD), env={"NAIVE_MODEL": str(folder / "pipeline.pkl")}
+    )
 
 
 SERVED = {"04": SERVED_ONNX, "02": SERVED_PICKLE}
 
 
 def served(folder: Path, stage: str = "04", log_level: str | None = None) -> ServerSpec:
-    """The workshop's service as a student starts it, `python -m penguins serve --stage 04`
+    """The workshop's service as a student starts it, `python -m workshop serve 04`
     (the wrapper over the ONNX model; stage 02: over the pickle), with its own defaults.
 
     `log_level="warning"` turns off its one log line per request, to show what that line costs.
     """
-    argv = (sys.executable, "-m", "penguins", "serve", "--stage", stage,
-            "--host", "{host}", "--port", "{port}", "--artifacts", str(folder))
+    argv = (
+        sys.executable,
+        "-m",
+        "workshop",
+        "serve",
+        stage,
+        "--host",
+        "{host}",
+        "--port",
+        "{port}",
+        "--artifacts",
+        str(folder),
+    )
     if log_level:
-        return ServerSpec(SERVED_QUIET, argv, body(CLEAN_RECORD), env={"LOG_LEVEL": log_level})
+        return ServerSpec(SERVED_QUIET, argv, body(CLEAN_RECORD), env={"PENGUINS_LOG_LEVEL": log_level})
     return ServerSpec(SERVED[stage], argv, body(CLEAN_RECORD))

@@ -15,17 +15,18 @@ from penguins.client import Answer, InvalidInput, PenguinClient, RequestRejected
 from penguins.ports import free_port
 from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, MESSY_RECORDS
 from penguins.serving.predictor import PenguinPredictor
-from tests.live import Live, live_server
+from tests.live import live_server
+from workshop.server import Server
 
 
 @pytest.fixture(scope="module")
-def server(artifact_dir: Path) -> Iterator[Live]:
-    with live_server("--stage", "04", "--artifacts", str(artifact_dir)) as live:
+def server(artifact_dir: Path) -> Iterator[Server]:
+    with live_server("04", "--artifacts", str(artifact_dir)) as live:
         yield live
 
 
 @pytest.fixture
-def client(server: Live) -> Iterator[PenguinClient]:
+def client(server: Server) -> Iterator[PenguinClient]:
     with PenguinClient(server.url) as c:
         yield c
 
@@ -48,7 +49,10 @@ def test_refused_values_name_record_field_and_value(client: PenguinClient) -> No
         client.predict_batch([CLEAN_RECORD, BAD_RECORD])
     assert err.value.status == 422
     assert [(where, sent) for where, _, sent in err.value.problems] == [
-        ("record 1, field bill_length_mm", "forty"), ("record 1, field bill_depth_mm", -3), ("record 1, field sex", 1)]
+        ("record 1, field bill_length_mm", "forty"),
+        ("record 1, field bill_depth_mm", -3),
+        ("record 1, field sex", 1),
+    ]
     assert "record 1, field bill_length_mm: must be a number, got text 'forty' (sent 'forty')" in str(err.value)
 
 
@@ -66,7 +70,7 @@ def test_nothing_listening_is_unreachable_with_the_address() -> None:
     with PenguinClient(url) as nobody:
         with pytest.raises(ServiceUnreachable, match=f"nothing answers at {url}/health: is the server running"):
             nobody.health()
-        with pytest.raises(ServiceUnreachable, match="was not ready within 0.3 s"):
+        with pytest.raises(ServiceUnreachable, match=r"was not ready within 0\.3 s"):
             nobody.wait_until_ready(timeout=0.3)
 
 
@@ -75,7 +79,10 @@ def test_a_server_that_never_answers_times_out() -> None:
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
-        with PenguinClient(url, timeout=0.3) as client, pytest.raises(ServiceUnreachable, match="did not answer within 0.3 s"):
+        with (
+            PenguinClient(url, timeout=0.3) as client,
+            pytest.raises(ServiceUnreachable, match=r"did not answer within 0\.3 s"),
+        ):
             client.predict(CLEAN_RECORD)
 
 
@@ -94,9 +101,11 @@ def test_a_server_error_is_not_the_callers_fault() -> None:
     stub = ThreadingHTTPServer(("127.0.0.1", 0), _Failing)
     threading.Thread(target=stub.serve_forever, daemon=True).start()
     try:
-        with PenguinClient(f"http://127.0.0.1:{stub.server_address[1]}") as client:
-            with pytest.raises(ServerError, match="the service failed \\(500\\) on POST /predict"):
-                client.predict(CLEAN_RECORD)
+        with (
+            PenguinClient(f"http://127.0.0.1:{stub.server_address[1]}") as client,
+            pytest.raises(ServerError, match=r"the service failed \(500\) on POST /predict"),
+        ):
+            client.predict(CLEAN_RECORD)
     finally:
         stub.shutdown()
         stub.server_close()

@@ -12,13 +12,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.text import Text
 from PIL import Image
 
-from workshop import diagram
+from workshop import diagram, stages
 
 IMG = Path(__file__).resolve().parents[1] / "notebooks" / "img"
-EXPECTED = ["bird_eye.svg", "bird_eye.png",
-            *(f"bird_eye_stage{number}.png" for number in range(1, 7))]
-RERENDER = ("re-render with: "
-            "python -c \"from workshop import diagram; diagram.render_all('notebooks/img')\"")
+EXPECTED = ["bird_eye.svg", "bird_eye.png", *(f"bird_eye_stage{number}.png" for number in range(1, 7))]
+RERENDER = "re-render with: python -c \"from workshop import diagram; diagram.render_all('notebooks/img')\""
 
 
 def _figure_text(highlight: int | None = None) -> str:
@@ -27,20 +25,19 @@ def _figure_text(highlight: int | None = None) -> str:
     return " | ".join(" ".join(text.get_text().split()) for text in texts)
 
 
-def test_stages_are_numbered_one_to_six_with_their_notebooks() -> None:
-    assert [stage.number for stage in diagram.STAGES] == [1, 2, 3, 4, 5, 6]
-    for stage in diagram.STAGES:
-        assert stage.notebook.startswith(f"{stage.number:02d}_")
+def test_boxes_are_the_stages_one_to_six_of_the_stage_table() -> None:
+    assert [box.number for box in diagram.BOXES] == [1, 2, 3, 4, 5, 6]
+    assert set(diagram.LAYOUT) >= {box.key for box in diagram.BOXES}
 
 
 @pytest.mark.parametrize("highlight", [None, 1, 6])
-def test_figure_shows_every_title_and_polish_term(highlight: int | None) -> None:
+def test_figure_shows_every_title_and_polish_term_of_the_stage_table(highlight: int | None) -> None:
     text = _figure_text(highlight)
-    for stage in diagram.STAGES:
+    for stage in stages.STAGES[1:]:
         assert stage.title in text
         assert stage.polish in text
-    for english, polish in (diagram.PRODUCTION, diagram.CLIENTS, diagram.PEOPLE,
-                            diagram.SERVICES):
+    assert "model in a notebook" in text and "kontener" in text
+    for english, polish in (diagram.PRODUCTION, diagram.CLIENTS, diagram.PEOPLE, diagram.SERVICES):
         assert english in text and polish in text
 
 
@@ -48,10 +45,10 @@ def test_no_two_texts_overlap() -> None:
     """Catches a layout edit that pushes one label onto another before anyone looks."""
     fig = diagram.draw()
     renderer = FigureCanvasAgg(fig).get_renderer()
-    boxes = [(text.get_text(), text.get_window_extent(renderer))
-             for text in fig.findobj(Text) if text.get_text().strip()]
-    clashes = [(first, second) for (first, a), (second, b) in combinations(boxes, 2)
-               if a.overlaps(b)]
+    boxes = [
+        (text.get_text(), text.get_window_extent(renderer)) for text in fig.findobj(Text) if text.get_text().strip()
+    ]
+    clashes = [(first, second) for (first, a), (second, b) in combinations(boxes, 2) if a.overlaps(b)]
     assert not clashes
 
 
@@ -62,7 +59,7 @@ def test_highlight_out_of_range_is_refused(highlight: int) -> None:
 
 
 def test_save_refuses_other_formats(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match=".svg or .png"):
+    with pytest.raises(ValueError, match=r"\.svg or \.png"):
         diagram.save(tmp_path / "bird_eye.pdf")
 
 
@@ -94,9 +91,10 @@ def test_committed_pngs_stay_small() -> None:
 
 
 def test_import_pulls_in_no_training_packages() -> None:
-    probe = ("import sys, workshop.diagram; "
-             "print(' '.join(sorted({'torch', 'sklearn', 'pandas', 'matplotlib.pyplot'}"
-             " & set(sys.modules))))")
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            check=True)
+    probe = (
+        "import sys, workshop.diagram; "
+        "print(' '.join(sorted({'torch', 'sklearn', 'pandas', 'matplotlib.pyplot'}"
+        " & set(sys.modules))))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""

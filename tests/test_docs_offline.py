@@ -19,11 +19,20 @@ from fastapi.testclient import TestClient
 
 from penguins.serving.api import create_app
 from penguins.serving.settings import Settings
-from tests.live import Live, live_server
+from tests.live import live_server
+from workshop.server import Server
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ASSET = re.compile(r"""(?:src|href|spec-url)="([^"]+)"|url: '([^']+)'""")
 RENDER_TIMEOUT_MS = 30_000
 
@@ -64,17 +73,17 @@ def _playwright_importable() -> bool:
 
 
 @pytest.fixture(scope="module")
-def docs_server(artifact_dir: Path) -> Iterator[Live]:
+def docs_server(artifact_dir: Path) -> Iterator[Server]:
     reason = browser_unavailable()
     if reason:
         if os.environ.get("CI") == "true":
             pytest.fail(f"the browser test must run under CI: {reason}")
         pytest.skip(reason)
-    with live_server("--stage", "04", "--artifacts", str(artifact_dir)) as live:
+    with live_server("04", "--artifacts", str(artifact_dir)) as live:
         yield live
 
 
-def test_a_real_browser_renders_the_predict_operation_offline(docs_server: Live) -> None:
+def test_a_real_browser_renders_the_predict_operation_offline(docs_server: Server) -> None:
     from playwright.sync_api import sync_playwright
 
     requested: list[str] = []
@@ -91,7 +100,8 @@ def test_a_real_browser_renders_the_predict_operation_offline(docs_server: Live)
 
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
-            profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+            profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         try:
             page = browser.new_page()
             page.route("**/*", only_loopback)

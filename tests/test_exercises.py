@@ -14,13 +14,13 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from penguins.serving.paths import ENV_VAR
 from tests.conftest import ROOT
 from workshop import exercises
-from workshop.stages import STAGE_MAP
+from workshop.stages import STAGES
 
 SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
 READY_STAGES = (1, 2, 3, 4, 5, 6)  # stages whose exercise exists: all of them
 CHECK_CALL = re.compile(r"^checks\.check_\w+\(", re.MULTILINE)
 
-SOLVED = '''\
+SOLVED = """\
 from math import sqrt
 
 ### BEGIN SOLUTION
@@ -28,16 +28,16 @@ from math import sqrt
 root = sqrt(16)
 first, second = root, -root
 ### END SOLUTION
-checks.check_root(root)'''
+checks.check_root(root)"""
 
-BLANKED = '''\
+BLANKED = """\
 from math import sqrt
 
 # HINT: the square root of 16
 root = ...  # TODO
 first = ...  # TODO
 second = ...  # TODO
-checks.check_root(root)'''
+checks.check_root(root)"""
 
 
 def solution_notebook(folder: Path, name: str, *sources: str) -> Path:
@@ -69,7 +69,10 @@ def test_a_region_in_a_written_python_file_is_python() -> None:
 @pytest.mark.parametrize("magic", ["%%writefile Dockerfile", "%%writefile -a compose.yaml"])
 def test_a_region_in_a_written_file_that_is_not_python_becomes_a_todo_comment(magic: str) -> None:
     """A Dockerfile has no `...`: the placeholder is a comment, so the file stays well-formed."""
-    source = f"{magic}\nFROM python\n### BEGIN SOLUTION\n### HINT: a user\nUSER penguin\nCMD [\"x\"]\n### END SOLUTION\nEXPOSE 1\n"
+    source = (
+        f"{magic}\nFROM python\n### BEGIN SOLUTION\n### HINT: a user\nUSER penguin\n"
+        'CMD ["x"]\n### END SOLUTION\nEXPOSE 1\n'
+    )
     assert exercises.blank_regions(source) == f"{magic}\nFROM python\n# HINT: a user\n# TODO\nEXPOSE 1\n"
 
 
@@ -112,7 +115,9 @@ def test_write_all_is_idempotent_and_stale_names_every_difference(tmp_path: Path
     solution_notebook(solutions, "01_a.ipynb", SOLVED.replace("16", "25"))
     (solutions / "02_b.ipynb").rename(solutions / "03_b.ipynb")
     assert exercises.stale(solutions, generated) == [
-        generated / "01_a.ipynb", generated / "03_b.ipynb", generated / "02_b.ipynb"
+        generated / "01_a.ipynb",
+        generated / "03_b.ipynb",
+        generated / "02_b.ipynb",
     ]
     exercises.write_all(solutions, generated)
     assert exercises.stale(solutions, generated) == []
@@ -142,10 +147,10 @@ def test_the_committed_exercises_are_generated_from_the_current_solutions() -> N
 
 
 def test_every_ready_stage_has_its_solution_and_exercise_under_the_stage_maps_name() -> None:
-    named = {s.exercise for s in STAGE_MAP if s.exercise}
+    named = {exercise for s in STAGES for exercise in s.exercises}
     found = {f"exercises/{p.name}" for p in exercises.solutions(SOLUTIONS)}
     assert found <= named, "a solution whose name is not a stage's exercise in workshop.stages"
-    assert {s.exercise for s in STAGE_MAP if s.number in READY_STAGES} <= found
+    assert {exercise for s in STAGES if s.number in READY_STAGES for exercise in s.exercises} <= found
 
 
 # Run after a notebook's last cell, in its kernel: the processes it left running (servers, ...).
@@ -169,8 +174,13 @@ def execute(path: Path, artifacts: Path) -> nbformat.NotebookNode:
     """
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(new_code_cell(LEFTOVERS))
-    client = NotebookClient(notebook, kernel_name="python3", timeout=300, allow_errors=True,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook,
+        kernel_name="python3",
+        timeout=300,
+        allow_errors=True,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     client.execute(env={**os.environ, ENV_VAR: str(artifacts)})
     left = stream(notebook.cells.pop(), "stdout")
     assert left == "[]\n", f"{path.parent.name}/{path.name} leaves processes running when it ends: {left}"

@@ -31,11 +31,11 @@ from workshop import (
     onnx_graph,
     other_runtime,
     plots,
-    processes,
     serve_env,
     speed,
 )
 from workshop.pickles import referenced_names
+from workshop.server import stop_process
 
 # --- glossary -------------------------------------------------------------------------------
 
@@ -68,7 +68,7 @@ def test_check_environment_prints_relative_paths_only() -> None:
 
 
 def test_check_environment_refuses_a_notebook_from_another_checkout(tmp_path: Path) -> None:
-    with pytest.raises(notebook.WrongEnvironment, match="another checkout.*make setup"):
+    with pytest.raises(notebook.WrongEnvironment, match=r"another checkout.*make setup"):
         notebook.check_environment(tmp_path)
 
 
@@ -166,7 +166,9 @@ def test_median_seconds_times_enough_calls_within_budget() -> None:
     assert list(speed.compare({"b": lambda: None, "a": lambda: None}, budget=0.01)) == ["b", "a"]
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(3.55e-3, "3.55 ms"), (2.1e-5, "21 µs"), (1.5, "1.5 s"), (5e-8, "50 ns")])
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(3.55e-3, "3.55 ms"), (2.1e-5, "21 µs"), (1.5, "1.5 s"), (5e-8, "50 ns")]
+)
 def test_readable_picks_the_unit(seconds: float, text: str) -> None:
     assert speed.readable(seconds) == text
 
@@ -264,7 +266,11 @@ def test_serve_env_has_the_serving_path_and_no_training_stack() -> None:
     result = fresh.run(probe, python=python)
     assert result.ok, result.stderr
     assert json.loads(result.stdout) == {
-        "torch": False, "sklearn": False, "pandas": False, "onnxruntime": True, "numpy": True,
+        "torch": False,
+        "sklearn": False,
+        "pandas": False,
+        "onnxruntime": True,
+        "numpy": True,
     }
 
 
@@ -313,12 +319,15 @@ def _get(url: str) -> tuple[int, dict]:
 @pytest.mark.slow
 def test_make_lab_starts_jupyterlab_on_loopback_with_the_project_kernel(tmp_path: Path) -> None:
     port, token = ports.free_port(), "penguins-test-token"
-    jupyter_dirs = {name: str(tmp_path / name.lower()) for name in
-                    ("JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR")}
+    jupyter_dirs = {
+        name: str(tmp_path / name.lower()) for name in ("JUPYTER_DATA_DIR", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR")
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "workshop", "lab", "--port", str(port), "--token", token],
-        cwd=ROOT, env={**os.environ, **jupyter_dirs},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env={**os.environ, **jupyter_dirs},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -336,7 +345,9 @@ def test_make_lab_starts_jupyterlab_on_loopback_with_the_project_kernel(tmp_path
         assert "00_big_picture.ipynb" in {item["name"] for item in contents["content"]}
         _, specs = _get(f"{base}/api/kernelspecs?token={token}")
         assert notebook.KERNEL_NAME in specs["kernelspecs"]
-        registered = json.loads((Path(jupyter_dirs["JUPYTER_DATA_DIR"]) / "kernels" / notebook.KERNEL_NAME / "kernel.json").read_text())
+        registered = json.loads(
+            (Path(jupyter_dirs["JUPYTER_DATA_DIR"]) / "kernels" / notebook.KERNEL_NAME / "kernel.json").read_text()
+        )
         assert registered["argv"][0] == sys.executable
     finally:
-        processes.stop(server, timeout=15)
+        stop_process(server, timeout=15)

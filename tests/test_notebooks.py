@@ -49,7 +49,8 @@ def _texts(cell: nbformat.NotebookNode) -> list[str]:
 
 
 def test_every_stage_has_its_notebook() -> None:
-    assert [path.stem for path in LECTURE] == [stage.notebook for stage in stages.STAGE_MAP]
+    assert [path.stem for path in LECTURE] == list(stages.NOTEBOOKS)
+    assert all(notebook.startswith(f"{stage.name}") for stage in stages.STAGES for notebook in stage.notebooks)
 
 
 @pytest.mark.parametrize("path", LECTURE, ids=lambda p: p.stem)
@@ -63,15 +64,18 @@ def test_executed_top_to_bottom_and_normalised(path: Path) -> None:
 
 def _absolute_paths(text: str) -> list[str]:
     """Each absolute path in `text`, with a little context; the checkout's own path counts too."""
-    hits = [text[max(0, m.start() - 30):m.end() + 30] for m in ABSOLUTE_PATH.finditer(text)]
+    hits = [text[max(0, m.start() - 30) : m.end() + 30] for m in ABSOLUTE_PATH.finditer(text)]
     return hits + ([str(ROOT)] if str(ROOT) in text else [])
 
 
 @pytest.mark.parametrize("path", LECTURE, ids=lambda p: p.stem)
 def test_no_absolute_path_anywhere(path: Path) -> None:
     nb = _read(path)
-    found = {index: hits for index, cell in enumerate(nb.cells)
-             if (hits := [hit for text in _texts(cell) for hit in _absolute_paths(text)])}
+    found = {
+        index: hits
+        for index, cell in enumerate(nb.cells)
+        if (hits := [hit for text in _texts(cell) for hit in _absolute_paths(text)])
+    }
     assert not found, f"{path.name} shows absolute paths (print them with workshop.notebook.shown): {found}"
 
 
@@ -125,8 +129,14 @@ def test_big_picture_shows_the_image_stage_map_and_glossary() -> None:
     assert stages.markdown_table() in markdown
     assert glossary.markdown_table() in markdown
     assert "## Glossary" in markdown  # the anchor glossary.FULL_GLOSSARY_LINK points at
-    images = [kind for cell in nb.cells if cell.cell_type == "code"
-              for output in cell.outputs for kind in output.get("data", {}) if kind.startswith("image/")]
+    images = [
+        kind
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        for kind in output.get("data", {})
+        if kind.startswith("image/")
+    ]
     assert not images, "the picture belongs in markdown (it renders on GitHub), not in a cell output"
 
 

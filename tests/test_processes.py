@@ -1,4 +1,4 @@
-"""workshop.processes.stop: the one way every server child is stopped."""
+"""workshop.server.stop_process: the one way every child process is stopped."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from workshop import processes
+from workshop.server import stop_process
 
 
 def _python(code: str, **options: object) -> subprocess.Popen:
@@ -20,28 +20,35 @@ def _python(code: str, **options: object) -> subprocess.Popen:
 
 def test_a_process_that_honours_sigterm_exits_by_it() -> None:
     process = _python("import time; print('ready', flush=True); time.sleep(60)")
-    assert processes.stop(process, timeout=10) == -15
+    assert stop_process(process, timeout=10) == -15
 
 
 def test_a_process_that_ignores_sigterm_is_killed_after_the_timeout() -> None:
-    process = _python("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-                      "print('ready', flush=True); time.sleep(60)")
+    process = _python(
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(60)"
+    )
     started = time.monotonic()
-    assert processes.stop(process, timeout=0.5) == -9
+    assert stop_process(process, timeout=0.5) == -9
     assert time.monotonic() - started < 10
 
 
 @pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
 def test_group_stops_the_childs_own_children_too() -> None:
     parent = subprocess.Popen(
-        [sys.executable, "-c", "import subprocess, sys, time; "
-         "c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
-         "print(c.pid, flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True, start_new_session=True,
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys, time; "
+            "c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+            "print(c.pid, flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     assert parent.stdout is not None
     grandchild = int(parent.stdout.readline())
-    processes.stop(parent, timeout=10, group=True)
+    stop_process(parent, timeout=10, group=True)
     deadline = time.monotonic() + 5
     while _alive(grandchild) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -51,7 +58,7 @@ def test_group_stops_the_childs_own_children_too() -> None:
 def test_a_process_that_already_exited_keeps_its_code() -> None:
     process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
     process.wait()
-    assert processes.stop(process) == 3
+    assert stop_process(process) == 3
 
 
 def _alive(pid: int) -> bool:

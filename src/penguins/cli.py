@@ -59,7 +59,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from penguins import serve
 
-    return serve.main(args.stage, args.host, args.port, args.artifacts, args.run_dir)
+    return serve.main(args.host, args.port, args.artifacts, args.run_dir)
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
@@ -100,24 +100,29 @@ def parser() -> argparse.ArgumentParser:
     predict = add("predict", cmd_predict, "predict for raw JSON records (file or stdin)")
     predict.add_argument("file", nargs="?", help="JSON file; stdin when left out")
     predict.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS)
-    serve = add("serve", cmd_serve, "serve a stage's model over HTTP (FastAPI + uvicorn) in the foreground")
-    serve.add_argument("--stage", choices=["02", "03", "04"], help="02 pickle :8002, 03 bare ONNX :8003, 04 wrapper :8004")
-    serve.add_argument("--port", type=int, help="overrides PORT and the stage's port")
-    serve.add_argument("--host", help="overrides HOST (default 127.0.0.1; 0.0.0.0 exposes it to the network)")
+    serve = add(
+        "serve",
+        cmd_serve,
+        "serve the model the PENGUINS_* settings name over HTTP (FastAPI + uvicorn), "
+        "in the foreground; a stage's server: python -m workshop serve 04",
+    )
+    serve.add_argument("--port", type=int, help="overrides PENGUINS_PORT (default 8000)")
+    serve.add_argument("--host", help="overrides PENGUINS_HOST (default 127.0.0.1; 0.0.0.0 exposes it to the network)")
     serve.add_argument("--run-dir", help="record the pid here so that `python -m penguins stop` can stop it")
     stop = commands.add_parser("stop", help="stop the servers recorded in a run folder (make stop)")
     stop.add_argument("--run-dir", default=".run", help="the folder the servers recorded their pids in (.run)")
     stop.set_defaults(func=cmd_stop)
     smoke = add("smoke", cmd_smoke, "golden records through a running service (e.g. the container) over HTTP")
-    smoke.add_argument("file", help="golden JSON file: {\"cases\": [{\"record\": ..., \"species\": ...}]}")
-    smoke.add_argument("--url", required=True, help="the service, e.g. http://127.0.0.1:8006")
+    smoke.add_argument("file", help='golden JSON file: {"cases": [{"record": ..., "species": ...}]}')
+    smoke.add_argument("--url", required=True, help="the service, e.g. the container: make docker-smoke")
     return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        return code
     except ArtifactError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -22,8 +22,6 @@ from typing import Any
 
 import requests
 
-DEFAULT_URL = "http://127.0.0.1:8004"
-
 
 class ServiceError(Exception):
     """Something went wrong talking to the service; the subclasses say what."""
@@ -71,9 +69,10 @@ class Answer:
 
 
 class PenguinClient:
-    """Calls one penguin service. Use it as a context manager, or call close()."""
+    """Calls one penguin service at `url` (e.g. a stage's server: workshop.stages says its port).
+    Use it as a context manager, or call close()."""
 
-    def __init__(self, url: str = DEFAULT_URL, timeout: float = 5.0) -> None:
+    def __init__(self, url: str, timeout: float = 5.0) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()

@@ -1,14 +1,18 @@
 """Is a TCP port free, and if not, which process holds it?
 
 A server that cannot bind its port should say who is in the way, not print a traceback:
-"port 8004 is in use by python3 (pid 4242)" tells a student what to stop.
+"port 9000 is in use by python3 (pid 4242)" tells a student what to stop.
 """
 
 from __future__ import annotations
 
-import shutil
 import socket
-import subprocess
+from typing import TYPE_CHECKING
+
+import psutil
+
+if TYPE_CHECKING:
+    from psutil._ntuples import pconn, sconn
 
 
 def is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -29,32 +33,32 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def holder(port: int) -> str | None:
-    """'name (pid N)' of the process listening on `port`, when the system tells us."""
-    for command in (
-        ["lsof", "-nP", f"-iTCP:{port}", "-sTCP:LISTEN", "-Fpc"],
-        ["ss", "-Hltnp", f"sport = :{port}"],
-    ):
-        if shutil.which(command[0]):
-            found = _ask(command)
-            if found:
-                return found
+    """'name (pid N)' of the process listening on `port`, when the system tells us.
+
+    The whole system's table first; where that needs privileges (macOS), each process we may
+    look at, one by one.
+    """
+    try:
+        pids = {c.pid for c in psutil.net_connections("tcp") if _listens(c, port)}
+    except psutil.AccessDenied:
+        pids = set()
+        for process in psutil.process_iter():
+            try:
+                if any(_listens(c, port) for c in process.net_connections("tcp")):
+                    pids.add(process.pid)
+            except psutil.Error:
+                continue
+    for pid in sorted(pid for pid in pids if pid):
+        try:
+            return f"{psutil.Process(pid).name()} (pid {pid})"
+        except psutil.Error:
+            continue
     return None
 
 
-def _ask(command: list[str]) -> str | None:
-    try:
-        out = subprocess.run(command, capture_output=True, text=True, timeout=5).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if command[0] == "lsof":
-        fields = {line[0]: line[1:] for line in out.splitlines() if line}
-        return f"{fields['c']} (pid {fields['p']})" if "p" in fields and "c" in fields else None
-    # ss prints users:(("name",pid=N,fd=M))
-    if 'users:(("' not in out:
-        return None
-    name, rest = out.split('users:(("', 1)[1].split('",', 1)
-    pid = rest.split("pid=", 1)[1].split(",", 1)[0]
-    return f"{name} (pid {pid})"
+def _listens(connection: sconn | pconn, port: int) -> bool:
+    """A listening socket on `port` (laddr is an empty tuple for some sockets)."""
+    return connection.status == psutil.CONN_LISTEN and getattr(connection.laddr, "port", None) == port
 
 
 def in_use_message(port: int, host: str = "127.0.0.1") -> str:
@@ -62,6 +66,5 @@ def in_use_message(port: int, host: str = "127.0.0.1") -> str:
     who = holder(port)
     by = f" by {who}" if who else ""
     return (
-        f"port {port} on {host} is already in use{by}: stop it (make stop) "
-        f"or choose another port (PORT={port + 100})"
+        f"port {port} on {host} is already in use{by}: stop it (make stop) or choose another port (PORT={port + 100})"
     )

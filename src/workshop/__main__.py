@@ -1,4 +1,4 @@
-"""`python -m workshop <command>`: classroom tools (doctor, diagram, lab, notebooks, serve-env)."""
+"""`python -m workshop <command>`: classroom tools (serve, demo, doctor, diagram, lab, notebooks, ...)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m workshop")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("demo", help="the main job: raw messy records through every backend, then over HTTP")
+    serve = commands.add_parser("serve", help="a stage's server in the foreground (make serve-04), or an app")
+    serve.add_argument(
+        "target", help='a stage ("04": its backend, mode and port from the stage table) or an app ("module:attribute")'
+    )
+    serve.add_argument("--host", help="overrides PENGUINS_HOST (default 127.0.0.1; 0.0.0.0 exposes it to the network)")
+    serve.add_argument("--port", type=int, help="overrides PENGUINS_PORT and the stage's port")
+    serve.add_argument("--artifacts", help="artifacts folder (default: ./artifacts)")
+    serve.add_argument("--run-dir", help="record the pid here so that `python -m penguins stop` can stop it")
+    serve.add_argument("--parent", type=int, help="stop once this process is gone (a notebook's kernel)")
+    serve.add_argument("--app-dir", default=".", help="where an app's module lives")
     commands.add_parser("doctor", help="check this laptop before class")
     commands.add_parser("diagram", help="render the bird's-eye picture into notebooks/img")
-    commands.add_parser("stage-map", help="print the stage map as a markdown table")
+    stage_map = commands.add_parser("stage-map", help="print the stage map as a markdown table")
+    stage_map.add_argument("--servers", action="store_true", help="the stage servers' table (README, Serving)")
+    stage_map.add_argument("--make-help", action="store_true", help="the stage servers' lines of make help")
     commands.add_parser("glossary", help="print the Polish-English glossary as a markdown table")
     lab = commands.add_parser("lab", help="JupyterLab on the notebooks with the project's kernel")
     lab.add_argument("--port", type=int, default=None)
@@ -27,6 +39,18 @@ def main() -> int:
         return _exercises_command(args.command)
     if args.command in ("glossary", "lab", "notebooks", "serve-env"):
         return _notebook_command(args)
+    if args.command == "serve":
+        from workshop import server
+
+        return server.run(
+            args.target,
+            host=args.host,
+            port=args.port,
+            artifacts=args.artifacts,
+            run_dir=args.run_dir,
+            parent=args.parent,
+            app_dir=args.app_dir,
+        )
     if args.command == "demo":
         from workshop import demo
 
@@ -42,9 +66,9 @@ def main() -> int:
         for path in diagram.render_all((project_root() or Path.cwd()) / "notebooks" / "img"):
             print(f"wrote {path}")
         return 0
-    from workshop.stages import markdown_table
+    from workshop import stages
 
-    print(markdown_table())
+    print(stages.make_help() if args.make_help else stages.servers_table() if args.servers else stages.markdown_table())
     return 0
 
 
@@ -80,8 +104,10 @@ def _exercises_command(command: str) -> int:
     root = project_root() or Path.cwd()
     if command == "my-exercises":
         exercises.copy_for_student(root / "exercises", root / "my-exercises")
-        print("work there: `python -m jupyterlab my-exercises` (from .venv) or VS Code, "
-              'with the kernel "Python (penguins-to-production)"')
+        print(
+            "work there: `python -m jupyterlab my-exercises` (from .venv) or VS Code, "
+            'with the kernel "Python (penguins-to-production)"'
+        )
         return 0
     changed = exercises.write_all(root / "solutions", root / "exercises")
     for path in changed:

@@ -3,22 +3,21 @@ through the wrapper's web service, called the way another program would call it.
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import tempfile
 
-from penguins.client import Answer, PenguinClient, ServiceUnreachable
-from penguins.ports import free_port
+from penguins.client import Answer
 from penguins.serving.contract import BACKEND_FILES
 from penguins.serving.examples import CLEAN_RECORD, MESSY_RECORDS
 from penguins.serving.predictor import Prediction
 from penguins.smoke import differences
 from penguins.training import build
 from penguins.training.pickles import load_predictor
-from workshop import processes
+from workshop import stages
+from workshop.server import ServerFailed, start
 
 RECORDS = [CLEAN_RECORD, *MESSY_RECORDS]
-SERVED_BACKEND = "mlp-onnx"  # what stage 04's server runs (penguins.serve.STAGES)
+STAGE = stages.stage(4)  # its server: the wrapper over ONNX
+SERVED_BACKEND = stages.service(STAGE.number).backend
 SERVER_START_TIMEOUT = 60.0
 
 
@@ -46,32 +45,24 @@ def agree(results: dict[str, list[Prediction]]) -> bool:
 def over_http(records: list[dict[str, object]] = RECORDS) -> tuple[str, list[Answer]]:
     """Start stage 04's server in the background on a free port, predict `records` through
     penguins.client, and stop the server whatever happens: the demo leaves nothing running."""
-    url = f"http://127.0.0.1:{free_port()}"
-    command = [sys.executable, "-m", "penguins", "serve", "--stage", "04", "--port", url.rsplit(":", 1)[1]]
-    with tempfile.TemporaryFile("w+") as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True)
-        try:
-            with PenguinClient(url) as client:
-                client.wait_until_ready(SERVER_START_TIMEOUT)
-                return url, client.predict_batch(records)
-        except ServiceUnreachable as err:
-            log.seek(0)
-            raise RuntimeError(f"the demo's server did not answer: {err}\nits output:\n{log.read()[-1000:]}") from None
-        finally:
-            processes.stop(server)
+    try:
+        with start(STAGE.name, timeout=SERVER_START_TIMEOUT) as server, server.client() as client:
+            return server.url, client.predict_batch(records)
+    except ServerFailed as err:
+        raise RuntimeError(f"the demo's server did not start: {err}") from None
 
 
 def same_answers(in_process: list[Prediction], over_http: list[Answer]) -> bool:
     """Same species, model version and probabilities (within smoke's tolerance) for every record."""
     return len(in_process) == len(over_http) and not any(
-        differences(p, a) for p, a in zip(in_process, over_http)
+        differences(p, a) for p, a in zip(in_process, over_http, strict=True)
     )
 
 
 def http_table(in_process: list[Prediction], over_http: list[Answer]) -> str:
     """Each record's answer in process and over HTTP, side by side."""
-    lines = [f"record  {'in process (' + SERVED_BACKEND + ')':<26}{'over HTTP (stage 04)':<26}same"]
-    for row, (p, a) in enumerate(zip(in_process, over_http)):
+    lines = [f"record  {'in process (' + SERVED_BACKEND + ')':<26}{f'over HTTP (stage {STAGE.name})':<26}same"]
+    for row, (p, a) in enumerate(zip(in_process, over_http, strict=True)):
         same = "yes" if same_answers([p], [a]) else "NO"
         lines.append(f"{row:<8}{_cell(p.species, p.probabilities)}{_cell(a.species, a.probabilities)}{same}")
     return "\n".join(lines)
@@ -91,7 +82,7 @@ def main() -> int:
         return 1
     print("all backends agree")
     url, answers = over_http()
-    print(f"\nthe same records over HTTP: stage 04's server at {url}, called with penguins.client:")
+    print(f"\nthe same records over HTTP: stage {STAGE.name}'s server at {url}, called with penguins.client:")
     print(http_table(results[SERVED_BACKEND], answers))
     if not same_answers(results[SERVED_BACKEND], answers):
         print("the service answers differently from the wrapper in process: see the table above", file=sys.stderr)

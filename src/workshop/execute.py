@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import nbformat
-from traitlets.config import Config
 
 from workshop.notebook import KERNEL_DISPLAY_NAME, KERNEL_NAME
-from workshop.stages import STAGE_MAP
+from workshop.stages import NOTEBOOKS
 
 if TYPE_CHECKING:
     from traitlets.config import Config
@@ -37,7 +36,7 @@ SEED_ENV = {"PYTHONHASHSEED": "0"}
 
 def lecture_notebooks(folder: Path) -> list[Path]:
     """The stage notebooks that exist in `folder`, in stage order."""
-    candidates = (folder / f"{stage.notebook}.ipynb" for stage in STAGE_MAP)
+    candidates = (folder / f"{notebook}.ipynb" for notebook in NOTEBOOKS)
     return [path for path in candidates if path.exists()]
 
 
@@ -68,7 +67,7 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
     """Execute one notebook in place (in its own folder, like Jupyter does); return the seconds."""
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]  # nbformat: untyped
+    nb = nbformat.read(path, as_version=4)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as sockets:
         client = NotebookClient(
@@ -81,7 +80,7 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
         )
         client.execute()
     seconds = time.perf_counter() - started
-    nbformat.write(normalise(nb), path)  # type: ignore[no-untyped-call]
+    nbformat.write(normalise(nb), path)
     return seconds
 
 

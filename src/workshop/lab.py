@@ -16,10 +16,10 @@ from pathlib import Path
 
 from penguins import ports
 from penguins.serving.paths import project_root
+from workshop import stages
 from workshop.notebook import KERNEL_DISPLAY_NAME, KERNEL_NAME
-from workshop.stages import STAGE_MAP
 
-DEFAULT_PORT = STAGE_MAP[0].port or 8888
+DEFAULT_PORT = stages.port(0)
 HOST = "127.0.0.1"
 
 
@@ -31,9 +31,14 @@ def notebooks_dir() -> Path:
 def command(port: int = DEFAULT_PORT, token: str | None = None) -> list[str]:
     """The JupyterLab command line; `--allow-root` only where we run as root (CI, containers)."""
     cmd = [
-        sys.executable, "-m", "jupyterlab", "--no-browser",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
         f"--ServerApp.root_dir={notebooks_dir()}",
-        f"--ServerApp.ip={HOST}", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--ServerApp.ip={HOST}",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
     ]
     if token is not None:
         cmd.append(f"--IdentityProvider.token={token}")
@@ -58,9 +63,19 @@ def register_kernel() -> bool:
     if kernel_is_current():
         return False
     subprocess.run(
-        [sys.executable, "-m", "ipykernel", "install", "--user", "--name", KERNEL_NAME,
-         "--display-name", KERNEL_DISPLAY_NAME],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "ipykernel",
+            "install",
+            "--user",
+            "--name",
+            KERNEL_NAME,
+            "--display-name",
+            KERNEL_DISPLAY_NAME,
+        ],
+        check=True,
+        capture_output=True,
     )
     return True
 
@@ -80,4 +95,3 @@ def main(port: int = DEFAULT_PORT, token: str | None = None) -> int:
         return subprocess.call(cmd)
     except KeyboardInterrupt:
         return 0
-
