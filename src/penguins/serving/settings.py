@@ -5,7 +5,7 @@ same container image) serves any stage by changing the environment. Every name c
 prefix PENGUINS_, so a variable meant for another program (a bare PORT or MODE, set by a
 shell, a CI runner or a platform) never reconfigures the model by accident, e.g.
 `PENGUINS_BACKEND=sklearn-onnx python -m penguins serve`. (In the container uvicorn listens
-on 8000 inside; `docker run -p 127.0.0.1:8006:8000` picks the port outside.)
+on 8000 inside, the Dockerfile's EXPOSE; `docker run --publish` picks the port outside.)
 
     PENGUINS_MODEL_PATH      the model file; default: the backend's file in the artifacts folder
     PENGUINS_BACKEND         sklearn-onnx | mlp-onnx (default mlp-onnx); sklearn-pickle needs
