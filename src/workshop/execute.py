@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
+from traitlets.config import Config
 
 from workshop.notebook import KERNEL_DISPLAY_NAME, KERNEL_NAME
 from workshop.stages import STAGE_MAP
@@ -32,7 +33,7 @@ SEED_ENV = {"PYTHONHASHSEED": "0"}
 
 def lecture_notebooks(folder: Path) -> list[Path]:
     """The stage notebooks that exist in `folder`, in stage order."""
-    candidates = (folder / f"{stage.notebook}.ipynb" for stage in STAGE_MAP)
+    candidates = (folder / f"{name}.ipynb" for stage in STAGE_MAP for name in stage.notebooks)
     return [path for path in candidates if path.exists()]
 
 
@@ -48,14 +49,12 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def _kernel_config(sockets: Path):
+def _kernel_config(sockets: Path) -> Config:
     """Kernel settings: on Linux and macOS the kernel talks over local sockets.
 
     Over TCP, ipykernel warns on every start that the traffic is unencrypted; local (IPC)
     sockets in a private temporary folder are not reachable from the network at all.
     """
-    from traitlets.config import Config
-
     if os.name != "posix":
         return Config()
     return Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / "kernel")}})
@@ -65,7 +64,7 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
     """Execute one notebook in place (in its own folder, like Jupyter does); return the seconds."""
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as sockets:
         client = NotebookClient(
@@ -78,7 +77,7 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
         )
         client.execute()
     seconds = time.perf_counter() - started
-    nbformat.write(normalise(nb), path)
+    nbformat.write(normalise(nb), path)  # type: ignore[no-untyped-call]
     return seconds
 
 
@@ -96,8 +95,10 @@ def engine_note(paths: Sequence[Path]) -> str | None:
     found = engine()
     if found.running:
         return None
-    return (f"note: {found.reason}: notebook 06 will describe the docker steps instead of running them; "
-            "start an engine first (Docker Desktop, or `sudo make docker-engine DOCKER_ENGINE=start`)")
+    return (
+        f"note: {found.reason}: notebook 06 will describe the docker steps instead of running them; "
+        "start an engine first (Docker Desktop, or `sudo make docker-engine DOCKER_ENGINE=start`)"
+    )
 
 
 def main(names: Sequence[str] = ()) -> int:

@@ -23,6 +23,12 @@ class StageInfo:
     def exercise(self) -> str | None:
         return f"exercises/{self.notebook}.ipynb" if self.number >= 1 else None
 
+    @property
+    def notebooks(self) -> tuple[str, ...]:
+        """The lecture notebooks of this stage, in reading order: one named like the exercise,
+        or several where one would not fit a live slot."""
+        return _SPLIT.get(self.number, (self.notebook,))
+
 
 _TEACHES = {
     0: "what deploying to production means; the bird's-eye picture; the glossary",
@@ -33,6 +39,8 @@ _TEACHES = {
     5: "the service: an address, FastAPI + uvicorn, clients with requests",
     6: "the container: code and model as one isolated unit",
 }
+# Stages taught in more than one lecture notebook; their exercise keeps the stage's name.
+_SPLIT = {2: ("02a_save_and_load", "02b_is_it_safe")}
 _TARGETS = {0: ("lab", 8888), 1: ("train", None), 2: ("serve-02", 8002), 3: ("serve-03", 8003),
             4: ("serve-04", 8004), 5: ("serve-04", 8004), 6: ("docker-run", 8006)}
 
@@ -51,6 +59,7 @@ def markdown_table() -> str:
     for s in STAGE_MAP:
         exercise = f"`{s.exercise}`" if s.exercise else "-"
         port = str(s.port) if s.port else "-"
-        rows.append(f"| {s.number:02d} | {s.teaches} | `notebooks/{s.notebook}.ipynb` | {exercise} "
+        notebooks = ", ".join(f"`notebooks/{name}.ipynb`" for name in s.notebooks)
+        rows.append(f"| {s.number:02d} | {s.teaches} | {notebooks} | {exercise} "
                     f"| `make {s.make_target}` | {port} |")
     return "\n".join(rows)
