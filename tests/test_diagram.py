@@ -39,7 +39,7 @@ def test_figure_shows_every_title_and_polish_term(highlight: int | None) -> None
     for stage in diagram.STAGES:
         assert stage.title in text
         assert stage.polish in text
-    for english, polish in (diagram.PRODUCTION, diagram.CLIENTS, diagram.PEOPLE,
+    for english, polish in (diagram.PRODUCTION, diagram.PEOPLE,
                             diagram.SERVICES):
         assert english in text and polish in text
 

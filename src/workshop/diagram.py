@@ -2,7 +2,8 @@
 
 The lecture asks for one picture that students keep coming back to: where the model starts
 (a notebook), what travels (a file plus your code, packed in a container), where it runs
-(production) and who talks to it (people and other services). Every notebook shows the same
+(production) and who talks to it: people from outside, and other services on the same servers
+(the lecture's "w naszej serwerowni"). Every notebook shows the same
 picture with its own stage highlighted, so students always see where they are.
 
 Drawn with matplotlib alone, so it renders on a fresh laptop from the pinned environment:
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cache
-from itertools import combinations
+from itertools import combinations, pairwise
 from pathlib import Path
 
 import matplotlib
@@ -41,32 +42,48 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage(1, "notebook", "model in a notebook", "model w notebooku",
-          "01_model_in_a_notebook", "predicts on data you type in"),
-    Stage(2, "saved_model", "saved model: pickle / ONNX", "zapisany model",
-          "02_save_the_model", "a binary file on disk"),
-    Stage(3, "onnx", "ONNX: another runtime", "format ONNX",
-          "03_onnx", "e.g. PyTorch → TensorFlow"),
-    Stage(4, "wrapper", "your code: the wrapper class", "wasz kod / klasa wrapująca",
-          "04_wrapper_class", "raw data in, prediction out"),
-    Stage(5, "server", "server: FastAPI + uvicorn", "serwer",
-          "05_service", "an address: IP / domain, e.g. www.mojadomena.zmodelami.pl"),
-    Stage(6, "container", "container: code + model as one isolated unit", "kontener",
-          "06_container"),
+    Stage(
+        1,
+        "notebook",
+        "model in a notebook",
+        "model w notebooku",
+        "01_model_in_a_notebook",
+        "predicts on data you type in",
+    ),
+    Stage(
+        2, "saved_model", "saved model: pickle / ONNX", "zapisany model", "02_save_the_model", "a binary file on disk"
+    ),
+    Stage(3, "onnx", "ONNX: another runtime", "format ONNX", "03_onnx", "ONNX Runtime in Python, C#, Java, JS"),
+    Stage(
+        4,
+        "wrapper",
+        "your code: the wrapper class",
+        "wasz kod / klasa wrapująca",
+        "04_wrapper_class",
+        "raw data in, prediction out",
+    ),
+    Stage(
+        5,
+        "server",
+        "server: FastAPI + uvicorn",
+        "serwer",
+        "05_service",
+        "an address: IP / domain, e.g. www.mojadomena.zmodelami.pl",
+    ),
+    Stage(6, "container", "container: code + model as one isolated unit", "kontener", "06_container"),
 )
 
 TITLE = ("Deployment from a bird's-eye view", "wdrożenie z lotu ptaka")
-PRODUCTION = ("production: a box under a desk, a rack, or the cloud",
-              "produkcja: serwer fizyczny, serwerownia, chmura")
+PRODUCTION = ("production: a box under a desk, a rack, or the cloud", "produkcja: serwer fizyczny, serwerownia, chmura")
 MODEL_FILE = ("model file", "plik modelu", ".pkl / .onnx")
-CLIENTS = ("clients", "inne serwisy / osoby")
 PEOPLE = ("people", "osoby")
 SERVICES = ("other services", "inne serwisy")
+SERVICES_DETAIL = "in the same server room"
 REQUEST = "request\nwith data"
 RESPONSE = "response with\nprediction"
 
 # The canvas in inches; the axes span the whole figure, so one data unit is one inch.
-WIDTH, HEIGHT = 12.0, 5.0
+WIDTH, HEIGHT = 12.6, 5.0
 PNG_DPI = 150
 SVG_SALT = "penguins-to-production"
 PADDING = 0.12  # inches kept free between a box's edge and its text
@@ -77,14 +94,13 @@ LAYOUT: dict[str, Rect] = {
     "notebook": (0.12, 1.35, 1.45, 1.25),
     "saved_model": (1.92, 1.35, 1.45, 1.25),
     "onnx": (1.92, 0.1, 1.45, 0.85),
-    "production": (3.75, 0.4, 5.75, 3.92),
+    "production": (3.75, 0.4, 7.25, 3.92),
     "container": (3.92, 0.7, 5.41, 3.07),
     "model_file": (4.06, 1.55, 0.94, 0.85),
     "wrapper": (5.42, 1.1, 1.55, 1.75),
     "server": (7.21, 1.1, 1.98, 1.75),
-    "clients": (10.3, 0.7, 1.6, 3.07),
-    "people": (10.45, 2.1, 1.3, 0.65),
-    "services": (10.45, 1.2, 1.3, 0.65),
+    "services": (9.55, 0.95, 1.3, 1.0),
+    "people": (11.2, 2.2, 1.25, 0.75),
 }
 
 # Okabe-Ito colours: distinguishable with every common form of colour blindness.
@@ -128,10 +144,8 @@ def _font(style: str, size: float) -> FontProperties:
     A system copy of DejaVu may be another version, and the committed SVG must be
     byte-identical wherever it is re-rendered from the pinned environment.
     """
-    files = {"regular": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf",
-             "italic": "DejaVuSans-Oblique.ttf"}
-    return FontProperties(fname=Path(matplotlib.get_data_path(), "fonts", "ttf", files[style]),
-                          size=size)
+    files = {"regular": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf", "italic": "DejaVuSans-Oblique.ttf"}
+    return FontProperties(fname=Path(matplotlib.get_data_path(), "fonts", "ttf", files[style]), size=size)
 
 
 @cache
@@ -157,28 +171,34 @@ def _fit(text: str, style: str, size: float, room: float) -> str:
     words = text.split()
     for count in range(2, len(words) + 1):
         options = [_split(words, cuts) for cuts in combinations(range(1, len(words)), count - 1)]
-        fitting = [lines for lines in options
-                   if max(_width(line, style, size) for line in lines) <= room]
+        fitting = [lines for lines in options if max(_width(line, style, size) for line in lines) <= room]
         if fitting:
-            return "\n".join(min(fitting, key=lambda lines: max(
-                _width(line, style, size) for line in lines)))
+            return "\n".join(min(fitting, key=lambda lines: max(_width(line, style, size) for line in lines)))
     return "\n".join(words)
 
 
 def _split(words: list[str], cuts: tuple[int, ...]) -> list[str]:
     """Join `words` into lines, starting a new line at each index in `cuts`."""
     edges = (0, *cuts, len(words))
-    return [" ".join(words[start:end]) for start, end in zip(edges, edges[1:])]
+    return [" ".join(words[start:end]) for start, end in pairwise(edges)]
 
 
-def _text_stack(ax: Axes, x: float, y: float,
-                blocks: list[tuple[str, str, float, str]]) -> None:
+def _text_stack(ax: Axes, x: float, y: float, blocks: list[tuple[str, str, float, str]]) -> None:
     """Write (text, style, size, colour) blocks centred on (x, y), one under another."""
     heights = [(text.count("\n") + 1) * size * 1.25 / 72 for text, _, size, _ in blocks]
     top = y + sum(heights) / 2
-    for (text, style, size, colour), height in zip(blocks, heights):
-        ax.text(x, top - height / 2, text, ha="center", va="center", color=colour,
-                fontproperties=_font(style, size), linespacing=1.15, zorder=5)
+    for (text, style, size, colour), height in zip(blocks, heights, strict=True):
+        ax.text(
+            x,
+            top - height / 2,
+            text,
+            ha="center",
+            va="center",
+            color=colour,
+            fontproperties=_font(style, size),
+            linespacing=1.15,
+            zorder=5,
+        )
         top -= height
 
 
@@ -186,20 +206,26 @@ def _badge(ax: Axes, key: str, number: int, look: Look) -> None:
     """The stage number in a circle on the box's corner: it names notebook 0<number>."""
     left, bottom, _, height = LAYOUT[key]
     x, y = left + 0.05, bottom + height - 0.05
-    ax.add_patch(Circle((x, y), 0.14, facecolor=look.badge, edgecolor="white",
-                        linewidth=1.2, zorder=6))
-    ax.text(x, y, str(number), ha="center", va="center", color="white", zorder=7,
-            fontproperties=_font("bold", 9))
+    ax.add_patch(Circle((x, y), 0.14, facecolor=look.badge, edgecolor="white", linewidth=1.2, zorder=6))
+    ax.text(x, y, str(number), ha="center", va="center", color="white", zorder=7, fontproperties=_font("bold", 9))
 
 
 def _frame(ax: Axes, key: str, look: Look, dashed: bool = False) -> None:
     """The rounded rectangle of box `key`."""
     left, bottom, width, height = LAYOUT[key]
-    ax.add_patch(FancyBboxPatch((left, bottom), width, height,
-                                boxstyle="round,pad=0,rounding_size=0.12",
-                                facecolor=look.face, edgecolor=look.edge,
-                                linewidth=look.line, linestyle="--" if dashed else "-",
-                                zorder=2))
+    ax.add_patch(
+        FancyBboxPatch(
+            (left, bottom),
+            width,
+            height,
+            boxstyle="round,pad=0,rounding_size=0.12",
+            facecolor=look.face,
+            edgecolor=look.edge,
+            linewidth=look.line,
+            linestyle="--" if dashed else "-",
+            zorder=2,
+        )
+    )
 
 
 def _box(ax: Axes, key: str, title: str, polish: str, look: Look, detail: str = "") -> None:
@@ -218,44 +244,73 @@ def _label(ax: Axes, key: str, title: str, polish: str, look: Look, indent: floa
     """The title of an enclosing box, along its top edge so the inside stays free."""
     left, bottom, _, height = LAYOUT[key]
     y = bottom + height - 0.22
-    ax.text(left + indent, y, title, ha="left", va="center", color=look.ink, zorder=5,
-            fontproperties=_font("bold", 9.0))
-    ax.text(left + indent, y - 0.2, polish, ha="left", va="center", color=look.soft,
-            zorder=5, fontproperties=_font("italic", 8.0))
+    ax.text(
+        left + indent, y, title, ha="left", va="center", color=look.ink, zorder=5, fontproperties=_font("bold", 9.0)
+    )
+    ax.text(
+        left + indent,
+        y - 0.2,
+        polish,
+        ha="left",
+        va="center",
+        color=look.soft,
+        zorder=5,
+        fontproperties=_font("italic", 8.0),
+    )
 
 
 def _anchor(key: str, side: str, shift: float = 0.0) -> tuple[float, float]:
     """Middle of one side of a box, moved by `shift` along it: where an arrow attaches."""
     left, bottom, width, height = LAYOUT[key]
-    return {"left": (left, bottom + height / 2 + shift),
-            "right": (left + width, bottom + height / 2 + shift),
-            "top": (left + width / 2 + shift, bottom + height),
-            "bottom": (left + width / 2 + shift, bottom)}[side]
+    return {
+        "left": (left, bottom + height / 2 + shift),
+        "right": (left + width, bottom + height / 2 + shift),
+        "top": (left + width / 2 + shift, bottom + height),
+        "bottom": (left + width / 2 + shift, bottom),
+    }[side]
 
 
-def _arrow(ax: Axes, start: tuple[float, float], end: tuple[float, float], colour: str,
-           dashed: bool = False, bend: float = 0.0) -> None:
+def _arrow(
+    ax: Axes, start: tuple[float, float], end: tuple[float, float], colour: str, dashed: bool = False, bend: float = 0.0
+) -> None:
     """One flow arrow; dashed for the ONNX branch, curved (`bend`) to go around boxes."""
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14,
-                                 color=colour, linewidth=1.5,
-                                 linestyle="--" if dashed else "-",
-                                 connectionstyle=f"arc3,rad={bend}", zorder=8,
-                                 shrinkA=2, shrinkB=2))
+    ax.add_patch(
+        FancyArrowPatch(
+            start,
+            end,
+            arrowstyle="-|>",
+            mutation_scale=14,
+            color=colour,
+            linewidth=1.5,
+            linestyle="--" if dashed else "-",
+            connectionstyle=f"arc3,rad={bend}",
+            zorder=8,
+            shrinkA=2,
+            shrinkB=2,
+        )
+    )
 
 
 def _note(ax: Axes, x: float, y: float, text: str) -> None:
     """A small label on an arrow, on a white patch so it stays legible over box edges."""
-    ax.text(x, y, text, ha="center", va="center", color=SOFT_INK, zorder=9, linespacing=1.1,
-            fontproperties=_font("regular", 7.5),
-            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"})
+    ax.text(
+        x,
+        y,
+        text,
+        ha="center",
+        va="center",
+        color=SOFT_INK,
+        zorder=9,
+        linespacing=1.1,
+        fontproperties=_font("regular", 7.5),
+        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
+    )
 
 
 def _draw_title(ax: Axes) -> None:
     """The English title with the lecture's Polish name beneath it."""
-    ax.text(0.15, HEIGHT - 0.3, TITLE[0], ha="left", va="center", color=INK,
-            fontproperties=_font("bold", 13))
-    ax.text(0.15, HEIGHT - 0.58, TITLE[1], ha="left", va="center", color=SOFT_INK,
-            fontproperties=_font("italic", 10))
+    ax.text(0.15, HEIGHT - 0.3, TITLE[0], ha="left", va="center", color=INK, fontproperties=_font("bold", 13))
+    ax.text(0.15, HEIGHT - 0.58, TITLE[1], ha="left", va="center", color=SOFT_INK, fontproperties=_font("italic", 10))
 
 
 def _draw_enclosures(ax: Axes, highlight: int | None) -> None:
@@ -283,12 +338,10 @@ def _draw_stages(ax: Axes, highlight: int | None) -> None:
 
 
 def _draw_clients(ax: Axes, highlight: int | None) -> None:
-    """People and other services: whoever sends data and gets predictions back."""
-    state = "muted" if highlight else "normal"
-    _frame(ax, "clients", _look(state, PURPLE, "#F7E9F1"))
-    _label(ax, "clients", *CLIENTS, _look(state, PURPLE, "#F7E9F1"), indent=0.15)
-    for key, (title, polish) in (("people", PEOPLE), ("services", SERVICES)):
-        _box(ax, key, title, polish, _look(state, PURPLE, "#FFFFFF"))
+    """The clients: people from outside, other services inside production (the same server room)."""
+    look = _look("muted" if highlight else "normal", PURPLE, "#F7E9F1")
+    _box(ax, "people", *PEOPLE, look)
+    _box(ax, "services", *SERVICES, look, SERVICES_DETAIL)
 
 
 @dataclass(frozen=True)
@@ -323,10 +376,8 @@ def _draw_flow(ax: Axes, highlight: int | None) -> None:
         (x0, y0), (x1, y1) = _anchor(*step.start), _anchor(*step.end)
         _arrow(ax, (x0, y0), (x1, y1), colour, dashed=step.dashed)
         if step.label:
-            _note(ax, x0 + step.at * (x1 - x0), y0 + step.at * (y1 - y0) + step.lift,
-                  step.label)
-    _arrow(ax, _anchor("onnx", "right"), _anchor("model_file", "bottom"), colour,
-           dashed=True, bend=0.25)
+            _note(ax, x0 + step.at * (x1 - x0), y0 + step.at * (y1 - y0) + step.lift, step.label)
+    _arrow(ax, _anchor("onnx", "right"), _anchor("model_file", "bottom"), colour, dashed=True, bend=0.25)
     _draw_requests(ax, colour)
 
 
@@ -337,10 +388,10 @@ def _draw_requests(ax: Axes, colour: str) -> None:
         client_x, client_y = _anchor(key, "left")
         _arrow(ax, (client_x, client_y + 0.1), (server_x, client_y + 0.1), colour)
         _arrow(ax, (server_x, client_y - 0.1), (client_x, client_y - 0.1), colour)
-    gap_x = (LAYOUT["production"][0] + LAYOUT["production"][2] + LAYOUT["clients"][0]) / 2
-    people_y, services_y = _anchor("people", "left")[1], _anchor("services", "left")[1]
-    _note(ax, gap_x, people_y + 0.4, REQUEST)
-    _note(ax, gap_x, (people_y + services_y) / 2, RESPONSE)
+    left, bottom, width, height = LAYOUT["services"]
+    note_x, people_y = left + width / 2, _anchor("people", "left")[1]
+    _note(ax, note_x, people_y + 0.45, REQUEST)
+    _note(ax, note_x, (people_y + bottom + height) / 2 - 0.03, RESPONSE)
 
 
 def draw(highlight: int | None = None) -> Figure:
@@ -351,8 +402,7 @@ def draw(highlight: int | None = None) -> Figure:
     style is used whatever style a notebook has set, so the picture is the same everywhere.
     """
     if highlight is not None and highlight not in {stage.number for stage in STAGES}:
-        raise ValueError(f"highlight must be a stage number 1..{len(STAGES)} or None, "
-                         f"not {highlight!r}")
+        raise ValueError(f"highlight must be a stage number 1..{len(STAGES)} or None, not {highlight!r}")
     with matplotlib.style.context("default"):
         fig = Figure(figsize=(WIDTH, HEIGHT), facecolor="white")
         ax = fig.add_axes((0, 0, 1, 1))
@@ -380,8 +430,8 @@ def save(path: str | Path, highlight: int | None = None) -> Path:
     fig = draw(highlight)
     FigureCanvasAgg(fig)
     metadata = {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
-    stable = {"svg.hashsalt": SVG_SALT, "svg.fonttype": "path"}
-    with matplotlib.style.context("default"), matplotlib.rc_context(stable):
+    stable = matplotlib.rc_context({"svg.hashsalt": SVG_SALT, "svg.fonttype": "path"})
+    with matplotlib.style.context("default"), stable:
         fig.savefig(path, format=fmt, dpi=PNG_DPI, metadata=metadata)
     return path
 
@@ -391,6 +441,5 @@ def render_all(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [save(folder / "bird_eye.svg"), save(folder / "bird_eye.png")]
-    paths += [save(folder / f"bird_eye_stage{stage.number}.png", stage.number)
-              for stage in STAGES]
+    paths += [save(folder / f"bird_eye_stage{stage.number}.png", stage.number) for stage in STAGES]
     return paths
