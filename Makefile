@@ -156,7 +156,7 @@ bench-peers: $(STAMP) ## the service against MLServer and BentoML (installs thei
 reset: stop ## stop the stage servers and remove artifacts for a clean demo
 	rm -rf artifacts
 
-clean: reset ## also remove the virtual environments (and the benchmark peers' environments)
+clean: reset ## also remove the virtual environments, node_modules and the benchmark peers' environments
 	rm -rf $(VENV) .venv-serve $(NODE_DIR)/node_modules bench/.peers
 
 help: ## list the targets

@@ -29,6 +29,8 @@ CELL_TIMEOUT = 300
 EXECUTING_KERNEL = "python3"
 KERNELSPEC = {"name": KERNEL_NAME, "display_name": KERNEL_DISPLAY_NAME, "language": "python"}
 SEED_ENV = {"PYTHONHASHSEED": "0"}
+# A lecture notebook is one 10-15 minute live slot; running it should not take more than this.
+LIVE_SLOT_SECONDS = 60
 
 
 def lecture_notebooks(folder: Path) -> list[Path]:
@@ -118,4 +120,6 @@ def main(names: Sequence[str] = ()) -> int:
     for path in paths:
         seconds = execute(path)
         print(f"executed notebooks/{path.name} in {seconds:.1f} s")
+        if seconds > LIVE_SLOT_SECONDS:
+            print(f"note: over the {LIVE_SLOT_SECONDS} s a live slot allows (on a busy machine, try again)")
     return 0
