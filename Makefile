@@ -49,7 +49,7 @@ demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records
 
 ##@ Checks
 .PHONY: test lint doctor diagram browser
-test: $(STAMP) browser serve-env lint ## the whole test suite (what CI runs): lint, then tests/, the notebooks and solutions under nbval
+test: $(STAMP) browser serve-env node-env lint ## the whole test suite (what CI runs): lint, then tests/, the notebooks and solutions under nbval
 	$(PY) -m pytest tests notebooks solutions --nbval-lax --durations=15
 
 lint: $(STAMP) ## the import boundaries (import-linter), ruff (lint and format) and mypy --strict on src/
@@ -111,7 +111,7 @@ docker-stop: ## stop the container (docker stop: SIGTERM, then it exits by itsel
 	else echo "no container $(CONTAINER) runs"; fi
 
 ##@ Notebooks
-.PHONY: lab notebooks serve-env
+.PHONY: lab notebooks serve-env node-env
 lab: $(STAMP) ## JupyterLab on notebooks/ with the project's kernel, on 127.0.0.1:8888 (PORT=... to change)
 	$(PY) -m workshop lab $(if $(PORT),--port $(PORT))
 
@@ -120,6 +120,18 @@ notebooks: $(STAMP) ## execute the lecture notebooks in place and save their out
 
 serve-env: $(STAMP) ## build .venv-serve: serving requirements only, no torch (notebook 03's other runtime)
 	$(PY) -m workshop serve-env
+
+# Notebook 03's other language: onnxruntime-node from the committed lock file, into a git-ignored
+# node_modules. Install scripts stay off (also in its .npmrc): onnxruntime-node's postinstall fetches
+# GPU binaries from NuGet; the CPU binaries it runs on come inside the npm package. No Node.js: a note.
+NODE_DIR   := notebooks/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed
+node-env: ## install onnxruntime-node for notebook 03 (npm ci, no install scripts); a no-op without Node.js
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "note: no Node.js/npm here: notebook 03 says what its Node.js cell would show"; \
+	elif [ ! -f $(NODE_STAMP) ] || [ $(NODE_DIR)/package-lock.json -nt $(NODE_STAMP) ]; then \
+	  cd $(NODE_DIR) && npm ci --ignore-scripts --no-audit --no-fund && touch node_modules/.installed; \
+	fi
 
 ##@ Exercises
 .PHONY: exercises my-exercises
@@ -144,8 +156,8 @@ bench-peers: $(STAMP) ## the service against MLServer and BentoML (installs thei
 reset: stop ## stop the stage servers and remove artifacts for a clean demo
 	rm -rf artifacts
 
-clean: reset ## also remove the virtual environments (and the benchmark peers' environments)
-	rm -rf $(VENV) .venv-serve bench/.peers
+clean: reset ## also remove the virtual environments, node_modules and the benchmark peers' environments
+	rm -rf $(VENV) .venv-serve $(NODE_DIR)/node_modules bench/.peers
 
 help: ## list the targets (the stage servers from src/workshop/stages.py, once `make setup` has run)
 	@awk 'BEGIN {FS = ":.*## "} /^##@/ {printf "\n%s\n", substr($$0, 5)} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2} /^serve-%:/ {system("$(STAGE_SERVERS)")}' $(MAKEFILE_LIST)

@@ -37,7 +37,7 @@ def test_figure_shows_every_title_and_polish_term_of_the_stage_table(highlight: 
         assert stage.title in text
         assert stage.polish in text
     assert "model in a notebook" in text and "kontener" in text
-    for english, polish in (diagram.PRODUCTION, diagram.CLIENTS, diagram.PEOPLE, diagram.SERVICES):
+    for english, polish in (diagram.PRODUCTION, diagram.PEOPLE, diagram.SERVICES):
         assert english in text and polish in text
 
 

@@ -48,7 +48,7 @@ def _texts(cell: nbformat.NotebookNode) -> list[str]:
     return texts
 
 
-def test_every_stage_has_its_notebook() -> None:
+def test_every_stage_has_its_notebooks() -> None:
     assert [path.stem for path in LECTURE] == list(stages.NOTEBOOKS)
     assert all(notebook.startswith(f"{stage.name}") for stage in stages.STAGES for notebook in stage.notebooks)
 
@@ -113,7 +113,7 @@ def test_stage_notebook_opens_with_its_picture_and_terms_and_ends_with_proof(pat
     nb = _read(path)
     top, last = nb.cells[0], nb.cells[-1]
     picture = f"img/bird_eye_stage{stage}.png"
-    assert top.source.startswith(f"# {stage:02d} ·")
+    assert top.source.startswith(f"# {path.stem.split('_')[0]} ·")  # 02a, 02b: a stage in several notebooks
     assert f"]({picture})" in top.source and (NOTEBOOKS / picture).exists()
     assert glossary.stage_line(stage) in top.source, f"re-generate the glossary line of {path.name}"
     assert last.cell_type == "markdown" and "## What we proved" in last.source
@@ -122,11 +122,13 @@ def test_stage_notebook_opens_with_its_picture_and_terms_and_ends_with_proof(pat
     assert steps and steps <= headings, f"{path.name}: 'what we proved' points at steps that do not exist"
 
 
-def test_big_picture_shows_the_image_stage_map_and_glossary() -> None:
+def test_big_picture_shows_the_image_links_every_notebook_and_the_glossary() -> None:
     nb = _read(NOTEBOOKS / "00_big_picture.ipynb")
     markdown = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
     assert "](img/bird_eye.png)" in markdown and (NOTEBOOKS / "img" / "bird_eye.png").exists()
-    assert stages.markdown_table() in markdown
+    linked = set(re.findall(r"\]\(([0-9][^)#]*)\.ipynb\)", markdown))
+    assert linked == {path.stem for path in LECTURE if path.stem != "00_big_picture"}, "00 links every stage notebook"
+    assert "](../README.md#the-stages)" in markdown  # the stage table with exercises, targets, ports
     assert glossary.markdown_table() in markdown
     assert "## Glossary" in markdown  # the anchor glossary.FULL_GLOSSARY_LINK points at
     images = [

@@ -57,11 +57,10 @@ def test_a_stage_is_found_by_number_or_name_and_a_wrong_one_is_named() -> None:
         stages.service(6)
 
 
-def test_the_readme_and_notebook_00_show_the_generated_tables() -> None:
+def test_the_readme_shows_the_generated_tables() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert stages.markdown_table() in readme, "re-print it with: python -m workshop stage-map"
     assert stages.servers_table() in readme, "re-print it with: python -m workshop stage-map --servers"
-    assert stages.markdown_table() in "\n".join(doc_lines("notebooks/00_big_picture.ipynb"))
 
 
 def test_printed_tables_are_the_generated_ones() -> None:

@@ -2,7 +2,8 @@
 
 The lecture asks for one picture that students keep coming back to: where the model starts
 (a notebook), what travels (a file plus your code, packed in a container), where it runs
-(production) and who talks to it (people and other services). Every notebook shows the same
+(production) and who talks to it: people from outside, and other services on the same servers
+(the lecture's "w naszej serwerowni"). Every notebook shows the same
 picture with its own stage highlighted, so students always see where they are.
 
 Drawn with matplotlib alone, so it renders on a fresh laptop from the pinned environment:
@@ -46,7 +47,7 @@ class Box:
 PLACES: dict[int, tuple[str, str]] = {
     1: ("notebook", "predicts on data you type in"),
     2: ("saved_model", "a binary file on disk"),
-    3: ("onnx", "e.g. PyTorch → TensorFlow"),
+    3: ("onnx", "ONNX Runtime in Python, C#, Java, JS"),
     4: ("wrapper", "raw data in, prediction out"),
     5: ("server", "an address: IP / domain, e.g. www.mojadomena.zmodelami.pl"),
     6: ("container", ""),
@@ -60,14 +61,14 @@ BOXES: tuple[Box, ...] = tuple(
 TITLE = ("Deployment from a bird's-eye view", "wdrożenie z lotu ptaka")
 PRODUCTION = ("production: a box under a desk, a rack, or the cloud", "produkcja: serwer fizyczny, serwerownia, chmura")
 MODEL_FILE = ("model file", "plik modelu", ".pkl / .onnx")
-CLIENTS = ("clients", "inne serwisy / osoby")
 PEOPLE = ("people", "osoby")
 SERVICES = ("other services", "inne serwisy")
+SERVICES_DETAIL = "in the same server room"
 REQUEST = "request\nwith data"
 RESPONSE = "response with\nprediction"
 
 # The canvas in inches; the axes span the whole figure, so one data unit is one inch.
-WIDTH, HEIGHT = 12.0, 5.0
+WIDTH, HEIGHT = 12.6, 5.0
 PNG_DPI = 150
 SVG_SALT = "penguins-to-production"
 PADDING = 0.12  # inches kept free between a box's edge and its text
@@ -78,14 +79,13 @@ LAYOUT: dict[str, Rect] = {
     "notebook": (0.12, 1.35, 1.45, 1.25),
     "saved_model": (1.92, 1.35, 1.45, 1.25),
     "onnx": (1.92, 0.1, 1.45, 0.85),
-    "production": (3.75, 0.4, 5.75, 3.92),
+    "production": (3.75, 0.4, 7.25, 3.92),
     "container": (3.92, 0.7, 5.41, 3.07),
     "model_file": (4.06, 1.55, 0.94, 0.85),
     "wrapper": (5.42, 1.1, 1.55, 1.75),
     "server": (7.21, 1.1, 1.98, 1.75),
-    "clients": (10.3, 0.7, 1.6, 3.07),
-    "people": (10.45, 2.1, 1.3, 0.65),
-    "services": (10.45, 1.2, 1.3, 0.65),
+    "services": (9.55, 0.95, 1.3, 1.0),
+    "people": (11.2, 2.2, 1.25, 0.75),
 }
 
 # Okabe-Ito colours: distinguishable with every common form of colour blindness.
@@ -323,12 +323,10 @@ def _draw_stages(ax: Axes, highlight: int | None) -> None:
 
 
 def _draw_clients(ax: Axes, highlight: int | None) -> None:
-    """People and other services: whoever sends data and gets predictions back."""
-    state = "muted" if highlight else "normal"
-    _frame(ax, "clients", _look(state, PURPLE, "#F7E9F1"))
-    _label(ax, "clients", *CLIENTS, _look(state, PURPLE, "#F7E9F1"), indent=0.15)
-    for key, (title, polish) in (("people", PEOPLE), ("services", SERVICES)):
-        _box(ax, key, title, polish, _look(state, PURPLE, "#FFFFFF"))
+    """The clients: people from outside, other services inside production (the same server room)."""
+    look = _look("muted" if highlight else "normal", PURPLE, "#F7E9F1")
+    _box(ax, "people", *PEOPLE, look)
+    _box(ax, "services", *SERVICES, look, SERVICES_DETAIL)
 
 
 @dataclass(frozen=True)
@@ -375,10 +373,10 @@ def _draw_requests(ax: Axes, colour: str) -> None:
         client_x, client_y = _anchor(key, "left")
         _arrow(ax, (client_x, client_y + 0.1), (server_x, client_y + 0.1), colour)
         _arrow(ax, (server_x, client_y - 0.1), (client_x, client_y - 0.1), colour)
-    gap_x = (LAYOUT["production"][0] + LAYOUT["production"][2] + LAYOUT["clients"][0]) / 2
-    people_y, services_y = _anchor("people", "left")[1], _anchor("services", "left")[1]
-    _note(ax, gap_x, people_y + 0.4, REQUEST)
-    _note(ax, gap_x, (people_y + services_y) / 2, RESPONSE)
+    left, bottom, width, height = LAYOUT["services"]
+    note_x, people_y = left + width / 2, _anchor("people", "left")[1]
+    _note(ax, note_x, people_y + 0.45, REQUEST)
+    _note(ax, note_x, (people_y + bottom + height) / 2 - 0.03, RESPONSE)
 
 
 def draw(highlight: int | None = None) -> Figure:

@@ -5,8 +5,8 @@ workshop.serve_env) and hands it raw records as JSON. That process reports which
 packages it can import (none, we expect), then runs each ONNX file with ONNX Runtime and
 sends the probabilities back, so the notebook can compare them with its own in numbers.
 
-If the serving environment cannot be built (no pip index, say), ask() falls back to this
-same environment with torch, scikit-learn and pandas blocked from import, and says so.
+ask() never builds that environment (no notebook installs anything): `make serve-env` does,
+and without it ask() raises NotBuilt, whose message names the command.
 
 Everything that runs in the other process imports only numpy, onnxruntime and `penguins`'
 serving path.
@@ -17,17 +17,18 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 TRAINING_STACK = ("torch", "sklearn", "pandas")
 SERVING_STACK = ("numpy", "onnxruntime")
-_BLOCKED_RUN = (
-    "import runpy, sys; sys.modules.update(dict.fromkeys({names!r})); "
-    "runpy.run_module('workshop.other_runtime', run_name='__main__')"
-)
+BUILD_COMMAND = "make serve-env"
+
+
+class NotBuilt(RuntimeError):
+    """The serving-only environment is not built (or is stale); the message names the command."""
 
 
 @dataclass(frozen=True)
@@ -45,29 +46,23 @@ class Answer:
         return "\n".join(lines)
 
 
-def ask(
-    models: Sequence[str], records: Sequence[dict[str, object]], say: Callable[[str], None] = print
-) -> Answer:
-    """Run each ONNX file in `models` (names in the artifacts folder) on `records` elsewhere."""
+def ask(models: Sequence[str], records: Sequence[dict[str, object]]) -> Answer:
+    """Run each ONNX file in `models` (names in the artifacts folder) on `records` in `.venv-serve`."""
     from workshop import fresh, serve_env
     from workshop.notebook import shown
 
+    if not serve_env.is_ready():
+        raise NotBuilt(f"{serve_env.FOLDER}/ is not built or is stale: run `{BUILD_COMMAND}` (about 15 s)")
+    python = serve_env.python()
     request = json.dumps({"models": list(models), "records": list(records)})
-    try:
-        python = serve_env.ensure(say=say)
-    except serve_env.ServeEnvError as err:
-        say(f"could not build {serve_env.FOLDER}/ ({err}); falling back to a simulation")
-        where = f"this environment, with {', '.join(TRAINING_STACK)} blocked from import (a simulation)"
-        result = fresh.run(_BLOCKED_RUN.format(names=TRAINING_STACK), stdin=request)
-    else:
-        where = f"{shown(python)}: a separate environment built from {serve_env.REQUIREMENTS}"
-        result = fresh.run("import runpy; runpy.run_module('workshop.other_runtime', run_name='__main__')",
-                           stdin=request, python=python)
+    result = fresh.run(
+        "import runpy; runpy.run_module('workshop.other_runtime', run_name='__main__')", stdin=request, python=python
+    )
     if not result.ok:
         raise RuntimeError(f"the other runtime failed: {result.error}")
     reply = json.loads(result.stdout)
     return Answer(
-        where=where,
+        where=f"{shown(python)}: a separate environment built from {serve_env.REQUIREMENTS}",
         importable=reply["importable"],
         probabilities={name: np.array(rows, dtype=np.float32) for name, rows in reply["probabilities"].items()},
     )
@@ -90,8 +85,7 @@ def main() -> None:
     request = json.load(sys.stdin)
     batch = clean_records(request["records"])
     probabilities = {
-        name: OnnxBackend(artifacts_dir() / name).predict_proba(batch).tolist()
-        for name in request["models"]
+        name: OnnxBackend(artifacts_dir() / name).predict_proba(batch).tolist() for name in request["models"]
     }
     importable = {name: _importable(name) for name in (*TRAINING_STACK, *SERVING_STACK)}
     json.dump({"importable": importable, "probabilities": probabilities}, sys.stdout)

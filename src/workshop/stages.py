@@ -37,6 +37,8 @@ class Stage:
     make_target: str
     port: int | None = None
     service: Service | None = None
+    # The exercise keeps the stage's own name where its lesson is split over several notebooks.
+    exercise: str | None = None
 
     @property
     def name(self) -> str:
@@ -45,8 +47,10 @@ class Stage:
 
     @property
     def exercises(self) -> tuple[str, ...]:
-        """Each notebook's exercise; the big picture (00) has none."""
-        return tuple(f"exercises/{notebook}.ipynb" for notebook in self.notebooks) if self.number else ()
+        """The stage's exercise (one per stage, named like its notebook unless said); 00 has none."""
+        if not self.number:
+            return ()
+        return (f"exercises/{self.exercise or self.notebooks[0]}.ipynb",)
 
 
 _WRAPPER = Stage(
@@ -80,13 +84,14 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         2,
-        ("02_save_the_model",),
+        ("02a_save_and_load", "02b_is_it_safe"),
         "saved model: pickle / ONNX",
         "zapisany model",
         "save it: pickle, skops, torch.save; metadata and a hash; what pickle cannot save",
         "serve-02",
         8002,
         Service("sklearn-pickle", "raw", "the pickled scikit-learn pipeline behind the wrapper"),
+        exercise="02_save_the_model",
     ),
     Stage(
         3,
