@@ -27,7 +27,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 from tests.conftest import ROOT
 from workshop.execute import lecture_notebooks
-from workshop.stages import STAGE_MAP
+from workshop.stages import STAGES
 
 NOTEBOOKS = ROOT / "notebooks"
 LECTURE = lecture_notebooks(NOTEBOOKS)
@@ -224,14 +224,14 @@ def _stage_case(stage: int) -> object:
 
 @pytest.mark.parametrize("stage", [_stage_case(stage) for stage in sorted(REQUIRED)])
 def test_each_stage_shows_its_real_calls(stage: int) -> None:
-    names = next(s.notebooks for s in STAGE_MAP if s.number == stage)
+    names = next(s.notebooks for s in STAGES if s.number == stage)
     trees = [code_of(NOTEBOOKS / f"{name}.ipynb") for name in names]
     missing = [needed.what for needed in REQUIRED[stage] if not any(needed.found(tree) for tree in trees)]
     assert not missing, f"notebooks {', '.join(names)} do not show {missing} as real code"
 
 
 def test_every_stage_with_a_lesson_has_a_list() -> None:
-    assert set(REQUIRED) == {s.number for s in STAGE_MAP if s.number >= 1}
+    assert set(REQUIRED) == {s.number for s in STAGES if s.number >= 1}
 
 
 def test_a_call_in_a_comment_or_string_does_not_count(tmp_path: Path) -> None:

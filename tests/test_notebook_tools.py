@@ -245,14 +245,19 @@ def test_serve_env_is_stale_when_requirements_change(tmp_path: Path) -> None:
     (tmp_path / "requirements").mkdir()
     for name in (serve_env.REQUIREMENTS, serve_env.CONSTRAINTS):
         (tmp_path / name).write_text("numpy==2.4.6\n")
+    (tmp_path / serve_env.PROJECT).write_text('[project]\ndependencies = ["numpy"]\n')
     before = serve_env.fingerprint(tmp_path)
     assert not serve_env.is_ready(tmp_path)
     serve_env.python(tmp_path).parent.mkdir(parents=True)
     serve_env.python(tmp_path).write_text("")
     (serve_env.folder(tmp_path) / serve_env.STAMP).write_text(before)
     assert serve_env.is_ready(tmp_path)
-    (tmp_path / serve_env.REQUIREMENTS).write_text("numpy==2.4.6\nonnxruntime==1.32.0\n")
+    (tmp_path / serve_env.PROJECT).write_text('[project]\ndependencies = ["numpy", "fastapi-offline"]\n')
     assert serve_env.fingerprint(tmp_path) != before and not serve_env.is_ready(tmp_path)
+    (serve_env.folder(tmp_path) / serve_env.STAMP).write_text(serve_env.fingerprint(tmp_path))
+    assert serve_env.is_ready(tmp_path)
+    (tmp_path / serve_env.REQUIREMENTS).write_text("numpy==2.4.6\nonnxruntime==1.32.0\n")
+    assert not serve_env.is_ready(tmp_path)
 
 
 @pytest.mark.slow

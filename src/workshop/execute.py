@@ -60,6 +60,8 @@ def _kernel_config(sockets: Path) -> Config:
     Over TCP, ipykernel warns on every start that the traffic is unencrypted; local (IPC)
     sockets in a private temporary folder are not reachable from the network at all.
     """
+    from traitlets.config import Config
+
     if os.name != "posix":
         return Config()
     return Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / "kernel")}})
