@@ -37,7 +37,15 @@ from penguins.serving.cleaning import (
     FieldWarning,
     Problem,
 )
-from penguins.serving.contract import BACKEND_FILES, DEFAULT_BACKEND, FEATURES, ONNX_BACKENDS, OUTPUT, Backend
+from penguins.serving.contract import (
+    BACKEND_FILES,
+    DEFAULT_BACKEND,
+    FEATURES,
+    NUMERIC_FEATURES,
+    ONNX_BACKENDS,
+    OUTPUT,
+    Backend,
+)
 from penguins.serving.paths import artifacts_dir
 
 Record = Mapping[str, object]
@@ -180,14 +188,13 @@ class PenguinPredictor:
         """Predict for columns that are already clean and typed (what the bare model takes):
         no rule is applied and nothing warned about; only values without finite odds are refused."""
         count = len(batch[FEATURES[0]])
-        rows = [{name: batch[name][index].item() for name in FEATURES} for index in range(count)]
-        return self._answer(batch, [()] * count, rows, one_record)
+        return self._answer(batch, [()] * count, None, one_record)
 
     def _answer(
         self,
         batch: CleanBatch,
         warnings: Sequence[tuple[FieldWarning, ...]],
-        records: Sequence[object],
+        records: Sequence[object] | None,
         one_record: bool,
     ) -> Predictions:
         """The model's probabilities for a batch; refuse the records it gave no finite odds for."""
@@ -199,9 +206,16 @@ class PenguinPredictor:
         if not finite.all():
             raise CleaningError(
                 [
-                    Problem(index, RECORD_FIELD, records[index], "no_finite_odds", NO_FINITE_ODDS)
+                    Problem(index, RECORD_FIELD, _sent(batch, records, index), "no_finite_odds", NO_FINITE_ODDS)
                     for index in np.flatnonzero(~finite).tolist()
                 ],
                 one_record,
             )
         return Predictions(self.classes, probabilities, warnings, self.model_version)
+
+
+def _sent(batch: CleanBatch, records: Sequence[object] | None, index: int) -> object:
+    """A refused record as it was sent, or, for typed columns, as its plain values."""
+    if records is not None:
+        return records[index]
+    return {name: batch[name][index].item() if name in NUMERIC_FEATURES else batch[name][index] for name in FEATURES}
