@@ -20,6 +20,7 @@ with training (penguins.training.pickles) and is handed to the wrapper from ther
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,12 +203,12 @@ class PenguinPredictor:
             probabilities = np.empty((0, len(self.classes)), dtype=np.float32)
         else:
             probabilities = self.backend.predict_proba(batch)
-        finite = np.isfinite(probabilities).all(axis=1)
-        if not finite.all():
+        if not math.isfinite(float(probabilities.sum())):  # one NaN or infinity anywhere makes the sum so
+            unanswered = np.flatnonzero(~np.isfinite(probabilities).all(axis=1)).tolist()
             raise CleaningError(
                 [
                     Problem(index, RECORD_FIELD, _sent(batch, records, index), "no_finite_odds", NO_FINITE_ODDS)
-                    for index in np.flatnonzero(~finite).tolist()
+                    for index in unanswered
                 ],
                 one_record,
             )
