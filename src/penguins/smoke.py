@@ -99,7 +99,7 @@ class Report:
 
 def _cell(outcome: Prediction | Answer | Refusal) -> str:
     if isinstance(outcome, tuple):
-        return f"refused: {', '.join(outcome)}".ljust(22)
+        return f"{'refused ' + ', '.join(outcome):<21} "
     return f"{outcome.species:<10} p={max(outcome.probabilities.values()):.3f}".ljust(22)
 
 
