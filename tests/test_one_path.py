@@ -64,7 +64,11 @@ def same(answer: dict, expected: dict) -> bool:
 def cli(records: object, artifact_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "penguins", "predict", "--artifacts", str(artifact_dir)],
-        input=json.dumps(records), capture_output=True, text=True, timeout=300, cwd=ROOT,
+        input=json.dumps(records),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
 
 
