@@ -4,9 +4,11 @@ Model alone means each model gets its input ready-made, as it would take it:
 - the unpickled scikit-learn pipeline a DataFrame of clean columns (the baseline);
 - the PyTorch MLP the preprocessed float matrix (its preprocessing is the pipeline's);
 - ONNX Runtime, for both files, the clean columns (preprocessing is inside the graph).
-Through the wrapper means `PenguinPredictor.predict` from raw records, end to end: cleaning,
-the model and building the answers, which is what the service pays per request; cleaning
-alone is timed too, to show which part of that is the value rules.
+Through the wrapper means `PenguinPredictor.predict` from raw records, end to end: cleaning
+(with the answering rules: refusals, warnings), the model and the answers (`Predictions`, arrays
+with a Prediction per record built only when asked; one record: `predict_one`, which builds it),
+which is what the service pays per request; cleaning alone is timed too, to show which part of
+that is the value rules.
 
 Every model runs on one thread, as a one-worker server would give it.
 """
@@ -23,8 +25,8 @@ import numpy as np
 from bench.budget import Budget
 from bench.rows import Row
 from penguins.serving.artifacts import read_artifact
-from penguins.serving.cleaning import clean_records
-from penguins.serving.contract import BACKEND_FILES
+from penguins.serving.cleaning import DEFAULT_CLEANER, clean_records
+from penguins.serving.contract import BACKEND_FILES, NUMERIC_FEATURES
 from penguins.serving.predictor import OnnxBackend
 from penguins.training import data, mlp
 from penguins.training.pickles import load_pickle, load_predictor
@@ -36,8 +38,13 @@ Call = Callable[[], object]
 
 
 def raw_records(count: int) -> list[dict[str, object]]:
-    """`count` raw records of the data set as a client sends them, repeated to fill `count`."""
-    records = data.to_records(data.raw_as_contract(data.load_penguins_raw()))
+    """`count` raw records of the data set as a client sends them, repeated to fill `count`:
+    the rows with at least one measurement (the wrapper refuses the two without any)."""
+    records = [
+        record
+        for record in data.to_records(data.raw_as_contract(data.load_penguins_raw()))
+        if any(record[name] is not None for name in NUMERIC_FEATURES)
+    ]
     return (records * (count // len(records) + 1))[:count]
 
 
@@ -67,10 +74,14 @@ def contenders(folder: Path, records: list[dict[str, object]]) -> dict[str, tupl
         "PyTorch MLP (network only)": ("preprocessed matrix", lambda: mlp.predict_proba(net, features)),
         "ONNX Runtime: pipeline.onnx": ("clean columns", lambda: onnx_pipeline.predict_proba(batch)),
         "ONNX Runtime: mlp.onnx": ("clean columns", lambda: onnx_mlp.predict_proba(batch)),
-        "cleaning alone (penguins.serving.cleaning)": ("raw records", lambda: clean_records(records)),
+        "cleaning alone (penguins.serving.cleaning)": ("raw records", lambda: DEFAULT_CLEANER.prepare(records)),
     }
     for name, predictor in wrapped.items():
-        calls[f"wrapper {name}, end to end"] = ("raw records", lambda p=predictor: p.predict(records))
+        if len(records) == 1:
+            call: Call = lambda p=predictor: p.predict_one(records[0])  # noqa: E731
+        else:
+            call = lambda p=predictor: p.predict(records)  # noqa: E731
+        calls[f"wrapper {name}, end to end"] = ("raw records", call)
     return calls
 
 
@@ -92,6 +103,8 @@ def measure(folder: Path, budget: Budget) -> list[Row]:
         for _ in range(budget.rounds):
             for name, (_, call) in calls.items():
                 samples[name] += timings(call, budget)
-        rows += [Row(SECTION, name, case, statistics.median(samples[name]) * 1e3, "ms", note=takes)
-                 for name, (takes, _) in calls.items()]
+        rows += [
+            Row(SECTION, name, case, statistics.median(samples[name]) * 1e3, "ms", note=takes)
+            for name, (takes, _) in calls.items()
+        ]
     return rows

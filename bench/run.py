@@ -27,8 +27,9 @@ def generator_name(wrk: str | None) -> str:
     return "wrk (1 thread)" if wrk else "Python asyncio client (wrk not installed)"
 
 
-def run(budget: Budget, artifacts: Path | None = None, use_wrk: bool = True,
-        log_dir: Path | None = None, say=print) -> Report:
+def run(
+    budget: Budget, artifacts: Path | None = None, use_wrk: bool = True, log_dir: Path | None = None, say=print
+) -> Report:
     """Measure everything; `say` reports progress, since a full run takes minutes."""
     here = machine.describe()
     folder = build.ensure(artifacts, say=lambda line: None)
@@ -39,7 +40,13 @@ def run(budget: Budget, artifacts: Path | None = None, use_wrk: bool = True,
     rows = model_speed.measure(folder, budget)
     say(f"2/4 HTTP load with {generator_name(wrk)}")
     starts: dict[str, list[float]] = {}
-    servers = [specs.bare(), specs.served(folder), specs.served(folder, log_level="warning"), specs.naive(folder)]
+    servers = [
+        specs.bare(),
+        specs.served(folder),
+        specs.tuned(folder),
+        specs.served(folder, log_level="warning"),
+        specs.naive(folder),
+    ]
     rows += http_load.measure(servers, budget, wrk, log_dir, starts)
     say("3/4 cold starts")
     servers = [specs.bare(), specs.served(folder), specs.served(folder, "02"), specs.naive(folder)]

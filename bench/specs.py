@@ -21,6 +21,7 @@ BARE = "bare endpoint (constant)"
 SERVED_ONNX = "served /predict (ONNX)"
 SERVED_PICKLE = "served /predict (pickle)"
 SERVED_QUIET = "served /predict (ONNX, LOG_LEVEL=warning)"
+SERVED_TUNED = "served /predict (ONNX) + former micro-optimisations (A/B)"
 NAIVE = "naive tutorial (pickle + DataFrame)"
 # The peers (python -m bench.peers) serve the same two models with their own defaults.
 MLSERVER_ONNX = "MLServer (ONNX)"
@@ -72,3 +73,19 @@ def served(folder: Path, stage: str = "04", log_level: str | None = None) -> Ser
     if log_level:
         return ServerSpec(SERVED_QUIET, argv, body(CLEAN_RECORD), env={"PENGUINS_LOG_LEVEL": log_level})
     return ServerSpec(SERVED[stage], argv, body(CLEAN_RECORD))
+
+
+def tuned(folder: Path) -> ServerSpec:
+    """The A/B of item 6 (bench/apps/tuned.py): the same service, the former micro-optimisations put back."""
+    argv = (
+        sys.executable,
+        "-m",
+        "bench.apps.tuned",
+        "--host",
+        "{host}",
+        "--port",
+        "{port}",
+        "--artifacts",
+        str(folder),
+    )
+    return ServerSpec(SERVED_TUNED, argv, body(CLEAN_RECORD))

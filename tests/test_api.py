@@ -16,9 +16,11 @@ from pydantic import ValidationError
 from penguins import __version__
 from penguins.serving.api import RawRecord, create_app
 from penguins.serving.artifacts import read_metadata
+from dataclasses import asdict
+
 from penguins.serving.cleaning import CleaningError, clean_records
 from penguins.serving.contract import BACKEND_FILES, FEATURES
-from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, MESSY_RECORDS
+from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_RECORDS
 from penguins.serving.predictor import PenguinPredictor
 from penguins.serving.settings import Backend, Settings
 from tests.conftest import run_python
@@ -96,12 +98,19 @@ def test_root_sends_people_to_the_docs(client: TestClient) -> None:
 def test_raw_record_gets_the_in_process_answer(client: TestClient, predictor: PenguinPredictor, record: dict) -> None:
     response = client.post("/predict", json=record)
     assert response.status_code == 200, response.text
-    expected = predictor.predict_one(record)
-    assert response.json() == {"species": expected.species, "probabilities": expected.probabilities,
-                               "model_version": expected.model_version, "warnings": []}
+    assert response.json() == asdict(predictor.predict_one(record)) | {"warnings": [
+        asdict(warning) for warning in predictor.predict_one(record).warnings]}
+
+
+def test_fields_left_to_the_imputer_are_named_in_warnings(client: TestClient) -> None:
+    body = client.post("/predict", json=MESSY_RECORDS[2]).json()
+    assert [(w["code"], w["field"]) for w in body["warnings"]] == [
+        ("imputed", "bill_length_mm"), ("imputed", "bill_depth_mm"), ("imputed", "sex")]
+    assert client.post("/predict", json=CLEAN_RECORD).json()["warnings"] == []
 
 
 def test_golden_batch_gets_the_true_species(client: TestClient, golden: list[dict]) -> None:
+    golden = [case for case in golden if case["expect"] == "answer"]
     response = client.post("/predict/batch", json=[case["record"] for case in golden])
     assert response.status_code == 200, response.text
     body = response.json()
@@ -112,8 +121,9 @@ def test_golden_batch_gets_the_true_species(client: TestClient, golden: list[dic
 def test_unknown_category_answers_with_a_warning(client: TestClient) -> None:
     body = client.post("/predict", json={**CLEAN_RECORD, "island": "Atlantis"}).json()
     assert body["species"] == "Adelie"
-    assert body["warnings"] == ["island 'Atlantis' is not a category the model knows (Biscoe, Dream, Torgersen); "
-                                "it answered from the other features"]
+    assert body["warnings"] == [{"code": "unknown_category", "field": "island",
+                                 "message": "island 'Atlantis' is not a category the model knows (Biscoe, Dream, "
+                                            "Torgersen); it answered from the other features"}]
 
 
 # ---------------------------------------------------------------- value errors: cleaning's, as 422
@@ -125,11 +135,22 @@ def test_bad_values_are_422_naming_field_value_and_reason(client: TestClient) ->
     with pytest.raises(CleaningError) as expected:
         clean_records([BAD_RECORD])
     assert response.json() == {"detail": [
-        {"type": "value_error", "loc": ["body", p.field], "msg": p.reason, "input": p.value}
+        {"type": p.code, "loc": ["body", p.field], "msg": p.reason, "input": p.value}
         for p in expected.value.problems
     ]}
-    fields = [error["loc"][-1] for error in response.json()["detail"]]
-    assert fields == ["bill_length_mm", "bill_depth_mm", "sex"]
+    found = [(error["loc"][-1], error["type"]) for error in response.json()["detail"]]
+    assert found == [("bill_length_mm", "not_a_number"), ("bill_depth_mm", "out_of_range"), ("sex", "wrong_type")]
+
+
+@pytest.mark.parametrize("record", [{}, {"island": "Dream", "sex": "male"}, INCOMPLETE_RECORD,
+                                    dict.fromkeys(FEATURES)], ids=["empty", "categories-only", "all-NA", "all-null"])
+def test_a_record_with_no_measurement_is_refused(client: TestClient, record: dict) -> None:
+    response = client.post("/predict", json=record)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["type"] == "no_measurements" and error["loc"] == ["body"]
+    batch = client.post("/predict/batch", json=[CLEAN_RECORD, record])
+    assert [(e["type"], e["loc"]) for e in batch.json()["detail"]] == [("no_measurements", ["body", 1])]
 
 
 def test_bad_record_in_a_batch_is_named_by_its_index(client: TestClient) -> None:
@@ -139,18 +160,41 @@ def test_bad_record_in_a_batch_is_named_by_its_index(client: TestClient) -> None
         ("body", 4, "bill_length_mm"), ("body", 4, "bill_depth_mm"), ("body", 4, "sex")}
 
 
-@pytest.mark.parametrize("value, reason", [
-    (True, "wrong type: must be a number, got bool"),
-    ([39.1], "wrong type: must be a number, got list"),
-    ({"mm": 39.1}, "wrong type: must be a number, got dict"),
-    ("1e400", "must be a finite number"),
-    (10 ** 400, "must be a finite number"),
+@pytest.mark.parametrize("value, code, reason", [
+    (True, "wrong_type", "wrong type: must be a number, got bool"),
+    ([39.1], "wrong_type", "wrong type: must be a number, got list"),
+    ({"mm": 39.1}, "wrong_type", "wrong type: must be a number, got dict"),
+    ("1e400", "out_of_range", "must be a finite number"),
+    (10 ** 400, "out_of_range", "must be a finite number"),
+    ("4_0", "not_a_number", "must be a number"),
+    ("\uff14\uff10", "not_a_number", "must be a number"),
+    ("4" * 101, "too_long", "text of 101 characters"),
 ])
-def test_values_of_any_json_type_reach_cleaning(client: TestClient, value: object, reason: str) -> None:
+def test_values_of_any_json_type_reach_cleaning(client: TestClient, value: object, code: str, reason: str) -> None:
     response = client.post("/predict", json={**CLEAN_RECORD, "bill_length_mm": value})
     assert response.status_code == 422
     [error] = response.json()["detail"]
-    assert error["loc"] == ["body", "bill_length_mm"] and error["msg"].startswith(reason)
+    assert error["loc"] == ["body", "bill_length_mm"] and error["msg"].startswith(reason) and error["type"] == code
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+def test_json_tokens_that_are_not_numbers_are_refused_by_name(client: TestClient, token: str) -> None:
+    body = json.dumps(CLEAN_RECORD).replace("39.1", token).encode()
+    response = client.post("/predict", content=body, headers=JSON)
+    assert response.status_code == 422
+    [error] = strict_json(response.text)["detail"]
+    assert (error["type"], error["loc"], error["input"]) == ("not_json_number", ["body", "bill_length_mm"], token)
+
+
+def test_a_420_character_island_is_refused(client: TestClient) -> None:
+    [error] = client.post("/predict", json={**CLEAN_RECORD, "island": "Biscoe" * 70}).json()["detail"]
+    assert (error["type"], error["loc"]) == ("too_long", ["body", "island"])
+
+
+def test_a_body_that_is_not_utf8_is_a_documented_400(client: TestClient) -> None:
+    response = client.post("/predict", content=b'{"island": "\xff"}', headers=JSON)
+    assert response.status_code == 400 and "detail" in response.json()
+    assert "400" in client.get("/openapi.json").json()["paths"]["/predict"]["post"]["responses"]
 
 
 # ---------------------------------------------------------------- shape and transport errors: 4xx, never 500
@@ -160,7 +204,7 @@ def test_unknown_field_is_refused_by_name(client: TestClient) -> None:
     response = client.post("/predict", json={**CLEAN_RECORD, "colour": "black"})
     assert response.status_code == 422
     assert response.json()["detail"][0] | {"msg": ""} == {
-        "type": "extra_forbidden", "loc": ["body", "colour"], "msg": "", "input": "black"}
+        "type": "unknown_field", "loc": ["body", "colour"], "msg": "", "input": "black"}
 
 
 @pytest.mark.parametrize("body", [[CLEAN_RECORD], "Adelie", 42, None], ids=["list", "text", "number", "null"])
@@ -228,7 +272,7 @@ def test_text_that_is_not_unicode_is_422_not_a_crash(app: str, request: pytest.F
     response = request.getfixturevalue(app).post("/predict", content=json.dumps({**CLEAN_RECORD, "sex": "\ud800"}), headers=JSON)
     assert response.status_code == 422
     [error] = strict_json(response.text)["detail"]
-    assert error["loc"] == ["body", "sex"] and "not valid Unicode" in error["msg"] and error["input"] == "\ud800"
+    assert error["loc"] == ["body", "sex"] and "valid Unicode" in error["msg"] and error["input"] == "\ud800"
 
 
 def test_a_crash_is_a_500_with_one_line_and_no_traceback(artifact_dir: Path, predictor: PenguinPredictor) -> None:
@@ -285,7 +329,8 @@ def test_bare_model_refuses_values_it_cannot_answer_for(bare: TestClient) -> Non
     response = bare.post("/predict/batch", json=[CLEAN_RECORD, absurd])
     assert response.status_code == 422
     [error] = response.json()["detail"]
-    assert error["loc"] == ["body", 1] and "no finite probabilities" in error["msg"]
+    assert error["loc"] == ["body", 1] and error["type"] == "no_finite_odds"
+    assert "no finite probabilities" in error["msg"]
 
 
 # ---------------------------------------------------------------- the schema students read in /docs
@@ -295,7 +340,13 @@ def test_openapi_shows_raw_fields_and_examples(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     record = schema["components"]["schemas"]["RawRecord"]
     assert list(record["properties"]) == list(FEATURES) and record["additionalProperties"] is False
-    assert record["properties"]["bill_length_mm"]["anyOf"] == [{"type": "number"}, {"type": "string"}, {"type": "null"}]
+    number, text, null = record["properties"]["bill_length_mm"]["anyOf"]
+    assert number == {"type": "number", "minimum": 10, "maximum": 100} and null == {"type": "null"}
+    assert text["type"] == "string" and text["maxLength"] == 100 and text["pattern"].startswith("^")
+    island = record["properties"]["island"]["anyOf"][0]
+    assert island["examples"] == ["Biscoe", "Dream", "Torgersen"] and "enum" not in island
+    for status in ("400", "413", "415", "422", "503"):
+        assert status in schema["paths"]["/predict"]["post"]["responses"], status
     examples = schema["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["examples"]
     assert examples["clean"]["value"] == CLEAN_RECORD and examples["messy"]["value"] == MESSY_RECORDS[0]
     batch = schema["paths"]["/predict/batch"]["post"]["requestBody"]["content"]["application/json"]["schema"]

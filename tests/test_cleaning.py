@@ -12,14 +12,24 @@ import pandas as pd
 import pytest
 
 from penguins.serving import contract
+import re
+
 from penguins.serving.cleaning import (
     DEFAULT_CLEANER,
+    MAX_TEXT_LENGTH,
+    REFUSALS,
+    VECTOR_FROM,
+    WARNINGS,
     Cleaner,
     CleaningError,
+    NonJsonNumber,
     Problem,
     clean_record,
     clean_records,
     empty_batch,
+    json_schema,
+    numeric_text_pattern,
+    read_json,
     unknown_categories,
 )
 from penguins.training import data
@@ -239,7 +249,7 @@ def test_unknown_categories_lists_only_unknown_values_by_record():
         ("body_mass_g", b"3750", "wrong type"),
         ("body_mass_g", float("inf"), "finite"),
         ("body_mass_g", float("-inf"), "finite"),
-        ("body_mass_g", "inf", "finite"),
+        ("body_mass_g", "inf", "must be a number"),
         ("body_mass_g", "1e999", "finite"),
         ("body_mass_g", 10**400, "finite"),
         ("body_mass_g", -3750, "between 1000 and 10000 (body_mass_g)"),
@@ -312,7 +322,7 @@ def test_every_problem_of_every_record_is_reported_at_once():
 
 
 def test_problem_reads_as_a_sentence():
-    problem = Problem(3, "body_mass_g", "abc", "must be a number, got text 'abc'")
+    problem = Problem(3, "body_mass_g", "abc", "not_a_number", "must be a number, got text 'abc'")
     assert str(problem) == "record 3, field 'body_mass_g': must be a number, got text 'abc'"
 
 
@@ -499,3 +509,173 @@ def test_text_that_is_not_unicode_is_rejected(field: str) -> None:
         clean_records([with_value(field, "Bis\ud800coe")])
     (problem,) = err.value.problems
     assert problem.field == field and "surrogate" in problem.reason
+
+
+# --- codes, and the rules of issue 11 -----------------------------------------------------------
+
+
+def codes_of(records: list[object]) -> list[tuple[int, str, str]]:
+    """(record, field, code) of every refusal when the batch is prepared for answering."""
+    with pytest.raises(CleaningError) as caught:
+        DEFAULT_CLEANER.prepare(records)
+    assert all(problem.code in REFUSALS for problem in caught.value.problems)
+    return [(problem.record, problem.field, problem.code) for problem in caught.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "code"),
+    [
+        ("bill_length_mm", "forty", "not_a_number"),
+        ("bill_length_mm", "4_0", "not_a_number"),  # Python's float() reads 40
+        ("bill_length_mm", "\uff14\uff10", "not_a_number"),  # full-width digits: Python reads 40
+        ("bill_length_mm", "1,234.5", "not_a_number"),
+        ("bill_length_mm", "0x28", "not_a_number"),
+        ("bill_length_mm", "4 0", "not_a_number"),
+        ("bill_length_mm", "+-40", "not_a_number"),
+        ("bill_length_mm", "Infinity", "not_a_number"),
+        ("bill_length_mm", "\u00a040", "not_a_number"),  # a space JSON does not call one
+        ("bill_length_mm", NonJsonNumber("NaN"), "not_json_number"),
+        ("bill_length_mm", NonJsonNumber("Infinity"), "not_json_number"),
+        ("island", NonJsonNumber("-Infinity"), "not_json_number"),
+        ("bill_length_mm", -3, "out_of_range"),
+        ("bill_length_mm", "1e400", "out_of_range"),
+        ("bill_length_mm", 10**400, "out_of_range"),
+        ("bill_length_mm", float("inf"), "out_of_range"),
+        ("bill_length_mm", "4" * 101, "too_long"),
+        ("island", "Biscoe" * 70, "too_long"),
+        ("sex", "m" * 101, "too_long"),
+        ("bill_length_mm", True, "wrong_type"),
+        ("island", 3, "wrong_type"),
+        ("island", "Bis\ud800coe", "not_unicode"),
+        ("colour", "black", "unknown_field"),
+    ],
+    ids=repr,
+)
+def test_every_refusal_carries_its_code(field, raw, code):
+    assert codes_of([VALID, with_value(field, raw)]) == [(1, field, code)]
+
+
+def test_a_record_that_is_not_an_object_is_wrong_type():
+    assert codes_of([VALID, ["Biscoe", 39.1]]) == [(1, "(record)", "wrong_type")]
+
+
+@pytest.mark.parametrize(
+    "record",
+    [{}, {"island": "Biscoe", "sex": "male"}, dict.fromkeys(contract.FEATURES),
+     dict.fromkeys(contract.FEATURES, "NA"), {**dict.fromkeys(contract.NUMERIC_FEATURES, " "), "island": "Dream"}],
+    ids=["empty", "categories only", "all null", "all NA", "all blank"],
+)
+def test_a_record_with_no_measurement_is_refused_whatever_its_categories(record):
+    assert codes_of([VALID, record, VALID]) == [(1, "(record)", "no_measurements")]
+    clean_records([record])  # the value rules alone accept it: training cleans such rows too
+
+
+def test_one_measurement_is_enough_to_be_answered():
+    DEFAULT_CLEANER.prepare([{"body_mass_g": 4000}])
+
+
+def test_the_codes_are_a_closed_list():
+    assert REFUSALS == ("not_a_number", "not_json_number", "out_of_range", "too_long", "wrong_type",
+                        "not_unicode", "unknown_field", "no_measurements", "no_finite_odds")
+    assert WARNINGS == ("imputed", "unknown_category")
+
+
+@pytest.mark.parametrize("value", [None, "", "NA", " na ", ".", "null"], ids=repr)
+@pytest.mark.parametrize("field", ["bill_depth_mm", "sex", "island"])
+def test_every_imputed_field_is_named_in_a_warning(field, value):
+    [warnings] = DEFAULT_CLEANER.prepare([with_value(field, value)]).warnings
+    assert [(w.code, w.field) for w in warnings] == [("imputed", field)]
+    assert field in warnings[0].message
+
+
+def test_an_absent_field_is_imputed_too_and_warnings_follow_the_feature_order():
+    record = {"sex": "X", "island": "Atlantis", "body_mass_g": 4000, "bill_length_mm": "NA"}
+    [warnings] = DEFAULT_CLEANER.prepare([record]).warnings
+    assert [(w.code, w.field) for w in warnings] == [
+        ("unknown_category", "island"), ("imputed", "bill_length_mm"), ("imputed", "bill_depth_mm"),
+        ("imputed", "flipper_length_mm"), ("unknown_category", "sex")]
+    assert all(w.code in WARNINGS for w in warnings)
+
+
+def test_a_complete_record_has_no_warnings():
+    assert DEFAULT_CLEANER.prepare([VALID, VALID]).warnings == [(), ()]
+
+
+def test_messy_but_legitimate_records_keep_working():
+    record = {"island": "  DREAM ", "bill_length_mm": "46,5", "bill_depth_mm": " 17.9\t", "flipper_length_mm": "1.92e2",
+              "body_mass_g": "+3500", "sex": "FEMALE"}
+    prepared = DEFAULT_CLEANER.prepare([record])
+    assert prepared.warnings == [()]
+    assert [float(prepared.batch[name][0]) for name in contract.NUMERIC_FEATURES] == pytest.approx([46.5, 17.9, 192, 3500])
+    assert (prepared.batch["island"][0], prepared.batch["sex"][0]) == ("Dream", "female")
+
+
+def test_text_of_exactly_the_longest_length_is_accepted():
+    DEFAULT_CLEANER.prepare([with_value("island", "A" * MAX_TEXT_LENGTH)])
+
+
+def test_read_json_keeps_nan_and_infinity_tokens_to_refuse_them():
+    record = read_json('{"bill_length_mm": NaN, "bill_depth_mm": Infinity, "body_mass_g": -Infinity}')
+    assert record == {"bill_length_mm": NonJsonNumber("NaN"), "bill_depth_mm": NonJsonNumber("Infinity"),
+                      "body_mass_g": NonJsonNumber("-Infinity")}
+    assert [code for _, _, code in codes_of([record])] == ["not_json_number"] * 3
+
+
+def test_a_python_nan_is_a_missing_value_as_pandas_hands_it_over():
+    [warnings] = DEFAULT_CLEANER.prepare([with_value("bill_depth_mm", float("nan"))]).warnings
+    assert [(w.code, w.field) for w in warnings] == [("imputed", "bill_depth_mm")]
+
+
+ODD_RECORDS = [
+    VALID,
+    with_value("bill_length_mm", "39,1"),
+    with_value("body_mass_g", None),
+    {"island": "dream", "body_mass_g": 4000},
+    with_value("island", "Atlantis"),
+    with_value("sex", "."),
+    with_value("flipper_length_mm", np.float32(190)),
+    with_value("bill_depth_mm", 7),
+]
+BAD_ODD_RECORDS = [with_value("bill_length_mm", 5), with_value("body_mass_g", 1e12), {}, with_value("sex", 1)]
+
+
+def test_large_batches_take_the_numpy_path_and_agree_with_record_by_record():
+    """From VECTOR_FROM records on, plain columns are cleaned with numpy: same columns, warnings, problems."""
+    batch = (ODD_RECORDS * (VECTOR_FROM // len(ODD_RECORDS) + 2))[: VECTOR_FROM + 5]
+    together = DEFAULT_CLEANER.prepare(batch)
+    for index, record in enumerate(batch):
+        alone = DEFAULT_CLEANER.prepare([record])
+        assert together.warnings[index] == alone.warnings[0]
+        for name in contract.FEATURES:
+            np.testing.assert_array_equal(together.batch[name][index : index + 1], alone.batch[name])
+    plain = [dict(record, bill_length_mm=39.1) for record in batch] + BAD_ODD_RECORDS
+    found = codes_of(plain)
+    start = len(batch)
+    assert found == [(start, "bill_length_mm", "out_of_range"), (start + 1, "body_mass_g", "out_of_range"),
+                     (start + 2, "(record)", "no_measurements"), (start + 3, "sex", "wrong_type")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["39.1", " 39,1 ", "-3", "+4e2", ".5", "5.", "NA", "n/a", " nan ", "None", "NULL", ".", "", "  ",
+     "forty", "4_0", "\uff14\uff10", "1,234.5", "inf", "0x28", "\u00a039", "39\n", "\t39", "e5", "--4", "3e", "N A"],
+    ids=repr,
+)
+def test_the_schema_pattern_is_the_rule_for_numeric_text(text):
+    """JSON Schema's pattern (what /docs and schemathesis read) accepts exactly the text the rule reads."""
+    pattern_accepts = re.search(numeric_text_pattern(), text) is not None
+    try:
+        DEFAULT_CLEANER.clean([{"bill_depth_mm": text}])
+        rule_accepts = True
+    except CleaningError as err:
+        rule_accepts = err.problems[0].code == "out_of_range"
+    assert pattern_accepts == rule_accepts
+
+
+def test_the_schema_of_each_field_is_written_from_the_rules():
+    for name, (low, high) in RANGES.items():
+        number, text, null = json_schema(name)["anyOf"]
+        assert (number["minimum"], number["maximum"]) == (low, high) and null == {"type": "null"}
+        assert text == {"type": "string", "maxLength": MAX_TEXT_LENGTH, "pattern": numeric_text_pattern()}
+    island, _ = json_schema("island")["anyOf"]
+    assert island == {"type": "string", "maxLength": MAX_TEXT_LENGTH, "examples": ["Biscoe", "Dream", "Torgersen"]}

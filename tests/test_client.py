@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import asdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 
 from penguins.client import Answer, InvalidInput, PenguinClient, RequestRejected, ServerError, ServiceUnreachable
 from penguins.ports import free_port
-from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, MESSY_RECORDS
+from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_RECORDS
 from penguins.serving.predictor import PenguinPredictor
 from tests.live import live_server
 from workshop.server import Server
@@ -33,7 +34,11 @@ def client(server: Server) -> Iterator[PenguinClient]:
 
 def test_answers_match_the_wrapper_in_process(client: PenguinClient, artifact_dir: Path) -> None:
     predictor = PenguinPredictor.load("mlp-onnx", artifact_dir / "mlp.onnx")
-    expected = [Answer(p.species, p.probabilities, p.model_version) for p in predictor.predict(MESSY_RECORDS)]
+    expected = [
+        Answer(p.species, p.probabilities, p.model_version, [asdict(w) for w in p.warnings])
+        for p in predictor.predict(MESSY_RECORDS)
+    ]
+    assert any(answer.warnings for answer in expected)
     assert client.predict_batch(MESSY_RECORDS) == expected
     assert [client.predict(record) for record in MESSY_RECORDS] == expected
 
@@ -54,6 +59,13 @@ def test_refused_values_name_record_field_and_value(client: PenguinClient) -> No
         ("record 1, field sex", 1),
     ]
     assert "record 1, field bill_length_mm: must be a number, got text 'forty' (sent 'forty')" in str(err.value)
+    assert err.value.codes == ["not_a_number", "out_of_range", "wrong_type"]
+
+
+def test_a_record_with_no_measurement_is_refused_with_its_code(client: PenguinClient) -> None:
+    with pytest.raises(InvalidInput) as err:
+        client.predict(INCOMPLETE_RECORD)
+    assert err.value.codes == ["no_measurements"] and err.value.problems[0][0] == "the request body"
 
 
 def test_an_oversized_batch_is_a_rejected_request(client: PenguinClient) -> None:

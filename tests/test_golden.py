@@ -20,6 +20,14 @@ def test_golden_set_covers_every_species_and_missing_values() -> None:
     assert any(None in case["record"].values() or "NA" in case["record"].values() for case in GOLDEN)
 
 
+def test_every_case_says_what_to_expect_and_the_unmeasured_row_is_refused() -> None:
+    assert {case["expect"] for case in GOLDEN} == {"answer", "refused:no_measurements"}
+    for case in GOLDEN:
+        row = RAW.iloc[case["source_row"]]
+        unmeasured = all(math.isnan(row[name]) for name in NUMERIC_FEATURES)
+        assert (case["expect"] == "refused:no_measurements") == unmeasured, case["source_row"]
+
+
 @pytest.mark.parametrize("case", GOLDEN, ids=lambda c: f"row{c['source_row']}")
 def test_golden_record_is_its_data_row_written_messily(case: dict) -> None:
     row = RAW.iloc[case["source_row"]]

@@ -6,13 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from penguins.serving.cleaning import CleaningError
+import numpy as np
+
+from penguins.serving.cleaning import CleaningError, FieldWarning, typed_batch
 from penguins.serving.contract import BACKEND_FILES
-from penguins.serving.examples import BAD_RECORD, MESSY_RECORDS
-from penguins.serving.predictor import PenguinPredictor
+from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_RECORDS
+from penguins.serving.predictor import PenguinPredictor, Prediction, Predictions
 from penguins.training.pickles import load_predictor
 
 BACKENDS = list(BACKEND_FILES)
+
+
+def answered(golden: list[dict]) -> list[dict]:
+    return [case for case in golden if case["expect"] == "answer"]
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -21,17 +27,28 @@ def predictor(request: pytest.FixtureRequest, artifact_dir: Path) -> PenguinPred
 
 
 def test_golden_set_gets_its_true_species(predictor: PenguinPredictor, golden: list[dict]) -> None:
-    predictions = predictor.predict([case["record"] for case in golden])
+    cases = answered(golden)
+    predictions = predictor.predict([case["record"] for case in cases])
     wrong = [
-        (case["source_row"], case["species"], p.species)
-        for case, p in zip(golden, predictions)
-        if p.species != case["species"]
+        (case["source_row"], case["species"], species)
+        for case, species in zip(cases, predictions.species)
+        if species != case["species"]
     ]
     assert not wrong, f"{predictor.backend_name} got these wrong (row, truth, predicted): {wrong}"
 
 
+def test_golden_refusals_carry_their_code(predictor: PenguinPredictor, golden: list[dict]) -> None:
+    refused = [case for case in golden if case["expect"].startswith("refused:")]
+    assert refused, "the golden set must hold a record the wrapper refuses"
+    for case in refused:
+        with pytest.raises(CleaningError) as err:
+            predictor.predict_one(case["record"])
+        assert [p.code for p in err.value.problems] == [case["expect"].removeprefix("refused:")]
+        assert err.value.one_record
+
+
 def test_every_backend_gives_the_same_labels(artifact_dir: Path, golden: list[dict]) -> None:
-    records = [case["record"] for case in golden] + MESSY_RECORDS
+    records = [case["record"] for case in answered(golden)] + MESSY_RECORDS
     labels = {
         name: [p.species for p in load_predictor(name, artifact_dir / file).predict(records)]
         for name, file in BACKEND_FILES.items()
@@ -49,12 +66,51 @@ def test_prediction_carries_probabilities_and_model_version(predictor: PenguinPr
 
 
 def test_one_record_or_many(predictor: PenguinPredictor) -> None:
-    one = predictor.predict(MESSY_RECORDS[0])
+    one = predictor.predict_one(MESSY_RECORDS[0])
     many = predictor.predict(MESSY_RECORDS)
-    assert len(one) == 1 and len(many) == len(MESSY_RECORDS)
-    assert one[0].species == many[0].species
-    assert one[0].probabilities == pytest.approx(many[0].probabilities, abs=1e-6)
-    assert predictor.predict([]) == []
+    assert isinstance(one, Prediction) and isinstance(many, Predictions) and len(many) == len(MESSY_RECORDS)
+    assert one.species == many[0].species == many.species[0]
+    assert one.probabilities == pytest.approx(many[0].probabilities, abs=1e-6)
+    assert one.warnings == many[0].warnings == many.warnings[0]
+    assert len(predictor.predict([])) == 0 and predictor.predict([]).probabilities.shape == (0, 3)
+    with pytest.raises(TypeError, match="predict_one"):
+        predictor.predict(MESSY_RECORDS[0])  # type: ignore[arg-type]
+
+
+def test_predictions_hold_arrays_and_build_each_prediction_on_demand(predictor: PenguinPredictor) -> None:
+    records = [CLEAN_RECORD, *MESSY_RECORDS]
+    predictions = predictor.predict(records)
+    assert predictions.probabilities.shape == (len(records), 3)
+    assert predictions.species == [p.species for p in predictions]
+    assert [p.species for p in predictions[1:3]] == predictions.species[1:3]
+    assert predictions[-1] == predictions[len(records) - 1]
+    assert predictions.model_version == predictor.model_version
+    for index, prediction in enumerate(predictions):
+        assert list(prediction.probabilities.values()) == predictions.probabilities[index].tolist()
+    with pytest.raises(IndexError):
+        predictions[len(records)]
+
+
+def test_incomplete_records_are_answered_with_warnings_or_refused(predictor: PenguinPredictor) -> None:
+    answer = predictor.predict_one(MESSY_RECORDS[2])  # bill length null, depth "", no sex
+    assert [(w.code, w.field) for w in answer.warnings] == [
+        ("imputed", "bill_length_mm"), ("imputed", "bill_depth_mm"), ("imputed", "sex")]
+    assert all(isinstance(w, FieldWarning) and w.field in w.message for w in answer.warnings)
+    with pytest.raises(CleaningError) as err:
+        predictor.predict([CLEAN_RECORD, INCOMPLETE_RECORD, {}])
+    assert [(p.record, p.code) for p in err.value.problems] == [(1, "no_measurements"), (2, "no_measurements")]
+    assert not err.value.one_record
+
+
+def test_values_without_finite_odds_are_refused(artifact_dir: Path) -> None:
+    """The MLP's logits overflow on float32-sized values (a logistic regression stays finite)."""
+    predictor = PenguinPredictor.load("mlp-onnx", artifact_dir / "mlp.onnx")
+    absurd = {**CLEAN_RECORD, "bill_length_mm": -3.4e38, "bill_depth_mm": 3.4e38, "body_mass_g": 3.4e38}
+    with np.errstate(all="ignore"), pytest.raises(CleaningError) as err:
+        predictor.predict_clean(typed_batch([CLEAN_RECORD, absurd]))
+    [problem] = err.value.problems
+    assert (problem.record, problem.code) == (1, "no_finite_odds")
+    assert problem.value["body_mass_g"] == pytest.approx(3.4e38, rel=1e-6)
 
 
 def test_bad_record_is_rejected_naming_every_bad_field(predictor: PenguinPredictor) -> None:

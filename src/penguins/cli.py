@@ -43,16 +43,27 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    """Predict for records given as JSON (a list or one object), from a file or stdin."""
+    """Predict for records given as JSON (a list or one object), from a file or stdin: one JSON
+    line per record, {species, probabilities, model_version, warnings}, as the service answers.
+    A record the wrapper will not answer: every problem on stderr with its code, exit 1."""
+    from dataclasses import asdict
+
+    from penguins.serving.cleaning import CleaningError, read_json
     from penguins.serving.contract import BACKEND_FILES
     from penguins.training.pickles import load_predictor
 
     text = Path(args.file).read_text(encoding="utf-8") if args.file else sys.stdin.read()
-    records = json.loads(text)
+    records = read_json(text)
     path = Path(args.artifacts) / BACKEND_FILES[args.backend] if args.artifacts else None
     predictor = load_predictor(args.backend, path)
-    for prediction in predictor.predict(records):
-        print(json.dumps(prediction.__dict__))
+    try:
+        predictions = [predictor.predict_one(records)] if isinstance(records, dict) else predictor.predict(records)
+    except CleaningError as err:
+        for problem in err.problems:
+            print(f"refused [{problem.code}] {problem}", file=sys.stderr)
+        return 1
+    for prediction in predictions:
+        print(json.dumps(asdict(prediction)))
     return 0
 
 

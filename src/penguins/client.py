@@ -40,10 +40,12 @@ class RequestRejected(ServiceError):
 
 
 class InvalidInput(RequestRejected):
-    """422: values the service cannot use. `problems` holds (where, why, what was sent)."""
+    """422: values the service cannot use. `problems` holds (where, why, what was sent);
+    `codes` the code of each (its `type`: penguins.serving.cleaning.REFUSALS, or FastAPI's own)."""
 
     def __init__(self, detail: list[dict[str, Any]]) -> None:
         self.problems = [(_where(error.get("loc", [])), error.get("msg", ""), error.get("input")) for error in detail]
+        self.codes: list[str] = [str(error.get("type", "")) for error in detail]
         lines = "\n".join(f"  {where}: {why} (sent {sent!r})" for where, why, sent in self.problems)
         super().__init__(422, detail, f"the service refused {len(self.problems)} value(s):\n{lines}")
 
@@ -60,12 +62,12 @@ def _where(loc: Sequence[Any]) -> str:
 
 @dataclass(frozen=True)
 class Answer:
-    """One prediction as the service sent it."""
+    """One prediction as the service sent it; each warning is {code, field, message}."""
 
     species: str
     probabilities: dict[str, float]
     model_version: str
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
 
 class PenguinClient:

@@ -3,27 +3,28 @@
 `create_app(settings)` builds it; `python -m penguins serve` and the container's
 `uvicorn penguins.serving.app:app` both call it, so there is one service whatever starts it.
 
-Raw data in, value rules in one place. The request models check only the shape of a
-request (an object, known field names, nothing extra) and hand every value on exactly as
-the client sent it; whether "46,5" or "NA" or -3 is acceptable is penguins.serving.cleaning's call,
-and its problems come back as 422 in FastAPI's own error shape (`detail: [{loc, msg,
-input}]`). In `features` mode (stage 03) the bare model is served instead: six clean,
-typed features, so a messy record fails with a 422, which is why stage 04 wraps the model.
+HTTP only: a request model, `predictor.predict_one` or `predictor.predict`, a response model.
+The request models check the shape of a request (an object; a list of at most the batch limit)
+and hand every value on exactly as the client sent it: whether "46,5", "NA" or -3 is acceptable
+is penguins.serving.cleaning's call, and so is the schema /docs shows for each field (written
+from the same rules). Whatever the wrapper refuses comes back through one handler as a 422 in
+FastAPI's error shape, `detail: [{type, loc, msg, input}]`, with cleaning's code as the `type`.
+In `features` mode (stage 03) the same routes serve the bare model instead: six clean, typed
+features, so a messy record fails with a 422, which is why stage 04 wraps the model.
 
 This module is on the serving path: no torch, scikit-learn or pandas (the pickle backend
 brings scikit-learn in by itself, only when it is chosen). Annotations are evaluated (no
-`from __future__ import annotations`): FastAPI reads them, including the batch type that
-create_app builds with the configured limit.
+`from __future__ import annotations`): FastAPI reads them.
 """
 
 import json
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar, cast
 
 import numpy as np
 from fastapi import Body, Depends, FastAPI, HTTPException, Request
@@ -31,67 +32,70 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
-from pydantic_core import to_json
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from penguins import __version__
-from penguins.serving.cleaning import KNOWN_CATEGORIES, CleanBatch, CleaningError, unknown_categories
-from penguins.serving.contract import FEATURES, NUMERIC_FEATURES
-from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, MESSY_RECORDS
-from penguins.serving.predictor import PenguinPredictor
+from penguins.serving.cleaning import RECORD_FIELD, CleaningError, WarningCode, json_schema, read_json, typed_batch
+from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_RECORDS
+from penguins.serving.predictor import PenguinPredictor, Prediction, Predictions
 from penguins.serving.settings import Settings
 
 log = logging.getLogger("penguins.serving.api")
+T = TypeVar("T")
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
-_QUOTE_LENGTH = 40
 
 
 # ---------------------------------------------------------------- request and response models
 
 
-def _as_sent(value: object) -> object:
-    """Keep a field's value exactly as the client sent it: judging it is cleaning's job.
-
-    Only text that is not Unicode is refused here, as a matter of encoding: JSON can escape
-    half a surrogate pair ("\\ud800"), which no UTF-8 model input (nor response) can carry.
-    """
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("text that is not valid Unicode (half of a surrogate pair)") from None
+def _unicode(value: str) -> str:
+    """Text that is not Unicode is refused as a matter of encoding: JSON can escape half a
+    surrogate pair ("\\ud800"), which no UTF-8 model input (nor response) can carry."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text that is not valid Unicode (half of a surrogate pair)") from None
     return value
 
 
-def _unchanged(value: Any) -> Any:
-    return value
-
-
-# The schema says number, text or null (what clients send); the value itself is not touched,
-# neither read in nor dumped out (record.model_dump() gives back what the client sent).
-RawValue = Annotated[float | str | None, PlainValidator(_as_sent, json_schema_input_type=float | str | None),
-                     PlainSerializer(_unchanged)]
-Text = Annotated[str, AfterValidator(_as_sent)]
+def _raw_field(name: str, description: str) -> Any:
+    """A raw field: any JSON value, passed on as sent; its schema is cleaning's rules for `name`."""
+    return Field(None, description=description, json_schema_extra=json_schema(name))
 
 
 class RawRecord(BaseModel):
-    """One penguin as a client sends it: any field may be missing, text, a number or null."""
+    """One penguin as a client sends it: any field may be missing, text, a number or null.
 
-    model_config = ConfigDict(extra="forbid", title="RawRecord")
+    Values are `object`: taken as they come, judged by cleaning. So are fields beyond these six
+    (extra="allow"): cleaning refuses each by name (unknown_field), which the schema states.
+    """
 
-    island: RawValue = Field(None, description="Biscoe, Dream or Torgersen, in any case")
-    bill_length_mm: RawValue = Field(None, description='a number or numeric text ("46,5" too); "NA" = missing')
-    bill_depth_mm: RawValue = Field(None, description="a number or numeric text")
-    flipper_length_mm: RawValue = Field(None, description="a number or numeric text")
-    body_mass_g: RawValue = Field(None, description="grams: a number or numeric text")
-    sex: RawValue = Field(None, description='female/male, F/M, in any case; "." = unknown')
+    model_config = ConfigDict(extra="allow", title="RawRecord", json_schema_extra={"additionalProperties": False})
+
+    island: object = _raw_field(
+        "island", "Biscoe, Dream or Torgersen, in any case; another island is answered with an unknown_category warning"
+    )
+    bill_length_mm: object = _raw_field(
+        "bill_length_mm",
+        'a number or numeric text ("46,5" too); "NA", "" or null = missing (answered with an imputed warning)',
+    )
+    bill_depth_mm: object = _raw_field("bill_depth_mm", "a number or numeric text")
+    flipper_length_mm: object = _raw_field("flipper_length_mm", "a number or numeric text")
+    body_mass_g: object = _raw_field("body_mass_g", "grams: a number or numeric text")
+    sex: object = _raw_field("sex", 'female/male, F/M, in any case; "." = unknown')
+
+    def as_sent(self) -> dict[str, object]:
+        """The record as the client sent it: the fields it gave, unknown ones included."""
+        return {**{name: getattr(self, name) for name in self.model_fields_set}, **(self.model_extra or {})}
 
 
 Float32 = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-_FLOAT32_MAX, le=_FLOAT32_MAX)]
+Text = Annotated[str, AfterValidator(_unicode)]
 
 
 class FeatureRecord(BaseModel):
@@ -106,14 +110,27 @@ class FeatureRecord(BaseModel):
     body_mass_g: Float32
     sex: Text
 
+    def as_sent(self) -> dict[str, object]:
+        return self.model_dump()
+
+
+class WarningOut(BaseModel):
+    """Something the model answered despite, with its code (cleaning.WARNINGS)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: WarningCode
+    field: str
+    message: str
+
 
 class PredictionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     species: str
     probabilities: dict[str, float]
     model_version: str
-    warnings: list[str] = Field(
-        default_factory=list, description="categories the model never saw: it answered from the other features"
-    )
+    warnings: list[WarningOut] = Field(description="fields the model filled in (imputed), categories it never saw")
 
 
 class BatchOut(BaseModel):
@@ -147,8 +164,12 @@ _RAW_EXAMPLES = {
     "clean": {"summary": "a clean record", "value": CLEAN_RECORD},
     "messy": {"summary": "numbers as text, a decimal comma, shouting", "value": MESSY_RECORDS[0]},
     "markers": {"summary": 'the raw data set\'s markers: "NA", "." for an unknown sex', "value": MESSY_RECORDS[1]},
-    "left out": {"summary": "a field left out, null, empty text", "value": MESSY_RECORDS[2]},
-    "bad": {"summary": "bad values: a 422 naming each one", "value": BAD_RECORD},
+    "left out": {
+        "summary": "a field left out, null, empty text: answered with imputed warnings",
+        "value": MESSY_RECORDS[2],
+    },
+    "nothing measured": {"summary": "no measurement at all: a 422 (no_measurements)", "value": INCOMPLETE_RECORD},
+    "bad": {"summary": "bad values: a 422 naming each one, with its code", "value": BAD_RECORD},
 }
 _RAW_BATCH_EXAMPLES = {
     "messy": {"summary": "a clean record and three messy ones", "value": [CLEAN_RECORD, *MESSY_RECORDS]},
@@ -160,12 +181,34 @@ _FEATURE_EXAMPLES = {
 }
 
 
-# ---------------------------------------------------------------- responses any client can read
+# ---------------------------------------------------------------- reading requests, answering errors
+
+
+class _JsonRequest(Request):
+    """A request whose JSON body is read by cleaning's read_json: NaN and Infinity stay tokens
+    to refuse by name (not_json_number) rather than floats that pass for missing values."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = read_json(await self.body())
+        return self._json
+
+
+class _Route(APIRoute):
+    """FastAPI's route, reading bodies as _JsonRequest (FastAPI's documented custom-Request way)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def read_with_cleaning(request: Request) -> Response:
+            return await handler(_JsonRequest(request.scope, request.receive))
+
+        return read_with_cleaning
 
 
 def _finite(value: Any) -> Any:
-    """Non-finite floats as text: an error echoes the client's input, and Python's JSON
-    reader accepts Infinity and NaN, which strict JSON (and many clients) cannot carry."""
+    """Non-finite floats as text: an error echoes the client's input (1e400 reads as infinity),
+    and strict JSON (and many clients) cannot carry Infinity or NaN."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, dict):
@@ -183,42 +226,42 @@ class SafeJSONResponse(JSONResponse):
         return json.dumps(_finite(content), ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
 
 
-def _quote(value: object) -> str:
-    """A value for a message: repr (escapes anything odd), cut short."""
-    text = repr(value)
-    return text if len(text) <= _QUOTE_LENGTH else text[:_QUOTE_LENGTH] + "..."
-
-
-def _loc(index: int, field: str | None, single: bool) -> list[Any]:
-    """Where a problem is, as FastAPI says it: body, then the record's index in a batch, then the field."""
-    return ["body", *([] if single else [index]), *([field] if field else [])]
-
-
-def _cleaning_errors(err: CleaningError, single: bool) -> list[dict[str, Any]]:
-    """Cleaning's problems in FastAPI's error shape: where (loc), why (msg) and what (input)."""
-    return [
-        {"type": "value_error", "loc": _loc(p.record, p.field, single), "msg": p.reason, "input": p.value}
-        for p in err.problems
+async def _refused(request: Request, exc: Exception) -> Response:
+    """What the wrapper will not answer, as 422 items: the code, where (body, the record's index
+    in a batch, the field), why, and what was sent."""
+    err = cast(CleaningError, exc)
+    detail = [
+        {
+            "type": problem.code,
+            "msg": problem.reason,
+            "input": problem.value,
+            "loc": [
+                "body",
+                *([] if err.one_record else [problem.record]),
+                *([] if problem.field == RECORD_FIELD else [problem.field]),
+            ],
+        }
+        for problem in err.problems
     ]
+    return SafeJSONResponse({"detail": jsonable_encoder(detail)}, status_code=422)
 
 
-def _summarise_batch(error: dict[str, Any]) -> dict[str, Any]:
-    """A batch over the limit is not echoed back whole (it may be a megabyte): its size says enough."""
-    if error["type"] == "too_long":
-        return {**error, "input": f"{error['ctx']['actual_length']} records"}
-    return error
-
-
-async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [_summarise_batch(error) for error in jsonable_encoder(exc.errors())]
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """FastAPI's own 422 (not an object, not JSON, a batch too long), on the same safe renderer;
+    a batch over the limit is not echoed back whole (it may be a megabyte): its size says enough."""
+    errors = jsonable_encoder(cast(RequestValidationError, exc).errors())
+    for error in errors:
+        if error["type"] == "too_long" and "actual_length" in error.get("ctx", {}):
+            error["input"] = f"{error['ctx']['actual_length']} records"
     return SafeJSONResponse({"detail": errors}, status_code=422)
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    return SafeJSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+async def _http_error(request: Request, exc: Exception) -> Response:
+    http = cast(StarletteHTTPException, exc)
+    return SafeJSONResponse({"detail": http.detail}, status_code=http.status_code, headers=http.headers)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     """A bug is logged with its traceback on the server; the client gets one line, never the traceback."""
     return SafeJSONResponse({"detail": "internal error: the server's log has the details"}, status_code=500)
 
@@ -292,31 +335,14 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-class _LineHandler(logging.StreamHandler):
-    """`LEVEL:     message` on stderr, as uvicorn writes its own lines. The line is written
-    straight from the record: a Formatter's general machinery would cost more than the line
-    itself, on every request. A record carrying a traceback is formatted in full."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.exc_info or record.stack_info:
-            super().emit(record)
-            return
-        try:
-            self.stream.write(f"{record.levelname}:     {record.getMessage()}\n")
-            self.flush()
-        except Exception:
-            self.handleError(record)
-
-
 def _configure_log(level: str) -> None:
-    """The request log goes to stderr unless the host program set up the penguins loggers."""
+    """The request log goes to stderr, as uvicorn writes its own lines, unless the host program
+    set up the penguins loggers."""
     logger = logging.getLogger("penguins")
     if not logger.handlers:
-        logger.addHandler(_LineHandler())
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+        logger.addHandler(handler)
     logger.setLevel(level.upper())
 
 
@@ -329,93 +355,79 @@ def load_predictor(settings: Settings) -> PenguinPredictor:
 
 
 async def _loaded(request: Request) -> PenguinPredictor:
-    """The app's predictor; a 503 while it is not loaded (async: no thread-pool hop per request)."""
-    predictor = request.app.state.predictor
+    """The app's predictor; a 503 while it is not loaded."""
+    predictor: PenguinPredictor | None = request.app.state.predictor
     if predictor is None:
         raise HTTPException(503, "the model is not loaded yet: try again in a moment")
     return predictor
 
 
-async def _json_and_loaded(request: Request) -> PenguinPredictor:
-    """What a prediction needs before its records are validated: a body declared as JSON,
-    not guessed at (else 415), and a loaded model (else 503). One dependency rather than two:
-    FastAPI spends microseconds on each, on every request."""
+async def _declared_json(request: Request) -> None:
+    """A body declared as JSON, not guessed at: else 415, saying which header to send."""
     declared = request.headers.get("content-type", "")
     media = declared.split(";")[0].strip().lower()
     if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
         got = f"Content-Type {declared!r}" if declared else "no Content-Type"
         raise HTTPException(415, f"send the records as JSON with the header Content-Type: application/json (got {got})")
-    return await _loaded(request)
 
 
 # Where the model runs. The endpoints are `async def`, so FastAPI calls them on the event loop,
 # the one thread that serves every request. The ONNX backends answer in microseconds, less than
 # a hop to another thread costs, so they run right there. The pickled scikit-learn pipeline
-# takes milliseconds a call (a big network would take far more): on the loop it would stall
-# every other request meanwhile, so it runs in FastAPI's thread pool, as a plain `def`
-# endpoint would, and the loop keeps serving.
+# takes milliseconds a call: on the loop it would stall every other request meanwhile, so it
+# runs in FastAPI's thread pool, as a plain `def` endpoint would, and the loop keeps serving.
 IN_THREAD_POOL = frozenset({"sklearn-pickle"})
 
-Predict = Callable[[PenguinPredictor, Sequence[Any], bool], list[dict[str, Any]]]
 
-
-async def _run_model(predict: Predict, predictor: PenguinPredictor, records: Sequence[Any], single: bool) -> list[dict[str, Any]]:
-    """`predict(predictor, records, single)`, where this backend costs least (see above)."""
+async def _run(predictor: PenguinPredictor, call: Callable[[], T]) -> T:
+    """`call()`, where this backend costs least (see above)."""
     if predictor.backend_name in IN_THREAD_POOL:
-        return await run_in_threadpool(predict, predictor, records, single)
-    return predict(predictor, records, single)
+        return await run_in_threadpool(call)
+    return call()
 
 
-def _reply(content: object) -> Response:
-    """The answer as JSON, serialised once. FastAPI sends a Response as it is, so the route's
-    response_model (kept for /docs) is not validated and serialised a second time."""
-    return Response(to_json(content), media_type="application/json")
+@dataclass(frozen=True)
+class _Mode:
+    """What differs between the wrapper's routes (raw records) and the bare model's (features)."""
+
+    record: type[RawRecord] | type[FeatureRecord]
+    one: Callable[[PenguinPredictor, dict[str, object]], Prediction]
+    many: Callable[[PenguinPredictor, list[dict[str, object]]], Predictions]
+    what_one: str  # what a /predict body is, for the docs
+    what_many: str
+    examples: dict[str, Any]
+    batch_examples: dict[str, Any]
 
 
-def _answers(predictor: PenguinPredictor, batch: CleanBatch, sent: Sequence[dict], single: bool, warn: bool) -> list[dict[str, Any]]:
-    """Predict a clean batch; refuse (422) any record the model could not give finite odds for."""
-    predictions = predictor.predict_clean(batch)
-    unanswerable = [
-        {"type": "value_error", "loc": _loc(index, None, single), "input": sent[index],
-         "msg": "the model gave no finite probabilities for these values: they are far outside anything it was trained on"}
-        for index, p in enumerate(predictions)
-        if not all(map(math.isfinite, p.probabilities.values()))
-    ]
-    if unanswerable:
-        raise RequestValidationError(unanswerable)
-    notes = _unknown_category_notes(batch, len(predictions)) if warn else [[] for _ in predictions]
-    return [  # the fields of PredictionOut
-        {"species": p.species, "probabilities": p.probabilities, "model_version": p.model_version, "warnings": note}
-        for p, note in zip(predictions, notes)
-    ]
+_RAW = _Mode(
+    RawRecord,
+    PenguinPredictor.predict_one,
+    PenguinPredictor.predict,
+    "raw record",
+    "raw records",
+    _RAW_EXAMPLES,
+    _RAW_BATCH_EXAMPLES,
+)
+_FEATURES = _Mode(
+    FeatureRecord,
+    lambda predictor, record: predictor.predict_clean(typed_batch([record]), one_record=True)[0],
+    lambda predictor, records: predictor.predict_clean(typed_batch(records)),
+    "record of clean typed features",
+    "clean records",
+    _FEATURE_EXAMPLES,
+    {"clean": {"value": [CLEAN_RECORD]}},
+)
 
-
-def _unknown_category_notes(batch: CleanBatch, count: int) -> list[list[str]]:
-    notes: list[list[str]] = [[] for _ in range(count)]
-    for index, name, value in unknown_categories(batch):
-        known = ", ".join(KNOWN_CATEGORIES[name])
-        notes[index].append(f"{name} {_quote(value)} is not a category the model knows ({known}); it answered from the other features")
-    return notes
-
-
-def _predict_raw(predictor: PenguinPredictor, records: Sequence[RawRecord], single: bool) -> list[dict[str, Any]]:
-    """The wrapper's way: cleaning judges every value, then the model answers."""
-    sent = [{name: getattr(record, name) for name in record.model_fields_set} for record in records]
-    try:
-        batch = predictor.cleaner.clean(sent)
-    except CleaningError as err:
-        raise RequestValidationError(_cleaning_errors(err, single)) from None
-    return _answers(predictor, batch, sent, single, warn=True)
-
-
-def _predict_features(predictor: PenguinPredictor, records: Sequence[FeatureRecord], single: bool) -> list[dict[str, Any]]:
-    """The bare model's way: the typed values go in as they are; nobody cleans them."""
-    sent = [record.model_dump() for record in records]
-    batch = {
-        name: np.array([row[name] for row in sent], dtype=np.float32 if name in NUMERIC_FEATURES else object)
-        for name in FEATURES
-    }
-    return _answers(predictor, batch, sent, single, warn=False)
+_STATUSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a body that is not UTF-8 text"},
+    413: {"description": "a body larger than the limit (PENGUINS_MAX_BODY_BYTES)"},
+    415: {"description": "a body not declared as JSON (Content-Type)"},
+    422: {
+        "description": "values the model will not answer for; each item's `type` is its code "
+        "(penguins.serving.cleaning.REFUSALS)"
+    },
+    503: {"description": "the model is not loaded yet"},
+}
 
 
 # ---------------------------------------------------------------- the app
@@ -443,29 +455,27 @@ def create_app(settings: Settings | None = None, predictor: PenguinPredictor | N
     )
     app.state.predictor, app.state.settings = predictor, settings
     app.add_middleware(RequestGate, max_body_bytes=settings.max_body_bytes)
+    app.add_exception_handler(CleaningError, _refused)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
     _add_status_routes(app, settings)
     _add_predict_routes(app, settings, _FEATURES if settings.mode == "features" else _RAW)
-    _api_routes_first(app)
     return app
-
-
-def _api_routes_first(app: FastAPI) -> None:
-    """Every request is matched against the routes in order, first to last: the API's come
-    first, the pages people open by hand (/docs, /redoc, their files, /openapi.json, /) last.
-    A stable sort: /docs still lists the API in the order it was written."""
-    app.router.routes.sort(key=lambda route: not getattr(route, "include_in_schema", False))
 
 
 def _description(settings: Settings) -> str:
     if settings.mode == "features":
-        what = ("**Stage 03, the bare model**: it takes six clean, typed features and nothing else. "
-                "Try the *messy* example: it is refused with a 422. Cleaning raw data is the wrapper's job (stage 04).")
+        what = (
+            "**Stage 03, the bare model**: it takes six clean, typed features and nothing else. "
+            "Try the *messy* example: it is refused with a 422. Cleaning raw data is the wrapper's job (stage 04)."
+        )
     else:
-        what = ("**The wrapper over the model**: send raw records as they come (numbers as text, a decimal comma, "
-                '"NA", any case); a value that cannot be used comes back as a 422 naming the field, the value and the reason.')
+        what = (
+            "**The wrapper over the model**: send raw records as they come (numbers as text, a decimal comma, "
+            '"NA", any case); a value that cannot be used comes back as a 422 naming the field, the value, '
+            "the reason and its code; a field the model fills in comes back as a warning."
+        )
     return f"Which of three species is this penguin? {what} Backend: `{settings.backend}`."
 
 
@@ -479,8 +489,12 @@ def _add_status_routes(app: FastAPI, settings: Settings) -> None:
         predictor = request.app.state.predictor
         return Health(status="ok", model_version=predictor.model_version if predictor else None)
 
-    @app.get("/ready", response_model=Health, summary="the model is loaded: send predictions",
-             responses={503: {"description": "the model is not loaded yet"}})
+    @app.get(
+        "/ready",
+        response_model=Health,
+        summary="the model is loaded: send predictions",
+        responses={503: {"description": "the model is not loaded yet"}},
+    )
     async def ready(predictor: Annotated[PenguinPredictor, Depends(_loaded)]) -> Health:
         return Health(status="ready", model_version=predictor.model_version)
 
@@ -488,50 +502,63 @@ def _add_status_routes(app: FastAPI, settings: Settings) -> None:
     async def model(predictor: Annotated[PenguinPredictor, Depends(_loaded)]) -> ModelInfo:
         meta = predictor.metadata
         return ModelInfo(
-            model_version=meta.model_version, sha256=meta.sha256, backend=predictor.backend_name,
-            mode=settings.mode, kind=meta.kind, file=meta.file, features=meta.contract["features"],
-            classes=meta.classes, metrics=meta.metrics, package_version=__version__,
-            trained_with_package=meta.package_version, git_commit=meta.git_commit,
-            created_at=meta.created_at, batch_limit=settings.batch_limit,
+            model_version=meta.model_version,
+            sha256=meta.sha256,
+            backend=predictor.backend_name,
+            mode=settings.mode,
+            kind=meta.kind,
+            file=meta.file,
+            features=meta.contract["features"],
+            classes=meta.classes,
+            metrics=meta.metrics,
+            package_version=__version__,
+            trained_with_package=meta.package_version,
+            git_commit=meta.git_commit,
+            created_at=meta.created_at,
+            batch_limit=settings.batch_limit,
         )
 
 
-_POST = {"responses": {413: {"description": "body too large"}, 415: {"description": "not JSON"}}}
+def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
+    """POST /predict and /predict/batch for one kind of record; FastAPI reads these annotations
+    at run time, where the record type is the mode's (mypy cannot follow a type chosen then)."""
+    app.router.route_class = _Route
+    json_only = [Depends(_declared_json)]
 
-
-@dataclass(frozen=True)
-class _Routes:
-    """What differs between the wrapper's routes (raw records) and the bare model's (features)."""
-
-    record: type[BaseModel]
-    predict: Predict
-    one: str  # what a /predict body is, for the docs
-    many: str
-    examples: dict[str, Any]
-    batch_examples: dict[str, Any]
-
-
-_RAW = _Routes(RawRecord, _predict_raw, "raw record", "raw records", _RAW_EXAMPLES, _RAW_BATCH_EXAMPLES)
-_FEATURES = _Routes(FeatureRecord, _predict_features, "record of clean typed features", "clean records",
-                    _FEATURE_EXAMPLES, {"clean": {"value": [CLEAN_RECORD]}})
-
-
-def _add_predict_routes(app: FastAPI, settings: Settings, routes: _Routes) -> None:
-    """POST /predict and /predict/batch for one kind of record (FastAPI reads these annotations)."""
-    Batch = Annotated[list[routes.record], Field(min_length=1, max_length=settings.batch_limit)]
-
-    @app.post("/predict", response_model=PredictionOut, summary=f"predict one {routes.one}", **_POST)
+    @app.post(
+        "/predict",
+        response_model=PredictionOut,
+        summary=f"predict one {mode.what_one}",
+        responses=_STATUSES,
+        dependencies=json_only,
+    )
     async def predict(
-        record: Annotated[routes.record, Body(openapi_examples=routes.examples)],
-        predictor: Annotated[PenguinPredictor, Depends(_json_and_loaded)],
-    ) -> Response:
-        answers = await _run_model(routes.predict, predictor, [record], single=True)
-        return _reply(answers[0])
+        record: Annotated[mode.record, Body(openapi_examples=mode.examples)],  # type: ignore[name-defined]
+        predictor: Annotated[PenguinPredictor, Depends(_loaded)],
+    ) -> PredictionOut:
+        sent = record.as_sent()
+        return PredictionOut.model_validate(await _run(predictor, lambda: mode.one(predictor, sent)))
 
-    @app.post("/predict/batch", response_model=BatchOut, summary=f"predict up to {settings.batch_limit} {routes.many}", **_POST)
+    @app.post(
+        "/predict/batch",
+        response_model=BatchOut,
+        summary=f"predict up to {settings.batch_limit} {mode.what_many}",
+        responses=_STATUSES,
+        dependencies=json_only,
+    )
     async def predict_batch(
-        records: Annotated[Batch, Body(openapi_examples=routes.batch_examples)],
-        predictor: Annotated[PenguinPredictor, Depends(_json_and_loaded)],
-    ) -> Response:
-        answers = await _run_model(routes.predict, predictor, records, single=False)
-        return _reply({"predictions": answers, "model_version": predictor.model_version})
+        records: Annotated[
+            list[mode.record],  # type: ignore[name-defined]
+            Body(
+                min_length=1,
+                max_length=settings.batch_limit,
+                openapi_examples=mode.batch_examples,
+            ),
+        ],
+        predictor: Annotated[PenguinPredictor, Depends(_loaded)],
+    ) -> BatchOut:
+        sent = [record.as_sent() for record in records]
+        predictions = await _run(predictor, lambda: mode.many(predictor, sent))
+        return BatchOut(
+            predictions=[PredictionOut.model_validate(p) for p in predictions], model_version=predictions.model_version
+        )

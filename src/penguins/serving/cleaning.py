@@ -2,27 +2,64 @@
 
 A client sends whatever it has: numbers as text, "NA" for a missing value, "MALE" where the
 model was trained on "male", a decimal comma. Every rule that turns such a value into what
-the model expects, or rejects it with a sentence a person can act on, lives here and nowhere
-else, so the notebook, the predictor and the service can never disagree about what a valid
-penguin is.
+the model expects, or refuses it with a code and a sentence a person can act on, lives here
+and nowhere else, so the notebook, the predictor, the command line and the service can never
+disagree about what a valid penguin is, and the service's OpenAPI schema is written from the
+same rules (`json_schema`).
 
-This module is on the serving path: it imports only the standard library, numpy and the
-feature contract (no pandas, no scikit-learn, no torch).
+Two steps, both here:
+- `Cleaner.clean(records)`: each value by its field's rule, into typed columns (training and
+  parity checks use this on the whole data set);
+- `Cleaner.prepare(records)`: the same, plus what answering needs: a record with no
+  measurement at all is refused, and every field the model fills in (imputes) or does not know
+  comes back as a warning. The predictor calls this one.
+
+Every refusal and every warning carries a code from a closed list (REFUSALS, WARNINGS): the
+service returns it as the `type` of a 422 item or a warning's `code`; later stages count by it.
+
+The rules work on whole columns with numpy; a value gets a look of its own only when it is not
+a plain number (text, a wrong type) or breaks a rule, so a batch costs little more than the
+model itself. This module is on the serving path: it imports only the standard library, numpy
+and the feature contract (no pandas, no scikit-learn, no torch).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any, Literal, NamedTuple, get_args
 
 import numpy as np
 
 from penguins.serving.contract import CATEGORICAL_FEATURES, FEATURES, NUMERIC_FEATURES
 
-# Compared after strip().lower(). "." is how one version of the raw dataset writes a missing sex.
+# The closed lists of codes. A refusal stops a record from being answered; a warning goes with
+# the answer. Add a code here, never elsewhere.
+RefusalCode = Literal[
+    "not_a_number",  # text that is not a number as clients write one
+    "not_json_number",  # NaN, Infinity or -Infinity: tokens JSON does not have
+    "out_of_range",  # a number outside its plausible range, or not finite
+    "too_long",  # text longer than MAX_TEXT_LENGTH
+    "wrong_type",  # true, a list, an object... where a number or text belongs; a record that is not an object
+    "not_unicode",  # half of a surrogate pair ("\ud800"), which no model input can carry
+    "unknown_field",  # a field the model does not take (a typo would otherwise be dropped silently)
+    "no_measurements",  # none of the four measurements: nothing to answer from
+    "no_finite_odds",  # the model gave no finite probabilities (raised by the predictor)
+]
+WarningCode = Literal[
+    "imputed",  # the field was missing: the model filled it in from the training data
+    "unknown_category",  # a category the model never saw: it answered from the other features
+]
+REFUSALS: tuple[RefusalCode, ...] = get_args(RefusalCode)
+WARNINGS: tuple[WarningCode, ...] = get_args(WarningCode)
+
+# Compared after stripping SPACE and lower-casing. "." is how one version of the raw data set
+# writes a missing sex.
 MISSING_MARKERS: frozenset[str] = frozenset({"", "na", "n/a", "nan", ".", "none", "null"})
 
 # Inclusive. Far wider than the real birds (32-60 / 13-21.5 / 172-231 / 2700-6300): they catch
@@ -47,6 +84,16 @@ CATEGORY_ALIASES: dict[str, dict[str, str]] = {
     "sex": {"female": "female", "f": "female", "male": "male", "m": "male"},
 }
 
+# No field holds more text than this; a longer value is a mistake (or an attack), not a penguin.
+MAX_TEXT_LENGTH = 100
+# The spaces stripped from text: JSON's own whitespace. (Python's str.strip() and JSON Schema's
+# \s know other spaces, and not the same ones: the schema and these rules must agree exactly.)
+SPACE = " \t\n\r"
+# A number as clients write one: ASCII digits, one sign, one decimal point or comma ("39,1", as
+# in Poland), an optional exponent. Not "4_0", "４０", "inf" or "1,234.5", which Python would read.
+NUMBER = r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?"
+_NUMBER = re.compile(NUMBER)
+
 # Keys exactly contract.FEATURES in that order; numeric columns float32 with NaN where missing,
 # categorical columns dtype=object holding python str with "" where missing (the imputer in the
 # exported ONNX preprocessing looks for "").
@@ -56,19 +103,39 @@ PreRule = Callable[[dict[str, object]], dict[str, object]]
 
 RECORD_FIELD = "(record)"
 _FIELDS_TEXT = ", ".join(FEATURES)
+_MEASUREMENTS_TEXT = ", ".join(NUMERIC_FEATURES)
 _FEATURE_SET = frozenset(FEATURES)
-_NUMBER_TYPES = (int, float, np.integer, np.floating)
 _PREVIEW_LENGTH = 40
 
 
 def _key(text: str) -> str:
     """How markers and spellings are compared: case and surrounding spaces do not count."""
-    return text.strip().lower()
+    return text.strip(SPACE).lower()
+
+
+@dataclass(frozen=True)
+class NonJsonNumber:
+    """NaN, Infinity or -Infinity as a JSON document wrote it (see read_json)."""
+
+    token: str
+
+    def __str__(self) -> str:
+        return self.token
+
+
+def read_json(text: str | bytes) -> Any:
+    """Parse JSON as the service and the command line do.
+
+    Python's json module reads the tokens NaN, Infinity and -Infinity as floats, although JSON
+    has no such numbers; a NaN would then pass for a missing value. Here they stay what they
+    were written as (NonJsonNumber), so the rules refuse them by name.
+    """
+    return json.loads(text, parse_constant=NonJsonNumber)
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One value that broke a rule: where it is, what it was, and why it was refused.
+    """One value (or record) that broke a rule: where it is, what it was, its code and why.
 
     `value` is the value as the rules saw it: as received, or as a pre-rule left it.
     """
@@ -76,22 +143,50 @@ class Problem:
     record: int
     field: str
     value: object
+    code: RefusalCode
     reason: str
 
     def __str__(self) -> str:
         return f"record {self.record}, field {self.field!r}: {self.reason}"
 
 
-class CleaningError(ValueError):
-    """Raised with every problem of a batch at once, so a client fixes its data in one round."""
+@dataclass(frozen=True)
+class FieldWarning:
+    """Something the model answered despite: its code, the field, and a sentence."""
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    code: WarningCode
+    field: str
+    message: str
+
+
+class CleaningError(ValueError):
+    """Raised with every problem of a batch at once, so a client fixes its data in one round.
+
+    `one_record` is True when a single record was asked about (PenguinPredictor.predict_one):
+    its problems then need no index to say where they are.
+    """
+
+    def __init__(self, problems: Iterable[Problem], one_record: bool = False) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
+        self.one_record = one_record
         super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
-class _Rejected(Exception):
-    """A single value broke a rule; carries the reason up to the loop that knows where it was."""
+@dataclass(frozen=True)
+class Prepared:
+    """A batch ready for the model: its clean columns and, per record, what to warn about."""
+
+    batch: CleanBatch
+    warnings: list[tuple[FieldWarning, ...]]
+
+
+class _Column(NamedTuple):
+    """One cleaned column: its values, which records left it missing or unknown, and its problems."""
+
+    values: np.ndarray
+    missing: list[int]  # the records that left it to the imputer
+    unknown: list[int]  # the records holding a category the model never saw
+    problems: list[Problem]
 
 
 @dataclass(frozen=True)
@@ -108,6 +203,8 @@ class Cleaner:
     ranges: Mapping[str, tuple[float, float]] = field(default_factory=lambda: PLAUSIBLE_RANGES)
     aliases: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: CATEGORY_ALIASES)
     pre_rules: tuple[PreRule, ...] = ()
+    # Per categorical feature, every spelling (aliases and missing markers) → its canonical value.
+    _spellings: Mapping[str, Mapping[str, str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Normalise and freeze the rules once, so a typo fails here and not mid-request.
@@ -129,6 +226,9 @@ class Cleaner:
         object.__setattr__(self, "ranges", MappingProxyType(ranges))
         object.__setattr__(self, "aliases", MappingProxyType(aliases))
         object.__setattr__(self, "pre_rules", tuple(self.pre_rules))
+        markers = dict.fromkeys(self.missing_markers, "")
+        spellings = {name: MappingProxyType({**aliases.get(name, {}), **markers}) for name in CATEGORICAL_FEATURES}
+        object.__setattr__(self, "_spellings", MappingProxyType(spellings))
 
     def with_missing_markers(self, *markers: str) -> Cleaner:
         """A new Cleaner that also reads `markers` as missing values."""
@@ -140,84 +240,158 @@ class Cleaner:
 
     def clean(self, records: Sequence[Mapping[str, object]]) -> CleanBatch:
         """Clean a batch of raw records, or raise one CleaningError listing every problem."""
+        _, columns, problems = self._columns(records)
+        _raise_if(problems)
+        return {name: column.values for name, column in columns.items()}
+
+    def prepare(self, records: Sequence[Mapping[str, object]], one_record: bool = False) -> Prepared:
+        """Clean a batch for answering: refuse records with no measurement, and note per record
+        every field the model fills in (imputed) or does not know (unknown_category)."""
+        rows, columns, problems = self._columns(records)
+        nothing_measured = set(columns[NUMERIC_FEATURES[0]].missing).intersection(
+            *(columns[name].missing for name in NUMERIC_FEATURES[1:])
+        )
+        not_records = {problem.record for problem in problems if problem.field == RECORD_FIELD}
+        for index in sorted(nothing_measured):
+            if index not in not_records:  # refused already: it is not an object at all
+                problems.append(
+                    Problem(
+                        index,
+                        RECORD_FIELD,
+                        rows[index],
+                        "no_measurements",
+                        f"none of the measurements ({_MEASUREMENTS_TEXT}) is given: there is "
+                        "nothing to answer from (the island and sex alone are not enough)",
+                    )
+                )
+        _raise_if(problems, one_record)
+        batch = {name: column.values for name, column in columns.items()}
+        return Prepared(batch, _warnings(batch, columns, len(rows)))
+
+    def _columns(self, records: Sequence[Mapping[str, object]]) -> tuple[list[Any], dict[str, _Column], list[Problem]]:
+        """Every value rule, column by column: the rows as read, the columns, every problem."""
         if isinstance(records, (Mapping, str, bytes)):
             raise TypeError("clean takes a list of records; use clean_record for a single one")
         problems: list[Problem] = []
         rows = self._rows(records, problems)
-        batch: CleanBatch = {}
-        for name in FEATURES:
-            values = [row.get(name) for row in rows]
-            if name in NUMERIC_FEATURES:
-                batch[name] = self._numeric_column(name, values, problems)
-            else:
-                batch[name] = self._categorical_column(name, values, problems)
-        if problems:
-            problems.sort(key=lambda problem: problem.record)
-            raise CleaningError(problems)
-        return batch
+        all_dicts = set(map(type, rows)) <= {dict}
+        columns = {name: self._numeric_column(name, _values(rows, name, all_dicts)) for name in NUMERIC_FEATURES}
+        for name in CATEGORICAL_FEATURES:
+            columns[name] = self._categorical_column(name, _values(rows, name, all_dicts))
+        for column in columns.values():
+            problems += column.problems
+        return rows, {name: columns[name] for name in FEATURES}, problems
 
-    def _rows(self, records: Iterable[object], problems: list[Problem]) -> list[Mapping[str, object]]:
+    def _rows(self, records: Iterable[object], problems: list[Problem]) -> list[Any]:
         """Apply the pre-rules and check the shape of each record (a mapping of known fields).
 
         A record that is not a mapping is replaced by an empty one, so the fields of the other
-        records are still checked and reported in the same pass.
+        records are still checked and reported in the same pass. Both checks run on all records
+        at once (all dicts? any key beyond the features?), record by record only when one fails.
         """
-        rows: list[Mapping[str, object]] = []
-        for index, record in enumerate(records):
-            if self.pre_rules and isinstance(record, Mapping):
-                record = dict(record)
-                for rule in self.pre_rules:
-                    record = rule(record)
-            if not isinstance(record, Mapping):
-                got = _type_name(record)
-                reason = f"must be an object with the fields {_FIELDS_TEXT}, got {got}"
-                problems.append(Problem(index, RECORD_FIELD, record, reason))
-                record = {}
-            elif not _FEATURE_SET.issuperset(record):
-                problems.extend(_unknown_fields(index, record))
-            rows.append(record)
+        rows: list[Any] = list(records)
+        if self.pre_rules:
+            rows = [self._pre_ruled(record) for record in rows]
+        if not set(map(type, rows)) <= {dict}:
+            for index, record in enumerate(rows):
+                if not isinstance(record, Mapping):
+                    reason = f"must be an object with the fields {_FIELDS_TEXT}, got {_type_name(record)}"
+                    problems.append(Problem(index, RECORD_FIELD, record, "wrong_type", reason))
+                    rows[index] = {}
+        if not _FEATURE_SET.issuperset(set().union(*rows)):
+            for index, record in enumerate(rows):
+                if not _FEATURE_SET.issuperset(record):
+                    problems.extend(_unknown_fields(index, record))
         return rows
 
-    def _numeric_column(self, name: str, values: list[object], problems: list[Problem]) -> np.ndarray:
-        """Parse one numeric column; plain in-range floats and ints skip the general parser."""
+    def _pre_ruled(self, record: object) -> object:
+        if not isinstance(record, Mapping):
+            return record
+        ruled = dict(record)
+        for rule in self.pre_rules:
+            ruled = rule(ruled)
+        return ruled
+
+    def _numeric_column(self, name: str, values: list[object]) -> _Column:
+        """One numeric column. A large one of plain numbers and nulls is converted and range-checked
+        in a few numpy calls, and only the values out of range get a look of their own; a small
+        one (numpy's fixed cost per call would dominate) or one holding text goes value by value."""
         low, high = self.ranges[name]
-        column: list[float] = []
+        column = _plain_numbers(values) if len(values) >= VECTOR_FROM else None
+        if column is None:
+            return self._numeric_values(name, values, low, high)
+        nan = np.isnan(column)
+        outside = np.flatnonzero(~(nan | ((column >= low) & (column <= high)))).tolist()
+        problems = [
+            Problem(
+                index,
+                name,
+                values[index],
+                "out_of_range",
+                _range_reason(float(column[index]), values[index], name, low, high),
+            )
+            for index in outside
+        ]
+        return _Column(column.astype(np.float32), np.flatnonzero(nan).tolist(), [], problems)
+
+    def _numeric_values(self, name: str, values: list[object], low: float, high: float) -> _Column:
+        """The numeric rule value by value; plain in-range floats and ints skip the general parser."""
+        problems: list[Problem] = []
+        numbers: list[float] = []
+        missing: list[int] = []
         for index, value in enumerate(values):
             kind = type(value)
-            if (kind is float or kind is int) and low <= value <= high:
-                column.append(value)
+            if (kind is float or kind is int) and low <= value <= high:  # type: ignore[operator]
+                numbers.append(value)  # type: ignore[arg-type]
                 continue
             try:
-                column.append(_number(value, name, low, high, self.missing_markers))
+                number = _number(value, self.missing_markers)
             except _Rejected as rejected:
-                problems.append(Problem(index, name, value, str(rejected)))
-                column.append(math.nan)
-        return np.array(column, dtype=np.float32)
+                problems.append(Problem(index, name, _shown_value(value), rejected.code, rejected.reason))
+                number = math.nan
+            else:
+                if math.isnan(number):
+                    missing.append(index)
+                elif not low <= number <= high:
+                    problems.append(
+                        Problem(index, name, value, "out_of_range", _range_reason(number, value, name, low, high))
+                    )
+                    number = math.nan
+            numbers.append(number)
+        return _Column(np.array(numbers, dtype=np.float32), missing, [], problems)
 
-    def _categorical_column(self, name: str, values: list[object], problems: list[Problem]) -> np.ndarray:
-        """Normalise one categorical column; unknown categories are kept as their stripped text."""
-        spellings = {**self.aliases.get(name, {}), **dict.fromkeys(self.missing_markers, "")}
-        column: list[str] = []
+    def _categorical_column(self, name: str, values: list[object]) -> _Column:
+        """One categorical column. In a large one of text and nulls each distinct value is judged
+        once and the column looked up and checked in numpy; a small one goes value by value."""
+        spellings, known = self._spellings[name], KNOWN_CATEGORIES[name]
+        if len(values) >= VECTOR_FROM and set(map(type, values)) <= {str, type(None)}:
+            canonical = {value: _category(value, spellings) for value in set(values)}
+            distinct = set(canonical.values())
+            if not any(isinstance(item, _Rejected) for item in distinct):
+                column = np.array(list(map(canonical.__getitem__, values)), dtype=object)
+                missing = np.flatnonzero(column == "").tolist() if "" in distinct else []
+                unknown = np.flatnonzero(~np.isin(column, ["", *known])).tolist() if distinct - {"", *known} else []
+                return _Column(column, missing, unknown, [])
+        problems: list[Problem] = []
+        judged: list[str] = []
+        missing, unknown = [], []
         for index, value in enumerate(values):
-            if type(value) is str:
-                known = spellings.get(value.strip().lower())
-                if known is not None:
-                    column.append(known)
-                    continue
-            try:
-                column.append(_category(value, spellings))
-            except _Rejected as rejected:
-                problems.append(Problem(index, name, value, str(rejected)))
-                column.append("")
-        return np.array(column, dtype=object)
+            item = _category(value, spellings)
+            if isinstance(item, _Rejected):
+                problems.append(Problem(index, name, _shown_value(value), item.code, item.reason))
+                item = ""
+            elif item == "":
+                missing.append(index)
+            elif item not in known:
+                unknown.append(index)
+            judged.append(item)
+        return _Column(np.array(judged, dtype=object), missing, unknown, problems)
 
 
 DEFAULT_CLEANER = Cleaner()
 
 
-def clean_records(
-    records: Sequence[Mapping[str, object]], cleaner: Cleaner = DEFAULT_CLEANER
-) -> CleanBatch:
+def clean_records(records: Sequence[Mapping[str, object]], cleaner: Cleaner = DEFAULT_CLEANER) -> CleanBatch:
     """Clean a batch of raw records with `cleaner`; raise CleaningError listing every problem."""
     return cleaner.clean(records)
 
@@ -229,8 +403,17 @@ def clean_record(record: Mapping[str, object], cleaner: Cleaner = DEFAULT_CLEANE
 
 def empty_batch() -> CleanBatch:
     """A batch of no records, typed like any other; whether it may be used is the caller's call."""
+    return {name: np.empty(0, dtype=np.float32 if name in NUMERIC_FEATURES else object) for name in FEATURES}
+
+
+def typed_batch(records: Sequence[Mapping[str, object]]) -> CleanBatch:
+    """Columns of values that are typed already, as they are: no rule applied.
+
+    What the bare model of stage 03 takes: its request model has checked the types, and nobody
+    cleans anything (which is why a messy record fails there).
+    """
     return {
-        name: np.empty(0, dtype=np.float32 if name in NUMERIC_FEATURES else object)
+        name: np.array([record[name] for record in records], dtype=np.float32 if name in NUMERIC_FEATURES else object)
         for name in FEATURES
     }
 
@@ -242,31 +425,94 @@ def unknown_categories(batch: CleanBatch) -> list[tuple[int, str, str]]:
     still answers from the other features, but the caller should know it answered with less.
     """
     found = [
-        (index, name, value)
+        (int(index), name, str(batch[name][index]))
         for name in CATEGORICAL_FEATURES
-        for index, value in enumerate(batch[name])
-        if value and value not in KNOWN_CATEGORIES[name]
+        for index in np.flatnonzero(_unknown(batch[name], name))
     ]
     return sorted(found, key=lambda item: item[0])
 
 
-def _number(value: object, name: str, low: float, high: float, markers: frozenset[str]) -> float:
-    """The general numeric rule: missing → NaN, numbers and numeric text → a float in range."""
+def json_schema(name: str, cleaner: Cleaner = DEFAULT_CLEANER) -> dict[str, Any]:
+    """What a raw field accepts, as JSON Schema, written from the rules above (for OpenAPI).
+
+    Numbers get their range, numeric text the pattern of NUMBER and the missing markers, any
+    text its longest length; categories are examples, not an enum, because an unknown island
+    is answered (with a warning). What JSON Schema cannot say is left out: that numeric text
+    must be in range too, that a record needs one measurement, that the model must give finite odds.
+    """
+    text: dict[str, Any] = {"type": "string", "maxLength": MAX_TEXT_LENGTH}
+    if name in NUMERIC_FEATURES:
+        low, high = cleaner.ranges[name]
+        number = {"type": "number", "minimum": low, "maximum": high}
+        return {"anyOf": [number, {**text, "pattern": numeric_text_pattern(cleaner)}, {"type": "null"}]}
+    if name in CATEGORICAL_FEATURES:
+        return {"anyOf": [{**text, "examples": list(KNOWN_CATEGORIES[name])}, {"type": "null"}]}
+    raise KeyError(f"{name!r} is not a feature; the features are {_FIELDS_TEXT}")
+
+
+def numeric_text_pattern(cleaner: Cleaner = DEFAULT_CLEANER) -> str:
+    """The text a numeric field accepts, as a regular expression both Python and JSON Schema read:
+    spaces, then a NUMBER or a missing marker (in any case) or nothing, then spaces."""
+    markers = sorted((_any_case(marker) for marker in cleaner.missing_markers if marker), key=len, reverse=True)
+    space = "[" + SPACE.encode("unicode_escape").decode() + "]*"
+    return f"^{space}(?:{'|'.join([NUMBER, *markers])})?{space}$"
+
+
+# ---------------------------------------------------------------- the rules, value by value
+
+
+class _Rejected(Exception):
+    """A single value broke a rule: its code and the reason, up to the loop that knows where it was."""
+
+    def __init__(self, code: RefusalCode, reason: str) -> None:
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+def _values(rows: list[Any], name: str, all_dicts: bool) -> list[object]:
+    """One field of every record (None where absent): dict.get in one C loop when all are dicts."""
+    if all_dicts:
+        return list(map(dict.get, rows, [name] * len(rows)))
+    return [row.get(name) for row in rows]
+
+
+_PLAIN_KINDS = (float, int, np.floating, np.integer)
+# From this many records on, a column of plain numbers is checked with numpy; below, numpy's
+# fixed cost per call is more than the values cost one by one (measured: bench/model_speed.py).
+VECTOR_FROM = 32
+
+
+def _plain_numbers(values: list[object]) -> np.ndarray | None:
+    """A float64 column when every value is a plain number or null (None, or NaN as pandas hands
+    a missing value over), all converted at once; None when some value needs a closer look."""
+    for kind in set(map(type, values)):
+        if kind is not type(None) and (kind is bool or not issubclass(kind, _PLAIN_KINDS)):
+            return None
+    try:
+        return np.array(values, dtype=np.float64)
+    except OverflowError:  # an integer with more digits than a float holds
+        return None
+
+
+def _number(value: object, markers: frozenset[str]) -> float:
+    """The numeric rule for one value: missing → NaN; a number or numeric text → a float
+    (its range is checked on the whole column afterwards)."""
     if isinstance(value, str):
-        text = value.strip()
+        if len(value) > MAX_TEXT_LENGTH:
+            raise _Rejected("too_long", _too_long(value))
+        text = value.strip(SPACE)
         if text.lower() in markers:
             return math.nan
-        try:
-            number = float(text.replace(",", "."))  # "39,1": a decimal comma, as in Poland
-        except ValueError:
-            raise _Rejected(f"must be a number, got text {_preview(value)}") from None
-    elif value is None or _is_nan(value):
+        if _NUMBER.fullmatch(text) is None:
+            raise _Rejected("not_a_number", f"must be a number, got text {_preview(value)}")
+        return float(text.replace(",", "."))
+    if value is None or _is_nan(value):
         return math.nan
-    elif isinstance(value, bool) or not isinstance(value, _NUMBER_TYPES):
-        raise _Rejected(f"wrong type: must be a number, got {_type_name(value)}")
-    else:
-        number = _to_float(value)
-    return _in_range(number, value, name, low, high)
+    if isinstance(value, NonJsonNumber):
+        raise _Rejected("not_json_number", _not_json(value))
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, _PLAIN_KINDS):
+        raise _Rejected("wrong_type", f"wrong type: must be a number, got {_type_name(value)}")
+    return _to_float(value)
 
 
 def _to_float(value: int | float | np.number) -> float:
@@ -280,25 +526,28 @@ def _to_float(value: int | float | np.number) -> float:
         return math.inf if value > 0 else -math.inf
 
 
-def _in_range(number: float, value: object, name: str, low: float, high: float) -> float:
-    """Refuse infinities and values outside the plausible range: likely typos or wrong units."""
-    if low <= number <= high:
-        return number
+def _range_reason(number: float, value: object, name: str, low: float, high: float) -> str:
+    """Why a number is refused: not finite, or outside the plausible range (a typo, wrong units)."""
     shown = f"{number:.10g}"
     if isinstance(value, str):
         shown = f"text {_preview(value)}, read as {shown}"
     if not math.isfinite(number):
-        raise _Rejected(f"must be a finite number, got {shown}")
-    raise _Rejected(f"must be between {low:g} and {high:g} ({name}), got {shown}")
+        return f"must be a finite number, got {shown}"
+    return f"must be between {low:g} and {high:g} ({name}), got {shown}"
 
 
-def _category(value: object, spellings: Mapping[str, str]) -> str:
-    """The general categorical rule: missing → "", text → its canonical spelling."""
+def _category(value: object, spellings: Mapping[str, str]) -> str | _Rejected:
+    """The categorical rule for one value: missing → ""; text → its canonical spelling, or the
+    stripped text when unknown. A value that breaks the rule comes back as its _Rejected."""
     if value is None or _is_nan(value):
         return ""
+    if isinstance(value, NonJsonNumber):
+        return _Rejected("not_json_number", _not_json(value))
     if not isinstance(value, str):
-        raise _Rejected(f"wrong type: must be text, got {_type_name(value)}")
-    text = value.strip()
+        return _Rejected("wrong_type", f"wrong type: must be text, got {_type_name(value)}")
+    if len(value) > MAX_TEXT_LENGTH:
+        return _Rejected("too_long", _too_long(value))
+    text = value.strip(SPACE)
     known = spellings.get(text.lower())
     if known is not None:
         return known
@@ -306,17 +555,71 @@ def _category(value: object, spellings: Mapping[str, str]) -> str:
         text.encode("utf-8")
     except UnicodeEncodeError:
         # JSON can escape half a surrogate pair ("\ud800"); no model input can carry it.
-        raise _Rejected("must be valid Unicode text, got half of a surrogate pair") from None
-    return text
+        return _Rejected("not_unicode", "must be valid Unicode text, got half of a surrogate pair")
+    return str(text)
+
+
+def _unknown(column: np.ndarray, name: str) -> np.ndarray:
+    """Which values of a categorical column are neither missing nor a known category."""
+    return ~np.isin(column, ["", *KNOWN_CATEGORIES[name]])
+
+
+def _warnings(batch: CleanBatch, columns: dict[str, _Column], count: int) -> list[tuple[FieldWarning, ...]]:
+    """Per record, in the order of the features: each field imputed, each category unknown.
+    Most records have none: they share one empty tuple, and only the others are looked at."""
+    found: dict[int, list[FieldWarning]] = {}
+    for name in FEATURES:
+        for index in columns[name].missing:
+            found.setdefault(index, []).append(
+                FieldWarning("imputed", name, f"{name} is missing: the model filled in a typical value")
+            )
+        for index in columns[name].unknown:
+            known = ", ".join(KNOWN_CATEGORIES[name])
+            found.setdefault(index, []).append(
+                FieldWarning(
+                    "unknown_category",
+                    name,
+                    f"{name} {_preview(str(batch[name][index]))} is not a category the model "
+                    f"knows ({known}); it answered from the other features",
+                )
+            )
+    warnings: list[tuple[FieldWarning, ...]] = [()] * count
+    for index, notes in found.items():
+        warnings[index] = tuple(notes)
+    return warnings
+
+
+def _raise_if(problems: list[Problem], one_record: bool = False) -> None:
+    if problems:
+        problems.sort(key=lambda problem: problem.record)
+        raise CleaningError(problems, one_record)
 
 
 def _unknown_fields(index: int, record: Mapping[str, object]) -> list[Problem]:
     """One problem per unknown field: a misspelt name would otherwise be silently dropped."""
     return [
-        Problem(index, str(name), value, f"unknown field; the known fields are {_FIELDS_TEXT}")
+        Problem(index, str(name), value, "unknown_field", f"unknown field; the known fields are {_FIELDS_TEXT}")
         for name, value in record.items()
         if name not in _FEATURE_SET
     ]
+
+
+def _any_case(marker: str) -> str:
+    """A marker as a pattern matching it in any case ("na" → "[Nn][Aa]"), in plain regex syntax."""
+    return "".join(f"[{char.upper()}{char}]" if char.upper() != char else re.escape(char) for char in marker)
+
+
+def _not_json(value: NonJsonNumber) -> str:
+    return f"{value.token} is not a JSON number: send a number, or null for a missing value"
+
+
+def _too_long(text: str) -> str:
+    return f"text of {len(text)} characters, longer than any value of this field (at most {MAX_TEXT_LENGTH})"
+
+
+def _shown_value(value: object) -> object:
+    """A refused value as the problem keeps it: a NaN or Infinity token as the text it was."""
+    return str(value) if isinstance(value, NonJsonNumber) else value
 
 
 def _is_nan(value: object) -> bool:

@@ -38,6 +38,17 @@ MESSY_RECORDS: list[dict[str, object]] = [
     },
 ]
 
+# Row 3 of the raw data set: an island, and not one measurement. The wrapper refuses it
+# (no_measurements) rather than answer from the island alone.
+INCOMPLETE_RECORD: dict[str, object] = {
+    "island": "Torgersen",
+    "bill_length_mm": "NA",
+    "bill_depth_mm": "NA",
+    "flipper_length_mm": "NA",
+    "body_mass_g": "NA",
+    "sex": "NA",
+}
+
 BAD_RECORD: dict[str, object] = {
     "island": "Biscoe",
     "bill_length_mm": "forty",

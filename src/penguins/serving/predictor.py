@@ -1,8 +1,14 @@
 """PenguinPredictor: the wrapper class. Raw records in, species and probabilities out.
 
 The model alone is not enough: clients send raw, messy values. The wrapper cleans them
-(`penguins.serving.cleaning`), feeds the model and names the answer, so every user (a notebook,
-the service, the container) gets the same behaviour from one class.
+(`penguins.serving.cleaning`), refuses what it will not answer, feeds the model and names the
+answer with its warnings, so every user (a notebook, the command line, the service, its batch
+endpoint, the container) gets the same species, probabilities and warnings from one class:
+
+    predictor.predict_one(record)   -> Prediction (species, probabilities, model_version, warnings)
+    predictor.predict(records)      -> Predictions (arrays; a Prediction per record on demand)
+
+Both raise CleaningError for records they will not answer, each problem with its code.
 
 Any backend sits behind one interface (`Backend`: probabilities for a clean batch). Serving
 opens the ONNX files, which need only numpy and onnxruntime:
@@ -14,28 +20,93 @@ with training (penguins.training.pickles) and is handed to the wrapper from ther
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, overload
 
 import numpy as np
 
 from penguins.serving.artifacts import ArtifactError, Metadata, read_artifact
-from penguins.serving.cleaning import DEFAULT_CLEANER, CleanBatch, Cleaner
-from penguins.serving.contract import BACKEND_FILES, DEFAULT_BACKEND, FEATURES, ONNX_BACKENDS, OUTPUT, Backend
+from penguins.serving.cleaning import (
+    DEFAULT_CLEANER,
+    RECORD_FIELD,
+    CleanBatch,
+    Cleaner,
+    CleaningError,
+    FieldWarning,
+    Problem,
+)
+from penguins.serving.contract import (
+    BACKEND_FILES,
+    DEFAULT_BACKEND,
+    FEATURES,
+    NUMERIC_FEATURES,
+    ONNX_BACKENDS,
+    OUTPUT,
+    Backend,
+)
 from penguins.serving.paths import artifacts_dir
 
 Record = Mapping[str, object]
+NO_FINITE_ODDS = (
+    "the model gave no finite probabilities for these values: they are far outside anything it was trained on"
+)
 
 
 @dataclass(frozen=True)
 class Prediction:
-    """One answer: the species, every class's probability, and which model said so."""
+    """One answer: the species, every class's probability, which model said so, and what it
+    answered despite (a field it filled in, a category it did not know)."""
 
     species: str
     probabilities: dict[str, float]
     model_version: str
+    warnings: tuple[FieldWarning, ...] = ()
+
+
+class Predictions(Sequence[Prediction]):
+    """The answers for a batch, held as arrays: `species`, the n×3 `probabilities` (columns in
+    `classes` order), per-record `warnings`, and the `model_version`. Indexing or iterating
+    builds a Prediction per record, only when asked: a batch of 10,000 costs no 10,000 objects."""
+
+    def __init__(
+        self,
+        classes: tuple[str, ...],
+        probabilities: np.ndarray,
+        warnings: Sequence[tuple[FieldWarning, ...]],
+        model_version: str,
+    ) -> None:
+        self.classes, self.probabilities = classes, probabilities
+        self.warnings, self.model_version = warnings, model_version
+
+    @property
+    def species(self) -> list[str]:
+        """The most probable class of each record (the first one on a tie, as argmax picks)."""
+        return [self.classes[index] for index in self.probabilities.argmax(axis=1).tolist()]
+
+    def __len__(self) -> int:
+        return len(self.probabilities)
+
+    @overload
+    def __getitem__(self, index: int) -> Prediction: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Prediction]: ...
+    def __getitem__(self, index: int | slice) -> Prediction | list[Prediction]:
+        if isinstance(index, slice):
+            return [self[position] for position in range(len(self))[index]]
+        row: list[float] = self.probabilities[index].tolist()
+        best = max(range(len(row)), key=row.__getitem__)
+        return Prediction(
+            self.classes[best], dict(zip(self.classes, row, strict=True)), self.model_version, self.warnings[index]
+        )
+
+    def __iter__(self) -> Iterator[Prediction]:
+        return (self[position] for position in range(len(self)))
+
+    def __repr__(self) -> str:
+        return f"Predictions({len(self)} records, model {self.model_version})"
 
 
 class ModelBackend(Protocol):
@@ -101,24 +172,51 @@ class PenguinPredictor:
     def model_version(self) -> str:
         return self.metadata.model_version
 
-    def predict(self, records: Record | Sequence[Record]) -> list[Prediction]:
-        """Predict for one raw record or many; bad values raise CleaningError naming them all."""
-        batch = self.cleaner.clean([records] if isinstance(records, Mapping) else records)
-        return self.predict_clean(batch)
+    def predict(self, records: Sequence[Record]) -> Predictions:
+        """Predict for many raw records; any it will not answer raise one CleaningError naming
+        every problem (a bad value, no measurement at all, no finite odds)."""
+        if isinstance(records, Mapping):
+            raise TypeError("predict takes a list of records; use predict_one for a single one")
+        prepared = self.cleaner.prepare(records)
+        return self._answer(prepared.batch, prepared.warnings, records, one_record=False)
 
     def predict_one(self, record: Record) -> Prediction:
-        return self.predict([record])[0]
+        """Predict for one raw record; refusals as in predict, without an index to say where."""
+        prepared = self.cleaner.prepare([record], one_record=True)
+        return self._answer(prepared.batch, prepared.warnings, [record], one_record=True)[0]
 
-    def predict_clean(self, batch: CleanBatch) -> list[Prediction]:
-        """Predict for columns that are already clean and typed (what the bare model takes)."""
-        if len(batch[FEATURES[0]]) == 0:
-            return []
-        probabilities = self.backend.predict_proba(batch)
-        best = probabilities.argmax(axis=1).tolist()
-        # tolist() turns the whole array into Python floats in one call: far cheaper than
-        # converting value by value when a batch holds thousands of rows.
-        classes, version = self.classes, self.model_version
-        return [
-            Prediction(species=classes[index], probabilities=dict(zip(classes, row)), model_version=version)
-            for index, row in zip(best, probabilities.tolist())
-        ]
+    def predict_clean(self, batch: CleanBatch, one_record: bool = False) -> Predictions:
+        """Predict for columns that are already clean and typed (what the bare model takes):
+        no rule is applied and nothing warned about; only values without finite odds are refused."""
+        count = len(batch[FEATURES[0]])
+        return self._answer(batch, [()] * count, None, one_record)
+
+    def _answer(
+        self,
+        batch: CleanBatch,
+        warnings: Sequence[tuple[FieldWarning, ...]],
+        records: Sequence[object] | None,
+        one_record: bool,
+    ) -> Predictions:
+        """The model's probabilities for a batch; refuse the records it gave no finite odds for."""
+        if len(warnings) == 0:
+            probabilities = np.empty((0, len(self.classes)), dtype=np.float32)
+        else:
+            probabilities = self.backend.predict_proba(batch)
+        if not math.isfinite(float(probabilities.sum())):  # one NaN or infinity anywhere makes the sum so
+            unanswered = np.flatnonzero(~np.isfinite(probabilities).all(axis=1)).tolist()
+            raise CleaningError(
+                [
+                    Problem(index, RECORD_FIELD, _sent(batch, records, index), "no_finite_odds", NO_FINITE_ODDS)
+                    for index in unanswered
+                ],
+                one_record,
+            )
+        return Predictions(self.classes, probabilities, warnings, self.model_version)
+
+
+def _sent(batch: CleanBatch, records: Sequence[object] | None, index: int) -> object:
+    """A refused record as it was sent, or, for typed columns, as its plain values."""
+    if records is not None:
+        return records[index]
+    return {name: batch[name][index].item() if name in NUMERIC_FEATURES else batch[name][index] for name in FEATURES}
