@@ -98,6 +98,23 @@ def test_tidy_output_is_harmless_outside_ipython() -> None:
     notebook.tidy_output()
 
 
+def test_tidy_output_keeps_ipythons_full_tracebacks() -> None:
+    """A typo in a live demo must show where it happened, not one line with no location."""
+    import matplotlib
+    from IPython.core.interactiveshell import InteractiveShell
+
+    backend = matplotlib.get_backend()
+    shell = InteractiveShell.instance()
+    shell.enable_gui = lambda gui=None: None  # the base shell has no event loop to hook into
+    try:
+        before = shell.InteractiveTB.mode
+        notebook.tidy_output()
+        assert shell.InteractiveTB.mode == before == "Context"
+    finally:
+        InteractiveShell.clear_instance()
+        matplotlib.use(backend)
+
+
 # --- fresh: another process -----------------------------------------------------------------
 
 
