@@ -34,6 +34,7 @@ import pytest
 from penguins.ports import free_port
 from tests.conftest import ROOT
 from tests.test_docs_offline import CHROMIUM, CHROMIUM_ARGS, browser_unavailable
+from workshop import lab as lab_command
 from workshop import processes
 from workshop.notebook import KERNEL_DISPLAY_NAME
 
@@ -46,6 +47,29 @@ OPENED = ["00_big_picture", "04_wrapper_class"]
 PRESENTED = "04_wrapper_class"
 MARKDOWN_TABLE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*\|", re.M)
 MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]+\)|<img\b")
+
+
+def test_make_lab_serves_the_project_and_opens_on_the_notebooks() -> None:
+    cmd = lab_command.command(8899, token="t")
+    assert f"--ServerApp.root_dir={ROOT}" in cmd and "--LabApp.default_url=/lab/tree/notebooks" in cmd
+    assert f"--LabApp.app_settings_dir={ROOT / '.jupyterlab'}" in cmd and "--no-browser" in cmd
+    overrides = json.loads((ROOT / ".jupyterlab" / "overrides.json").read_text(encoding="utf-8"))
+    assert overrides["@jupyterlab/apputils-extension:notification"] == {"checkForUpdates": False, "fetchNews": "false"}
+
+
+def test_make_slides_opens_one_notebook_in_rise() -> None:
+    for name in ("04_wrapper_class", "04_wrapper_class.ipynb", "notebooks/04_wrapper_class.ipynb"):
+        cmd = lab_command.command(8899, slides=name)
+        assert "--LabApp.default_url=/rise/notebooks/04_wrapper_class.ipynb" in cmd and "--no-browser" not in cmd
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^slides:.*\n(\t.*\n)*\t\$\(PY\) -m workshop slides \$\(NB\)", makefile, re.M)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "`make slides NB=04_wrapper_class`" in readme and "`python -m workshop slides 04_wrapper_class`" in readme
+
+
+def test_make_slides_refuses_a_notebook_that_does_not_exist(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lab_command.main(lab_command.DEFAULT_PORT, slides="99_nothing") == 1
+    assert "no notebooks/99_nothing.ipynb" in capsys.readouterr().err
 
 
 @dataclass
