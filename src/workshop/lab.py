@@ -8,7 +8,8 @@ presentation view instead.
 The project's JupyterLab settings live in `.jupyterlab/overrides.json` (JupyterLab's own
 "overrides" mechanism, passed as the application settings folder, never written to the user's
 home): no news feed and no update check, so no "Would you like to get notified about official
-Jupyter news?" pop-up covers the slides; a student's own settings still win over them.
+Jupyter news?" pop-up covers the notebook, and RISE's white theme, whose fonts come with it (the
+default theme fetches Google's); a student's own settings still win over them.
 
 Before starting, the kernel "Python (penguins-to-production)" is (re-)registered when it is
 missing or points at another Python: a second checkout's `make setup` silently re-points
