@@ -64,13 +64,13 @@ doctor: $(STAMP) ## check this laptop before class: python, disk, environment, p
 diagram: $(STAMP) ## re-render the bird's-eye picture into notebooks/img
 	$(PY) -m workshop diagram
 
-# Debian's chromium for the /docs browser test. Installed when asked (`make browser`) or under
-# CI=true, as root with apt-get; elsewhere that test skips and says why.
+# Debian's chromium for the browser tests (/docs, JupyterLab, the slides). Installed when asked
+# (`make browser`) or under CI=true, as root with apt-get; elsewhere those tests skip and say why.
 BROWSER := /usr/bin/chromium
-browser: ## install Debian's chromium for the headless-browser test (root, apt-get)
+browser: ## install Debian's chromium for the headless-browser tests (root, apt-get)
 	@if [ -x $(BROWSER) ]; then exit 0; fi; \
 	if [ "$(CI)" != true ] && [ "$(filter browser,$(MAKECMDGOALS))" != browser ]; then \
-	  echo "note: no $(BROWSER): the browser test will skip (make browser installs it)"; exit 0; fi; \
+	  echo "note: no $(BROWSER): the browser tests will skip (make browser installs it)"; exit 0; fi; \
 	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
 	  echo "cannot install chromium: needs root and apt-get (Debian/Ubuntu)"; exit 1; fi; \
 	export DEBIAN_FRONTEND=noninteractive; \
@@ -111,9 +111,13 @@ docker-stop: ## stop the container (docker stop: SIGTERM, then it exits by itsel
 	else echo "no container $(CONTAINER) runs"; fi
 
 ##@ Notebooks
-.PHONY: lab notebooks serve-env node-env
-lab: $(STAMP) ## JupyterLab on notebooks/ with the project's kernel, on 127.0.0.1:8888 (PORT=... to change)
+.PHONY: lab slides notebooks serve-env node-env
+lab: $(STAMP) ## JupyterLab on the project, opened on notebooks/, with the project's kernel, on 127.0.0.1:8888 (PORT=... to change)
 	$(PY) -m workshop lab $(if $(PORT),--port $(PORT))
+
+slides: $(STAMP) ## present one notebook as slides in the browser (RISE): make slides NB=04_wrapper_class
+	@if [ -z "$(NB)" ]; then echo "name the notebook: make slides NB=04_wrapper_class"; exit 2; fi
+	$(PY) -m workshop slides $(NB) $(if $(PORT),--port $(PORT))
 
 notebooks: $(STAMP) ## execute the lecture notebooks in place and save their outputs (what GitHub shows)
 	$(PY) -m workshop notebooks

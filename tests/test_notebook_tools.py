@@ -98,6 +98,23 @@ def test_tidy_output_is_harmless_outside_ipython() -> None:
     notebook.tidy_output()
 
 
+def test_tidy_output_keeps_ipythons_full_tracebacks() -> None:
+    """A typo in a live demo must show where it happened, not one line with no location."""
+    import matplotlib
+    from IPython.core.interactiveshell import InteractiveShell
+
+    backend = matplotlib.get_backend()
+    shell = InteractiveShell.instance()
+    shell.enable_gui = lambda gui=None: None  # the base shell has no event loop to hook into
+    try:
+        before = shell.InteractiveTB.mode
+        notebook.tidy_output()
+        assert shell.InteractiveTB.mode == before == "Context"
+    finally:
+        InteractiveShell.clear_instance()
+        matplotlib.use(backend)
+
+
 # --- fresh: another process -----------------------------------------------------------------
 
 
@@ -205,7 +222,7 @@ def test_describe_shows_typed_inputs_operators_and_outputs(artifact_dir: Path) -
 # --- make notebooks ---------------------------------------------------------------------------
 
 
-def test_normalise_drops_volatile_metadata_and_names_the_project_kernel() -> None:
+def test_normalise_drops_volatile_metadata_and_names_the_project_kernel_keeping_its_language_info() -> None:
     cell = nbformat.v4.new_code_cell("1")
     cell.metadata["execution"] = {"iopub.status.busy": "2026-11-25T12:00:00"}
     nb = nbformat.v4.new_notebook(cells=[cell])
@@ -214,7 +231,8 @@ def test_normalise_drops_volatile_metadata_and_names_the_project_kernel() -> Non
     execute.normalise(nb)
     assert "execution" not in nb.cells[0].metadata
     assert nb.metadata["kernelspec"] == execute.KERNELSPEC
-    assert nb.metadata["language_info"] == {"name": "python"}
+    # as the kernel reports it: JupyterLab marks a notebook modified when they differ
+    assert nb.metadata["language_info"] == {"name": "python", "version": "3.11.7"}
 
 
 def test_lecture_notebooks_come_in_stage_order() -> None:
@@ -310,7 +328,7 @@ def test_other_runtime_answers_like_this_environment(artifact_dir: Path, monkeyp
 def test_lab_listens_on_loopback_only_and_allows_root_only_as_root() -> None:
     cmd = lab.command(8899, token="t")
     assert "--ServerApp.ip=127.0.0.1" in cmd and "--ServerApp.port=8899" in cmd
-    assert f"--ServerApp.root_dir={ROOT / 'notebooks'}" in cmd
+    assert f"--ServerApp.root_dir={ROOT}" in cmd and "--LabApp.default_url=/lab/tree/notebooks" in cmd
     assert ("--allow-root" in cmd) == (hasattr(os, "geteuid") and os.geteuid() == 0)
 
 
@@ -352,7 +370,7 @@ def test_make_lab_starts_jupyterlab_on_loopback_with_the_project_kernel(tmp_path
                 time.sleep(0.25)
         assert status == 200
         _, contents = _get(f"{base}/api/contents?token={token}")
-        assert "00_big_picture.ipynb" in {item["name"] for item in contents["content"]}
+        assert {"notebooks", "exercises", "solutions", "bench"} <= {item["name"] for item in contents["content"]}
         _, specs = _get(f"{base}/api/kernelspecs?token={token}")
         assert notebook.KERNEL_NAME in specs["kernelspecs"]
         registered = json.loads(

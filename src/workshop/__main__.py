@@ -1,4 +1,4 @@
-"""`python -m workshop <command>`: classroom tools (serve, demo, doctor, diagram, lab, notebooks, ...)."""
+"""`python -m workshop <command>`: classroom tools (serve, demo, doctor, diagram, lab, slides, notebooks, ...)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,10 @@ def main() -> int:
     lab = commands.add_parser("lab", help="JupyterLab on the notebooks with the project's kernel")
     lab.add_argument("--port", type=int, default=None)
     lab.add_argument("--token", default=None, help="login token (default: JupyterLab makes one)")
+    slides = commands.add_parser("slides", help="present one lecture notebook as slides (RISE in JupyterLab)")
+    slides.add_argument("notebook", help="the notebook, e.g. 04_wrapper_class")
+    slides.add_argument("--port", type=int, default=None)
+    slides.add_argument("--token", default=None, help="login token (default: JupyterLab makes one)")
     run = commands.add_parser("notebooks", help="execute the lecture notebooks, save their outputs")
     run.add_argument("names", nargs="*", help="notebook file names (default: all lecture notebooks)")
     commands.add_parser("serve-env", help="build .venv-serve: the serving-only environment, no torch")
@@ -37,7 +41,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.command in ("exercises", "my-exercises"):
         return _exercises_command(args.command)
-    if args.command in ("glossary", "lab", "notebooks", "serve-env"):
+    if args.command in ("glossary", "lab", "slides", "notebooks", "serve-env"):
         return _notebook_command(args)
     if args.command == "serve":
         from workshop import server
@@ -73,7 +77,7 @@ def main() -> int:
 
 
 def _notebook_command(args: argparse.Namespace) -> int:
-    """The notebook tools: glossary, lab, notebooks, serve-env."""
+    """The notebook tools: glossary, lab, slides, notebooks, serve-env."""
     if args.command == "glossary":
         from workshop.glossary import markdown_table as glossary_table
 
@@ -83,6 +87,10 @@ def _notebook_command(args: argparse.Namespace) -> int:
         from workshop import lab
 
         return lab.main(args.port or lab.DEFAULT_PORT, args.token)
+    if args.command == "slides":
+        from workshop import lab
+
+        return lab.main(args.port or lab.DEFAULT_PORT, args.token, slides=args.notebook)
     if args.command == "notebooks":
         from workshop import execute
 

@@ -4,8 +4,12 @@ A reader on GitHub sees a notebook's outputs only if they are committed, so the 
 notebooks are committed executed. Executing them here, not by hand in JupyterLab, makes the
 outputs reproducible: a fresh kernel of this environment per notebook, cells in order, a fixed
 hash seed, the models built first (so no notebook shows a training log), and the metadata that
-changes on every run (timings, the patch version of Python) removed, so re-running gives a diff
-only where an output really changed.
+changes on every run (timings) removed, so re-running gives a diff only where an output really
+changed.
+
+The notebook keeps `language_info` exactly as the kernel reported it, Python's version included:
+JupyterLab writes the kernel's `language_info` into the notebook the moment the kernel connects,
+and any difference (a missing `version`) marks the notebook modified before anyone touched it.
 
 A cell may raise only if it is tagged `raises-exception`; any other error stops the run.
 """
@@ -43,14 +47,16 @@ def lecture_notebooks(folder: Path) -> list[Path]:
 
 
 def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop what changes on every run; name the project's kernel, whichever kernel ran it."""
+    """Drop what changes on every run; name the project's kernel, whichever kernel ran it.
+
+    `language_info` stays as the kernel reported it (see the module's docstring).
+    """
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
             for output in cell.outputs:
                 output.get("metadata", {}).pop("execution", None)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
-    nb.metadata.get("language_info", {}).pop("version", None)
     return nb
 
 

@@ -58,11 +58,12 @@ def check_environment(notebook_dir: Path | None = None) -> None:
 
 
 def tidy_output() -> None:
-    """Short tracebacks and inline figures, set once by the first cell of each notebook.
+    """Inline figures, set once by the first cell of each notebook.
 
-    A cell that fails on purpose should show the error, not pages of library internals
-    (`%xmode Context` brings the full tracebacks back). `%matplotlib inline` lets a Figure
-    returned by a workshop helper show as the cell's value. Does nothing outside IPython.
+    `%matplotlib inline` lets a Figure returned by a workshop helper show as the cell's value.
+    Tracebacks stay IPython's full ones: a typo during a live demo must show where it happened.
+    A cell that fails on purpose catches its error and prints `type(err).__name__: err`
+    instead. Does nothing outside IPython.
     """
     try:
         from IPython import get_ipython
@@ -70,7 +71,6 @@ def tidy_output() -> None:
         return
     shell = get_ipython()
     if shell is not None:
-        shell.InteractiveTB.set_mode(mode="Minimal")  # %xmode Minimal, without its printout
         shell.enable_matplotlib("inline")
 
 
