@@ -27,7 +27,23 @@ class Budget:
     cold_starts: int  # process starts per server for the cold-start median
 
 
-FULL = Budget("full", rounds=3, model_seconds=0.4, model_min_repeats=5, warmup_seconds=1.0,
-              load_seconds=2.0, load_max_requests=50_000, cold_starts=5)
-QUICK = Budget("quick", rounds=1, model_seconds=0.02, model_min_repeats=2, warmup_seconds=0.1,
-               load_seconds=0.3, load_max_requests=100, cold_starts=1)
+FULL = Budget(
+    "full",
+    rounds=3,
+    model_seconds=0.4,
+    model_min_repeats=5,
+    warmup_seconds=1.0,
+    load_seconds=2.0,
+    load_max_requests=50_000,
+    cold_starts=5,
+)
+QUICK = Budget(
+    "quick",
+    rounds=1,
+    model_seconds=0.02,
+    model_min_repeats=2,
+    warmup_seconds=0.1,
+    load_seconds=0.3,
+    load_max_requests=100,
+    cold_starts=1,
+)

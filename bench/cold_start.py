@@ -16,8 +16,9 @@ from bench.servers import RunningServer, ServerSpec
 SECTION = "cold start"
 
 
-def measure(specs: list[ServerSpec], budget: Budget, log_dir: Path,
-            starts: dict[str, list[float]] | None = None) -> list[Row]:
+def measure(
+    specs: list[ServerSpec], budget: Budget, log_dir: Path, starts: dict[str, list[float]] | None = None
+) -> list[Row]:
     """The median of `budget.cold_starts` starts per server, counting those already in `starts`.
 
     The servers take turns (A, B, A, B, ...), so a busy minute on the machine hits them all.

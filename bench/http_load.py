@@ -37,9 +37,11 @@ def summary(name: str, connections: int, rounds: list[load.Load]) -> Row:
     return Row(SECTION, name, case(connections), rate, "req/s", HIGHER, details)
 
 
-def take_turns(servers: list[RunningServer], connections: int, budget: Budget,
-               wrk: str | None) -> dict[str, list[load.Load]]:
+def take_turns(
+    servers: list[RunningServer], connections: int, budget: Budget, wrk: str | None
+) -> dict[str, list[load.Load]]:
     """A warm-up for each server, then the measured rounds, one server after another."""
+
     def run(server: RunningServer, seconds: float) -> load.Load:
         url = server.url(server.spec.predict_path)
         return load.run(url, server.spec.body, connections, seconds, budget.load_max_requests, wrk)
@@ -53,8 +55,13 @@ def take_turns(servers: list[RunningServer], connections: int, budget: Budget,
     return results
 
 
-def measure(specs: list[ServerSpec], budget: Budget, wrk: str | None, log_dir: Path,
-            starts: dict[str, list[float]] | None = None) -> list[Row]:
+def measure(
+    specs: list[ServerSpec],
+    budget: Budget,
+    wrk: str | None,
+    log_dir: Path,
+    starts: dict[str, list[float]] | None = None,
+) -> list[Row]:
     """Every server at every connection count; rows grouped by server.
 
     Each start is also a cold start: its time is added to `starts` (by server name), so the

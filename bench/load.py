@@ -62,8 +62,17 @@ def wrk_load(wrk: str, url: str, body: bytes, connections: int, seconds: float) 
 
     wrk takes whole seconds only, so a run lasts at least one second.
     """
-    command = [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "5s",
-               "-s", str(WRK_SCRIPT), url]
+    command = [
+        wrk,
+        "-t1",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(WRK_SCRIPT),
+        url,
+    ]
     env = {**os.environ, "BENCH_BODY": body.decode()}
     out = subprocess.run(command, capture_output=True, text=True, env=env, timeout=seconds + 30, check=True)
     figures = json.loads(out.stdout.strip().splitlines()[-1])

@@ -59,9 +59,9 @@ def write(rows: list[Row], title: str, path: Path) -> Path:
             present.append((chosen, heading, log))
     lines = (len(present) + 1) // 2
     figure, axes = plt.subplots(lines, 2, figsize=(14, 2.6 * lines + 0.6), squeeze=False)
-    for axis, panel in zip(axes.flat, present):
+    for axis, panel in zip(axes.flat, present, strict=False):
         _bars(axis, *panel)
-    for axis in list(axes.flat)[len(present):]:
+    for axis in list(axes.flat)[len(present) :]:
         axis.set_visible(False)
     figure.suptitle(title, fontsize=9)
     figure.tight_layout()

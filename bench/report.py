@@ -12,8 +12,10 @@ from bench.machine import Machine
 from bench.rows import Row
 from bench.targets import Verdict
 
-NOISE = ("On a shared machine absolute figures drift from run to run (the load average above says how busy "
-         "this one was); the ratios against a baseline of the same run are the figures that count.")
+NOISE = (
+    "On a shared machine absolute figures drift from run to run (the load average above says how busy "
+    "this one was); the ratios against a baseline of the same run are the figures that count."
+)
 
 
 @dataclass
@@ -38,8 +40,11 @@ class Report:
             f"one server worker on 127.0.0.1. {NOISE}",
         ]
         sections = [
-            (model_speed.SECTION, "The model alone and through the wrapper (median time per call, one thread)",
-             table.model_table),
+            (
+                model_speed.SECTION,
+                "The model alone and through the wrapper (median time per call, one thread)",
+                table.model_table,
+            ),
             (http_load.SECTION, "HTTP on loopback (POST /predict, one record per request)", table.http_table),
             (cold_start.SECTION, "Cold start: process start to the first successful /ready", table.cold_start_table),
             (sizes.SECTION, "Size", table.size_table),

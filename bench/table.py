@@ -54,9 +54,16 @@ def ratio_cells(rows: list[Row], row: Row, baselines: Baselines) -> list[str]:
 def http_table(rows: list[Row], baselines: Baselines) -> str:
     header = ["server", "connections", "req/s", "p50", "p99", *(label for _, label in baselines)]
     lines = [
-        [row.name, row.case.split()[0], f"{row.value:,.0f}", duration(row.details["p50_ms"]),
-         duration(row.details["p99_ms"]), *ratio_cells(rows, row, baselines)]
-        for row in rows if row.section == http_load.SECTION
+        [
+            row.name,
+            row.case.split()[0],
+            f"{row.value:,.0f}",
+            duration(row.details["p50_ms"]),
+            duration(row.details["p99_ms"]),
+            *ratio_cells(rows, row, baselines),
+        ]
+        for row in rows
+        if row.section == http_load.SECTION
     ]
     return markdown_table(header, lines)
 
@@ -64,9 +71,14 @@ def http_table(rows: list[Row], baselines: Baselines) -> str:
 def cold_start_table(rows: list[Row], baselines: Baselines) -> str:
     header = ["server", "median", "min – max", *(label for _, label in baselines)]
     lines = [
-        [row.name, f"{row.value:.2f} s", f"{row.details['min_s']:.2f} – {row.details['max_s']:.2f} s",
-         *ratio_cells(rows, row, baselines)]
-        for row in rows if row.section == cold_start.SECTION
+        [
+            row.name,
+            f"{row.value:.2f} s",
+            f"{row.details['min_s']:.2f} – {row.details['max_s']:.2f} s",
+            *ratio_cells(rows, row, baselines),
+        ]
+        for row in rows
+        if row.section == cold_start.SECTION
     ]
     return markdown_table(header, lines)
 
@@ -76,7 +88,8 @@ def size_table(rows: list[Row], baselines: Baselines) -> str:
     header = ["what", "size", *(label for _, label in baselines), "note"]
     lines = [
         [row.name, f"{row.value:,.0f} MB", *(_multiple(rows, row, b) for b, _ in baselines), row.note]
-        for row in rows if row.section == sizes.SECTION
+        for row in rows
+        if row.section == sizes.SECTION
     ]
     return markdown_table(header, lines)
 

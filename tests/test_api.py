@@ -29,8 +29,13 @@ JSON = {"content-type": "application/json"}
 
 
 def settings_for(artifact_dir: Path, backend: str = "mlp-onnx", **overrides: object) -> Settings:
-    return Settings(model_path=artifact_dir / BACKEND_FILES[backend], backend=backend,
-                    batch_limit=BATCH_LIMIT, max_body_bytes=MAX_BODY, **overrides)
+    return Settings(
+        model_path=artifact_dir / BACKEND_FILES[backend],
+        backend=backend,
+        batch_limit=BATCH_LIMIT,
+        max_body_bytes=MAX_BODY,
+        **overrides,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +58,10 @@ def bare(artifact_dir: Path) -> Iterator[TestClient]:
 
 def strict_json(text: str) -> object:
     """Parse as strict JSON: Infinity or NaN in a response would break most clients."""
+
     def refuse(constant: str) -> None:
         raise ValueError(f"{constant} is not JSON")
+
     return json.loads(text, parse_constant=refuse)
 
 
@@ -96,14 +103,18 @@ def test_root_sends_people_to_the_docs(client: TestClient) -> None:
 def test_raw_record_gets_the_in_process_answer(client: TestClient, predictor: PenguinPredictor, record: dict) -> None:
     response = client.post("/predict", json=record)
     assert response.status_code == 200, response.text
-    assert response.json() == asdict(predictor.predict_one(record)) | {"warnings": [
-        asdict(warning) for warning in predictor.predict_one(record).warnings]}
+    assert response.json() == asdict(predictor.predict_one(record)) | {
+        "warnings": [asdict(warning) for warning in predictor.predict_one(record).warnings]
+    }
 
 
 def test_fields_left_to_the_imputer_are_named_in_warnings(client: TestClient) -> None:
     body = client.post("/predict", json=MESSY_RECORDS[2]).json()
     assert [(w["code"], w["field"]) for w in body["warnings"]] == [
-        ("imputed", "bill_length_mm"), ("imputed", "bill_depth_mm"), ("imputed", "sex")]
+        ("imputed", "bill_length_mm"),
+        ("imputed", "bill_depth_mm"),
+        ("imputed", "sex"),
+    ]
     assert client.post("/predict", json=CLEAN_RECORD).json()["warnings"] == []
 
 
@@ -119,9 +130,14 @@ def test_golden_batch_gets_the_true_species(client: TestClient, golden: list[dic
 def test_unknown_category_answers_with_a_warning(client: TestClient) -> None:
     body = client.post("/predict", json={**CLEAN_RECORD, "island": "Atlantis"}).json()
     assert body["species"] == "Adelie"
-    assert body["warnings"] == [{"code": "unknown_category", "field": "island",
-                                 "message": "island 'Atlantis' is not a category the model knows (Biscoe, Dream, "
-                                            "Torgersen); it answered from the other features"}]
+    assert body["warnings"] == [
+        {
+            "code": "unknown_category",
+            "field": "island",
+            "message": "island 'Atlantis' is not a category the model knows (Biscoe, Dream, "
+            "Torgersen); it answered from the other features",
+        }
+    ]
 
 
 # ---------------------------------------------------------------- value errors: cleaning's, as 422
@@ -132,16 +148,21 @@ def test_bad_values_are_422_naming_field_value_and_reason(client: TestClient) ->
     assert response.status_code == 422
     with pytest.raises(CleaningError) as expected:
         clean_records([BAD_RECORD])
-    assert response.json() == {"detail": [
-        {"type": p.code, "loc": ["body", p.field], "msg": p.reason, "input": p.value}
-        for p in expected.value.problems
-    ]}
+    assert response.json() == {
+        "detail": [
+            {"type": p.code, "loc": ["body", p.field], "msg": p.reason, "input": p.value}
+            for p in expected.value.problems
+        ]
+    }
     found = [(error["loc"][-1], error["type"]) for error in response.json()["detail"]]
     assert found == [("bill_length_mm", "not_a_number"), ("bill_depth_mm", "out_of_range"), ("sex", "wrong_type")]
 
 
-@pytest.mark.parametrize("record", [{}, {"island": "Dream", "sex": "male"}, INCOMPLETE_RECORD,
-                                    dict.fromkeys(FEATURES)], ids=["empty", "categories-only", "all-NA", "all-null"])
+@pytest.mark.parametrize(
+    "record",
+    [{}, {"island": "Dream", "sex": "male"}, INCOMPLETE_RECORD, dict.fromkeys(FEATURES)],
+    ids=["empty", "categories-only", "all-NA", "all-null"],
+)
 def test_a_record_with_no_measurement_is_refused(client: TestClient, record: dict) -> None:
     response = client.post("/predict", json=record)
     assert response.status_code == 422
@@ -155,19 +176,25 @@ def test_bad_record_in_a_batch_is_named_by_its_index(client: TestClient) -> None
     response = client.post("/predict/batch", json=[CLEAN_RECORD, *MESSY_RECORDS, BAD_RECORD])
     assert response.status_code == 422
     assert {tuple(error["loc"]) for error in response.json()["detail"]} == {
-        ("body", 4, "bill_length_mm"), ("body", 4, "bill_depth_mm"), ("body", 4, "sex")}
+        ("body", 4, "bill_length_mm"),
+        ("body", 4, "bill_depth_mm"),
+        ("body", 4, "sex"),
+    }
 
 
-@pytest.mark.parametrize("value, code, reason", [
-    (True, "wrong_type", "wrong type: must be a number, got bool"),
-    ([39.1], "wrong_type", "wrong type: must be a number, got list"),
-    ({"mm": 39.1}, "wrong_type", "wrong type: must be a number, got dict"),
-    ("1e400", "out_of_range", "must be a finite number"),
-    (10 ** 400, "out_of_range", "must be a finite number"),
-    ("4_0", "not_a_number", "must be a number"),
-    ("\uff14\uff10", "not_a_number", "must be a number"),
-    ("4" * 101, "too_long", "text of 101 characters"),
-])
+@pytest.mark.parametrize(
+    "value, code, reason",
+    [
+        (True, "wrong_type", "wrong type: must be a number, got bool"),
+        ([39.1], "wrong_type", "wrong type: must be a number, got list"),
+        ({"mm": 39.1}, "wrong_type", "wrong type: must be a number, got dict"),
+        ("1e400", "out_of_range", "must be a finite number"),
+        (10**400, "out_of_range", "must be a finite number"),
+        ("4_0", "not_a_number", "must be a number"),
+        ("\uff14\uff10", "not_a_number", "must be a number"),
+        ("4" * 101, "too_long", "text of 101 characters"),
+    ],
+)
 def test_values_of_any_json_type_reach_cleaning(client: TestClient, value: object, code: str, reason: str) -> None:
     response = client.post("/predict", json={**CLEAN_RECORD, "bill_length_mm": value})
     assert response.status_code == 422
@@ -202,7 +229,11 @@ def test_unknown_field_is_refused_by_name(client: TestClient) -> None:
     response = client.post("/predict", json={**CLEAN_RECORD, "colour": "black"})
     assert response.status_code == 422
     assert response.json()["detail"][0] | {"msg": ""} == {
-        "type": "unknown_field", "loc": ["body", "colour"], "msg": "", "input": "black"}
+        "type": "unknown_field",
+        "loc": ["body", "colour"],
+        "msg": "",
+        "input": "black",
+    }
 
 
 @pytest.mark.parametrize("body", [[CLEAN_RECORD], "Adelie", 42, None], ids=["list", "text", "number", "null"])
@@ -228,7 +259,9 @@ def test_malformed_json_is_422_with_the_parser_message(client: TestClient) -> No
     assert error["type"] == "json_invalid" and error["ctx"]["error"]
 
 
-@pytest.mark.parametrize("headers", [{"content-type": "text/plain"}, {"content-type": "application/x-www-form-urlencoded"}, {}])
+@pytest.mark.parametrize(
+    "headers", [{"content-type": "text/plain"}, {"content-type": "application/x-www-form-urlencoded"}, {}]
+)
 def test_a_body_that_is_not_declared_json_is_415(client: TestClient, headers: dict) -> None:
     response = client.post("/predict", content=json.dumps(CLEAN_RECORD), headers=headers)
     assert response.status_code == 415
@@ -237,7 +270,9 @@ def test_a_body_that_is_not_declared_json_is_415(client: TestClient, headers: di
 
 def test_json_with_a_charset_or_a_json_suffix_is_accepted(client: TestClient) -> None:
     for kind in ("application/json; charset=utf-8", "application/merge-patch+json"):
-        assert client.post("/predict", content=json.dumps(CLEAN_RECORD), headers={"content-type": kind}).status_code == 200
+        assert (
+            client.post("/predict", content=json.dumps(CLEAN_RECORD), headers={"content-type": kind}).status_code == 200
+        )
 
 
 def test_a_body_too_large_is_413_declared_or_streamed(client: TestClient) -> None:
@@ -253,12 +288,16 @@ def test_unknown_path_and_method_are_json_4xx(client: TestClient) -> None:
     assert client.get("/predict").status_code == 405
 
 
-@pytest.mark.parametrize("body", [
-    b'{"bill_length_mm": Infinity}',
-    b'{"bill_length_mm": NaN, "colour": -Infinity}',
-    b'{"island": "\\ud800"}',
-    b'{"colour": "\\udfff"}',
-], ids=["infinity", "nan-extra", "lone-surrogate-category", "lone-surrogate-extra"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"bill_length_mm": Infinity}',
+        b'{"bill_length_mm": NaN, "colour": -Infinity}',
+        b'{"island": "\\ud800"}',
+        b'{"colour": "\\udfff"}',
+    ],
+    ids=["infinity", "nan-extra", "lone-surrogate-category", "lone-surrogate-extra"],
+)
 def test_inputs_json_cannot_carry_still_get_a_json_answer(client: TestClient, body: bytes) -> None:
     response = client.post("/predict", content=body, headers=JSON)
     assert response.status_code == 422, response.text
@@ -267,7 +306,9 @@ def test_inputs_json_cannot_carry_still_get_a_json_answer(client: TestClient, bo
 
 @pytest.mark.parametrize("app", ["client", "bare"])
 def test_text_that_is_not_unicode_is_422_not_a_crash(app: str, request: pytest.FixtureRequest) -> None:
-    response = request.getfixturevalue(app).post("/predict", content=json.dumps({**CLEAN_RECORD, "sex": "\ud800"}), headers=JSON)
+    response = request.getfixturevalue(app).post(
+        "/predict", content=json.dumps({**CLEAN_RECORD, "sex": "\ud800"}), headers=JSON
+    )
     assert response.status_code == 422
     [error] = strict_json(response.text)["detail"]
     assert error["loc"] == ["body", "sex"] and "valid Unicode" in error["msg"] and error["input"] == "\ud800"
@@ -314,9 +355,16 @@ def test_bare_model_refuses_a_messy_record(bare: TestClient) -> None:
     assert refused == {"bill_length_mm", "bill_depth_mm", "flipper_length_mm"}  # numbers sent as text
 
 
-@pytest.mark.parametrize("change", [
-    {"sex": None}, {"bill_length_mm": True}, {"body_mass_g": 1e39}, {"colour": "black"},
-], ids=["missing-value", "bool", "beyond-float32", "extra-field"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"sex": None},
+        {"bill_length_mm": True},
+        {"body_mass_g": 1e39},
+        {"colour": "black"},
+    ],
+    ids=["missing-value", "bool", "beyond-float32", "extra-field"],
+)
 def test_bare_model_takes_only_six_typed_values(bare: TestClient, change: dict) -> None:
     assert bare.post("/predict", json={**CLEAN_RECORD, **change}).status_code == 422
 
@@ -359,9 +407,16 @@ def test_raw_record_fields_are_the_contract() -> None:
 
 
 def test_settings_come_from_environment_variables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name, value in {"PENGUINS_MODEL_PATH": str(tmp_path / "m.onnx"), "PENGUINS_BACKEND": "sklearn-onnx", "PENGUINS_MODE": "features",
-                        "PENGUINS_HOST": "0.0.0.0", "PENGUINS_PORT": "8123", "PENGUINS_BATCH_LIMIT": "7", "PENGUINS_MAX_BODY_BYTES": "999",
-                        "PENGUINS_LOG_LEVEL": "WARNING"}.items():
+    for name, value in {
+        "PENGUINS_MODEL_PATH": str(tmp_path / "m.onnx"),
+        "PENGUINS_BACKEND": "sklearn-onnx",
+        "PENGUINS_MODE": "features",
+        "PENGUINS_HOST": "0.0.0.0",
+        "PENGUINS_PORT": "8123",
+        "PENGUINS_BATCH_LIMIT": "7",
+        "PENGUINS_MAX_BODY_BYTES": "999",
+        "PENGUINS_LOG_LEVEL": "WARNING",
+    }.items():
         monkeypatch.setenv(name, value)
     settings = Settings()
     assert (settings.model_path, settings.backend, settings.mode) == (tmp_path / "m.onnx", "sklearn-onnx", "features")
@@ -369,8 +424,16 @@ def test_settings_come_from_environment_variables(monkeypatch: pytest.MonkeyPatc
     assert settings.log_level == "warning"
 
 
-@pytest.mark.parametrize("name, value", [("PENGUINS_PORT", "eighty"), ("PENGUINS_PORT", "70000"), ("PENGUINS_BACKEND", "tensorflow"),
-                                         ("PENGUINS_MODE", "cooked"), ("PENGUINS_BATCH_LIMIT", "0")])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("PENGUINS_PORT", "eighty"),
+        ("PENGUINS_PORT", "70000"),
+        ("PENGUINS_BACKEND", "tensorflow"),
+        ("PENGUINS_MODE", "cooked"),
+        ("PENGUINS_BATCH_LIMIT", "0"),
+    ],
+)
 def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError, match=name.removeprefix("PENGUINS_").lower()):
@@ -379,5 +442,3 @@ def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, va
 
 def test_settings_name_every_backend_and_nothing_else() -> None:
     assert set(get_args(Backend)) == set(BACKEND_FILES)
-
-

@@ -107,7 +107,7 @@ def test_missing_file_and_missing_sidecar_say_what_to_do(copy, tmp_path: Path) -
         read_artifact(tmp_path / "nothing.onnx")
     path = copy("pipeline.onnx")
     sidecar(path).unlink()
-    with pytest.raises(ArtifactError, match="metadata file .* is missing"):
+    with pytest.raises(ArtifactError, match=r"metadata file .* is missing"):
         read_artifact(path)
 
 
@@ -133,7 +133,7 @@ def test_pickle_from_another_sklearn_version_is_refused_or_warned(copy) -> None:
     path = copy("pipeline.pkl")
     meta = artifacts.read_metadata(path)
     _rewrite(path, libraries={**meta.libraries, "scikit-learn": "0.24.2"})
-    with pytest.raises(ArtifactError, match="saved with scikit-learn 0.24.2 but 1.9.1 is installed"):
+    with pytest.raises(ArtifactError, match=r"saved with scikit-learn 0\.24\.2 but 1\.9\.1 is installed"):
         pickles.load_pickle(path)
     with pytest.warns(RuntimeWarning, match="scikit-learn 0.24.2"):
         model, _ = pickles.load_pickle(path, allow_version_mismatch=True)

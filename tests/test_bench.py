@@ -32,18 +32,27 @@ def test_every_row_is_measured_once(report):
     keys = [(row.section, row.name, row.case) for row in report.rows]
     assert len(keys) == len(set(keys))
     expected = {(model_speed.SECTION, name, case) for name in model_speed_names() for case in model_speed.SIZES}
-    expected |= {(http_load.SECTION, spec, http_load.case(n))
-                 for spec in (specs.BARE, specs.SERVED_ONNX, specs.SERVED_QUIET, specs.NAIVE)
-                 for n in http_load.CONNECTIONS}
+    expected |= {
+        (http_load.SECTION, spec, http_load.case(n))
+        for spec in (specs.BARE, specs.SERVED_ONNX, specs.SERVED_QUIET, specs.NAIVE)
+        for n in http_load.CONNECTIONS
+    }
     expected |= {("cold start", name, "") for name in (specs.BARE, specs.SERVED_ONNX, specs.SERVED_PICKLE, specs.NAIVE)}
     expected |= {(sizes.SECTION, name, "") for name in (sizes.SERVING, sizes.TRAINING, sizes.TORCH)}
     assert expected <= set(keys)
 
 
 def model_speed_names() -> list[str]:
-    return [model_speed.BASELINE, "PyTorch MLP (network only)", "ONNX Runtime: pipeline.onnx",
-            "ONNX Runtime: mlp.onnx", "cleaning alone (penguins.serving.cleaning)", "wrapper sklearn-pickle, end to end",
-            "wrapper sklearn-onnx, end to end", "wrapper mlp-onnx, end to end"]
+    return [
+        model_speed.BASELINE,
+        "PyTorch MLP (network only)",
+        "ONNX Runtime: pipeline.onnx",
+        "ONNX Runtime: mlp.onnx",
+        "cleaning alone (penguins.serving.cleaning)",
+        "wrapper sklearn-pickle, end to end",
+        "wrapper sklearn-onnx, end to end",
+        "wrapper mlp-onnx, end to end",
+    ]
 
 
 def test_figures_are_positive_and_error_free(report):
@@ -90,8 +99,10 @@ def test_ratio_points_the_same_way_for_times_and_rates():
 
 
 def test_targets_compare_the_served_endpoint_with_the_floor():
-    rows = [Row("http", specs.BARE, http_load.case(10), 1000.0, "req/s", HIGHER, {"p99_ms": 1.0}),
-            Row("http", specs.SERVED_ONNX, http_load.case(10), 700.0, "req/s", HIGHER, {"p99_ms": 2.0})]
+    rows = [
+        Row("http", specs.BARE, http_load.case(10), 1000.0, "req/s", HIGHER, {"p99_ms": 1.0}),
+        Row("http", specs.SERVED_ONNX, http_load.case(10), 700.0, "req/s", HIGHER, {"p99_ms": 2.0}),
+    ]
     floor = next(v for v in targets.check(rows) if "bare" in v.target)
     assert floor.met is True and floor.measured.startswith("0.70×")
 

@@ -463,7 +463,7 @@ def test_every_raw_row_cleans_from_pandas_values(raw_table):
     batch = clean_records(raw_table.to_dict("records"))
     assert_matches_raw_table(batch, raw_table)
     assert unknown_categories(batch) == []
-    sexes = dict(zip(*np.unique(batch["sex"].astype(str), return_counts=True)))
+    sexes = dict(zip(*np.unique(batch["sex"].astype(str), return_counts=True), strict=True))
     assert sexes == {"": 11, "female": 165, "male": 168}
     assert [int(np.isnan(batch[name]).sum()) for name in contract.NUMERIC_FEATURES] == [2, 2, 2, 2]
 
@@ -546,8 +546,13 @@ def test_a_record_that_is_not_an_object_is_wrong_type():
 
 @pytest.mark.parametrize(
     "record",
-    [{}, {"island": "Biscoe", "sex": "male"}, dict.fromkeys(contract.FEATURES),
-     dict.fromkeys(contract.FEATURES, "NA"), {**dict.fromkeys(contract.NUMERIC_FEATURES, " "), "island": "Dream"}],
+    [
+        {},
+        {"island": "Biscoe", "sex": "male"},
+        dict.fromkeys(contract.FEATURES),
+        dict.fromkeys(contract.FEATURES, "NA"),
+        {**dict.fromkeys(contract.NUMERIC_FEATURES, " "), "island": "Dream"},
+    ],
     ids=["empty", "categories only", "all null", "all NA", "all blank"],
 )
 def test_a_record_with_no_measurement_is_refused_whatever_its_categories(record):
@@ -560,8 +565,17 @@ def test_one_measurement_is_enough_to_be_answered():
 
 
 def test_the_codes_are_a_closed_list():
-    assert REFUSALS == ("not_a_number", "not_json_number", "out_of_range", "too_long", "wrong_type",
-                        "not_unicode", "unknown_field", "no_measurements", "no_finite_odds")
+    assert REFUSALS == (
+        "not_a_number",
+        "not_json_number",
+        "out_of_range",
+        "too_long",
+        "wrong_type",
+        "not_unicode",
+        "unknown_field",
+        "no_measurements",
+        "no_finite_odds",
+    )
     assert WARNINGS == ("imputed", "unknown_category")
 
 
@@ -577,8 +591,12 @@ def test_an_absent_field_is_imputed_too_and_warnings_follow_the_feature_order():
     record = {"sex": "X", "island": "Atlantis", "body_mass_g": 4000, "bill_length_mm": "NA"}
     [warnings] = DEFAULT_CLEANER.prepare([record]).warnings
     assert [(w.code, w.field) for w in warnings] == [
-        ("unknown_category", "island"), ("imputed", "bill_length_mm"), ("imputed", "bill_depth_mm"),
-        ("imputed", "flipper_length_mm"), ("unknown_category", "sex")]
+        ("unknown_category", "island"),
+        ("imputed", "bill_length_mm"),
+        ("imputed", "bill_depth_mm"),
+        ("imputed", "flipper_length_mm"),
+        ("unknown_category", "sex"),
+    ]
     assert all(w.code in WARNINGS for w in warnings)
 
 
@@ -587,11 +605,19 @@ def test_a_complete_record_has_no_warnings():
 
 
 def test_messy_but_legitimate_records_keep_working():
-    record = {"island": "  DREAM ", "bill_length_mm": "46,5", "bill_depth_mm": " 17.9\t", "flipper_length_mm": "1.92e2",
-              "body_mass_g": "+3500", "sex": "FEMALE"}
+    record = {
+        "island": "  DREAM ",
+        "bill_length_mm": "46,5",
+        "bill_depth_mm": " 17.9\t",
+        "flipper_length_mm": "1.92e2",
+        "body_mass_g": "+3500",
+        "sex": "FEMALE",
+    }
     prepared = DEFAULT_CLEANER.prepare([record])
     assert prepared.warnings == [()]
-    assert [float(prepared.batch[name][0]) for name in contract.NUMERIC_FEATURES] == pytest.approx([46.5, 17.9, 192, 3500])
+    assert [float(prepared.batch[name][0]) for name in contract.NUMERIC_FEATURES] == pytest.approx(
+        [46.5, 17.9, 192, 3500]
+    )
     assert (prepared.batch["island"][0], prepared.batch["sex"][0]) == ("Dream", "female")
 
 
@@ -601,8 +627,11 @@ def test_text_of_exactly_the_longest_length_is_accepted():
 
 def test_read_json_keeps_nan_and_infinity_tokens_to_refuse_them():
     record = read_json('{"bill_length_mm": NaN, "bill_depth_mm": Infinity, "body_mass_g": -Infinity}')
-    assert record == {"bill_length_mm": NonJsonNumber("NaN"), "bill_depth_mm": NonJsonNumber("Infinity"),
-                      "body_mass_g": NonJsonNumber("-Infinity")}
+    assert record == {
+        "bill_length_mm": NonJsonNumber("NaN"),
+        "bill_depth_mm": NonJsonNumber("Infinity"),
+        "body_mass_g": NonJsonNumber("-Infinity"),
+    }
     assert [code for _, _, code in codes_of([record])] == ["not_json_number"] * 3
 
 
@@ -636,14 +665,45 @@ def test_large_batches_take_the_numpy_path_and_agree_with_record_by_record():
     plain = [dict(record, bill_length_mm=39.1) for record in batch] + BAD_ODD_RECORDS
     found = codes_of(plain)
     start = len(batch)
-    assert found == [(start, "bill_length_mm", "out_of_range"), (start + 1, "body_mass_g", "out_of_range"),
-                     (start + 2, "(record)", "no_measurements"), (start + 3, "sex", "wrong_type")]
+    assert found == [
+        (start, "bill_length_mm", "out_of_range"),
+        (start + 1, "body_mass_g", "out_of_range"),
+        (start + 2, "(record)", "no_measurements"),
+        (start + 3, "sex", "wrong_type"),
+    ]
 
 
 @pytest.mark.parametrize(
     "text",
-    ["39.1", " 39,1 ", "-3", "+4e2", ".5", "5.", "NA", "n/a", " nan ", "None", "NULL", ".", "", "  ",
-     "forty", "4_0", "\uff14\uff10", "1,234.5", "inf", "0x28", "\u00a039", "39\n", "\t39", "e5", "--4", "3e", "N A"],
+    [
+        "39.1",
+        " 39,1 ",
+        "-3",
+        "+4e2",
+        ".5",
+        "5.",
+        "NA",
+        "n/a",
+        " nan ",
+        "None",
+        "NULL",
+        ".",
+        "",
+        "  ",
+        "forty",
+        "4_0",
+        "\uff14\uff10",
+        "1,234.5",
+        "inf",
+        "0x28",
+        "\u00a039",
+        "39\n",
+        "\t39",
+        "e5",
+        "--4",
+        "3e",
+        "N A",
+    ],
     ids=repr,
 )
 def test_the_schema_pattern_is_the_rule_for_numeric_text(text):

@@ -15,7 +15,11 @@ def penguins(*args: str, stdin: str | None = None, env_dir: Path | None = None) 
     env_args = ["--artifacts", str(env_dir)] if env_dir else []
     return subprocess.run(
         [sys.executable, "-m", "penguins", *args, *env_args],
-        input=stdin, capture_output=True, text=True, timeout=300, cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
     )
 
 

@@ -30,9 +30,7 @@ def held_out() -> list[dict[str, Any]]:
 
 
 def heavier(records: list[dict[str, Any]], grams: float) -> list[dict[str, Any]]:
-    return [
-        {**r, "body_mass_g": r["body_mass_g"] + grams if r["body_mass_g"] is not None else None} for r in records
-    ]
+    return [{**r, "body_mass_g": r["body_mass_g"] + grams if r["body_mass_g"] is not None else None} for r in records]
 
 
 def test_the_reference_is_the_training_split(reference: dict[str, Any]) -> None:

@@ -105,4 +105,3 @@ def test_the_image_is_the_one_make_builds() -> None:
     assert image, "the Makefile names the image"
     assert _container()["image"].split(":")[0] == image.group(1)
     assert _container()["imagePullPolicy"] == "IfNotPresent"
-

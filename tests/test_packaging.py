@@ -39,7 +39,8 @@ def _name(requirement: str) -> str:
 def test_the_container_installs_exactly_the_declared_dependencies() -> None:
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     pinned = [
-        line for line in (ROOT / "requirements" / "serve.txt").read_text().splitlines()
+        line
+        for line in (ROOT / "requirements" / "serve.txt").read_text().splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     ]
     assert all("==" in line for line in pinned), "serve.txt pins every package exactly"
@@ -55,7 +56,11 @@ def test_pip_install_dot_gives_a_service_that_starts(artifact_dir: Path) -> None
     env = {**os.environ, "PENGUINS_ARTIFACTS": str(artifact_dir), "PENGUINS_LOG_LEVEL": "warning"}
     server = subprocess.Popen(
         [str(python), "-m", "uvicorn", "penguins.serving.app:app", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=artifact_dir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=artifact_dir,
     )
     try:
         with PenguinClient(f"http://127.0.0.1:{port}") as client:
@@ -71,8 +76,9 @@ def test_pip_install_dot_gives_a_service_that_starts(artifact_dir: Path) -> None
 def _lint_imports(project: Path) -> subprocess.CompletedProcess[str]:
     """lint-imports on a copy of the project: its own src/ comes first on the path."""
     env = {**os.environ, "PYTHONPATH": str(project / "src")}
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"], cwd=project, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_import_contracts_fail_when_serving_imports_torch(tmp_path: Path) -> None:

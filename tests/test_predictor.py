@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import numpy as np
+import pytest
 
 from penguins.serving.cleaning import CleaningError, FieldWarning, typed_batch
 from penguins.serving.contract import BACKEND_FILES
@@ -31,7 +30,7 @@ def test_golden_set_gets_its_true_species(predictor: PenguinPredictor, golden: l
     predictions = predictor.predict([case["record"] for case in cases])
     wrong = [
         (case["source_row"], case["species"], species)
-        for case, species in zip(cases, predictions.species)
+        for case, species in zip(cases, predictions.species, strict=True)
         if species != case["species"]
     ]
     assert not wrong, f"{predictor.backend_name} got these wrong (row, truth, predicted): {wrong}"
@@ -94,7 +93,10 @@ def test_predictions_hold_arrays_and_build_each_prediction_on_demand(predictor: 
 def test_incomplete_records_are_answered_with_warnings_or_refused(predictor: PenguinPredictor) -> None:
     answer = predictor.predict_one(MESSY_RECORDS[2])  # bill length null, depth "", no sex
     assert [(w.code, w.field) for w in answer.warnings] == [
-        ("imputed", "bill_length_mm"), ("imputed", "bill_depth_mm"), ("imputed", "sex")]
+        ("imputed", "bill_length_mm"),
+        ("imputed", "bill_depth_mm"),
+        ("imputed", "sex"),
+    ]
     assert all(isinstance(w, FieldWarning) and w.field in w.message for w in answer.warnings)
     with pytest.raises(CleaningError) as err:
         predictor.predict([CLEAN_RECORD, INCOMPLETE_RECORD, {}])
@@ -141,8 +143,13 @@ def test_onnx_file_with_other_inputs_is_refused(artifact_dir: Path, tmp_path: Pa
         node.input[:] = ["isle" if i == "island" else i for i in node.input]
     meta = read_metadata(artifact_dir / "pipeline.onnx")
     write_artifact(
-        tmp_path / "renamed.onnx", model.SerializeToString(), format="onnx", kind=meta.kind,
-        model_version=meta.model_version, classes=meta.classes, metrics=meta.metrics,
+        tmp_path / "renamed.onnx",
+        model.SerializeToString(),
+        format="onnx",
+        kind=meta.kind,
+        model_version=meta.model_version,
+        classes=meta.classes,
+        metrics=meta.metrics,
     )
     with pytest.raises(ArtifactError, match="takes inputs"):
         PenguinPredictor.load("sklearn-onnx", tmp_path / "renamed.onnx")

@@ -43,5 +43,5 @@ def predict(penguin: Penguin) -> dict[str, object]:
     best = int(probabilities.argmax())
     return {
         "species": str(model.classes_[best]),
-        "probabilities": dict(zip(map(str, model.classes_), probabilities.tolist())),
+        "probabilities": dict(zip(map(str, model.classes_), probabilities.tolist(), strict=True)),
     }

@@ -16,8 +16,10 @@ CLASSES = ["Adelie", "Chinstrap", "Gentoo"]
 
 
 def answer(probabilities: np.ndarray) -> dict:
-    return {"species": CLASSES[int(probabilities.argmax())],
-            "probabilities": dict(zip(CLASSES, probabilities.tolist()))}
+    return {
+        "species": CLASSES[int(probabilities.argmax())],
+        "probabilities": dict(zip(CLASSES, probabilities.tolist(), strict=True)),
+    }
 
 
 @bentoml.service(workers=1)
@@ -30,11 +32,22 @@ class PenguinOnnx:
         self.session = ort.InferenceSession(os.environ["PEERS_MODEL"], options, providers=["CPUExecutionProvider"])
 
     @bentoml.api
-    def predict(self, island: str, bill_length_mm: float, bill_depth_mm: float, flipper_length_mm: float,
-                body_mass_g: float, sex: str) -> dict:
+    def predict(
+        self,
+        island: str,
+        bill_length_mm: float,
+        bill_depth_mm: float,
+        flipper_length_mm: float,
+        body_mass_g: float,
+        sex: str,
+    ) -> dict:
         text = {"island": island, "sex": sex}
-        numbers = {"bill_length_mm": bill_length_mm, "bill_depth_mm": bill_depth_mm,
-                   "flipper_length_mm": flipper_length_mm, "body_mass_g": body_mass_g}
+        numbers = {
+            "bill_length_mm": bill_length_mm,
+            "bill_depth_mm": bill_depth_mm,
+            "flipper_length_mm": flipper_length_mm,
+            "body_mass_g": body_mass_g,
+        }
         feeds = {name: np.array([[value]], dtype=object) for name, value in text.items()}
         feeds |= {name: np.array([[value]], dtype=np.float32) for name, value in numbers.items()}
         return answer(self.session.run(["probabilities"], feeds)[0][0])
@@ -47,10 +60,27 @@ class PenguinSklearn:
             self.model = pickle.load(file)
 
     @bentoml.api
-    def predict(self, island: str, bill_length_mm: float, bill_depth_mm: float, flipper_length_mm: float,
-                body_mass_g: float, sex: str) -> dict:
+    def predict(
+        self,
+        island: str,
+        bill_length_mm: float,
+        bill_depth_mm: float,
+        flipper_length_mm: float,
+        body_mass_g: float,
+        sex: str,
+    ) -> dict:
         import pandas as pd
 
-        frame = pd.DataFrame([{"island": island, "bill_length_mm": bill_length_mm, "bill_depth_mm": bill_depth_mm,
-                               "flipper_length_mm": flipper_length_mm, "body_mass_g": body_mass_g, "sex": sex}])
+        frame = pd.DataFrame(
+            [
+                {
+                    "island": island,
+                    "bill_length_mm": bill_length_mm,
+                    "bill_depth_mm": bill_depth_mm,
+                    "flipper_length_mm": flipper_length_mm,
+                    "body_mass_g": body_mass_g,
+                    "sex": sex,
+                }
+            ]
+        )
         return answer(self.model.predict_proba(frame)[0])

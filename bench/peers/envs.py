@@ -34,7 +34,6 @@ def ensure(peer: str, say: Callable[[str], None] = print) -> Path:
         return folder / "bin"
     say(f"    installing {peer} into {folder} (a few minutes, once)")
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(folder)], check=True)
-    subprocess.run([str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", str(pins)],
-                   check=True)
+    subprocess.run([str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet", "-r", str(pins)], check=True)
     stamp.write_text(digest + "\n")
     return folder / "bin"

@@ -31,8 +31,11 @@ def run(budget: Budget, artifacts: Path | None = None, use_wrk: bool = True, say
         envs.ensure(peer, say)
     wrk = load.ensure_wrk() if use_wrk else None
     servers = [
-        specs.served(folder), peer_specs.mlserver(folder, "onnx"), peer_specs.bentoml(folder, "onnx"),
-        specs.served(folder, "02"), peer_specs.mlserver(folder, "sklearn"),
+        specs.served(folder),
+        peer_specs.mlserver(folder, "onnx"),
+        peer_specs.bentoml(folder, "onnx"),
+        specs.served(folder, "02"),
+        peer_specs.mlserver(folder, "sklearn"),
         peer_specs.bentoml(folder, "sklearn"),
     ]
     log_dir = envs.PEERS_DIR / "logs"

@@ -52,23 +52,44 @@ def mlserver(artifacts: Path, kind: str) -> ServerSpec:
     bin_dir = envs.venv("mlserver") / "bin"
     onnx = kind == "onnx"
     repository = mlserver_repository(kind, artifacts / ("mlp.onnx" if onnx else "pipeline.pkl"))
-    env = {"MLSERVER_HOST": "{host}", "MLSERVER_HTTP_PORT": "{port}", "MLSERVER_GRPC_PORT": str(free_port()),
-           "MLSERVER_METRICS_PORT": str(free_port()), "PYTHONPATH": str(envs.HERE),
-           # its Prometheus files would otherwise land in ./.metrics of the project root
-           "MLSERVER_METRICS_DIR": str(envs.PEERS_DIR / "mlserver-metrics")}
+    env = {
+        "MLSERVER_HOST": "{host}",
+        "MLSERVER_HTTP_PORT": "{port}",
+        "MLSERVER_GRPC_PORT": str(free_port()),
+        "MLSERVER_METRICS_PORT": str(free_port()),
+        "PYTHONPATH": str(envs.HERE),
+        # its Prometheus files would otherwise land in ./.metrics of the project root
+        "MLSERVER_METRICS_DIR": str(envs.PEERS_DIR / "mlserver-metrics"),
+    }
     request = inference_request(None, [1, 1]) if onnx else inference_request("pd", [1])
-    return ServerSpec(MLSERVER_ONNX if onnx else MLSERVER_PICKLE, (str(bin_dir / "mlserver"), "start", str(repository)),
-                      body(request), env=env, predict_path=f"/v2/models/{MODEL}/infer",
-                      ready_path=f"/v2/models/{MODEL}/ready")
+    return ServerSpec(
+        MLSERVER_ONNX if onnx else MLSERVER_PICKLE,
+        (str(bin_dir / "mlserver"), "start", str(repository)),
+        body(request),
+        env=env,
+        predict_path=f"/v2/models/{MODEL}/infer",
+        ready_path=f"/v2/models/{MODEL}/ready",
+    )
 
 
 def bentoml(artifacts: Path, kind: str) -> ServerSpec:
     bin_dir = envs.venv("bentoml") / "bin"
     onnx = kind == "onnx"
     service = "bentoml_service:PenguinOnnx" if onnx else "bentoml_service:PenguinSklearn"
-    env = {"BENTOML_DO_NOT_TRACK": "true", "BENTOML_HOME": str(envs.PEERS_DIR / "bentoml-home"),
-           "PEERS_MODEL": str(artifacts / ("mlp.onnx" if onnx else "pipeline.pkl"))}
-    argv = (str(bin_dir / "bentoml"), "serve", service, "--working-dir", str(envs.HERE),
-            "--host", "{host}", "--port", "{port}")
-    return ServerSpec(BENTOML_ONNX if onnx else BENTOML_PICKLE, argv, body(CLEAN_RECORD), env=env,
-                      ready_path="/readyz")
+    env = {
+        "BENTOML_DO_NOT_TRACK": "true",
+        "BENTOML_HOME": str(envs.PEERS_DIR / "bentoml-home"),
+        "PEERS_MODEL": str(artifacts / ("mlp.onnx" if onnx else "pipeline.pkl")),
+    }
+    argv = (
+        str(bin_dir / "bentoml"),
+        "serve",
+        service,
+        "--working-dir",
+        str(envs.HERE),
+        "--host",
+        "{host}",
+        "--port",
+        "{port}",
+    )
+    return ServerSpec(BENTOML_ONNX if onnx else BENTOML_PICKLE, argv, body(CLEAN_RECORD), env=env, ready_path="/readyz")

@@ -21,7 +21,9 @@ HOSTS_FILE = "/etc/hosts"
 DEFAULT_PORTS = {"http": 80, "https": 443}
 # Ranges reserved for examples in books and documentation (RFC 5737, RFC 3849): they stand
 # in for public addresses and are never routed anywhere.
-_DOCUMENTATION = tuple(ipaddress.ip_network(net) for net in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"))
+_DOCUMENTATION = tuple(
+    ipaddress.ip_network(net) for net in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
 
 
 def url_parts(url: str) -> dict[str, object]:

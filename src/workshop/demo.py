@@ -24,7 +24,7 @@ SERVER_START_TIMEOUT = 60.0
 def predict_all() -> dict[str, list[Prediction]]:
     """Each backend's predictions for RECORDS, building missing artifacts first."""
     build.ensure()
-    return {name: load_predictor(name).predict(RECORDS) for name in BACKEND_FILES}
+    return {name: list(load_predictor(name).predict(RECORDS)) for name in BACKEND_FILES}
 
 
 def table(results: dict[str, list[Prediction]]) -> str:

@@ -16,14 +16,28 @@ from penguins.training import build
 from workshop.stages import PORTS
 
 Check = tuple[bool, str]
-NEEDED = ("numpy", "pandas", "sklearn", "torch", "onnx", "onnxruntime", "skl2onnx",
-          "fastapi", "uvicorn", "requests", "jupyterlab", "nbval")
+NEEDED = (
+    "numpy",
+    "pandas",
+    "sklearn",
+    "torch",
+    "onnx",
+    "onnxruntime",
+    "skl2onnx",
+    "fastapi",
+    "uvicorn",
+    "requests",
+    "jupyterlab",
+    "nbval",
+)
 MIN_FREE_GB = 2.0
 
 
 def python_version() -> Check:
     ok = sys.version_info[:2] == (3, 11)
-    return ok, f"Python {sys.version.split()[0]}" + ("" if ok else ": the workshop pins Python 3.11; install it and run `make clean setup`")
+    return ok, f"Python {sys.version.split()[0]}" + (
+        "" if ok else ": the workshop pins Python 3.11; install it and run `make clean setup`"
+    )
 
 
 def disk() -> Check:
@@ -43,7 +57,11 @@ def torch_build() -> Check:
     version = md.version("torch")
     cuda = [d.metadata["Name"] for d in md.distributions() if (d.metadata["Name"] or "").startswith("nvidia-")]
     if cuda:
-        return True, f"torch {version}, a CUDA build ({len(cuda)} nvidia packages, several GB); fine, the CPU build would be smaller: see README (TORCH_CPU=1)"
+        return (
+            True,
+            f"torch {version}, a CUDA build ({len(cuda)} nvidia packages, several GB); fine, the CPU build is "
+            "smaller: remove .venv and run make setup again (on Linux it takes the CPU build)",
+        )
     return True, f"torch {version}, CPU build"
 
 
@@ -70,7 +88,15 @@ def docker() -> Check:
     return True, "Docker engine running"
 
 
-CHECKS: tuple[Callable[[], Check], ...] = (python_version, disk, environment, torch_build, artifacts, stage_ports, docker)
+CHECKS: tuple[Callable[[], Check], ...] = (
+    python_version,
+    disk,
+    environment,
+    torch_build,
+    artifacts,
+    stage_ports,
+    docker,
+)
 
 
 def run() -> int:

@@ -77,7 +77,7 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
     """Execute one notebook in place (in its own folder, like Jupyter does); return the seconds."""
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+    nb = nbformat.read(path, as_version=4)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as sockets:
         client = NotebookClient(
@@ -90,7 +90,7 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
         )
         client.execute()
     seconds = time.perf_counter() - started
-    nbformat.write(normalise(nb), path)  # type: ignore[no-untyped-call]
+    nbformat.write(normalise(nb), path)
     return seconds
 
 

@@ -86,7 +86,7 @@ def writes_text_file(source: str) -> bool:
 
 def _blank(region: list[str], indent: str, text: bool = False) -> list[str]:
     """Hints first, then the placeholder that keeps the cell runnable (or the file well-formed)."""
-    hints = [line.strip()[len(HINT):].strip() for line in region if line.strip().startswith(HINT)]
+    hints = [line.strip()[len(HINT) :].strip() for line in region if line.strip().startswith(HINT)]
     comments = [f"{indent}# HINT: {hint}" for hint in hints]
     if text:
         return [*comments, f"{indent}{TEXT_TODO}"]

@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import pickletools
 
-_TEXT_PUSHES = frozenset({
-    "SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE",
-    "SHORT_BINSTRING", "BINSTRING", "STRING",
-})
+_TEXT_PUSHES = frozenset(
+    {
+        "SHORT_BINUNICODE",
+        "BINUNICODE",
+        "BINUNICODE8",
+        "UNICODE",
+        "SHORT_BINSTRING",
+        "BINSTRING",
+        "STRING",
+    }
+)
 _GETS = frozenset({"GET", "BINGET", "LONG_BINGET"})
 _PUTS = frozenset({"PUT", "BINPUT", "LONG_BINPUT"})
 _NO_STACK_EFFECT = frozenset({"PROTO", "FRAME", "STOP"})

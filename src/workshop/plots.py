@@ -27,7 +27,7 @@ def species_scatter(frame: pd.DataFrame, x: str, y: str, by: str = "species") ->
     fig = Figure(figsize=(6.0, 4.0), layout="constrained")
     ax = fig.add_subplot()
     shown = frame.dropna(subset=[x, y])
-    for colour, (name, group) in zip(COLOURS, shown.groupby(by, sort=True)):
+    for colour, (name, group) in zip(COLOURS, shown.groupby(by, sort=True), strict=False):
         ax.scatter(group[x], group[y], s=14, alpha=0.75, color=colour, label=f"{name} ({len(group)})")
     ax.set_xlabel(x)
     ax.set_ylabel(y)
@@ -51,10 +51,9 @@ def speed_bars(timings: Mapping[str, Mapping[str, float]], title: str = "time pe
     ax = fig.add_subplot()
     width = 0.8 / len(cases)
     positions = np.arange(len(groups))
-    for index, (case, colour) in enumerate(zip(cases, COLOURS)):
+    for index, (case, colour) in enumerate(zip(cases, COLOURS, strict=False)):
         seconds = [timings[group][case] for group in groups]
-        bars = ax.bar(positions + (index - (len(cases) - 1) / 2) * width, seconds, width,
-                      color=colour, label=case)
+        bars = ax.bar(positions + (index - (len(cases) - 1) / 2) * width, seconds, width, color=colour, label=case)
         ax.bar_label(bars, labels=[readable(s) for s in seconds], fontsize=7, padding=2)
     ax.set_yscale("log")
     every = [seconds for group in timings.values() for seconds in group.values()]

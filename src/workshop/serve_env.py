@@ -79,8 +79,18 @@ def create(root: Path | None = None, say: Callable[[str], None] = print) -> Path
     venv.EnvBuilder(with_pip=True, clear=True).create(target)
     interpreter = python(root)
     _check_call(
-        [str(interpreter), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-c", str(root / CONSTRAINTS), "-e", str(root)],
+        [
+            str(interpreter),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-c",
+            str(root / CONSTRAINTS),
+            "-e",
+            str(root),
+        ],
         "pip could not install the project with its dependencies",
     )
     (target / STAMP).write_text(fingerprint(root) + "\n", encoding="utf-8")

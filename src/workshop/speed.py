@@ -18,9 +18,7 @@ MIN_RUNS = 5
 MAX_RUNS = 5000
 
 
-def median_seconds(
-    call: Callable[[], object], budget: float = BUDGET_SECONDS, min_runs: int = MIN_RUNS
-) -> float:
+def median_seconds(call: Callable[[], object], budget: float = BUDGET_SECONDS, min_runs: int = MIN_RUNS) -> float:
     """The median duration of `call()` in seconds, after one untimed warm-up call.
 
     Runs until `budget` seconds are spent and at least `min_runs` calls are timed.
@@ -28,9 +26,7 @@ def median_seconds(
     call()
     durations: list[float] = []
     started = time.perf_counter()
-    while len(durations) < MAX_RUNS and (
-        len(durations) < min_runs or time.perf_counter() - started < budget
-    ):
+    while len(durations) < MAX_RUNS and (len(durations) < min_runs or time.perf_counter() - started < budget):
         before = time.perf_counter()
         call()
         durations.append(time.perf_counter() - before)

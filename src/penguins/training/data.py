@@ -58,9 +58,7 @@ def split(frame: pd.DataFrame, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataF
     from sklearn.model_selection import train_test_split
 
     labelled = frame.dropna(subset=[TARGET]).reset_index(drop=True)
-    train, test = train_test_split(
-        labelled, test_size=TEST_SIZE, random_state=seed, stratify=labelled[TARGET]
-    )
+    train, test = train_test_split(labelled, test_size=TEST_SIZE, random_state=seed, stratify=labelled[TARGET])
     return train.reset_index(drop=True), test.reset_index(drop=True)
 
 

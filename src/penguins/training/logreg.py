@@ -30,9 +30,7 @@ def build_preprocessor() -> ColumnTransformer:
     Missing text arrives as "" (see cleaning): skl2onnx cannot convert an imputer that
     looks for NaN in a text column. Unknown categories become all-zero one-hot rows.
     """
-    numeric = Pipeline(
-        [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
-    )
+    numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
     categorical = Pipeline(
         [
             ("impute", SimpleImputer(missing_values="", strategy="most_frequent")),

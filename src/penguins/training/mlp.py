@@ -22,9 +22,7 @@ class PenguinMLP(nn.Module):
     def __init__(self, n_features: int, n_classes: int, hidden: int = 16) -> None:
         super().__init__()
         self.n_features, self.n_classes, self.hidden = n_features, n_classes, hidden
-        self.layers = nn.Sequential(
-            nn.Linear(n_features, hidden), nn.ReLU(), nn.Linear(hidden, n_classes)
-        )
+        self.layers = nn.Sequential(nn.Linear(n_features, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         logits: torch.Tensor = self.layers(features)
@@ -57,9 +55,7 @@ def fit_mlp(
     net = PenguinMLP(features.shape[1], int(labels.max()) + 1, int(params["hidden"]))
     x = torch.as_tensor(features, dtype=torch.float32)
     y = torch.as_tensor(labels, dtype=torch.long)
-    optimiser = torch.optim.Adam(
-        net.parameters(), lr=params["lr"], weight_decay=params["weight_decay"]
-    )
+    optimiser = torch.optim.Adam(net.parameters(), lr=params["lr"], weight_decay=params["weight_decay"])
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range(1, int(params["epochs"]) + 1):
         optimiser.zero_grad()
