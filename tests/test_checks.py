@@ -405,6 +405,15 @@ predictor = request.app.state.predictor
 predictions = predictor.predict([record.model_dump(exclude_unset=True) for record in records])
 return SpeciesOut(species=[p.species for p in predictions], model_version=predictor.model_version)
 """
+# Refusals turned into another exception: the app's CleaningError handler never sees them.
+WRAPPED_500 = """\
+predictor = request.app.state.predictor
+try:
+    predictions = predictor.predict([record.model_dump(exclude_unset=True) for record in records])
+except CleaningError as error:
+    raise RuntimeError(str(error)) from None
+return SpeciesOut(species=[p.species for p in predictions], model_version=predictor.model_version)
+"""
 PLAIN_422 = """\
 predictor = request.app.state.predictor
 try:
@@ -421,9 +430,9 @@ return SpeciesOut(species=[p.species for p in predictions], model_version=predic
     [
         (lambda: service_with(BLANK_BODY.strip()), "^not done yet: write the body of predict_species in my_service.py"),
         (
-            lambda: service_with(NO_422),
+            lambda: service_with(WRAPPED_500),
             r"^a batch with bad values .* crashed your endpoint \(500; the server's log "
-            r"says penguins\.serving\.cleaning\.CleaningError: record 1",
+            r"says RuntimeError: record 1",
         ),
         (
             lambda: "from fastapi import HTTPException\n" + service_with(PLAIN_422),
@@ -453,6 +462,14 @@ return SpeciesOut(species=[p.species for p in predictions], model_version=predic
 def test_a_wrong_endpoint_fails_with_its_reason(serve, service, message: str) -> None:
     with fails(message):
         checks.check_species_endpoint(serve(service()))
+
+
+@pytest.mark.slow
+def test_refusals_left_to_the_apps_handler_pass(serve, capsys: pytest.CaptureFixture[str]) -> None:
+    """create_app answers a CleaningError with a 422 naming each field, so an endpoint that lets
+    the wrapper's refusal through is right: it is the one path, not a shortcut."""
+    checks.check_species_endpoint(serve(service_with(NO_422)))
+    assert "✓ POST /predict/species: 19 penguins get their in-process species" in capsys.readouterr().out
 
 
 def test_species_endpoint_check_without_a_running_server() -> None:
