@@ -47,6 +47,21 @@ export: $(STAMP) ## export both models to ONNX, with parity figures (trains firs
 demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records with every backend
 	$(PY) -m workshop demo
 
+# Before class, on good Wi-Fi: everything the notebooks fetch, fetched once, each step announced.
+# `python -m workshop prep` is the same without make (after the README's set-up commands).
+.PHONY: prep
+prep: ## before class, on good Wi-Fi: every environment and image the notebooks use, then make doctor
+	@echo "== prep 1/5: .venv, the training environment (make setup) =="
+	@$(MAKE) --no-print-directory setup
+	@echo "== prep 2/5: .venv-serve (make serve-env) =="
+	@$(MAKE) --no-print-directory serve-env
+	@echo "== prep 3/5: the Node environment (make node-env) =="
+	@$(MAKE) --no-print-directory node-env
+	@echo "== prep 4/5: the images of stages 06-07: docker build, docker pull =="
+	$(PY) -m workshop prep images
+	@echo "== prep 5/5: make doctor =="
+	@$(MAKE) --no-print-directory doctor
+
 ##@ Checks
 .PHONY: test lint doctor diagram browser
 test: $(STAMP) browser serve-env node-env lint ## the whole test suite (what CI runs): lint, then tests/, the notebooks and solutions under nbval

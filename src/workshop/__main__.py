@@ -21,6 +21,8 @@ def main() -> int:
     serve.add_argument("--parent", type=int, help="stop once this process is gone (a notebook's kernel)")
     serve.add_argument("--app-dir", default=".", help="where an app's module lives")
     commands.add_parser("doctor", help="check this laptop before class")
+    prep = commands.add_parser("prep", help="before class, on good Wi-Fi: environments, images, then doctor")
+    prep.add_argument("steps", nargs="*", help="some of: serve-env node-env images doctor (default: all, in order)")
     commands.add_parser("diagram", help="render the bird's-eye picture into notebooks/img")
     stage_map = commands.add_parser("stage-map", help="print the stage map as a markdown table")
     stage_map.add_argument("--servers", action="store_true", help="the stage servers' table (README, Serving)")
@@ -63,6 +65,12 @@ def main() -> int:
         from workshop import doctor
 
         return doctor.run()
+    if args.command == "prep":
+        from workshop import prep
+
+        if unknown := sorted(set(args.steps) - set(prep.STEPS)):
+            parser.error(f"unknown prep step(s) {', '.join(unknown)}: the steps are {', '.join(prep.STEPS)}")
+        return prep.run(tuple(args.steps) or prep.STEPS)
     if args.command == "diagram":
         from penguins.serving.paths import project_root
         from workshop import diagram
