@@ -27,7 +27,8 @@ def main() -> int:
     stage_map = commands.add_parser("stage-map", help="print the stage map as a markdown table")
     stage_map.add_argument("--servers", action="store_true", help="the stage servers' table (README, Serving)")
     stage_map.add_argument("--make-help", action="store_true", help="the stage servers' lines of make help")
-    commands.add_parser("glossary", help="print the Polish-English glossary as a markdown table")
+    glossary = commands.add_parser("glossary", help="print the Polish-English glossary as a markdown table")
+    glossary.add_argument("--notebooks", action="store_true", help="rewrite its copies in notebooks/ instead")
     lab = commands.add_parser("lab", help="JupyterLab on the notebooks with the project's kernel")
     lab.add_argument("--port", type=int, default=None)
     lab.add_argument("--token", default=None, help="login token (default: JupyterLab makes one)")
@@ -87,9 +88,14 @@ def main() -> int:
 def _notebook_command(args: argparse.Namespace) -> int:
     """The notebook tools: glossary, lab, slides, notebooks, serve-env."""
     if args.command == "glossary":
-        from workshop.glossary import markdown_table as glossary_table
+        from penguins.serving.paths import project_root
+        from workshop import glossary
 
-        print(glossary_table())
+        if args.notebooks:
+            for path in glossary.write_notebooks((project_root() or Path.cwd()) / "notebooks"):
+                print(f"wrote {path.name}")
+            return 0
+        print(glossary.markdown_table())
         return 0
     if args.command == "lab":
         from workshop import lab
