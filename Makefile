@@ -36,17 +36,6 @@ $(STAMP): pyproject.toml requirements/dev.txt requirements/serve.txt requirement
 .PHONY: setup
 setup: $(STAMP) ## create .venv with the pinned environment and the Jupyter kernel
 
-##@ Stages 01-03: train, save, export
-.PHONY: train export demo
-train: $(STAMP) ## train both models; save pickle, skops and torch files under artifacts/
-	$(PY) -m penguins train
-
-export: $(STAMP) ## export both models to ONNX, with parity figures (trains first if needed)
-	$(PY) -m penguins export
-
-demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records with every backend
-	$(PY) -m workshop demo
-
 # Before class, on good Wi-Fi: everything the notebooks fetch, fetched once, each step announced.
 # `python -m workshop prep` is the same without make (after the README's set-up commands).
 .PHONY: prep
@@ -61,6 +50,17 @@ prep: ## before class, on good Wi-Fi: every environment and image the notebooks 
 	$(PY) -m workshop prep images
 	@echo "== prep 5/5: make doctor =="
 	@$(MAKE) --no-print-directory doctor
+
+##@ Stages 01-03: train, save, export
+.PHONY: train export demo
+train: $(STAMP) ## train both models; save pickle, skops and torch files under artifacts/
+	$(PY) -m penguins train
+
+export: $(STAMP) ## export both models to ONNX, with parity figures (trains first if needed)
+	$(PY) -m penguins export
+
+demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records with every backend
+	$(PY) -m workshop demo
 
 ##@ Checks
 .PHONY: test lint doctor diagram browser
