@@ -195,3 +195,14 @@ def test_prep_installs_node_as_make_node_env_does() -> None:
     recipe = re.search(r"^node-env:.*\n((?:\t.*\n)+)", makefile, re.M)
     assert recipe and " ".join(prep.NODE_INSTALL) in recipe.group(1)
     assert f"node_modules/{prep.NODE_STAMP}" in recipe.group(1)
+
+
+def test_prep_stops_at_a_failed_step_and_says_where(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing_build(say: object) -> None:
+        raise docker.DockerError("docker build failed:\nno space left on device")
+
+    monkeypatch.setattr(prep, "images", failing_build)
+    monkeypatch.setattr(doctor, "run", lambda: pytest.fail("doctor runs only after every step worked"))
+    said: list[str] = []
+    assert prep.run(("images", "doctor"), say=said.append) == 1
+    assert said[-1] == "prep stopped at images: docker build failed:\nno space left on device"

@@ -86,6 +86,10 @@ def run(steps: tuple[str, ...] = STEPS, say: Callable[[str], None] = print) -> i
             status = doctor.run()
             continue
         started = time.perf_counter()
-        actions[step](say)
+        try:
+            actions[step](say)
+        except (docker.DockerError, subprocess.CalledProcessError) as failure:
+            say(f"prep stopped at {step}: {failure}")
+            return 1
         say(f"   {step} done in {time.perf_counter() - started:.0f} s")
     return status
