@@ -35,8 +35,8 @@ from penguins.ports import free_port
 from tests.conftest import ROOT
 from tests.test_docs_offline import CHROMIUM, CHROMIUM_ARGS, browser_unavailable
 from workshop import lab as lab_command
-from workshop import processes
 from workshop.notebook import KERNEL_DISPLAY_NAME
+from workshop.server import stop_process
 
 SCREENSHOTS = ROOT / ".screenshots"
 TOKEN = "penguins-lab-test"
@@ -124,7 +124,7 @@ def lab() -> Iterator[Lab]:
             _wait_until_ready(running)
             yield running
         finally:
-            processes.stop(process, timeout=15, group=True)
+            stop_process(process, timeout=15, group=True)
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,8 @@ from penguins.serving.examples import CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_REC
 from penguins.serving.predictor import PenguinPredictor
 from penguins.smoke import PROBABILITY_TOLERANCE
 from tests.conftest import GOLDEN, ROOT
-from tests.live import Live, live_server
+from tests.live import live_server
+from workshop.server import Server
 
 # Incomplete records the wrapper answers, each with warnings: a field left out, null, "NA", ".", an unknown island.
 INCOMPLETE_ANSWERED = [
@@ -45,8 +46,8 @@ def predictor(artifact_dir: Path) -> PenguinPredictor:
 
 
 @pytest.fixture(scope="module")
-def server(artifact_dir: Path) -> Iterator[Live]:
-    with live_server("--stage", "04", "--artifacts", str(artifact_dir)) as live:
+def server(artifact_dir: Path) -> Iterator[Server]:
+    with live_server("04", "--artifacts", str(artifact_dir)) as live:
         yield live
 
 
@@ -94,7 +95,7 @@ def test_command_line_refuses_as_the_wrapper(predictor: PenguinPredictor, artifa
         assert all(f"[{problem.code}]" in result.stderr for problem in err.value.problems), result.stderr
 
 
-def test_service_and_batch_endpoint_answer_as_the_wrapper(predictor: PenguinPredictor, server: Live) -> None:
+def test_service_and_batch_endpoint_answer_as_the_wrapper(predictor: PenguinPredictor, server: Server) -> None:
     with PenguinClient(server.url) as client:
         singles = [client.predict(record) for record in ANSWERED]
         batched = client.predict_batch(ANSWERED)
@@ -104,7 +105,7 @@ def test_service_and_batch_endpoint_answer_as_the_wrapper(predictor: PenguinPred
     assert all(isinstance(answer, Answer) for answer in singles)
 
 
-def test_service_refuses_as_the_wrapper_with_the_same_codes(predictor: PenguinPredictor, server: Live) -> None:
+def test_service_refuses_as_the_wrapper_with_the_same_codes(predictor: PenguinPredictor, server: Server) -> None:
     with PenguinClient(server.url) as client:
         for record in REFUSED:
             with pytest.raises(CleaningError) as here:
