@@ -36,6 +36,21 @@ $(STAMP): pyproject.toml requirements/dev.txt requirements/serve.txt requirement
 .PHONY: setup
 setup: $(STAMP) ## create .venv with the pinned environment and the Jupyter kernel
 
+# Before class, on good Wi-Fi: everything the notebooks fetch, fetched once, each step announced.
+# `python -m workshop prep` is the same without make (after the README's set-up commands).
+.PHONY: prep
+prep: ## before class, on good Wi-Fi: every environment and image the notebooks use, then make doctor
+	@echo "== prep 1/5: .venv, the training environment (make setup) =="
+	@$(MAKE) --no-print-directory setup
+	@echo "== prep 2/5: .venv-serve (make serve-env) =="
+	@$(MAKE) --no-print-directory serve-env
+	@echo "== prep 3/5: the Node environment (make node-env) =="
+	@$(MAKE) --no-print-directory node-env
+	@echo "== prep 4/5: the images of stages 06-07: docker build, docker pull =="
+	$(PY) -m workshop prep images
+	@echo "== prep 5/5: make doctor =="
+	@$(MAKE) --no-print-directory doctor
+
 ##@ Stages 01-03: train, save, export
 .PHONY: train export demo
 train: $(STAMP) ## train both models; save pickle, skops and torch files under artifacts/

@@ -33,6 +33,7 @@ from workshop import (
     plots,
     serve_env,
     speed,
+    stages,
 )
 from workshop.pickles import referenced_names
 from workshop.server import stop_process
@@ -41,9 +42,12 @@ from workshop.server import stop_process
 
 
 def test_glossary_has_terms_for_every_stage_and_one_row_each() -> None:
-    assert {term.stage for term in glossary.GLOSSARY} == set(range(7))
+    table = {stage.number for stage in stages.STAGES}
+    assert {term.stage for term in glossary.shown()} == table
+    later = {term.stage for term in glossary.GLOSSARY} - table
+    assert all(stage > max(table) for stage in later), "a term for a stage between the table's: a typo?"
     rows = glossary.markdown_table().splitlines()
-    assert len(rows) == 2 + len(glossary.GLOSSARY)
+    assert len(rows) == 2 + len(glossary.shown())
     assert len({term.polish for term in glossary.GLOSSARY}) == len(glossary.GLOSSARY)
 
 
@@ -53,6 +57,46 @@ def test_stage_line_lists_its_terms_and_links_to_the_table() -> None:
     assert glossary.FULL_GLOSSARY_LINK in line
     with pytest.raises(ValueError, match="no terms for stage 9"):
         glossary.stage_line(9)
+
+
+def test_terms_wait_for_their_stage_in_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "| obraz | image (what a container is started from) | 06 |" in glossary.markdown_table()
+    monkeypatch.setattr(glossary, "STAGES", tuple(stage for stage in stages.STAGES if stage.number != 6))
+    assert "| obraz |" not in glossary.markdown_table() and "| kontener |" not in glossary.markdown_table()
+    with pytest.raises(ValueError, match="no terms for stage 6"):
+        glossary.stage_line(6)
+
+
+def _stale(source: str) -> str:
+    """A markdown cell as an older glossary left it: another top line, a table of one row."""
+    lines = [
+        f"{glossary.LINE_START} *old* = old" if line.startswith(glossary.LINE_START) else line
+        for line in source.split("\n")
+        if not line.startswith("| ") or line == glossary.TABLE_HEADER
+    ]
+    return "\n".join(
+        f"{line}\n|---|---|---|\n| old | old | 00 |" if line == glossary.TABLE_HEADER else line for line in lines
+    )
+
+
+def test_glossary_rewrites_the_notebooks_markdown_only(tmp_path: Path) -> None:
+    names = ("00_big_picture", "04_wrapper_class")
+    for name in names:
+        nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = _stale(cell.source)
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+    before = nbformat.read(tmp_path / "04_wrapper_class.ipynb", as_version=4)
+    assert glossary.stage_line(4) not in before.cells[0].source
+    assert sorted(path.stem for path in glossary.write_notebooks(tmp_path)) == list(names)
+    big, wrapper = (nbformat.read(tmp_path / f"{name}.ipynb", as_version=4) for name in names)
+    assert glossary.markdown_table() in "\n".join(cell.source for cell in big.cells)
+    assert "| old |" not in "\n".join(cell.source for cell in big.cells)
+    assert glossary.stage_line(4) in wrapper.cells[0].source
+    assert [c.get("outputs") for c in wrapper.cells] == [c.get("outputs") for c in before.cells]
+    assert [c.source for c in wrapper.cells[1:]] == [c.source for c in before.cells[1:]]
+    assert glossary.write_notebooks(tmp_path) == []
 
 
 # --- notebook: environment check and paths --------------------------------------------------

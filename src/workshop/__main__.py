@@ -21,11 +21,14 @@ def main() -> int:
     serve.add_argument("--parent", type=int, help="stop once this process is gone (a notebook's kernel)")
     serve.add_argument("--app-dir", default=".", help="where an app's module lives")
     commands.add_parser("doctor", help="check this laptop before class")
+    prep_steps = commands.add_parser("prep", help="before class, on good Wi-Fi: environments, images, then doctor")
+    prep_steps.add_argument("steps", nargs="*", help="some of: serve-env node-env images doctor (default: all)")
     commands.add_parser("diagram", help="render the bird's-eye picture into notebooks/img")
     stage_map = commands.add_parser("stage-map", help="print the stage map as a markdown table")
     stage_map.add_argument("--servers", action="store_true", help="the stage servers' table (README, Serving)")
     stage_map.add_argument("--make-help", action="store_true", help="the stage servers' lines of make help")
-    commands.add_parser("glossary", help="print the Polish-English glossary as a markdown table")
+    glossary = commands.add_parser("glossary", help="print the Polish-English glossary as a markdown table")
+    glossary.add_argument("--notebooks", action="store_true", help="rewrite its copies in notebooks/ instead")
     lab = commands.add_parser("lab", help="JupyterLab on the notebooks with the project's kernel")
     lab.add_argument("--port", type=int, default=None)
     lab.add_argument("--token", default=None, help="login token (default: JupyterLab makes one)")
@@ -63,6 +66,12 @@ def main() -> int:
         from workshop import doctor
 
         return doctor.run()
+    if args.command == "prep":
+        from workshop import prep
+
+        if unknown := sorted(set(args.steps) - set(prep.STEPS)):
+            parser.error(f"unknown prep step(s) {', '.join(unknown)}: the steps are {', '.join(prep.STEPS)}")
+        return prep.run(tuple(args.steps) or prep.STEPS)
     if args.command == "diagram":
         from penguins.serving.paths import project_root
         from workshop import diagram
@@ -79,9 +88,14 @@ def main() -> int:
 def _notebook_command(args: argparse.Namespace) -> int:
     """The notebook tools: glossary, lab, slides, notebooks, serve-env."""
     if args.command == "glossary":
-        from workshop.glossary import markdown_table as glossary_table
+        from penguins.serving.paths import project_root
+        from workshop import glossary
 
-        print(glossary_table())
+        if args.notebooks:
+            for path in glossary.write_notebooks((project_root() or Path.cwd()) / "notebooks"):
+                print(f"wrote {path.name}")
+            return 0
+        print(glossary.markdown_table())
         return 0
     if args.command == "lab":
         from workshop import lab

@@ -123,6 +123,23 @@ def has_image(image: str) -> bool:
     return _docker("image", "inspect", image, check=False).returncode == 0
 
 
+ROOM_FILE = "docker/compose.room.yaml"  # stage 07's server room, where it exists
+# `image: nginx:1.28` in a compose file; an image named by a variable (`${...}`) is built here.
+_COMPOSE_IMAGE = re.compile(r"^\s*image:\s*([^\s$#][^\s#]*)", re.M)
+
+
+def pulled_images(root: Path | None = None) -> tuple[str, ...]:
+    """The images the later stages take from a registry, not build: the Dockerfile's bases
+    (stage 06) and, once the server room exists, the images its compose file names (nginx).
+    `make prep` fetches them on good Wi-Fi, and `make doctor` checks they are cached."""
+    root = root or _root()
+    images = list(Dockerfile.read(root / DOCKERFILE).bases)
+    room = root / ROOM_FILE
+    if room.exists():
+        images += _COMPOSE_IMAGE.findall(room.read_text(encoding="utf-8"))
+    return tuple(dict.fromkeys(images))
+
+
 # ---------------------------------------------------------------- reading a Dockerfile
 
 

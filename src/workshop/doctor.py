@@ -13,6 +13,8 @@ from pathlib import Path
 from penguins import ports
 from penguins.serving.paths import artifacts_dir, project_root
 from penguins.training import build
+from workshop import docker as docker_tools
+from workshop import node_runtime, serve_env
 from workshop.stages import PORTS
 
 Check = tuple[bool, str]
@@ -88,6 +90,76 @@ def docker() -> Check:
     return True, "Docker engine running"
 
 
+def serve_environment() -> Check:
+    if serve_env.is_ready():
+        return True, f"{serve_env.FOLDER}/ ready: notebook 03's runtime without torch"
+    return False, f"{serve_env.FOLDER}/ missing or older than the requirements: run `make serve-env`"
+
+
+def has_node() -> bool:
+    """Is Node.js installed? (A probe of its own, so a test can answer it.)"""
+    return shutil.which("node") is not None
+
+
+def node_environment() -> Check:
+    if not has_node():
+        return True, "node not installed: notebook 03's Node.js cell will say so"
+    reason = node_runtime.missing()
+    if reason:
+        return False, f"Node environment: {reason}"
+    return True, f"Node environment ready: {node_runtime.PACKAGE} in {node_runtime.FOLDER.as_posix()}/node_modules"
+
+
+def has_docker() -> bool:
+    """Is the docker command installed?"""
+    return shutil.which("docker") is not None
+
+
+def compose_version() -> str | None:
+    """`docker compose version --short` ("2.22.0"), or None when the Compose plugin does not answer."""
+    try:
+        result = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip().removeprefix("v") if result.returncode == 0 and result.stdout.strip() else None
+
+
+COMPOSE_FIX = "install Compose v2 (Docker Desktop has it; on Linux the docker-compose-plugin package)"
+
+
+def compose() -> Check:
+    if not has_docker():
+        return True, "Docker not installed: Compose v2 is needed only for stage 07"
+    version = compose_version()
+    if version is None:
+        return False, f"`docker compose version` fails: {COMPOSE_FIX}"
+    major = version.split(".")[0]
+    if not major.isdigit() or int(major) < 2:
+        return False, f"docker compose {version}: stage 07 needs Compose v2 (`up --wait`): {COMPOSE_FIX}"
+    return True, f"docker compose {version}"
+
+
+def base_images() -> Check:
+    images = docker_tools.pulled_images()
+    engine = docker_tools.engine()
+    if not engine.running:
+        return True, f"base images not checked ({', '.join(images)}): {engine.reason}"
+    missing = [image for image in images if not docker_tools.has_image(image)]
+    if missing:
+        pulls = " && ".join(f"docker pull {image}" for image in missing)
+        return False, f"not cached: {', '.join(missing)}: on good Wi-Fi run `make prep` (or `{pulls}`)"
+    return True, f"base images cached: {', '.join(images)}"
+
+
+def serving_image() -> Check:
+    engine = docker_tools.engine()
+    if not engine.running:
+        return True, f"serving image not checked: {engine.reason}"
+    if docker_tools.has_image(docker_tools.IMAGE):
+        return True, f"serving image {docker_tools.IMAGE} built"
+    return False, f"serving image {docker_tools.IMAGE} not built: run `make docker-build`"
+
+
 CHECKS: tuple[Callable[[], Check], ...] = (
     python_version,
     disk,
@@ -95,7 +167,12 @@ CHECKS: tuple[Callable[[], Check], ...] = (
     torch_build,
     artifacts,
     stage_ports,
+    serve_environment,
+    node_environment,
     docker,
+    compose,
+    base_images,
+    serving_image,
 )
 
 

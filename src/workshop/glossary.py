@@ -1,17 +1,30 @@
 """The lecture's Polish terms with the English names this repository uses: one list, many readers.
 
 The lecture is given in Polish and the code speaks English, so students need a bridge. The
-README, notebook 00 (the whole table) and notebooks 01-06 (the terms of their stage) all show
+README, notebook 00 (the whole table) and every stage notebook (the terms of its stage) all show
 it; a test checks that each shows exactly what is written here, so the bridge cannot drift.
-Re-print the tables with `python -m workshop glossary`.
+Beside the lecturer's own words (often anglicisms: "wrapuje") stand the standard Polish terms a
+student meets in books and documentation ("klasa opakowująca").
+
+A term may be written before its stage exists (the lecture runs ahead of the workshop): it is
+shown once the stage table (workshop.stages) names its stage. Re-print the table with
+`python -m workshop glossary`; `python -m workshop glossary --notebooks` rewrites the copies in
+the notebooks' markdown (00's table, each notebook's top line), with no need to re-execute them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from workshop.stages import NOTEBOOKS, STAGES
 
 # Where notebooks link to for the full table: notebook 00's glossary heading.
 FULL_GLOSSARY_LINK = "00_big_picture.ipynb#Glossary"
+LINE_START = "**Słowniczek / glossary:**"
+TABLE_HEADER = "| lecture (Polish) | here (English) | stage |"
 
 
 @dataclass(frozen=True)
@@ -40,25 +53,41 @@ GLOSSARY: tuple[Term, ...] = (
     Term("inny deweloper, inne środowisko", "another developer, another runtime", 3),
     Term("implementacja, wasz kod", "implementation, your code", 4),
     Term("klasa, która wrapuje model", "wrapper class", 4),
+    Term("klasa opakowująca", "wrapper class (the standard Polish term)", 4),
     Term("kroki czyszczące / przygotowujące dane", "data cleaning / preparation steps", 4),
     Term("usługa, serwis", "service", 5),
     Term("adres IP, domena", "IP address, domain name", 5),
+    Term("port", "port (the number after the colon: 127.0.0.1:8004)", 5),
     Term("wystawiony na świat", "exposed to the world (listening on a public address)", 5),
+    Term("żądanie / odpowiedź", "request / response", 5),
+    Term("punkt końcowy", "endpoint (a path such as /predict)", 5),
     Term("kontener", "container", 6),
     Term("wyizolowane środowisko", "isolated environment", 6),
+    Term("paczka", "package: the lecture's word for the image", 6),
+    Term("obraz", "image (what a container is started from)", 6),
+    Term("rejestr", "registry (where images are stored and pulled from)", 6),
+    Term("wdrożenie / wycofanie wersji", "rollout / rollback (of a model version)", 7),
+    Term("metryki", "metrics", 8),
+    Term("dryf danych", "data drift", 8),
 )
+
+
+def shown() -> tuple[Term, ...]:
+    """The terms of the stages the stage table has, in lecture order: what every reader shows."""
+    present = {stage.number for stage in STAGES}
+    return tuple(term for term in GLOSSARY if term.stage in present)
 
 
 def markdown_table() -> str:
     """The whole glossary as the README and notebook 00 show it."""
-    rows = ["| lecture (Polish) | here (English) | stage |", "|---|---|---|"]
-    rows += [f"| {t.polish} | {t.english} | {t.stage:02d} |" for t in GLOSSARY]
+    rows = [TABLE_HEADER, "|---|---|---|"]
+    rows += [f"| {t.polish} | {t.english} | {t.stage:02d} |" for t in shown()]
     return "\n".join(rows)
 
 
 def terms_of_stage(stage: int) -> tuple[Term, ...]:
     """The terms a stage's notebook explains, in lecture order."""
-    return tuple(term for term in GLOSSARY if term.stage == stage)
+    return tuple(term for term in shown() if term.stage == stage)
 
 
 def stage_line(stage: int) -> str:
@@ -72,3 +101,34 @@ def stage_line(stage: int) -> str:
         raise ValueError(f"the glossary has no terms for stage {stage}")
     listed = "; ".join(f"*{t.polish}* = {t.english}" for t in terms)
     return f"**Słowniczek / glossary:** {listed} ([all terms]({FULL_GLOSSARY_LINK}))"
+
+
+def _rewritten(source: str, stage: int) -> str:
+    """A markdown cell with its glossary line (a stage notebook's top) or table (notebook 00) as here."""
+    lines = source.split("\n")
+    if any(line.startswith(LINE_START) for line in lines):
+        return "\n".join(stage_line(stage) if line.startswith(LINE_START) else line for line in lines)
+    if TABLE_HEADER in lines:
+        start = lines.index(TABLE_HEADER)
+        end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+        return "\n".join([*lines[:start], markdown_table(), *lines[end:]])
+    return source
+
+
+def write_notebooks(folder: Path) -> list[Path]:
+    """Rewrite the glossary's copies in the lecture notebooks in `folder`; return those changed.
+    Only markdown changes, so outputs and execution counts stay as they are."""
+    changed = []
+    for name in NOTEBOOKS:
+        path = folder / f"{name}.ipynb"
+        if not path.exists():
+            continue
+        nb = nbformat.read(path, as_version=4)
+        before = [cell.source for cell in nb.cells]
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = _rewritten(cell.source, int(name[:2]))
+        if [cell.source for cell in nb.cells] != before:
+            nbformat.write(nb, path)
+            changed.append(path)
+    return changed

@@ -1,0 +1,95 @@
+"""`make prep` / `python -m workshop prep`: before class, on good Wi-Fi, fetch everything once.
+
+In class the network is slow or shared by thirty laptops, so everything a notebook needs from
+a registry is fetched here: the serving-only environment (notebook 03), the Node environment
+(notebook 03), the serving image and the base images of stages 06-07. Then `make doctor` says
+what is still missing. `make prep` also builds `.venv` first (`make setup`); this module runs
+inside `.venv`, so without make the README's set-up commands come first.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from penguins.serving.paths import project_root
+from penguins.training import build
+from workshop import docker, doctor, node_runtime, serve_env
+
+# The Node environment as `make node-env` installs it (a test ties the two): from the lock file,
+# with install scripts off (onnxruntime-node's postinstall fetches GPU binaries from NuGet).
+NODE_INSTALL = ("npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund")
+NODE_STAMP = ".installed"
+STEPS = ("serve-env", "node-env", "images", "doctor")
+
+
+def serve_environment(say: Callable[[str], None]) -> None:
+    """`.venv-serve`, as `make serve-env` builds it (about 15 s with a pip cache)."""
+    if serve_env.is_ready():
+        say(f"{serve_env.FOLDER}/ is up to date")
+    else:
+        serve_env.create(say=say)
+
+
+def node_environment(say: Callable[[str], None]) -> None:
+    """onnxruntime-node into notebooks/node/node_modules, unless the lock file is unchanged since."""
+    if shutil.which("npm") is None:
+        say("no Node.js/npm here: notebook 03 says what its Node.js cell would show")
+        return
+    folder = (project_root() or Path.cwd()) / node_runtime.FOLDER
+    stamp = folder / "node_modules" / NODE_STAMP
+    if stamp.exists() and stamp.stat().st_mtime >= (folder / "package-lock.json").stat().st_mtime:
+        say(f"{node_runtime.PACKAGE} is up to date")
+        return
+    say(f"$ cd {node_runtime.FOLDER.as_posix()} && {' '.join(NODE_INSTALL)}")
+    subprocess.run(NODE_INSTALL, cwd=folder, check=True)  # npm's own progress, as it comes
+    stamp.touch()
+
+
+def images(say: Callable[[str], None]) -> None:
+    """The serving image, built as `make docker-build` does (Docker's output streams, and the build
+    pulls the Dockerfile's base), and the server room's images pulled; without an engine, the commands."""
+    engine = docker.engine()
+    bases = set(docker.Dockerfile.read().bases)
+    pulls = [image for image in docker.pulled_images() if image not in bases]
+    build_command = ["docker", "build", "-f", docker.DOCKERFILE, "-t", docker.IMAGE, "."]
+    if not engine.running:
+        say(f"no Docker engine ({engine.reason}); with one running, prep would run:")
+        for command in (build_command, *(["docker", "pull", image] for image in pulls)):
+            say(f"  {docker.shell(command)}")
+        return
+    build.ensure()  # the model file the image copies
+    built = docker.build(say=say)
+    say(f"built {built.image} in {built.seconds:.0f} s")
+    for image in pulls:
+        if docker.has_image(image):
+            say(f"{image} is cached")
+        else:
+            say(docker.shell(["docker", "pull", image]))
+            subprocess.run(["docker", "pull", image], check=True)  # Docker's progress bars, as they come
+
+
+def run(steps: tuple[str, ...] = STEPS, say: Callable[[str], None] = print) -> int:
+    """Run the steps in order, each announced with its number and timed; the last is `make doctor`."""
+    actions: dict[str, Callable[[Callable[[str], None]], None]] = {
+        "serve-env": serve_environment,
+        "node-env": node_environment,
+        "images": images,
+    }
+    status = 0
+    for number, step in enumerate(steps, start=1):
+        say(f"== prep {number}/{len(steps)}: {step} ==")
+        if step == "doctor":
+            status = doctor.run()
+            continue
+        started = time.perf_counter()
+        try:
+            actions[step](say)
+        except (docker.DockerError, subprocess.CalledProcessError) as failure:
+            say(f"prep stopped at {step}: {failure}")
+            return 1
+        say(f"   {step} done in {time.perf_counter() - started:.0f} s")
+    return status
