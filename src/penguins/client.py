@@ -100,7 +100,7 @@ class PenguinClient:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
-        self.session.verify = verify
+        self.verify = verify  # given with each call: requests lets $REQUESTS_CA_BUNDLE override a session's
         self.session.headers.update(headers or {})
         if resolve:
             adapter = ResolveAdapter(resolve)
@@ -153,7 +153,7 @@ class PenguinClient:
         """One request; every failure becomes the ServiceError subclass that names it."""
         url = self.url + path
         try:
-            response = self.session.request(method, url, json=json, timeout=timeout or self.timeout)
+            response = self.session.request(method, url, json=json, timeout=timeout or self.timeout, verify=self.verify)
         except requests.exceptions.SSLError as err:
             raise ServiceUnreachable(f"{url}: the certificate does not verify ({_reason(err)})") from None
         except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout):

@@ -10,6 +10,7 @@ key) with openssl into the git-ignored .room/, and runs `docker compose` with th
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import shlex
@@ -31,6 +32,7 @@ NGINX_CONF = "docker/proxy/nginx.conf"
 SECRETS = ".room"  # git-ignored: the CA, the proxy's certificate and key, the API keys
 API_KEY_HEADER = "X-API-Key"
 REPLICA_HEADER = "X-Replica"
+CA_NAME = "/CN=penguins-to-production classroom CA"
 CERT_DAYS = 30  # a classroom certificate: short-lived, and never trusted outside this room
 UP_WITHIN = 180  # seconds for `up --wait`
 
@@ -111,10 +113,12 @@ class Secrets:
         return (self.folder / "api-key").read_text(encoding="utf-8").strip()
 
 
-def _openssl(*args: str, cwd: Path) -> None:
-    result = subprocess.run(["openssl", *args], capture_output=True, text=True, cwd=cwd, timeout=60)
+def _openssl(command: str, *more: str, cwd: Path) -> None:
+    """One openssl command, written as typed (`command`), plus arguments with spaces (`more`)."""
+    args = ["openssl", *command.split(), *more]
+    result = subprocess.run(args, capture_output=True, text=True, cwd=cwd, timeout=60)
     if result.returncode != 0:
-        raise RoomError(f"openssl {args[0]} failed:\n{result.stderr[-1000:]}")
+        raise RoomError(f"{shlex.join(args)} failed:\n{result.stderr[-1000:]}")
 
 
 def make_secrets(folder: Path | None = None, domain: str | None = None, say: Any = print) -> Secrets:
@@ -125,20 +129,24 @@ def make_secrets(folder: Path | None = None, domain: str | None = None, say: Any
     tls = folder / "tls"
     tls.mkdir(parents=True, exist_ok=True)
     if not (tls / "server.crt").exists():
-        _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
-                 "-days", str(CERT_DAYS), "-subj", "/CN=penguins-to-production classroom CA", cwd=tls)
-        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-                 "-subj", f"/CN={domain}", cwd=tls)
+        days = f"-days {CERT_DAYS}"
+        _openssl(f"req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt {days} -subj", CA_NAME, cwd=tls)
+        _openssl("req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj", f"/CN={domain}", cwd=tls)
         (tls / "server.ext").write_text(f"subjectAltName=DNS:{domain}\nextendedKeyUsage=serverAuth\n")
-        _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-                 "-out", "server.crt", "-days", str(CERT_DAYS), "-extfile", "server.ext", cwd=tls)
+        _openssl(
+            f"x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt {days} "
+            "-extfile server.ext",
+            cwd=tls,
+        )
         say(f"made a local CA and a certificate for {domain} in {tls} (valid {CERT_DAYS} days)")
     if not (folder / "api-key").exists():
         key = secrets.token_urlsafe(24)
         (folder / "api-key").write_text(key + "\n", encoding="utf-8")
         (folder / "api-keys.conf").write_text(
             "# Made by `make room-certs`; never commit it. X-API-Key -> $api_key_ok.\n"
-            f'map $http_x_api_key $api_key_ok {{\n    default 0;\n    "{key}" 1;\n}}\n', encoding="utf-8")
+            f'map $http_x_api_key $api_key_ok {{\n    default 0;\n    "{key}" 1;\n}}\n',
+            encoding="utf-8",
+        )
         say(f"made an API key in {folder / 'api-key'}")
     return Secrets(folder)
 
@@ -167,13 +175,12 @@ class Ran:
 
 def compose(*args: str, timeout: float = UP_WITHIN, check: bool = True, env: dict[str, str] | None = None) -> Ran:
     """Run one compose command in the project root; RoomError with its output when it fails."""
-    import os
-
     command = compose_command(*args)
     started = time.monotonic()
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=root(),
-                                env={**os.environ, **(env or {})})
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, cwd=root(), env={**os.environ, **(env or {})}
+        )
     except subprocess.TimeoutExpired:
         raise RoomError(f"{shell(command)} did not finish within {timeout:g} s") from None
     output = result.stdout + result.stderr
@@ -185,8 +192,7 @@ def compose(*args: str, timeout: float = UP_WITHIN, check: bool = True, env: dic
 def compose_v2() -> str | None:
     """Compose v2's version, or None: the room needs `docker compose` (v2) for `up --wait`."""
     try:
-        result = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True, text=True,
-                                timeout=20)
+        result = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired):
         return None
     version = result.stdout.strip().removeprefix("v")
@@ -228,9 +234,9 @@ def _inspect(names: Sequence[str]) -> list[dict[str, Any]]:
 def replicas(project: str | None = None) -> list[Replica]:
     """The model's running containers, with their address, restart count and health."""
     project = project or facts().project
-    listed = subprocess.run(["docker", "ps", "--quiet", "--filter", f"label=com.docker.compose.project={project}",
-                             "--filter", "label=com.docker.compose.service=penguins"],
-                            capture_output=True, text=True, timeout=30).stdout.split()
+    labels = [f"label=com.docker.compose.project={project}", "label=com.docker.compose.service=penguins"]
+    command = ["docker", "ps", "--quiet", *(part for label in labels for part in ("--filter", label))]
+    listed = subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.split()
     found = []
     for item in _inspect(listed):
         networks = item["NetworkSettings"]["Networks"]
@@ -246,7 +252,7 @@ def restart_count(name: str) -> int:
 
 # The command a crash is made with: SIGKILL to uvicorn, sent from inside its container. Not
 # `docker kill`: Docker counts that as a manual stop, and the restart policy would not fire.
-KILL_UVICORN = "kill -KILL $(pidof uvicorn)"
+KILL_UVICORN = "kill -KILL $(pidof -x uvicorn)"
 
 
 def kill_command(name: str) -> list[str]:
@@ -266,5 +272,6 @@ def client(secrets_: Secrets | None = None, key: str | None = "", timeout: float
     made = secrets_ or make_secrets(say=lambda line: None)
     headers = {} if key is None else {API_KEY_HEADER: key or made.api_key}
     room = facts()
-    return PenguinClient(room.url, timeout=timeout, verify=str(made.ca), resolve={room.domain: "127.0.0.1"},
-                         headers=headers)
+    return PenguinClient(
+        room.url, timeout=timeout, verify=str(made.ca), resolve={room.domain: "127.0.0.1"}, headers=headers
+    )
