@@ -110,6 +110,23 @@ docker-stop: ## stop the container (docker stop: SIGTERM, then it exits by itsel
 	@if docker inspect $(CONTAINER) >/dev/null 2>&1; then docker stop $(CONTAINER); \
 	else echo "no container $(CONTAINER) runs"; fi
 
+##@ Stage 07: the server room
+# docker/compose.room.yaml: the model x3 behind nginx (HTTPS at www.mojadomena.zmodelami.pl on
+# 127.0.0.1:8443, an API key) and the station; see docker/README.md. Secrets go to .room/ (git-ignored).
+.PHONY: room-certs room-up room-down room-ps
+room-certs: $(STAMP) ## a local certificate authority, the proxy's certificate and an API key, into .room/ (openssl)
+	$(PY) -m workshop room certs
+
+room-up: $(STAMP) docker-build ## start the room: docker compose -f docker/compose.room.yaml up --wait
+	@if [ "$(CI)" = true ]; then bash .ci/compose.sh && bash .ci/room-images.sh; fi
+	$(PY) -m workshop room up
+
+room-ps: $(STAMP) ## who runs in the room: docker compose -f docker/compose.room.yaml ps
+	$(PY) -m workshop room ps
+
+room-down: $(STAMP) ## stop the room and remove its containers and network: docker compose ... down
+	$(PY) -m workshop room down
+
 ##@ Notebooks
 .PHONY: lab notebooks serve-env
 lab: $(STAMP) ## JupyterLab on notebooks/ with the project's kernel, on 127.0.0.1:8888 (PORT=... to change)

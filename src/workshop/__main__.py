@@ -20,6 +20,8 @@ def main() -> int:
     run = commands.add_parser("notebooks", help="execute the lecture notebooks, save their outputs")
     run.add_argument("names", nargs="*", help="notebook file names (default: all lecture notebooks)")
     commands.add_parser("serve-env", help="build .venv-serve: the serving-only environment, no torch")
+    room = commands.add_parser("room", help="stage 07's server room: docker/compose.room.yaml")
+    room.add_argument("action", choices=["certs", "up", "down", "ps"])
     commands.add_parser("exercises", help="regenerate exercises/ from solutions/ (instructors)")
     commands.add_parser("my-exercises", help="copy the exercises into my-exercises/; never overwrites your work")
     args = parser.parse_args()
@@ -27,6 +29,10 @@ def main() -> int:
         return _exercises_command(args.command)
     if args.command in ("glossary", "lab", "notebooks", "serve-env"):
         return _notebook_command(args)
+    if args.command == "room":
+        from workshop import room as server_room
+
+        return server_room.main(args.action)
     if args.command == "demo":
         from workshop import demo
 
@@ -80,8 +86,10 @@ def _exercises_command(command: str) -> int:
     root = project_root() or Path.cwd()
     if command == "my-exercises":
         exercises.copy_for_student(root / "exercises", root / "my-exercises")
-        print("work there: `python -m jupyterlab my-exercises` (from .venv) or VS Code, "
-              'with the kernel "Python (penguins-to-production)"')
+        print(
+            "work there: `python -m jupyterlab my-exercises` (from .venv) or VS Code, "
+            'with the kernel "Python (penguins-to-production)"'
+        )
         return 0
     changed = exercises.write_all(root / "solutions", root / "exercises")
     for path in changed:

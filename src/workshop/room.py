@@ -275,3 +275,24 @@ def client(secrets_: Secrets | None = None, key: str | None = "", timeout: float
     return PenguinClient(
         room.url, timeout=timeout, verify=str(made.ca), resolve={room.domain: "127.0.0.1"}, headers=headers
     )
+
+
+def main(command: str) -> int:
+    """`python -m workshop room certs|up|down|ps`: what the make targets room-* run."""
+    try:
+        if command == "certs":
+            made = make_secrets()
+            print(f"CA for clients (verify=): {made.ca}\nAPI key: {made.folder / 'api-key'}")
+            return 0
+        ran = up() if command == "up" else down() if command == "down" else compose("ps")
+    except RoomError as err:
+        print(err)
+        return 1
+    print(ran)
+    if command == "up":
+        room = facts()
+        print(
+            f"\nthe room answers at {room.url} (curl --resolve {room.domain}:{room.https_port}:127.0.0.1 "
+            f"--cacert {SECRETS}/tls/ca.crt {room.url}/health)"
+        )
+    return 0
