@@ -41,7 +41,7 @@ from workshop.pickles import referenced_names
 
 
 def test_glossary_has_terms_for_every_stage_and_one_row_each() -> None:
-    assert {term.stage for term in glossary.GLOSSARY} == set(range(7))
+    assert {term.stage for term in glossary.GLOSSARY} == set(range(8))
     rows = glossary.markdown_table().splitlines()
     assert len(rows) == 2 + len(glossary.GLOSSARY)
     assert len({term.polish for term in glossary.GLOSSARY}) == len(glossary.GLOSSARY)

@@ -13,7 +13,7 @@ from workshop.stages import PORTS, STAGE_MAP, markdown_table
 
 
 def test_stage_map_has_every_stage_with_its_notebook_name() -> None:
-    assert [s.number for s in STAGE_MAP] == list(range(7))
+    assert [s.number for s in STAGE_MAP] == list(range(8))
     assert STAGE_MAP[0].notebook == "00_big_picture" and STAGE_MAP[6].notebook == "06_container"
     assert {8002, 8003, 8004, 8006} <= set(PORTS)
 

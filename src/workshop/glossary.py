@@ -46,6 +46,10 @@ GLOSSARY: tuple[Term, ...] = (
     Term("wystawiony na świat", "exposed to the world (listening on a public address)", 5),
     Term("kontener", "container", 6),
     Term("wyizolowane środowisko", "isolated environment", 6),
+    Term("odwrotne proxy", "reverse proxy (nginx in front of the service)", 7),
+    Term("replika", "replica (one of several identical containers)", 7),
+    Term("równoważenie obciążenia", "load balancing", 7),
+    Term("certyfikat / urząd certyfikacji", "certificate / certificate authority (CA)", 7),
 )
 
 

@@ -39,6 +39,8 @@ _TARGETS = {0: ("lab", 8888), 1: ("train", None), 2: ("serve-02", 8002), 3: ("se
 STAGE_MAP: tuple[StageInfo, ...] = (
     StageInfo(0, _TEACHES[0], "00_big_picture", *_TARGETS[0]),
     *(StageInfo(s.number, _TEACHES[s.number], s.notebook, *_TARGETS[s.number]) for s in PICTURE),
+    StageInfo(7, "the server room: a reverse proxy with TLS at the domain, an API key, 3 replicas that survive a crash",
+              "07_server_room", "room-up", 8443),
 )
 
 PORTS: tuple[int, ...] = tuple(sorted({s.port for s in STAGE_MAP if s.port}))
