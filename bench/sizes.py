@@ -108,22 +108,31 @@ def image_rows() -> tuple[list[Row], str]:
             subprocess.run(["bash", str(ROOT / "tools" / "docker-engine-stop.sh")], capture_output=True, timeout=120)
 
 
+def base_of(image: dict) -> str | None:
+    """The first of BASE_IMAGES whose layers the image starts with: the base it was built FROM."""
+    layers = image["RootFS"]["Layers"]
+    for name in BASE_IMAGES:
+        base = inspect(name)
+        if base and layers[: len(base["RootFS"]["Layers"])] == base["RootFS"]["Layers"]:
+            return name
+    return None
+
+
 def measure_image() -> tuple[list[Row], str]:
     """Base, added and total size of the serving image, or no rows and the reason why."""
     image = inspect(IMAGE)
     if image is None:
         return [], f"image {IMAGE} not built (make docker-build): not measured"
-    layers = image["RootFS"]["Layers"]
-    for name in BASE_IMAGES:
-        base = inspect(name)
-        if base and layers[: len(base["RootFS"]["Layers"])] == base["RootFS"]["Layers"]:
-            total, base_size = image["Size"] / MB, base["Size"] / MB
-            return [
-                Row(SECTION, f"serving image: base ({name})", "", base_size, "MB"),
-                Row(SECTION, "serving image: added by us", "", total - base_size, "MB"),
-                Row(SECTION, "serving image: total", "", total, "MB"),
-            ], ""
-    return [Row(SECTION, "serving image: total", "", image["Size"] / MB, "MB")], "its base image is not here"
+    name = base_of(image)
+    base = inspect(name) if name else None
+    if name is None or base is None:
+        return [Row(SECTION, "serving image: total", "", image["Size"] / MB, "MB")], "its base image is not here"
+    total, base_size = image["Size"] / MB, base["Size"] / MB
+    return [
+        Row(SECTION, f"serving image: base ({name})", "", base_size, "MB"),
+        Row(SECTION, "serving image: added by us", "", total - base_size, "MB"),
+        Row(SECTION, "serving image: total", "", total, "MB"),
+    ], ""
 
 
 def measure() -> tuple[list[Row], str]:
