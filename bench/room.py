@@ -37,33 +37,33 @@ IMAGE = docker_cli.IMAGE
 FLAGS = ("--no-build", "--pull", "never", "--no-recreate")
 
 
-def why_not(wrk: str | None) -> str:
+def why_not(image: str) -> str:
     """Why the room cannot be measured here, or "" when it can."""
     engine = docker_cli.engine()
     if not engine.running:
         return f"server room not measured: {engine.reason}"
     if room.compose_v2() is None:
         return "server room not measured: no Compose v2 (`docker compose version`)"
-    for image in (IMAGE, room.facts().nginx_image):
-        if sizes.inspect(image) is None:
-            return f"server room not measured: no image {image} (make docker-build; the proxy's nginx image)"
+    for needed in (image, room.facts().nginx_image):
+        if sizes.inspect(needed) is None:
+            return f"server room not measured: no image {needed} (make docker-build; the proxy's nginx image)"
     return ""
 
 
-def base_note() -> str:
+def base_note(name: str) -> str:
     """Which base the measured image was built on: figures from another base are not comparable."""
-    image = sizes.inspect(IMAGE)
+    image = sizes.inspect(name)
     base = sizes.base_of(image) if image else None
     ident = image["Id"][:19] if image else "-"
-    return f"server room measured on {IMAGE} ({ident}) built FROM {base or 'an unknown base'}"
+    return f"server room measured on {name} ({ident}) built FROM {base or 'an unknown base'}"
 
 
-def start_direct() -> int:
+def start_direct(image: str) -> int:
     """The stage 06 container with the room's settings (init, read-only), published on loopback."""
     port = free_port(HOST)
     subprocess.run(["docker", "rm", "--force", CONTAINER], capture_output=True, timeout=60)
     subprocess.run(["docker", "run", "--detach", "--rm", "--init", "--read-only", "--name", CONTAINER,
-                    "--publish", f"{HOST}:{port}:{docker_cli.INSIDE_PORT}", IMAGE],
+                    "--publish", f"{HOST}:{port}:{docker_cli.INSIDE_PORT}", image],
                    capture_output=True, check=True, timeout=120)
     deadline = time.monotonic() + docker_cli.HEALTHY_WITHIN
     while get_status(port, "/ready") != 200:
@@ -73,24 +73,27 @@ def start_direct() -> int:
     return port
 
 
-def scale(replicas: int) -> None:
-    room.compose("up", "--wait", *FLAGS, "--scale", f"penguins={replicas}")
+def scale(replicas: int, env: dict[str, str]) -> None:
+    room.compose("up", "--wait", *FLAGS, "--scale", f"penguins={replicas}", env=env)
     time.sleep(1.5)  # nginx's resolver caches the replicas' addresses for 1 s (valid=1s)
 
 
-def measure(budget: Budget, wrk: str | None, say: Callable[[str], None] = print) -> tuple[list[Row], str]:
-    """Rows for the three contenders at 1 and 10 connections, and a note (why not, or the base)."""
-    reason = why_not(wrk)
+def measure(budget: Budget, wrk: str | None, say: Callable[[str], None] = print,
+            image: str = IMAGE) -> tuple[list[Row], str]:
+    """Rows for the three contenders at 1 and 10 connections, and a note (why not, or the base).
+    A room already up is used and left up (with its replicas); one started here is taken down."""
+    reason = why_not(image)
     if reason:
         return [], reason
     body = json.dumps(CLEAN_RECORD).encode()
     facts = room.facts()
     was_up = bool(room.replicas())
-    room.up(*FLAGS[:-1])
+    env = {"PENGUINS_IMAGE": image}
+    room.up(*FLAGS[:-1], env=env)
     proxy = (f"https://{HOST}:{facts.https_port}/predict",
              {"Host": facts.domain, room.API_KEY_HEADER: room.make_secrets(say=lambda line: None).api_key})
     try:
-        direct = (f"http://{HOST}:{start_direct()}/predict", {})
+        direct = (f"http://{HOST}:{start_direct(image)}/predict", {})
         results: dict[tuple[str, int], list[load.Load]] = {}
 
         def turn(name: str, target: tuple[str, dict[str, str]], seconds: float, keep: bool = True) -> None:
@@ -99,20 +102,20 @@ def measure(budget: Budget, wrk: str | None, say: Callable[[str], None] = print)
                 if keep:
                     results.setdefault((name, connections), []).append(got)
 
-        scale(facts.replicas)
+        scale(facts.replicas, env)
         for name, target in ((DIRECT, direct), (PROXY_3, proxy)):
             turn(name, target, budget.warmup_seconds, keep=False)
         for number in range(budget.rounds):
             say(f"   room round {number + 1}/{budget.rounds}")
             turn(DIRECT, direct, budget.load_seconds)
             turn(PROXY_3, proxy, budget.load_seconds)
-            scale(1)
+            scale(1, env)
             turn(PROXY_1, proxy, budget.load_seconds)
-            scale(facts.replicas)
+            scale(facts.replicas, env)
     finally:
         subprocess.run(["docker", "stop", "--time", "5", CONTAINER], capture_output=True, timeout=60)
         if not was_up:
-            room.down()
+            room.down(env=env)
     rows = [http_load.summary(name, n, results[(name, n)], SECTION)
             for name in (DIRECT, PROXY_1, PROXY_3) for n in http_load.CONNECTIONS]
-    return rows, base_note()
+    return rows, base_note(image)

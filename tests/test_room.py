@@ -146,6 +146,23 @@ def test_answers_come_from_every_replica(the_room: room.Secrets) -> None:
         assert _answered_by(client, 60) == {r.address for r in replicas}
 
 
+def test_the_bench_section_measures_direct_and_through_the_proxy(the_room: room.Secrets,
+                                                                 room_images: dict[str, str]) -> None:
+    """`make bench`'s server room section on the quick budget: it runs, on this room, error-free."""
+    from bench import http_load, load
+    from bench import room as bench_room
+    from bench.budget import QUICK
+
+    rows, note = bench_room.measure(QUICK, load.ensure_wrk(install=False), say=lambda line: None,
+                                    image=room_images["PENGUINS_IMAGE"])
+    assert note.startswith("server room measured on "), note
+    assert {(row.name, row.case) for row in rows} == {
+        (name, http_load.case(n)) for name in (bench_room.DIRECT, bench_room.PROXY_1, bench_room.PROXY_3)
+        for n in http_load.CONNECTIONS}
+    assert all(row.value > 0 and row.details["errors"] == 0 for row in rows), rows
+    assert len(room.replicas()) == room.facts().replicas  # the room is left as it was found
+
+
 def test_a_replica_killed_under_load_loses_no_request_and_comes_back(the_room: room.Secrets) -> None:
     victim = room.replicas()[0]
     record = smoke.load_cases(ROOT / "tests" / "golden.json")[0].record

@@ -266,14 +266,14 @@ def nginx_t(conf: Path) -> str:
         raise failed(
             "nginx -t",
             "syntax is ok",
-            (lines or result.stderr.splitlines() or ["?"])[0].strip(),
+            re.sub(r"^.*?\[\w+\] \d+#\d+: ", "", (lines or result.stderr.splitlines() or ["?"])[0].strip()),
             "the line number in that message",
         )
     return f"nginx -t passed in {image}"
 
 
 @contextmanager
-def _room_files(compose_file: Path, conf: Path) -> Iterator[list[str]]:
+def _room_files(compose_file: Path, conf: Path, image: str = docker_cli.IMAGE) -> Iterator[list[str]]:
     """The `docker compose` command of the room with the student's lines: docker/compose.room.yaml
     without the model's replicas and healthcheck (the lines to write) and without the station,
     the proxy on random loopback ports with the student's nginx.conf, then the student's file."""
@@ -284,6 +284,7 @@ def _room_files(compose_file: Path, conf: Path) -> Iterator[list[str]]:
     model = services[SERVICE]
     for key in ("deploy", "healthcheck", "build"):
         model.pop(key, None)
+    model["image"] = image
     proxy = services["proxy"]
     proxy["ports"] = [f"127.0.0.1::{port.rpartition(':')[2]}" for port in map(str, proxy["ports"])]
     secrets = room.make_secrets(say=lambda line: None)
@@ -321,7 +322,7 @@ def crash_under_load(conf: Path, compose_file: Path, image: str = docker_cli.IMA
     missing = _engine_missing((image, room.facts().nginx_image)) or ("" if room.compose_v2() else "no Compose v2")
     if missing:
         return f"crash under load not run ({missing})"
-    with _room_files(compose_file, conf) as command:
+    with _room_files(compose_file, conf, image) as command:
         try:
             _compose(command, "up", "--wait", "--no-build", "--pull", "never")
             port = int(_compose(command, "port", "proxy", "443").strip().rpartition(":")[2])
