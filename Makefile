@@ -94,9 +94,10 @@ docker-engine: ## check a Docker engine runs (under CI=true or DOCKER_ENGINE=sta
 docker-engine-stop: ## stop the engine that make docker-engine started (only that one)
 	@bash tools/docker-engine-stop.sh
 
-docker-build: $(STAMP) docker-engine ## build the serving image from docker/Dockerfile (BASE_IMAGE=... to change its base)
+docker-build: $(STAMP) docker-engine ## build the serving image, tagged latest and <model_version>, labelled with version and sha256
 	$(PY) -m penguins build
-	docker build -f docker/Dockerfile $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t $(IMAGE) .
+	docker build -f docker/Dockerfile $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) \
+	    $$($(PY) -m workshop room labels) -t $(IMAGE) -t $(IMAGE):$$($(PY) -m workshop room version) .
 
 docker-run: ## run the image in the background on 127.0.0.1:8006 and wait until it is healthy
 	@docker rm --force $(CONTAINER) >/dev/null 2>&1 || true
@@ -126,6 +127,19 @@ room-ps: $(STAMP) ## who runs in the room: docker compose -f docker/compose.room
 
 room-down: $(STAMP) ## stop the room and remove its containers and network: docker compose ... down
 	$(PY) -m workshop room down
+
+# Blue/green: a new model beside the old one, then the old one stopped (see src/workshop/rollout.py).
+.PHONY: room-v2 room-rollout room-rollback
+room-v2: $(STAMP) docker-engine ## a second model version: retrain with seed 7 into artifacts-v2/, build its image tag
+	$(PY) -m penguins train --seed 7 --artifacts artifacts-v2
+	$(PY) -m penguins export --artifacts artifacts-v2
+	$(PY) -m workshop room build artifacts-v2
+
+room-rollout: $(STAMP) ## make room-rollout VERSION=<model_version>: start that image beside the live one, then stop the old
+	$(PY) -m workshop room rollout $(IMAGE):$(VERSION)
+
+room-rollback: $(STAMP) ## back to the version the last rollout stopped
+	$(PY) -m workshop room rollback
 
 ##@ Notebooks
 .PHONY: lab notebooks serve-env

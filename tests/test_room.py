@@ -13,7 +13,7 @@ import json
 import os
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,11 +22,14 @@ import requests
 from penguins import smoke
 from penguins.client import RequestRejected
 from tests.conftest import ROOT, unavailable
-from workshop import docker_cli, paced_load, room
+from workshop import docker_cli, paced_load, rollout, room
 
 IMAGE = "penguins-to-production:test"  # the stage 06 tests' image: same build, from the cache
 CI = os.environ.get("CI") == "true"
 CRASH = {"rate": 100.0, "seconds": 30.0, "threads": 4, "timeout": 3.0, "kill_at": 10.0}
+# Issue 16's load, once for the rollout and once for the rollback; each switch starts at 3 s.
+SWITCH = {"rate": 100.0, "seconds": 30.0, "threads": 4, "timeout": 3.0, "start_at": 3.0}
+SECOND_SEED = 7  # the second model version: the same recipe retrained with another seed
 
 
 def run(*command: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -50,7 +53,7 @@ def room_images(base_image: str, artifact_dir: Path, tmp_path_factory: pytest.Te
         unavailable(f"no {room.facts().nginx_image} image here (docker pull {room.facts().nginx_image})")
     context = docker_cli.build_context(tmp_path_factory.mktemp("room-context"), artifact_dir)
     run("docker", "build", "--quiet", "-f", "docker/Dockerfile", "--build-arg", f"BASE_IMAGE={base_image}",
-        "-t", IMAGE, str(context))
+        *rollout.label_args(artifact_dir), "-t", IMAGE, str(context))
     return {"PENGUINS_IMAGE": IMAGE}
 
 
@@ -190,10 +193,10 @@ def test_a_replica_killed_under_load_loses_no_request_and_comes_back(the_room: r
 def test_scaled_down_and_up_the_new_replica_gets_traffic(the_room: room.Secrets,
                                                          room_images: dict[str, str]) -> None:
     flags = ("--no-build", "--pull", "never", "--no-recreate")
-    room.compose("up", "--wait", *flags, "--scale", "penguins=2", env=room_images)
+    room.compose("up", "--wait", *flags, "--scale", "penguins-blue=2", env=room_images)
     two = {r.address for r in room.replicas()}
     assert len(two) == 2
-    room.compose("up", "--wait", *flags, "--scale", "penguins=3", env=room_images)
+    room.compose("up", "--wait", *flags, "--scale", "penguins-blue=3", env=room_images)
     new = {r.address for r in room.replicas()} - two
     assert len(new) == 1
     deadline, seen = time.monotonic() + 5, set()
@@ -201,6 +204,71 @@ def test_scaled_down_and_up_the_new_replica_gets_traffic(the_room: room.Secrets,
         while not new <= seen and time.monotonic() < deadline:
             seen |= _answered_by(client, 10)
     assert new <= seen, f"the new replica {new} got no request within 5 s (answered: {seen})"
+
+
+@pytest.fixture(scope="session")
+def second_version(room_images: dict[str, str], base_image: str,
+                   tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """(image, model version) of the model retrained with another seed: a new version, new bytes."""
+    from penguins.training import build
+
+    folder = tmp_path_factory.mktemp("artifacts-v2")
+    build.train(folder, seed=SECOND_SEED, say=lambda line: None)
+    build.export(folder, say=lambda line: None)
+    return rollout.build_version(folder, base=base_image), rollout.model_of(folder).model_version
+
+
+def _model_version(response: requests.Response) -> str:
+    return str(response.json()["model_version"])
+
+
+def _switch_under_load(the_room: room.Secrets, switch: Callable[[], rollout.Switch],
+                       versions: tuple[str, str]) -> tuple[paced_load.Load, float, rollout.Switch, str]:
+    """One switch under the defined load: the load, when the switch ended, the switch, /model after."""
+    record = smoke.load_cases(ROOT / "tests" / "golden.json")[0].record
+    done: list[tuple[float, rollout.Switch, str]] = []
+
+    def act() -> str:
+        made = switch()
+        with room.client(the_room) as client:
+            done.append((time.monotonic() - started, made, client.model()["model_version"]))
+        return f"{made.old} -> {made.new}"
+
+    started = time.monotonic()
+    load = paced_load.run(lambda: room.client(the_room), "/predict", record, rate=SWITCH["rate"],
+                          seconds=SWITCH["seconds"], threads=int(SWITCH["threads"]), timeout=SWITCH["timeout"],
+                          replica_header=room.REPLICA_HEADER, at={SWITCH["start_at"]: act}, answer=_model_version)
+    at, made, served = done[0]
+    print(f"\n{made.old} -> {made.new}: sent {load.sent}, failed {load.failed}; done at {at:.1f} s: {made}; "
+          f"/model says {served}")
+    print("second  " + "  ".join(f"{v:>18}" for v in versions))
+    for second, counts in load.answers_per_second():
+        print(f"{second:>6}  " + "  ".join(f"{counts[v]:>18}" for v in versions))
+    failures = [(round(s.at, 1), s.status, s.replica, round(s.seconds, 2)) for s in load.shots if not s.ok]
+    assert load.failed == 0, f"{load.table()}\nfailed (at s, status, replica, took s): {failures}"
+    assert load.sent >= 0.95 * SWITCH["rate"] * SWITCH["seconds"], load.table()
+    assert at < SWITCH["seconds"] - 2, f"the switch ended at {at:.1f} s, too late in the load to judge it"
+    return load, at, made, served
+
+
+def test_a_rollout_and_a_rollback_under_load_lose_no_request(the_room: room.Secrets, room_images: dict[str, str],
+                                                              second_version: tuple[str, str],
+                                                              artifact_dir: Path) -> None:
+    image, v2 = second_version
+    v1 = rollout.model_of(artifact_dir).model_version
+    assert v1 != v2 and rollout.labels(image)[rollout.LABEL_VERSION] == v2
+    assert rollout.labels(IMAGE) == {rollout.LABEL_VERSION: v1,
+                                     rollout.LABEL_SHA256: rollout.model_of(artifact_dir).sha256}
+    colours = {r.name.rsplit("-", 2)[-2] for r in room.replicas()}
+    for old, new, switch in ((v1, v2, lambda: rollout.rollout(image, env=room_images)),
+                             (v2, v1, lambda: rollout.rollback(env=room_images))):
+        load, at, made, served = _switch_under_load(the_room, switch, (v1, v2))
+        assert (made.version, served) == (new, new)
+        assert {shot.answer for shot in load.shots if shot.at < SWITCH["start_at"]} == {old}
+        assert {shot.answer for shot in load.shots} == {old, new}  # either version while switching, nothing else
+        assert {shot.answer for shot in load.shots if shot.at > at + 1} == {new}, "the old version answered on"
+    assert {r.name.rsplit("-", 2)[-2] for r in room.replicas()} == colours  # back where it started
+    assert len(room.replicas()) == room.facts().replicas
 
 
 def test_down_leaves_no_container_network_or_volume(the_room: room.Secrets, room_images: dict[str, str]) -> None:

@@ -275,17 +275,21 @@ def nginx_t(conf: Path) -> str:
 @contextmanager
 def _room_files(compose_file: Path, conf: Path, image: str = docker_cli.IMAGE) -> Iterator[list[str]]:
     """The `docker compose` command of the room with the student's lines: docker/compose.room.yaml
-    without the model's replicas and healthcheck (the lines to write) and without the station,
+    with one model service, `penguins`, without its replicas and healthcheck (the lines to write),
+    without the station,
     the proxy on random loopback ports with the student's nginx.conf, then the student's file."""
     base_dir = room.root() / "docker"
     document = yaml.safe_load((room.root() / room.COMPOSE_FILE).read_text(encoding="utf-8"))
-    services = document["services"]
-    services.pop("station", None)
-    model = services[SERVICE]
-    for key in ("deploy", "healthcheck", "build"):
+    document.pop("x-model", None)
+    blue, green = room.MODEL_SERVICES  # one model service is enough here: no rollout in this exercise
+    services = {name: service for name, service in document["services"].items() if name not in ("station", green)}
+    model = services.pop(blue)
+    for key in ("deploy", "healthcheck", "build", "networks"):
         model.pop(key, None)
     model["image"] = image
     proxy = services["proxy"]
+    proxy["depends_on"] = {SERVICE: proxy["depends_on"][blue]}
+    document["services"] = {SERVICE: model, **services}
     proxy["ports"] = [f"127.0.0.1::{port.rpartition(':')[2]}" for port in map(str, proxy["ports"])]
     secrets = room.make_secrets(say=lambda line: None)
     proxy["volumes"] = [f"{conf.resolve()}:/etc/nginx/nginx.conf:ro", f"{secrets.folder}:/etc/nginx/room:ro"]

@@ -28,6 +28,7 @@ class Shot:
     status: int
     replica: str
     seconds: float
+    answer: str = ""  # what `answer` read from the response (a model version, ...), "" without it
 
     @property
     def ok(self) -> bool:
@@ -60,6 +61,14 @@ class Load:
         """How many answers each replica gave after `at` seconds."""
         return Counter(s.replica for s in self.shots if s.at >= at and s.ok)
 
+    def answers_per_second(self) -> list[tuple[int, Counter[str]]]:
+        """(second, how many 2xx answers said what) for every second of the run: who answered when."""
+        last = max((int(s.at) for s in self.shots), default=-1)
+        return [
+            (second, Counter(s.answer for s in self.shots if s.ok and int(s.at) == second))
+            for second in range(last + 1)
+        ]
+
     def table(self) -> str:
         marks = {int(at): what for at, what in self.events}
         lines = ["second   2xx  failed"]
@@ -81,13 +90,15 @@ def run(
     timeout: float = 3.0,
     replica_header: str = "X-Replica",
     at: dict[float, Callable[[], str]] | None = None,
+    answer: Callable[[requests.Response], str] | None = None,
 ) -> Load:
     """POST `body` to `path`, each thread with its own client, at `rate` requests/s in total
     from `threads` threads for `seconds`.
 
     `at` maps a time (s from the start) to an action run then, in its own thread (a crash,
     a scale); the text it returns is recorded as an event. A request without a 2xx answer
-    within `timeout` counts as failed.
+    within `timeout` counts as failed. `answer` reads what each 2xx response said (e.g. which
+    model version answered) into its Shot.
     """
     load = Load()
     lock = threading.Lock()
@@ -102,12 +113,14 @@ def run(
             if pause > 0:
                 time.sleep(pause)
             sent = time.monotonic()
+            said = ""
             try:
                 response = client.session.post(client.url + path, json=body, timeout=timeout, verify=client.verify)
                 status, replica = response.status_code, response.headers.get(replica_header, "")
-            except requests.RequestException:
+                said = answer(response) if answer and response.ok else ""
+            except (requests.RequestException, ValueError):
                 status, replica = 0, ""
-            shot = Shot(sent - start, status, replica.rpartition(",")[2].strip(), time.monotonic() - sent)
+            shot = Shot(sent - start, status, replica.rpartition(",")[2].strip(), time.monotonic() - sent, said)
             with lock:
                 load.shots.append(shot)
             n += 1

@@ -35,6 +35,8 @@ REPLICA_HEADER = "X-Replica"
 CA_NAME = "/CN=penguins-to-production classroom CA"
 CERT_DAYS = 30  # a classroom certificate: short-lived, and never trusted outside this room
 UP_WITHIN = 180  # seconds for `up --wait`
+# The model's two colours (blue/green: see workshop.rollout); both answer to the alias `penguins`.
+MODEL_SERVICES = ("penguins-blue", "penguins-green")
 
 
 class RoomError(RuntimeError):
@@ -87,7 +89,7 @@ def facts(where: Path | None = None) -> Facts:
         raise RoomError(f"no server_name in {NGINX_CONF}")
     return Facts(
         project=compose["name"],
-        replicas=int(services["penguins"]["deploy"]["replicas"]),
+        replicas=int(services[MODEL_SERVICES[0]]["deploy"]["replicas"]),
         https_port=_published(services["proxy"], 443),
         http_port=_published(services["proxy"], 80),
         station_port=_published(services["station"], 8010),
@@ -231,14 +233,15 @@ def _inspect(names: Sequence[str]) -> list[dict[str, Any]]:
     return found
 
 
-def replicas(project: str | None = None) -> list[Replica]:
-    """The model's running containers, with their address, restart count and health."""
+def replicas(project: str | None = None, services: Sequence[str] = MODEL_SERVICES) -> list[Replica]:
+    """The model's running containers (of both colours unless told), with address, restarts, health."""
     project = project or facts().project
-    labels = [f"label=com.docker.compose.project={project}", "label=com.docker.compose.service=penguins"]
-    command = ["docker", "ps", "--quiet", *(part for label in labels for part in ("--filter", label))]
+    command = ["docker", "ps", "--quiet", "--filter", f"label=com.docker.compose.project={project}"]
     listed = subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.split()
     found = []
     for item in _inspect(listed):
+        if item["Config"]["Labels"].get("com.docker.compose.service") not in services:
+            continue
         networks = item["NetworkSettings"]["Networks"]
         address = next(iter(networks.values()))["IPAddress"] if networks else ""
         health = item["State"].get("Health", {}).get("Status", "none")
