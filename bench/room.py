@@ -74,7 +74,7 @@ def start_direct(image: str) -> int:
 
 
 def scale(replicas: int, env: dict[str, str]) -> None:
-    room.compose("up", "--wait", *FLAGS, "--scale", f"penguins={replicas}", env=env)
+    room.compose("up", "--wait", *FLAGS, "--scale", f"{room.MODEL_SERVICES[0]}={replicas}", env=env)
     time.sleep(1.5)  # nginx's resolver caches the replicas' addresses for 1 s (valid=1s)
 
 
