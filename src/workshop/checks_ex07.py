@@ -355,7 +355,7 @@ def crash_under_load(conf: Path, compose_file: Path, image: str = docker_cli.IMA
 def _load_with_a_crash(port: int) -> paced_load.Load:
     facts = room.facts()
     secrets = room.make_secrets(say=lambda line: None)
-    victim = room.replicas(PROJECT)[0].name
+    victim = room.replicas(PROJECT, services=(SERVICE,))[0].name
 
     def client() -> PenguinClient:
         return PenguinClient(
