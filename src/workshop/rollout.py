@@ -73,8 +73,9 @@ def build_version(folder: Path, base: str | None = None, timeout: float = 900) -
     tag = image_tag(folder)
     with tempfile.TemporaryDirectory(prefix="penguins-version-") as scratch:
         context = docker_cli.build_context(Path(scratch), folder)
-        command = [*docker_cli.build_command(base or docker_cli.base_image(), tag, str(context)), *label_args(folder)]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        build = docker_cli.build_command(base or docker_cli.base_image(), tag, ".")
+        command = [*build[:-1], *label_args(folder), build[-1]]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=context)
     if result.returncode != 0:
         raise RolloutError(f"{room.shell(command)} failed:\n{result.stderr[-1500:]}")
     return tag
