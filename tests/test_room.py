@@ -27,9 +27,10 @@ from workshop import docker_cli, paced_load, rollout, room
 IMAGE = "penguins-to-production:test"  # the stage 06 tests' image: same build, from the cache
 CI = os.environ.get("CI") == "true"
 CRASH = {"rate": 100.0, "seconds": 30.0, "threads": 4, "timeout": 3.0, "kill_at": 10.0}
-# Issue 16's load (4 threads, 100 requests/s, 3 s timeout), once for the rollout and once for the
-# rollback, each switch starting at 3 s. 40 s, not 30: on a busy 2-core machine a switch took up to 26 s.
-SWITCH = {"rate": 100.0, "seconds": 40.0, "threads": 4, "timeout": 3.0, "start_at": 3.0}
+# Issue 16's load (4 threads, 100 requests/s, 30 s, 3 s timeout), once for the rollout and once for
+# the rollback, each switch starting at 3 s; on a busy machine a switch took up to 38 s, so the load
+# goes on until 3 s after the switch ended.
+SWITCH = {"rate": 100.0, "seconds": 30.0, "threads": 4, "timeout": 3.0, "start_at": 3.0, "after": 3.0}
 SECOND_SEED = 7  # the second model version: the same recipe retrained with another seed
 
 
@@ -235,10 +236,14 @@ def _switch_under_load(the_room: room.Secrets, switch: Callable[[], rollout.Swit
             done.append((time.monotonic() - started, made, client.model()["model_version"]))
         return f"{made.old} -> {made.new}"
 
+    def until_after_the_switch(t: float) -> bool:  # the switch's end is judged under load too
+        return not done or t < done[0][0] + SWITCH["after"]
+
     started = time.monotonic()
     load = paced_load.run(lambda: room.client(the_room), "/predict", record, rate=SWITCH["rate"],
                           seconds=SWITCH["seconds"], threads=int(SWITCH["threads"]), timeout=SWITCH["timeout"],
-                          replica_header=room.REPLICA_HEADER, at={SWITCH["start_at"]: act}, answer=_model_version)
+                          replica_header=room.REPLICA_HEADER, at={SWITCH["start_at"]: act}, answer=_model_version,
+                          longer=until_after_the_switch)
     at, made, served = done[0]
     print(f"\n{made.old} -> {made.new}: sent {load.sent}, failed {load.failed}; done at {at:.1f} s: {made}; "
           f"/model says {served}")
@@ -247,8 +252,7 @@ def _switch_under_load(the_room: room.Secrets, switch: Callable[[], rollout.Swit
         print(f"{second:>6}  " + "  ".join(f"{counts[v]:>18}" for v in versions))
     failures = [(round(s.at, 1), s.status, s.replica, round(s.seconds, 2)) for s in load.shots if not s.ok]
     assert load.failed == 0, f"{load.table()}\nfailed (at s, status, replica, took s): {failures}"
-    assert load.sent >= 0.95 * SWITCH["rate"] * SWITCH["seconds"], load.table()
-    assert at < SWITCH["seconds"] - 2, f"the switch ended at {at:.1f} s, too late in the load to judge it"
+    assert load.sent >= 0.95 * SWITCH["rate"] * max(SWITCH["seconds"], at + SWITCH["after"]), load.table()
     return load, at, made, served
 
 

@@ -91,6 +91,7 @@ def run(
     replica_header: str = "X-Replica",
     at: dict[float, Callable[[], str]] | None = None,
     answer: Callable[[requests.Response], str] | None = None,
+    longer: Callable[[float], bool] | None = None,
 ) -> Load:
     """POST `body` to `path`, each thread with its own client, at `rate` requests/s in total
     from `threads` threads for `seconds`.
@@ -98,7 +99,8 @@ def run(
     `at` maps a time (s from the start) to an action run then, in its own thread (a crash,
     a scale); the text it returns is recorded as an event. A request without a 2xx answer
     within `timeout` counts as failed. `answer` reads what each 2xx response said (e.g. which
-    model version answered) into its Shot.
+    model version answered) into its Shot. `longer(t)` keeps the load going past `seconds` while
+    it says so (until a switch it waits for has ended, say), at the same rate.
     """
     load = Load()
     lock = threading.Lock()
@@ -108,7 +110,7 @@ def run(
     def worker(offset: float) -> None:
         client = make_client()
         n = 0
-        while (due := offset + n * interval) < seconds:
+        while (due := offset + n * interval) < seconds or (longer is not None and longer(due)):
             pause = start + due - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
