@@ -109,9 +109,10 @@ IMAGE       ?= penguins-to-production
 CONTAINER   ?= penguins-06
 DOCKER_PORT ?= 8006
 .PHONY: docker-build docker-run docker-smoke docker-stop
-docker-build: $(STAMP) ## build the serving image from docker/Dockerfile (FROM python:3.11-slim)
+docker-build: $(STAMP) ## build the serving image, tagged latest and <model_version>, labelled with version and sha256 (FROM python:3.11-slim)
 	$(PY) -m penguins build
-	docker build -f docker/Dockerfile -t $(IMAGE) .
+	docker build -f docker/Dockerfile $$($(PY) -m workshop room labels) \
+	    -t $(IMAGE) -t $(IMAGE):$$($(PY) -m workshop room version) .
 
 docker-run: $(STAMP) ## run the image in the background on 127.0.0.1:8006 and wait until it is healthy
 	@docker rm --force $(CONTAINER) >/dev/null 2>&1 || true
@@ -124,6 +125,36 @@ docker-smoke: $(STAMP) ## the golden set through the running container over HTTP
 docker-stop: ## stop the container (docker stop: SIGTERM, then it exits by itself)
 	@if docker inspect $(CONTAINER) >/dev/null 2>&1; then docker stop $(CONTAINER); \
 	else echo "no container $(CONTAINER) runs"; fi
+
+##@ Stage 07: the server room
+# docker/compose.room.yaml: the model x3 behind nginx (HTTPS at www.mojadomena.zmodelami.pl on
+# 127.0.0.1:8443, an API key) and the station; see docker/README.md. Secrets go to .room/ (git-ignored).
+.PHONY: room-certs room-up room-down room-ps
+room-certs: $(STAMP) ## a local certificate authority, the proxy's certificate and an API key, into .room/ (openssl)
+	$(PY) -m workshop room certs
+
+room-up: $(STAMP) docker-build ## start the room: docker compose -f docker/compose.room.yaml up --wait
+	@if [ "$(CI)" = true ]; then bash .ci/compose.sh && bash .ci/room-images.sh; fi
+	$(PY) -m workshop room up
+
+room-ps: $(STAMP) ## who runs in the room: docker compose -f docker/compose.room.yaml ps
+	$(PY) -m workshop room ps
+
+room-down: $(STAMP) ## stop the room and remove its containers and network: docker compose ... down
+	$(PY) -m workshop room down
+
+# Blue/green: a new model beside the old one, then the old one stopped (see src/workshop/rollout.py).
+.PHONY: room-v2 room-rollout room-rollback
+room-v2: $(STAMP) docker-engine ## a second model version: retrain with seed 7 into artifacts-v2/, build its image tag
+	$(PY) -m penguins train --seed 7 --artifacts artifacts-v2
+	$(PY) -m penguins export --artifacts artifacts-v2
+	$(PY) -m workshop room build artifacts-v2
+
+room-rollout: $(STAMP) ## make room-rollout VERSION=<model_version>: start that image beside the live one, then stop the old
+	$(PY) -m workshop room rollout $(IMAGE):$(VERSION)
+
+room-rollback: $(STAMP) ## back to the version the last rollout stopped
+	$(PY) -m workshop room rollback
 
 ##@ Notebooks
 .PHONY: lab slides notebooks serve-env node-env

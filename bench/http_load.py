@@ -24,7 +24,7 @@ def case(connections: int) -> str:
     return f"{connections} connection{'s' if connections > 1 else ''}"
 
 
-def summary(name: str, connections: int, rounds: list[load.Load]) -> Row:
+def summary(name: str, connections: int, rounds: list[load.Load], section: str = SECTION) -> Row:
     """One row from a server's rounds: the median rate and the median p50 and p99."""
     details = {
         "p50_ms": statistics.median(r.p50_ms for r in rounds),
@@ -34,7 +34,7 @@ def summary(name: str, connections: int, rounds: list[load.Load]) -> Row:
         "rounds": float(len(rounds)),
     }
     rate = statistics.median(r.per_second for r in rounds)
-    return Row(SECTION, name, case(connections), rate, "req/s", HIGHER, details)
+    return Row(section, name, case(connections), rate, "req/s", HIGHER, details)
 
 
 def take_turns(

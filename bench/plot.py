@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import cold_start, http_load, model_speed, sizes
+from bench import cold_start, http_load, model_speed, room, sizes
 from bench.rows import Row
 
 ONNX, PEER, OTHER = "#1f77b4", "#ff7f0e", "#9e9e9e"
@@ -17,6 +17,8 @@ PANELS = [
     (model_speed.SECTION, "10,000 rows", "model, 10,000 rows: ms per call (log; lower is better)", True),
     (http_load.SECTION, http_load.case(10), "HTTP, 10 connections: requests/s (higher is better)", False),
     (http_load.SECTION, http_load.case(1), "HTTP, 1 connection: requests/s (higher is better)", False),
+    (room.SECTION, http_load.case(10), "server room, 10 connections: requests/s (higher is better)", False),
+    (room.SECTION, http_load.case(1), "server room, 1 connection: requests/s (higher is better)", False),
     (cold_start.SECTION, "", "cold start to /ready: seconds (lower is better)", False),
     (sizes.SECTION, "", "size: MB (lower is better)", False),
 ]

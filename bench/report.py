@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
-from bench import cold_start, http_load, model_speed, plot, sizes, table
+from bench import cold_start, http_load, model_speed, plot, room, sizes, table
 from bench.budget import Budget
 from bench.machine import Machine
 from bench.rows import Row
@@ -46,6 +47,11 @@ class Report:
                 table.model_table,
             ),
             (http_load.SECTION, "HTTP on loopback (POST /predict, one record per request)", table.http_table),
+            (
+                room.SECTION,
+                "The server room (stage 07): one container direct vs through the proxy, POST /predict",
+                partial(table.http_table, section=room.SECTION),
+            ),
             (cold_start.SECTION, "Cold start: process start to the first successful /ready", table.cold_start_table),
             (sizes.SECTION, "Size", table.size_table),
         ]

@@ -1,14 +1,15 @@
 """`make bench`: every measurement in one run, so each ratio compares figures taken minutes apart.
 
-Order: the model (in this process), the HTTP servers one at a time, their cold starts, the
-sizes. Artifacts are built first if missing, exactly as any stage does.
+Order: the model (in this process), the HTTP servers one at a time, the server room (only
+where a Docker engine answers; the section says why otherwise), the cold starts, the sizes.
+Artifacts are built first if missing, exactly as any stage does.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bench import cold_start, http_load, load, machine, model_speed, sizes, specs, targets
+from bench import cold_start, http_load, load, machine, model_speed, room, sizes, specs, targets
 from bench.budget import Budget
 from bench.report import Report
 from penguins.training import build
@@ -18,6 +19,7 @@ RESULTS = Path(__file__).with_name("results")
 BASELINES = {
     model_speed.SECTION: [(model_speed.BASELINE, "vs scikit-learn")],
     http_load.SECTION: [(specs.BARE, "vs bare"), (specs.NAIVE, "vs naive")],
+    room.SECTION: [(room.DIRECT, "vs direct")],
     cold_start.SECTION: [(specs.NAIVE, "vs naive")],
     sizes.SECTION: [(sizes.SERVING, "× serving packages")],
 }
@@ -28,7 +30,12 @@ def generator_name(wrk: str | None) -> str:
 
 
 def run(
-    budget: Budget, artifacts: Path | None = None, use_wrk: bool = True, log_dir: Path | None = None, say=print
+    budget: Budget,
+    artifacts: Path | None = None,
+    use_wrk: bool = True,
+    log_dir: Path | None = None,
+    say=print,
+    with_room: bool = True,
 ) -> Report:
     """Measure everything; `say` reports progress, since a full run takes minutes."""
     here = machine.describe()
@@ -36,9 +43,9 @@ def run(
     log_dir = log_dir or folder / "bench-logs"
     wrk = load.ensure_wrk() if use_wrk else None
     say(f"bench ({budget.name}): {here}")
-    say("1/4 the model alone and through the wrapper")
+    say("1/5 the model alone and through the wrapper")
     rows = model_speed.measure(folder, budget)
-    say(f"2/4 HTTP load with {generator_name(wrk)}")
+    say(f"2/5 HTTP load with {generator_name(wrk)}")
     starts: dict[str, list[float]] = {}
     servers = [
         specs.bare(),
@@ -48,12 +55,17 @@ def run(
         specs.naive(folder),
     ]
     rows += http_load.measure(servers, budget, wrk, log_dir, starts)
-    say("3/4 cold starts")
+    say("3/5 the server room (Docker): one container direct, the proxy with 1 and 3 replicas")
+    room_rows, room_note = room.measure(budget, wrk, say) if with_room else ([], "server room not measured in this run")
+    rows += room_rows
+    say(f"   {room_note}")
+    say("4/5 cold starts")
     servers = [specs.bare(), specs.served(folder), specs.served(folder, "02"), specs.naive(folder)]
     rows += cold_start.measure(servers, budget, log_dir, starts)
-    say("4/4 sizes")
+    say("5/5 sizes")
     size_rows, size_note = sizes.measure()
     rows += size_rows
-    notes = [size_note] if size_note else []
+    notes = [room_note]
+    notes += [size_note] if size_note else []
     notes.append("The peers (MLServer, BentoML) are measured by `make bench-peers`: bench/results/peers.md.")
     return Report("Benchmarks", here, budget, generator_name(wrk), rows, targets.check(rows), BASELINES, notes)

@@ -51,7 +51,8 @@ def ratio_cells(rows: list[Row], row: Row, baselines: Baselines) -> list[str]:
     return [times(against(rows, row, baseline)) for baseline, _ in baselines]
 
 
-def http_table(rows: list[Row], baselines: Baselines) -> str:
+def http_table(rows: list[Row], baselines: Baselines, section: str = http_load.SECTION) -> str:
+    """Requests/s and latency per server and connection count; also the server room's section."""
     header = ["server", "connections", "req/s", "p50", "p99", *(label for _, label in baselines)]
     lines = [
         [
@@ -63,7 +64,7 @@ def http_table(rows: list[Row], baselines: Baselines) -> str:
             *ratio_cells(rows, row, baselines),
         ]
         for row in rows
-        if row.section == http_load.SECTION
+        if row.section == section
     ]
     return markdown_table(header, lines)
 

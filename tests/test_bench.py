@@ -25,7 +25,8 @@ pytestmark = pytest.mark.slow
 def report(artifact_dir, tmp_path_factory):
     """One quick run with the Python load generator (wrk may not be installed)."""
     logs = tmp_path_factory.mktemp("bench-logs")
-    return run.run(QUICK, artifact_dir, use_wrk=False, log_dir=logs, say=lambda line: None)
+    # The server room's section runs in tests/test_room.py, on the room those tests share.
+    return run.run(QUICK, artifact_dir, use_wrk=False, log_dir=logs, say=lambda line: None, with_room=False)
 
 
 def test_every_row_is_measured_once(report):

@@ -15,7 +15,7 @@ from PIL import Image
 from workshop import diagram, stages
 
 IMG = Path(__file__).resolve().parents[1] / "notebooks" / "img"
-EXPECTED = ["bird_eye.svg", "bird_eye.png", *(f"bird_eye_stage{number}.png" for number in range(1, 7))]
+EXPECTED = ["bird_eye.svg", "bird_eye.png", *(f"bird_eye_stage{number}.png" for number in range(1, 8))]
 RERENDER = "re-render with: python -c \"from workshop import diagram; diagram.render_all('notebooks/img')\""
 
 

@@ -6,11 +6,17 @@ starting server can be waited for within a bound, and every failure is an except
 says what happened, because the fix differs:
 
     ServiceUnreachable  nothing answered: the server is not running, or not at this address
+      ServiceTimeout    ... or it did not answer within the timeout
     InvalidInput        422: the service refused values; `.problems` names each field
     RequestRejected     another 4xx: a batch too big, a body that is not JSON, ...
     ServerError         5xx: the service failed; its log says why
 
 It needs only requests (no numpy, no model): any program can copy this pattern.
+
+Behind a proxy with TLS (stage 07) the client checks the certificate against `verify=` (a CA
+file), and `resolve=` connects a host name to a fixed IP, the way `curl --resolve` does, while
+TLS and the Host header still use the name: a domain can be tried before DNS points at it,
+without touching the machine's hosts file.
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
 
 class ServiceError(Exception):
@@ -29,6 +37,10 @@ class ServiceError(Exception):
 
 class ServiceUnreachable(ServiceError):
     """No HTTP answer at all: connection refused, a timeout, or not ready in time."""
+
+
+class ServiceTimeout(ServiceUnreachable):
+    """Connected, or tried to, but no answer came within the timeout."""
 
 
 class RequestRejected(ServiceError):
@@ -74,10 +86,27 @@ class PenguinClient:
     """Calls one penguin service at `url` (e.g. a stage's server: workshop.stages says its port).
     Use it as a context manager, or call close()."""
 
-    def __init__(self, url: str, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        timeout: float = 5.0,
+        *,
+        verify: bool | str = True,
+        resolve: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """`verify`: True (the system's CAs), a CA bundle file, or False (never in production);
+        `resolve`: {host name: IP} to connect to instead of asking DNS; `headers` go with every
+        call (an API key, say)."""
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
+        self.verify = verify  # given with each call: requests lets $REQUESTS_CA_BUNDLE override a session's
+        self.session.headers.update(headers or {})
+        if resolve:
+            adapter = ResolveAdapter(resolve)
+            self.session.mount("https://", adapter)
+            self.session.mount("http://", adapter)
 
     def __enter__(self) -> PenguinClient:
         return self
@@ -125,11 +154,13 @@ class PenguinClient:
         """One request; every failure becomes the ServiceError subclass that names it."""
         url = self.url + path
         try:
-            response = self.session.request(method, url, json=json, timeout=timeout or self.timeout)
+            response = self.session.request(method, url, json=json, timeout=timeout or self.timeout, verify=self.verify)
+        except requests.exceptions.SSLError as err:
+            raise ServiceUnreachable(f"{url}: the certificate does not verify ({_reason(err)})") from None
+        except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout):
+            raise ServiceTimeout(f"{url} did not answer within {timeout or self.timeout:g} s") from None
         except requests.ConnectionError as err:
             raise ServiceUnreachable(f"nothing answers at {url}: is the server running? ({_reason(err)})") from None
-        except requests.Timeout:
-            raise ServiceUnreachable(f"{url} did not answer within {timeout or self.timeout:g} s") from None
         if response.status_code >= 500:
             raise ServerError(f"the service failed ({response.status_code}) on {method} {path}: {response.text[:200]}")
         if response.status_code >= 400:
@@ -151,3 +182,33 @@ def _detail(response: requests.Response) -> Any:
 def _reason(err: requests.ConnectionError) -> str:
     text = str(err)
     return "connection refused" if "refused" in text.lower() else text[:120]
+
+
+class ResolveAdapter(HTTPAdapter):
+    """Connects to a fixed IP for the host names it is given, like `curl --resolve`.
+
+    Only the TCP connection goes to the IP: the URL, the Host header, TLS's server name (SNI)
+    and the certificate check all keep the name, so the server sees what DNS would give it.
+    """
+
+    def __init__(self, addresses: Mapping[str, str]) -> None:
+        self.addresses = dict(addresses)
+        super().__init__()
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+        name = host_params["host"]
+        if name in self.addresses:
+            host_params["host"] = self.addresses[name]
+            if host_params["scheme"] == "https":
+                pool_kwargs["server_hostname"] = name
+                pool_kwargs["assert_hostname"] = name
+        return host_params, pool_kwargs
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        parts = urlsplit(request.url or "")
+        if parts.hostname in self.addresses:
+            request.headers.setdefault("Host", parts.netloc)
+        return super().send(request, *args, **kwargs)

@@ -39,6 +39,13 @@ def main() -> int:
     run = commands.add_parser("notebooks", help="execute the lecture notebooks, save their outputs")
     run.add_argument("names", nargs="*", help="notebook file names (default: all lecture notebooks)")
     commands.add_parser("serve-env", help="build .venv-serve: the serving-only environment, no torch")
+    room = commands.add_parser("room", help="stage 07's server room: docker/compose.room.yaml")
+    room.add_argument(
+        "action", choices=["certs", "up", "down", "ps", "rollout", "rollback", "labels", "version", "build"]
+    )
+    room.add_argument(
+        "target", nargs="?", help="rollout: the image to roll out; labels, version, build: an artifacts folder"
+    )
     commands.add_parser("exercises", help="regenerate exercises/ from solutions/ (instructors)")
     commands.add_parser("my-exercises", help="copy the exercises into my-exercises/; never overwrites your work")
     args = parser.parse_args()
@@ -58,6 +65,13 @@ def main() -> int:
             parent=args.parent,
             app_dir=args.app_dir,
         )
+    if args.command == "room":
+        from workshop import rollout
+        from workshop import room as server_room
+
+        if args.action in rollout.ACTIONS:
+            return rollout.main(args.action, args.target)
+        return server_room.main(args.action)
     if args.command == "demo":
         from workshop import demo
 

@@ -51,6 +51,7 @@ PLACES: dict[int, tuple[str, str]] = {
     4: ("wrapper", "raw data in, prediction out"),
     5: ("server", "an address: IP / domain, e.g. www.mojadomena.zmodelami.pl"),
     6: ("container", ""),
+    7: ("production", ""),  # the server room is production itself: proxy, replicas, other services
 }
 BOXES: tuple[Box, ...] = tuple(
     Box(stage.number, PLACES[stage.number][0], stage.title, stage.polish, PLACES[stage.number][1])
@@ -299,10 +300,15 @@ def _draw_title(ax: Axes) -> None:
 
 
 def _draw_enclosures(ax: Axes, highlight: int | None) -> None:
-    """Production encloses the container, which encloses the model file, code and server."""
-    outer = _look("muted" if highlight else "normal", "#666666", "#F2F2F2")
-    _frame(ax, "production", outer)
-    _label(ax, "production", *PRODUCTION, outer, indent=0.15)
+    """Production (stage 07's server room) encloses the container, which encloses the model
+    file, code and server."""
+    room = BOXES[6]
+    outer = _look(_state(room.number, highlight), "#666666", "#F2F2F2")
+    if highlight == room.number:
+        outer = replace(outer, face=PALE_ORANGE)  # a pale fill keeps the boxes inside legible
+    _frame(ax, room.key, outer)
+    _label(ax, room.key, *PRODUCTION, outer, indent=0.3)
+    _badge(ax, room.key, room.number, outer)
     container = BOXES[5]
     inner = _look(_state(container.number, highlight), GREEN, "#E3F4EE")
     if highlight == container.number:
@@ -422,7 +428,7 @@ def save(path: str | Path, highlight: int | None = None) -> Path:
 
 
 def render_all(folder: str | Path) -> list[Path]:
-    """Write bird_eye.svg, bird_eye.png and bird_eye_stage1..6.png, one per stage notebook."""
+    """Write bird_eye.svg, bird_eye.png and bird_eye_stage1..7.png, one per stage."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [save(folder / "bird_eye.svg"), save(folder / "bird_eye.png")]

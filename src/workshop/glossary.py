@@ -69,6 +69,10 @@ GLOSSARY: tuple[Term, ...] = (
     Term("wdrożenie / wycofanie wersji", "rollout / rollback (of a model version)", 7),
     Term("metryki", "metrics", 8),
     Term("dryf danych", "data drift", 8),
+    Term("odwrotne proxy", "reverse proxy (nginx in front of the service)", 7),
+    Term("replika", "replica (one of several identical containers)", 7),
+    Term("równoważenie obciążenia", "load balancing", 7),
+    Term("certyfikat / urząd certyfikacji", "certificate / certificate authority (CA)", 7),
 )
 
 

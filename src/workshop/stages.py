@@ -123,6 +123,16 @@ STAGES: tuple[Stage, ...] = (
         "docker-run",
         8006,
     ),
+    Stage(
+        7,
+        ("07_server_room", "07b_new_versions"),
+        "server room: a proxy at the domain, replicas",
+        "serwerownia",
+        "the server room: a proxy with TLS at the domain, an API key, 3 replicas that survive a crash; new versions",
+        "room-up",
+        8443,
+        exercise="07_server_room",
+    ),
 )
 
 NOTEBOOKS: tuple[str, ...] = tuple(notebook for stage in STAGES for notebook in stage.notebooks)

@@ -1,6 +1,6 @@
 """Self-checks for the exercises: `from workshop import checks; checks.check_xxx(...)`.
 
-One module per exercise (ex01 ... ex06) and `common` for what they share: CheckFailed, the
+One module per exercise (ex01 ... ex07) and `common` for what they share: CheckFailed, the
 "not done yet" placeholder test, the one line a passing check prints. This package's API is
 the check functions, so they are named here, where the solutions call them.
 """
@@ -12,6 +12,7 @@ from workshop.checks.ex03 import check_onnx_parity
 from workshop.checks.ex04 import check_kilograms_rule, check_rule_test
 from workshop.checks.ex05 import check_species_counts, check_species_endpoint
 from workshop.checks.ex06 import check_dockerfile
+from workshop.checks.ex07 import check_server_room
 
 __all__ = [
     "CheckFailed",
@@ -21,6 +22,7 @@ __all__ = [
     "check_onnx_parity",
     "check_rule_test",
     "check_saved_with_metadata",
+    "check_server_room",
     "check_species_counts",
     "check_species_endpoint",
     "check_tamper_detected",

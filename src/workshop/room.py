@@ -1,0 +1,301 @@
+"""Stage 07, the server room: docker/compose.room.yaml driven from Python, for make, tests,
+the notebook and the benchmark.
+
+The facts live in the files a student reads: the replica count and the published ports in
+docker/compose.room.yaml, the domain in docker/proxy/nginx.conf. This module reads them from
+there, makes the room's secrets (a local certificate authority, the proxy's certificate, an API
+key) with openssl into the git-ignored .room/, and runs `docker compose` with them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shlex
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from penguins.client import PenguinClient
+from penguins.serving.paths import project_root
+
+COMPOSE_FILE = "docker/compose.room.yaml"
+NGINX_CONF = "docker/proxy/nginx.conf"
+SECRETS = ".room"  # git-ignored: the CA, the proxy's certificate and key, the API keys
+API_KEY_HEADER = "X-API-Key"
+REPLICA_HEADER = "X-Replica"
+CA_NAME = "/CN=penguins-to-production classroom CA"
+CERT_DAYS = 30  # a classroom certificate: short-lived, and never trusted outside this room
+UP_WITHIN = 180  # seconds for `up --wait`
+# The model's two colours (blue/green: see workshop.rollout); both answer to the alias `penguins`.
+MODEL_SERVICES = ("penguins-blue", "penguins-green")
+
+
+class RoomError(RuntimeError):
+    """A compose or openssl command failed; the message ends with its output."""
+
+
+def root() -> Path:
+    found = project_root()
+    if found is None:
+        raise RoomError("no project checkout found: the room is started from its files")
+    return found
+
+
+# ---------------------------------------------------------------- the facts, from the files
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What docker/compose.room.yaml and nginx.conf say: read once, used everywhere."""
+
+    project: str
+    replicas: int
+    https_port: int
+    http_port: int
+    station_port: int
+    domain: str
+    nginx_image: str
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.domain}:{self.https_port}"
+
+
+def _published(service: dict[str, Any], inside: int) -> int:
+    for entry in service.get("ports", []):
+        host, _, container = str(entry).rpartition(":")
+        if int(container) == inside:
+            return int(host.rpartition(":")[2])
+    raise RoomError(f"no published port for container port {inside} in {COMPOSE_FILE}")
+
+
+@cache
+def facts(where: Path | None = None) -> Facts:
+    base = where or root()
+    compose = yaml.safe_load((base / COMPOSE_FILE).read_text(encoding="utf-8"))
+    services = compose["services"]
+    conf = (base / NGINX_CONF).read_text(encoding="utf-8")
+    domain = re.search(r"^\s*server_name\s+([^;\s]+);", conf, re.MULTILINE)
+    if domain is None:
+        raise RoomError(f"no server_name in {NGINX_CONF}")
+    return Facts(
+        project=compose["name"],
+        replicas=int(services[MODEL_SERVICES[0]]["deploy"]["replicas"]),
+        https_port=_published(services["proxy"], 443),
+        http_port=_published(services["proxy"], 80),
+        station_port=_published(services["station"], 8010),
+        domain=domain.group(1),
+        nginx_image=services["proxy"]["image"],
+    )
+
+
+# ---------------------------------------------------------------- secrets: CA, certificate, key
+
+
+@dataclass(frozen=True)
+class Secrets:
+    folder: Path
+
+    @property
+    def ca(self) -> Path:
+        """The room's certificate authority: clients verify the proxy against it (verify=)."""
+        return self.folder / "tls" / "ca.crt"
+
+    @property
+    def api_key(self) -> str:
+        return (self.folder / "api-key").read_text(encoding="utf-8").strip()
+
+
+def _openssl(command: str, *more: str, cwd: Path) -> None:
+    """One openssl command, written as typed (`command`), plus arguments with spaces (`more`)."""
+    args = ["openssl", *command.split(), *more]
+    result = subprocess.run(args, capture_output=True, text=True, cwd=cwd, timeout=60)
+    if result.returncode != 0:
+        raise RoomError(f"{shlex.join(args)} failed:\n{result.stderr[-1000:]}")
+
+
+def make_secrets(folder: Path | None = None, domain: str | None = None, say: Any = print) -> Secrets:
+    """The room's secrets, made once (an existing set is kept): a local CA, the proxy's
+    certificate for the domain signed by it, and an API key with nginx's map of valid keys."""
+    folder = folder or root() / SECRETS
+    domain = domain or facts().domain
+    tls = folder / "tls"
+    tls.mkdir(parents=True, exist_ok=True)
+    if not (tls / "server.crt").exists():
+        days = f"-days {CERT_DAYS}"
+        _openssl(f"req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt {days} -subj", CA_NAME, cwd=tls)
+        _openssl("req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj", f"/CN={domain}", cwd=tls)
+        (tls / "server.ext").write_text(f"subjectAltName=DNS:{domain}\nextendedKeyUsage=serverAuth\n")
+        _openssl(
+            f"x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt {days} "
+            "-extfile server.ext",
+            cwd=tls,
+        )
+        say(f"made a local CA and a certificate for {domain} in {tls} (valid {CERT_DAYS} days)")
+    if not (folder / "api-key").exists():
+        key = secrets.token_urlsafe(24)
+        (folder / "api-key").write_text(key + "\n", encoding="utf-8")
+        (folder / "api-keys.conf").write_text(
+            "# Made by `make room-certs`; never commit it. X-API-Key -> $api_key_ok.\n"
+            f'map $http_x_api_key $api_key_ok {{\n    default 0;\n    "{key}" 1;\n}}\n',
+            encoding="utf-8",
+        )
+        say(f"made an API key in {folder / 'api-key'}")
+    return Secrets(folder)
+
+
+# ---------------------------------------------------------------- docker compose
+
+
+def compose_command(*args: str) -> list[str]:
+    """`docker compose -f docker/compose.room.yaml ...` as typed from the project root."""
+    return ["docker", "compose", "-f", COMPOSE_FILE, *args]
+
+
+def shell(command: Sequence[str]) -> str:
+    return "$ " + shlex.join(command)
+
+
+@dataclass(frozen=True)
+class Ran:
+    command: list[str]
+    output: str
+    seconds: float
+
+    def __str__(self) -> str:
+        return f"{shell(self.command)}\n{self.output.rstrip()}"
+
+
+def compose(*args: str, timeout: float = UP_WITHIN, check: bool = True, env: dict[str, str] | None = None) -> Ran:
+    """Run one compose command in the project root; RoomError with its output when it fails."""
+    command = compose_command(*args)
+    started = time.monotonic()
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=timeout, cwd=root(), env={**os.environ, **(env or {})}
+        )
+    except subprocess.TimeoutExpired:
+        raise RoomError(f"{shell(command)} did not finish within {timeout:g} s") from None
+    output = result.stdout + result.stderr
+    if check and result.returncode != 0:
+        raise RoomError(f"{shell(command)} failed:\n{output[-2000:]}")
+    return Ran(command, output, time.monotonic() - started)
+
+
+def compose_v2() -> str | None:
+    """Compose v2's version, or None: the room needs `docker compose` (v2) for `up --wait`."""
+    try:
+        result = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    version = result.stdout.strip().removeprefix("v")
+    return version if result.returncode == 0 and version.startswith("2.") else None
+
+
+def up(*extra: str, env: dict[str, str] | None = None) -> Ran:
+    """`up --wait`: start the room and return once every replica reports healthy."""
+    make_secrets(say=lambda line: None)
+    return compose("up", "--wait", *extra, env=env)
+
+
+def down(env: dict[str, str] | None = None) -> Ran:
+    """`down`: stop the room and remove its containers and network."""
+    return compose("down", "--timeout", "5", env=env)
+
+
+# ---------------------------------------------------------------- looking inside
+
+
+@dataclass(frozen=True)
+class Replica:
+    name: str
+    address: str  # the replica's IP in the room's network, as the proxy's header names it
+    restarts: int
+    health: str
+
+
+def _inspect(names: Sequence[str]) -> list[dict[str, Any]]:
+    if not names:
+        return []
+    result = subprocess.run(["docker", "inspect", *names], capture_output=True, text=True, timeout=30)
+    if result.returncode != 0:
+        raise RoomError(f"docker inspect failed: {result.stderr[-500:]}")
+    found: list[dict[str, Any]] = json.loads(result.stdout)
+    return found
+
+
+def replicas(project: str | None = None, services: Sequence[str] = MODEL_SERVICES) -> list[Replica]:
+    """The model's running containers (of both colours unless told), with address, restarts, health."""
+    project = project or facts().project
+    command = ["docker", "ps", "--quiet", "--filter", f"label=com.docker.compose.project={project}"]
+    listed = subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.split()
+    found = []
+    for item in _inspect(listed):
+        if item["Config"]["Labels"].get("com.docker.compose.service") not in services:
+            continue
+        networks = item["NetworkSettings"]["Networks"]
+        address = next(iter(networks.values()))["IPAddress"] if networks else ""
+        health = item["State"].get("Health", {}).get("Status", "none")
+        found.append(Replica(item["Name"].lstrip("/"), address, int(item["RestartCount"]), health))
+    return sorted(found, key=lambda r: r.name)
+
+
+def restart_count(name: str) -> int:
+    return int(_inspect([name])[0]["RestartCount"])
+
+
+# The command a crash is made with: SIGKILL to uvicorn, sent from inside its container. Not
+# `docker kill`: Docker counts that as a manual stop, and the restart policy would not fire.
+KILL_UVICORN = "kill -KILL $(pidof -x uvicorn)"
+
+
+def kill_command(name: str) -> list[str]:
+    return ["docker", "exec", name, "sh", "-c", KILL_UVICORN]
+
+
+def crash(name: str) -> None:
+    result = subprocess.run(kill_command(name), capture_output=True, text=True, timeout=30)
+    if result.returncode not in (0, 137):  # 137: the exec itself died with the container
+        raise RoomError(f"{shell(kill_command(name))} failed: {result.stderr.strip()}")
+
+
+def client(secrets_: Secrets | None = None, key: str | None = "", timeout: float = 5.0) -> PenguinClient:
+    """A client of the room as the world sees it: https://<domain>:<port>, the name resolved
+    to 127.0.0.1 by the client itself, the certificate checked against the room's CA, and
+    the API key (key="" means the room's own, None means none)."""
+    made = secrets_ or make_secrets(say=lambda line: None)
+    headers = {} if key is None else {API_KEY_HEADER: key or made.api_key}
+    room = facts()
+    return PenguinClient(
+        room.url, timeout=timeout, verify=str(made.ca), resolve={room.domain: "127.0.0.1"}, headers=headers
+    )
+
+
+def main(command: str) -> int:
+    """`python -m workshop room certs|up|down|ps`: what the make targets room-* run."""
+    try:
+        if command == "certs":
+            made = make_secrets()
+            print(f"CA for clients (verify=): {made.ca}\nAPI key: {made.folder / 'api-key'}")
+            return 0
+        ran = up() if command == "up" else down() if command == "down" else compose("ps")
+    except RoomError as err:
+        print(err)
+        return 1
+    print(ran)
+    if command == "up":
+        room = facts()
+        print(
+            f"\nthe room answers at {room.url} (curl --resolve {room.domain}:{room.https_port}:127.0.0.1 "
+            f"--cacert {SECRETS}/tls/ca.crt {room.url}/health)"
+        )
+    return 0

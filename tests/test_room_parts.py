@@ -1,0 +1,92 @@
+"""Stage 07's parts that need no engine: the client's resolve=, the station's 502/504, the facts."""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from types import ModuleType
+
+import pytest
+from fastapi.testclient import TestClient
+
+from penguins.client import PenguinClient
+from tests.conftest import ROOT
+from workshop import room, stages
+
+
+def _station(model_url: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.setenv("MODEL_URL", model_url)
+    monkeypatch.setenv("MODEL_TIMEOUT", "0.5")
+    spec = importlib.util.spec_from_file_location("station", ROOT / "docker" / "station" / "station.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "station", module)  # pydantic resolves the annotations through it
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield listener.getsockname()[1]
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_station_says_502_when_the_model_is_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    station = _station(f"http://127.0.0.1:{_closed_port()}", monkeypatch)
+    reply = TestClient(station.app).post("/observations", json={"records": [{"island": "Biscoe"}]})
+    assert reply.status_code == 502 and "cannot be reached" in reply.json()["detail"]
+
+
+def test_station_says_504_when_the_model_is_too_slow(monkeypatch: pytest.MonkeyPatch, silent_port: int) -> None:
+    station = _station(f"http://127.0.0.1:{silent_port}", monkeypatch)
+    reply = TestClient(station.app).post("/observations", json={"records": [{"island": "Biscoe"}]})
+    assert reply.status_code == 504 and "in time" in reply.json()["detail"]
+
+
+def test_resolve_connects_to_the_ip_and_keeps_the_host_name() -> None:
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers["Host"])
+            body = b'{"status": "ok", "model_version": "x"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        name = "www.mojadomena.zmodelami.pl"
+        with PenguinClient(f"http://{name}:{port}", resolve={name: "127.0.0.1"}) as client:
+            assert client.health()["status"] == "ok"
+    finally:
+        server.shutdown()
+    assert seen == [f"www.mojadomena.zmodelami.pl:{port}"]
+
+
+def test_stage_map_port_is_the_proxys_published_https_port() -> None:
+    facts = room.facts()
+    assert {s.port for s in stages.STAGES if s.number == 7} == {facts.https_port}
+    assert facts.replicas == 3 and facts.domain == "www.mojadomena.zmodelami.pl"
+    conf = (ROOT / room.NGINX_CONF).read_text()
+    assert f"https://{facts.domain}:{facts.https_port}$request_uri" in conf
