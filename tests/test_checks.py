@@ -119,7 +119,7 @@ def exact_grams(cleaner: Cleaner) -> None:
     ("test", "cleaner", "message"),
     [
         (lambda cleaner: ..., DEFAULT_CLEANER, "^not done yet: write the test's body"),
-        (exact_grams, ..., "^not done yet: finish task 1 first"),
+        (exact_grams, ..., "^not done yet: finish task 2 first"),
         (asserts_nothing_in_kilograms, None, "^your test passes with DEFAULT_CLEANER too"),
         (round_kilograms_only, None, "^your test passes with a wrong rule that rounds 3.75 kg down"),
         (expects_the_wrong_grams, None, r"^your test fails with your own cleaner \(AssertionError"),

@@ -3,7 +3,9 @@
 Each file in tests/exercise_variants/<exercise>/ is an answer to the exercise's task cell. It
 runs as it would in the notebook: after the exercise's starter cells (tagged `starter` in the
 solution), in a namespace that is `__main__` while it runs (so a class it defines is pickled
-as `__main__.X`, as in a kernel), followed by the notebook's own check cell. The starter runs
+as `__main__.X`, as in a kernel), followed by the notebook's own check cell of the from-scratch
+task (the first task; the optional "extend the package" tasks after it have tests of their own
+in test_checks.py). The starter runs
 once per exercise per session: models and networks are trained once and shared by the
 variants; every variant gets a folder of its own for the files it writes.
 """
@@ -33,6 +35,7 @@ NOTEBOOKS = {
     "ex01": "01_model_in_a_notebook.ipynb",
     "ex02": "02_save_the_model.ipynb",
     "ex03": "03_onnx.ipynb",
+    "ex04": "04_wrapper_class.ipynb",
 }
 EXPECTED = re.compile(r"^# fails with: (.+)$", re.MULTILINE)
 CHECK_CALL = re.compile(r"^checks\.check_\w+\(", re.MULTILINE)
@@ -46,6 +49,11 @@ def variants(prefix: str) -> list[Path]:
 def cells(exercise: str) -> list[nbformat.NotebookNode]:
     notebook = nbformat.read(ROOT / "solutions" / NOTEBOOKS[exercise], as_version=4)
     return [cell for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def first_check(exercise: str) -> str:
+    """The check cell of the from-scratch task, which comes first; optional tasks follow it."""
+    return next(cell.source for cell in cells(exercise) if CHECK_CALL.search(cell.source))
 
 
 @functools.cache
@@ -87,9 +95,7 @@ def run_answer(exercise: str, source: str, name: str) -> Outcome:
         warnings.simplefilter("ignore")
         exec(compile(source, name, "exec"), module.__dict__)
         try:
-            for cell in cells(exercise):
-                if CHECK_CALL.search(cell.source):
-                    exec(compile(cell.source, f"<{exercise} check>", "exec"), module.__dict__)
+            exec(compile(first_check(exercise), f"<{exercise} check>", "exec"), module.__dict__)
         except checks.CheckFailed as failed:
             return Outcome(False, str(failed))
     return Outcome(True, printed.getvalue())
@@ -103,7 +109,8 @@ def outcome(path: Path) -> Outcome:
 @functools.cache
 def blank_outcome(exercise: str) -> Outcome:
     """What the generated exercise's blank task cells get from the check: "not done yet"."""
-    blank = "\n".join(exercises.blank_regions(c.source) for c in cells(exercise) if exercises.BEGIN in c.source)
+    task = next(c.source for c in cells(exercise) if exercises.BEGIN in c.source)
+    blank = exercises.blank_regions(task)
     return run_answer(exercise, blank, f"<{exercise} blank>")
 
 

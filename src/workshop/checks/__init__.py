@@ -9,7 +9,7 @@ from workshop.checks.common import CheckFailed
 from workshop.checks.ex01 import check_two_feature_model
 from workshop.checks.ex02 import check_save_and_verify
 from workshop.checks.ex03 import check_onnx_file
-from workshop.checks.ex04 import check_kilograms_rule, check_rule_test
+from workshop.checks.ex04 import check_kilograms_rule, check_predictor, check_rule_test
 from workshop.checks.ex05 import check_species_counts, check_species_endpoint
 from workshop.checks.ex06 import check_dockerfile
 
@@ -18,6 +18,7 @@ __all__ = [
     "check_dockerfile",
     "check_kilograms_rule",
     "check_onnx_file",
+    "check_predictor",
     "check_rule_test",
     "check_save_and_verify",
     "check_species_counts",
