@@ -59,6 +59,8 @@ def first_check(exercise: str) -> str:
 @functools.cache
 def starter(exercise: str) -> dict[str, Any]:
     """The names the exercise's starter cells define, run once per session."""
+    if exercise == "ex03":  # its check runs the file in .venv-serve, which `make test` builds first
+        assert serve_env.python().exists(), "no .venv-serve: run `make serve-env` (make test does)"
     namespace: dict[str, Any] = {"__name__": "__main__", "checks": checks}
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         for cell in cells(exercise):
@@ -112,12 +114,6 @@ def blank_outcome(exercise: str) -> Outcome:
     task = next(c.source for c in cells(exercise) if exercises.BEGIN in c.source)
     blank = exercises.blank_regions(task)
     return run_answer(exercise, blank, f"<{exercise} blank>")
-
-
-@pytest.fixture(autouse=True)
-def serving_environment() -> None:
-    """ex03's check runs the file in .venv-serve, which `make test` builds first (make serve-env)."""
-    assert serve_env.python().exists(), "no .venv-serve: run `make serve-env` (make test does)"
 
 
 def test_every_exercise_has_three_right_and_three_wrong_answers() -> None:
