@@ -6,10 +6,10 @@ the check functions, so they are named here, where the solutions call them.
 """
 
 from workshop.checks.common import CheckFailed
-from workshop.checks.ex01 import check_model_beats
-from workshop.checks.ex02 import check_saved_with_metadata, check_tamper_detected
-from workshop.checks.ex03 import check_onnx_parity
-from workshop.checks.ex04 import check_kilograms_rule, check_rule_test
+from workshop.checks.ex01 import check_two_feature_model
+from workshop.checks.ex02 import check_save_and_verify
+from workshop.checks.ex03 import check_onnx_file
+from workshop.checks.ex04 import check_kilograms_rule, check_predictor, check_rule_test
 from workshop.checks.ex05 import check_species_counts, check_species_endpoint
 from workshop.checks.ex06 import check_dockerfile
 from workshop.checks.ex07 import check_server_room
@@ -18,12 +18,12 @@ __all__ = [
     "CheckFailed",
     "check_dockerfile",
     "check_kilograms_rule",
-    "check_model_beats",
-    "check_onnx_parity",
+    "check_onnx_file",
+    "check_predictor",
     "check_rule_test",
-    "check_saved_with_metadata",
+    "check_save_and_verify",
     "check_server_room",
     "check_species_counts",
     "check_species_endpoint",
-    "check_tamper_detected",
+    "check_two_feature_model",
 ]

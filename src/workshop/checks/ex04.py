@@ -1,4 +1,5 @@
-"""Exercise 04, the wrapper class: a kilograms rule in the cleaner, and a test that catches it missing."""
+"""Exercise 04, the wrapper class: the student's own wrapper of messy records (from scratch); then a kilograms
+rule in the package's cleaner, and a test that catches it missing."""
 
 from __future__ import annotations
 
@@ -159,7 +160,7 @@ def check_rule_test(test: Callable[[Cleaner], object], cleaner: Cleaner) -> None
     from penguins.serving.cleaning import DEFAULT_CLEANER
 
     without_rule = _run_test(test, DEFAULT_CLEANER)
-    require(cleaner, "finish task 1 first: my_cleaner is still ...")
+    require(cleaner, "finish task 2 first: my_cleaner is still ...")
     mine = _run_test(test, cleaner)
     if mine is not None:
         raise CheckFailed(f"your test fails with your own cleaner ({first_line(mine)}): fix the test or the rule")
@@ -192,3 +193,128 @@ def _rounding_kilograms(record: dict[str, object]) -> dict[str, object]:
     if isinstance(mass, (int, float)) and not isinstance(mass, bool) and mass < 100:
         record["body_mass_g"] = int(mass) * 1000
     return record
+
+
+# Task 1 (from scratch): make_predictor() returns the student's own wrapper.
+#
+# The check needs no model of its own: it asks the student's wrapper about real penguins twice,
+# once as clean records and once as the same birds written the way field notes and clients
+# write them (decimal commas, odd case, spaces, "NA" for missing), and the two answers must be
+# the same list of species. The clean answers must also be mostly the true species, so that a
+# wrapper answering a constant cannot pass.
+
+WRAPPER_PENGUINS = 24
+WRAPPER_AGREEMENT = 0.90  # the starter's model is right about 0.97 of the time on these birds
+BAD_FIELDS = (("bill_depth_mm", "deep"), ("flipper_length_mm", "12,3,4"))
+
+
+def check_predictor(make_predictor: Callable[[], Any]) -> None:
+    """make_predictor() gives an object whose predict(records) reads messy records like clean ones."""
+    require(make_predictor, "define make_predictor() that returns your wrapper object")
+    predictor = _make(make_predictor)
+    clean, messy, species = _penguin_records()
+    said_clean = _predict(predictor, clean, "clean records")
+    said_messy = _predict(predictor, messy, "messy records (decimal commas, odd case, spaces, 'NA')")
+    right = float(np.mean([a == b for a, b in zip(said_clean, species, strict=True)]))
+    if right < WRAPPER_AGREEMENT:
+        raise CheckFailed(
+            f"expected the species of at least {WRAPPER_AGREEMENT:.0%} of {len(clean)} clean records to be right, "
+            f"found {right:.0%}: feed the model the columns it was fitted on, one row per record, in order"
+        )
+    differ = [i for i, (a, b) in enumerate(zip(said_clean, said_messy, strict=True)) if a != b]
+    if differ:
+        first = differ[0]
+        raise CheckFailed(
+            f"expected the same species for a messy record as for its clean version, found {len(differ)} that "
+            f"differ, e.g. {messy[first]} -> {said_messy[first]!r} but {clean[first]} -> {said_clean[first]!r}: "
+            "strip spaces and fix the case of text, read a decimal comma, and treat 'NA' as missing"
+        )
+    single = _predict(predictor, messy[0], "a single record (a dict, not a list)", expected_length=1)
+    if single != said_messy[:1]:
+        raise CheckFailed(f"expected predict(one dict) to give [{said_messy[0]!r}], found {single}")
+    for field, value in BAD_FIELDS:
+        _check_refused(predictor, {**clean[0], field: value}, field, value)
+    passed(
+        f"{type(predictor).__name__}.predict reads {len(messy)} messy records like their clean versions "
+        f"({right:.0%} right), takes a single dict, and names the field of a bad value"
+    )
+
+
+def _make(make_predictor: Callable[[], Any]) -> Any:
+    try:
+        predictor = make_predictor()
+    except Exception as error:  # any crash of the student's function is the finding
+        raise CheckFailed(
+            f"expected make_predictor() to return your wrapper, but it raised {first_line(error)}"
+        ) from None
+    require(predictor, "write the body of make_predictor: build your wrapper and return it")
+    if not callable(getattr(predictor, "predict", None)):
+        raise CheckFailed(
+            f"expected make_predictor() to return an object with a predict method, found {predictor!r}: "
+            "end make_predictor with return and your wrapper"
+        )
+    return predictor
+
+
+def _predict(predictor: Any, records: Any, what: str, expected_length: int | None = None) -> list[str]:
+    """The wrapper's answer as a list of str: a list, tuple or array of names; a lone str for one dict."""
+    try:
+        answer = predictor.predict(records)
+    except Exception as error:  # whatever the wrapper raises on good input is the finding
+        raise CheckFailed(
+            f"expected predict to answer {what}, but it raised {first_line(error)}: clean each value before "
+            "the model sees it (str.strip, str.lower or .title, a decimal comma becomes a point)"
+        ) from None
+    if isinstance(answer, str) and expected_length == 1:
+        answer = [answer]
+    if isinstance(answer, np.ndarray):
+        answer = answer.tolist()
+    length = len(records) if expected_length is None else expected_length
+    if not isinstance(answer, (list, tuple)) or len(answer) != length:
+        raise CheckFailed(
+            f"expected predict to return a list of {length} species names for {what}, found {answer!r}: "
+            "one name per record, in order"
+        )
+    if not all(isinstance(name, str) for name in answer):
+        raise CheckFailed(f"expected species names (str) for {what}, found {answer!r}: return the model's labels")
+    return list(answer)
+
+
+def _check_refused(predictor: Any, record: dict[str, Any], field: str, value: str) -> None:
+    try:
+        answer = predictor.predict([record])
+    except Exception as error:  # the error type is the student's choice; its message must name the field
+        if field not in str(error):
+            raise CheckFailed(
+                f"expected the error for {field}={value!r} to name the field {field!r}, found "
+                f"{first_line(error)}: put the field's name in the message"
+            ) from None
+        return
+    raise CheckFailed(
+        f"expected predict to refuse {field}={value!r} with an error naming {field!r}, found the answer "
+        f"{answer!r}: a value that is not a number must not become one (nor a silent NaN)"
+    )
+
+
+@functools.cache
+def _penguin_records() -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """Clean records of real penguins, the same birds written messily, and their true species."""
+    import palmerpenguins
+
+    numbers = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
+    table = palmerpenguins.load_penguins().dropna(subset=[*numbers, "sex"])
+    birds = table.sample(n=WRAPPER_PENGUINS, random_state=3)
+    clean: list[dict[str, Any]] = []
+    messy: list[dict[str, Any]] = []
+    for index, (_, bird) in enumerate(birds.iterrows()):
+        record = {"island": bird["island"], **{n: float(bird[n]) for n in numbers}, "sex": bird["sex"]}
+        scruffy: dict[str, Any] = {
+            "island": f"  {record['island'].upper() if index % 2 else record['island'].lower()} ",
+            **{n: f"{record[n]}".replace(".", ",") for n in numbers},
+            "sex": f"{record['sex'].upper()} ",
+        }
+        if index % 4 == 0:  # a missing measurement: None when clean, "NA" as field notes write it
+            record["body_mass_g"], scruffy["body_mass_g"] = None, "NA"
+        clean.append(record)
+        messy.append(scruffy)
+    return clean, messy, [str(s) for s in birds["species"]]
