@@ -33,9 +33,6 @@ NOTEBOOKS = ROOT / "notebooks"
 LECTURE = lecture_notebooks(NOTEBOOKS)
 MAX_CELLS = 24
 MAX_WORDS = 650
-# Notebooks the second round of issue 12 shortens (04 holds 25 cells, 05 and 06 too many words).
-# Strict: once one fits, its xfail fails, so the entry must be removed.
-TOO_LONG_FOR_NOW = {"04_wrapper_class", "05_service", "06_container"}
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
@@ -49,12 +46,7 @@ def markdown_words(nb: nbformat.NotebookNode) -> int:
     return sum(1 for token in text.split() if re.search(r"[^\W_]", token))
 
 
-def _slot_case(path: Path) -> object:
-    marks = [pytest.mark.xfail(strict=True, reason="issue 12, second round")] if path.stem in TOO_LONG_FOR_NOW else []
-    return pytest.param(path, id=path.stem, marks=marks)
-
-
-@pytest.mark.parametrize("path", [_slot_case(path) for path in LECTURE])
+@pytest.mark.parametrize("path", LECTURE, ids=lambda p: p.stem)
 def test_fits_a_live_slot(path: Path) -> None:
     nb = _read(path)
     assert len(nb.cells) <= MAX_CELLS, f"{path.name}: {len(nb.cells)} cells, a live slot holds {MAX_CELLS}"
@@ -188,8 +180,7 @@ def shell(command: str) -> Shows:
 
 
 FRESH_PROCESS = shell("{sys.executable} ")
-# Item 1 of issue 12, per stage. Stages whose notebooks the second round rewrites are listed in
-# NOT_YET: their list is the target, and a strict xfail turns into a failure once it is met.
+# Item 1 of issue 12, per stage.
 REQUIRED: dict[int, tuple[Shows, ...]] = {
     1: (call("Pipeline"), subclass("nn.Module"), in_a_loop("backward"), in_a_loop("step")),
     2: (
@@ -211,18 +202,19 @@ REQUIRED: dict[int, tuple[Shows, ...]] = {
         call("node_runtime.run"),
     ),
     4: (call("InferenceSession"), method("predict"), call("PenguinPredictor")),
-    5: (call("FastAPI"), call("app.post"), call("requests.post")),
-    6: (shell("docker build"), shell("docker run"), shell("docker ps"), shell("docker logs")),
+    5: (call("FastAPI"), call("app.post"), subclass("BaseModel"), call("requests.post"), shell("curl ")),
+    6: (
+        shell("docker build"),
+        shell("docker run"),
+        shell("docker ps"),
+        shell("docker logs"),
+        shell("docker save"),
+        shell("docker load"),
+    ),
 }
-NOT_YET = {5: "issue 12, second round: 05a writes a FastAPI app", 6: "issue 12, second round: plain docker commands"}
 
 
-def _stage_case(stage: int) -> object:
-    marks = [pytest.mark.xfail(strict=True, reason=NOT_YET[stage])] if stage in NOT_YET else []
-    return pytest.param(stage, id=f"stage-{stage:02d}", marks=marks)
-
-
-@pytest.mark.parametrize("stage", [_stage_case(stage) for stage in sorted(REQUIRED)])
+@pytest.mark.parametrize("stage", sorted(REQUIRED), ids=lambda stage: f"stage-{stage:02d}")
 def test_each_stage_shows_its_real_calls(stage: int) -> None:
     names = next(s.notebooks for s in STAGES if s.number == stage)
     trees = [code_of(NOTEBOOKS / f"{name}.ipynb") for name in names]

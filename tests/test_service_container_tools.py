@@ -203,8 +203,8 @@ def test_make_notebooks_warns_when_06_would_run_without_an_engine(monkeypatch: p
 
     notebooks = ROOT / "notebooks"
     monkeypatch.setattr(docker, "engine", lambda: docker.Engine(None, "no engine answers"))
-    assert execute.engine_note([notebooks / "05_service.ipynb"]) is None
-    note = execute.engine_note([notebooks / "05_service.ipynb", notebooks / "06_container.ipynb"])
+    assert execute.engine_note([notebooks / "05a_first_service.ipynb"]) is None
+    note = execute.engine_note([notebooks / "05a_first_service.ipynb", notebooks / "06_container.ipynb"])
     assert note is not None and note.startswith("note: no engine answers: notebook 06 will describe")
     monkeypatch.setattr(docker, "engine", lambda: docker.Engine("28.0"))
     assert execute.engine_note([notebooks / "06_container.ipynb"]) is None

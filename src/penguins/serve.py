@@ -38,6 +38,7 @@ EXIT_BAD_SETUP = 2  # a setting, or the model file, is wrong
 EXIT_PORT_BUSY = 1
 EVERY_INTERFACE = ("0.0.0.0", "::")
 STOP_TIMEOUT = 10.0
+STOP_HINT = "Ctrl-C here, or `make stop` from another terminal"
 
 
 class StartupError(Exception):
@@ -54,9 +55,11 @@ def main(
     artifacts: str | None = None,
     run_dir: str | None = None,
     title: str = "the penguin service",
+    stop_hint: str = STOP_HINT,
 ) -> int:
     """Check everything, then serve until SIGTERM or Ctrl-C; the exit code says how it went.
-    `title` is the banner's first line (a stage's launcher names the stage there)."""
+    `title` is the banner's first line (a stage's launcher names the stage there), `stop_hint`
+    its last (a server started by a notebook is not stopped from a terminal)."""
     from penguins.serving.api import create_app
 
     _exit_on_signals()
@@ -70,7 +73,7 @@ def main(
     except (StartupError, ArtifactError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_BAD_SETUP
-    _announce(title, settings, predictor.model_version)
+    _announce(title, settings, predictor.model_version, stop_hint)
     with _pid_file(Path(run_dir) if run_dir else None, settings.port):
         _run(create_app(settings, predictor), sock, settings)
     return 0
@@ -117,7 +120,7 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _announce(title: str, settings: Settings, model_version: str) -> None:
+def _announce(title: str, settings: Settings, model_version: str, stop_hint: str = STOP_HINT) -> None:
     """Where to find the server, and what listening on every interface exposes."""
     lines = [title, f"  model {model_version} ({settings.backend}, {settings.mode} mode)"]
     if settings.host in EVERY_INTERFACE:
@@ -130,7 +133,7 @@ def _announce(title: str, settings: Settings, model_version: str) -> None:
         lines.append(
             f"  listening on http://{settings.host}:{settings.port}  (try it: http://{settings.host}:{settings.port}/docs)"
         )
-    lines.append("  stop: Ctrl-C here, or `make stop` from another terminal")
+    lines.append(f"  stop: {stop_hint}")
     print("\n".join(lines), flush=True)
 
 

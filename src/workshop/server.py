@@ -45,6 +45,8 @@ POLL = 0.05  # seconds between two looks at a starting server
 PARENT_POLL = 0.2  # seconds between the child's looks at its parent
 GRACE = 5.0  # seconds the child allows its own graceful shutdown once the parent is gone
 STAGE_READY = "/ready"
+# A child has no terminal of its own, and `make stop` knows only the servers with a pid file.
+CHILD_STOP_HINT = "server.stop() in the process that started it; it also stops when that process ends"
 
 
 class ServerFailed(RuntimeError):
@@ -303,7 +305,8 @@ def run(
         print(f"error: {err}", file=sys.stderr)
         return serve.EXIT_BAD_SETUP
     _watch_parent(parent)
-    return serve.main(host, port, artifacts, run_dir, title=title)
+    stop_hint = serve.STOP_HINT if parent is None else CHILD_STOP_HINT
+    return serve.main(host, port, artifacts, run_dir, title=title, stop_hint=stop_hint)
 
 
 def _watch_parent(parent: int | None) -> None:

@@ -107,12 +107,13 @@ STAGES: tuple[Stage, ...] = (
     # Stage 05 puts stage 04's server behind an address: it has no server of its own.
     Stage(
         5,
-        ("05_service",),
+        ("05a_first_service", "05b_addresses_and_async"),
         "server: FastAPI + uvicorn",
         "serwer",
         "the service: an address, FastAPI + uvicorn, clients with requests",
         _WRAPPER.make_target,
         _WRAPPER.port,
+        exercise="05_service",
     ),
     Stage(
         6,
