@@ -72,12 +72,19 @@ class Answer:
 
 class PenguinClient:
     """Calls one penguin service at `url` (e.g. a stage's server: workshop.stages says its port).
-    Use it as a context manager, or call close()."""
+    Use it as a context manager, or call close().
 
-    def __init__(self, url: str, timeout: float = 5.0) -> None:
+    `request_id` is sent as X-Request-ID with every call, so the service's log lines carry the
+    caller's id (a station passes on the id of the request it is serving); without one, the
+    service makes an id per request and answers with it.
+    """
+
+    def __init__(self, url: str, timeout: float = 5.0, request_id: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
+        if request_id is not None:
+            self.session.headers["X-Request-ID"] = request_id
 
     def __enter__(self) -> PenguinClient:
         return self
