@@ -26,11 +26,10 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, cast
 
 import numpy as np
 from fastapi import Body, Depends, FastAPI, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -41,7 +40,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from penguins import __version__
-from penguins.serving import logs
+from penguins.serving import logs, v2
 from penguins.serving.cleaning import (
     RECORD_FIELD,
     CleaningError,
@@ -54,10 +53,10 @@ from penguins.serving.cleaning import (
 from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_RECORDS
 from penguins.serving.metrics import CONTENT_TYPE, UNMATCHED, Metrics
 from penguins.serving.predictor import PenguinPredictor, Prediction, Predictions
+from penguins.serving.running import loaded, run
 from penguins.serving.settings import Settings
 
 log = logging.getLogger("penguins.serving.api")
-T = TypeVar("T")
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -394,14 +393,6 @@ def load_predictor(settings: Settings) -> PenguinPredictor:
     return PenguinPredictor.load(settings.backend, settings.model_path)
 
 
-async def _loaded(request: Request) -> PenguinPredictor:
-    """The app's predictor; a 503 while it is not loaded."""
-    predictor: PenguinPredictor | None = request.app.state.predictor
-    if predictor is None:
-        raise HTTPException(503, "the model is not loaded yet: try again in a moment")
-    return predictor
-
-
 async def _declared_json(request: Request) -> None:
     """A body declared as JSON, not guessed at: else 415, saying which header to send."""
     declared = request.headers.get("content-type", "")
@@ -409,21 +400,6 @@ async def _declared_json(request: Request) -> None:
     if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
         got = f"Content-Type {declared!r}" if declared else "no Content-Type"
         raise HTTPException(415, f"send the records as JSON with the header Content-Type: application/json (got {got})")
-
-
-# Where the model runs. The endpoints are `async def`, so FastAPI calls them on the event loop,
-# the one thread that serves every request. The ONNX backends answer in microseconds, less than
-# a hop to another thread costs, so they run right there. The pickled scikit-learn pipeline
-# takes milliseconds a call: on the loop it would stall every other request meanwhile, so it
-# runs in FastAPI's thread pool, as a plain `def` endpoint would, and the loop keeps serving.
-IN_THREAD_POOL = frozenset({"sklearn-pickle"})
-
-
-async def _run(predictor: PenguinPredictor, call: Callable[[], T]) -> T:
-    """`call()`, where this backend costs least (see above)."""
-    if predictor.backend_name in IN_THREAD_POOL:
-        return await run_in_threadpool(call)
-    return call()
 
 
 @dataclass(frozen=True)
@@ -506,6 +482,8 @@ def create_app(settings: Settings | None = None, predictor: PenguinPredictor | N
     if metrics is not None:
         _add_metrics_route(app, metrics)
     _add_predict_routes(app, settings, _FEATURES if settings.mode == "features" else _RAW)
+    if settings.mode == "raw":  # the protocol's clients send raw values through the wrapper, as /predict's do
+        app.include_router(v2.router)
     return app
 
 
@@ -540,11 +518,11 @@ def _add_status_routes(app: FastAPI, settings: Settings) -> None:
         summary="the model is loaded: send predictions",
         responses={503: {"description": "the model is not loaded yet"}},
     )
-    async def ready(predictor: Annotated[PenguinPredictor, Depends(_loaded)]) -> Health:
+    async def ready(predictor: Annotated[PenguinPredictor, Depends(loaded)]) -> Health:
         return Health(status="ready", model_version=predictor.model_version)
 
     @app.get("/model", response_model=ModelInfo, summary="which model answers: version, sha256, features, metrics")
-    async def model(predictor: Annotated[PenguinPredictor, Depends(_loaded)]) -> ModelInfo:
+    async def model(predictor: Annotated[PenguinPredictor, Depends(loaded)]) -> ModelInfo:
         meta = predictor.metadata
         return ModelInfo(
             model_version=meta.model_version,
@@ -597,11 +575,11 @@ def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
     )
     async def predict(
         record: Annotated[mode.record, Body(openapi_examples=mode.examples)],  # type: ignore[name-defined]
-        predictor: Annotated[PenguinPredictor, Depends(_loaded)],
+        predictor: Annotated[PenguinPredictor, Depends(loaded)],
         request: Request,
     ) -> PredictionOut:
         sent = record.as_sent()
-        prediction = await _run(predictor, lambda: mode.one(predictor, sent))
+        prediction = await run(predictor, lambda: mode.one(predictor, sent))
         _counted(request, [prediction.species], [prediction.warnings])
         return PredictionOut.model_validate(prediction)
 
@@ -621,11 +599,11 @@ def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
                 openapi_examples=mode.batch_examples,
             ),
         ],
-        predictor: Annotated[PenguinPredictor, Depends(_loaded)],
+        predictor: Annotated[PenguinPredictor, Depends(loaded)],
         request: Request,
     ) -> BatchOut:
         sent = [record.as_sent() for record in records]
-        predictions = await _run(predictor, lambda: mode.many(predictor, sent))
+        predictions = await run(predictor, lambda: mode.many(predictor, sent))
         _counted(request, predictions.species, predictions.warnings)
         return BatchOut(
             predictions=[PredictionOut.model_validate(p) for p in predictions], model_version=predictions.model_version
