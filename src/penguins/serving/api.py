@@ -12,6 +12,9 @@ FastAPI's error shape, `detail: [{type, loc, msg, input}]`, with cleaning's code
 In `features` mode (stage 03) the same routes serve the bare model instead: six clean, typed
 features, so a messy record fails with a 422, which is why stage 04 wraps the model.
 
+Beside them: /metrics for Prometheus (penguins.serving.metrics, counted in RequestGate and by
+the routes), and in raw mode the Open Inference Protocol's /v2 routes (penguins.serving.v2).
+
 This module is on the serving path: no torch, scikit-learn or pandas (the pickle backend
 brings scikit-learn in by itself, only when it is chosen). Annotations are evaluated (no
 `from __future__ import annotations`): FastAPI reads them.
