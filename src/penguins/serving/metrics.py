@@ -4,7 +4,8 @@ A team running the model asks "is it up, how fast is it, how many answers did it
 what did it refuse?"; these are the answers, in the Prometheus text format:
 
     penguins_requests_total{route,method,status}   every request, by route template (/predict, not
-                                                   the raw path: an unknown path is "(unmatched)")
+                                                   the raw path); "(unmatched)" when no route was
+                                                   reached (an unknown path, a body too large)
     penguins_request_seconds{route}                how long each took (a histogram)
     penguins_predictions_total{species}            every answer, by species
     penguins_refusals_total{code}                  every refused value, by cleaning's code (REFUSALS)
@@ -29,7 +30,7 @@ from penguins.serving.cleaning import REFUSALS, WARNINGS, CleaningError, FieldWa
 from penguins.serving.contract import CLASSES
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
-UNMATCHED = "(unmatched)"  # a path no route serves: one label, whatever was asked for
+UNMATCHED = "(unmatched)"  # no route reached: one label, whatever path was asked for
 # Seconds. The service answers in about a millisecond; the top buckets catch a stalled one.
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
