@@ -52,6 +52,7 @@ def run(
         specs.served(folder),
         specs.tuned(folder),
         specs.served(folder, log_level="warning"),
+        specs.served(folder, metrics=False),
         specs.naive(folder),
     ]
     rows += http_load.measure(servers, budget, wrk, log_dir, starts)

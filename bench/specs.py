@@ -22,6 +22,7 @@ SERVED_ONNX = "served /predict (ONNX)"
 SERVED_PICKLE = "served /predict (pickle)"
 SERVED_QUIET = "served /predict (ONNX, LOG_LEVEL=warning)"
 SERVED_TUNED = "served /predict (ONNX) + former micro-optimisations (A/B)"
+SERVED_NO_METRICS = "served /predict (ONNX, METRICS=false)"
 NAIVE = "naive tutorial (pickle + DataFrame)"
 # The peers (python -m bench.peers) serve the same two models with their own defaults.
 MLSERVER_ONNX = "MLServer (ONNX)"
@@ -51,11 +52,12 @@ def naive(folder: Path) -> ServerSpec:
 SERVED = {"04": SERVED_ONNX, "02": SERVED_PICKLE}
 
 
-def served(folder: Path, stage: str = "04", log_level: str | None = None) -> ServerSpec:
+def served(folder: Path, stage: str = "04", log_level: str | None = None, metrics: bool = True) -> ServerSpec:
     """The workshop's service as a student starts it, `python -m workshop serve 04`
     (the wrapper over the ONNX model; stage 02: over the pickle), with its own defaults.
 
-    `log_level="warning"` turns off its one log line per request, to show what that line costs.
+    `log_level="warning"` turns off its one log line per request, to show what that line costs;
+    `metrics=False` its Prometheus counters (PENGUINS_METRICS=false): the A/B of what /metrics costs.
     """
     argv = (
         sys.executable,
@@ -72,6 +74,8 @@ def served(folder: Path, stage: str = "04", log_level: str | None = None) -> Ser
     )
     if log_level:
         return ServerSpec(SERVED_QUIET, argv, body(CLEAN_RECORD), env={"PENGUINS_LOG_LEVEL": log_level})
+    if not metrics:
+        return ServerSpec(SERVED_NO_METRICS, argv, body(CLEAN_RECORD), env={"PENGUINS_METRICS": "false"})
     return ServerSpec(SERVED[stage], argv, body(CLEAN_RECORD))
 
 

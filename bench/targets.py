@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bench import cold_start, http_load, model_speed
 from bench.rows import Row, find, ratio
-from bench.specs import BARE, BENTOML_ONNX, MLSERVER_ONNX, NAIVE, SERVED_ONNX, SERVED_TUNED
+from bench.specs import BARE, BENTOML_ONNX, MLSERVER_ONNX, NAIVE, SERVED_NO_METRICS, SERVED_ONNX, SERVED_TUNED
 
 LOADED = http_load.case(10)
 
@@ -69,6 +69,19 @@ def plain_idioms(rows: list[Row]) -> Verdict:
     return Verdict(target, f"{gain:+.1%} ({tuned.value:,.0f} vs {plain.value:,.0f} req/s)", gain <= 0.10)
 
 
+def metrics_cost(rows: list[Row]) -> Verdict:
+    """The A/B of /metrics: what counting every request and answer costs /predict's req/s."""
+    target = "metrics cost ≤ 10 % of /predict req/s (same-run A/B with PENGUINS_METRICS=false, 10 connections)"
+    counted, plain = (
+        find(rows, http_load.SECTION, SERVED_ONNX, LOADED),
+        find(rows, http_load.SECTION, SERVED_NO_METRICS, LOADED),
+    )
+    if counted is None or plain is None:
+        return Verdict(target, "-", None)
+    cost = 1 - counted.value / plain.value
+    return Verdict(target, f"{cost:+.1%} ({counted.value:,.0f} vs {plain.value:,.0f} req/s)", cost <= 0.10)
+
+
 def at_most(target: str, row: Row | None, value: float | None, limit: float, unit: str) -> Verdict:
     if row is None or value is None:
         return Verdict(target, "-", None)
@@ -89,6 +102,7 @@ def check(rows: list[Row]) -> list[Verdict]:
             rows, "served /predict ≥ 18× the naive tutorial's req/s (10 connections)", SERVED_ONNX, NAIVE, 18
         ),
         plain_idioms(rows),
+        metrics_cost(rows),
         times_baseline(rows, "served /predict ≥ 3× MLServer's req/s (same ONNX model)", SERVED_ONNX, MLSERVER_ONNX, 3),
         times_baseline(rows, "served /predict ≥ 3× BentoML's req/s (same ONNX model)", SERVED_ONNX, BENTOML_ONNX, 3),
         p99_below_peers(rows),

@@ -331,12 +331,15 @@ def test_a_crash_is_a_500_with_one_line_and_no_traceback(artifact_dir: Path, pre
 
 def test_one_log_line_per_request(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="penguins.serving.api"):
-        client.post("/predict", json=CLEAN_RECORD)
-        client.post("/predict", json=BAD_RECORD)
-        client.get("/health")
+        ids = [
+            client.post("/predict", json=CLEAN_RECORD).headers["x-request-id"],
+            client.post("/predict", json=BAD_RECORD).headers["x-request-id"],
+            client.get("/health").headers["x-request-id"],
+        ]
     lines = [r.getMessage() for r in caplog.records if r.name == "penguins.serving.api"]
-    assert [line.rsplit(" ", 2)[0] for line in lines] == ["POST /predict 200", "POST /predict 422", "GET /health 200"]
-    assert all(line.endswith(" ms") and float(line.split()[-2]) >= 0 for line in lines)
+    assert [line.rsplit(" ", 3)[0] for line in lines] == ["POST /predict 200", "POST /predict 422", "GET /health 200"]
+    assert [line.split()[-1] for line in lines] == ids
+    assert all(line.split()[-2] == "ms" and float(line.split()[-3]) >= 0 for line in lines)
 
 
 # ---------------------------------------------------------------- stage 03: the bare model
@@ -416,12 +419,14 @@ def test_settings_come_from_environment_variables(monkeypatch: pytest.MonkeyPatc
         "PENGUINS_BATCH_LIMIT": "7",
         "PENGUINS_MAX_BODY_BYTES": "999",
         "PENGUINS_LOG_LEVEL": "WARNING",
+        "PENGUINS_LOG_FORMAT": "JSON",
+        "PENGUINS_METRICS": "false",
     }.items():
         monkeypatch.setenv(name, value)
     settings = Settings()
     assert (settings.model_path, settings.backend, settings.mode) == (tmp_path / "m.onnx", "sklearn-onnx", "features")
     assert (settings.host, settings.port, settings.batch_limit, settings.max_body_bytes) == ("0.0.0.0", 8123, 7, 999)
-    assert settings.log_level == "warning"
+    assert (settings.log_level, settings.log_format, settings.metrics) == ("warning", "json", False)
 
 
 @pytest.mark.parametrize(
@@ -432,6 +437,7 @@ def test_settings_come_from_environment_variables(monkeypatch: pytest.MonkeyPatc
         ("PENGUINS_BACKEND", "tensorflow"),
         ("PENGUINS_MODE", "cooked"),
         ("PENGUINS_BATCH_LIMIT", "0"),
+        ("PENGUINS_LOG_FORMAT", "xml"),
     ],
 )
 def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

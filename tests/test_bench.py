@@ -35,7 +35,7 @@ def test_every_row_is_measured_once(report):
     expected = {(model_speed.SECTION, name, case) for name in model_speed_names() for case in model_speed.SIZES}
     expected |= {
         (http_load.SECTION, spec, http_load.case(n))
-        for spec in (specs.BARE, specs.SERVED_ONNX, specs.SERVED_QUIET, specs.NAIVE)
+        for spec in (specs.BARE, specs.SERVED_ONNX, specs.SERVED_QUIET, specs.SERVED_NO_METRICS, specs.NAIVE)
         for n in http_load.CONNECTIONS
     }
     expected |= {("cold start", name, "") for name in (specs.BARE, specs.SERVED_ONNX, specs.SERVED_PICKLE, specs.NAIVE)}

@@ -77,6 +77,14 @@ def test_an_oversized_batch_is_a_rejected_request(client: PenguinClient) -> None
     assert too_big.value.status == 413 and not isinstance(too_big.value, InvalidInput)
 
 
+def test_the_callers_request_id_reaches_the_services_log(server: Server) -> None:
+    with PenguinClient(server.url, request_id="station-7f3a.1") as caller:
+        caller.predict(CLEAN_RECORD)
+        caller.health()
+    lines = [line for line in server.logs().splitlines() if line.endswith(" station-7f3a.1")]
+    assert [line.split()[1:4] for line in lines] == [["POST", "/predict", "200"], ["GET", "/health", "200"]]
+
+
 def test_nothing_listening_is_unreachable_with_the_address() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     with PenguinClient(url) as nobody:

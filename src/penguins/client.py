@@ -84,7 +84,8 @@ class Answer:
 
 class PenguinClient:
     """Calls one penguin service at `url` (e.g. a stage's server: workshop.stages says its port).
-    Use it as a context manager, or call close()."""
+    Use it as a context manager, or call close().
+    """
 
     def __init__(
         self,
@@ -94,15 +95,20 @@ class PenguinClient:
         verify: bool | str = True,
         resolve: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        request_id: str | None = None,
     ) -> None:
         """`verify`: True (the system's CAs), a CA bundle file, or False (never in production);
         `resolve`: {host name: IP} to connect to instead of asking DNS; `headers` go with every
-        call (an API key, say)."""
+        call (an API key, say); `request_id` is sent as X-Request-ID with every call, so the
+        service's log lines carry the caller's id (a station passes on the id of the request it
+        is serving); without one, the service makes an id per request and answers with it."""
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
         self.verify = verify  # given with each call: requests lets $REQUESTS_CA_BUNDLE override a session's
         self.session.headers.update(headers or {})
+        if request_id is not None:
+            self.session.headers["X-Request-ID"] = request_id
         if resolve:
             adapter = ResolveAdapter(resolve)
             self.session.mount("https://", adapter)

@@ -12,6 +12,9 @@ FastAPI's error shape, `detail: [{type, loc, msg, input}]`, with cleaning's code
 In `features` mode (stage 03) the same routes serve the bare model instead: six clean, typed
 features, so a messy record fails with a 422, which is why stage 04 wraps the model.
 
+Beside them: /metrics for Prometheus (penguins.serving.metrics, counted in RequestGate and by
+the routes), and in raw mode the Open Inference Protocol's /v2 routes (penguins.serving.v2).
+
 This module is on the serving path: no torch, scikit-learn or pandas (the pickle backend
 brings scikit-learn in by itself, only when it is chosen). Annotations are evaluated (no
 `from __future__ import annotations`): FastAPI reads them.
@@ -20,15 +23,16 @@ brings scikit-learn in by itself, only when it is chosen). Annotations are evalu
 import json
 import logging
 import math
+import re
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, cast
 
 import numpy as np
 from fastapi import Body, Depends, FastAPI, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -39,13 +43,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from penguins import __version__
-from penguins.serving.cleaning import RECORD_FIELD, CleaningError, WarningCode, json_schema, read_json, typed_batch
+from penguins.serving import logs, v2
+from penguins.serving.cleaning import (
+    RECORD_FIELD,
+    CleaningError,
+    FieldWarning,
+    WarningCode,
+    json_schema,
+    read_json,
+    typed_batch,
+)
 from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_RECORDS
+from penguins.serving.metrics import CONTENT_TYPE, UNMATCHED, Metrics
 from penguins.serving.predictor import PenguinPredictor, Prediction, Predictions
+from penguins.serving.running import loaded, run
 from penguins.serving.settings import Settings
 
 log = logging.getLogger("penguins.serving.api")
-T = TypeVar("T")
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -230,6 +244,8 @@ async def _refused(request: Request, exc: Exception) -> Response:
     """What the wrapper will not answer, as 422 items: the code, where (body, the record's index
     in a batch, the field), why, and what was sent."""
     err = cast(CleaningError, exc)
+    if request.app.state.metrics is not None:
+        request.app.state.metrics.refused(err)
     detail = [
         {
             "type": problem.code,
@@ -262,18 +278,31 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
-    """A bug is logged with its traceback on the server; the client gets one line, never the traceback."""
-    return SafeJSONResponse({"detail": "internal error: the server's log has the details"}, status_code=500)
+    """A bug is logged with its traceback on the server; the client gets one line, never the traceback,
+    and its request id (this answer is sent from outside RequestGate, by Starlette's outermost layer)."""
+    return SafeJSONResponse(
+        {"detail": "internal error: the server's log has the details"},
+        status_code=500,
+        headers={REQUEST_ID_HEADER.decode(): str(request.state.request_id)},
+    )
 
 
 # ---------------------------------------------------------------- what every request goes through
 
 _TOO_LARGE = "Content Too Large"
+REQUEST_ID_HEADER = b"x-request-id"
+# What a request id may be: short, and nothing that could forge a log line or a header.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class RequestGate:
-    """Every request passes here first: its body is held to `max_body_bytes` (413), and it is
-    logged in one line, method, path, status and latency (a request that crashed as 500).
+    """Every request passes here first: its body is held to `max_body_bytes` (413), it gets a
+    request id, it is counted (metrics, when on), and it is logged in one line: method, path,
+    status, latency and its id (a request that crashed as 500).
+
+    The request id follows one call through every service it passes: a caller's X-Request-ID
+    is kept when it is a safe token (REQUEST_ID: it goes into log lines and headers), else a new
+    one is made; every response carries it back, the 500 of a crash too (see _unexpected).
 
     One plain ASGI middleware (not BaseHTTPMiddleware, nor a stack of middlewares) because it
     runs on every request and should cost microseconds. A body whose Content-Length is too
@@ -282,19 +311,23 @@ class RequestGate:
     needs no counting, since the server reads exactly that many bytes.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
-        self.app, self.max_body_bytes = app, max_body_bytes
+    def __init__(self, app: ASGIApp, max_body_bytes: int, metrics: Metrics | None) -> None:
+        self.app, self.max_body_bytes, self.metrics = app, max_body_bytes, metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         start, status = time.perf_counter(), 500
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (REQUEST_ID_HEADER, request_id.encode())
 
         async def send_and_note(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
         try:
@@ -306,8 +339,17 @@ class RequestGate:
             else:
                 await self.app(scope, receive, send_and_note)
         finally:
-            millis = (time.perf_counter() - start) * 1000
-            log.info("%s %s %d %.1f ms", scope["method"], scope["path"], status, millis)
+            seconds = time.perf_counter() - start
+            if self.metrics is not None:
+                route = scope.get("route")
+                self.metrics.request(getattr(route, "path", UNMATCHED), scope["method"], status, seconds)
+            fields = {
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "ms": round(seconds * 1000, 1),
+            }
+            log.info("%s %s %d %.1f ms %s", *fields.values(), request_id, extra={**fields, "request_id": request_id})
 
     def _counting(self, receive: Receive) -> Receive:
         received = 0
@@ -324,6 +366,17 @@ class RequestGate:
         return receive_counted
 
 
+def _request_id(scope: Scope) -> str:
+    """The caller's X-Request-ID when it is a safe token, else a new one (32 hex digits)."""
+    for name, value in scope["headers"]:
+        if name == REQUEST_ID_HEADER:
+            sent: str = value.decode("latin-1")
+            if REQUEST_ID.fullmatch(sent):
+                return sent
+            break
+    return uuid.uuid4().hex
+
+
 def _content_length(scope: Scope) -> int | None:
     """The body's declared length, or None when it is not declared (or not a number)."""
     for name, value in scope["headers"]:
@@ -335,31 +388,12 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def _configure_log(level: str) -> None:
-    """The request log goes to stderr, as uvicorn writes its own lines, unless the host program
-    set up the penguins loggers."""
-    logger = logging.getLogger("penguins")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(level.upper())
-
-
 # ---------------------------------------------------------------- predicting
 
 
 def load_predictor(settings: Settings) -> PenguinPredictor:
     """The model the settings name, loaded and checked once (sha256, feature contract)."""
     return PenguinPredictor.load(settings.backend, settings.model_path)
-
-
-async def _loaded(request: Request) -> PenguinPredictor:
-    """The app's predictor; a 503 while it is not loaded."""
-    predictor: PenguinPredictor | None = request.app.state.predictor
-    if predictor is None:
-        raise HTTPException(503, "the model is not loaded yet: try again in a moment")
-    return predictor
 
 
 async def _declared_json(request: Request) -> None:
@@ -369,21 +403,6 @@ async def _declared_json(request: Request) -> None:
     if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
         got = f"Content-Type {declared!r}" if declared else "no Content-Type"
         raise HTTPException(415, f"send the records as JSON with the header Content-Type: application/json (got {got})")
-
-
-# Where the model runs. The endpoints are `async def`, so FastAPI calls them on the event loop,
-# the one thread that serves every request. The ONNX backends answer in microseconds, less than
-# a hop to another thread costs, so they run right there. The pickled scikit-learn pipeline
-# takes milliseconds a call: on the loop it would stall every other request meanwhile, so it
-# runs in FastAPI's thread pool, as a plain `def` endpoint would, and the loop keeps serving.
-IN_THREAD_POOL = frozenset({"sklearn-pickle"})
-
-
-async def _run(predictor: PenguinPredictor, call: Callable[[], T]) -> T:
-    """`call()`, where this backend costs least (see above)."""
-    if predictor.backend_name in IN_THREAD_POOL:
-        return await run_in_threadpool(call)
-    return call()
 
 
 @dataclass(frozen=True)
@@ -437,13 +456,16 @@ def create_app(settings: Settings | None = None, predictor: PenguinPredictor | N
     """The service. The model is loaded once, at start-up (or handed in already loaded, as
     `python -m penguins serve` does so that a bad artifact stops it before the port opens)."""
     settings = settings or Settings()
-    _configure_log(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
+    metrics = Metrics() if settings.metrics else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.predictor is None:
             app.state.predictor = load_predictor(settings)
         meta = app.state.predictor.metadata
+        if metrics is not None:
+            metrics.serving(meta.model_version, meta.sha256, app.state.predictor.backend_name)
         log.info("model %s (%s, %s mode) ready", meta.model_version, settings.backend, settings.mode)
         yield
 
@@ -453,14 +475,18 @@ def create_app(settings: Settings | None = None, predictor: PenguinPredictor | N
         description=_description(settings),
         lifespan=lifespan,
     )
-    app.state.predictor, app.state.settings = predictor, settings
-    app.add_middleware(RequestGate, max_body_bytes=settings.max_body_bytes)
+    app.state.predictor, app.state.settings, app.state.metrics = predictor, settings, metrics
+    app.add_middleware(RequestGate, max_body_bytes=settings.max_body_bytes, metrics=metrics)
     app.add_exception_handler(CleaningError, _refused)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
     _add_status_routes(app, settings)
+    if metrics is not None:
+        _add_metrics_route(app, metrics)
     _add_predict_routes(app, settings, _FEATURES if settings.mode == "features" else _RAW)
+    if settings.mode == "raw":  # the protocol's clients send raw values through the wrapper, as /predict's do
+        app.include_router(v2.router)
     return app
 
 
@@ -495,11 +521,11 @@ def _add_status_routes(app: FastAPI, settings: Settings) -> None:
         summary="the model is loaded: send predictions",
         responses={503: {"description": "the model is not loaded yet"}},
     )
-    async def ready(predictor: Annotated[PenguinPredictor, Depends(_loaded)]) -> Health:
+    async def ready(predictor: Annotated[PenguinPredictor, Depends(loaded)]) -> Health:
         return Health(status="ready", model_version=predictor.model_version)
 
     @app.get("/model", response_model=ModelInfo, summary="which model answers: version, sha256, features, metrics")
-    async def model(predictor: Annotated[PenguinPredictor, Depends(_loaded)]) -> ModelInfo:
+    async def model(predictor: Annotated[PenguinPredictor, Depends(loaded)]) -> ModelInfo:
         meta = predictor.metadata
         return ModelInfo(
             model_version=meta.model_version,
@@ -519,6 +545,24 @@ def _add_status_routes(app: FastAPI, settings: Settings) -> None:
         )
 
 
+def _add_metrics_route(app: FastAPI, metrics: Metrics) -> None:
+    @app.get(
+        "/metrics",
+        response_class=Response,
+        summary="requests, answers, refusals and the model, for Prometheus to scrape",
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
+    async def prometheus() -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+
+def _counted(request: Request, species: list[str], warnings: Sequence[tuple[FieldWarning, ...]]) -> None:
+    """The answers, counted by species and warning code (when metrics are on)."""
+    metrics: Metrics | None = request.app.state.metrics
+    if metrics is not None:
+        metrics.answered(species, warnings)
+
+
 def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
     """POST /predict and /predict/batch for one kind of record; FastAPI reads these annotations
     at run time, where the record type is the mode's (mypy cannot follow a type chosen then)."""
@@ -534,10 +578,13 @@ def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
     )
     async def predict(
         record: Annotated[mode.record, Body(openapi_examples=mode.examples)],  # type: ignore[name-defined]
-        predictor: Annotated[PenguinPredictor, Depends(_loaded)],
+        predictor: Annotated[PenguinPredictor, Depends(loaded)],
+        request: Request,
     ) -> PredictionOut:
         sent = record.as_sent()
-        return PredictionOut.model_validate(await _run(predictor, lambda: mode.one(predictor, sent)))
+        prediction = await run(predictor, lambda: mode.one(predictor, sent))
+        _counted(request, [prediction.species], [prediction.warnings])
+        return PredictionOut.model_validate(prediction)
 
     @app.post(
         "/predict/batch",
@@ -555,10 +602,12 @@ def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
                 openapi_examples=mode.batch_examples,
             ),
         ],
-        predictor: Annotated[PenguinPredictor, Depends(_loaded)],
+        predictor: Annotated[PenguinPredictor, Depends(loaded)],
+        request: Request,
     ) -> BatchOut:
         sent = [record.as_sent() for record in records]
-        predictions = await _run(predictor, lambda: mode.many(predictor, sent))
+        predictions = await run(predictor, lambda: mode.many(predictor, sent))
+        _counted(request, predictions.species, predictions.warnings)
         return BatchOut(
             predictions=[PredictionOut.model_validate(p) for p in predictions], model_version=predictions.model_version
         )

@@ -16,6 +16,8 @@ on 8000 inside, the Dockerfile's EXPOSE; `docker run --publish` picks the port o
     PENGUINS_BATCH_LIMIT     the most records one /predict/batch call may carry (1000)
     PENGUINS_MAX_BODY_BYTES  the largest request body accepted (1 MB)
     PENGUINS_LOG_LEVEL       critical | error | warning | info | debug (info)
+    PENGUINS_LOG_FORMAT      text | json: one JSON object per log line, for a log collector (text)
+    PENGUINS_METRICS         true | false: count requests and answers, served at /metrics (true)
     PENGUINS_ARTIFACTS       the artifacts folder (penguins.serving.paths)
 """
 
@@ -28,6 +30,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from penguins.serving.contract import DEFAULT_BACKEND, Backend
+from penguins.serving.logs import LogFormat
 
 PREFIX = "PENGUINS_"
 Mode = Literal["raw", "features"]
@@ -47,9 +50,11 @@ class Settings(BaseSettings):
     batch_limit: int = Field(1000, ge=1, description="the most records one /predict/batch call may carry")
     max_body_bytes: int = Field(1_000_000, ge=1, description="the largest request body accepted, in bytes")
     log_level: LogLevel = "info"
+    log_format: LogFormat = Field("text", description="text for a terminal; json: one object per line")
+    metrics: bool = Field(True, description="count requests and answers for Prometheus, at /metrics")
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lower_case(cls, value: object) -> object:
-        """PENGUINS_LOG_LEVEL=INFO is how people write it; the levels are spelt in lower case."""
+        """PENGUINS_LOG_LEVEL=INFO is how people write it; levels and formats are spelt in lower case."""
         return value.lower() if isinstance(value, str) else value
