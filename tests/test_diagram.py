@@ -25,8 +25,8 @@ def _figure_text(highlight: int | None = None) -> str:
     return " | ".join(" ".join(text.get_text().split()) for text in texts)
 
 
-def test_boxes_are_the_stages_one_to_six_of_the_stage_table() -> None:
-    assert [box.number for box in diagram.BOXES] == [1, 2, 3, 4, 5, 6]
+def test_boxes_are_the_stages_one_to_seven_of_the_stage_table() -> None:
+    assert [box.number for box in diagram.BOXES] == [1, 2, 3, 4, 5, 6, 7]
     assert set(diagram.LAYOUT) >= {box.key for box in diagram.BOXES}
 
 
@@ -52,7 +52,7 @@ def test_no_two_texts_overlap() -> None:
     assert not clashes
 
 
-@pytest.mark.parametrize("highlight", [0, 7, -1])
+@pytest.mark.parametrize("highlight", [0, 8, -1])
 def test_highlight_out_of_range_is_refused(highlight: int) -> None:
     with pytest.raises(ValueError, match="highlight"):
         diagram.draw(highlight)

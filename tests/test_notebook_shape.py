@@ -211,6 +211,8 @@ REQUIRED: dict[int, tuple[Shows, ...]] = {
         shell("docker save"),
         shell("docker load"),
     ),
+    # The room's commands run through workshop.room, which prints each `docker compose ...` it runs.
+    7: (call("room.compose"), call("paced_load.run")),
 }
 
 

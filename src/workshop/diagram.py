@@ -309,6 +309,18 @@ def _draw_enclosures(ax: Axes, highlight: int | None) -> None:
     _frame(ax, room.key, outer)
     _label(ax, room.key, *PRODUCTION, outer, indent=0.3)
     _badge(ax, room.key, room.number, outer)
+    left, bottom, width, height = LAYOUT[room.key]
+    for offset, text, style in ((0.22, room.title, "bold"), (0.42, room.polish, "italic")):
+        ax.text(
+            left + width - 0.15,
+            bottom + height - offset,
+            text,
+            ha="right",
+            va="center",
+            color=outer.ink,
+            zorder=5,
+            fontproperties=_font(style, 8.0),
+        )
     container = BOXES[5]
     inner = _look(_state(container.number, highlight), GREEN, "#E3F4EE")
     if highlight == container.number:
@@ -386,7 +398,7 @@ def _draw_requests(ax: Axes, colour: str) -> None:
 
 
 def draw(highlight: int | None = None) -> Figure:
-    """Draw the bird's-eye picture; `highlight` (1..6) marks the stage a notebook is about.
+    """Draw the bird's-eye picture; `highlight` (1..7) marks the stage a notebook is about.
 
     Returns a Figure that pyplot does not track, so notebooks show it inline and
     render_all can draw eight of them without piling up open figures. Matplotlib's default

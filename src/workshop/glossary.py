@@ -22,7 +22,7 @@ import nbformat
 from workshop.stages import NOTEBOOKS, STAGES
 
 # Where notebooks link to for the full table: notebook 00's glossary heading.
-FULL_GLOSSARY_LINK = "00_big_picture.ipynb#Glossary"
+FULL_GLOSSARY_LINK = "../README.md#glossary-słowniczek"
 LINE_START = "**Słowniczek / glossary:**"
 TABLE_HEADER = "| lecture (Polish) | here (English) | stage |"
 
@@ -108,7 +108,7 @@ def stage_line(stage: int) -> str:
 
 
 def _rewritten(source: str, stage: int) -> str:
-    """A markdown cell with its glossary line (a stage notebook's top) or table (notebook 00) as here."""
+    """A markdown cell with its glossary line (a stage notebook's top) or table as here."""
     lines = source.split("\n")
     if any(line.startswith(LINE_START) for line in lines):
         return "\n".join(stage_line(stage) if line.startswith(LINE_START) else line for line in lines)
