@@ -23,7 +23,8 @@ from collections.abc import Callable
 from bench import http_load, load, sizes
 from bench.budget import Budget
 from bench.rows import Row
-from bench.servers import HOST, get_status
+from bench.servers import HOST
+from penguins.client import PenguinClient, ServiceUnreachable
 from penguins.ports import free_port
 from penguins.serving.examples import CLEAN_RECORD
 from workshop import docker, room
@@ -80,11 +81,11 @@ def start_direct(image: str) -> int:
         check=True,
         timeout=120,
     )
-    deadline = time.monotonic() + docker.HEALTHY_WITHIN
-    while get_status(port, "/ready") != 200:
-        if time.monotonic() > deadline:
-            raise room.RoomError(f"{CONTAINER} was not ready within {docker.HEALTHY_WITHIN} s")
-        time.sleep(0.2)
+    try:
+        with PenguinClient(f"http://{HOST}:{port}") as client:
+            client.wait_until_ready(docker.HEALTHY_WITHIN)
+    except ServiceUnreachable as err:
+        raise room.RoomError(f"{CONTAINER} was not ready: {err}") from None
     return port
 
 
