@@ -128,13 +128,12 @@ docker-stop: ## stop the container (docker stop: SIGTERM, then it exits by itsel
 
 ##@ Stage 07: the server room
 # docker/compose.room.yaml: the model x3 behind nginx (HTTPS at www.mojadomena.zmodelami.pl on
-# 127.0.0.1:8443, an API key) and the station; see docker/README.md. Secrets go to .room/ (git-ignored).
+# stage 07's port, an API key) and the station; see docker/README.md. Secrets go to .room/ (git-ignored).
 .PHONY: room-certs room-up room-down room-ps
 room-certs: $(STAMP) ## a local certificate authority, the proxy's certificate and an API key, into .room/ (openssl)
 	$(PY) -m workshop room certs
 
 room-up: $(STAMP) docker-build ## start the room: docker compose -f docker/compose.room.yaml up --wait
-	@if [ "$(CI)" = true ]; then bash .ci/compose.sh && bash .ci/room-images.sh; fi
 	$(PY) -m workshop room up
 
 room-ps: $(STAMP) ## who runs in the room: docker compose -f docker/compose.room.yaml ps
@@ -145,7 +144,7 @@ room-down: $(STAMP) ## stop the room and remove its containers and network: dock
 
 # Blue/green: a new model beside the old one, then the old one stopped (see src/workshop/rollout.py).
 .PHONY: room-v2 room-rollout room-rollback
-room-v2: $(STAMP) docker-engine ## a second model version: retrain with seed 7 into artifacts-v2/, build its image tag
+room-v2: $(STAMP) ## a second model version: retrain with seed 7 into artifacts-v2/, build its image tag
 	$(PY) -m penguins train --seed 7 --artifacts artifacts-v2
 	$(PY) -m penguins export --artifacts artifacts-v2
 	$(PY) -m workshop room build artifacts-v2

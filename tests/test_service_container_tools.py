@@ -81,14 +81,16 @@ MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
 STUDENT_READS = [
     ROOT / "Makefile",
     ROOT / "README.md",
-    *ROOT.glob("docker/*"),
+    *(path for path in ROOT.glob("docker/**/*") if path.is_file()),
     *(ROOT / folder / "06_container.ipynb" for folder in ("notebooks", "exercises", "solutions")),
 ]
 
 
 def test_the_make_targets_build_and_run_the_helpers_image() -> None:
     assert re.search(rf"^IMAGE\s+\?= {re.escape(docker.IMAGE)}$", MAKEFILE, re.MULTILINE)
-    assert f"docker build -f {docker.DOCKERFILE} -t $(IMAGE) ." in MAKEFILE
+    build = next(line for line in MAKEFILE.splitlines() if line.lstrip().startswith("docker build"))
+    assert build.strip().startswith(f"docker build -f {docker.DOCKERFILE} ")
+    assert "-t $(IMAGE) -t $(IMAGE):$$($(PY) -m workshop room version) ." in MAKEFILE  # latest and the model's tag
     assert "$(PY) -m workshop.docker wait-healthy $(CONTAINER)" in MAKEFILE
 
 
