@@ -20,7 +20,7 @@ import subprocess
 import time
 from collections.abc import Callable
 
-from bench import http_load, load, sizes
+from bench import http_load, load
 from bench.budget import Budget
 from bench.rows import Row
 from bench.servers import HOST
@@ -46,17 +46,16 @@ def why_not(image: str) -> str:
     if room.compose_v2() is None:
         return "server room not measured: no Compose v2 (`docker compose version`)"
     for needed in (image, room.facts().nginx_image):
-        if sizes.inspect(needed) is None:
+        if not docker.has_image(needed):
             return f"server room not measured: no image {needed} (make docker-build; the proxy's nginx image)"
     return ""
 
 
 def base_note(name: str) -> str:
     """Which base the measured image was built on: figures from another base are not comparable."""
-    image = sizes.inspect(name)
-    base = sizes.base_of(image) if image else None
-    ident = image["Id"][:19] if image else "-"
-    return f"server room measured on {name} ({ident}) built FROM {base or 'an unknown base'}"
+    found = subprocess.run(["docker", "image", "inspect", "-f", "{{.Id}}", name], capture_output=True, text=True)
+    ident = found.stdout.strip()[:19] if found.returncode == 0 else "-"
+    return f"server room measured on {name} ({ident}) built FROM {docker.Dockerfile.read().base}"
 
 
 def start_direct(image: str) -> int:
