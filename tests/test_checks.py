@@ -151,12 +151,12 @@ BLANK_BODY = "    return ...  # TODO\n"
 
 
 def service_with(body: str | None = None, **replace: str) -> str:
-    """my_service.py as the exercise writes it, with `body` in place of the blank endpoint
+    """species_service.py as the exercise writes it, with `body` in place of the blank endpoint
     body (None: the solution's), and any other text replaced."""
     text = (
-        written_file("solutions", SERVICE, "my_service.py")
+        written_file("solutions", SERVICE, "species_service.py")
         if body is None
-        else written_file("exercises", SERVICE, "my_service.py").replace(BLANK_BODY, textwrap.indent(body, "    "))
+        else written_file("exercises", SERVICE, "species_service.py").replace(BLANK_BODY, textwrap.indent(body, "    "))
     )
     for old, new in replace.items():
         assert old in text
@@ -166,14 +166,14 @@ def service_with(body: str | None = None, **replace: str) -> str:
 
 @pytest.fixture
 def serve(tmp_path: Path, artifact_dir: Path) -> Iterator[Callable[[str], Server]]:
-    """Start my_service.py with the given text, as the notebook does; stopped after the test."""
+    """Start species_service.py with the given text, as the notebook does; stopped after the test."""
     started: list[Server] = []
 
     def start_with(text: str) -> Server:
         folder = tmp_path / f"service{len(started)}"
         folder.mkdir()
-        (folder / "my_service.py").write_text(text, encoding="utf-8")
-        started.append(start("my_service:app", app_dir=folder))
+        (folder / "species_service.py").write_text(text, encoding="utf-8")
+        started.append(start("species_service:app", app_dir=folder))
         return started[-1]
 
     yield start_with
@@ -184,8 +184,8 @@ def serve(tmp_path: Path, artifact_dir: Path) -> Iterator[Callable[[str], Server
 @pytest.fixture(scope="module")
 def solved_service(artifact_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("solved-service")
-    (folder / "my_service.py").write_text(service_with(), encoding="utf-8")
-    with start("my_service:app", app_dir=folder) as server:
+    (folder / "species_service.py").write_text(service_with(), encoding="utf-8")
+    with start("species_service:app", app_dir=folder) as server:
         yield server
 
 
@@ -217,7 +217,10 @@ return SpeciesOut(species=[p.species for p in predictions], model_version=predic
 @pytest.mark.parametrize(
     ("service", "message"),
     [
-        (lambda: service_with(BLANK_BODY.strip()), "^not done yet: write the body of predict_species in my_service.py"),
+        (
+            lambda: service_with(BLANK_BODY.strip()),
+            "^not done yet: write the body of predict_species in species_service.py",
+        ),
         (
             lambda: service_with(WRAPPED_500),
             r"^a batch with bad values .* crashed your endpoint \(500; the server's log "
@@ -262,11 +265,11 @@ def test_refusals_left_to_the_apps_handler_pass(serve, capsys: pytest.CaptureFix
 
 
 def test_species_endpoint_check_without_a_running_server() -> None:
-    with fails(r'^not done yet: start your service: server = start\("my_service:app"\)'):
+    with fails(r'^not done yet: start your service: server = start\("species_service:app"\)'):
         checks.check_species_endpoint(...)
     with fails("^expected the Server that start.* returns, found str"):
         checks.check_species_endpoint("http://127.0.0.1:8004")
-    stopped = Server("my_service:app")
+    stopped = Server("species_service:app")
     with fails("^your server is not running"):
         checks.check_species_endpoint(stopped)
 
@@ -330,7 +333,7 @@ def test_a_client_that_breaks_the_limit_or_miscounts_fails(
 
 @pytest.mark.slow
 def test_a_client_that_sends_full_chunks_passes(solved_service: Server, capsys: pytest.CaptureFixture[str]) -> None:
-    with fails("^not done yet: finish task 1 first"):
+    with fails("^not done yet: finish task 2 first"):
         checks.check_species_counts(in_chunks, ...)
     checks.check_species_counts(in_chunks, solved_service)
     assert capsys.readouterr().out.startswith("✓ 50 penguins counted in 3 calls of at most 20 records: ")

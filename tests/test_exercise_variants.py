@@ -7,7 +7,9 @@ as `__main__.X`, as in a kernel), followed by the notebook's own check cell of t
 task (the first task; the optional "extend the package" tasks after it have tests of their own
 in test_checks.py). The starter runs
 once per exercise per session: models and networks are trained once and shared by the
-variants; every variant gets a folder of its own for the files it writes.
+variants; every variant gets a folder of its own for the files it writes. Where the answer is a
+whole file (FILE_ANSWERS: ex05's my_service.py), the variant is that file and the check cell
+runs in its folder.
 """
 
 from __future__ import annotations
@@ -36,7 +38,11 @@ NOTEBOOKS = {
     "ex02": "02_save_the_model.ipynb",
     "ex03": "03_onnx.ipynb",
     "ex04": "04_wrapper_class.ipynb",
+    "ex05": "05_service.ipynb",
 }
+# Exercises whose answer is a whole file, written by a %%writefile cell: the variant is that file,
+# written into its folder, and the check cell runs in that folder, as the notebook's does.
+FILE_ANSWERS = {"ex05": "my_service.py"}
 EXPECTED = re.compile(r"^# fails with: (.+)$", re.MULTILINE)
 CHECK_CALL = re.compile(r"^checks\.check_\w+\(", re.MULTILINE)
 SHORTEST_LEAK = 12  # shorter solution lines (`return`, `)`, `model.fit(`) say nothing on their own
@@ -92,8 +98,13 @@ def run_answer(exercise: str, source: str, name: str) -> Outcome:
     module.__dict__.update(starter(exercise))
     folder = Path(tempfile.mkdtemp(prefix=f"variant-{exercise}-"))
     module.__dict__["folder"] = folder
+    written = FILE_ANSWERS.get(exercise)
+    if written:
+        (folder / written).write_text(source.removeprefix(f"{exercises.WRITEFILE} {written}\n"), encoding="utf-8")
+        source = ""
+    inside = contextlib.chdir(folder) if written else contextlib.nullcontext()
     printed = io.StringIO()
-    with as_main(module), contextlib.redirect_stdout(printed), warnings.catch_warnings():
+    with as_main(module), contextlib.redirect_stdout(printed), warnings.catch_warnings(), inside:
         warnings.simplefilter("ignore")
         exec(compile(source, name, "exec"), module.__dict__)
         try:

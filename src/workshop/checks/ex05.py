@@ -31,14 +31,14 @@ _HEALTH_LOGGED = re.compile(r"\bGET /health \d{3} [\d.]+ ms")
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception)\b.*")  # a traceback's last line
 _RESTART = (
     "then run that cell and the cell that starts the server again: a running server keeps "
-    "the my_service.py it started with"
+    "the species_service.py it started with"
 )
 
 
 def check_species_endpoint(server: Server) -> None:
     """POST /predict/species gives the in-process species, a 422 naming each bad field, and
     keeps the service's batch limit; everything over HTTP, against the student's own server."""
-    require(server, 'start your service: server = start("my_service:app")')
+    require(server, 'start your service: server = start("species_service:app")')
     from penguins.client import InvalidInput
     from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD
 
@@ -90,7 +90,7 @@ def check_species_counts(
     species_counts: Callable[[str, list[dict[str, object]]], Mapping[str, int]], server: Server
 ) -> None:
     """The client counts species through the endpoint in as few calls as the batch limit allows."""
-    require(server, "finish task 1 first: server is still ...")
+    require(server, "finish task 2 first: server is still ...")
     from penguins.client import InvalidInput, ServiceError
 
     info = _service_model(server)
@@ -146,7 +146,9 @@ def _service_model(server: Server) -> dict[str, Any]:
     from workshop.server import Server
 
     if not isinstance(server, Server):
-        raise CheckFailed(f'expected the Server that start("my_service:app") returns, found {type(server).__name__}')
+        raise CheckFailed(
+            f'expected the Server that start("species_service:app") returns, found {type(server).__name__}'
+        )
     if not server.running:
         raise CheckFailed(
             "your server is not running (it was stopped, or it crashed: server.logs() says why): "
@@ -176,13 +178,14 @@ def _post_species(server: Server, records: list[dict[str, Any]], what: str) -> A
     if response.status_code in (404, 405):
         raise CheckFailed(
             f"your service has no POST {SPECIES_PATH} ({response.status_code}): declare it with "
-            f'@app.post("{SPECIES_PATH}", ...) in my_service.py, {_RESTART}'
+            f'@app.post("{SPECIES_PATH}", ...) in species_service.py, {_RESTART}'
         )
     if response.status_code >= 500:
         logged, reason = _crash(server, since)
         if "Ellipsis" in logged:
             raise CheckFailed(
-                f"not done yet: write the body of predict_species in my_service.py (it still returns ...), {_RESTART}"
+                "not done yet: write the body of predict_species in species_service.py (it still returns ...), "
+                f"{_RESTART}"
             )
         raise CheckFailed(
             f"{what} crashed your endpoint ({response.status_code}; the server's log says "
@@ -362,13 +365,14 @@ def _start_failure(path: Path, logs: str) -> str:
     errors = [line for line in lines if _EXCEPTION_LINE.match(line)]
     said = f"{errors[-1]}, then {last}" if errors and errors[-1] != last else last
     return (
-        f"expected {path.name} to start a server, but it stopped first; its log ends: {said}. "
-        f'Try `!python -c "import {path.stem}"` in a cell for the whole traceback'
+        f"expected {path.name} to start a server, but it stopped first; its log ends: {said} "
+        f"(fix what the error names; `python -m uvicorn {path.stem}:app` in a terminal in {path.name}'s "
+        "folder shows the whole traceback)"
     )
 
 
-def _post(server: Server, record: dict[str, Any], what: str) -> Any:
-    """POST one record to /predict; no route or a crash becomes the message."""
+def _post(server: Server, record: dict[str, Any], what: str, on_crash: str) -> Any:
+    """POST one record to /predict; no route, or a crash (with `on_crash`, what to try), is the message."""
     import requests
 
     since = len(server.logs())
@@ -387,13 +391,13 @@ def _post(server: Server, record: dict[str, Any], what: str) -> Any:
         _, reason = _crash(server, since)
         raise CheckFailed(
             f"expected an answer to {what} ({record}), found {response.status_code} (the server's log says "
-            f"{reason}): run the same record through your wrapper in a cell to see where it breaks"
+            f"{reason}): {on_crash}"
         )
     return response
 
 
 def _check_species_of(server: Server, record: dict[str, Any], expected: str, what: str) -> None:
-    response = _post(server, record, what)
+    response = _post(server, record, what, "send the same record to your wrapper in a cell to see where it breaks")
     if not 200 <= response.status_code < 300:
         raise CheckFailed(
             f"expected the species of {what} ({record}), found {response.status_code} {response.text[:200]}: "
@@ -428,7 +432,9 @@ def _species_in(response: Any) -> object:
 
 
 def _check_bad_field(server: Server, record: dict[str, Any], field: str, value: str) -> None:
-    response = _post(server, record, f"{field}={value!r}")
+    response = _post(
+        server, record, f"{field}={value!r}", "catch your wrapper's error and answer it with a 4xx (an HTTPException)"
+    )
     if not 400 <= response.status_code < 500:
         raise CheckFailed(
             f"expected a 4xx naming {field!r} for {field}={value!r}, found {response.status_code} "
