@@ -138,6 +138,21 @@ def test_a_test_that_pins_the_grams_passes(capsys: pytest.CaptureFixture[str]) -
 # 05 · the service
 
 
+def test_the_service_check_wants_the_file_first(tmp_path: Path) -> None:
+    with fails(r"^not done yet: expected the file .*my_service\.py .*run the %%writefile cell"):
+        checks.check_service(tmp_path / "my_service.py")
+
+
+@pytest.mark.slow
+def test_a_service_that_cannot_start_is_reported_with_its_last_log_line(tmp_path: Path, artifact_dir: Path) -> None:
+    """The rest of the check's verdicts are proved by tests/exercise_variants/ex05."""
+    (tmp_path / "my_service.py").write_text("from fastapi import FastAPI\n\nservice = FastAPI()\n", encoding="utf-8")
+    with fails(
+        r'^expected my_service.py to start a server, .*its log ends: ERROR: +Error loading ASGI app\. Attribute "app"'
+    ):
+        checks.check_service(tmp_path / "my_service.py")
+
+
 def written_file(folder: str, name: str, target: str) -> str:
     """The text that a %%writefile cell of a solution or exercise notebook writes to `target`."""
     notebook = nbformat.read(ROOT / folder / name, as_version=4)
