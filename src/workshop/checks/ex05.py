@@ -365,7 +365,7 @@ def _start_failure(path: Path, logs: str) -> str:
     errors = [line for line in lines if _EXCEPTION_LINE.match(line)]
     said = f"{errors[-1]}, then {last}" if errors and errors[-1] != last else last
     return (
-        f"expected {path.name} to start a server, but it stopped first; its log ends: {said} "
+        f"expected {path.name} to start a server, but it stopped before it answered; its log ends: {said} "
         f"(fix what the error names; `python -m uvicorn {path.stem}:app` in a terminal in {path.name}'s "
         "folder shows the whole traceback)"
     )
@@ -380,7 +380,8 @@ def _post(server: Server, record: dict[str, Any], what: str, on_crash: str) -> A
         response = requests.post(server.url + "/predict", json=record, timeout=10)
     except requests.RequestException as error:
         raise CheckFailed(
-            f"expected an answer to POST /predict, found none ({first_line(error)}): the server may have crashed"
+            f"expected an answer to {what} within 10 s, found none ({first_line(error)}): send the same record "
+            "to your wrapper in a cell; it should answer in well under a second"
         ) from None
     if response.status_code in (404, 405):
         raise CheckFailed(

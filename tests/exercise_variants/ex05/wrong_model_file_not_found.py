@@ -1,4 +1,4 @@
-# fails with: expected my_service.py to start a server, but it stopped first; its log ends: FileNotFoundError
+# fails with: to start a server, but it stopped before it answered; its log ends: FileNotFoundError: [Errno 2]
 """Loads the pickle by a path relative to wherever the server happens to start: it is not there."""
 
 import pickle
