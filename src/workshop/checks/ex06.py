@@ -213,6 +213,7 @@ class Image:
     user: docker.Instruction | None = None
     installs: list[docker.Instruction] = field(default_factory=list)  # RUNs that pip install
     requirements: list[str] = field(default_factory=list)  # context files those RUNs install with -r
+    reads_requirements: bool = False  # some RUN installs with -r (found in the image or not)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -274,7 +275,21 @@ def _env(instruction: docker.Instruction) -> dict[str, str]:
     return dict(word.split("=", 1) for word in words if "=" in word)
 
 
-_REQUIREMENT = re.compile(r"(?:^|\s)(?:-r|--requirement)(?:\s+|=)(\S+)")
+_PIP_INSTALL = re.compile(r"\bpip3?\b.*\binstall\b")
+
+
+def _requirement_files(command: str) -> list[str]:
+    """The files a RUN's pip installs read with -r: `useradd -r penguin` in the same RUN is not one."""
+    found = []
+    for segment in re.split(r"&&|;|\|\|", command):
+        if _PIP_INSTALL.search(segment):
+            words = segment.split()
+            for index, word in enumerate(words):
+                if word in ("-r", "--requirement") and index + 1 < len(words):
+                    found.append(words[index + 1])
+                elif word.startswith(("--requirement=", "-r")) and word not in ("-r",):
+                    found.append(word.split("=", 1)[-1] if "=" in word else word[2:])
+    return [name.strip("\"'") for name in found if name]
 
 
 def play(dockerfile: docker.Dockerfile, context: Path, sent: list[str]) -> Image:
@@ -291,10 +306,11 @@ def play(dockerfile: docker.Dockerfile, context: Path, sent: list[str]) -> Image
             image.workdir = posixpath.normpath(posixpath.join(image.workdir, instruction.value))
         elif instruction.name in ("COPY", "ADD"):
             _copy(instruction, image, sent, every, stage)
-        elif instruction.name == "RUN" and re.search(r"\bpip3?\b.*\binstall\b", instruction.value):
+        elif instruction.name == "RUN" and _PIP_INSTALL.search(instruction.value):
             image.installs.append(instruction)
-            for name in _REQUIREMENT.findall(instruction.value):
-                wanted = posixpath.normpath(posixpath.join(image.workdir, name.strip("\"'")))
+            for name in _requirement_files(instruction.value):
+                image.reads_requirements = True
+                wanted = posixpath.normpath(posixpath.join(image.workdir, name))
                 copied = [path for path, target in stage.items() if target == wanted]
                 if copied:
                     image.requirements += copied
@@ -303,7 +319,7 @@ def play(dockerfile: docker.Dockerfile, context: Path, sent: list[str]) -> Image
                         Problem(
                             f"{name} in the image before RUN (line {instruction.line}) installs from it",
                             f"no earlier COPY puts a file at {wanted}",
-                            "COPY the requirements file in before that RUN",
+                            "copying the requirements file in before that RUN",
                         )
                     )
         if instruction.stage == final:
@@ -361,7 +377,7 @@ def start(dockerfile: docker.Dockerfile, image: Image, run: Line) -> Start | Non
         return instruction.exec_form or ["/bin/sh", "-c", instruction.value]
 
     source = cmd or entry
-    where = f"{source.name} (line {source.line})" if source else "the Dockerfile"
+    where = f"{source.name}, line {source.line}" if source else "the Dockerfile"
     if run.value("--entrypoint") is not None:
         process, where = [str(run.value("--entrypoint")), *run.rest[1:]], "the run line"
     else:
@@ -524,7 +540,7 @@ def _service_files(plan: Plan, sent: list[str]) -> list[Problem]:
                 Problem(
                     f"{path} at {wanted}, where {service} (at {image.files[service]}) looks for it, as in the folder",
                     f"it lands at {image.files[path]}",
-                    "COPY destinations that keep the folder's layout (copying the folder whole does)",
+                    "destinations that keep the folder's layout (copying the folder whole does)",
                 )
             ]
     python_path = [posixpath.normpath(p) for p in image.env.get("PYTHONPATH", "").split(":") if p]
@@ -604,7 +620,7 @@ def _installs(plan: Plan) -> list[Problem]:
         for line in (context / path).read_text(encoding="utf-8").splitlines():
             if not line.lstrip().startswith("#") and (heavy := TRAINING_STACK.search(line)):
                 return [_heavy(f"{path}, installed by a RUN, lists {heavy.group()}")]
-    if not image.requirements:
+    if not image.reads_requirements:
         return [
             Problem(
                 "the service's packages at the versions the tests ran with (the pins in requirements.txt)",
@@ -816,7 +832,8 @@ def try_container(plan: Plan, folder: Path, problems: list[Problem], say: Callab
     finally:
         container.remove()
         docker.remove_image(plan.tag)
-    said = f" (changed: {', '.join(['detached', *changes])})"
+    changes = ([] if plan.run.has("--detach") else ["detached"]) + changes
+    said = f" (changed: {', '.join(changes)})" if changes else ""
     return Trial(seconds, container.url, uid, answers, said)
 
 
