@@ -118,8 +118,11 @@ class Line:
         return any(option == name for option, _ in self.options)
 
 
-def parse_line(text: str, verbs: Sequence[str], aliases: dict[str, str], takes_value: set[str]) -> Line:
-    """Split a command line as a shell does, then its options as docker reads them."""
+def parse_line(
+    text: str, verbs: Sequence[str], aliases: dict[str, str], takes_value: set[str], interspersed: bool
+) -> Line:
+    """Split a command line as a shell does, then its options as docker reads them: `interspersed`,
+    options may follow the context (build); otherwise what follows the image is its command (run)."""
     what = verbs[0].split()[1]
     try:
         words = shlex.split(text)
@@ -140,8 +143,14 @@ def parse_line(text: str, verbs: Sequence[str], aliases: dict[str, str], takes_v
     while index < len(remaining):
         word = remaining[index]
         index += 1
-        if rest or word == "--" or not word.startswith("-") or word == "-":
-            rest.extend(remaining[index - (word != "--") :])
+        if word == "--":
+            rest.extend(remaining[index:])
+            break
+        if not word.startswith("-") or word == "-":
+            if interspersed:
+                rest.append(word)
+                continue
+            rest.extend(remaining[index - 1 :])
             break
         if word.startswith("--"):
             name, equals, value = word.partition("=")
@@ -163,11 +172,11 @@ def parse_line(text: str, verbs: Sequence[str], aliases: dict[str, str], takes_v
 
 
 def build_line(text: str) -> Line:
-    return parse_line(text, BUILD, BUILD_ALIASES, BUILD_VALUES)
+    return parse_line(text, BUILD, BUILD_ALIASES, BUILD_VALUES, interspersed=True)
 
 
 def run_line(text: str) -> Line:
-    return parse_line(text, RUN, RUN_ALIASES, RUN_VALUES)
+    return parse_line(text, RUN, RUN_ALIASES, RUN_VALUES, interspersed=False)
 
 
 def _image_name(name: str) -> str:
@@ -341,9 +350,7 @@ def play(dockerfile: docker.Dockerfile, context: Path, sent: list[str]) -> Image
 class Start:
     """How the container starts uvicorn: where that is written, in which folder, with what."""
 
-    where: str  # `CMD (line 14)`, `the run line`
-    words: tuple[str, ...]  # the process as Docker starts it
-    cwd: str
+    where: str  # `CMD, line 14`, `the run line`
     target: str | None  # module:attribute
     host: str
     port: int
@@ -409,7 +416,7 @@ def start(dockerfile: docker.Dockerfile, image: Image, run: Line) -> Start | Non
     host = options.get("--host", env.get("UVICORN_HOST", UVICORN_HOST))
     port = options.get("--port", env.get("UVICORN_PORT", str(UVICORN_PORT)))
     app_dir = posixpath.normpath(posixpath.join(cwd, options.get("--app-dir", env.get("UVICORN_APP_DIR", "."))))
-    return Start(where, tuple(process), cwd, target, host, int(port) if port.isdigit() else UVICORN_PORT, app_dir)
+    return Start(where, target, host, int(port) if port.isdigit() else UVICORN_PORT, app_dir)
 
 
 # ---------------------------------------------------------------- the lint
@@ -890,7 +897,7 @@ def _wait_answering(container: docker.Running, inside: int | None, hint: str) ->
                 str(
                     Problem(
                         f"/health to answer at {container.url} within {ANSWER_WITHIN:g} s",
-                        f"no answer; the container's log ends:\n{docker.log_tail(container.name)}\n",
+                        f"no answer; the container's log ends:\n{docker.log_tail(container.name)}\n(end of log)",
                         "-p with the port uvicorn listens on inside, last",
                     )
                 )
