@@ -43,7 +43,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from penguins import __version__
-from penguins.serving import logs, v2
+from penguins.serving import api_key, logs, v2
 from penguins.serving.cleaning import (
     RECORD_FIELD,
     CleaningError,
@@ -439,6 +439,7 @@ _FEATURES = _Mode(
 
 _STATUSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "a body that is not UTF-8 text"},
+    401: {"description": f"{api_key.MISSING_OR_WRONG}, when the service has a key (PENGUINS_API_KEY)"},
     413: {"description": "a body larger than the limit (PENGUINS_MAX_BODY_BYTES)"},
     415: {"description": "a body not declared as JSON (Content-Type)"},
     422: {
@@ -567,14 +568,15 @@ def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
     """POST /predict and /predict/batch for one kind of record; FastAPI reads these annotations
     at run time, where the record type is the mode's (mypy cannot follow a type chosen then)."""
     app.router.route_class = _Route
-    json_only = [Depends(_declared_json)]
+    # The key first (when the service has one), then the body's declared type.
+    guarded = [Depends(api_key.required), Depends(_declared_json)]
 
     @app.post(
         "/predict",
         response_model=PredictionOut,
         summary=f"predict one {mode.what_one}",
         responses=_STATUSES,
-        dependencies=json_only,
+        dependencies=guarded,
     )
     async def predict(
         record: Annotated[mode.record, Body(openapi_examples=mode.examples)],  # type: ignore[name-defined]
@@ -591,7 +593,7 @@ def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
         response_model=BatchOut,
         summary=f"predict up to {settings.batch_limit} {mode.what_many}",
         responses=_STATUSES,
-        dependencies=json_only,
+        dependencies=guarded,
     )
     async def predict_batch(
         records: Annotated[
