@@ -17,7 +17,7 @@ from penguins.serving.predictor import PenguinPredictor
 from penguins.serving.settings import Settings
 
 KEY = "s3cret-key-for-tests"
-PREDICTIONS = ("/predict", "/predict/batch", "/v2/models/penguins/infer")
+PREDICTIONS = ("/predict", "/predict/batch", "/v2/models/penguins/infer")  # the /v2 routes all ask
 V2_BODY = {
     "inputs": [
         {"name": name, "datatype": "BYTES" if isinstance(value, str) else "FP32", "shape": [1, 1], "data": [value]}
@@ -69,9 +69,35 @@ def test_the_key_is_checked_before_the_body(keyed: TestClient) -> None:
     assert response.status_code == 401
 
 
-@pytest.mark.parametrize("path", ["/health", "/ready", "/model", "/v2/health/ready"])
+@pytest.mark.parametrize("path", ["/health", "/ready", "/model"])
 def test_probes_and_the_model_stay_open(keyed: TestClient, path: str) -> None:
     assert keyed.get(path).status_code == 200
+
+
+def test_the_protocols_routes_all_ask_for_the_key(keyed: TestClient) -> None:
+    """Its clients send their headers on every call, health included."""
+    assert keyed.get("/v2/health/ready").status_code == 401
+    assert keyed.get("/v2/health/ready", headers={"X-API-Key": KEY}).status_code == 200
+
+
+def _guarded(schema: dict) -> set[str]:
+    return {path for path, operations in schema["paths"].items() for op in operations.values() if op.get("security")}
+
+
+def test_the_docs_show_the_key_exactly_when_it_is_asked_for(keyed: TestClient, predictor: PenguinPredictor) -> None:
+    schema = keyed.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["APIKeyHeader"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "the key the service was given (PENGUINS_API_KEY)",
+    }
+    assert {"/predict", "/predict/batch", "/v2/models/penguins/infer"} <= _guarded(schema)
+    assert not _guarded(schema) & {"/health", "/ready", "/model"}
+    assert "401" in schema["paths"]["/predict"]["post"]["responses"]
+    with TestClient(create_app(Settings(), predictor)) as open_service:
+        plain = open_service.get("/openapi.json").json()
+    assert _guarded(plain) == set() and "401" not in plain["paths"]["/predict"]["post"]["responses"]
 
 
 def test_a_key_from_a_file_loses_its_newline_and_a_blank_one_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -439,7 +439,6 @@ _FEATURES = _Mode(
 
 _STATUSES: dict[int | str, dict[str, Any]] = {
     400: {"description": "a body that is not UTF-8 text"},
-    401: {"description": f"{api_key.MISSING_OR_WRONG}, when the service has a key (PENGUINS_API_KEY)"},
     413: {"description": "a body larger than the limit (PENGUINS_MAX_BODY_BYTES)"},
     415: {"description": "a body not declared as JSON (Content-Type)"},
     422: {
@@ -487,7 +486,8 @@ def create_app(settings: Settings | None = None, predictor: PenguinPredictor | N
         _add_metrics_route(app, metrics)
     _add_predict_routes(app, settings, _FEATURES if settings.mode == "features" else _RAW)
     if settings.mode == "raw":  # the protocol's clients send raw values through the wrapper, as /predict's do
-        app.include_router(v2.router)
+        key = settings.api_key
+        app.include_router(v2.router, dependencies=api_key.requirement(key), responses=api_key.responses(key))
     return app
 
 
@@ -569,13 +569,14 @@ def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
     at run time, where the record type is the mode's (mypy cannot follow a type chosen then)."""
     app.router.route_class = _Route
     # The key first (when the service has one), then the body's declared type.
-    guarded = [Depends(api_key.required), Depends(_declared_json)]
+    guarded = [*api_key.requirement(settings.api_key), Depends(_declared_json)]
+    statuses = {**_STATUSES, **api_key.responses(settings.api_key)}
 
     @app.post(
         "/predict",
         response_model=PredictionOut,
         summary=f"predict one {mode.what_one}",
-        responses=_STATUSES,
+        responses=statuses,
         dependencies=guarded,
     )
     async def predict(
@@ -592,7 +593,7 @@ def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
         "/predict/batch",
         response_model=BatchOut,
         summary=f"predict up to {settings.batch_limit} {mode.what_many}",
-        responses=_STATUSES,
+        responses=statuses,
         dependencies=guarded,
     )
     async def predict_batch(

@@ -18,7 +18,7 @@ on 8000 inside, the Dockerfile's EXPOSE; `docker run --publish` picks the port o
     PENGUINS_LOG_LEVEL       critical | error | warning | info | debug (info)
     PENGUINS_LOG_FORMAT      text | json: one JSON object per log line, for a log collector (text)
     PENGUINS_METRICS         true | false: count requests and answers, served at /metrics (true)
-    PENGUINS_API_KEY         a key every prediction must send as X-API-Key (none: no check; the
+    PENGUINS_API_KEY         a key every prediction (and /v2 call) must send as X-API-Key (none: no check; the
                              room's proxy checks it there, k8s/ hands it in from a Secret)
     PENGUINS_ARTIFACTS       the artifacts folder (penguins.serving.paths)
 """

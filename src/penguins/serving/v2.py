@@ -29,7 +29,6 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from penguins import __version__
-from penguins.serving import api_key
 from penguins.serving.cleaning import CleaningError, read_json
 from penguins.serving.contract import CATEGORICAL_FEATURES, CLASSES, FEATURES, NUMERIC_FEATURES, OUTPUT
 from penguins.serving.metrics import Metrics
@@ -188,7 +187,6 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": V2Error, "description": "a malformed request, or values the model will not answer for"},
-    401: {"model": V2Error, "description": f"{api_key.MISSING_OR_WRONG}, when the service has a key"},
     413: {"description": "a body larger than the limit (PENGUINS_MAX_BODY_BYTES)"},
     503: {"model": V2Error, "description": "the model is not loaded yet"},
 }
@@ -316,7 +314,6 @@ async def model_ready(predictor: Annotated[PenguinPredictor, Depends(loaded)]) -
     response_model=InferenceResponse,
     summary="tensors in (one per feature), probabilities and species out",
     responses=_ERRORS,
-    dependencies=[Depends(api_key.required)],
     openapi_extra={
         "requestBody": {
             "required": True,
