@@ -103,10 +103,15 @@ def deployment_problems(deployment: dict[str, Any]) -> list[Problem]:
 
 def _rollout_problems(spec: dict[str, Any]) -> list[Problem]:
     found: list[Problem] = []
-    replicas = spec.get("replicas", 1)
+    replicas = spec.get("replicas") or 1  # Kubernetes runs 1 when it is left out (or null)
     if replicas < 2:
         found.append(
-            Problem("spec.replicas", "enough replicas that one can go while the others answer", f"{replicas}", "3")
+            Problem(
+                "spec.replicas",
+                "enough replicas that one can go while the others answer",
+                f"{replicas}",
+                "as many as the room runs (docker/compose.room.yaml)",
+            )
         )
     strategy = spec.get("strategy") or {}
     kind = strategy.get("type", "RollingUpdate")
@@ -147,7 +152,8 @@ def _image_problems(container: dict[str, Any]) -> list[Problem]:
     found: list[Problem] = []
     image = str(container.get("image", ""))
     if image.rsplit(":", 1)[0] != docker.IMAGE:
-        found.append(Problem("image", f"the image `make docker-build` tags, {docker.IMAGE}", repr(image), "its name"))
+        expected = f"the image `make docker-build` tags, {docker.IMAGE}"
+        found.append(Problem("image", expected, repr(image), "the Makefile's IMAGE"))
     if container.get("imagePullPolicy") != "IfNotPresent":
         found.append(
             Problem(
@@ -166,7 +172,7 @@ def _probe_problems(container: dict[str, Any]) -> list[Problem]:
     found: list[Problem] = []
     if [port.get("containerPort") for port in ports] != [image_port]:
         shown = [port.get("containerPort") for port in ports]
-        found.append(Problem("ports", f"the image's one port ({image_port}, its EXPOSE)", f"{shown}", "EXPOSE"))
+        found.append(Problem("ports", f"the image's one port ({image_port})", f"{shown}", "the Dockerfile's EXPOSE"))
     names = {port["name"]: port.get("containerPort") for port in ports if "name" in port}
     for probe, path, why in (
         ("readinessProbe", READINESS, "the path that answers 200 only once the model is loaded"),
