@@ -34,7 +34,7 @@ def doc_lines(path: str) -> list[str]:
 
 def test_the_table_has_every_stage_in_order_with_its_notebooks() -> None:
     assert [stage.name for stage in stages.STAGES] == ["00", "01", "02", "03", "04", "05", "06", "07"]
-    assert stages.NOTEBOOKS[0] == "00_big_picture" and stages.NOTEBOOKS[-1] == "07b_new_versions"
+    assert stages.NOTEBOOKS[0] == "00_big_picture" and stages.NOTEBOOKS[-1] == "07c_kubernetes"
     assert all(notebook.startswith(stage.name) for stage in stages.STAGES for notebook in stage.notebooks)
     assert stages.PORTS == (8002, 8003, 8004, 8006, 8443, 8888)
 
