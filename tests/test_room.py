@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -51,8 +53,9 @@ def room_images(base_image: str, artifact_dir: Path, tmp_path_factory: pytest.Te
             unavailable("no Compose v2 here (`docker compose version`): the room needs `up --wait`")
     if CI:
         run("bash", ".ci/room-images.sh")
-    elif subprocess.run(["docker", "image", "inspect", room.facts().nginx_image], capture_output=True).returncode:
-        unavailable(f"no {room.facts().nginx_image} image here (docker pull {room.facts().nginx_image})")
+    for pulled in (room.facts().nginx_image, room.facts().prometheus_image):
+        if subprocess.run(["docker", "image", "inspect", pulled], capture_output=True).returncode:
+            unavailable(f"no {pulled} image here (docker pull {pulled})")
     context = docker.build_context(tmp_path_factory.mktemp("room-context"), artifact_dir)
     run(
         "docker",
@@ -149,6 +152,102 @@ def test_station_answers_equal_the_in_process_ones(the_room: room.Secrets, artif
         {"species": p.species, "model_version": p.model_version, "warnings": a.warnings}
         for p, a in zip(expected, direct, strict=True)
     ]
+
+
+def _logged(request_id: str, services: tuple[str, ...], within: float = 15.0) -> dict[str, list[str]]:
+    """Each service's log lines (`docker compose logs`) that carry `request_id`, once every service
+    has one (polled: a log line reaches Docker a moment after the answer)."""
+    deadline = time.monotonic() + within
+    while True:
+        found = {
+            service: [
+                line for line in room.compose("logs", "--no-color", service).output.splitlines() if request_id in line
+            ]
+            for service in services
+        }
+        if all(found.values()):
+            return found
+        assert time.monotonic() < deadline, f"{request_id} not in the logs of every one of {services}: {found}"
+        time.sleep(0.5)
+
+
+def test_one_id_sent_to_the_station_is_in_the_station_and_model_logs_and_its_records(the_room: room.Secrets) -> None:
+    request_id = f"trace-{uuid.uuid4().hex[:12]}"
+    record = smoke.load_cases(ROOT / "tests" / "golden.json")[0].record
+    reply = requests.post(
+        f"http://127.0.0.1:{room.facts().station_port}/observations",
+        json={"records": [record]},
+        headers={"X-Request-ID": request_id},
+        timeout=10,
+    )
+    assert reply.status_code == 200 and reply.headers["X-Request-ID"] == request_id
+    found = _logged(request_id, ("station", room.MODEL_SERVICES[0]))
+    assert [" POST /observations 200 " in line for line in found["station"]] == [True]
+    assert [" POST /predict/batch 200 " in line for line in found[room.MODEL_SERVICES[0]]] == [True]
+    kept = [json.loads(line) for line in the_room.recent_records.read_text(encoding="utf-8").splitlines()]
+    assert [line["record"] for line in kept if line["request_id"] == request_id] == [record]
+
+
+def test_one_id_made_by_the_proxy_is_in_the_proxy_and_model_logs(the_room: room.Secrets) -> None:
+    record = smoke.load_cases(ROOT / "tests" / "golden.json")[0].record
+    with room.client(the_room) as client:
+        reply = client.session.post(client.url + "/predict", json=record, verify=client.verify, timeout=5)
+        unsafe = client.session.get(
+            client.url + "/ready", headers={"X-Request-ID": "two words"}, verify=client.verify, timeout=5
+        )
+        refused = client.session.get(client.url + "/metrics", verify=client.verify, timeout=5)
+    made = reply.headers["X-Request-ID"]
+    assert reply.status_code == 200 and re.fullmatch(r"[0-9a-f]{32}", made)
+    found = _logged(made, ("proxy", room.MODEL_SERVICES[0]))
+    assert ['"POST /predict HTTP/1.1" 200 ' in line and line.endswith(f"id={made}") for line in found["proxy"]] == [
+        True
+    ]
+    assert [" POST /predict 200 " in line for line in found[room.MODEL_SERVICES[0]]] == [True]
+    assert re.fullmatch(r"[0-9a-f]{32}", unsafe.headers["X-Request-ID"])  # an unsafe id is replaced
+    assert refused.status_code == 404 and re.fullmatch(r"[0-9a-f]{32}", refused.headers["X-Request-ID"])
+
+
+def _prometheus(query: str) -> list[dict]:
+    """One instant query to the room's Prometheus over its HTTP API: the result's series."""
+    reply = requests.get(f"{room.facts().prometheus_url}/api/v1/query", params={"query": query}, timeout=5)
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["status"] == "success", body
+    return list(body["data"]["result"])
+
+
+PREDICTS = 'sum(penguins_requests_total{job="penguins", route="/predict", method="POST", status="200"})'
+
+
+def _scraped_after(moment: float, replicas: int, within: float = 30.0) -> float:
+    """Wait (bounded) until Prometheus has scraped every replica after `moment` (time.time());
+    then the number of /predict answers it holds, summed over the replicas."""
+    deadline = time.monotonic() + within
+    while True:
+        scrapes = _prometheus('timestamp(up{job="penguins"})')  # when each replica was last scraped
+        healthy = _prometheus('up{job="penguins"} == 1')  # ... and answered
+        if len(scrapes) == len(healthy) == replicas and min(float(s["value"][1]) for s in scrapes) > moment:
+            counted = _prometheus(PREDICTS)
+            return float(counted[0]["value"][1]) if counted else 0.0
+        assert time.monotonic() < deadline, f"not {replicas} replicas scraped within {within:g} s: {scrapes}"
+        time.sleep(0.25)
+
+
+def test_prometheus_scrapes_every_replica_and_counts_every_request(the_room: room.Secrets) -> None:
+    """N predictions through the proxy; Prometheus' sum over the replicas rises by exactly N."""
+    replicas = room.replicas()
+    before = _scraped_after(time.time(), len(replicas))
+    record = smoke.load_cases(ROOT / "tests" / "golden.json")[0].record
+    sent = 30
+    with room.client(the_room) as client:
+        for _ in range(sent):
+            client.predict(record)
+    after = _scraped_after(time.time(), len(replicas))
+    assert after - before == sent
+    targets = {series["metric"]["instance"] for series in _prometheus('up{job="penguins"} == 1')}
+    assert targets == {f"{r.address}:8000" for r in replicas}  # found by Docker's DNS, every replica
+    rules = requests.get(f"{room.facts().prometheus_url}/api/v1/rules", timeout=5).json()["data"]["groups"]
+    assert [rule["name"] for group in rules for rule in group["rules"]] == ["PenguinsErrorRatioHigh"]
 
 
 def _answered_by(client: object, count: int) -> set[str]:
