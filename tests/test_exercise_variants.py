@@ -36,6 +36,7 @@ NOTEBOOKS = {
     "ex02": "02_save_the_model.ipynb",
     "ex03": "03_onnx.ipynb",
     "ex04": "04_wrapper_class.ipynb",
+    "ex08": "08_running_it.ipynb",
 }
 EXPECTED = re.compile(r"^# fails with: (.+)$", re.MULTILINE)
 CHECK_CALL = re.compile(r"^checks\.check_\w+\(", re.MULTILINE)
