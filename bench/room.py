@@ -45,9 +45,9 @@ def why_not(image: str) -> str:
         return f"server room not measured: {engine.reason}"
     if room.compose_v2() is None:
         return "server room not measured: no Compose v2 (`docker compose version`)"
-    for needed in (image, room.facts().nginx_image):
+    for needed in (image, room.facts().nginx_image, room.facts().prometheus_image):
         if not docker.has_image(needed):
-            return f"server room not measured: no image {needed} (make docker-build; the proxy's nginx image)"
+            return f"server room not measured: no image {needed} (make docker-build; the room's nginx and Prometheus)"
     return ""
 
 

@@ -51,8 +51,9 @@ def room_images(base_image: str, artifact_dir: Path, tmp_path_factory: pytest.Te
             unavailable("no Compose v2 here (`docker compose version`): the room needs `up --wait`")
     if CI:
         run("bash", ".ci/room-images.sh")
-    elif subprocess.run(["docker", "image", "inspect", room.facts().nginx_image], capture_output=True).returncode:
-        unavailable(f"no {room.facts().nginx_image} image here (docker pull {room.facts().nginx_image})")
+    for pulled in (room.facts().nginx_image, room.facts().prometheus_image):
+        if subprocess.run(["docker", "image", "inspect", pulled], capture_output=True).returncode:
+            unavailable(f"no {pulled} image here (docker pull {pulled})")
     context = docker.build_context(tmp_path_factory.mktemp("room-context"), artifact_dir)
     run(
         "docker",
@@ -149,6 +150,49 @@ def test_station_answers_equal_the_in_process_ones(the_room: room.Secrets, artif
         {"species": p.species, "model_version": p.model_version, "warnings": a.warnings}
         for p, a in zip(expected, direct, strict=True)
     ]
+
+
+def _prometheus(query: str) -> list[dict]:
+    """One instant query to the room's Prometheus over its HTTP API: the result's series."""
+    reply = requests.get(f"{room.facts().prometheus_url}/api/v1/query", params={"query": query}, timeout=5)
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["status"] == "success", body
+    return list(body["data"]["result"])
+
+
+PREDICTS = 'sum(penguins_requests_total{job="penguins", route="/predict", method="POST", status="200"})'
+
+
+def _scraped_after(moment: float, replicas: int, within: float = 30.0) -> float:
+    """Wait (bounded) until Prometheus has scraped every replica after `moment` (time.time());
+    then the number of /predict answers it holds, summed over the replicas."""
+    deadline = time.monotonic() + within
+    while True:
+        scrapes = _prometheus('timestamp(up{job="penguins"})')  # when each replica was last scraped
+        healthy = _prometheus('up{job="penguins"} == 1')  # ... and answered
+        if len(scrapes) == len(healthy) == replicas and min(float(s["value"][1]) for s in scrapes) > moment:
+            counted = _prometheus(PREDICTS)
+            return float(counted[0]["value"][1]) if counted else 0.0
+        assert time.monotonic() < deadline, f"not {replicas} replicas scraped within {within:g} s: {scrapes}"
+        time.sleep(0.25)
+
+
+def test_prometheus_scrapes_every_replica_and_counts_every_request(the_room: room.Secrets) -> None:
+    """N predictions through the proxy; Prometheus' sum over the replicas rises by exactly N."""
+    replicas = room.replicas()
+    before = _scraped_after(time.time(), len(replicas))
+    record = smoke.load_cases(ROOT / "tests" / "golden.json")[0].record
+    sent = 30
+    with room.client(the_room) as client:
+        for _ in range(sent):
+            client.predict(record)
+    after = _scraped_after(time.time(), len(replicas))
+    assert after - before == sent
+    targets = {series["metric"]["instance"] for series in _prometheus('up{job="penguins"} == 1')}
+    assert targets == {f"{r.address}:8000" for r in replicas}  # found by Docker's DNS, every replica
+    rules = requests.get(f"{room.facts().prometheus_url}/api/v1/rules", timeout=5).json()["data"]["groups"]
+    assert [rule["name"] for group in rules for rule in group["rules"]] == ["PenguinsErrorRatioHigh"]
 
 
 def _answered_by(client: object, count: int) -> set[str]:

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import ModuleType
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
 from penguins.client import PenguinClient
@@ -90,3 +91,14 @@ def test_stage_map_port_is_the_proxys_published_https_port() -> None:
     assert facts.replicas == 3 and facts.domain == "www.mojadomena.zmodelami.pl"
     conf = (ROOT / room.NGINX_CONF).read_text()
     assert f"https://{facts.domain}:{facts.https_port}$request_uri" in conf
+
+
+def test_every_published_port_is_on_loopback_and_prometheus_scrapes_the_model_by_dns() -> None:
+    compose = yaml.safe_load((ROOT / room.COMPOSE_FILE).read_text())
+    published = [str(port) for service in compose["services"].values() for port in service.get("ports", [])]
+    assert published and all(port.startswith("127.0.0.1:") for port in published), published
+    assert room.facts().prometheus_url == "http://127.0.0.1:9090"
+    config = yaml.safe_load((ROOT / "docker" / "prometheus" / "prometheus.yml").read_text())
+    (job,) = config["scrape_configs"]
+    assert job["dns_sd_configs"] == [{"names": ["penguins"], "type": "A", "port": 8000, "refresh_interval": "5s"}]
+    assert config["rule_files"] == ["alerts.yml"]

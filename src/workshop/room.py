@@ -62,12 +62,19 @@ class Facts:
     https_port: int
     http_port: int
     station_port: int
+    prometheus_port: int
     domain: str
     nginx_image: str
+    prometheus_image: str
 
     @property
     def url(self) -> str:
         return f"https://{self.domain}:{self.https_port}"
+
+    @property
+    def prometheus_url(self) -> str:
+        """Prometheus' page and HTTP API, published on this machine's loopback only."""
+        return f"http://127.0.0.1:{self.prometheus_port}"
 
 
 def _published(service: dict[str, Any], inside: int) -> int:
@@ -93,8 +100,10 @@ def facts(where: Path | None = None) -> Facts:
         https_port=_published(services["proxy"], 443),
         http_port=_published(services["proxy"], 80),
         station_port=_published(services["station"], 8010),
+        prometheus_port=_published(services["prometheus"], 9090),
         domain=domain.group(1),
         nginx_image=services["proxy"]["image"],
+        prometheus_image=services["prometheus"]["image"],
     )
 
 

@@ -276,13 +276,14 @@ def nginx_t(conf: Path) -> str:
 def _room_files(compose_file: Path, conf: Path, image: str = docker.IMAGE) -> Iterator[list[str]]:
     """The `docker compose` command of the room with the student's lines: docker/compose.room.yaml
     with one model service, `penguins`, without its replicas and healthcheck (the lines to write),
-    without the station,
+    without the station and Prometheus,
     the proxy on random loopback ports with the student's nginx.conf, then the student's file."""
     base_dir = room.root() / "docker"
     document = yaml.safe_load((room.root() / room.COMPOSE_FILE).read_text(encoding="utf-8"))
     document.pop("x-model", None)
     blue, green = room.MODEL_SERVICES  # one model service is enough here: no rollout in this exercise
-    services = {name: service for name, service in document["services"].items() if name not in ("station", green)}
+    left_out = ("station", "prometheus", green)
+    services = {name: service for name, service in document["services"].items() if name not in left_out}
     model = services.pop(blue)
     for key in ("deploy", "healthcheck", "build", "networks"):
         model.pop(key, None)
