@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from tests.conftest import ROOT
-from workshop import stages
+from workshop import room, stages
 
 PORT = re.compile(r"(?<![\d.=])8\d{3}(?!\d)")  # 8000-8999, not a version, not an example after PORT=
 CONTAINER_INSIDE = 8000  # the port uvicorn listens on inside the container (and the service's default)
@@ -37,6 +37,11 @@ def test_the_table_has_every_stage_in_order_with_its_notebooks() -> None:
     assert stages.NOTEBOOKS[0] == "00_big_picture" and stages.NOTEBOOKS[-1] == "08_running_it"
     assert all(notebook.startswith(stage.name) for stage in stages.STAGES for notebook in stage.notebooks)
     assert stages.PORTS == (8002, 8003, 8004, 8006, 8443, 8888, 9090)
+
+
+def test_stage_08s_port_is_the_one_prometheus_publishes_in_the_room() -> None:
+    assert stages.port(8) == room.facts().prometheus_port
+    assert stages.stage(8).make_target == stages.stage(7).make_target, "`make room-up` starts Prometheus too"
 
 
 def test_each_stage_server_is_the_make_target_of_its_own_number() -> None:
