@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from penguins import cli
 from penguins.monitoring import drift
 from penguins.serving.artifacts import read_metadata
 from penguins.serving.contract import FEATURES
@@ -95,3 +96,41 @@ def test_recent_records_come_from_json_lines(tmp_path: Path) -> None:
 def test_the_reference_survives_the_sidecar(reference: dict[str, Any], artifact_dir: Path) -> None:
     on_disk = json.loads((artifact_dir / "mlp.onnx.json").read_text())
     assert on_disk["reference"] == reference
+
+
+def station_lines(path: Path, records: list[dict[str, Any]]) -> Path:
+    """The records as the room's station keeps them: one {"time", "request_id", "record"} per line."""
+    lines = [{"time": "2026-12-01T10:00:00Z", "request_id": f"r{i}", "record": r} for i, r in enumerate(records)]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def test_the_station_lines_give_back_the_records(tmp_path: Path, held_out: list[dict[str, Any]]) -> None:
+    assert drift.read_records(station_lines(tmp_path / "recent.jsonl", held_out)) == held_out
+
+
+def test_the_cli_passes_the_held_out_split(
+    tmp_path: Path, artifact_dir: Path, held_out: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    recent = station_lines(tmp_path / "recent.jsonl", held_out)
+    assert cli.main(["drift", str(recent), "--artifacts", str(artifact_dir)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{len(held_out)} recent records") and out.rstrip().endswith("no feature drifted"), out
+    assert "DRIFTED" not in out
+
+
+def test_the_cli_flags_two_kilograms_more_on_body_mass_only(
+    tmp_path: Path, artifact_dir: Path, held_out: list[dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    recent = station_lines(tmp_path / "recent.jsonl", heavier(held_out, 2000))
+    assert cli.main(["drift", str(recent), "--artifacts", str(artifact_dir)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1] == "drifted: body_mass_g"
+    assert [line.split()[0] for line in lines if "DRIFTED" in line] == ["body_mass_g"]
+
+
+def test_the_cli_names_a_broken_file(tmp_path: Path, artifact_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recent = tmp_path / "recent.jsonl"
+    recent.write_text('{"island": "Dream"}\n{oops\n', encoding="utf-8")
+    assert cli.main(["drift", str(recent), "--artifacts", str(artifact_dir)]) == 2
+    assert "recent.jsonl, line 2: not JSON" in capsys.readouterr().err

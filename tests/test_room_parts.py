@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import logging
+import re
 import socket
 import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -19,9 +23,10 @@ from tests.conftest import ROOT
 from workshop import room, stages
 
 
-def _station(model_url: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+def _station(model_url: str, monkeypatch: pytest.MonkeyPatch, records_file: Path | None = None) -> ModuleType:
     monkeypatch.setenv("MODEL_URL", model_url)
     monkeypatch.setenv("MODEL_TIMEOUT", "0.5")
+    monkeypatch.setenv("RECORDS_FILE", str(records_file or ""))
     spec = importlib.util.spec_from_file_location("station", ROOT / "docker" / "station" / "station.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
@@ -43,6 +48,82 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def stub_model() -> Iterator[tuple[str, list[str | None]]]:
+    """A stand-in for the model's /predict/batch: one Adelie per record; it notes each call's X-Request-ID."""
+    seen: list[str | None] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append(self.headers["X-Request-ID"])
+            records = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            answer = {"species": "Adelie", "probabilities": {"Adelie": 1.0}, "model_version": "stub", "warnings": []}
+            body = json.dumps({"predictions": [answer] * len(records)}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+
+
+def test_station_passes_the_callers_id_on_and_keeps_the_records_with_it(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    stub_model: tuple[str, list[str | None]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url, seen = stub_model
+    station = _station(url, monkeypatch, tmp_path / "recent.jsonl")
+    records = [{"island": "Biscoe", "bill_length_mm": "46,5"}, {"island": "Dream"}]
+    with caplog.at_level(logging.INFO, logger="penguins.station"):
+        reply = TestClient(station.app).post(
+            "/observations", json={"records": records}, headers={"X-Request-ID": "field-7.a_1"}
+        )
+    assert reply.status_code == 200 and reply.headers["X-Request-ID"] == "field-7.a_1"
+    assert seen == ["field-7.a_1"]  # passed on to the model
+    assert [r.getMessage() for r in caplog.records if r.name == "penguins.station"][-1].endswith(" field-7.a_1")
+    kept = [json.loads(line) for line in (tmp_path / "recent.jsonl").read_text().splitlines()]
+    assert [(line["request_id"], line["record"]) for line in kept] == [("field-7.a_1", r) for r in records]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", line["time"]) for line in kept)
+
+
+@pytest.mark.parametrize("sent", [None, "two words", "x" * 65])
+def test_station_makes_an_id_when_the_caller_sent_none_or_an_unsafe_one(
+    monkeypatch: pytest.MonkeyPatch, stub_model: tuple[str, list[str | None]], sent: str | None
+) -> None:
+    url, seen = stub_model
+    station = _station(url, monkeypatch)
+    headers = {} if sent is None else {"X-Request-ID": sent}
+    reply = TestClient(station.app).post("/observations", json={"records": [{"island": "Dream"}]}, headers=headers)
+    made = reply.headers["X-Request-ID"]
+    assert reply.status_code == 200 and re.fullmatch(r"[0-9a-f]{32}", made) and seen == [made]
+
+
+def test_the_proxys_id_rule_is_the_models() -> None:
+    from penguins.serving.api import REQUEST_ID
+
+    conf = (ROOT / room.NGINX_CONF).read_text()
+    assert f'"~^{REQUEST_ID.pattern}$" $http_x_request_id;' in conf
+
+
+def test_the_station_writes_its_records_where_the_room_reads_them() -> None:
+    station = yaml.safe_load((ROOT / room.COMPOSE_FILE).read_text())["services"]["station"]
+    inside = Path(station["environment"]["RECORDS_FILE"])
+    mount = next(v for v in station["volumes"] if v.endswith(f":{inside.parent}"))
+    outside = (ROOT / "docker" / mount.rpartition(":")[0]).resolve() / inside.name
+    assert outside == room.Secrets(ROOT / room.SECRETS).recent_records.resolve()
 
 
 def test_station_says_502_when_the_model_is_down(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -67,6 +67,32 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_drift(args: argparse.Namespace) -> int:
+    """Recent raw records (JSON Lines, as the station keeps them) against the training data the
+    model's sidecar describes: one line per feature; exit 1 when a feature drifted, 0 when none."""
+    from penguins.monitoring import drift
+    from penguins.serving.artifacts import read_metadata
+    from penguins.serving.contract import BACKEND_FILES
+    from penguins.serving.paths import artifacts_dir
+
+    folder = Path(args.artifacts) if args.artifacts else artifacts_dir()
+    reference = read_metadata(folder / BACKEND_FILES[args.backend]).reference
+    if reference is None:
+        print(
+            f"error: the sidecar of {folder / BACKEND_FILES[args.backend]} has no reference: train again",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        records = drift.read_records(args.file)
+    except (OSError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    report = drift.check_records(reference, records)
+    print(report.describe())
+    return 1 if report.drifted else 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from penguins import serve
 
@@ -111,6 +137,9 @@ def parser() -> argparse.ArgumentParser:
     predict = add("predict", cmd_predict, "predict for raw JSON records (file or stdin)")
     predict.add_argument("file", nargs="?", help="JSON file; stdin when left out")
     predict.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS)
+    drift = add("drift", cmd_drift, "which features of recent records drifted from the training data")
+    drift.add_argument("file", help="recent raw records, one JSON object per line (the station's recent.jsonl)")
+    drift.add_argument("--backend", default=DEFAULT_BACKEND, choices=BACKENDS, help="whose sidecar has the reference")
     serve = add(
         "serve",
         cmd_serve,

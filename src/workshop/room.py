@@ -30,6 +30,7 @@ from penguins.serving.paths import project_root
 COMPOSE_FILE = "docker/compose.room.yaml"
 NGINX_CONF = "docker/proxy/nginx.conf"
 SECRETS = ".room"  # git-ignored: the CA, the proxy's certificate and key, the API keys
+RECORDS = "records"  # in SECRETS: the station's recent.jsonl, the raw records it forwarded
 API_KEY_HEADER = "X-API-Key"
 REPLICA_HEADER = "X-Replica"
 CA_NAME = "/CN=penguins-to-production classroom CA"
@@ -123,6 +124,11 @@ class Secrets:
     def api_key(self) -> str:
         return (self.folder / "api-key").read_text(encoding="utf-8").strip()
 
+    @property
+    def recent_records(self) -> Path:
+        """The station's JSON Lines of the records it forwarded (penguins.monitoring.drift reads it)."""
+        return self.folder / RECORDS / "recent.jsonl"
+
 
 def _openssl(command: str, *more: str, cwd: Path) -> None:
     """One openssl command, written as typed (`command`), plus arguments with spaces (`more`)."""
@@ -134,7 +140,8 @@ def _openssl(command: str, *more: str, cwd: Path) -> None:
 
 def make_secrets(folder: Path | None = None, domain: str | None = None, say: Any = print) -> Secrets:
     """The room's secrets, made once (an existing set is kept): a local CA, the proxy's
-    certificate for the domain signed by it, and an API key with nginx's map of valid keys."""
+    certificate for the domain signed by it, and an API key with nginx's map of valid keys;
+    and the folder the station writes its records to."""
     folder = folder or root() / SECRETS
     domain = domain or facts().domain
     tls = folder / "tls"
@@ -159,6 +166,11 @@ def make_secrets(folder: Path | None = None, domain: str | None = None, say: Any
             encoding="utf-8",
         )
         say(f"made an API key in {folder / 'api-key'}")
+    # The station's folder for its records, mounted into its container. It writes as its image's
+    # user (10001), not as whoever runs the room: anyone may write here (a classroom's laptop).
+    records = folder / RECORDS
+    records.mkdir(exist_ok=True)
+    records.chmod(0o777)
     return Secrets(folder)
 
 

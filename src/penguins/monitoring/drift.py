@@ -118,7 +118,8 @@ def check_records(
 
 
 def read_records(path: Path | str) -> list[dict[str, Any]]:
-    """Raw records from a JSON Lines file (one record per line, as the station writes them)."""
+    """Raw records from a JSON Lines file, one per line: the record itself, or the station's
+    line, {"time": ..., "request_id": ..., "record": {...}}, whose record is taken."""
     records = []
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -127,6 +128,8 @@ def read_records(path: Path | str) -> list[dict[str, Any]]:
             record = json.loads(line)
         except ValueError as err:
             raise ValueError(f"{path}, line {number}: not JSON ({err})") from None
+        if isinstance(record, dict) and isinstance(record.get("record"), dict):
+            record = record["record"]  # the station's line: when, which request, and the record
         if not isinstance(record, dict):
             raise ValueError(f"{path}, line {number}: a record is a JSON object, got {type(record).__name__}")
         records.append(record)
