@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -150,6 +152,59 @@ def test_station_answers_equal_the_in_process_ones(the_room: room.Secrets, artif
         {"species": p.species, "model_version": p.model_version, "warnings": a.warnings}
         for p, a in zip(expected, direct, strict=True)
     ]
+
+
+def _logged(request_id: str, services: tuple[str, ...], within: float = 15.0) -> dict[str, list[str]]:
+    """Each service's log lines (`docker compose logs`) that carry `request_id`, once every service
+    has one (polled: a log line reaches Docker a moment after the answer)."""
+    deadline = time.monotonic() + within
+    while True:
+        found = {
+            service: [
+                line for line in room.compose("logs", "--no-color", service).output.splitlines() if request_id in line
+            ]
+            for service in services
+        }
+        if all(found.values()):
+            return found
+        assert time.monotonic() < deadline, f"{request_id} not in the logs of every one of {services}: {found}"
+        time.sleep(0.5)
+
+
+def test_one_id_sent_to_the_station_is_in_the_station_and_model_logs_and_its_records(the_room: room.Secrets) -> None:
+    request_id = f"trace-{uuid.uuid4().hex[:12]}"
+    record = smoke.load_cases(ROOT / "tests" / "golden.json")[0].record
+    reply = requests.post(
+        f"http://127.0.0.1:{room.facts().station_port}/observations",
+        json={"records": [record]},
+        headers={"X-Request-ID": request_id},
+        timeout=10,
+    )
+    assert reply.status_code == 200 and reply.headers["X-Request-ID"] == request_id
+    found = _logged(request_id, ("station", room.MODEL_SERVICES[0]))
+    assert [" POST /observations 200 " in line for line in found["station"]] == [True]
+    assert [" POST /predict/batch 200 " in line for line in found[room.MODEL_SERVICES[0]]] == [True]
+    kept = [json.loads(line) for line in the_room.recent_records.read_text(encoding="utf-8").splitlines()]
+    assert [line["record"] for line in kept if line["request_id"] == request_id] == [record]
+
+
+def test_one_id_made_by_the_proxy_is_in_the_proxy_and_model_logs(the_room: room.Secrets) -> None:
+    record = smoke.load_cases(ROOT / "tests" / "golden.json")[0].record
+    with room.client(the_room) as client:
+        reply = client.session.post(client.url + "/predict", json=record, verify=client.verify, timeout=5)
+        unsafe = client.session.get(
+            client.url + "/ready", headers={"X-Request-ID": "two words"}, verify=client.verify, timeout=5
+        )
+        refused = client.session.get(client.url + "/metrics", verify=client.verify, timeout=5)
+    made = reply.headers["X-Request-ID"]
+    assert reply.status_code == 200 and re.fullmatch(r"[0-9a-f]{32}", made)
+    found = _logged(made, ("proxy", room.MODEL_SERVICES[0]))
+    assert ['"POST /predict HTTP/1.1" 200 ' in line and line.endswith(f"id={made}") for line in found["proxy"]] == [
+        True
+    ]
+    assert [" POST /predict 200 " in line for line in found[room.MODEL_SERVICES[0]]] == [True]
+    assert re.fullmatch(r"[0-9a-f]{32}", unsafe.headers["X-Request-ID"])  # an unsafe id is replaced
+    assert refused.status_code == 404 and re.fullmatch(r"[0-9a-f]{32}", refused.headers["X-Request-ID"])
 
 
 def _prometheus(query: str) -> list[dict]:
