@@ -3,105 +3,200 @@
 No cluster can run on this machine, so the manifests are validated offline against the
 Kubernetes schemas that the kubernetes-validate package carries, and tied to the facts they
 repeat: the port and the user in docker/Dockerfile, the probe paths the app really serves, the
-settings the service really reads. A manifest that drifts from the image fails here, not on a
-student's kind cluster.
+settings the service really reads. The rules live in workshop.k8s, which exercise 07's check
+applies to a student's Deployment too; here they meet the lecture's files, and each rule is
+shown to catch the break it is for. A manifest that drifts from the image fails here, not on a
+student's kind cluster. The commands of k8s/README.md are tied to the manifests as well.
 """
 
 from __future__ import annotations
 
+import copy
 import re
+import shlex
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-import kubernetes_validate
 import pytest
-import yaml
 from dockerfile_parse import DockerfileParser
 
 from penguins.serving.api import create_app
-from penguins.serving.settings import PREFIX, Settings
+from penguins.serving.settings import Settings
 from tests.conftest import ROOT
+from workshop import docker, k8s, rollout, room
 
 K8S = ROOT / "k8s"
-KUBERNETES = "1.37.0"
-
-
-def _load(name: str) -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load((K8S / name).read_text(encoding="utf-8"))
-    return document
+Mutation = Callable[[dict[str, Any]], None]
 
 
 def _resources() -> list[str]:
     return sorted(path.name for path in K8S.glob("*.yaml") if path.name != "kustomization.yaml")
 
 
-def _container() -> dict[str, Any]:
-    (container,) = _load("deployment.yaml")["spec"]["template"]["spec"]["containers"]
+def _container(deployment: dict[str, Any]) -> dict[str, Any]:
+    container: dict[str, Any] = deployment["spec"]["template"]["spec"]["containers"][0]
     return container
-
-
-def _dockerfile() -> DockerfileParser:
-    parser = DockerfileParser(fileobj=(ROOT / "docker" / "Dockerfile").open("rb"))
-    return parser
-
-
-def _instruction(name: str) -> str:
-    values = [item["value"] for item in _dockerfile().structure if item["instruction"] == name]
-    assert values, f"docker/Dockerfile has no {name}"
-    return str(values[-1])
 
 
 @pytest.mark.parametrize("name", _resources())
 def test_each_manifest_is_valid_kubernetes(name: str) -> None:
-    kubernetes_validate.validate(_load(name), KUBERNETES, strict=True)
+    assert k8s.schema_problem(k8s.manifest(name)) is None
 
 
 def test_a_wrong_field_is_caught_and_named() -> None:
-    deployment = _load("deployment.yaml")
+    deployment = k8s.manifest("deployment.yaml")
     deployment["spec"]["replicas"] = "three"
-    with pytest.raises(kubernetes_validate.ValidationError, match="three"):
-        kubernetes_validate.validate(deployment, KUBERNETES, strict=True)
+    problem = k8s.schema_problem(deployment)
+    assert problem is not None and problem.where == "spec.replicas" and "'three'" in problem.found
 
 
 def test_kustomize_applies_every_manifest() -> None:
-    assert sorted(_load("kustomization.yaml")["resources"]) == _resources()
+    assert sorted(k8s.manifest("kustomization.yaml")["resources"]) == _resources()
 
 
-def test_the_deployment_rolls_out_without_losing_capacity() -> None:
-    spec = _load("deployment.yaml")["spec"]
-    assert spec["replicas"] == 3
-    assert spec["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
-    assert _load("hpa.yaml")["spec"]["minReplicas"] == spec["replicas"]
+def test_the_deployment_keeps_every_tie() -> None:
+    assert k8s.deployment_problems(k8s.manifest("deployment.yaml")) == []
 
 
-def test_port_and_user_are_the_images() -> None:
-    container = _container()
-    (port,) = container["ports"]
-    assert str(port["containerPort"]) == _instruction("EXPOSE")
-    uid = _instruction("USER").split(":")[0]
-    pod = _load("deployment.yaml")["spec"]["template"]["spec"]["securityContext"]
-    assert pod["runAsNonRoot"] is True and str(pod["runAsUser"]) == uid
-    assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    service_port = _load("service.yaml")["spec"]["ports"][0]
-    assert service_port["targetPort"] == port["name"]
-
-
-def test_probes_ask_routes_the_app_serves() -> None:
+def test_the_rules_facts_are_the_images_and_the_apps() -> None:
+    """What the rules compare with, read independently: EXPOSE and USER by dockerfile_parse, the
+    routes from the app itself, the image name from the Makefile."""
+    parser = DockerfileParser(fileobj=(ROOT / "docker" / "Dockerfile").open("rb"))
+    instructions = {item["instruction"]: item["value"] for item in parser.structure}
+    container = _container(k8s.manifest("deployment.yaml"))
+    assert str(container["ports"][0]["containerPort"]) == instructions["EXPOSE"]
+    pod = k8s.manifest("deployment.yaml")["spec"]["template"]["spec"]
+    assert str(pod["securityContext"]["runAsUser"]) == instructions["USER"].split(":")[0]
     served = {route.path for route in create_app(Settings()).routes if "GET" in getattr(route, "methods", ())}
-    container = _container()
-    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
-    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
-    assert {"/ready", "/health"} <= served
-
-
-def test_environment_variables_are_settings_the_service_reads() -> None:
-    fields = {PREFIX + name.upper() for name in Settings.model_fields}
-    names = {variable["name"] for variable in _container().get("env", [])}
-    assert names and names <= fields
-
-
-def test_the_image_is_the_one_make_builds() -> None:
+    assert {k8s.READINESS, k8s.LIVENESS} <= served and k8s.READINESS != k8s.LIVENESS
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     image = re.search(r"^IMAGE\s*\?=\s*(\S+)", makefile, re.MULTILINE)
-    assert image, "the Makefile names the image"
-    assert _container()["image"].split(":")[0] == image.group(1)
-    assert _container()["imagePullPolicy"] == "IfNotPresent"
+    assert image and image.group(1) == docker.IMAGE
+
+
+def _set(path: str, value: object) -> Mutation:
+    """A change at a dotted path of the Deployment (`c.` = the container); None deletes."""
+
+    def change(deployment: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node = deployment
+        for part in parents:
+            node = _container(deployment) if part == "c" else node[part]
+        if value is None:
+            del node[last]
+        else:
+            node[last] = value
+
+    return change
+
+
+BREAKS: dict[str, tuple[Mutation, str]] = {
+    "one replica": (_set("spec.replicas", 1), "spec.replicas"),
+    "recreate": (_set("spec.strategy", {"type": "Recreate"}), "spec.strategy.type"),
+    "no strategy": (_set("spec.strategy", None), "spec.strategy.rollingUpdate.maxUnavailable"),
+    "no surge": (_set("spec.strategy.rollingUpdate.maxSurge", 0), "spec.strategy.rollingUpdate.maxSurge"),
+    "another image": (_set("c.image", "nginx:1.28"), "image"),
+    "always pull": (_set("c.imagePullPolicy", "Always"), "imagePullPolicy"),
+    "root allowed": (_set("spec.template.spec.securityContext.runAsNonRoot", False), "securityContext.runAsNonRoot"),
+    "another user": (_set("spec.template.spec.securityContext.runAsUser", 1000), "securityContext.runAsUser"),
+    "writable root": (
+        _set("c.securityContext.readOnlyRootFilesystem", False),
+        "securityContext.readOnlyRootFilesystem",
+    ),
+    "unknown setting": (_set("c.env", [{"name": "PORT", "value": "80"}]), "env"),
+    "key in the file": (_set("c.env", [{"name": k8s.SECRET_ENV, "value": "hunter2"}]), "env PENGUINS_API_KEY"),
+    "slow readiness": (_set("c.readinessProbe.periodSeconds", 60), "readinessProbe.periodSeconds"),
+    "two ports": (_set("c.ports", [{"name": "http", "containerPort": 8000}, {"containerPort": 9000}]), "ports"),
+}
+
+
+@pytest.mark.parametrize("name", BREAKS)
+def test_each_rule_catches_its_break(name: str) -> None:
+    deployment = copy.deepcopy(k8s.manifest("deployment.yaml"))
+    change, where = BREAKS[name]
+    change(deployment)
+    problems = k8s.deployment_problems(deployment)
+    assert [problem.where for problem in problems] == [where], problems
+    assert " expected " in str(problems[0]) and "; found " in str(problems[0]) and "Try: " in str(problems[0])
+
+
+def test_the_replicas_the_service_and_the_autoscaler_agree() -> None:
+    deployment = k8s.manifest("deployment.yaml")
+    assert deployment["spec"]["replicas"] == room.facts().replicas
+    assert k8s.manifest("hpa.yaml")["spec"]["minReplicas"] == deployment["spec"]["replicas"]
+    assert k8s.manifest("hpa.yaml")["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
+    service = k8s.manifest("service.yaml")
+    assert service["spec"]["ports"][0]["targetPort"] == _container(deployment)["ports"][0]["name"]
+    assert service["spec"]["selector"] == deployment["spec"]["template"]["metadata"]["labels"]
+    backend = k8s.manifest("ingress.yaml")["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend["name"] == service["metadata"]["name"]
+
+
+def test_the_ingress_serves_the_rooms_domain() -> None:
+    spec = k8s.manifest("ingress.yaml")["spec"]
+    assert spec["rules"][0]["host"] == room.facts().domain
+    assert spec["tls"][0]["hosts"] == [room.facts().domain]
+
+
+def test_the_pinned_tag_is_the_model_make_trains(artifact_dir: Path) -> None:
+    """`kubectl apply -k k8s/` runs the image `make docker-build` tags for the default model."""
+    image, _, tag = k8s.pinned_image().partition(":")
+    assert image == _container(k8s.manifest("deployment.yaml"))["image"].split(":")[0] == docker.IMAGE
+    assert tag == rollout.model_of(artifact_dir).model_version
+
+
+def _commands(start: str) -> list[list[str]]:
+    return [shlex.split(line) for line in k8s.readme_commands() if line.startswith(start)]
+
+
+def test_the_kind_commands_are_all_there_in_order() -> None:
+    lines = k8s.readme_commands()
+    needed = [
+        "kind create cluster",
+        "kind load docker-image",
+        "kubectl create secret generic",
+        "kubectl apply -k k8s/",
+        "kubectl rollout status",
+        "kubectl set image",
+        "kubectl rollout undo",
+    ]
+    at = [next(i for i, line in enumerate(lines) if line.startswith(command)) for command in needed]
+    assert at == sorted(at), lines
+    assert (ROOT / "k8s" / "kustomization.yaml").exists()
+    (make,) = _commands("make ")
+    targets = set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE))
+    assert set(make[1:]) <= targets
+
+
+def test_the_kind_commands_name_what_the_manifests_name() -> None:
+    deployment, service = k8s.manifest("deployment.yaml"), k8s.manifest("service.yaml")
+    name, container = deployment["metadata"]["name"], _container(deployment)
+    image = k8s.pinned_image().partition(":")[0]
+    for load in _commands("kind load docker-image"):
+        assert load[3].partition(":")[0] == image
+    for command in _commands("kubectl rollout") + _commands("kubectl set image"):
+        assert command[3] == f"deployment/{name}", command
+    (set_image,) = _commands("kubectl set image")
+    assert set_image[4].partition("=")[0] == container["name"]
+    assert set_image[4].partition("=")[2].partition(":")[0] == image
+    (forward,) = _commands("kubectl port-forward")
+    assert forward[2] == f"service/{service['metadata']['name']}"
+    assert forward[3].split(":")[1] == str(service["spec"]["ports"][0]["port"])
+
+
+def test_the_secrets_are_the_ones_the_deployment_and_ingress_ask_for(tmp_path: Path) -> None:
+    """The Secret names and keys match the manifests, and the files are the ones `make room-certs`
+    writes (made here into a scratch folder)."""
+    (generic,) = _commands("kubectl create secret generic")
+    (tls,) = _commands("kubectl create secret tls")
+    secret, key = k8s.secret_reference(k8s.manifest("deployment.yaml"))
+    source = generic[5].removeprefix("--from-file=")
+    assert generic[4] == secret and source.partition("=")[0] == key
+    assert tls[4] == k8s.manifest("ingress.yaml")["spec"]["tls"][0]["secretName"]
+    files = [source.partition("=")[2], tls[5].removeprefix("--cert="), tls[6].removeprefix("--key=")]
+    room.make_secrets(tmp_path, domain=room.facts().domain, say=lambda line: None)
+    for file in files:
+        assert file.startswith(f"{room.SECRETS}/") and (tmp_path / file.removeprefix(f"{room.SECRETS}/")).is_file()
+    (curl,) = _commands("curl")
+    assert f"{room.API_KEY_HEADER}: $(cat {files[0]})" in curl

@@ -43,7 +43,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from penguins import __version__
-from penguins.serving import logs, v2
+from penguins.serving import api_key, logs, v2
 from penguins.serving.cleaning import (
     RECORD_FIELD,
     CleaningError,
@@ -486,7 +486,8 @@ def create_app(settings: Settings | None = None, predictor: PenguinPredictor | N
         _add_metrics_route(app, metrics)
     _add_predict_routes(app, settings, _FEATURES if settings.mode == "features" else _RAW)
     if settings.mode == "raw":  # the protocol's clients send raw values through the wrapper, as /predict's do
-        app.include_router(v2.router)
+        key = settings.api_key
+        app.include_router(v2.router, dependencies=api_key.requirement(key), responses=api_key.responses(key))
     return app
 
 
@@ -567,14 +568,16 @@ def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
     """POST /predict and /predict/batch for one kind of record; FastAPI reads these annotations
     at run time, where the record type is the mode's (mypy cannot follow a type chosen then)."""
     app.router.route_class = _Route
-    json_only = [Depends(_declared_json)]
+    # The key first (when the service has one), then the body's declared type.
+    guarded = [*api_key.requirement(settings.api_key), Depends(_declared_json)]
+    statuses = {**_STATUSES, **api_key.responses(settings.api_key)}
 
     @app.post(
         "/predict",
         response_model=PredictionOut,
         summary=f"predict one {mode.what_one}",
-        responses=_STATUSES,
-        dependencies=json_only,
+        responses=statuses,
+        dependencies=guarded,
     )
     async def predict(
         record: Annotated[mode.record, Body(openapi_examples=mode.examples)],  # type: ignore[name-defined]
@@ -590,8 +593,8 @@ def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
         "/predict/batch",
         response_model=BatchOut,
         summary=f"predict up to {settings.batch_limit} {mode.what_many}",
-        responses=_STATUSES,
-        dependencies=json_only,
+        responses=statuses,
+        dependencies=guarded,
     )
     async def predict_batch(
         records: Annotated[

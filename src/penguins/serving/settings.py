@@ -18,6 +18,8 @@ on 8000 inside, the Dockerfile's EXPOSE; `docker run --publish` picks the port o
     PENGUINS_LOG_LEVEL       critical | error | warning | info | debug (info)
     PENGUINS_LOG_FORMAT      text | json: one JSON object per log line, for a log collector (text)
     PENGUINS_METRICS         true | false: count requests and answers, served at /metrics (true)
+    PENGUINS_API_KEY         a key every prediction (and /v2 call) must send as X-API-Key (none: no check; the
+                             room's proxy checks it there, k8s/ hands it in from a Secret)
     PENGUINS_ARTIFACTS       the artifacts folder (penguins.serving.paths)
 """
 
@@ -26,7 +28,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from penguins.serving.contract import DEFAULT_BACKEND, Backend
@@ -52,9 +54,21 @@ class Settings(BaseSettings):
     log_level: LogLevel = "info"
     log_format: LogFormat = Field("text", description="text for a terminal; json: one object per line")
     metrics: bool = Field(True, description="count requests and answers for Prometheus, at /metrics")
+    api_key: SecretStr | None = Field(None, description="the X-API-Key every prediction must send; none: no check")
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lower_case(cls, value: object) -> object:
         """PENGUINS_LOG_LEVEL=INFO is how people write it; levels and formats are spelt in lower case."""
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _no_blank_key(cls, value: object) -> object:
+        """A key read from a file ends in a newline (`kubectl create secret --from-file` keeps it):
+        it is stripped. A blank key would let everyone in, so it stops the service instead."""
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                raise ValueError("is blank: unset PENGUINS_API_KEY to run without a key")
+        return value

@@ -12,12 +12,13 @@ from workshop.checks.ex03 import check_onnx_file
 from workshop.checks.ex04 import check_kilograms_rule, check_predictor, check_rule_test
 from workshop.checks.ex05 import check_service, check_species_counts, check_species_endpoint
 from workshop.checks.ex06 import check_container
-from workshop.checks.ex07 import check_server_room
+from workshop.checks.ex07 import check_deployment, check_server_room
 from workshop.checks.ex08 import check_drift_decision
 
 __all__ = [
     "CheckFailed",
     "check_container",
+    "check_deployment",
     "check_drift_decision",
     "check_kilograms_rule",
     "check_onnx_file",
