@@ -15,7 +15,7 @@ from PIL import Image
 from workshop import diagram, stages
 
 IMG = Path(__file__).resolve().parents[1] / "notebooks" / "img"
-EXPECTED = ["bird_eye.svg", "bird_eye.png", *(f"bird_eye_stage{number}.png" for number in range(1, 8))]
+EXPECTED = ["bird_eye.svg", "bird_eye.png", *(f"bird_eye_stage{number}.png" for number in range(1, 9))]
 RERENDER = "re-render with: python -c \"from workshop import diagram; diagram.render_all('notebooks/img')\""
 
 
@@ -25,8 +25,8 @@ def _figure_text(highlight: int | None = None) -> str:
     return " | ".join(" ".join(text.get_text().split()) for text in texts)
 
 
-def test_boxes_are_the_stages_one_to_seven_of_the_stage_table() -> None:
-    assert [box.number for box in diagram.BOXES] == [1, 2, 3, 4, 5, 6, 7]
+def test_boxes_are_the_stages_one_to_eight_of_the_stage_table() -> None:
+    assert [box.number for box in diagram.BOXES] == [1, 2, 3, 4, 5, 6, 7, 8]
     assert set(diagram.LAYOUT) >= {box.key for box in diagram.BOXES}
 
 
@@ -52,7 +52,7 @@ def test_no_two_texts_overlap() -> None:
     assert not clashes
 
 
-@pytest.mark.parametrize("highlight", [0, 8, -1])
+@pytest.mark.parametrize("highlight", [0, 9, -1])
 def test_highlight_out_of_range_is_refused(highlight: int) -> None:
     with pytest.raises(ValueError, match="highlight"):
         diagram.draw(highlight)
@@ -69,7 +69,7 @@ def test_svg_is_byte_identical_when_saved_twice(tmp_path: Path) -> None:
     assert first == second
 
 
-def test_render_all_writes_the_eight_images(tmp_path: Path) -> None:
+def test_render_all_writes_the_nine_images(tmp_path: Path) -> None:
     paths = diagram.render_all(tmp_path / "img")
     assert [path.name for path in paths] == EXPECTED
     assert all(path.stat().st_size > 0 for path in paths)

@@ -41,6 +41,7 @@ NOTEBOOKS = {
     "ex03": "03_onnx.ipynb",
     "ex04": "04_wrapper_class.ipynb",
     "ex05": "05_service.ipynb",
+    "ex08": "08_running_it.ipynb",
 }
 # Exercises whose answer is a whole file, written by a %%writefile cell: the variant is that file,
 # written into its folder, and the check cell runs in that folder, as the notebook's does.

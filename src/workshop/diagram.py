@@ -52,6 +52,7 @@ PLACES: dict[int, tuple[str, str]] = {
     5: ("server", "an address: IP / domain, e.g. www.mojadomena.zmodelami.pl"),
     6: ("container", ""),
     7: ("production", ""),  # the server room is production itself: proxy, replicas, other services
+    8: ("running", "Prometheus, a drift check"),  # watching the room from inside it
 }
 BOXES: tuple[Box, ...] = tuple(
     Box(stage.number, PLACES[stage.number][0], stage.title, stage.polish, PLACES[stage.number][1])
@@ -85,7 +86,8 @@ LAYOUT: dict[str, Rect] = {
     "model_file": (4.06, 1.55, 0.94, 0.85),
     "wrapper": (5.42, 1.1, 1.55, 1.75),
     "server": (7.21, 1.1, 1.98, 1.75),
-    "services": (9.55, 0.95, 1.3, 1.0),
+    "services": (9.55, 1.45, 1.3, 0.85),
+    "running": (9.5, 0.5, 1.4, 0.85),
     "people": (11.2, 2.2, 1.25, 0.75),
 }
 
@@ -331,8 +333,8 @@ def _draw_enclosures(ax: Axes, highlight: int | None) -> None:
 
 
 def _draw_stages(ax: Axes, highlight: int | None) -> None:
-    """Stages 1-5 as numbered boxes, plus the model file that stage 2 ships in the container."""
-    for box in BOXES[:5]:
+    """Stages 1-5 and 8 as numbered boxes, plus the model file that stage 2 ships in the container."""
+    for box in (*BOXES[:5], *BOXES[7:]):
         look = _look(_state(box.number, highlight), BLUE, "#E1EEF8")
         _box(ax, box.key, box.title, box.polish, look, box.detail)
         _badge(ax, box.key, box.number, look)
@@ -398,10 +400,10 @@ def _draw_requests(ax: Axes, colour: str) -> None:
 
 
 def draw(highlight: int | None = None) -> Figure:
-    """Draw the bird's-eye picture; `highlight` (1..7) marks the stage a notebook is about.
+    """Draw the bird's-eye picture; `highlight` (1..8) marks the stage a notebook is about.
 
     Returns a Figure that pyplot does not track, so notebooks show it inline and
-    render_all can draw eight of them without piling up open figures. Matplotlib's default
+    render_all can draw nine of them without piling up open figures. Matplotlib's default
     style is used whatever style a notebook has set, so the picture is the same everywhere.
     """
     if highlight is not None and highlight not in {box.number for box in BOXES}:
@@ -440,7 +442,7 @@ def save(path: str | Path, highlight: int | None = None) -> Path:
 
 
 def render_all(folder: str | Path) -> list[Path]:
-    """Write bird_eye.svg, bird_eye.png and bird_eye_stage1..7.png, one per stage."""
+    """Write bird_eye.svg, bird_eye.png and bird_eye_stage1..8.png, one per stage."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [save(folder / "bird_eye.svg"), save(folder / "bird_eye.png")]

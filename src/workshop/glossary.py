@@ -67,12 +67,14 @@ GLOSSARY: tuple[Term, ...] = (
     Term("obraz", "image (what a container is started from)", 6),
     Term("rejestr", "registry (where images are stored and pulled from)", 6),
     Term("wdrożenie / wycofanie wersji", "rollout / rollback (of a model version)", 7),
-    Term("metryki", "metrics", 8),
-    Term("dryf danych", "data drift", 8),
     Term("odwrotne proxy", "reverse proxy (nginx in front of the service)", 7),
     Term("replika", "replica (one of several identical containers)", 7),
     Term("równoważenie obciążenia", "load balancing", 7),
     Term("certyfikat / urząd certyfikacji", "certificate / certificate authority (CA)", 7),
+    Term("monitorowanie", "monitoring: is it up, how fast, how many answers", 8),
+    Term("metryki", "metrics (counters and histograms a service exposes at /metrics)", 8),
+    Term("opóźnienie, percentyl", "latency, percentile (p95: 95 % of requests were faster)", 8),
+    Term("dryf danych", "data drift (today's inputs no longer look like the training data)", 8),
 )
 
 

@@ -135,6 +135,16 @@ STAGES: tuple[Stage, ...] = (
         8443,
         exercise="07_server_room",
     ),
+    # Stage 08 watches the room of stage 07: `make room-up` starts Prometheus with it.
+    Stage(
+        8,
+        ("08_running_it",),
+        "running it: metrics and drift",
+        "monitorowanie",
+        "running it: Prometheus scrapes the replicas, request rates and p95 latency plotted, a drift check",
+        "room-up",
+        9090,
+    ),
 )
 
 NOTEBOOKS: tuple[str, ...] = tuple(notebook for stage in STAGES for notebook in stage.notebooks)

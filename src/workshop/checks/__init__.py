@@ -1,6 +1,6 @@
 """Self-checks for the exercises: `from workshop import checks; checks.check_xxx(...)`.
 
-One module per exercise (ex01 ... ex07) and `common` for what they share: CheckFailed, the
+One module per exercise (ex01 ... ex08) and `common` for what they share: CheckFailed, the
 "not done yet" placeholder test, the one line a passing check prints. This package's API is
 the check functions, so they are named here, where the solutions call them.
 """
@@ -13,11 +13,13 @@ from workshop.checks.ex04 import check_kilograms_rule, check_predictor, check_ru
 from workshop.checks.ex05 import check_service, check_species_counts, check_species_endpoint
 from workshop.checks.ex06 import check_container
 from workshop.checks.ex07 import check_deployment, check_server_room
+from workshop.checks.ex08 import check_drift_decision
 
 __all__ = [
     "CheckFailed",
     "check_container",
     "check_deployment",
+    "check_drift_decision",
     "check_kilograms_rule",
     "check_onnx_file",
     "check_predictor",
