@@ -7,7 +7,9 @@ as `__main__.X`, as in a kernel), followed by the notebook's own check cell of t
 task (the first task; the optional "extend the package" tasks after it have tests of their own
 in test_checks.py). The starter runs
 once per exercise per session: models and networks are trained once and shared by the
-variants; every variant gets a folder of its own for the files it writes.
+variants; every variant gets a folder of its own for the files it writes. Where the answer is a
+whole file (FILE_ANSWERS: ex05's my_service.py), the variant is that file and the check cell
+runs in its folder.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import contextlib
 import functools
 import io
 import re
+import shutil
 import sys
 import tempfile
 import types
@@ -23,12 +26,13 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import nbformat
 import pytest
 
 from tests.conftest import ROOT
-from workshop import checks, exercises, serve_env
+from workshop import checks, docker, exercises, serve_env
 
 VARIANTS = ROOT / "tests" / "exercise_variants"
 NOTEBOOKS = {
@@ -36,7 +40,11 @@ NOTEBOOKS = {
     "ex02": "02_save_the_model.ipynb",
     "ex03": "03_onnx.ipynb",
     "ex04": "04_wrapper_class.ipynb",
+    "ex05": "05_service.ipynb",
 }
+# Exercises whose answer is a whole file, written by a %%writefile cell: the variant is that file,
+# written into its folder, and the check cell runs in that folder, as the notebook's does.
+FILE_ANSWERS = {"ex05": "my_service.py"}
 EXPECTED = re.compile(r"^# fails with: (.+)$", re.MULTILINE)
 CHECK_CALL = re.compile(r"^checks\.check_\w+\(", re.MULTILINE)
 SHORTEST_LEAK = 12  # shorter solution lines (`return`, `)`, `model.fit(`) say nothing on their own
@@ -92,8 +100,13 @@ def run_answer(exercise: str, source: str, name: str) -> Outcome:
     module.__dict__.update(starter(exercise))
     folder = Path(tempfile.mkdtemp(prefix=f"variant-{exercise}-"))
     module.__dict__["folder"] = folder
+    written = FILE_ANSWERS.get(exercise)
+    if written:
+        (folder / written).write_text(source.removeprefix(f"{exercises.WRITEFILE} {written}\n"), encoding="utf-8")
+        source = ""
+    inside = contextlib.chdir(folder) if written else contextlib.nullcontext()
     printed = io.StringIO()
-    with as_main(module), contextlib.redirect_stdout(printed), warnings.catch_warnings():
+    with as_main(module), contextlib.redirect_stdout(printed), warnings.catch_warnings(), inside:
         warnings.simplefilter("ignore")
         exec(compile(source, name, "exec"), module.__dict__)
         try:
@@ -173,3 +186,106 @@ def test_no_failure_message_contains_a_line_of_the_solution(exercise: str) -> No
     messages = [blank_outcome(exercise).message, *(outcome(path).message for path in wrongs)]
     leaks = [(line, message) for message in messages for line in answers if line in message]
     assert leaks == [], f"{exercise}: a failure message gives the answer away: {leaks}"
+
+
+# 06 · the container: each variant is a Dockerfile whose first comments are the two command lines
+# (`# build: ...`, `# run: ...`); it is judged in a copy of the exercise's build context.
+
+CONTAINER_NOTEBOOK = "06_container.ipynb"
+CONTAINER_VARIANTS = sorted((VARIANTS / "ex06").glob("*.Dockerfile"))
+COMMAND_LINE = re.compile(r"^# (build|run): (.+)$", re.MULTILINE)
+BUILT_AND_RUN = ("right_copy_folder_host_equals", "wrong_listens_on_loopback")  # with an engine, for real
+
+
+@pytest.fixture(scope="session")
+def context_06(artifact_dir: Path) -> Path:
+    """Exercise 06's build context, written once per session as its starter cell writes it."""
+    from workshop import container_context
+
+    return container_context.prepare(Path(tempfile.mkdtemp(prefix="variant-ex06-")) / "06_context", artifact_dir)
+
+
+def judge_container(path: Path, context: Path, engine: bool) -> Outcome:
+    """The variant's Dockerfile in a copy of the context, checked with its two lines."""
+    text = path.read_text(encoding="utf-8")
+    lines = dict(COMMAND_LINE.findall(text))
+    folder = Path(tempfile.mkdtemp(prefix=f"variant-ex06-{path.stem}-"))
+    shutil.copytree(context, folder / "06_context")
+    (folder / "06_context" / "Dockerfile").write_text(text, encoding="utf-8")
+    printed = io.StringIO()
+    no_engine = docker.Engine(None, "the docker command is not installed")
+    with (
+        contextlib.redirect_stdout(printed),
+        mock.patch.object(docker, "engine", docker.engine if engine else lambda: no_engine),
+    ):
+        try:
+            checks.check_container(lines["build"], lines["run"], folder=folder, say=lambda line: None)
+        except checks.CheckFailed as failed:
+            return Outcome(False, str(failed))
+    return Outcome(True, printed.getvalue())
+
+
+def test_the_container_exercise_has_three_right_and_three_wrong_answers() -> None:
+    rights = [path for path in CONTAINER_VARIANTS if path.name.startswith("right_")]
+    wrongs = [path for path in CONTAINER_VARIANTS if path.name.startswith("wrong_")]
+    assert len(rights) >= 3 and len(wrongs) >= 3, f"ex06: {len(rights)} right, {len(wrongs)} wrong"
+    for path in CONTAINER_VARIANTS:
+        text = path.read_text(encoding="utf-8")
+        assert sorted(dict(COMMAND_LINE.findall(text))) == ["build", "run"], f"{path.name} lacks a command line"
+        assert path.name.startswith("right_") or EXPECTED.search(text), f"{path.name} names no '# fails with:'"
+    assert {path.stem for path in CONTAINER_VARIANTS} >= set(BUILT_AND_RUN)
+
+
+def expect(path: Path, result: Outcome) -> None:
+    if path.name.startswith("right_"):
+        assert result.passed, f"ex06/{path.name} is right but the check said: {result.message}"
+        assert result.message.startswith("✓ ") and result.message.count("\n") == 1
+        return
+    found = EXPECTED.search(path.read_text(encoding="utf-8"))
+    assert found
+    assert not result.passed, f"ex06/{path.name} is wrong but passed: {result.message}"
+    assert found.group(1) in result.message
+
+
+@pytest.mark.parametrize("path", CONTAINER_VARIANTS, ids=lambda p: f"ex06/{p.stem}")
+def test_a_container_variant_is_judged_by_the_lint(path: Path, context_06: Path) -> None:
+    expect(path, judge_container(path, context_06, engine=False))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", BUILT_AND_RUN, ids=lambda name: f"ex06/{name}")
+def test_with_an_engine_a_container_variant_is_built_run_and_called(
+    name: str, base_image: str, context_06: Path
+) -> None:
+    path = VARIANTS / "ex06" / f"{name}.Dockerfile"
+    result = judge_container(path, context_06, engine=True)
+    expect(path, result)
+    assert name.startswith("wrong_") or "serves /health and /predict" in result.message
+    assert name.startswith("right_") or "/proc/net/tcp" in result.message, "judged by running it, not the lint"
+    tag = dict(COMMAND_LINE.findall(path.read_text(encoding="utf-8")))["build"].split()[3]
+    assert not docker.has_image(tag), f"the check left the image {tag}"
+    assert f"{tag}-check-" not in docker.command(["docker", "ps", "--all", "--format", "{{.Names}}"])
+
+
+def container_solution_lines() -> set[str]:
+    """The lines of the solution's Dockerfile and command lines, comments left out."""
+    notebook = nbformat.read(ROOT / "solutions" / CONTAINER_NOTEBOOK, as_version=4)
+    lines = set()
+    for cell in notebook.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            stripped = line.strip()
+            if stripped in (exercises.BEGIN, exercises.END):
+                inside = stripped == exercises.BEGIN
+            elif inside and len(stripped) >= SHORTEST_LEAK and not stripped.startswith("#"):
+                lines.add(stripped)
+    return lines
+
+
+def test_no_container_failure_message_contains_a_line_of_the_solution(context_06: Path) -> None:
+    answers = container_solution_lines()
+    assert len(answers) >= 8, f"ex06: only {len(answers)} solution lines found"
+    wrongs = [path for path in CONTAINER_VARIANTS if path.name.startswith("wrong_")]
+    messages = [judge_container(path, context_06, engine=False).message for path in wrongs]
+    leaks = [(line, message) for message in messages for line in answers if line in message]
+    assert leaks == [], f"ex06: a failure message gives the answer away: {leaks}"

@@ -25,6 +25,7 @@ import atexit
 import html
 import importlib.util
 import io
+import ipaddress
 import json
 import os
 import re
@@ -269,6 +270,37 @@ def allowed_in_build(path: str | os.PathLike[str] | None = None) -> list[str]:
     return [line[1:].strip().strip("/") for line in text.splitlines() if line.startswith("!")]
 
 
+def _ignore_pattern(pattern: str) -> re.Pattern[str]:
+    """A .dockerignore pattern as a regular expression: `*` and `?` within a folder, `**` across."""
+    parts = re.split(r"(\*\*/?|\*|\?)", pattern.strip("/"))
+    words = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
+    return re.compile("".join(words.get(part, re.escape(part)) for part in parts))
+
+
+def sent_to_build(context: str | os.PathLike[str]) -> list[str]:
+    """The files `docker build` sends from a context folder (paths relative to it), after its
+    .dockerignore: the last pattern that matches a file or a folder above it decides, `!` admits."""
+    root = Path(context)
+    ignore = root / IGNORE_FILE
+    lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.exists() else []
+    rules = [
+        (line.startswith("!"), _ignore_pattern(line.removeprefix("!").strip()))
+        for line in (raw.strip() for raw in lines)
+        if line and not line.startswith("#")
+    ]
+    sent = []
+    for path in sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()):
+        parts = path.split("/")
+        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        ignored = False
+        for admits, rule in rules:
+            if any(rule.fullmatch(prefix) for prefix in prefixes):
+                ignored = not admits
+        if not ignored:
+            sent.append(path)
+    return sent
+
+
 # ---------------------------------------------------------------- building
 
 
@@ -362,7 +394,8 @@ def remove_image(image: str) -> None:
 # ---------------------------------------------------------------- running
 
 
-def _log_tail(name: str, lines: int = 15) -> str:
+def log_tail(name: str, lines: int = 15) -> str:
+    """A container's last log lines, or (nothing)."""
     result = _docker("logs", "--tail", str(lines), name, check=False)
     return (result.stdout + result.stderr).strip() or "(nothing)"
 
@@ -390,9 +423,9 @@ def wait_healthy(name: str, timeout: float = HEALTHY_WITHIN) -> float:
             raise DockerError(f"there is no container {name}: it never started, or it stopped and --rm removed it")
         problem = "stopped" if status != "running" else _HEALTH_PROBLEMS.get(verdict)
         if problem:
-            raise DockerError(f"the container {problem}; its log ends:\n{_log_tail(name)}")
+            raise DockerError(f"the container {problem}; its log ends:\n{log_tail(name)}")
         if waited > timeout:
-            raise DockerError(f"the container is not healthy after {timeout:g} s; its log ends:\n{_log_tail(name)}")
+            raise DockerError(f"the container is not healthy after {timeout:g} s; its log ends:\n{log_tail(name)}")
         time.sleep(0.5)
 
 
@@ -467,6 +500,12 @@ class Running:
             seen["user"], seen["uid"], seen["pid1"], seen["processes"], seen["app_files"], seen["importable"], host
         )
 
+    def listening(self) -> list[tuple[str, int]]:
+        """The addresses the container's processes listen on, read from its /proc/net/tcp{,6}:
+        ("0.0.0.0", 8000) reaches every interface, ("127.0.0.1", 8000) only the container itself."""
+        found = _docker("exec", self.name, "cat", "/proc/net/tcp", "/proc/net/tcp6", check=False).stdout
+        return [_socket_address(fields[1]) for fields in map(str.split, found.splitlines()) if fields[3:4] == ["0A"]]
+
     def logs(self, tail: int = 8) -> str:
         """The container's last log lines (`docker logs`): uvicorn's, one line per request."""
         result = _docker("logs", "--tail", str(tail), self.name)
@@ -489,6 +528,29 @@ class Running:
         """`docker rm --force`: gone at once, whatever state it is in."""
         _STARTED.discard(self.name)
         _docker("rm", "--force", self.name, check=False)
+
+
+def _socket_address(field: str) -> tuple[str, int]:
+    """`0100007F:1F40` (a /proc/net/tcp local address, little-endian hex) as ("127.0.0.1", 8000)."""
+    address, port = field.split(":")
+    raw = bytes.fromhex(address)
+    if len(raw) == 4:
+        return ".".join(str(byte) for byte in reversed(raw)), int(port, 16)
+    words = [raw[i : i + 4][::-1] for i in range(0, 16, 4)]  # IPv6: four little-endian words
+    return str(ipaddress.IPv6Address(b"".join(words))), int(port, 16)
+
+
+def container_status(name: str) -> str:
+    """`running`, `exited`, ... as Docker says; `gone` for a container it does not know."""
+    found = _docker("inspect", "-f", "{{.State.Status}}", name, check=False)
+    return found.stdout.strip() if found.returncode == 0 else "gone"
+
+
+def command(words: Sequence[str], timeout: float = 60) -> str:
+    """Run a docker command given as its words (`docker run ...`, as a student typed it); its output."""
+    if list(words[:1]) != ["docker"]:
+        raise DockerError(f"not a docker command: {shlex.join(words)}")
+    return _docker(*words[1:], timeout=timeout).stdout.strip()
 
 
 def exists(name: str) -> bool:

@@ -12,20 +12,21 @@ from workshop.checks.ex01 import check_two_feature_model
 from workshop.checks.ex02 import check_save_and_verify
 from workshop.checks.ex03 import check_onnx_file
 from workshop.checks.ex04 import check_kilograms_rule, check_predictor, check_rule_test
-from workshop.checks.ex05 import check_species_counts, check_species_endpoint
-from workshop.checks.ex06 import check_dockerfile
+from workshop.checks.ex05 import check_service, check_species_counts, check_species_endpoint
+from workshop.checks.ex06 import check_container
 from workshop.checks.ex07 import check_server_room
 
 __all__ = [
     "CheckFailed",
     "check_capstone",
-    "check_dockerfile",
+    "check_container",
     "check_kilograms_rule",
     "check_onnx_file",
     "check_predictor",
     "check_rule_test",
     "check_save_and_verify",
     "check_server_room",
+    "check_service",
     "check_species_counts",
     "check_species_endpoint",
     "check_two_feature_model",

@@ -1,4 +1,5 @@
-"""Exercise 05, the service: POST /predict/species over HTTP, and a client that counts in batches."""
+"""Exercise 05, the service: the student's own my_service.py over HTTP (from scratch); then POST
+/predict/species in the package's app, and a client that counts in batches."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workshop.checks.common import (
+    PLACEHOLDER,
     CheckFailed,
     first_line,
     passed,
@@ -28,14 +31,14 @@ _HEALTH_LOGGED = re.compile(r"\bGET /health \d{3} [\d.]+ ms")
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception)\b.*")  # a traceback's last line
 _RESTART = (
     "then run that cell and the cell that starts the server again: a running server keeps "
-    "the my_service.py it started with"
+    "the species_service.py it started with"
 )
 
 
 def check_species_endpoint(server: Server) -> None:
     """POST /predict/species gives the in-process species, a 422 naming each bad field, and
     keeps the service's batch limit; everything over HTTP, against the student's own server."""
-    require(server, 'start your service: server = start("my_service:app")')
+    require(server, 'start your service: server = start("species_service:app")')
     from penguins.client import InvalidInput
     from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD
 
@@ -87,7 +90,7 @@ def check_species_counts(
     species_counts: Callable[[str, list[dict[str, object]]], Mapping[str, int]], server: Server
 ) -> None:
     """The client counts species through the endpoint in as few calls as the batch limit allows."""
-    require(server, "finish task 1 first: server is still ...")
+    require(server, "finish task 2 first: server is still ...")
     from penguins.client import InvalidInput, ServiceError
 
     info = _service_model(server)
@@ -143,7 +146,9 @@ def _service_model(server: Server) -> dict[str, Any]:
     from workshop.server import Server
 
     if not isinstance(server, Server):
-        raise CheckFailed(f'expected the Server that start("my_service:app") returns, found {type(server).__name__}')
+        raise CheckFailed(
+            f'expected the Server that start("species_service:app") returns, found {type(server).__name__}'
+        )
     if not server.running:
         raise CheckFailed(
             "your server is not running (it was stopped, or it crashed: server.logs() says why): "
@@ -173,13 +178,14 @@ def _post_species(server: Server, records: list[dict[str, Any]], what: str) -> A
     if response.status_code in (404, 405):
         raise CheckFailed(
             f"your service has no POST {SPECIES_PATH} ({response.status_code}): declare it with "
-            f'@app.post("{SPECIES_PATH}", ...) in my_service.py, {_RESTART}'
+            f'@app.post("{SPECIES_PATH}", ...) in species_service.py, {_RESTART}'
         )
     if response.status_code >= 500:
         logged, reason = _crash(server, since)
         if "Ellipsis" in logged:
             raise CheckFailed(
-                f"not done yet: write the body of predict_species in my_service.py (it still returns ...), {_RESTART}"
+                "not done yet: write the body of predict_species in species_service.py (it still returns ...), "
+                f"{_RESTART}"
             )
         raise CheckFailed(
             f"{what} crashed your endpoint ({response.status_code}; the server's log says "
@@ -282,3 +288,205 @@ def _in_process_species(backend: Backend, records: list[dict[str, object]]) -> l
 
 def _sorted(counts: Mapping[str, int]) -> dict[str, int]:
     return {name: counts[name] for name in sorted(counts)}
+
+
+# Task 1 (from scratch): the student's own my_service.py, judged only by what it answers.
+#
+# The check starts the file's `app` in a child server (workshop.server, as the notebooks do),
+# then talks to it over HTTP on loopback: real penguins must get the species this process's
+# PenguinPredictor gives them, a messy record the same species as its clean version, a bad
+# value a 4xx naming its field, and GET /health a 200. The style is the student's: a pydantic
+# model, a dict or the Request, the model loaded at import or in a lifespan, 400 or 422, extra
+# keys in the answer. The birds are ones every sensible model of the six fields agrees on, so
+# the student's own ex04 wrapper passes as well as the package's.
+
+SERVICE_PENGUINS = 3  # per species
+SERVICE_CONFIDENCE = 0.99  # the in-process probability of the birds the check asks about
+SERVICE_BAD_FIELDS = (("bill_depth_mm", "deep"), ("flipper_length_mm", "12,3,4"))  # as exercise 04 refuses them
+_NUMBERS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g")
+
+
+def check_service(path: str | Path = "my_service.py") -> None:
+    """The file's `app`, started in a server of its own, answers one raw record with its species."""
+    from workshop.server import Server, ServerFailed
+
+    path = Path(path)
+    _require_written(path)
+    server = Server(f"{path.stem}:app", app_dir=path.parent)
+    try:
+        server.start(echo=False)
+    except ServerFailed:
+        raise CheckFailed(_start_failure(path, server.logs())) from None
+    try:
+        records, species = _service_penguins()
+        for record, expected in zip(records, species, strict=True):
+            _check_species_of(server, record, expected, "a real penguin")
+        messy = _messy(records[0])
+        _check_species_of(server, messy, species[0], "a messy but valid record (decimal commas, odd case, spaces)")
+        for field, value in SERVICE_BAD_FIELDS:
+            _check_bad_field(server, {**records[0], field: value}, field, value)
+        _check_health(server)
+    finally:
+        server.stop()
+    passed(
+        f"{path.name}: POST /predict gives {len(records)} real penguins their in-process species and reads a "
+        f"messy record; bad values get a 4xx naming {' and '.join(f for f, _ in SERVICE_BAD_FIELDS)}; "
+        "GET /health is 200"
+    )
+
+
+def _require_written(path: Path) -> None:
+    """The file exists, and its `app` is no longer the exercise's placeholder `app = ...`."""
+    import ast
+
+    if not path.is_file():
+        raise CheckFailed(
+            f"not done yet: expected the file {path} (in {path.resolve().parent}), found none: "
+            "run the %%writefile cell that writes it"
+        )
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except SyntaxError:
+        return  # the server's start-up names the line
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(target, ast.Name) and target.id == "app" for target in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and node.value.value is PLACEHOLDER
+        ):
+            raise CheckFailed(f"not done yet: {path.name} still says app = ...: build your FastAPI app there")
+
+
+def _start_failure(path: Path, logs: str) -> str:
+    """Why the server did not start: the last error it logged and its last line."""
+    lines = [line.strip() for line in logs.splitlines() if line.strip()]
+    last = lines[-1] if lines else "nothing"
+    errors = [line for line in lines if _EXCEPTION_LINE.match(line)]
+    said = f"{errors[-1]}, then {last}" if errors and errors[-1] != last else last
+    return (
+        f"expected {path.name} to start a server, but it stopped before it answered; its log ends: {said} "
+        f"(fix what the error names; `python -m uvicorn {path.stem}:app` in a terminal in {path.name}'s "
+        "folder shows the whole traceback)"
+    )
+
+
+def _post(server: Server, record: dict[str, Any], what: str, on_crash: str) -> Any:
+    """POST one record to /predict; no route, or a crash (with `on_crash`, what to try), is the message."""
+    import requests
+
+    since = len(server.logs())
+    try:
+        response = requests.post(server.url + "/predict", json=record, timeout=10)
+    except requests.RequestException as error:
+        raise CheckFailed(
+            f"expected an answer to {what} within 10 s, found none ({first_line(error)}): send the same record "
+            "to your wrapper in a cell; it should answer in well under a second"
+        ) from None
+    if response.status_code in (404, 405):
+        raise CheckFailed(
+            f"expected POST /predict to answer {what}, found {response.status_code}: declare a POST route "
+            "at the path /predict on app"
+        )
+    if response.status_code >= 500:
+        _, reason = _crash(server, since)
+        raise CheckFailed(
+            f"expected an answer to {what} ({record}), found {response.status_code} (the server's log says "
+            f"{reason}): {on_crash}"
+        )
+    return response
+
+
+def _check_species_of(server: Server, record: dict[str, Any], expected: str, what: str) -> None:
+    response = _post(server, record, what, "send the same record to your wrapper in a cell to see where it breaks")
+    if not 200 <= response.status_code < 300:
+        raise CheckFailed(
+            f"expected the species of {what} ({record}), found {response.status_code} {response.text[:200]}: "
+            'take the record as a person types it (numbers may be text like "39,1") and let your wrapper clean it'
+        )
+    species = _species_in(response)
+    if species != expected:
+        raise CheckFailed(
+            f"expected {expected!r} for {what} ({record}), as the wrapper says in this process, found "
+            f"{species!r}: send the record to the wrapper as it came, all six fields"
+        )
+
+
+def _species_in(response: Any) -> object:
+    """The answer's "species", a str; a list of one name is named as the mistake it is."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    species = body.get("species") if isinstance(body, dict) else None
+    if species is None:
+        raise CheckFailed(
+            f'expected a JSON object with the key "species", found {response.text[:150]}: answer with a '
+            'dict such as {"species": "Adelie"}'
+        )
+    if isinstance(species, list):
+        raise CheckFailed(
+            f'expected "species" to be one name (a str) for the one record sent, found a list {species}: '
+            "take the first (the only) prediction"
+        )
+    return species
+
+
+def _check_bad_field(server: Server, record: dict[str, Any], field: str, value: str) -> None:
+    response = _post(
+        server, record, f"{field}={value!r}", "catch your wrapper's error and answer it with a 4xx (an HTTPException)"
+    )
+    if not 400 <= response.status_code < 500:
+        raise CheckFailed(
+            f"expected a 4xx naming {field!r} for {field}={value!r}, found {response.status_code} "
+            f"{response.text[:150]}: a value that is not a number must be refused, not guessed"
+        )
+    if field not in response.text:
+        raise CheckFailed(
+            f"expected the {response.status_code} for {field}={value!r} to name the field {field!r}, found "
+            f"{response.text[:150]}: put the wrapper's error message (it names the field) in the answer"
+        )
+
+
+def _check_health(server: Server) -> None:
+    from workshop.server import get_status
+
+    status = get_status(server.port, "/health")
+    if status != 200:
+        raise CheckFailed(
+            f"expected GET /health to answer 200, found {status}: add a GET route at /health that "
+            "answers as soon as the app can predict"
+        )
+
+
+@functools.cache
+def _confident_penguins() -> tuple[tuple[tuple[tuple[str, object], ...], str], ...]:
+    """Complete raw records of every species, each one the in-process wrapper names right and
+    with a probability of at least SERVICE_CONFIDENCE: birds no sensible model disputes."""
+    from penguins.serving.predictor import PenguinPredictor
+    from penguins.training import data
+
+    frame = data.raw_as_contract(data.load_penguins_raw()).dropna()
+    predictor = PenguinPredictor.load()
+    chosen: list[tuple[tuple[tuple[str, object], ...], str]] = []
+    for name, birds in frame.groupby("species", sort=True):
+        records = data.to_records(birds.iloc[::7])
+        for record, prediction in zip(records, predictor.predict(records), strict=True):
+            sure = max(prediction.probabilities.values()) >= SERVICE_CONFIDENCE
+            if prediction.species == name and sure and sum(s == name for _, s in chosen) < SERVICE_PENGUINS:
+                chosen.append((tuple(record.items()), prediction.species))
+    return tuple(chosen)
+
+
+def _service_penguins() -> tuple[list[dict[str, object]], list[str]]:
+    """Fresh raw records and the species the in-process wrapper gives them."""
+    chosen = _confident_penguins()
+    return [dict(items) for items, _ in chosen], [species for _, species in chosen]
+
+
+def _messy(record: dict[str, object]) -> dict[str, object]:
+    """The same bird as a person types it: decimal commas, shouted or lower case, stray spaces."""
+    messy: dict[str, object] = {name: f" {record[name]}".replace(".", ",") for name in _NUMBERS}
+    messy["island"] = f"  {str(record['island']).upper()} "
+    messy["sex"] = f"{str(record['sex']).lower()} "
+    return messy
