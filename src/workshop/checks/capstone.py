@@ -20,16 +20,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workshop.checks.common import CheckFailed
+from workshop.checks.common import CheckFailed, first_line
 from workshop.checks.ex01 import check_two_feature_model
 from workshop.checks.ex02 import check_save_and_verify
 from workshop.checks.ex03 import check_onnx_file
 from workshop.checks.ex04 import check_predictor
+from workshop.checks.ex05 import check_service
+from workshop.checks.ex06 import check_container
 
 if TYPE_CHECKING:
     import torch
 
 NOT_DONE = "not done yet"
+SERVICE = "my_service.py"  # the module step 5 writes into the folder, as exercise 05's task names it
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ def run_step(number: int, name: str, check: Callable[..., None], *args: Any) -> 
             check(*args)
     except CheckFailed as failure:
         return Step(number, name, False, str(failure))
+    except Exception as error:  # a check that crashes on an answer still leaves the other steps their lines
+        return Step(number, name, False, f"the check stopped with {first_line(error)}")
     said = [line.removeprefix("✓ ") for line in printed.getvalue().splitlines() if line.startswith("✓ ")]
     return Step(number, name, True, said[-1] if said else "passed")
 
@@ -68,13 +73,20 @@ def check_capstone(
     onnx_path: Path | str,
     net: torch.nn.Module,
     make_predictor: Callable[[], Any],
+    build: str,
+    run: str,
+    folder: Path | str,
 ) -> None:
-    """Each step judged by its stage's check, in order, one line each; fails unless all pass."""
+    """Each step judged by its stage's check, in order, one line each; fails unless all pass.
+    `folder` is the capstone's own folder, relative to the notebook's: the service's home and
+    the build context."""
     steps = [
         run_step(1, "train", check_two_feature_model, model),
         run_step(2, "pickle", check_save_and_verify, save, verify, model),
         run_step(3, "ONNX", check_onnx_file, onnx_path, net),
         run_step(4, "wrapper", check_predictor, make_predictor),
+        run_step(5, "FastAPI", check_service, Path(folder) / SERVICE),
+        run_step(6, "Docker", check_container, build, run, folder),
     ]
     for step in steps:
         print(step)
