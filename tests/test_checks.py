@@ -452,6 +452,7 @@ def test_a_build_line_is_read_as_docker_reads_it() -> None:
     parsed = ex06.build_line("docker build --tag=a:1 -f '06_context/Dockerfile' --no-cache ./06_context/")
     assert parsed.value("--tag") == "a:1" and parsed.value("--file") == "06_context/Dockerfile"
     assert parsed.has("--no-cache") and parsed.rest == ("./06_context/",)
+    assert ex06.build_line("docker build 06_context -t a").value("--tag") == "a"  # options after the context
     with fails(r"^expected the build line to start with docker build; found docker run x"):
         ex06.build_line("docker run x")
     with fails(r"^expected a build command line; found one the shell cannot split"):

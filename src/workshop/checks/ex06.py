@@ -31,7 +31,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,11 +82,14 @@ UVICORN_FLAGS = {
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong: what was expected, what was found, one thing to try."""
+    """One thing wrong: what was expected, what was found, one thing to try. `before_running`:
+    said before anything runs, as running would not show it (or would show it at great cost:
+    publishing the service on the network, downloading gigabytes, waiting for a timeout)."""
 
     expected: str
     found: str
     fix: str
+    before_running: bool = False
 
     def __str__(self) -> str:
         return f"expected {self.expected}; found {self.found}; try {self.fix}"
@@ -115,8 +118,11 @@ class Line:
         return any(option == name for option, _ in self.options)
 
 
-def parse_line(text: str, verbs: Sequence[str], aliases: dict[str, str], takes_value: set[str]) -> Line:
-    """Split a command line as a shell does, then its options as docker reads them."""
+def parse_line(
+    text: str, verbs: Sequence[str], aliases: dict[str, str], takes_value: set[str], interspersed: bool
+) -> Line:
+    """Split a command line as a shell does, then its options as docker reads them: `interspersed`,
+    options may follow the context (build); otherwise what follows the image is its command (run)."""
     what = verbs[0].split()[1]
     try:
         words = shlex.split(text)
@@ -137,8 +143,14 @@ def parse_line(text: str, verbs: Sequence[str], aliases: dict[str, str], takes_v
     while index < len(remaining):
         word = remaining[index]
         index += 1
-        if rest or word == "--" or not word.startswith("-") or word == "-":
-            rest.extend(remaining[index - (word != "--") :])
+        if word == "--":
+            rest.extend(remaining[index:])
+            break
+        if not word.startswith("-") or word == "-":
+            if interspersed:
+                rest.append(word)
+                continue
+            rest.extend(remaining[index - 1 :])
             break
         if word.startswith("--"):
             name, equals, value = word.partition("=")
@@ -160,11 +172,11 @@ def parse_line(text: str, verbs: Sequence[str], aliases: dict[str, str], takes_v
 
 
 def build_line(text: str) -> Line:
-    return parse_line(text, BUILD, BUILD_ALIASES, BUILD_VALUES)
+    return parse_line(text, BUILD, BUILD_ALIASES, BUILD_VALUES, interspersed=True)
 
 
 def run_line(text: str) -> Line:
-    return parse_line(text, RUN, RUN_ALIASES, RUN_VALUES)
+    return parse_line(text, RUN, RUN_ALIASES, RUN_VALUES, interspersed=False)
 
 
 def _image_name(name: str) -> str:
@@ -338,9 +350,7 @@ def play(dockerfile: docker.Dockerfile, context: Path, sent: list[str]) -> Image
 class Start:
     """How the container starts uvicorn: where that is written, in which folder, with what."""
 
-    where: str  # `CMD (line 14)`, `the run line`
-    words: tuple[str, ...]  # the process as Docker starts it
-    cwd: str
+    where: str  # `CMD, line 14`, `the run line`
     target: str | None  # module:attribute
     host: str
     port: int
@@ -406,7 +416,7 @@ def start(dockerfile: docker.Dockerfile, image: Image, run: Line) -> Start | Non
     host = options.get("--host", env.get("UVICORN_HOST", UVICORN_HOST))
     port = options.get("--port", env.get("UVICORN_PORT", str(UVICORN_PORT)))
     app_dir = posixpath.normpath(posixpath.join(cwd, options.get("--app-dir", env.get("UVICORN_APP_DIR", "."))))
-    return Start(where, tuple(process), cwd, target, host, int(port) if port.isdigit() else UVICORN_PORT, app_dir)
+    return Start(where, target, host, int(port) if port.isdigit() else UVICORN_PORT, app_dir)
 
 
 # ---------------------------------------------------------------- the lint
@@ -563,6 +573,7 @@ def _listening(plan: Plan) -> list[Problem]:
                 "the container to start the service with uvicorn",
                 "a CMD that starts no uvicorn" if plan.dockerfile.last("CMD") else "no CMD",
                 "CMD with uvicorn and the module:attribute of the service",
+                before_running=True,
             )
         ]
     found = []
@@ -657,11 +668,11 @@ def _user(plan: Plan) -> list[Problem]:
 def lint(plan: Plan, folder: Path) -> list[Problem]:
     """Every problem, the command lines' first, then the Dockerfile's in the order it is written."""
     sent = docker.sent_to_build(plan.context)
+    before = [*_commands(plan.build, plan.run, folder, plan.context), *_base(plan)]
     return [
-        *_commands(plan.build, plan.run, folder, plan.context),
-        *_base(plan),
+        *(replace(problem, before_running=True) for problem in before),
         *plan.image.problems,
-        *_installs(plan),
+        *(replace(problem, before_running=True) for problem in _installs(plan)),
         *_service_files(plan, sent),
         *_user(plan),
         *_listening(plan),
@@ -705,13 +716,15 @@ def check_container(
         raise CheckFailed(f"expected the folder {context.name} here; found none; try running the cells above first")
     plan = read(build, run, folder, context)
     problems = lint(plan, folder)
-    unsafe = _commands(plan.build, plan.run, folder, context)
     engine = docker.engine()
-    if not engine.running or unsafe:
+    if not engine.running:
         if problems:
             raise CheckFailed(_first(problems))
         passed(f"{_summary(plan)}; not built: {engine.reason}")
         return
+    before = [problem for problem in problems if problem.before_running]
+    if before:
+        raise CheckFailed(_first(before))
     try:
         trial = try_container(plan, folder, problems, say)
     except docker.DockerError as error:
@@ -774,14 +787,14 @@ def _port_free(port: str) -> bool:
     return True
 
 
-def runnable(run: Line, name: str) -> tuple[list[str], int, list[str]]:
+def runnable(run: Line, name: str) -> tuple[list[str], Publish, list[str]]:
     """The student's run line as the check runs it: detached, under a name of its own, without
     --rm (to read the log of a container that stops), on a free host port where theirs is taken."""
     from penguins.ports import free_port
 
     words = ["docker", "run", "--detach", "--name", name]
     changes = []
-    port = 0
+    published = Publish("", "", "", None)
     for option, value in run.options:
         if option in ("--detach", "--rm", "--name", "--interactive", "--tty"):
             continue
@@ -792,10 +805,10 @@ def runnable(run: Line, name: str) -> tuple[list[str], int, list[str]]:
                 new = str(free_port())
                 changes.append(f"host port {new} ({host} is taken)" if host else f"host port {new}")
                 host = new
-            port = int(host)
             value = f"{publish.ip}:{host}:{publish.container_port}"
+            published = Publish.parse(value)
         words += [option] if value is None else [f"{option}={value}"]
-    return [*words, *run.rest], port, changes
+    return [*words, *run.rest], published, changes
 
 
 def try_container(plan: Plan, folder: Path, problems: list[Problem], say: Callable[[str], None]) -> Trial:
@@ -805,24 +818,26 @@ def try_container(plan: Plan, folder: Path, problems: list[Problem], say: Callab
     try:
         docker.stream(shlex.split(plan.build.text), folder, 900, say)
     except docker.DockerError as error:
+        hint = problems[0].fix if problems else "the build line in a terminal, in this folder, to read the whole log"
         raise CheckFailed(
-            f"expected your build line to build the image; found it failed: {error}; try reading the first "
-            "error above the last lines, or run the build line in a terminal in this folder"
+            f"expected your build line to build the image; found it failed: {error}\ntry {hint}"
         ) from None
     seconds = time.perf_counter() - started
     name = f"{plan.tag.split(':')[0].split('/')[-1]}-check-{uuid.uuid4().hex[:8]}"
-    words, port, changes = runnable(plan.run, name)
-    container = docker.Running(name, port, plan.tag, [])
+    words, published, changes = runnable(plan.run, name)
+    container = docker.Running(name, int(published.host_port or 0), plan.tag, [])
     hint = problems[0].fix if problems else "running the run line in a terminal, without -d, to read the whole log"
     try:
         docker.command(words)
-        _wait_answering(container, hint)
+        _wait_answering(container, published.container_port, hint)
         answers = _ask(plan, container)
         uid = container.exec("id", "-u").strip()
-        if uid == "0":
+        if uid == "0":  # the lint's word for why, where it has one
+            root = next((p for p in problems if p.found.endswith("runs as root")), None)
             raise CheckFailed(
                 str(
-                    Problem(
+                    root
+                    or Problem(
                         "the service run by a user without privileges",
                         "it runs as uid 0, root",
                         "useradd in a RUN, then USER",
@@ -837,7 +852,7 @@ def try_container(plan: Plan, folder: Path, problems: list[Problem], say: Callab
     return Trial(seconds, container.url, uid, answers, said)
 
 
-def _wait_answering(container: docker.Running, hint: str) -> None:
+def _wait_answering(container: docker.Running, inside: int | None, hint: str) -> None:
     """Until /health answers 200 from outside; a container that stops, or listens where the
     published port cannot reach, is reported at once."""
     deadline = time.monotonic() + ANSWER_WITHIN
@@ -854,6 +869,17 @@ def _wait_answering(container: docker.Running, hint: str) -> None:
         except requests.RequestException:
             pass
         listening = container.listening()
+        if listening and inside not in [port for _, port in listening]:
+            addresses = ", ".join(f"{address}:{port}" for address, port in listening)
+            raise CheckFailed(
+                str(
+                    Problem(
+                        f"the service to listen on port {inside} inside the container, the one your run line publishes",
+                        f"it listens on {addresses} (its /proc/net/tcp)",
+                        "the container port last in -p, or uvicorn's --port",
+                    )
+                )
+            )
         if listening and not any(address in ("0.0.0.0", "::") for address, _ in listening):
             addresses = ", ".join(f"{address}:{port}" for address, port in listening)
             raise CheckFailed(
@@ -871,7 +897,7 @@ def _wait_answering(container: docker.Running, hint: str) -> None:
                 str(
                     Problem(
                         f"/health to answer at {container.url} within {ANSWER_WITHIN:g} s",
-                        f"no answer; the container's log ends:\n{docker.log_tail(container.name)}\n",
+                        f"no answer; the container's log ends:\n{docker.log_tail(container.name)}\n(end of log)",
                         "-p with the port uvicorn listens on inside, last",
                     )
                 )
