@@ -8,7 +8,8 @@ Why it is built this way:
   early sees which steps are done, which are not yet, and the reason of the first thing wrong in
   each, instead of stopping at step 1.
 - A step's own output is held back while it runs and its one line printed with the others, so
-  that the summary reads as a table; the build log a check clears once it passes goes with it.
+  that the summary reads as a table; the build log a check clears once it passes goes with it
+  (so a first `docker build`, a minute or two, shows nothing until it ends).
 """
 
 from __future__ import annotations
