@@ -183,12 +183,15 @@ node-env: ## install onnxruntime-node for notebook 03 (npm ci, no install script
 	fi
 
 ##@ Exercises
-.PHONY: exercises my-exercises
+.PHONY: exercises my-exercises check-exercises
 exercises: $(STAMP) ## regenerate exercises/ from solutions/ (after editing a solution; a test fails when stale)
 	$(PY) -m workshop exercises
 
 my-exercises: $(STAMP) ## copy the exercises into my-exercises/ (git-ignored) to work on; never overwrites your work
 	$(PY) -m workshop my-exercises
+
+check-exercises: $(STAMP) ## instructors: run the notebooks in my-exercises/ (DIR=... for another folder): ✓ / not done / failing per task
+	$(PY) -m workshop check-exercises $(DIR)
 
 ##@ Benchmarks
 # Not part of `make test` (a smoke test runs the same code on a tiny budget). Loopback only; each

@@ -48,9 +48,17 @@ def main() -> int:
     )
     commands.add_parser("exercises", help="regenerate exercises/ from solutions/ (instructors)")
     commands.add_parser("my-exercises", help="copy the exercises into my-exercises/; never overwrites your work")
+    check = commands.add_parser("check-exercises", help="run a folder's exercises: ✓ / not done / failing per task")
+    check.add_argument("folder", nargs="?", help="the notebooks' folder (default: my-exercises/)")
     args = parser.parse_args()
     if args.command in ("exercises", "my-exercises"):
         return _exercises_command(args.command)
+    if args.command == "check-exercises":
+        from penguins.serving.paths import project_root
+        from workshop import progress
+
+        progress.check_folder(Path(args.folder) if args.folder else (project_root() or Path.cwd()) / "my-exercises")
+        return 0
     if args.command in ("glossary", "lab", "slides", "notebooks", "serve-env"):
         return _notebook_command(args)
     if args.command == "serve":

@@ -60,7 +60,7 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def _kernel_config(sockets: Path) -> Config:
+def kernel_config(sockets: Path) -> Config:
     """Kernel settings: on Linux and macOS the kernel talks over local sockets.
 
     Over TCP, ipykernel warns on every start that the traffic is unencrypted; local (IPC)
@@ -83,7 +83,7 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
         client = NotebookClient(
             nb,
             kernel_name=EXECUTING_KERNEL,
-            config=_kernel_config(Path(sockets)),
+            config=kernel_config(Path(sockets)),
             timeout=timeout,
             record_timing=False,
             resources={"metadata": {"path": str(path.parent)}},

@@ -3,7 +3,8 @@
 This is the one home of these facts. `python -m workshop serve 04` (what `make serve-04` runs)
 turns a stage into the service's PENGUINS_* settings; the diagram draws the stages' titles;
 `make doctor` checks their ports; `make help` lists the stage servers from here; the stage
-tables of the README and notebook 00 are checked against `markdown_table()` by a test.
+tables of the README and notebook 00 are checked against `markdown_table()` by a test. The
+capstone exercise, which has no stage of its own, is listed here too, as the table's last row.
 A stage may have several notebooks, and rows for later stages are added at the end.
 """
 
@@ -147,7 +148,17 @@ STAGES: tuple[Stage, ...] = (
     ),
 )
 
+# The capstone goes through stages 01-06 again from a blank folder, judged by their exercises'
+# checks: an exercise without a stage (or a lecture notebook) of its own.
+CAPSTONE = "exercises/99_blank_folder.ipynb"
+CAPSTONE_ROW = (
+    "01-06",
+    "the capstone: from a blank folder, train → pickle → ONNX → wrapper → FastAPI → Dockerfile, "
+    "judged by the checks of exercises 01-06",
+)
+
 NOTEBOOKS: tuple[str, ...] = tuple(notebook for stage in STAGES for notebook in stage.notebooks)
+EXERCISES: tuple[str, ...] = (*(exercise for stage in STAGES for exercise in stage.exercises), CAPSTONE)
 PORTS: tuple[int, ...] = tuple(sorted({stage.port for stage in STAGES if stage.port}))
 
 
@@ -203,6 +214,8 @@ def markdown_table() -> str:
         rows.append(
             f"| {row.name} | {row.teaches} | {notebooks} | {exercises} | `make {row.make_target}` | {row.port or '-'} |"
         )
+    stages, teaches = CAPSTONE_ROW
+    rows.append(f"| {stages} | {teaches} | - | `{CAPSTONE}` | `make my-exercises` | - |")
     return "\n".join(rows)
 
 

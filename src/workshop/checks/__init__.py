@@ -1,10 +1,12 @@
 """Self-checks for the exercises: `from workshop import checks; checks.check_xxx(...)`.
 
-One module per exercise (ex01 ... ex08) and `common` for what they share: CheckFailed, the
-"not done yet" placeholder test, the one line a passing check prints. This package's API is
-the check functions, so they are named here, where the solutions call them.
+One module per exercise (ex01 ... ex08), `capstone`, which runs those of 01-06 in a row, and
+`common` for what they share: CheckFailed, the "not done yet" placeholder test, the one line a
+passing check prints. This package's API is the check functions, so they are named here, where
+the solutions call them.
 """
 
+from workshop.checks.capstone import check_capstone
 from workshop.checks.common import CheckFailed
 from workshop.checks.ex01 import check_two_feature_model
 from workshop.checks.ex02 import check_save_and_verify
@@ -17,6 +19,7 @@ from workshop.checks.ex08 import check_drift_decision
 
 __all__ = [
     "CheckFailed",
+    "check_capstone",
     "check_container",
     "check_deployment",
     "check_drift_decision",

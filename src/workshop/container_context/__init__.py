@@ -68,12 +68,18 @@ def prepare(folder: str | Path = "06_context", artifacts: Path | None = None) ->
     shutil.copytree(root / "src/penguins/serving", context / "penguins/serving", ignore=shutil.ignore_patterns(CACHE))
     for name in MODEL_FILES:
         shutil.copy2(model / name, context / "artifacts" / name)
-    text = (root / SERVE_REQUIREMENTS).read_text(encoding="utf-8")
-    serve = [line for line in text.splitlines() if line[:1].isalnum()]
-    lines = [REQUIREMENTS_HEADER, *serve, "# what those pull in, at the versions the tests ran with", *pinned(serve)]
-    (context / "requirements.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (context / "requirements.txt").write_text(requirements(root), encoding="utf-8")
     (context / ".dockerignore").write_text(DOCKERIGNORE, encoding="utf-8")
     return context
+
+
+def requirements(root: Path | None = None) -> str:
+    """The context's requirements.txt: the project's serving requirements and all they pull in,
+    pinned. The capstone writes the same text, so its image reuses the layer that installs them."""
+    text = ((root or project_root() or Path.cwd()) / SERVE_REQUIREMENTS).read_text(encoding="utf-8")
+    serve = [line for line in text.splitlines() if line[:1].isalnum()]
+    lines = [REQUIREMENTS_HEADER, *serve, "# what those pull in, at the versions the tests ran with", *pinned(serve)]
+    return "\n".join(lines) + "\n"
 
 
 def summary(context: Path) -> str:

@@ -1,0 +1,136 @@
+"""`make check-exercises`: for the instructor, where each task of a class's exercises stands.
+
+Each exercise notebook in the folder (`my-exercises/` by default, where `make my-exercises`
+copies them) is run top to bottom in a fresh kernel, headless, as a student's Shift+Enter
+through it would: the checks then judge exactly what the student's cells define and write
+(a module, a Dockerfile, a running server), with nothing to import from outside the notebook.
+Every check cell (a line `checks.check_...(`) is one task, and its outputs say where it stands:
+
+- ✓: the check printed its ✓ line;
+- not done: it raised CheckFailed "not done yet", the placeholder `...` is still there, and no
+  cell of the task raised anything else;
+- failing: any other outcome, with its one-line reason: the check's message, or the first error
+  of a cell of the task (a student's own cell that crashes is the reason its check cannot pass).
+
+The notebooks are run in place but never saved: the report is printed, the students' files keep
+their own outputs.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from workshop.exercises import NOTEBOOKS
+
+CHECK_CALL = re.compile(r"^checks\.(check_\w+)\(", re.MULTILINE)
+NOT_DONE_PREFIX = "not done yet"
+CELL_TIMEOUT = 600  # a first `docker build` in exercise 06 takes minutes
+DONE, NOT_DONE, FAILING = "✓", "not done", "failing"
+
+
+@dataclass(frozen=True)
+class Task:
+    """Where one task of one notebook stands, and the one line that says why."""
+
+    notebook: str
+    check: str
+    status: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.status:<8}  {self.notebook:<28}  {self.check:<26}  {self.reason}"
+
+
+def run(path: Path, timeout: int = CELL_TIMEOUT) -> tuple[nbformat.NotebookNode, str | None]:
+    """Execute the notebook in its own folder in a fresh kernel, every cell even after an error;
+    the notebook with its outputs, and why it stopped early (a timeout, a dead kernel) if it did."""
+    from nbclient import NotebookClient
+
+    from workshop.execute import EXECUTING_KERNEL, kernel_config
+
+    notebook = nbformat.read(path, as_version=4)
+    with tempfile.TemporaryDirectory() as sockets:
+        client = NotebookClient(
+            notebook,
+            kernel_name=EXECUTING_KERNEL,
+            config=kernel_config(Path(sockets)),
+            timeout=timeout,
+            allow_errors=True,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        try:
+            client.execute()
+        except Exception as error:  # a cell timed out or the kernel died: the cells run so far still count
+            return notebook, _first_line(f"{type(error).__name__}: {error}")
+    return notebook, None
+
+
+def tasks(name: str, notebook: nbformat.NotebookNode, stopped: str | None = None) -> list[Task]:
+    """One Task per check cell, judged from the outputs of the cells since the previous check."""
+    found: list[Task] = []
+    errors: list[tuple[str, str]] = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        called = CHECK_CALL.search(cell.source)
+        if called is None:
+            errors += _errors(cell)
+            continue
+        found.append(Task(name, called.group(1), *_judge(cell, errors, stopped)))
+        errors = []
+    return found
+
+
+def _judge(cell: nbformat.NotebookNode, before: list[tuple[str, str]], stopped: str | None) -> tuple[str, str]:
+    """The status and reason of one check cell, given the errors raised by its task's other cells."""
+    if before:
+        ename, evalue = before[0]
+        return FAILING, _first_line(f"an earlier cell of the task raised {ename}: {evalue}")
+    raised = _errors(cell)
+    if raised:
+        ename, evalue = raised[0]
+        if ename == "CheckFailed" and evalue.startswith(NOT_DONE_PREFIX):
+            return NOT_DONE, _first_line(evalue.removeprefix(NOT_DONE_PREFIX).lstrip(": "))
+        return FAILING, _first_line(evalue if ename == "CheckFailed" else f"{ename}: {evalue}")
+    said = [line for line in _stdout(cell).splitlines() if line.startswith(f"{DONE} ")]
+    if said:
+        return DONE, said[0].removeprefix(f"{DONE} ")
+    return FAILING, stopped or "the check printed no ✓ line (was the cell cut short?)"
+
+
+def _errors(cell: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    return [(out.ename, out.evalue) for out in cell.get("outputs", []) if out.output_type == "error"]
+
+
+def _stdout(cell: nbformat.NotebookNode) -> str:
+    return "".join(out.text for out in cell.get("outputs", []) if out.output_type == "stream" and out.name == "stdout")
+
+
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0]
+
+
+def check_folder(folder: Path, say: Callable[[str], None] = print) -> list[Task]:
+    """Run every exercise notebook in `folder` and say one line per task, then the totals."""
+    paths = sorted(Path(folder).glob(NOTEBOOKS))
+    if not paths:
+        say(f"no exercise notebooks in {folder}: `make my-exercises` copies them there")
+        return []
+    every: list[Task] = []
+    for path in paths:
+        notebook, stopped = run(path)
+        found = tasks(path.stem, notebook, stopped)
+        if not found:
+            say(f"{FAILING:<8}  {path.stem:<28}  {'-':<26}  no check cell (a line checks.check_...) in this notebook")
+        for task in found:
+            say(str(task))
+        every += found
+    counts = {status: sum(task.status == status for task in every) for status in (DONE, NOT_DONE, FAILING)}
+    say(f"{len(every)} tasks in {len(paths)} notebooks: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
+    return every
