@@ -24,15 +24,15 @@ import json
 import logging
 import math
 import re
+import secrets
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
 import numpy as np
-from fastapi import Body, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -199,8 +199,19 @@ _FEATURE_EXAMPLES = {
 
 
 class _JsonRequest(Request):
-    """A request whose JSON body is read by cleaning's read_json: NaN and Infinity stay tokens
-    to refuse by name (not_json_number) rather than floats that pass for missing values."""
+    """A request whose body must be declared as JSON (else 415) and is read by cleaning's
+    read_json: NaN and Infinity stay tokens to refuse by name (not_json_number) rather than
+    floats that pass for missing values.
+
+    The declaration is checked once the body is read (a body too large is a 413 whatever it
+    claims to be), here rather than as a route dependency: FastAPI solves every dependency
+    anew on each request, and this one cost more than the check itself.
+    """
+
+    async def body(self) -> bytes:
+        body = await super().body()
+        _declared_json(self)
+        return body
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
@@ -209,7 +220,8 @@ class _JsonRequest(Request):
 
 
 class _Route(APIRoute):
-    """FastAPI's route, reading bodies as _JsonRequest (FastAPI's documented custom-Request way)."""
+    """FastAPI's route, reading bodies as _JsonRequest (FastAPI's documented custom-Request way):
+    the route class of /predict and /predict/batch."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -343,13 +355,15 @@ class RequestGate:
             if self.metrics is not None:
                 route = scope.get("route")
                 self.metrics.request(getattr(route, "path", UNMATCHED), scope["method"], status, seconds)
-            fields = {
-                "method": scope["method"],
-                "path": scope["path"],
-                "status": status,
-                "ms": round(seconds * 1000, 1),
-            }
-            log.info("%s %s %d %.1f ms %s", *fields.values(), request_id, extra={**fields, "request_id": request_id})
+            if log.isEnabledFor(logging.INFO):
+                fields = {
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "ms": round(seconds * 1000, 1),
+                    "request_id": request_id,
+                }
+                log.info("%s %s %d %.1f ms %s", *fields.values(), extra=fields)
 
     def _counting(self, receive: Receive) -> Receive:
         received = 0
@@ -374,7 +388,7 @@ def _request_id(scope: Scope) -> str:
             if REQUEST_ID.fullmatch(sent):
                 return sent
             break
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -396,7 +410,7 @@ def load_predictor(settings: Settings) -> PenguinPredictor:
     return PenguinPredictor.load(settings.backend, settings.model_path)
 
 
-async def _declared_json(request: Request) -> None:
+def _declared_json(request: Request) -> None:
     """A body declared as JSON, not guessed at: else 415, saying which header to send."""
     declared = request.headers.get("content-type", "")
     media = declared.split(";")[0].strip().lower()
@@ -482,9 +496,9 @@ def create_app(settings: Settings | None = None, predictor: PenguinPredictor | N
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
     _add_status_routes(app, settings)
-    if metrics is not None:
-        _add_metrics_route(app, metrics)
     _add_predict_routes(app, settings, _FEATURES if settings.mode == "features" else _RAW)
+    if metrics is not None:  # after /predict: a request is matched against the routes in order
+        _add_metrics_route(app, metrics)
     if settings.mode == "raw":  # the protocol's clients send raw values through the wrapper, as /predict's do
         app.include_router(v2.router)
     return app
@@ -566,15 +580,13 @@ def _counted(request: Request, species: list[str], warnings: Sequence[tuple[Fiel
 def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
     """POST /predict and /predict/batch for one kind of record; FastAPI reads these annotations
     at run time, where the record type is the mode's (mypy cannot follow a type chosen then)."""
-    app.router.route_class = _Route
-    json_only = [Depends(_declared_json)]
+    router = APIRouter(route_class=_Route)
 
-    @app.post(
+    @router.post(
         "/predict",
         response_model=PredictionOut,
         summary=f"predict one {mode.what_one}",
         responses=_STATUSES,
-        dependencies=json_only,
     )
     async def predict(
         record: Annotated[mode.record, Body(openapi_examples=mode.examples)],  # type: ignore[name-defined]
@@ -586,12 +598,11 @@ def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
         _counted(request, [prediction.species], [prediction.warnings])
         return PredictionOut.model_validate(prediction)
 
-    @app.post(
+    @router.post(
         "/predict/batch",
         response_model=BatchOut,
         summary=f"predict up to {settings.batch_limit} {mode.what_many}",
         responses=_STATUSES,
-        dependencies=json_only,
     )
     async def predict_batch(
         records: Annotated[
@@ -611,3 +622,5 @@ def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
         return BatchOut(
             predictions=[PredictionOut.model_validate(p) for p in predictions], model_version=predictions.model_version
         )
+
+    app.include_router(router)
