@@ -199,19 +199,8 @@ _FEATURE_EXAMPLES = {
 
 
 class _JsonRequest(Request):
-    """A request whose body must be declared as JSON (else 415) and is read by cleaning's
-    read_json: NaN and Infinity stay tokens to refuse by name (not_json_number) rather than
-    floats that pass for missing values.
-
-    The declaration is checked once the body is read (a body too large is a 413 whatever it
-    claims to be), here rather than as a route dependency: FastAPI solves every dependency
-    anew on each request, and this one cost more than the check itself.
-    """
-
-    async def body(self) -> bytes:
-        body = await super().body()
-        _declared_json(self)
-        return body
+    """A request whose JSON body is read by cleaning's read_json: NaN and Infinity stay tokens
+    to refuse by name (not_json_number) rather than floats that pass for missing values."""
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
@@ -410,7 +399,7 @@ def load_predictor(settings: Settings) -> PenguinPredictor:
     return PenguinPredictor.load(settings.backend, settings.model_path)
 
 
-def _declared_json(request: Request) -> None:
+async def _declared_json(request: Request) -> None:
     """A body declared as JSON, not guessed at: else 415, saying which header to send."""
     declared = request.headers.get("content-type", "")
     media = declared.split(";")[0].strip().lower()
@@ -580,7 +569,7 @@ def _counted(request: Request, species: list[str], warnings: Sequence[tuple[Fiel
 def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
     """POST /predict and /predict/batch for one kind of record; FastAPI reads these annotations
     at run time, where the record type is the mode's (mypy cannot follow a type chosen then)."""
-    router = APIRouter(route_class=_Route)
+    router = APIRouter(route_class=_Route, dependencies=[Depends(_declared_json)])
 
     @router.post(
         "/predict",
