@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
 import numpy as np
-from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Request
+from fastapi import Body, Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -209,8 +209,7 @@ class _JsonRequest(Request):
 
 
 class _Route(APIRoute):
-    """FastAPI's route, reading bodies as _JsonRequest (FastAPI's documented custom-Request way):
-    the route class of /predict and /predict/batch."""
+    """FastAPI's route, reading bodies as _JsonRequest (FastAPI's documented custom-Request way)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -485,9 +484,9 @@ def create_app(settings: Settings | None = None, predictor: PenguinPredictor | N
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
     _add_status_routes(app, settings)
-    _add_predict_routes(app, settings, _FEATURES if settings.mode == "features" else _RAW)
-    if metrics is not None:  # after /predict: a request is matched against the routes in order
+    if metrics is not None:
         _add_metrics_route(app, metrics)
+    _add_predict_routes(app, settings, _FEATURES if settings.mode == "features" else _RAW)
     if settings.mode == "raw":  # the protocol's clients send raw values through the wrapper, as /predict's do
         app.include_router(v2.router)
     return app
@@ -569,13 +568,15 @@ def _counted(request: Request, species: list[str], warnings: Sequence[tuple[Fiel
 def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
     """POST /predict and /predict/batch for one kind of record; FastAPI reads these annotations
     at run time, where the record type is the mode's (mypy cannot follow a type chosen then)."""
-    router = APIRouter(route_class=_Route, dependencies=[Depends(_declared_json)])
+    app.router.route_class = _Route
+    json_only = [Depends(_declared_json)]
 
-    @router.post(
+    @app.post(
         "/predict",
         response_model=PredictionOut,
         summary=f"predict one {mode.what_one}",
         responses=_STATUSES,
+        dependencies=json_only,
     )
     async def predict(
         record: Annotated[mode.record, Body(openapi_examples=mode.examples)],  # type: ignore[name-defined]
@@ -587,11 +588,12 @@ def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
         _counted(request, [prediction.species], [prediction.warnings])
         return PredictionOut.model_validate(prediction)
 
-    @router.post(
+    @app.post(
         "/predict/batch",
         response_model=BatchOut,
         summary=f"predict up to {settings.batch_limit} {mode.what_many}",
         responses=_STATUSES,
+        dependencies=json_only,
     )
     async def predict_batch(
         records: Annotated[
@@ -611,5 +613,3 @@ def _add_predict_routes(app: FastAPI, settings: Settings, mode: _Mode) -> None:
         return BatchOut(
             predictions=[PredictionOut.model_validate(p) for p in predictions], model_version=predictions.model_version
         )
-
-    app.include_router(router)
