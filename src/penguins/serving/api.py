@@ -24,8 +24,8 @@ import json
 import logging
 import math
 import re
+import secrets
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -343,13 +343,15 @@ class RequestGate:
             if self.metrics is not None:
                 route = scope.get("route")
                 self.metrics.request(getattr(route, "path", UNMATCHED), scope["method"], status, seconds)
-            fields = {
-                "method": scope["method"],
-                "path": scope["path"],
-                "status": status,
-                "ms": round(seconds * 1000, 1),
-            }
-            log.info("%s %s %d %.1f ms %s", *fields.values(), request_id, extra={**fields, "request_id": request_id})
+            if log.isEnabledFor(logging.INFO):
+                fields = {
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "ms": round(seconds * 1000, 1),
+                    "request_id": request_id,
+                }
+                log.info("%s %s %d %.1f ms %s", *fields.values(), extra=fields)
 
     def _counting(self, receive: Receive) -> Receive:
         received = 0
@@ -374,7 +376,7 @@ def _request_id(scope: Scope) -> str:
             if REQUEST_ID.fullmatch(sent):
                 return sent
             break
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
 
 
 def _content_length(scope: Scope) -> int | None:
