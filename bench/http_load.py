@@ -1,12 +1,16 @@
-"""Requests/s and p50/p99 latency of each server at 1 and 10 connections, on loopback.
+"""Requests/s, p50/p99 latency and CPU per request of each server at 1 and 10 connections, on loopback.
 
 One connection shows the latency of a lone client; ten show what one worker sustains under
 load. All servers run at once but only one is loaded at a time: each gets a warm-up, then
 they take turns for `budget.rounds` rounds, and each figure is the median of its rounds.
+During each round the server's own CPU time (user + system, its child processes included)
+is read too: on a shared 2-core machine req/s swings by ±10 % from run to run, while the CPU
+a request costs the server barely moves, so the A/Bs of a few per cent are read from it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from contextlib import ExitStack
 from pathlib import Path
@@ -18,6 +22,7 @@ from bench.servers import RunningServer, ServerSpec
 
 SECTION = "http"
 CONNECTIONS = (1, 10)
+CPU = "cpu_us_per_request"  # the details key: the server's median CPU µs per answered request
 
 
 def case(connections: int) -> str:
@@ -25,7 +30,8 @@ def case(connections: int) -> str:
 
 
 def summary(name: str, connections: int, rounds: list[load.Load], section: str = SECTION) -> Row:
-    """One row from a server's rounds: the median rate and the median p50 and p99."""
+    """One row from a server's rounds: the median rate, the median p50 and p99, and the median
+    CPU per request when every round read it (not for the server room's containers)."""
     details = {
         "p50_ms": statistics.median(r.p50_ms for r in rounds),
         "p99_ms": statistics.median(r.p99_ms for r in rounds),
@@ -33,6 +39,9 @@ def summary(name: str, connections: int, rounds: list[load.Load], section: str =
         "errors": float(sum(r.errors for r in rounds)),
         "rounds": float(len(rounds)),
     }
+    cpu = [value for r in rounds if (value := r.cpu_us_per_request) is not None]
+    if cpu and len(cpu) == len(rounds):
+        details[CPU] = statistics.median(cpu)
     rate = statistics.median(r.per_second for r in rounds)
     return Row(section, name, case(connections), rate, "req/s", HIGHER, details)
 
@@ -44,7 +53,9 @@ def take_turns(
 
     def run(server: RunningServer, seconds: float) -> load.Load:
         url = server.url(server.spec.predict_path)
-        return load.run(url, server.spec.body, connections, seconds, budget.load_max_requests, wrk)
+        before = server.cpu_seconds()
+        result = load.run(url, server.spec.body, connections, seconds, budget.load_max_requests, wrk)
+        return dataclasses.replace(result, server_cpu_s=server.cpu_seconds() - before)
 
     for server in servers:
         run(server, budget.warmup_seconds)

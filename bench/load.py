@@ -33,10 +33,19 @@ class Load:
     errors: int  # non-2xx answers and socket errors
     p50_ms: float
     p99_ms: float
+    server_cpu_s: float | None = None  # the server's CPU seconds meanwhile, where its process is ours to read
 
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_us_per_request(self) -> float | None:
+        """The server's CPU time per answered request, in µs: unlike req/s, it hardly moves when
+        a neighbour takes a core, so it can resolve an A/B of a few per cent."""
+        if self.server_cpu_s is None or not self.requests:
+            return None
+        return self.server_cpu_s / self.requests * 1e6
 
 
 def ensure_wrk(install: bool = True) -> str | None:

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 from penguins.ports import free_port
 from workshop.server import HOST, Server, ServerFailed
 
@@ -78,6 +80,20 @@ class RunningServer:
         status, body = post(self.port, self.spec.predict_path, self.spec.body)
         if status != 200:
             raise ServerFailed(f"{self.spec.name} answered {status} to its /predict: {body[:300]!r}")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds used so far by the server's process and its descendants
+        (a peer's worker processes), those already exited and reaped included."""
+        assert self.server.pid is not None  # started in __init__, stopped only on exit
+        root = psutil.Process(self.server.pid)
+        total = 0.0
+        for process in (root, *root.children(recursive=True)):
+            try:
+                used = process.cpu_times()
+            except psutil.NoSuchProcess:  # a child that exited a moment ago: its parent counts it once reaped
+                continue
+            total += used.user + used.system + used.children_user + used.children_system
+        return total
 
     def url(self, path: str) -> str:
         return f"{self.server.url}{path}"

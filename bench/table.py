@@ -52,8 +52,9 @@ def ratio_cells(rows: list[Row], row: Row, baselines: Baselines) -> list[str]:
 
 
 def http_table(rows: list[Row], baselines: Baselines, section: str = http_load.SECTION) -> str:
-    """Requests/s and latency per server and connection count; also the server room's section."""
-    header = ["server", "connections", "req/s", "p50", "p99", *(label for _, label in baselines)]
+    """Requests/s, latency and the server's CPU per request, per server and connection count;
+    also the server room's section (its containers' CPU is not read: "-")."""
+    header = ["server", "connections", "req/s", "p50", "p99", "CPU per request", *(label for _, label in baselines)]
     lines = [
         [
             row.name,
@@ -61,12 +62,18 @@ def http_table(rows: list[Row], baselines: Baselines, section: str = http_load.S
             f"{row.value:,.0f}",
             duration(row.details["p50_ms"]),
             duration(row.details["p99_ms"]),
+            cpu_cell(row),
             *ratio_cells(rows, row, baselines),
         ]
         for row in rows
         if row.section == section
     ]
     return markdown_table(header, lines)
+
+
+def cpu_cell(row: Row) -> str:
+    cpu = row.details.get(http_load.CPU)
+    return "-" if cpu is None else f"{cpu:,.0f} µs"
 
 
 def cold_start_table(rows: list[Row], baselines: Baselines) -> str:

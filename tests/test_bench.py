@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from bench import http_load, load, model_speed, run, sizes, specs, targets
+from bench import http_load, load, model_speed, run, sizes, specs, table, targets
 from bench.budget import QUICK
 from bench.peers import specs as peer_specs
 from bench.rows import HIGHER, LOWER, Row, against, ratio
@@ -63,6 +63,7 @@ def test_figures_are_positive_and_error_free(report):
         assert row.details["errors"] == 0, row
         assert 0 < row.details["p50_ms"] <= row.details["p99_ms"], row
         assert row.details["requests"] <= QUICK.load_max_requests
+        assert row.details[http_load.CPU] > 0, row  # the server's own CPU time was read
 
 
 def test_ratios_are_taken_against_a_baseline_of_the_same_run(report):
@@ -90,7 +91,9 @@ def test_table_plot_and_json_are_written(report, tmp_path):
         assert row.name in text
     assert f"{report.machine.cores} cores" in text and report.machine.cpu in text
     assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert len(json.loads((tmp_path / "bench.json").read_text())["rows"]) == len(report.rows)
+    saved = json.loads((tmp_path / "bench.json").read_text())["rows"]
+    assert len(saved) == len(report.rows)
+    assert all(http_load.CPU in row["details"] for row in saved if row["section"] == http_load.SECTION)
 
 
 def test_ratio_points_the_same_way_for_times_and_rates():
@@ -106,6 +109,45 @@ def test_targets_compare_the_served_endpoint_with_the_floor():
     ]
     floor = next(v for v in targets.check(rows) if "bare" in v.target)
     assert floor.met is True and floor.measured.startswith("0.70×")
+
+
+def test_summary_takes_the_median_cpu_per_request_of_its_rounds():
+    def round_of(requests: int, cpu_s: float | None) -> load.Load:
+        return load.Load(requests, 1.0, 0, 1.0, 2.0, server_cpu_s=cpu_s)
+
+    row = http_load.summary("a", 10, [round_of(1000, 0.5), round_of(2000, 0.6), round_of(500, 0.2)])
+    assert row.details[http_load.CPU] == pytest.approx(400.0)  # rounds of 500, 300 and 400 µs
+    # the server room's containers: no CPU read, so no figure rather than a wrong one
+    assert http_load.CPU not in http_load.summary("b", 10, [round_of(1000, 0.5), round_of(1000, None)]).details
+
+
+def http_row(name: str, rate: float, cpu_us: float | None = None) -> Row:
+    details = {"p50_ms": 1.0, "p99_ms": 2.0} | ({http_load.CPU: cpu_us} if cpu_us is not None else {})
+    return Row(http_load.SECTION, name, http_load.case(10), rate, "req/s", HIGHER, details)
+
+
+def test_http_table_shows_cpu_per_request_next_to_req_s():
+    lines = table.http_table([http_row(specs.SERVED_ONNX, 2345.0, 412.4), http_row("room", 900.0)], []).splitlines()
+    assert lines[0] == "| server | connections | req/s | p50 | p99 | CPU per request |"
+    assert lines[2] == f"| {specs.SERVED_ONNX} | 10 | 2,345 | 1.00 ms | 2.00 ms | 412 µs |"
+    assert lines[3] == "| room | 10 | 900 | 1.00 ms | 2.00 ms | - |"
+
+
+def test_the_two_ab_targets_read_cpu_per_request_not_req_s():
+    # req/s says metrics cost 20 % and the micro-optimisations buy 25 %; CPU per request says +2.5 % and +5 %
+    rows = [
+        http_row(specs.SERVED_ONNX, 2000.0, 420.0),
+        http_row(specs.SERVED_NO_METRICS, 2500.0, 409.756),
+        http_row(specs.SERVED_TUNED, 2500.0, 400.0),
+    ]
+    verdicts = {v.target.split(" ≤")[0]: v for v in targets.check(rows)}
+    metrics, tuned = verdicts["metrics cost"], verdicts["the former micro-optimisations buy"]
+    assert metrics.met is True and metrics.measured.startswith("+2.5% CPU per request (420 vs 410 µs; 2,000 vs 2,500")
+    assert tuned.met is True and tuned.measured.startswith("+5.0% CPU per request (420 vs 400 µs")
+    rows[0] = http_row(specs.SERVED_ONNX, 2000.0, 460.0)  # +12.3 % and +15 %: both missed
+    assert [v.met for v in targets.check(rows) if "CPU per request" in v.target] == [False, False]
+    rows[0] = http_row(specs.SERVED_ONNX, 2000.0)  # no CPU read: not measured, never a verdict from req/s
+    assert [v.met for v in targets.check(rows) if "CPU per request" in v.target] == [None, None]
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="Debian's wrk is not installed (make bench installs it)")

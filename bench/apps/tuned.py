@@ -2,8 +2,8 @@
 
 api.py uses FastAPI's and logging's ordinary ways. Before, it carried four micro-optimisations;
 this app applies them from outside to the very same create_app(), so `make bench` measures,
-in the same run, what they bought in /predict requests/s (the house rule: an optimisation earns
-its place with a same-run A/B, more than 10 %):
+in the same run, what they buy in /predict's CPU per request, req/s beside it (the house rule:
+an optimisation earns its place with a same-run A/B, more than 10 %):
 1. a log handler writing `LEVEL:     message` straight from the record, instead of a Formatter;
 2. /predict answered with pre-serialised bytes (a Response), bypassing the response model;
 3. its two dependencies (a JSON body, a loaded model) merged into one;
