@@ -13,6 +13,7 @@ import pytest
 
 from bench import http_load, load, model_speed, run, sizes, specs, table, targets
 from bench.budget import QUICK
+from bench.peers import same_client
 from bench.peers import specs as peer_specs
 from bench.rows import HIGHER, LOWER, Row, against, ratio
 from bench.servers import RunningServer
@@ -164,3 +165,21 @@ def test_peer_requests_carry_every_feature(artifact_dir):
     bento = peer_specs.bentoml(artifact_dir, "sklearn")
     assert bento.env["BENTOML_DO_NOT_TRACK"] == "true"
     assert json.loads(bento.body).keys() == set(FEATURES)
+
+
+def test_the_peer_gets_cleaned_features_and_only_complete_penguins() -> None:
+    """What bench-peers' tritonclient sends MLServer: the wrapper's cleaning, typed per V2."""
+    messy = {
+        "island": " torgersen ",
+        "bill_length_mm": "39,1",
+        "bill_depth_mm": 18.7,
+        "flipper_length_mm": "181",
+        "body_mass_g": 3750,
+        "sex": "MALE",
+    }
+    unmeasured = {**messy, "bill_length_mm": "NA"}
+    assert same_client.complete([messy, unmeasured]) == [messy]
+    sent = same_client.tensors([messy])
+    assert sent["island"] == ("BYTES", ["Torgersen"]) and sent["sex"] == ("BYTES", ["male"])
+    assert sent["bill_length_mm"][0] == "FP32" and sent["bill_length_mm"][1] == pytest.approx([39.1])
+    assert sent["body_mass_g"] == ("FP32", [3750.0]) and list(sent) == list(FEATURES)

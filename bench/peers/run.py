@@ -6,14 +6,16 @@ BentoML through ONNX Runtime in its service) and the pickled scikit-learn pipeli
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from bench import cold_start, http_load, load, machine, specs, targets
 from bench.budget import Budget
-from bench.peers import envs
+from bench.peers import envs, same_client
 from bench.peers import specs as peer_specs
 from bench.report import Report
 from bench.run import generator_name
+from bench.servers import ROOT
 from penguins.training import build
 
 BASELINES = {
@@ -26,7 +28,7 @@ def run(budget: Budget, artifacts: Path | None = None, use_wrk: bool = True, say
     here = machine.describe()
     folder = build.ensure(artifacts, say=lambda line: None).resolve()
     say(f"bench peers ({budget.name}): {here}")
-    say("1/3 the peers' environments")
+    say("1/4 the peers' environments")
     for peer in envs.PEERS:
         envs.ensure(peer, say)
     wrk = load.ensure_wrk() if use_wrk else None
@@ -39,17 +41,22 @@ def run(budget: Budget, artifacts: Path | None = None, use_wrk: bool = True, say
         peer_specs.bentoml(folder, "sklearn"),
     ]
     log_dir = envs.PEERS_DIR / "logs"
-    say(f"2/3 HTTP load with {generator_name(wrk)}")
+    say(f"2/4 HTTP load with {generator_name(wrk)}")
     starts: dict[str, list[float]] = {}
     rows = http_load.measure(servers, budget, wrk, log_dir, starts)
-    say("3/3 cold starts")
+    say("3/4 cold starts")
     rows += cold_start.measure(servers, budget, log_dir, starts)
+    say("4/4 one client for any server: Triton's client asks MLServer")
+    golden = json.loads((ROOT / "tests" / "golden.json").read_text())["cases"]
+    records = [case["record"] for case in golden if case["expect"] == "answer"]
+    same = same_client.check(folder, records, log_dir, say)
     notes = [
         "MLServer 1.7.1 (custom ONNX runtime, bench/peers/mlserver_onnx.py; mlserver-sklearn for the pickle) and "
         "BentoML 1.4 (bench/peers/bentoml_service.py), each with its defaults and one worker, pinned in "
         "bench/peers/requirements-*.txt.",
         "The peers get the clean record (no cleaning of raw values); the served /predict cleans it as it would "
         "any raw record.",
+        same + ".",
     ]
     measured = [verdict for verdict in targets.check(rows) if verdict.met is not None]
     return Report("Benchmarks: the peers", here, budget, generator_name(wrk), rows, measured, BASELINES, notes)
