@@ -302,7 +302,6 @@ def test_a_replica_killed_under_load_loses_no_request_and_comes_back(the_room: r
         seconds=CRASH["seconds"],
         threads=int(CRASH["threads"]),
         timeout=CRASH["timeout"],
-        replica_header=room.REPLICA_HEADER,
         at={CRASH["kill_at"]: kill},
     )
     print("\n" + load.table())
@@ -375,7 +374,6 @@ def _switch_under_load(
         seconds=SWITCH["seconds"],
         threads=int(SWITCH["threads"]),
         timeout=SWITCH["timeout"],
-        replica_header=room.REPLICA_HEADER,
         at={SWITCH["start_at"]: act},
         answer=_model_version,
         longer=until_after_the_switch,

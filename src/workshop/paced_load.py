@@ -18,6 +18,7 @@ from typing import Any
 import requests
 
 from penguins.client import PenguinClient
+from workshop.room import REPLICA_HEADER
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def run(
     seconds: float = 30.0,
     threads: int = 4,
     timeout: float = 3.0,
-    replica_header: str = "X-Replica",
+    replica_header: str = REPLICA_HEADER,
     at: dict[float, Callable[[], str]] | None = None,
     answer: Callable[[requests.Response], str] | None = None,
     longer: Callable[[float], bool] | None = None,

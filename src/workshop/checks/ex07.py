@@ -383,7 +383,6 @@ def _load_with_a_crash(port: int) -> paced_load.Load:
         seconds=LOAD["seconds"],
         threads=int(LOAD["threads"]),
         timeout=LOAD["timeout"],
-        replica_header=room.REPLICA_HEADER,
         at={LOAD["kill_at"]: kill},
     )
 
