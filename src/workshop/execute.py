@@ -21,7 +21,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
@@ -29,6 +29,7 @@ from workshop.notebook import KERNEL_DISPLAY_NAME, KERNEL_NAME
 from workshop.stages import NOTEBOOKS
 
 if TYPE_CHECKING:
+    from nbclient import NotebookClient
     from traitlets.config import Config
 
 CELL_TIMEOUT = 300
@@ -73,22 +74,29 @@ def kernel_config(sockets: Path) -> Config:
     return Config({"KernelManager": {"transport": "ipc", "ip": str(sockets / "kernel")}})
 
 
-def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
-    """Execute one notebook in place (in its own folder, like Jupyter does); return the seconds."""
+def notebook_client(
+    notebook: nbformat.NotebookNode, folder: Path, sockets: Path, timeout: int, **options: Any
+) -> NotebookClient:
+    """A headless client that runs `notebook` in `folder` (as Jupyter would) in a fresh kernel of
+    the project's environment; shared by `make notebooks` and `make check-exercises`."""
     from nbclient import NotebookClient
 
+    return NotebookClient(
+        notebook,
+        kernel_name=EXECUTING_KERNEL,
+        config=kernel_config(sockets),
+        timeout=timeout,
+        resources={"metadata": {"path": str(folder)}},
+        **options,
+    )
+
+
+def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
+    """Execute one notebook in place (in its own folder, like Jupyter does); return the seconds."""
     nb = nbformat.read(path, as_version=4)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as sockets:
-        client = NotebookClient(
-            nb,
-            kernel_name=EXECUTING_KERNEL,
-            config=kernel_config(Path(sockets)),
-            timeout=timeout,
-            record_timing=False,
-            resources={"metadata": {"path": str(path.parent)}},
-        )
-        client.execute()
+        notebook_client(nb, path.parent, Path(sockets), timeout, record_timing=False).execute()
     seconds = time.perf_counter() - started
     nbformat.write(normalise(nb), path)
     return seconds

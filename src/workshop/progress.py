@@ -50,20 +50,11 @@ class Task:
 def run(path: Path, timeout: int = CELL_TIMEOUT) -> tuple[nbformat.NotebookNode, str | None]:
     """Execute the notebook in its own folder in a fresh kernel, every cell even after an error;
     the notebook with its outputs, and why it stopped early (a timeout, a dead kernel) if it did."""
-    from nbclient import NotebookClient
-
-    from workshop.execute import EXECUTING_KERNEL, kernel_config
+    from workshop.execute import notebook_client
 
     notebook = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory() as sockets:
-        client = NotebookClient(
-            notebook,
-            kernel_name=EXECUTING_KERNEL,
-            config=kernel_config(Path(sockets)),
-            timeout=timeout,
-            allow_errors=True,
-            resources={"metadata": {"path": str(path.parent)}},
-        )
+        client = notebook_client(notebook, path.parent, Path(sockets), timeout, allow_errors=True)
         try:
             client.execute()
         except Exception as error:  # a cell timed out or the kernel died: the cells run so far still count
