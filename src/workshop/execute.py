@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 
+from workshop import slots
 from workshop.notebook import KERNEL_DISPLAY_NAME, KERNEL_NAME
 from workshop.stages import NOTEBOOKS
 
@@ -92,12 +93,17 @@ def notebook_client(
 
 
 def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
-    """Execute one notebook in place (in its own folder, like Jupyter does); return the seconds."""
+    """Execute one notebook in place (in its own folder, like Jupyter does); return the seconds.
+
+    The run time goes into the notebook's metadata (rounded up to 5 s): it is part of the
+    notebook's minutes in a live slot (`workshop.slots`), which the instructor guide states.
+    """
     nb = nbformat.read(path, as_version=4)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as sockets:
         notebook_client(nb, path.parent, Path(sockets), timeout, record_timing=False).execute()
     seconds = time.perf_counter() - started
+    nb.metadata.setdefault(slots.METADATA, {})[slots.RUN_SECONDS] = slots.recorded_run_seconds(seconds)
     nbformat.write(normalise(nb), path)
     return seconds
 

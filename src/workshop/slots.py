@@ -1,0 +1,103 @@
+"""A lecture notebook's minutes in front of a room, computed from the notebook itself.
+
+A slot is 15 minutes. Cells and words alone do not measure one, so the minutes come from what the
+instructor does with each part of the notebook:
+
+- markdown is said aloud: WORDS_PER_MINUTE;
+- the cells tagged `type-live` (the guide's "Type live") are typed in front of the room:
+  SECONDS_PER_TYPED_LINE for each line of code;
+- every other line of code, and every line of a file written with `%%writefile`, is run with
+  Shift+Enter and walked through, not typed: SECONDS_PER_SHOWN_LINE. (The rule first counted every
+  code line at the typing rate; a notebook that writes a 40-line compose file would then need 13
+  minutes for the file alone, though nobody types it: shown lines got their own, reading rate.)
+- the cells' run time, as `make notebooks` recorded it in the notebook's metadata;
+- one minute for a question.
+
+Blank lines and comment-only lines are not counted: nobody types or reads them out.
+The guide's Time for a notebook must equal `minutes(path)` (tests/test_instructor_guide.py).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+WORDS_PER_MINUTE = 130
+SECONDS_PER_TYPED_LINE = 20
+SECONDS_PER_SHOWN_LINE = 6
+QUESTION_MINUTES = 1
+SLOT_MINUTES = 15
+
+TYPE_LIVE = "type-live"  # the cell tag of what the instructor types in front of the room
+RUN_SECONDS = "run_seconds"  # the key `make notebooks` writes under the notebook's metadata "penguins"
+METADATA = "penguins"
+
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")  # a picture is looked at, not read out
+
+
+@dataclass(frozen=True)
+class Slot:
+    """What a notebook asks of a live slot, part by part."""
+
+    words: int
+    typed_lines: int
+    shown_lines: int
+    run_seconds: float
+
+    @property
+    def minutes(self) -> int:
+        """Whole minutes, rounded up: the figure the guide states."""
+        seconds = (
+            self.words / WORDS_PER_MINUTE * 60
+            + self.typed_lines * SECONDS_PER_TYPED_LINE
+            + self.shown_lines * SECONDS_PER_SHOWN_LINE
+            + self.run_seconds
+            + QUESTION_MINUTES * 60
+        )
+        return math.ceil(seconds / 60)
+
+
+def code_lines(source: str) -> int:
+    """Lines that carry code: not blank, not a comment, not the `%%writefile` magic itself."""
+    lines = (line.strip() for line in source.splitlines())
+    return sum(1 for line in lines if line and not line.startswith("#") and not line.startswith("%%"))
+
+
+def words(markdown: str) -> int:
+    """Words said aloud: pictures are shown, not read."""
+    return len(_IMAGE.sub("", markdown).split())
+
+
+def _source(cell: dict[str, Any]) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def measure(notebook: dict[str, Any]) -> Slot:
+    """The slot a notebook (as JSON) needs."""
+    said = typed = shown = 0
+    for cell in notebook["cells"]:
+        text = _source(cell)
+        if cell["cell_type"] == "markdown":
+            said += words(text)
+        elif cell["cell_type"] == "code":
+            if TYPE_LIVE in cell.get("metadata", {}).get("tags", []):
+                typed += code_lines(text)
+            else:
+                shown += code_lines(text)
+    run = float(notebook.get("metadata", {}).get(METADATA, {}).get(RUN_SECONDS, 0))
+    return Slot(words=said, typed_lines=typed, shown_lines=shown, run_seconds=run)
+
+
+def of(path: Path) -> Slot:
+    """The slot of the notebook at `path`."""
+    return measure(json.loads(path.read_text(encoding="utf-8")))
+
+
+def recorded_run_seconds(seconds: float) -> int:
+    """What `make notebooks` records: whole seconds rounded up to 5, so re-runs rarely change it."""
+    return 5 * math.ceil(seconds / 5)
