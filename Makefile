@@ -78,15 +78,21 @@ demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records
 	$(PY) -m workshop demo
 
 ##@ Checks
-.PHONY: test lint doctor diagram browser
+.PHONY: test test-fast lint doctor diagram browser
 test: $(STAMP) browser serve-env node-env lint ## the whole test suite (what CI runs): lint, then tests/, the notebooks and solutions under nbval
 	$(PY) -m pytest tests notebooks solutions --nbval-lax --durations=15
 
-lint: $(STAMP) ## the import boundaries (import-linter), ruff (lint and format) and mypy --strict on src/
+# The quick loop, and the release's first step (make release, .github/workflows/release.yml):
+# the tests that need no Docker engine (DOCKER_ENGINE=off leaves those out) and are not slow.
+test-fast: $(STAMP) ## the quick loop: the tests that need no Docker engine and are not marked slow
+	DOCKER_ENGINE=off $(PY) -m pytest tests -m "not slow" -q
+
+lint: $(STAMP) ## the import boundaries (import-linter), ruff (lint and format), mypy --strict on src/, the release workflow's schema
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/release.yml
 
 doctor: $(STAMP) ## check this laptop before class: python, disk, environment, ports, docker
 	$(PY) -m workshop doctor
