@@ -176,6 +176,16 @@ room-rollout: $(STAMP) ## make room-rollout VERSION=<model_version>: start that 
 room-rollback: $(STAMP) ## back to the version the last rollout stopped
 	$(PY) -m workshop room rollback
 
+##@ Stage 09: the pipeline
+# Notebook 09's release steps in order, each a real command (src/workshop/release.py): make
+# test-fast, docker build (tagged with the model version), docker push to the room's registry,
+# the blue/green switch, the golden set through the proxy, then keep it or switch back. The first
+# step that fails stops it with one line naming the step. The room must be up (make room-up).
+MODEL ?= artifacts
+.PHONY: release
+release: $(STAMP) ## make release MODEL=<folder>: tests, build, push, switch, smoke through the proxy; keep or switch back
+	$(PY) -m workshop release $(MODEL)
+
 ##@ Notebooks
 .PHONY: lab slides notebooks serve-env node-env
 lab: $(STAMP) ## JupyterLab on the project, opened on notebooks/, with the project's kernel, on 127.0.0.1:8888 (PORT=... to change)
