@@ -58,3 +58,29 @@ def test_a_model_that_fails_its_sha256_never_becomes_an_image(
     image = release.image_of(tampered)
     assert subprocess.run(["docker", "image", "inspect", image], capture_output=True).returncode != 0
     assert not [line for line in said if line.startswith("== 3/6")], "nothing is pushed"
+
+
+def test_the_smoke_command_asks_through_a_proxy_as_curl_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m penguins smoke` with the room's CA, API key and address: the release's step 5 by hand."""
+    from penguins import cli, smoke
+    from penguins.client import ResolveAdapter
+
+    (tmp_path / "api-key").write_text("s3cret\n", encoding="utf-8")
+    seen = {}
+
+    def fake_run(url: str, cases: list, artifacts: object, client: object) -> smoke.Report:
+        seen["url"], seen["client"] = url, client
+        return smoke.Report(url, {"model_version": "mlp-x", "backend": "mlp-onnx"}, [], [])
+
+    monkeypatch.setattr(smoke, "run", fake_run)
+    url = "https://www.mojadomena.zmodelami.pl:8443"
+    argv = ["smoke", "--url", url, "--cacert", "ca.crt", "--api-key-file", str(tmp_path / "api-key")]
+    argv += ["--resolve", "www.mojadomena.zmodelami.pl:127.0.0.1", "tests/golden.json"]
+    assert cli.main(argv) == 0
+    client = seen["client"]
+    assert (client.url, client.verify, client.session.headers["X-API-Key"]) == (url, "ca.crt", "s3cret")
+    adapter = client.session.get_adapter(url)
+    assert isinstance(adapter, ResolveAdapter) and adapter.addresses == {"www.mojadomena.zmodelami.pl": "127.0.0.1"}
+    assert "serves mlp-x" in capsys.readouterr().out
