@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -100,9 +102,16 @@ def build(model: Path, image: str, say: Say) -> None:
 def wrong_records(report: smoke.Report) -> str:
     """The golden records the room got wrong, as one line: their rows, and what each got."""
     wrong = [result for result in report.results if result.problems]
-    named = ", ".join(f"row {r.case.source_row} ({'; '.join(r.problems)})" for r in wrong[:4])
+    named = "; ".join(f"row {r.case.source_row}: {_said(r)}" for r in wrong[:4])
     more = f" and {len(wrong) - 4} more" if len(wrong) > 4 else ""
     return f"{len(wrong)} of {len(report.results)} golden records wrong: {named}{more}"
+
+
+def _said(result: smoke.Checked) -> str:
+    """What the room answered for one golden record, against the truth: `Gentoo (truth Adelie)`."""
+    answer = result.over_http
+    got = f"refused {', '.join(answer)}" if isinstance(answer, tuple) else answer.species
+    return f"{got} (truth {result.case.species})" if result.case.refusal is None else f"{got} (expected a refusal)"
 
 
 def check(model: Path, say: Say) -> smoke.Report:
@@ -143,10 +152,59 @@ def release(model: Path, tests: Sequence[str] = TESTS, registry: str = REGISTRY,
     report = check(model, say)
     say("== 6/6 keep or switch back")
     if not report.ok:
-        back = rollout.rollback()
+        try:
+            back = rollout.rollback()
+        except (rollout.RolloutError, room.RoomError) as err:
+            raise StepFailed("keep", f"{version} {wrong_records(report)}; switching back failed: {err}") from None
         say(str(back))
         raise StepFailed("keep", f"{version} {wrong_records(report)}; switched back to {back.version}")
     return Shipped(image, version, time.monotonic() - started)
+
+
+@dataclass(frozen=True)
+class Run:
+    """A release command run under a paced load: its exit code and output, what the load saw,
+    and the model version the room answers with afterwards."""
+
+    code: int
+    output: str
+    sent: int
+    failed: int
+    serving: str
+
+
+def under_load(command: Sequence[str], cwd: Path, rate: float = 20.0, timeout: float = 900) -> Run:
+    """Run a release `command` while a paced load goes through the proxy at the domain until it
+    has ended: did any request fail while the room changed under it?"""
+    from penguins.serving.examples import CLEAN_RECORD
+    from workshop import paced_load
+
+    done = threading.Event()
+    ended: dict[str, subprocess.CompletedProcess[str]] = {}
+
+    def go() -> str:
+        try:
+            ended["run"] = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            ended["run"] = subprocess.CompletedProcess(command, -1, "", f"{shlex.join(command)}: {err}")
+        finally:
+            done.set()
+        return "release ended"
+
+    load = paced_load.run(
+        room.client,
+        "/predict",
+        dict(CLEAN_RECORD),
+        rate=rate,
+        seconds=1.0,
+        threads=2,
+        at={0.5: go},
+        longer=lambda _: not done.is_set(),
+    )
+    with room.client() as client:
+        serving = str(client.model()["model_version"])
+    finished = ended["run"]
+    return Run(finished.returncode, finished.stdout + finished.stderr, load.sent, load.failed, serving)
 
 
 def main(model: str, tests: str | None = None) -> int:
