@@ -55,8 +55,8 @@ def test_stage_line_lists_its_terms_and_links_to_the_table() -> None:
     line = glossary.stage_line(2)
     assert "*zapisać model* = save (serialise) the model" in line
     assert glossary.FULL_GLOSSARY_LINK in line
-    with pytest.raises(ValueError, match="no terms for stage 9"):
-        glossary.stage_line(9)
+    with pytest.raises(ValueError, match="no terms for stage 10"):
+        glossary.stage_line(10)
 
 
 def test_terms_wait_for_their_stage_in_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
