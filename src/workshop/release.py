@@ -24,7 +24,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,7 +173,9 @@ class Run:
     serving: str
 
 
-def under_load(command: Sequence[str], cwd: Path, rate: float = 20.0, timeout: float = 900) -> Run:
+def under_load(
+    command: Sequence[str], cwd: Path, rate: float = 20.0, timeout: float = 900, env: Mapping[str, str] | None = None
+) -> Run:
     """Run a release `command` while a paced load goes through the proxy at the domain until it
     has ended: did any request fail while the room changed under it?"""
     from penguins.serving.examples import CLEAN_RECORD
@@ -184,7 +186,9 @@ def under_load(command: Sequence[str], cwd: Path, rate: float = 20.0, timeout: f
 
     def go() -> str:
         try:
-            ended["run"] = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+            ended["run"] = subprocess.run(
+                command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=dict(env) if env else None
+            )
         except (OSError, subprocess.TimeoutExpired) as err:
             ended["run"] = subprocess.CompletedProcess(command, -1, "", f"{shlex.join(command)}: {err}")
         finally:

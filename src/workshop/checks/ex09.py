@@ -12,7 +12,9 @@ and no request of either load may fail. Whatever the release prints is shown whe
 
 from __future__ import annotations
 
+import os
 import shlex
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 
 SEEDS = {"good": 7, "bad": 11}
 MODEL = "{model}"
+TODO = "# TODO"  # what the exercise leaves in place of the release (workshop.exercises.TEXT_TODO)
 
 
 def train_model(folder: Path, seed: int, shuffled: bool) -> Path:
@@ -83,11 +86,16 @@ def check_release(command: str, folder: Path | str = ".", say: Callable[[str], N
     from workshop.release import under_load
 
     cwd = Path(folder)
+    unfinished = [word for word in shlex.split(command) if _has_todo(cwd / word)]
+    if unfinished:
+        raise CheckFailed(f"not done yet: write the release in {unfinished[0]} in place of the line {TODO}")
+    # The release runs with this kernel's Python first on PATH, so `python -m ...` in it finds the project.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     made = models(cwd / "09_models")
     versions = {name: artifacts.read_metadata(path / "mlp.onnx").model_version for name, path in made.items()}
     say(f"the check's versions: good {versions['good']} (seed {SEEDS['good']}), bad {versions['bad']} (shuffled)")
     started = time.monotonic()
-    good = under_load(_words(command, made["good"]), cwd)
+    good = under_load(_words(command, made["good"]), cwd, env=env)
     if good.code != 0:
         raise CheckFailed(
             f"expected the good version {versions['good']} to ship (exit 0); found exit {good.code}, its output ends:\n"
@@ -99,7 +107,7 @@ def check_release(command: str, folder: Path | str = ".", say: Callable[[str], N
             f"expected the room to answer with {versions['good']} after the release said it shipped; found "
             f"{good.serving}; try checking that the switch step starts the image you pushed"
         )
-    bad = under_load(_words(command, made["bad"]), cwd)
+    bad = under_load(_words(command, made["bad"]), cwd, env=env)
     if bad.code == 0:
         raise CheckFailed(
             f"expected the bad version {versions['bad']} (it answers wrongly) to fail the release; found exit 0 "
@@ -115,6 +123,11 @@ def check_release(command: str, folder: Path | str = ".", say: Callable[[str], N
         f"your release shipped {versions['good']} ({good.sent} requests, 0 failed) and rolled {versions['bad']} back "
         f"({bad.sent} requests, 0 failed) in {time.monotonic() - started:.0f} s"
     )
+
+
+def _has_todo(path: Path) -> bool:
+    """A file of the command that still holds the exercise's placeholder line."""
+    return path.is_file() and any(line.strip() == TODO for line in path.read_text(encoding="utf-8").splitlines())
 
 
 def _words(command: str, model: Path) -> list[str]:
