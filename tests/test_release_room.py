@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -172,3 +174,32 @@ def test_three_releases_under_load_ship_roll_back_and_refuse(live_room: dict[str
     tags = requests.get(f"http://{release.REGISTRY}/v2/{docker.IMAGE}/tags/list", timeout=5).json()["tags"]
     assert sorted(tags) == sorted([good, bad]), "the registry holds what was pushed, and no tampered image"
     assert not [line for line in refused.said if line.startswith("== 3/6")], "nothing was pushed"
+
+
+VARIANTS = ROOT / "tests" / "exercise_variants" / "ex09"
+
+
+@pytest.mark.parametrize("path", sorted(VARIANTS.iterdir()), ids=lambda path: path.stem)
+def test_exercise_09_checks_a_right_and_a_wrong_release_in_the_same_room(
+    live_room: dict[str, Path], artifact_dir: Path, path: Path
+) -> None:
+    """Each variant is a whole answer (a script or a Makefile) whose first line is the command the
+    student gives the check; a wrong one names a fragment of the message it must fail with."""
+    from workshop import checks
+
+    text = path.read_text(encoding="utf-8")
+    command = re.search(r"^# command: (.+)$", text, re.M)
+    assert command, f"{path.name} names its command on a line `# command: ...`"
+    expected = re.search(r"^# fails with: (.+)$", text, re.M)
+    folder = Path(tempfile.mkdtemp(prefix=".ex09-", dir=ROOT))  # one level below the project, as exercises/ is
+    docker.build_context(folder / "09_context", artifact_dir)
+    shutil.copytree(live_room["good"].parent, folder / "09_models")
+    shutil.copy(path, folder / path.name)
+    try:
+        if expected:
+            with pytest.raises(checks.CheckFailed, match=re.escape(expected[1])):
+                checks.check_release(command[1].replace("{file}", path.name), folder)
+        else:
+            checks.check_release(command[1].replace("{file}", path.name), folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
