@@ -100,9 +100,16 @@ def build(model: Path, image: str, say: Say) -> None:
 def wrong_records(report: smoke.Report) -> str:
     """The golden records the room got wrong, as one line: their rows, and what each got."""
     wrong = [result for result in report.results if result.problems]
-    named = ", ".join(f"row {r.case.source_row} ({'; '.join(r.problems)})" for r in wrong[:4])
+    named = "; ".join(f"row {r.case.source_row}: {_said(r)}" for r in wrong[:4])
     more = f" and {len(wrong) - 4} more" if len(wrong) > 4 else ""
     return f"{len(wrong)} of {len(report.results)} golden records wrong: {named}{more}"
+
+
+def _said(result: smoke.Checked) -> str:
+    """What the room answered for one golden record, against the truth: `Gentoo (truth Adelie)`."""
+    answer = result.over_http
+    got = f"refused {', '.join(answer)}" if isinstance(answer, tuple) else answer.species
+    return f"{got} (truth {result.case.species})" if result.case.refusal is None else f"{got} (expected a refusal)"
 
 
 def check(model: Path, say: Say) -> smoke.Report:
@@ -143,7 +150,10 @@ def release(model: Path, tests: Sequence[str] = TESTS, registry: str = REGISTRY,
     report = check(model, say)
     say("== 6/6 keep or switch back")
     if not report.ok:
-        back = rollout.rollback()
+        try:
+            back = rollout.rollback()
+        except (rollout.RolloutError, room.RoomError) as err:
+            raise StepFailed("keep", f"{version} {wrong_records(report)}; switching back failed: {err}") from None
         say(str(back))
         raise StepFailed("keep", f"{version} {wrong_records(report)}; switched back to {back.version}")
     return Shipped(image, version, time.monotonic() - started)
