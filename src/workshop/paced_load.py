@@ -23,17 +23,24 @@ from workshop.room import REPLICA_HEADER
 
 @dataclass(frozen=True)
 class Shot:
-    """One request: when it was sent (s from the start), its status (0: no answer), the replica."""
+    """One request: when it was sent (s from the start), its status (0: no answer), the replicas
+    the proxy tried (its replica header: "a, b" after a retry), how long it took."""
 
     at: float
     status: int
-    replica: str
+    tried: tuple[str, ...]
     seconds: float
     answer: str = ""  # what `answer` read from the response (a model version, ...), "" without it
+    retry_after: str = ""  # the Retry-After header of a refusal, "" without it
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
+
+    @property
+    def replica(self) -> str:
+        """The replica that answered: the last one tried."""
+        return self.tried[-1] if self.tried else ""
 
 
 @dataclass
@@ -116,14 +123,16 @@ def run(
             if pause > 0:
                 time.sleep(pause)
             sent = time.monotonic()
-            said = ""
+            said, header, retry_after = "", "", ""
             try:
                 response = client.session.post(client.url + path, json=body, timeout=timeout, verify=client.verify)
-                status, replica = response.status_code, response.headers.get(replica_header, "")
+                status, header = response.status_code, response.headers.get(replica_header, "")
                 said = answer(response) if answer and response.ok else ""
+                retry_after = response.headers.get("Retry-After", "")
             except (requests.RequestException, ValueError):
-                status, replica = 0, ""
-            shot = Shot(sent - start, status, replica.rpartition(",")[2].strip(), time.monotonic() - sent, said)
+                status = 0
+            tried = tuple(part.strip() for part in header.split(",") if part.strip())
+            shot = Shot(sent - start, status, tried, time.monotonic() - sent, said, retry_after)
             with lock:
                 load.shots.append(shot)
             n += 1

@@ -31,6 +31,7 @@ COMPOSE_FILE = "docker/compose.room.yaml"
 NGINX_CONF = "docker/proxy/nginx.conf"
 SECRETS = ".room"  # git-ignored: the CA, the proxy's certificate and key, the API keys
 RECORDS = "records"  # in SECRETS: the station's recent.jsonl, the raw records it forwarded
+COLOUR_CONF = "colour.conf"  # in SECRETS: `set $colour blue;`, the colour the proxy sends to (nginx.conf)
 API_KEY_HEADER = "X-API-Key"
 REPLICA_HEADER = "X-Replica"
 CA_NAME = "/CN=penguins-to-production classroom CA"
@@ -166,12 +167,26 @@ def make_secrets(folder: Path | None = None, domain: str | None = None, say: Any
             encoding="utf-8",
         )
         say(f"made an API key in {folder / 'api-key'}")
+    if not (folder / COLOUR_CONF).exists():
+        write_colour(MODEL_SERVICES[0], folder)
     # The station's folder for its records, mounted into its container. It writes as its image's
     # user (10001), not as whoever runs the room: anyone may write here (a classroom's laptop).
     records = folder / RECORDS
     records.mkdir(exist_ok=True)
     records.chmod(0o777)
     return Secrets(folder)
+
+
+def colour_line(service: str) -> str:
+    """colour.conf's one line for a model service: `set $colour blue;` names nginx's upstream."""
+    return f"set $colour {service.removeprefix('penguins-')};\n"
+
+
+def write_colour(service: str, folder: Path | None = None) -> Path:
+    """Write which colour the proxy sends to; it reads it at its next start or reload."""
+    path = (folder or root() / SECRETS) / COLOUR_CONF
+    path.write_text(colour_line(service), encoding="utf-8")
+    return path
 
 
 # ---------------------------------------------------------------- docker compose
