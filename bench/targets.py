@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench import cold_start, http_load, model_speed
+from bench import cold_start, faults, http_load, model_speed
 from bench.rows import Row, find, ratio
 from bench.specs import BARE, BENTOML_ONNX, MLSERVER_ONNX, NAIVE, SERVED_NO_METRICS, SERVED_ONNX, SERVED_TUNED
 
@@ -142,4 +142,5 @@ def check(rows: list[Row]) -> list[Verdict]:
             1.77,
         ),
         at_most("cold start of the ONNX server ≤ 0.6 s", start, start.value if start else None, 0.6, "s"),
+        *(Verdict(*verdict) for verdict in faults.targets(rows)),
     ]

@@ -234,7 +234,7 @@ class ConnectionRetry(Retry):
         error: Exception | None = None,
         _pool: Any = None,
         _stacktrace: TracebackType | None = None,
-    ) -> Retry:
+    ) -> ConnectionRetry:
         if isinstance(error, ReadTimeoutError) or _unverified(error):
             raise error  # type: ignore[misc]
         return super().increment(method, url, response, error, _pool, _stacktrace)
@@ -246,7 +246,9 @@ def _unverified(error: Exception | None) -> bool:
 
 
 class ResolveAdapter(HTTPAdapter):
-    """Connects to a fixed IP for the host names it is given, like `curl --resolve`.
+    """Connects to a fixed IP for the host names it is given, like `curl --resolve`, and tries a
+    call again when its answer is cut off part-way (a proxy that gave up on a replica after
+    sending the headers): a cut answer is no answer, like a cut connection.
 
     Only the TCP connection goes to the IP: the URL, the Host header, TLS's server name (SNI)
     and the certificate check all keep the name, so the server sees what DNS would give it.
@@ -272,4 +274,16 @@ class ResolveAdapter(HTTPAdapter):
         parts = urlsplit(request.url or "")
         if parts.hostname in self.addresses:
             request.headers.setdefault("Host", parts.netloc)
-        return super().send(request, *args, **kwargs)
+        retries, attempt = self.max_retries.total or 0, 0
+        while True:
+            response = super().send(request, *args, **kwargs)
+            if kwargs.get("stream"):
+                return response
+            try:
+                response.content  # noqa: B018 - read the whole answer here, where it can be tried again
+                return response
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError) as err:
+                if attempt >= retries or isinstance(err.args[0] if err.args else None, ReadTimeoutError):
+                    raise
+            time.sleep(BACKOFF * 2**attempt)
+            attempt += 1

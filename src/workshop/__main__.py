@@ -41,10 +41,12 @@ def main() -> int:
     commands.add_parser("serve-env", help="build .venv-serve: the serving-only environment, no torch")
     room = commands.add_parser("room", help="stage 07's server room: docker/compose.room.yaml")
     room.add_argument(
-        "action", choices=["certs", "up", "down", "ps", "rollout", "rollback", "labels", "version", "build"]
+        "action", choices=["certs", "up", "down", "ps", "rollout", "rollback", "rolling", "labels", "version", "build"]
     )
     room.add_argument(
-        "target", nargs="?", help="rollout: the image to roll out; labels, version, build: an artifacts folder"
+        "target",
+        nargs="?",
+        help="rollout, rolling: the image of the new version; labels, version, build: an artifacts folder",
     )
     commands.add_parser("exercises", help="regenerate exercises/ from solutions/ (instructors)")
     commands.add_parser("my-exercises", help="copy the exercises into my-exercises/; never overwrites your work")

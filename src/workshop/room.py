@@ -259,7 +259,7 @@ class Replica:
     health: str
 
 
-def _inspect(names: Sequence[str]) -> list[dict[str, Any]]:
+def inspect(names: Sequence[str]) -> list[dict[str, Any]]:
     if not names:
         return []
     result = subprocess.run(["docker", "inspect", *names], capture_output=True, text=True, timeout=30)
@@ -275,7 +275,7 @@ def replicas(project: str | None = None, services: Sequence[str] = MODEL_SERVICE
     command = ["docker", "ps", "--quiet", "--filter", f"label=com.docker.compose.project={project}"]
     listed = subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.split()
     found = []
-    for item in _inspect(listed):
+    for item in inspect(listed):
         if item["Config"]["Labels"].get("com.docker.compose.service") not in services:
             continue
         networks = item["NetworkSettings"]["Networks"]
@@ -286,7 +286,7 @@ def replicas(project: str | None = None, services: Sequence[str] = MODEL_SERVICE
 
 
 def restart_count(name: str) -> int:
-    return int(_inspect([name])[0]["RestartCount"])
+    return int(inspect([name])[0]["RestartCount"])
 
 
 # The command a crash is made with: SIGKILL to uvicorn, sent from inside its container. Not
