@@ -142,18 +142,23 @@ room-ps: $(STAMP) ## who runs in the room: docker compose -f docker/compose.room
 room-down: $(STAMP) ## stop the room and remove its containers and network: docker compose ... down
 	$(PY) -m workshop room down
 
-# Blue/green: a new model beside the old one, then the old one stopped (see src/workshop/rollout.py).
-.PHONY: room-v2 room-rollout room-rollback
+# New versions, two ways (notebook 07b; src/workshop/rollout.py). Blue/green: the new image as the
+# idle colour, then the proxy switched to it by a config reload; the old colour keeps running.
+# A rolling update: the serving colour's replicas replaced one at a time.
+.PHONY: room-v2 room-rollout room-rollback room-rolling
 room-v2: $(STAMP) ## a second model version: retrain with seed 7 into artifacts-v2/, build its image tag
 	$(PY) -m penguins train --seed 7 --artifacts artifacts-v2
 	$(PY) -m penguins export --artifacts artifacts-v2
 	$(PY) -m workshop room build artifacts-v2
 
-room-rollout: $(STAMP) ## make room-rollout VERSION=<model_version>: start that image beside the live one, then stop the old
+room-rollout: $(STAMP) ## blue/green, make room-rollout VERSION=<model_version>: that image as the idle colour, then the proxy switched to it
 	$(PY) -m workshop room rollout $(IMAGE):$(VERSION)
 
-room-rollback: $(STAMP) ## back to the version the last rollout stopped
+room-rollback: $(STAMP) ## blue/green's way back: the proxy switched back to the other colour, which still runs
 	$(PY) -m workshop room rollback
+
+room-rolling: $(STAMP) ## a rolling update, make room-rolling VERSION=<model_version>: the serving colour's replicas replaced one at a time
+	$(PY) -m workshop room rolling $(IMAGE):$(VERSION)
 
 ##@ Notebooks
 .PHONY: lab slides notebooks serve-env node-env

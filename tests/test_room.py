@@ -256,9 +256,5 @@ def test_scaled_down_and_up_the_new_replica_gets_traffic(the_room: room.Secrets,
     assert len(new) == 1
     # nginx may have tried the new replica while its model was loading: then it is left out for
     # fail_timeout (10 s, nginx.conf) before it is tried again.
-    deadline, seen = time.monotonic() + 15, set()
-    with room.client(the_room) as client:
-        while not new <= seen and time.monotonic() < deadline:
-            seen |= _answered_by(client, 10)
-            time.sleep(0.2)
+    seen = room.in_rotation(within=15)
     assert new <= seen, f"the new replica {new} got no request within 15 s (answered: {seen})"

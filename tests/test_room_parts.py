@@ -183,3 +183,48 @@ def test_every_published_port_is_on_loopback_and_prometheus_scrapes_the_model_by
     (job,) = config["scrape_configs"]
     assert job["dns_sd_configs"] == [{"names": ["penguins"], "type": "A", "port": 8000, "refresh_interval": "5s"}]
     assert config["rule_files"] == ["alerts.yml"]
+
+
+# A rolling update is not blue/green: no text of the room's stages calls one the other.
+CALLS_ONE_THE_OTHER = re.compile(
+    r"rolling update\W{0,4}(is|=|↔|\(|aka|called|as|becomes)\W{0,4}(\w+'s?\s)?blue.?green"
+    r"|blue.?green\W{0,4}(is|=|↔|\(|aka|called|as|becomes)\W{0,4}(a\s|the\s)?(\w+'s?\s)?rolling"
+    r"|\w+'s? blue.?green"
+    r"|blue.?green[^|\n]*\|\s*(a\s)?rolling update",
+    re.IGNORECASE,
+)
+
+
+def _room_texts() -> dict[str, str]:
+    """What a student reads about new versions: notebooks 07, 07b, 08 (sources and outputs),
+    docker/, the README and the guide's 07b section (07c's wording belongs to the Kubernetes notebook)."""
+    texts = {
+        path.name: path.read_text(encoding="utf-8")
+        for path in [*(ROOT / "docker").rglob("*"), ROOT / "README.md"]
+        if path.is_file() and path.suffix in {".md", ".yaml", ".yml", ".conf", ".py", ""}
+    }
+    for name in ("07_server_room", "07b_new_versions", "08_running_it"):
+        texts[name] = json.dumps(json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8")))
+    guide = (ROOT / "notebooks" / "INSTRUCTOR.md").read_text(encoding="utf-8")
+    texts["INSTRUCTOR.md 07b"] = guide.partition("## 07b_new_versions")[2].partition("\n## ")[0]
+    return texts
+
+
+def test_no_text_calls_a_rolling_update_blue_green_or_the_other_way() -> None:
+    found = {
+        name: match.group(0) for name, text in _room_texts().items() if (match := CALLS_ONE_THE_OTHER.search(text))
+    }
+    assert not found, f"a rolling update is not blue/green: {found}"
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        "The rolling update is Kubernetes' blue/green: one new pod at a time",
+        "| blue/green with `make room-rollout` | a rolling update (`maxUnavailable: 0`) |",
+        "blue/green ↔ a rolling update",
+        "A new version goes in beside the old one (blue/green is a rolling update)",
+    ],
+)
+def test_the_wording_check_catches_a_rolling_update_called_blue_green(wrong: str) -> None:
+    assert CALLS_ONE_THE_OTHER.search(wrong)

@@ -1,5 +1,5 @@
-"""Stage 07, the server room: docker/compose.room.yaml driven from Python, for make, tests,
-the notebook and the benchmark.
+"""Stage 07, the server room: docker/compose.room.yaml driven from Python, for make, tests
+and the benchmark (the notebooks type the compose commands themselves).
 
 The facts live in the files a student reads: the replica count and the published ports in
 docker/compose.room.yaml, the domain in docker/proxy/nginx.conf. This module reads them from
@@ -302,6 +302,23 @@ def crash(name: str) -> None:
     result = subprocess.run(kill_command(name), capture_output=True, text=True, timeout=30)
     if result.returncode not in (0, 137):  # 137: the exec itself died with the container
         raise RoomError(f"{shell(kill_command(name))} failed: {result.stderr.strip()}")
+
+
+def in_rotation(within: float = 20.0) -> set[str]:
+    """Wait (bounded) until every running replica has answered through the proxy: nginx leaves a
+    replica it tried while it was starting out of rotation for fail_timeout (10 s, nginx.conf).
+    Returns the addresses that answered."""
+    wanted = {replica.address for replica in replicas() if replica.health == "healthy"}
+    seen: set[str] = set()
+    deadline = time.monotonic() + within
+    with client() as caller:
+        while not wanted <= seen:
+            if time.monotonic() > deadline:
+                raise RoomError(f"replicas {sorted(wanted - seen)} got no request through the proxy in {within:g} s")
+            reply = caller.session.get(caller.url + "/ready", verify=caller.verify, timeout=5)
+            seen |= {part.strip().rpartition(":")[0] for part in reply.headers.get(REPLICA_HEADER, "").split(",")}
+            time.sleep(0.05)
+    return seen
 
 
 def client(secrets_: Secrets | None = None, key: str | None = "", timeout: float = 5.0) -> PenguinClient:
