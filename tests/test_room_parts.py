@@ -228,3 +228,26 @@ def test_no_text_calls_a_rolling_update_blue_green_or_the_other_way() -> None:
 )
 def test_the_wording_check_catches_a_rolling_update_called_blue_green(wrong: str) -> None:
     assert CALLS_ONE_THE_OTHER.search(wrong)
+
+
+def _outputs(name: str) -> str:
+    notebook = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))
+    return "".join("".join(out.get("text", "")) for cell in notebook["cells"] for out in cell.get("outputs", []))
+
+
+def test_notebook_07b_saved_run_proves_each_strategy_with_its_counts() -> None:
+    """The committed run of 07b (re-executed under CI by nbval, whose cells assert the same):
+    blue/green answered only green after the old workers exited and only blue after the
+    rollback; the rolling update had seconds where both versions answered; nothing failed."""
+    text = _outputs("07b_new_versions")
+    station = re.search(r"the station's answer comes from (\S+)", text)
+    green = re.search(r"sent once the old workers exited: +\{'([^']+)': (\d+)\}\n", text)
+    blue = re.search(r"sent after the rollback's workers: \{'([^']+)': (\d+)\}\n", text)
+    before = re.search(r"sent before the reload: +\{'([^']+)': (\d+)\}\n", text)
+    assert station and green and blue and before, text[-3000:]
+    assert green.group(1) == station.group(1) != blue.group(1) == before.group(1)
+    assert int(green.group(2)) > 0 and int(blue.group(2)) > 0
+    fails = re.findall(r"^sent (\d+), failed (\d+)", text, re.M)
+    assert len(fails) == 2 and all(int(sent) > 0 and failed == "0" for sent, failed in fails), fails
+    both = re.search(r"both versions answered in (\d+) seconds", text)
+    assert both and int(both.group(1)) > 0
