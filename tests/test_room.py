@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -258,3 +259,29 @@ def test_scaled_down_and_up_the_new_replica_gets_traffic(the_room: room.Secrets,
     # fail_timeout (10 s, nginx.conf) before it is tried again.
     seen = room.in_rotation(within=15)
     assert new <= seen, f"the new replica {new} got no request within 15 s (answered: {seen})"
+
+
+def _colour_of(client: object, colour: str) -> bool:
+    """Whether 20 answers in a row came from the colour's replicas (by the proxy's header)."""
+    addresses = {r.address for r in room.replicas(services=(colour,))}
+    return _answered_by(client, 20) <= addresses
+
+
+def test_python_m_rollout_and_rollback_switch_the_proxy(the_room: room.Secrets, room_images: dict[str, str]) -> None:
+    """What `make room-rollout` / `room-rollback` run: green starts beside blue, the proxy switches
+    to it by a reload, and back. (Notebook 07b does both strategies under load with their counts.)"""
+    image = room_images["PENGUINS_IMAGE"]
+    command = [sys.executable, "-m", "workshop", "room"]
+    try:
+        there = subprocess.run([*command, "rollout", image], capture_output=True, text=True, timeout=300, cwd=ROOT)
+        assert there.returncode == 0 and "the proxy sends to penguins-green" in there.stdout, there.stdout
+        with room.client(the_room) as client:
+            assert _colour_of(client, "penguins-green")
+        back = subprocess.run([*command, "rollback"], capture_output=True, text=True, timeout=300, cwd=ROOT)
+        assert back.returncode == 0 and "the proxy sends to penguins-blue again" in back.stdout, back.stdout
+        with room.client(the_room) as client:
+            assert _colour_of(client, "penguins-blue")
+    finally:
+        room.write_colour(room.MODEL_SERVICES[0])
+        room.compose("exec", "-T", "proxy", "nginx", "-s", "reload", env=room_images)
+        room.compose("rm", "--stop", "--force", "penguins-green", env=room_images)
