@@ -81,8 +81,8 @@ def test_a_replica_stopped_with_sigterm_drains(the_room: room.Secrets, room_imag
 
 
 def test_overload_gets_a_fast_503_with_retry_after(the_room: room.Secrets, room_images: dict[str, str]) -> None:
-    """wrk with 1,000 connections: every request answered; what the room cannot take now is the
-    proxy's own 503 with Retry-After, and nothing else fails."""
+    """wrk with 1,000 connections: every request answered (within wrk's 10 s); what the room cannot
+    take now is the proxy's own 503 with Retry-After, and nothing else fails."""
     wrk = ensure_wrk(install=os.environ.get("CI") == "true")
     if wrk is None:
         if os.environ.get("CI") == "true":
