@@ -150,6 +150,7 @@ def wait_workers_replaced(before: set[str], within: float = WORKERS_GONE_WITHIN)
 @dataclass(frozen=True)
 class Change:
     what: str
+    version: str  # the model version that answers now
     seconds: float
 
     def __str__(self) -> str:
@@ -179,17 +180,20 @@ def rollout(image: str) -> Change:
         "up", "--detach", "--wait", "--no-deps", "--no-build", "--pull", "never", "--scale", scale, new, env=env
     )
     switch(new, env)
-    return Change(f"the proxy sends to {new} ({version}); {old} still runs for a rollback", time.monotonic() - started)
+    what = f"the proxy sends to {new} ({version}); {old} still runs for a rollback"
+    return Change(what, version, time.monotonic() - started)
 
 
 def rollback() -> Change:
     """The same switch back to the other colour, which must still run."""
     started = time.monotonic()
     back = other(live_colour())
-    if not containers(back):
+    running = containers(back)
+    if not running:
         raise RolloutError(f"nothing to roll back to: {back} has no running replicas")
     switch(back, images_env())
-    return Change(f"the proxy sends to {back} again", time.monotonic() - started)
+    version = labels(running[-1][1]).get(LABEL_VERSION, "")
+    return Change(f"the proxy sends to {back} again ({version})", version, time.monotonic() - started)
 
 
 def rolling(image: str) -> Change:
@@ -207,7 +211,8 @@ def rolling(image: str) -> Change:
         room.compose("up", *flags, "--scale", f"{colour}={replicas + 1}", colour, env=env)
         subprocess.run(["docker", "stop", "--time", str(STOP_TIMEOUT), old[0]], capture_output=True, timeout=60)
         subprocess.run(["docker", "rm", old[0]], capture_output=True, timeout=60)
-    return Change(f"every {colour} replica runs {image}", time.monotonic() - started)
+    version = labels(image).get(LABEL_VERSION, "")
+    return Change(f"every {colour} replica runs {image}", version, time.monotonic() - started)
 
 
 def main(action: str, target: str | None = None) -> int:
