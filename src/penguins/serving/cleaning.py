@@ -106,6 +106,10 @@ _FIELDS_TEXT = ", ".join(FEATURES)
 _MEASUREMENTS_TEXT = ", ".join(NUMERIC_FEATURES)
 _FEATURE_SET = frozenset(FEATURES)
 _PREVIEW_LENGTH = 40
+NO_MEASUREMENTS = (
+    f"none of the measurements ({_MEASUREMENTS_TEXT}) is given: there is nothing to answer from "
+    "(the island and sex alone are not enough)"
+)
 
 
 def _key(text: str) -> str:
@@ -248,25 +252,37 @@ class Cleaner:
         """Clean a batch for answering: refuse records with no measurement, and note per record
         every field the model fills in (imputed) or does not know (unknown_category)."""
         rows, columns, problems = self._columns(records)
+        return self._prepared(columns, problems, rows.__getitem__, one_record)
+
+    def prepare_columns(self, columns: Mapping[str, Sequence[object]]) -> Prepared:
+        """`prepare` for raw values sent column by column (the V2 protocol's tensors, all of one
+        length): the same rules, without building a record per row. A column left out is missing
+        in every record."""
+        if self.pre_rules:  # they take records
+            count = len(next(iter(columns.values()), ()))
+            return self.prepare([{name: column[i] for name, column in columns.items()} for i in range(count)])
+        problems: list[Problem] = []
+        judged = self._judged({name: list(column) for name, column in columns.items()}, problems)
+        return self._prepared(judged, problems, lambda index: {name: col[index] for name, col in columns.items()})
+
+    def _prepared(
+        self,
+        columns: dict[str, _Column],
+        problems: list[Problem],
+        row: Callable[[int], object],
+        one_record: bool = False,
+    ) -> Prepared:
+        """The judged columns ready for the model, or a CleaningError with every problem, a
+        record with no measurement at all among them."""
         nothing_measured = set(columns[NUMERIC_FEATURES[0]].missing).intersection(
             *(columns[name].missing for name in NUMERIC_FEATURES[1:])
         )
         not_records = {problem.record for problem in problems if problem.field == RECORD_FIELD}
-        for index in sorted(nothing_measured):
-            if index not in not_records:  # refused already: it is not an object at all
-                problems.append(
-                    Problem(
-                        index,
-                        RECORD_FIELD,
-                        rows[index],
-                        "no_measurements",
-                        f"none of the measurements ({_MEASUREMENTS_TEXT}) is given: there is "
-                        "nothing to answer from (the island and sex alone are not enough)",
-                    )
-                )
+        for index in sorted(nothing_measured - not_records):  # not an object at all: refused already
+            problems.append(Problem(index, RECORD_FIELD, row(index), "no_measurements", NO_MEASUREMENTS))
         _raise_if(problems, one_record)
         batch = {name: column.values for name, column in columns.items()}
-        return Prepared(batch, _warnings(batch, columns, len(rows)))
+        return Prepared(batch, _warnings(batch, columns, len(batch[FEATURES[0]])))
 
     def _columns(self, records: Sequence[Mapping[str, object]]) -> tuple[list[Any], dict[str, _Column], list[Problem]]:
         """Every value rule, column by column: the rows as read, the columns, every problem."""
@@ -275,12 +291,18 @@ class Cleaner:
         problems: list[Problem] = []
         rows = self._rows(records, problems)
         all_dicts = set(map(type, rows)) <= {dict}
-        columns = {name: self._numeric_column(name, _values(rows, name, all_dicts)) for name in NUMERIC_FEATURES}
+        values = {name: _values(rows, name, all_dicts) for name in FEATURES}
+        return rows, self._judged(values, problems), problems
+
+    def _judged(self, values: dict[str, list[object]], problems: list[Problem]) -> dict[str, _Column]:
+        """Each feature's column judged by its rule (a column left out: missing throughout)."""
+        count = len(next(iter(values.values()), ()))
+        columns = {name: self._numeric_column(name, values.get(name) or [None] * count) for name in NUMERIC_FEATURES}
         for name in CATEGORICAL_FEATURES:
-            columns[name] = self._categorical_column(name, _values(rows, name, all_dicts))
+            columns[name] = self._categorical_column(name, values.get(name) or [None] * count)
         for column in columns.values():
             problems += column.problems
-        return rows, {name: columns[name] for name in FEATURES}, problems
+        return {name: columns[name] for name in FEATURES}
 
     def _rows(self, records: Iterable[object], problems: list[Problem]) -> list[Any]:
         """Apply the pre-rules and check the shape of each record (a mapping of known fields).
@@ -354,7 +376,13 @@ class Cleaner:
                     missing.append(index)
                 elif not low <= number <= high:
                     problems.append(
-                        Problem(index, name, value, "out_of_range", _range_reason(number, value, name, low, high))
+                        Problem(
+                            index,
+                            name,
+                            _shown_value(value),
+                            "out_of_range",
+                            _range_reason(number, value, name, low, high),
+                        )
                     )
                     number = math.nan
             numbers.append(number)
@@ -448,6 +476,36 @@ def json_schema(name: str, cleaner: Cleaner = DEFAULT_CLEANER) -> dict[str, Any]
     if name in CATEGORICAL_FEATURES:
         return {"anyOf": [{**text, "examples": list(KNOWN_CATEGORIES[name])}, {"type": "null"}]}
     raise KeyError(f"{name!r} is not a feature; the features are {_FIELDS_TEXT}")
+
+
+def record_schema(cleaner: Cleaner = DEFAULT_CLEANER) -> dict[str, Any]:
+    """A raw record as JSON Schema: each field as `json_schema` says, no other field, and at
+    least one measurement given (a number in range, or numeric text that is not a missing marker),
+    so a record refused as no_measurements is one the schema does not describe either."""
+    space = "[" + SPACE.encode("unicode_escape").decode() + "]*"
+    measured = [
+        {
+            "required": [name],
+            "properties": {
+                name: {
+                    "anyOf": [
+                        json_schema(name, cleaner)["anyOf"][0],
+                        {"type": "string", "maxLength": MAX_TEXT_LENGTH, "pattern": f"^{space}{NUMBER}{space}$"},
+                    ]
+                }
+            },
+        }
+        for name in NUMERIC_FEATURES
+    ]
+    return {
+        "title": "RawRecord",
+        "description": "one penguin as a client sends it: any field may be missing, text, a number or null; "
+        "at least one measurement",
+        "type": "object",
+        "properties": {name: json_schema(name, cleaner) for name in FEATURES},
+        "additionalProperties": False,
+        "anyOf": measured,
+    }
 
 
 def numeric_text_pattern(cleaner: Cleaner = DEFAULT_CLEANER) -> str:

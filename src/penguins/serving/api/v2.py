@@ -19,21 +19,18 @@ Triton's binary-tensor extension is not offered (a client sends `binary_data=Fal
 """
 
 import json
-from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from penguins import __version__
-from penguins.serving.cleaning import CleaningError, read_json
-from penguins.serving.contract import CATEGORICAL_FEATURES, CLASSES, FEATURES, NUMERIC_FEATURES, OUTPUT
-from penguins.serving.metrics import Metrics
-from penguins.serving.predictor import PenguinPredictor, Predictions
-from penguins.serving.running import loaded, run
+from penguins.serving.api.deps import Configured, Loaded, Metered, answer, json_body, many
+from penguins.serving.api.errors import ServingError
+from penguins.serving.cleaning import json_schema
+from penguins.serving.contract import CLASSES, FEATURES, NUMERIC_FEATURES, OUTPUT
+from penguins.serving.predictor import Predictions
+from penguins.serving.settings import Settings
 
 MODEL = "penguins"
 SPECIES = "species"
@@ -128,44 +125,6 @@ class InferenceResponse(BaseModel):
     outputs: list[OutputTensor]
 
 
-# ---------------------------------------------------------------- errors in the protocol's shape
-
-
-class V2Failure(Exception):
-    """A request the protocol cannot answer: a 400 (or `status`) with {"error": message}."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class _V2Route(APIRoute):
-    """Every V2 route answers its errors as {"error": "..."}: a refusal, a malformed request, a
-    503 while the model loads, a chunked body over the limit (FastAPI's custom route class way)."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def in_v2_shape(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except CleaningError as refused:
-                metrics: Metrics | None = request.app.state.metrics
-                if metrics is not None:
-                    metrics.refused(refused)
-                return _error("; ".join(str(problem) for problem in refused.problems), 400)
-            except V2Failure as failure:
-                return _error(str(failure), failure.status)
-            except StarletteHTTPException as http:
-                return _error(str(http.detail), http.status_code)
-
-        return in_v2_shape
-
-
-def _error(message: str, status: int) -> Response:
-    return JSONResponse({"error": message}, status_code=status)
-
-
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:
     """A model's JSON Schema with its $defs written in place (OpenAPI resolves "#/$defs/..."
     against the whole document, not against this schema)."""
@@ -185,57 +144,96 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
     return inlined
 
 
+# Which datatypes each feature may be sent as: text always, a number as FP32 (numeric features only).
+DATATYPES: dict[str, tuple[str, ...]] = {
+    name: ("BYTES", "FP32") if name in NUMERIC_FEATURES else ("BYTES",) for name in FEATURES
+}
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": V2Error, "description": "a malformed request, or values the model will not answer for"},
+    400: {
+        "model": V2Error,
+        "description": "a malformed request, more records than the limit (PENGUINS_BATCH_LIMIT), "
+        "or values the model will not answer for",
+    },
     413: {"description": "a body larger than the limit (PENGUINS_MAX_BODY_BYTES)"},
     503: {"model": V2Error, "description": "the model is not loaded yet"},
 }
 _NOT_READY: dict[int | str, dict[str, Any]] = {503: _ERRORS[503]}
 
 
-# ---------------------------------------------------------------- tensors ⇄ records
-
-
-def read_request(body: bytes) -> InferenceRequest:
-    """The request, or a V2Failure saying what is wrong with it."""
-    try:
-        return InferenceRequest.model_validate(read_json(body))
-    except (ValueError, UnicodeDecodeError) as err:
-        if isinstance(err, ValidationError):
-            first = err.errors()[0]
-            where = ".".join(str(part) for part in first["loc"])
-            raise V2Failure(f"{where}: {first['msg']}") from None
-        raise V2Failure(f"the body is not JSON: {err}") from None
-
-
-def records_of(request: InferenceRequest) -> list[dict[str, object]]:
-    """The raw records the input tensors carry, one per row."""
-    seen: dict[str, InputTensor] = {}
-    for tensor in request.inputs:
-        if tensor.name in seen:
-            raise V2Failure(f"input {tensor.name!r} is given twice")
-        seen[tensor.name] = tensor
-        _check(tensor)
-    rows = {len(tensor.data) for tensor in request.inputs}
-    if len(rows) != 1:
-        raise V2Failure(f"every input must hold the same number of records, got {sorted(rows)}")
-    [count] = rows
-    return [{name: tensor.data[index] for name, tensor in seen.items()} for index in range(count)]
-
-
-def _check(tensor: InputTensor) -> None:
-    """A tensor's shape and datatype agree with its data and its feature."""
-    if tensor.shape[0] != len(tensor.data) or tensor.shape[1:] not in ([], [1]):
-        raise V2Failure(
-            f"input {tensor.name!r}: shape {tensor.shape} must be [n] or [n, 1] for {len(tensor.data)} values"
+def request_schema(limit: int) -> dict[str, Any]:
+    """InferenceRequest's JSON Schema, each input stated per feature from DATATYPES and cleaning's
+    rule for its values (cleaning.json_schema), 1 to `limit` records (the one record limit)."""
+    schema = _inline(InferenceRequest.model_json_schema())
+    tensors = []
+    for name in FEATURES:
+        number, text = (
+            json_schema(name)["anyOf"][:2] if name in NUMERIC_FEATURES else (None, json_schema(name)["anyOf"][0])
         )
-    if tensor.datatype == "FP32":
-        if tensor.name in CATEGORICAL_FEATURES:
-            raise V2Failure(f"input {tensor.name!r} is text: send it as BYTES")
-        if any(isinstance(value, str) for value in tensor.data):
-            raise V2Failure(f"input {tensor.name!r}: FP32 data must be numbers (send text as BYTES)")
-    elif any(not isinstance(value, str) for value in tensor.data):
-        raise V2Failure(f"input {tensor.name!r}: BYTES data must be text (send numbers as FP32)")
+        for datatype in DATATYPES[name]:
+            item = number if datatype == "FP32" else text
+            tensor = {
+                "type": "object",
+                "properties": {
+                    "name": {"const": name},
+                    "datatype": {"const": datatype},
+                    "shape": {
+                        "type": "array",
+                        "prefixItems": [{"type": "integer", "minimum": 1}],
+                        "items": {"const": 1},
+                        "minItems": 1,
+                        "maxItems": 2,
+                    },
+                    "parameters": schema["properties"]["parameters"],
+                    "data": {"type": "array", "items": item, "minItems": 1, "maxItems": limit},
+                },
+                "required": ["name", "shape", "datatype", "data"],
+                "additionalProperties": False,
+            }
+            tensors.append(tensor)
+    schema["properties"]["inputs"]["items"] = {"oneOf": tensors}
+    return schema
+
+
+# ---------------------------------------------------------------- tensors → columns
+
+
+def read_request(body: object) -> InferenceRequest:
+    """The request, or a 400 saying what is wrong with it."""
+    try:
+        return InferenceRequest.model_validate(body)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise ServingError(400, f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+def columns_of(request: InferenceRequest, limit: int) -> dict[str, list[Any]]:
+    """The raw values the input tensors carry, by feature: each feature once, each tensor's
+    shape and datatype agreeing with its data and its feature, all as long, within the limit."""
+    columns: dict[str, list[Any]] = {}
+    for tensor in request.inputs:
+        if tensor.name in columns:
+            raise ServingError(400, f"input {tensor.name!r} is given twice")
+        columns[tensor.name] = _checked(tensor)
+    lengths = {len(column) for column in columns.values()}
+    if len(lengths) != 1:
+        raise ServingError(400, f"every input must hold the same number of records, got {sorted(lengths)}")
+    many(request.inputs[0].data, limit, f"input {request.inputs[0].name!r}")
+    return columns
+
+
+def _checked(tensor: InputTensor) -> list[Any]:
+    """A tensor's data, once its shape and datatype agree with it and with its feature."""
+    if tensor.shape[0] != len(tensor.data) or tensor.shape[1:] not in ([], [1]):
+        raise ServingError(
+            400, f"input {tensor.name!r}: shape {tensor.shape} must be [n] or [n, 1] for {len(tensor.data)} values"
+        )
+    if tensor.datatype not in DATATYPES[tensor.name]:
+        raise ServingError(400, f"input {tensor.name!r} is text: send it as BYTES")
+    if tensor.datatype == "FP32" and any(isinstance(value, str) for value in tensor.data):
+        raise ServingError(400, f"input {tensor.name!r}: FP32 data must be numbers (send text as BYTES)")
+    if tensor.datatype == "BYTES" and any(not isinstance(value, str) for value in tensor.data):
+        raise ServingError(400, f"input {tensor.name!r}: BYTES data must be text (send numbers as FP32)")
+    return tensor.data
 
 
 def response_of(request: InferenceRequest, predictions: Predictions) -> InferenceResponse:
@@ -266,31 +264,32 @@ def response_of(request: InferenceRequest, predictions: Predictions) -> Inferenc
 
 # ---------------------------------------------------------------- the routes
 
-router = APIRouter(prefix="/v2", route_class=_V2Route, tags=["Open Inference Protocol (V2)"])
+TAG = "Open Inference Protocol (V2)"
+documents = APIRouter(prefix="/v2", tags=[TAG])
 
 
-@router.get("", response_model=ServerMetadata, summary="the server: name, version, protocol extensions")
+@documents.get("", response_model=ServerMetadata, summary="the server: name, version, protocol extensions")
 async def server_metadata() -> ServerMetadata:
     return ServerMetadata(name="penguins-to-production", version=__version__, extensions=[])
 
 
-@router.get("/health/live", response_model=Live, summary="the process is alive")
+@documents.get("/health/live", response_model=Live, summary="the process is alive")
 async def live() -> Live:
     return Live(live=True)
 
 
-@router.get("/health/ready", response_model=Ready, summary="the model is loaded", responses=_NOT_READY)
-async def server_ready(predictor: Annotated[PenguinPredictor, Depends(loaded)]) -> Ready:
+@documents.get("/health/ready", response_model=Ready, summary="the model is loaded", responses=_NOT_READY)
+async def server_ready(predictor: Loaded) -> Ready:
     return Ready(ready=True)
 
 
-@router.get(
+@documents.get(
     f"/models/{MODEL}",
     response_model=ModelMetadata,
     summary="the model's versions, inputs and outputs",
     responses=_NOT_READY,
 )
-async def model_metadata(predictor: Annotated[PenguinPredictor, Depends(loaded)]) -> ModelMetadata:
+async def model_metadata(predictor: Loaded) -> ModelMetadata:
     inputs = [
         TensorMetadata(name=name, datatype="FP32" if name in NUMERIC_FEATURES else "BYTES", shape=[-1, 1])
         for name in FEATURES
@@ -304,29 +303,35 @@ async def model_metadata(predictor: Annotated[PenguinPredictor, Depends(loaded)]
     )
 
 
-@router.get(f"/models/{MODEL}/ready", response_model=ModelReady, summary="the model is loaded", responses=_NOT_READY)
-async def model_ready(predictor: Annotated[PenguinPredictor, Depends(loaded)]) -> ModelReady:
+@documents.get(f"/models/{MODEL}/ready", response_model=ModelReady, summary="the model is loaded", responses=_NOT_READY)
+async def model_ready(predictor: Loaded) -> ModelReady:
     return ModelReady(name=MODEL, ready=True)
 
 
-@router.post(
-    f"/models/{MODEL}/infer",
-    response_model=InferenceResponse,
-    summary="tensors in (one per feature), probabilities and species out",
-    responses=_ERRORS,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": _inline(InferenceRequest.model_json_schema())}},
-        }
-    },
-)
-async def infer(request: Request, predictor: Annotated[PenguinPredictor, Depends(loaded)]) -> InferenceResponse:
+async def infer(request: Request, predictor: Loaded, metrics: Metered, settings: Configured) -> InferenceResponse:
     """The body is read here, not by FastAPI, so a malformed request is the protocol's 400."""
-    inference = read_request(await request.body())
-    records = records_of(inference)
-    predictions = await run(predictor, lambda: predictor.predict(records))
-    metrics: Metrics | None = request.app.state.metrics
-    if metrics is not None:
-        metrics.answered(predictions.species, predictions.warnings)
-    return response_of(inference, predictions)
+    inference = read_request(await json_body(request, protocol=True))
+    columns = columns_of(inference, settings.batch_limit)
+    return response_of(inference, await answer(predictor, metrics, lambda: predictor.predict_columns(columns)))
+
+
+def router(settings: Settings) -> APIRouter:
+    """The protocol's routes, infer's body documented with the one record limit."""
+    routes = APIRouter()
+    routes.include_router(documents)
+    routes.add_api_route(
+        f"/v2/models/{MODEL}/infer",
+        infer,
+        methods=["POST"],
+        response_model=InferenceResponse,
+        summary="tensors in (one per feature), probabilities and species out",
+        responses=_ERRORS,
+        tags=[TAG],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": request_schema(settings.batch_limit)}},
+            }
+        },
+    )
+    return routes
