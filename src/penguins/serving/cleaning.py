@@ -89,6 +89,7 @@ MAX_TEXT_LENGTH = 100
 # The spaces stripped from text: JSON's own whitespace. (Python's str.strip() and JSON Schema's
 # \s know other spaces, and not the same ones: the schema and these rules must agree exactly.)
 SPACE = " \t\n\r"
+_SPACES = "[" + SPACE.encode("unicode_escape").decode() + "]*"
 # A number as clients write one: ASCII digits, one sign, one decimal point or comma ("39,1", as
 # in Poland), an optional exponent. Not "4_0", "４０", "inf" or "1,234.5", which Python would read.
 NUMBER = r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?"
@@ -460,47 +461,36 @@ def unknown_categories(batch: CleanBatch) -> list[tuple[int, str, str]]:
     return sorted(found, key=lambda item: item[0])
 
 
-def json_schema(name: str, cleaner: Cleaner = DEFAULT_CLEANER) -> dict[str, Any]:
-    """What a raw field accepts, as JSON Schema, written from the rules above (for OpenAPI).
+def json_schema(name: str, cleaner: Cleaner = DEFAULT_CLEANER, missing: bool = True) -> dict[str, Any]:
+    """What a raw field accepts, as JSON Schema, written from the rules above (for OpenAPI);
+    `missing=False`: only a value given (no null, no missing marker).
 
-    Numbers get their range, numeric text the pattern of NUMBER and the missing markers, any
-    text its longest length; categories are examples, not an enum, because an unknown island
-    is answered (with a warning). What JSON Schema cannot say is left out: that numeric text
-    must be in range too, that a record needs one measurement, that the model must give finite odds.
+    Numbers get their range; numeric text is stated in decimals within that range (in_range_pattern:
+    JSON Schema cannot bound the value of text, and no regular expression can bound 1e1-style text),
+    so every text the schema describes is answered; any text gets its longest length. Categories
+    are examples, not an enum: an unknown island is answered (with a warning).
     """
     text: dict[str, Any] = {"type": "string", "maxLength": MAX_TEXT_LENGTH}
+    null = [{"type": "null"}] if missing else []
     if name in NUMERIC_FEATURES:
         low, high = cleaner.ranges[name]
         number = {"type": "number", "minimum": low, "maximum": high}
-        return {"anyOf": [number, {**text, "pattern": numeric_text_pattern(cleaner)}, {"type": "null"}]}
+        return {"anyOf": [number, {**text, "pattern": in_range_pattern(name, cleaner, missing)}, *null]}
     if name in CATEGORICAL_FEATURES:
-        return {"anyOf": [{**text, "examples": list(KNOWN_CATEGORIES[name])}, {"type": "null"}]}
+        return {"anyOf": [{**text, "examples": list(KNOWN_CATEGORIES[name])}, *null]}
     raise KeyError(f"{name!r} is not a feature; the features are {_FIELDS_TEXT}")
 
 
 def record_schema(cleaner: Cleaner = DEFAULT_CLEANER) -> dict[str, Any]:
     """A raw record as JSON Schema: each field as `json_schema` says, no other field, and at
-    least one measurement given (a number in range, or numeric text that is not a missing marker),
-    so a record refused as no_measurements is one the schema does not describe either."""
-    space = "[" + SPACE.encode("unicode_escape").decode() + "]*"
+    least one measurement given, so a record refused as no_measurements is not one it describes."""
     measured = [
-        {
-            "required": [name],
-            "properties": {
-                name: {
-                    "anyOf": [
-                        json_schema(name, cleaner)["anyOf"][0],
-                        {"type": "string", "maxLength": MAX_TEXT_LENGTH, "pattern": f"^{space}{NUMBER}{space}$"},
-                    ]
-                }
-            },
-        }
-        for name in NUMERIC_FEATURES
+        {"required": [name], "properties": {name: json_schema(name, cleaner, False)}} for name in NUMERIC_FEATURES
     ]
     return {
         "title": "RawRecord",
-        "description": "one penguin as a client sends it: any field may be missing, text, a number or null; "
-        "at least one measurement",
+        "description": "one penguin as a client sends it: any field may be left out, null, a number or text "
+        '("46,5", "NA"); at least one measurement',
         "type": "object",
         "properties": {name: json_schema(name, cleaner) for name in FEATURES},
         "additionalProperties": False,
@@ -511,9 +501,47 @@ def record_schema(cleaner: Cleaner = DEFAULT_CLEANER) -> dict[str, Any]:
 def numeric_text_pattern(cleaner: Cleaner = DEFAULT_CLEANER) -> str:
     """The text a numeric field accepts, as a regular expression both Python and JSON Schema read:
     spaces, then a NUMBER or a missing marker (in any case) or nothing, then spaces."""
-    markers = sorted((_any_case(marker) for marker in cleaner.missing_markers if marker), key=len, reverse=True)
-    space = "[" + SPACE.encode("unicode_escape").decode() + "]*"
-    return f"^{space}(?:{'|'.join([NUMBER, *markers])})?{space}$"
+    return f"^{_SPACES}(?:{'|'.join([NUMBER, *_markers(cleaner)])})?{_SPACES}$"
+
+
+def in_range_pattern(name: str, cleaner: Cleaner = DEFAULT_CLEANER, missing: bool = True) -> str:
+    """The numeric text of `name` within its (whole-number) range, in decimals: spaces, an
+    optional "+", leading zeros, the digits, a decimal point or comma; or (`missing`) a missing
+    marker or nothing. Every text it matches, numeric_text_pattern matches and the rule answers."""
+    low, high = (int(bound) for bound in cleaner.ranges[name])
+    below = f"(?:{'|'.join(_integers(low, high - 1))})(?:[.,][0-9]*)?"
+    number = f"(?:\\+?0*(?:{below}|{high}(?:[.,]0*)?))"
+    if missing:
+        number = f"(?:{'|'.join([number, *_markers(cleaner)])})?"
+    return f"^{_SPACES}{number}{_SPACES}$"
+
+
+def _markers(cleaner: Cleaner) -> list[str]:
+    return sorted((_any_case(marker) for marker in cleaner.missing_markers if marker), key=len, reverse=True)
+
+
+def _integers(low: int, high: int) -> list[str]:
+    """Regular expressions matching exactly the whole numbers low..high (no leading zeros)."""
+    parts = []
+    while low <= high:
+        top = min(high, 10 ** len(str(low)) - 1)  # the same number of digits
+        parts += _digits(str(low), str(top))
+        low = top + 1
+    return parts
+
+
+def _digits(low: str, high: str) -> list[str]:
+    """Regular expressions for the numbers low..high, written with the same number of digits."""
+    if not low:
+        return [""]
+    if low[0] == high[0]:
+        return [low[0] + tail for tail in _digits(low[1:], high[1:])]
+    rest = len(low) - 1
+    from_zero, to_nine = low[1:] == "0" * rest, high[1:] == "9" * rest
+    first, last = int(low[0]) + (not from_zero), int(high[0]) - (not to_nine)
+    parts = [] if from_zero else [low[0] + tail for tail in _digits(low[1:], "9" * rest)]
+    parts += [f"[{first}-{last}]" + "[0-9]" * rest] if first <= last else []
+    return parts + ([] if to_nine else [high[0] + tail for tail in _digits("0" * rest, high[1:])])
 
 
 # ---------------------------------------------------------------- the rules, value by value

@@ -31,7 +31,7 @@ from penguins import __version__
 from penguins.serving import logs
 from penguins.serving.api import metrics as metrics_route
 from penguins.serving.api import predict, status, v2
-from penguins.serving.api.deps import api_key, key_responses
+from penguins.serving.api.deps import Model, api_key, key_responses
 from penguins.serving.api.errors import ServingError, handle
 from penguins.serving.api.gate import REQUEST_ID, RequestGate
 from penguins.serving.api.predict import RawRecord
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, predictor: PenguinPredictor | N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if app.state.predictor is None:
             app.state.predictor = load_predictor(settings)
+        app.state.model = Model(app.state.predictor, settings, meter)
         meta = app.state.predictor.metadata
         meter.serving(meta.model_version, meta.sha256, app.state.predictor.backend_name)
         log.info("model %s (%s, %s mode) ready", meta.model_version, settings.backend, settings.mode)
@@ -67,12 +68,9 @@ def create_app(settings: Settings | None = None, predictor: PenguinPredictor | N
     app = FastAPIOffline(
         title="Penguin species service", version=__version__, description=_description(settings), lifespan=lifespan
     )
-    app.state.predictor, app.state.settings, app.state.metrics = predictor, settings, meter
+    app.state.predictor, app.state.model, app.state.metrics = predictor, None, meter
     app.add_middleware(RequestGate, metrics=meter)
     app.add_exception_handler(ServingError, handle)
-    app.include_router(status.router)
-    if isinstance(meter, Metrics):
-        app.include_router(metrics_route.router)
     # The key first (when the service has one), then the body, held to the one body limit.
     guarded: dict[str, Any] = {
         "dependencies": api_key(settings.api_key),
@@ -82,6 +80,9 @@ def create_app(settings: Settings | None = None, predictor: PenguinPredictor | N
     app.include_router(predict.router(settings), **guarded)
     if settings.mode == "raw":  # the protocol's clients send raw values through the wrapper, as /predict's do
         app.include_router(v2.router(settings), **guarded)
+    app.include_router(status.router)
+    if isinstance(meter, Metrics):
+        app.include_router(metrics_route.router)
     return app
 
 

@@ -1,11 +1,11 @@
-"""What the routes share, as FastAPI dependencies with `Annotated` aliases (the
-full-stack-fastapi-template way): the loaded model, the app's counters, the request body
-read as JSON, the one record limit, the API key; and `answer`, the one place a prediction
-is made and counted.
+"""What the routes share (the full-stack-fastapi-template way: a dependency with an `Annotated`
+alias): the loaded model with its settings and counters (one dependency: FastAPI solves each
+one per request), the request body read as JSON, the one record limit, the API key.
 """
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -30,27 +30,39 @@ NOT_LOADED = "the model is not loaded yet: try again in a moment"
 IN_THREAD_POOL = frozenset({"sklearn-pickle"})
 
 
-async def loaded(request: Request) -> PenguinPredictor:
-    """The app's predictor; a 503 while it is not loaded."""
-    predictor: PenguinPredictor | None = request.app.state.predictor
-    if predictor is None:
+@dataclass(frozen=True)
+class Model:
+    """What a prediction route works with once the model is loaded: the predictor, the settings
+    and the counters (app.state.model, set at start-up)."""
+
+    predictor: PenguinPredictor
+    settings: Settings
+    metrics: Meter
+
+    async def answer(self, call: Callable[[PenguinPredictor], Predictions]) -> Predictions:
+        """`call(predictor)` where this backend costs least (see IN_THREAD_POOL), its answers or
+        its refusals counted: the one place a prediction is made and counted."""
+        try:
+            if self.predictor.backend_name in IN_THREAD_POOL:
+                predictions = await run_in_threadpool(call, self.predictor)
+            else:
+                predictions = call(self.predictor)
+        except CleaningError as refused:
+            self.metrics.refused(refused)
+            raise ServingError.refused(refused) from None
+        self.metrics.answered(predictions.species, predictions.warnings)
+        return predictions
+
+
+async def loaded(request: Request) -> Model:
+    """The app's model; a 503 while it is not loaded."""
+    model: Model | None = request.app.state.model
+    if model is None:
         raise ServingError(503, NOT_LOADED)
-    return predictor
+    return model
 
 
-async def meter(request: Request) -> Meter:
-    meters: Meter = request.app.state.metrics
-    return meters
-
-
-async def settings(request: Request) -> Settings:
-    configured: Settings = request.app.state.settings
-    return configured
-
-
-Loaded = Annotated[PenguinPredictor, Depends(loaded)]
-Metered = Annotated[Meter, Depends(meter)]
-Configured = Annotated[Settings, Depends(settings)]
+Loaded = Annotated[Model, Depends(loaded)]
 
 
 async def json_body(request: Request, protocol: bool = False) -> Any:
@@ -94,21 +106,6 @@ def many(records: Any, limit: int, what: str = "body") -> list[Any]:
 
 def _item(code: str, where: str, msg: str, value: object) -> dict[str, Any]:
     return {"type": code, "loc": [where], "msg": f"{where}: {msg}" if where != "body" else msg, "input": value}
-
-
-async def answer(predictor: PenguinPredictor, metrics: Meter, call: Callable[[], Predictions]) -> Predictions:
-    """`call()` where this backend costs least (see IN_THREAD_POOL), its answers or its
-    refusals counted: the one place a prediction is made and counted."""
-    try:
-        if predictor.backend_name in IN_THREAD_POOL:
-            predictions = await run_in_threadpool(call)
-        else:
-            predictions = call()
-    except CleaningError as refused:
-        metrics.refused(refused)
-        raise ServingError.refused(refused) from None
-    metrics.answered(predictions.species, predictions.warnings)
-    return predictions
 
 
 def api_key(key: SecretStr | None) -> list[Any]:

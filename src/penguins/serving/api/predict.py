@@ -18,7 +18,7 @@ import numpy as np
 from fastapi import APIRouter, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, TypeAdapter, ValidationError
 
-from penguins.serving.api.deps import Configured, Loaded, Metered, answer, json_body, many
+from penguins.serving.api.deps import Loaded, json_body, many
 from penguins.serving.api.errors import ServingError
 from penguins.serving.cleaning import WarningCode, record_schema, typed_batch
 from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_RECORDS
@@ -127,14 +127,14 @@ FEATURE_EXAMPLES = {
 # ---------------------------------------------------------------- the wrapper: raw records
 
 
-async def predict(request: Request, predictor: Loaded, metrics: Metered) -> Prediction:
+async def predict(request: Request, model: Loaded) -> Prediction:
     record = await json_body(request)
-    return (await answer(predictor, metrics, lambda: predictor.predict([record], one_record=True)))[0]
+    return (await model.answer(lambda predictor: predictor.predict([record], one_record=True)))[0]
 
 
-async def predict_batch(request: Request, predictor: Loaded, metrics: Metered, settings: Configured) -> Answers:
-    records = many(await json_body(request), settings.batch_limit)
-    predictions = await answer(predictor, metrics, lambda: predictor.predict(records))
+async def predict_batch(request: Request, model: Loaded) -> Answers:
+    records = many(await json_body(request), model.settings.batch_limit)
+    predictions = await model.answer(lambda predictor: predictor.predict(records))
     return {"predictions": list(predictions), "model_version": predictions.model_version}
 
 
@@ -155,18 +155,16 @@ def typed(body: object, adapter: TypeAdapter[Any]) -> Any:
         raise ServingError(422, items) from None
 
 
-async def predict_features(request: Request, predictor: Loaded, metrics: Metered) -> Prediction:
+async def predict_features(request: Request, model: Loaded) -> Prediction:
     record: FeatureRecord = typed(await json_body(request), _ONE)
     batch = typed_batch([record.model_dump()])
-    return (await answer(predictor, metrics, lambda: predictor.predict_clean(batch, one_record=True)))[0]
+    return (await model.answer(lambda predictor: predictor.predict_clean(batch, one_record=True)))[0]
 
 
-async def predict_features_batch(
-    request: Request, predictor: Loaded, metrics: Metered, settings: Configured
-) -> Answers:
-    records: list[FeatureRecord] = typed(many(await json_body(request), settings.batch_limit), _MANY)
+async def predict_features_batch(request: Request, model: Loaded) -> Answers:
+    records: list[FeatureRecord] = typed(many(await json_body(request), model.settings.batch_limit), _MANY)
     batch = typed_batch([record.model_dump() for record in records])
-    predictions = await answer(predictor, metrics, lambda: predictor.predict_clean(batch))
+    predictions = await model.answer(lambda predictor: predictor.predict_clean(batch))
     return {"predictions": list(predictions), "model_version": predictions.model_version}
 
 

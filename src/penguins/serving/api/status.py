@@ -5,7 +5,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 from penguins import __version__
-from penguins.serving.api.deps import NOT_LOADED, Configured, Loaded
+from penguins.serving.api.deps import NOT_LOADED, Loaded
 
 router = APIRouter()
 
@@ -44,12 +44,13 @@ async def health(request: Request) -> Health:
 
 
 @router.get("/ready", summary="the model is loaded: send predictions", responses={503: {"description": NOT_LOADED}})
-async def ready(predictor: Loaded) -> Health:
-    return Health(status="ready", model_version=predictor.model_version)
+async def ready(model: Loaded) -> Health:
+    return Health(status="ready", model_version=model.predictor.model_version)
 
 
 @router.get("/model", summary="which model answers: version, sha256, features, metrics")
-async def model(predictor: Loaded, settings: Configured) -> ModelInfo:
+async def model(loaded: Loaded) -> ModelInfo:
+    predictor, settings = loaded.predictor, loaded.settings
     meta = predictor.metadata
     return ModelInfo(
         model_version=meta.model_version,

@@ -25,7 +25,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError
 
 from penguins import __version__
-from penguins.serving.api.deps import Configured, Loaded, Metered, answer, json_body, many
+from penguins.serving.api.deps import Loaded, json_body, many
 from penguins.serving.api.errors import ServingError
 from penguins.serving.cleaning import json_schema
 from penguins.serving.contract import CLASSES, FEATURES, NUMERIC_FEATURES, OUTPUT
@@ -161,36 +161,46 @@ _NOT_READY: dict[int | str, dict[str, Any]] = {503: _ERRORS[503]}
 
 
 def request_schema(limit: int) -> dict[str, Any]:
-    """InferenceRequest's JSON Schema, each input stated per feature from DATATYPES and cleaning's
-    rule for its values (cleaning.json_schema), 1 to `limit` records (the one record limit)."""
+    """InferenceRequest's JSON Schema with each input stated per feature: its datatypes
+    (DATATYPES), cleaning's rule for its values, a shape [n] or [n, 1], 1 to `limit` records (the
+    one record limit); and one input at least a measurement, given in every record (a text
+    measurement as a number, not "NA": JSON Schema cannot say that each record needs one)."""
     schema = _inline(InferenceRequest.model_json_schema())
     tensors = []
     for name in FEATURES:
-        number, text = (
-            json_schema(name)["anyOf"][:2] if name in NUMERIC_FEATURES else (None, json_schema(name)["anyOf"][0])
-        )
+        number, text = json_schema(name, missing=False)["anyOf"] if name in NUMERIC_FEATURES else (None, {})
+        text = text or json_schema(name)["anyOf"][0]
         for datatype in DATATYPES[name]:
-            item = number if datatype == "FP32" else text
-            tensor = {
-                "type": "object",
-                "properties": {
-                    "name": {"const": name},
-                    "datatype": {"const": datatype},
-                    "shape": {
-                        "type": "array",
-                        "prefixItems": [{"type": "integer", "minimum": 1}],
-                        "items": {"const": 1},
-                        "minItems": 1,
-                        "maxItems": 2,
-                    },
-                    "parameters": schema["properties"]["parameters"],
-                    "data": {"type": "array", "items": item, "minItems": 1, "maxItems": limit},
+            properties = {
+                "name": {"const": name},
+                "datatype": {"const": datatype},
+                "shape": {
+                    "type": "array",
+                    "prefixItems": [{"type": "integer", "minimum": 1}],
+                    "items": {"const": 1},
+                    "minItems": 1,
+                    "maxItems": 2,
                 },
-                "required": ["name", "shape", "datatype", "data"],
-                "additionalProperties": False,
+                "parameters": schema["properties"]["parameters"],
+                "data": {
+                    "type": "array",
+                    "items": number if datatype == "FP32" else text,
+                    "minItems": 1,
+                    "maxItems": limit,
+                },
             }
-            tensors.append(tensor)
-    schema["properties"]["inputs"]["items"] = {"oneOf": tensors}
+            tensors.append(
+                {
+                    "type": "object",
+                    "properties": properties,
+                    "required": ["name", "shape", "datatype", "data"],
+                    "additionalProperties": False,
+                }
+            )
+    measured = {"properties": {"name": {"enum": list(NUMERIC_FEATURES)}}}
+    named = [{"properties": {"name": {"const": name}}} for name in FEATURES]
+    once = [{"contains": name, "minContains": 0, "maxContains": 1} for name in named]  # each feature once
+    schema["properties"]["inputs"] |= {"items": {"oneOf": tensors}, "contains": measured, "allOf": once}
     return schema
 
 
@@ -279,7 +289,7 @@ async def live() -> Live:
 
 
 @documents.get("/health/ready", response_model=Ready, summary="the model is loaded", responses=_NOT_READY)
-async def server_ready(predictor: Loaded) -> Ready:
+async def server_ready(model: Loaded) -> Ready:
     return Ready(ready=True)
 
 
@@ -289,7 +299,8 @@ async def server_ready(predictor: Loaded) -> Ready:
     summary="the model's versions, inputs and outputs",
     responses=_NOT_READY,
 )
-async def model_metadata(predictor: Loaded) -> ModelMetadata:
+async def model_metadata(model: Loaded) -> ModelMetadata:
+    predictor = model.predictor
     inputs = [
         TensorMetadata(name=name, datatype="FP32" if name in NUMERIC_FEATURES else "BYTES", shape=[-1, 1])
         for name in FEATURES
@@ -304,15 +315,15 @@ async def model_metadata(predictor: Loaded) -> ModelMetadata:
 
 
 @documents.get(f"/models/{MODEL}/ready", response_model=ModelReady, summary="the model is loaded", responses=_NOT_READY)
-async def model_ready(predictor: Loaded) -> ModelReady:
+async def model_ready(model: Loaded) -> ModelReady:
     return ModelReady(name=MODEL, ready=True)
 
 
-async def infer(request: Request, predictor: Loaded, metrics: Metered, settings: Configured) -> InferenceResponse:
+async def infer(request: Request, model: Loaded) -> InferenceResponse:
     """The body is read here, not by FastAPI, so a malformed request is the protocol's 400."""
     inference = read_request(await json_body(request, protocol=True))
-    columns = columns_of(inference, settings.batch_limit)
-    return response_of(inference, await answer(predictor, metrics, lambda: predictor.predict_columns(columns)))
+    columns = columns_of(inference, model.settings.batch_limit)
+    return response_of(inference, await model.answer(lambda predictor: predictor.predict_columns(columns)))
 
 
 def router(settings: Settings) -> APIRouter:
