@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench import cold_start, http_load, model_speed
+from bench import cold_start, http_load, model_speed, validation
 from bench.rows import Row, find, ratio
 from bench.specs import (
     BARE,
@@ -178,4 +178,15 @@ def check(rows: list[Row]) -> list[Verdict]:
             1.77,
         ),
         cold_start_vs_bare(rows),
+        *[
+            model_times(
+                rows,
+                f"the service's one validation layer (B) costs ≤ pydantic types with cleaning's codes (A), {case}",
+                validation.PLAIN,
+                validation.PYDANTIC,
+                case,
+                1,
+            )
+            for case in model_speed.SIZES
+        ],
     ]

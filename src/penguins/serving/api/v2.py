@@ -7,15 +7,13 @@ OpenVINO speak it, so their clients and tools can call this model without a cust
     GET  /v2/models/penguins/ready
     POST /v2/models/penguins/infer    tensors in, tensors out
 
-The protocol speaks in tensors, the wrapper in records: one input per feature column, each
-BYTES (text exactly as sent, so "46,5" and "NA" reach cleaning) or, for a number, FP32; shape
-[n] or [n, 1]. The server rebuilds the n raw records, asks the wrapper (the one path from a raw
-record to an answer), and answers `probabilities` FP32 [n, 3] (CLASSES order) and `species`
-BYTES [n], the warnings in the response's `parameters` (as JSON text: a parameter's value is
-a string, a number or a boolean). A feature left out is missing in every record, as a field
-left out of /predict. Errors take the protocol's shape, `{"error": "..."}` with a 400, a
-refusal naming the record and field ("record 0, field 'sex': ..."). Tensors travel as JSON;
-Triton's binary-tensor extension is not offered (a client sends `binary_data=False`).
+One input per feature column, BYTES (text exactly as sent, so "46,5" and "NA" reach cleaning)
+or, for a number, FP32; shape [n] or [n, 1]. The columns go to the wrapper as they are
+(PenguinPredictor.predict_columns: the one path, no record per row), and the answer is
+`probabilities` FP32 [n, 3] (CLASSES order) and `species` BYTES [n], the warnings as JSON text
+in its `parameters`. A feature left out is missing in every record. Errors take the protocol's
+shape, `{"error": "..."}` with a 400 (errors.handle), a refusal naming the record and field.
+Tensors travel as JSON: Triton's binary-tensor extension is not offered (`binary_data=False`).
 """
 
 import json
@@ -70,9 +68,8 @@ class Ready(BaseModel):
     ready: bool
 
 
-class ModelReady(BaseModel):
+class ModelReady(Ready):
     name: str
-    ready: bool
 
 
 class V2Error(BaseModel):
@@ -125,23 +122,17 @@ class InferenceResponse(BaseModel):
     outputs: list[OutputTensor]
 
 
-def _inline(schema: dict[str, Any]) -> dict[str, Any]:
-    """A model's JSON Schema with its $defs written in place (OpenAPI resolves "#/$defs/..."
-    against the whole document, not against this schema)."""
-    defs = schema.pop("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref", "")
-            if ref.startswith("#/$defs/"):
-                return resolve(defs[ref.removeprefix("#/$defs/")])
-            return {key: resolve(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [resolve(item) for item in node]
-        return node
-
-    inlined: dict[str, Any] = resolve(schema)
-    return inlined
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """A JSON Schema with its $defs written in place (OpenAPI resolves "#/$defs/..." against the
+    whole document, not against this schema)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref", "")
+        return (
+            _inline(defs[ref[8:]], defs)
+            if ref.startswith("#/$defs/")
+            else {k: _inline(v, defs) for k, v in node.items()}
+        )
+    return [_inline(item, defs) for item in node] if isinstance(node, list) else node
 
 
 # Which datatypes each feature may be sent as: text always, a number as FP32 (numeric features only).
@@ -165,7 +156,8 @@ def request_schema(limit: int) -> dict[str, Any]:
     (DATATYPES), cleaning's rule for its values, a shape [n] or [n, 1], 1 to `limit` records (the
     one record limit); and one input at least a measurement, given in every record (a text
     measurement as a number, not "NA": JSON Schema cannot say that each record needs one)."""
-    schema = _inline(InferenceRequest.model_json_schema())
+    schema = InferenceRequest.model_json_schema()
+    schema = _inline(schema, schema.pop("$defs"))
     tensors = []
     for name in FEATURES:
         number, text = json_schema(name, missing=False)["anyOf"] if name in NUMERIC_FEATURES else (None, {})
@@ -189,13 +181,9 @@ def request_schema(limit: int) -> dict[str, Any]:
                     "maxItems": limit,
                 },
             }
+            required = ["name", "shape", "datatype", "data"]
             tensors.append(
-                {
-                    "type": "object",
-                    "properties": properties,
-                    "required": ["name", "shape", "datatype", "data"],
-                    "additionalProperties": False,
-                }
+                {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
             )
     measured = {"properties": {"name": {"enum": list(NUMERIC_FEATURES)}}}
     named = [{"properties": {"name": {"const": name}}} for name in FEATURES]
