@@ -547,7 +547,7 @@ def _digits(low: str, high: str) -> list[str]:
 # ---------------------------------------------------------------- the rules, value by value
 
 
-class _Rejected(Exception):
+class _Rejected(ValueError):
     """A single value broke a rule: its code and the reason, up to the loop that knows where it was."""
 
     def __init__(self, code: RefusalCode, reason: str) -> None:
@@ -638,10 +638,18 @@ def _category(value: object, spellings: Mapping[str, str]) -> str | _Rejected:
     if known is not None:
         return known
     try:
+        return unicode_text(text)
+    except _Rejected as rejected:
+        return rejected
+
+
+def unicode_text(text: str) -> str:
+    """`text` if it is valid Unicode: JSON can escape half a surrogate pair ("\\ud800"), which no
+    model input (nor response) can carry. The bare model's types use this rule too."""
+    try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        # JSON can escape half a surrogate pair ("\ud800"); no model input can carry it.
-        return _Rejected("not_unicode", "must be valid Unicode text, got half of a surrogate pair")
+        raise _Rejected("not_unicode", "must be valid Unicode text, got half of a surrogate pair") from None
     return str(text)
 
 

@@ -20,7 +20,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, Ty
 
 from penguins.serving.api.deps import Loaded, json_body, many
 from penguins.serving.api.errors import ServingError
-from penguins.serving.cleaning import WarningCode, record_schema, typed_batch
+from penguins.serving.cleaning import WarningCode, record_schema, typed_batch, unicode_text
 from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_RECORDS
 from penguins.serving.predictor import Prediction
 from penguins.serving.settings import Settings
@@ -30,17 +30,8 @@ Answers = dict[str, object]  # a BatchOut's fields: FastAPI validates them again
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _unicode(value: str) -> str:
-    """JSON can escape half a surrogate pair ("\\ud800"), which no model input can carry."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("text that is not valid Unicode (half of a surrogate pair)") from None
-    return value
-
-
 Float32 = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-_FLOAT32_MAX, le=_FLOAT32_MAX)]
-Text = Annotated[str, AfterValidator(_unicode)]
+Text = Annotated[str, AfterValidator(unicode_text)]
 
 
 class RawRecord(RootModel[dict[str, Any]]):

@@ -156,8 +156,8 @@ def request_schema(limit: int) -> dict[str, Any]:
     (DATATYPES), cleaning's rule for its values, a shape [n] or [n, 1], 1 to `limit` records (the
     one record limit); and one input at least a measurement, given in every record (a text
     measurement as a number, not "NA": JSON Schema cannot say that each record needs one)."""
-    schema = InferenceRequest.model_json_schema()
-    schema = _inline(schema, schema.pop("$defs"))
+    generated = InferenceRequest.model_json_schema()
+    schema: dict[str, Any] = _inline(generated, generated.pop("$defs"))
     tensors = []
     for name in FEATURES:
         number, text = json_schema(name, missing=False)["anyOf"] if name in NUMERIC_FEATURES else (None, {})
