@@ -200,7 +200,7 @@ check-exercises: $(STAMP) ## instructors: run the notebooks in my-exercises/ (DI
 bench: $(STAMP) ## model, HTTP, cold start and size side by side: bench/results/bench.{md,png} (a few minutes)
 	$(PY) -m bench
 
-bench-peers: $(STAMP) ## the service against MLServer and BentoML (installs their venvs in bench/.peers once)
+bench-peers: $(STAMP) ## the service against MLServer, BentoML, LitServe and Ray Serve (installs their venvs in bench/.peers once)
 	$(PY) -m bench.peers
 
 ##@ Housekeeping
