@@ -34,12 +34,11 @@ from penguins.serving.api import predict, status, v2
 from penguins.serving.api.deps import Model, api_key, key_responses
 from penguins.serving.api.errors import ServingError, handle
 from penguins.serving.api.gate import REQUEST_ID, RequestGate
-from penguins.serving.api.predict import RawRecord
 from penguins.serving.metrics import Metrics, NoMetrics
 from penguins.serving.predictor import PenguinPredictor
 from penguins.serving.settings import Settings
 
-__all__ = ["REQUEST_ID", "RawRecord", "create_app", "load_predictor"]
+__all__ = ["REQUEST_ID", "create_app", "load_predictor"]
 log = logging.getLogger("penguins.serving.api")
 
 

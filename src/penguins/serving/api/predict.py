@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Request
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from penguins.serving.api.deps import Loaded, json_body, many
 from penguins.serving.api.errors import ServingError
@@ -32,17 +32,6 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 Float32 = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-_FLOAT32_MAX, le=_FLOAT32_MAX)]
 Text = Annotated[str, AfterValidator(unicode_text)]
-
-
-class RawRecord(RootModel[dict[str, Any]]):
-    """One raw record as a FastAPI body type, for services built on this one (exercise 05):
-    any JSON object, values as sent; its schema is cleaning's (record_schema). The package's
-    own routes read the body themselves (see the module docstring)."""
-
-    model_config = ConfigDict(json_schema_extra=lambda schema: schema.update(record_schema()))
-
-    def as_sent(self) -> dict[str, Any]:
-        return self.root
 
 
 class FeatureRecord(BaseModel):
