@@ -47,6 +47,7 @@ def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 12
 
 ENGINE = ROOT / ".ci" / "docker-engine.sh"  # CI only: starts dockerd, provides the official base images
 ENGINE_STOP = ROOT / ".ci" / "docker-engine-stop.sh"
+REGISTRY_IMAGE = ROOT / ".ci" / "registry-image.sh"  # CI only: registry:2 made without a registry
 UNAVAILABLE = 3  # .ci/docker-engine.sh: no engine here and none may be started
 
 
@@ -86,3 +87,22 @@ def base_image() -> Iterator[str]:
     yield base
     if not was_running:
         subprocess.run(["bash", str(ENGINE_STOP)], capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def registry_up(base_image: str) -> Iterator[str]:
+    """Stage 06's registry on 127.0.0.1, started unless one answers there (and then stopped at the
+    end of the run); yields its address. Under CI=true its image, registry:2, is made first without a
+    registry (.ci/registry-image.sh); elsewhere a registry:2 that `make prep` did not pull skips."""
+    from workshop import docker, registry
+
+    if os.environ.get("CI") == "true" or os.environ.get("DOCKER_ENGINE") == "start":
+        made = subprocess.run(["bash", str(REGISTRY_IMAGE)], capture_output=True, text=True, timeout=600, cwd=ROOT)
+        if made.returncode != 0:
+            pytest.fail(f".ci/registry-image.sh failed:\n{made.stdout}{made.stderr}")
+    elif not docker.has_image(registry.IMAGE):
+        unavailable(f"no {registry.IMAGE} image here: `make prep` pulls it")
+    started = registry.up(say=lambda line: None)
+    yield registry.ADDRESS
+    if started:
+        registry.down(say=lambda line: None)

@@ -46,6 +46,8 @@ def main() -> int:
     room.add_argument(
         "target", nargs="?", help="rollout: the image to roll out; labels, version, build: an artifacts folder"
     )
+    registry = commands.add_parser("registry", help="stage 06's registry on 127.0.0.1: registry:2")
+    registry.add_argument("action", choices=["up", "down", "push"], help="push: the serving image, by model version")
     commands.add_parser("exercises", help="regenerate exercises/ from solutions/ (instructors)")
     commands.add_parser("my-exercises", help="copy the exercises into my-exercises/; never overwrites your work")
     check = commands.add_parser("check-exercises", help="run a folder's exercises: ✓ / not done / failing per task")
@@ -80,6 +82,10 @@ def main() -> int:
         if args.action in rollout.ACTIONS:
             return rollout.main(args.action, args.target)
         return server_room.main(args.action)
+    if args.command == "registry":
+        from workshop import registry as stage_06_registry
+
+        return stage_06_registry.main(args.action)
     if args.command == "demo":
         from workshop import demo
 

@@ -135,7 +135,7 @@ def main(names: Sequence[str] = ()) -> int:
     from workshop import serve_env
 
     folder = (project_root() or Path.cwd()) / "notebooks"
-    paths = [folder / Path(name).name for name in names] or lecture_notebooks(folder)
+    paths = [folder / f"{Path(name).stem}.ipynb" for name in names] or lecture_notebooks(folder)
     note = engine_note(paths)
     if note:
         print(note)
