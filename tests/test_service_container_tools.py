@@ -189,6 +189,9 @@ def test_make_notebooks_warns_when_06_would_run_without_an_engine(monkeypatch: p
     monkeypatch.setattr(docker, "engine", lambda: docker.Engine(None, "no engine answers"))
     assert execute.engine_note([notebooks / "05a_first_service.ipynb"]) is None
     note = execute.engine_note([notebooks / "05a_first_service.ipynb", notebooks / "06_container.ipynb"])
-    assert note is not None and note.startswith("note: no engine answers: notebook 06 will describe")
+    assert note == (
+        "note: no engine answers: 06_container type docker commands and need an engine; "
+        "start one first (Docker Desktop, or the docker service on Linux)"
+    )
     monkeypatch.setattr(docker, "engine", lambda: docker.Engine("28.0"))
     assert execute.engine_note([notebooks / "06_container.ipynb"]) is None

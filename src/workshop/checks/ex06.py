@@ -1,25 +1,21 @@
-"""Exercise 06, the container: a student's Dockerfile and the command lines that build, ship and
-run it, judged by what Docker makes of them.
+"""Exercise 06, the container: a student's Dockerfile and the lines that build, ship and run it.
 
 Why it is built this way:
 - A few rules read the Dockerfile (dockerfile-parse), one per thing the lesson teaches: a user
-  that is not root, uvicorn listening on 0.0.0.0, an exec-form CMD (so that uvicorn is PID 1 and
-  gets `docker stop`'s SIGTERM), no training stack (gigabytes the service never imports), the
-  model copied into the image. They answer at once, with or without an engine.
-- Then the real thing is the judge. Where an engine answers, the student's own lines run as
-  typed (docker reads their options, this check does not): the build; the tag and the push to
-  the registry; then the local image is removed and pulled back from the registry, so that the
-  run line starts what the registry holds; /health and /predict are asked from outside, `id -u`
-  inside; the container and the image are removed (the build cache stays: checking again takes
-  seconds). Which container the run line started, and where it publishes, the engine says (the
-  containers before and after, `docker inspect`); its log is followed from the start, so a
-  container that stops is explained even when `--rm` removed it.
-- Without an engine the rules still judge the Dockerfile, and the message says what did not run.
-- Every failure says what was expected, what was found and one thing to try.
+  that is not root, a virtual environment, no training stack, the model copied, an exec-form CMD
+  (uvicorn is PID 1 and gets `docker stop`'s SIGTERM) listening on 0.0.0.0. With or without an engine.
+- Then the real thing is the judge: the student's own lines run as typed (docker reads their
+  options, this check does not): build, tag, push; the local image removed and pulled back, so the
+  run line starts what the registry holds; /health and /predict from outside, `id -u` inside; the
+  container and the image removed (the build cache stays). Which container the run line started
+  and where it publishes, the engine says (`docker ps` before and after, `docker inspect`); its log
+  is followed from the start, so a container that stops is explained even when `--rm` removed it.
+- Without an engine the message says what did not run. Every failure says expected / found / try.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import posixpath
@@ -42,8 +38,11 @@ TRAINING_STACK = re.compile(
     r"\b(torch\w*|scikit-learn|sklearn|pandas|jupyter\w*|matplotlib|skl2onnx|onnxscript|tensorflow)\b", re.I
 )
 VENV = re.compile(r"-m +venv\b|\bvirtualenv\b|\buv +venv\b")
+COMMENT = re.compile(r"^\s*#.*$", re.M)
 RUN_RETURNS_WITHIN = 20.0  # seconds for `docker run -d` to hand back the prompt
 ANSWER_WITHIN = 60.0  # seconds from `docker run` to a /health that answers
+FIX_USER = "useradd in a RUN, then USER with that name"
+FIX_MODEL = "a COPY of the artifacts folder, or of the whole folder"
 Say = Callable[[str], None]
 
 
@@ -91,25 +90,19 @@ def lint(dockerfile: docker.Dockerfile, context: Path) -> list[CheckFailed]:
         )
     installs = [(f"RUN (line {i.line})", i.value) for i in dockerfile.every("RUN")]
     installs += [(path.name, path.read_text(encoding="utf-8")) for path in sorted(context.glob("*.txt"))]
-    for where, text in installs:
-        lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
-        if heavy := TRAINING_STACK.search("\n".join(lines)):
-            found.append(
-                problem(
-                    "only what serving imports installed (ONNX Runtime, FastAPI, uvicorn: requirements.txt)",
-                    f"{where} installs {heavy.group()}, gigabytes the service never imports",
-                    "installing requirements.txt alone",
-                )
+    heavy = [(where, hit.group()) for where, text in installs if (hit := TRAINING_STACK.search(COMMENT.sub("", text)))]
+    if heavy:
+        found.append(
+            problem(
+                "only what serving imports installed (ONNX Runtime, FastAPI, uvicorn: requirements.txt)",
+                f"{heavy[0][0]} installs {heavy[0][1]}, gigabytes the service never imports",
+                "installing requirements.txt alone",
             )
-            break
+        )
     for model in sorted(path.relative_to(context).as_posix() for path in context.rglob("*.onnx")):
         if not any(copies(i, model) for i in dockerfile.final if i.name in ("COPY", "ADD")):
             found.append(problem(f"the model ({model}) in the image", "no COPY brings it in", FIX_MODEL))
     return found
-
-
-FIX_USER = "useradd in a RUN, then USER with that name"
-FIX_MODEL = "a COPY of the artifacts folder, or of the whole folder"
 
 
 def copies(instruction: docker.Instruction, path: str) -> bool:
@@ -239,14 +232,10 @@ def containers() -> set[str]:
     return set(docker.command(["docker", "ps", "--all", "--quiet", "--no-trunc"]).split())
 
 
-def inspect(container: str, field: str) -> dict[str, Any]:
-    found: dict[str, Any] = json.loads(docker.command(["docker", "inspect", "-f", f"{{{{json .{field}}}}}", container]))
-    return found or {}
-
-
 def published(container: str) -> str:
     """The host port the container publishes, on loopback only (Docker's answer once it runs)."""
-    bindings, ports = (inspect(container, field) for field in ("HostConfig.PortBindings", "NetworkSettings.Ports"))
+    asked = ["docker", "inspect", "-f", "{{json .HostConfig.PortBindings}}|{{json .NetworkSettings.Ports}}", container]
+    bindings, ports = (json.loads(part) or {} for part in docker.command(asked).split("|"))
     found = [(inside, bound) for inside, each in bindings.items() for bound in each or []]
     if not found:
         fix = "docker run's -p option, with the address 127.0.0.1"
@@ -263,11 +252,10 @@ def wait_answering(container: str, url: str, log: subprocess.Popen[str]) -> None
     """Until /health answers 200 from outside; a container that stops is reported at once, with its log."""
     deadline = time.monotonic() + ANSWER_WITHIN
     while (status := docker.container_status(container)) == "running" and time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(requests.RequestException):
             if requests.get(f"{url}/health", timeout=2).status_code == 200:
                 return
-        except requests.RequestException:
-            time.sleep(0.5)
+        time.sleep(0.5)
     try:
         printed = log.communicate(timeout=5)[0]  # `docker logs --follow` ends with a container that stopped
     except subprocess.TimeoutExpired:
@@ -293,16 +281,12 @@ def ask(url: str, context: Path) -> int:
     records: list[dict[str, Any]] = [CLEAN_RECORD, *MESSY_RECORDS]
     for record in records:
         answer = requests.post(f"{url}/predict", json=record, timeout=5)
-        try:
-            species = answer.json().get("species") if answer.ok else None
-        except (ValueError, AttributeError):
-            species = None
-        expected = predictor.predict_one(record).species if predictor else species
-        if answer.status_code != 200 or species is None or species != expected:
+        body = answer.json() if answer.headers.get("content-type") == "application/json" else None
+        species = body.get("species") if isinstance(body, dict) else None
+        expected = repr(predictor.predict_one(record).species) if predictor else "a species"
+        if answer.status_code != 200 or species is None or (predictor and repr(species) != expected):
             said = f"status {answer.status_code}: {answer.text[:200]}"
-            raise problem(
-                f"POST /predict to answer {{'species': {expected!r}}} for {record}", said, "the given service"
-            )
+            raise problem(f"POST /predict to answer {{'species': {expected}}} for {record}", said, "the given service")
     return len(records)
 
 
