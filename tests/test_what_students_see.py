@@ -43,7 +43,6 @@ NOTEBOOKS = sorted(
 # removes its cause lands (the lead deletes the entry then; an entry that no longer fails is an error).
 # Never add an entry for a phrase in new work, and never shorten PHRASES to make a file pass.
 KNOWN = {
-    "notebooks/03_onnx.ipynb": "its Node.js cell was recorded without `make node-env`: re-execute it with node_modules",
     "notebooks/07_server_room.ipynb": "the legacy builder's banner, recorded without buildx: the 07 rewrite (issue 21)",
     "notebooks/07c_kubernetes.ipynb": "'validated here, not run': the Kubernetes rewrite, which runs a real cluster",
     "notebooks/08_running_it.ipynb": "the legacy builder's banner and 'no registry we can reach': the 08 rewrite",

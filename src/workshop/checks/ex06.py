@@ -1,16 +1,15 @@
 """Exercise 06, the container: a student's Dockerfile and the lines that build, ship and run it.
 
 Why it is built this way:
-- A few rules read the Dockerfile (dockerfile-parse), one per thing the lesson teaches: a user
-  that is not root, a virtual environment, no training stack, the model copied, an exec-form CMD
-  (uvicorn is PID 1 and gets `docker stop`'s SIGTERM) listening on 0.0.0.0. With or without an engine.
+- A few rules read the Dockerfile (dockerfile-parse), one per thing the lesson teaches: not root, a
+  venv, no training stack, the model copied, an exec-form CMD (uvicorn as PID 1) on 0.0.0.0.
 - Then the real thing is the judge: the student's own lines run as typed (docker reads their
   options, this check does not): build, tag, push; the local image removed and pulled back, so the
   run line starts what the registry holds; /health and /predict from outside, `id -u` inside; the
-  container and the image removed (the build cache stays). Which container the run line started
-  and where it publishes, the engine says (`docker ps` before and after, `docker inspect`); its log
-  is followed from the start, so a container that stops is explained even when `--rm` removed it.
-- Without an engine the message says what did not run. Every failure says expected / found / try.
+  container and the image removed (the build cache stays). The engine says which container the run
+  line started and where it publishes (`docker ps` before and after, `docker inspect`); its log is
+  followed from the start, so a container that stops is explained. Without an engine the message
+  says what did not run. Every failure says expected / found / try.
 """
 
 from __future__ import annotations
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from IPython import get_ipython
+from IPython.display import clear_output
 
 from workshop import docker, registry
 from workshop.checks.common import CheckFailed, passed, require
@@ -43,6 +44,7 @@ RUN_RETURNS_WITHIN = 20.0  # seconds for `docker run -d` to hand back the prompt
 ANSWER_WITHIN = 60.0  # seconds from `docker run` to a /health that answers
 FIX_USER = "useradd in a RUN, then USER with that name"
 FIX_MODEL = "a COPY of the artifacts folder, or of the whole folder"
+GONE = "it stopped at once, and --rm removed it with its log"
 Say = Callable[[str], None]
 
 
@@ -156,8 +158,9 @@ def check_container(
     step(build, folder, say, "the build line to build the image", f"{CONTEXT} as the build context, its last word")
     if push:
         ship(tag, push, pushed, folder, dockerfile, say)
-    container, url, uid, answers = judge_run(run, folder, path.parent, dockerfile, say)
-    clear_output()
+    container, url, uid, answers = judge_run(run, folder, path.parent, dockerfile, say, pushed)
+    if get_ipython() is not None:  # the lines' output streamed while they ran; a pass ends in its one line
+        clear_output()  # type: ignore[no-untyped-call]  # IPython: untyped
     via = f", pushed to {registry.ADDRESS} and pulled back" if push else ""
     passed(
         f"built{via} and run by your lines: uid {uid} serves /health and /predict at {url} ({answers} records, "
@@ -186,7 +189,7 @@ def ship(tag: str | None, push: str, pushed: str, folder: Path, dockerfile: dock
 
 
 def judge_run(
-    run: str, folder: Path, context: Path, dockerfile: docker.Dockerfile, say: Say
+    run: str, folder: Path, context: Path, dockerfile: docker.Dockerfile, say: Say, pushed: str = ""
 ) -> tuple[str, str, str, int]:
     """Run the run line as typed; find its container, call it, look inside; then remove it and its image."""
     before = containers()
@@ -196,8 +199,12 @@ def judge_run(
         output = process.communicate(timeout=RUN_RETURNS_WITHIN)[0]
     except subprocess.TimeoutExpired:
         output = None
-    started = sorted(containers() - before)
+    started = sorted((containers() - before) | set(re.findall(r"^[0-9a-f]{64}$", output or "", re.M)))
     logs = [output_of(["docker", "logs", "--follow", name], folder) for name in started]  # kept after --rm
+    images = {
+        pushed,
+        *(docker.command(["docker", "inspect", "-f", "{{.Config.Image}}", c], check=False) for c in started),
+    }
     try:
         if output is None:
             attached = f"it still held the prompt after {RUN_RETURNS_WITHIN:g} s"
@@ -214,10 +221,9 @@ def judge_run(
         return started[-1], url, uid, answers
     finally:
         for name in started:
-            image = docker.command(["docker", "inspect", "-f", "{{.Config.Image}}", name], check=False)
             docker.command(["docker", "rm", "--force", name], check=False)
-            if image and image not in dockerfile.bases:
-                docker.command(["docker", "rmi", "--force", image], timeout=120, check=False)
+        for image in images - {"", *dockerfile.bases}:
+            docker.command(["docker", "rmi", "--force", image], timeout=120, check=False)
         for each in (process, *logs):
             if each.returncode is None:
                 each.kill()
@@ -235,8 +241,10 @@ def containers() -> set[str]:
 def published(container: str) -> str:
     """The host port the container publishes, on loopback only (Docker's answer once it runs)."""
     asked = ["docker", "inspect", "-f", "{{json .HostConfig.PortBindings}}|{{json .NetworkSettings.Ports}}", container]
-    bindings, ports = (json.loads(part) or {} for part in docker.command(asked).split("|"))
+    bindings, ports = (json.loads(part) or {} for part in (docker.command(asked, check=False) or "{}|{}").split("|"))
     found = [(inside, bound) for inside, each in bindings.items() for bound in each or []]
+    if not found and docker.container_status(container) == "gone":
+        return "?"  # wait_answering() says why
     if not found:
         fix = "docker run's -p option, with the address 127.0.0.1"
         raise problem("the run line to publish the service's port on this machine", "no port published", fix)
@@ -262,6 +270,8 @@ def wait_answering(container: str, url: str, log: subprocess.Popen[str]) -> None
         log.kill()
         printed = log.communicate()[0]
     tail = "\n".join(printed.strip().splitlines()[-15:]) or "(nothing)"
+    if status == "gone" and "No such container" in printed:
+        raise problem("the container to keep serving", GONE, "the run line without --rm in a terminal, to read why")
     if status == "running":
         fix = "-p with the port uvicorn listens on inside, last"
         raise problem(f"/health to answer at {url} within {ANSWER_WITHIN:g} s", f"no answer; its log:\n{tail}\n", fix)
@@ -288,13 +298,3 @@ def ask(url: str, context: Path) -> int:
             said = f"status {answer.status_code}: {answer.text[:200]}"
             raise problem(f"POST /predict to answer {{'species': {expected}}} for {record}", said, "the given service")
     return len(records)
-
-
-def clear_output() -> None:
-    """In a notebook the lines' output streams while they run (a first build takes minutes); once the
-    check passes it goes, so that a passing check ends in its one line."""
-    from IPython import get_ipython
-    from IPython.display import clear_output as clear
-
-    if get_ipython() is not None:
-        clear()  # type: ignore[no-untyped-call]  # IPython: untyped
