@@ -48,6 +48,7 @@ def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 12
 ENGINE = ROOT / ".ci" / "docker-engine.sh"  # CI only: starts dockerd, provides the official base images
 ENGINE_STOP = ROOT / ".ci" / "docker-engine-stop.sh"
 REGISTRY_IMAGE = ROOT / ".ci" / "registry-image.sh"  # CI only: registry:2 made without a registry
+BUILDX = ROOT / ".ci" / "buildx.sh"  # CI and make notebooks: BuildKit for docker build
 UNAVAILABLE = 3  # .ci/docker-engine.sh: no engine here and none may be started
 
 
@@ -84,6 +85,11 @@ def base_image() -> Iterator[str]:
         unavailable(result.stdout.strip().splitlines()[-1])
     if result.returncode != 0:
         pytest.fail(f".ci/docker-engine.sh failed:\n{result.stdout}{result.stderr}")
+    buildx = subprocess.run(["bash", str(BUILDX)], capture_output=True, text=True, timeout=300)  # make test did it
+    if buildx.returncode != 0 and os.environ.get("CI") == "true":
+        pytest.fail(
+            f".ci/buildx.sh failed (docker build would use the legacy builder):\n{buildx.stdout}{buildx.stderr}"
+        )
     yield base
     if not was_running:
         subprocess.run(["bash", str(ENGINE_STOP)], capture_output=True, text=True, timeout=120)
