@@ -59,7 +59,10 @@ def judge(tmp_path: Path, context: Path, dockerfile: str, **lines: str) -> None:
 
 def test_the_context_holds_the_service_the_wrapper_the_model_and_the_pins(context: Path, tmp_path: Path) -> None:
     files = sorted(p.relative_to(context).as_posix() for p in context.rglob("*") if p.is_file())
-    serving = sorted(f"penguins/serving/{p.name}" for p in (ROOT / "src/penguins/serving").glob("*.py"))
+    serving = sorted(
+        f"penguins/{p.relative_to(ROOT / 'src/penguins').as_posix()}"
+        for p in (ROOT / "src/penguins/serving").rglob("*.py")
+    )
     assert [f for f in files if "__pycache__" not in f] == sorted(
         [".dockerignore", "artifacts/mlp.onnx", "artifacts/mlp.onnx.json", "my_service.py",
          "penguins/__init__.py", *serving, "requirements.txt"]

@@ -49,6 +49,9 @@ def main() -> int:
     )
     registry = commands.add_parser("registry", help="stage 06's registry on 127.0.0.1: registry:2")
     registry.add_argument("action", choices=["up", "down", "push"], help="push: the serving image, by model version")
+    release = commands.add_parser("release", help="stage 09: tests, build, push, switch, smoke, keep or switch back")
+    release.add_argument("model", nargs="?", default="artifacts", help="the model's folder (default: artifacts)")
+    release.add_argument("--tests", help="the tests step's command (default: make test-fast)")
     commands.add_parser("exercises", help="regenerate exercises/ from solutions/ (instructors)")
     commands.add_parser("my-exercises", help="copy the exercises into my-exercises/; never overwrites your work")
     check = commands.add_parser("check-exercises", help="run a folder's exercises: ✓ / not done / failing per task")
@@ -92,6 +95,10 @@ def main() -> int:
         from workshop import registry as stage_06_registry
 
         return stage_06_registry.main(args.action)
+    if args.command == "release":
+        from workshop import release as pipeline
+
+        return pipeline.main(args.model, args.tests)
     if args.command == "demo":
         from workshop import demo
 
