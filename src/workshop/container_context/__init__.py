@@ -63,8 +63,11 @@ def requirements(root: Path | None = None) -> str:
 
 
 def summary(context: Path) -> str:
-    """What the folder holds for the build, one line per file (the package as one line)."""
-    files = sorted(path.relative_to(context).as_posix() for path in context.rglob("*") if path.is_file())
+    """What the folder holds for the build, one line per file (the package as one line; the
+    Dockerfile, which the build reads but does not copy, left out)."""
+    files = sorted(
+        p.relative_to(context).as_posix() for p in context.rglob("*") if p.is_file() and p.name != "Dockerfile"
+    )
     package = [path for path in files if path.startswith("penguins/") and CACHE not in path]
     lines = [f"{context.as_posix()}/:"]
     shown = [path for path in files if not path.startswith("penguins/")]
