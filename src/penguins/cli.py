@@ -110,7 +110,7 @@ def cmd_smoke(args: argparse.Namespace) -> int:
     Behind a proxy (stage 07's room): its CA, its API key, and the domain resolved as curl does."""
     from penguins import smoke
     from penguins.client import PenguinClient, ServiceError
-    from penguins.serving.api_key import HEADER
+    from penguins.serving.api.deps import API_KEY_HEADER
 
     host, _, address = (args.resolve or "").rpartition(":")
     key = Path(args.api_key_file).read_text(encoding="utf-8").strip() if args.api_key_file else None
@@ -118,7 +118,7 @@ def cmd_smoke(args: argparse.Namespace) -> int:
         args.url,
         verify=args.cacert or True,
         resolve={host: address} if host else None,
-        headers={HEADER: key} if key else None,
+        headers={API_KEY_HEADER: key} if key else None,
     )
     try:
         report = smoke.run(args.url, smoke.load_cases(args.file), args.artifacts, client=client)
