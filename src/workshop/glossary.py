@@ -72,9 +72,10 @@ GLOSSARY: tuple[Term, ...] = (
     Term("równoważenie obciążenia", "load balancing", 7),
     Term("certyfikat / urząd certyfikacji", "certificate / certificate authority (CA)", 7),
     Term("monitorowanie", "monitoring: is it up, how fast, how many answers", 8),
-    Term("metryki", "metrics (counters and histograms a service exposes at /metrics)", 8),
+    Term("metryki", "metrics (the numbers a service exposes at /metrics)", 8),
     Term("opóźnienie, percentyl", "latency, percentile (p95: 95 % of requests were faster)", 8),
-    Term("dryf danych", "data drift (today's inputs no longer look like the training data)", 8),
+    Term("licznik, histogram", "counter (only goes up), histogram (counts per bucket)", 8),
+    Term("dryf danych", "data drift (today's inputs unlike the training data)", 8),
 )
 
 
