@@ -77,7 +77,7 @@ def test_prometheus_scrapes_the_compose_service_on_the_port_it_listens_on() -> N
     service = yaml.safe_load(written("compose.metrics.yaml"))["services"][host]
     command = service["command"]
     listens = command[command.index("--port") + 1] if "--port" in command else "8000"  # uvicorn's default
-    assert port == listens and service["ports"] == [f"127.0.0.1:8008:{listens}"]
+    assert port == listens and service["ports"] == [f"127.0.0.1:8006:{listens}"]
     assert job.get("metrics_path", "/metrics") == "/metrics"
 
 
