@@ -10,17 +10,19 @@ One file for the whole run, so the folders cannot drift apart:
   names: the registered kernel "Python (penguins-to-production)" may point at another checkout.
 - A cell tagged `raises-exception` must really raise. nbval only allows the error; we also
   require it, so a lesson that shows a failure cannot silently stop failing.
-- A notebook that runs containers says so in its metadata (`"penguins": {"needs_engine": true}`):
-  without a Docker engine its cells skip and say why; under CI=true they fail instead. The
-  notebook itself never mentions the machine it runs on.
+- A notebook whose metadata says `"penguins": {"needs": ["docker"]}` types its docker commands
+  in plain view, so it cannot run without an engine: where none answers it is skipped with the
+  reason, except under CI=true, where it must run (the engine is started by tests/ first).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -38,6 +40,22 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[ENV_VAR] = folder
 
 
+@functools.cache
+def _needs(path: Path) -> tuple[str, ...]:
+    return tuple(json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("penguins", {}).get("needs", []))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    needing = [item for item in items if item.path.suffix == ".ipynb" and "docker" in _needs(item.path)]
+    if not needing or os.environ.get("CI") == "true":
+        return
+    from workshop.docker import engine
+
+    if not (found := engine()).running:
+        for item in needing:
+            item.add_marker(pytest.mark.skip(reason=f"{item.path.name} types docker commands: {found}"))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     result = yield
@@ -47,29 +65,6 @@ def pytest_runtest_call(item: pytest.Item):
         if not any(output.get("output_type") == "error" for output in outputs):
             pytest.fail(f"{item.name} is tagged raises-exception but raised nothing", pytrace=False)
     return result
-
-
-@functools.cache
-def _no_engine() -> str | None:
-    """Why no Docker engine answers here, or None when one does (asked once per run)."""
-    from workshop.docker import engine
-
-    found = engine()
-    return None if found.running else found.reason
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    notebook = getattr(item.parent, "nb", None)  # nbval's notebook, for a cell of one
-    if notebook is None or not notebook.metadata.get("penguins", {}).get("needs_engine"):
-        return
-    reason = _no_engine()
-    if reason is None:
-        return
-    message = f"{item.parent.name} runs containers, but: {reason}"
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true, so it must run: {message}", pytrace=False)
-    pytest.skip(message)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -27,7 +27,7 @@ import nbformat
 
 from workshop import slots
 from workshop.notebook import KERNEL_DISPLAY_NAME, KERNEL_NAME
-from workshop.stages import NOTEBOOKS
+from workshop.stages import APPENDICES, NOTEBOOKS
 
 if TYPE_CHECKING:
     from nbclient import NotebookClient
@@ -42,9 +42,9 @@ SEED_ENV = {"PYTHONHASHSEED": "0"}
 LIVE_SLOT_SECONDS = 60
 
 
-def lecture_notebooks(folder: Path) -> list[Path]:
-    """The stage notebooks that exist in `folder`, in stage order."""
-    candidates = (folder / f"{notebook}.ipynb" for notebook in NOTEBOOKS)
+def lecture_notebooks(folder: Path, names: Sequence[str] = NOTEBOOKS) -> list[Path]:
+    """The stage notebooks (or others `names` lists) that exist in `folder`, in stage order."""
+    candidates = (folder / f"{notebook}.ipynb" for notebook in names)
     return [path for path in candidates if path.exists()]
 
 
@@ -109,13 +109,15 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
 
 
 def engine_note(paths: Sequence[Path]) -> str | None:
-    """A warning when notebook 06 is about to run without a Docker engine.
-
-    Notebook 06 builds and runs the image only where an engine answers, and otherwise
-    describes what you would see. Both are fine to read, but the committed outputs should
-    show the real thing, so `make notebooks` says so before it starts.
-    """
-    if not any(path.name.startswith("06_") for path in paths):
+    """A warning when a notebook that types docker commands (its metadata says `needs: [docker]`)
+    is about to run without a Docker engine: its docker cells would fail, and the committed
+    outputs must show the real thing, so `make notebooks` says so before it starts."""
+    needing = [
+        path.stem
+        for path in paths
+        if "docker" in nbformat.read(path, as_version=4).metadata.get(slots.METADATA, {}).get("needs", [])
+    ]
+    if not needing:
         return None
     from workshop.docker import engine
 
@@ -123,19 +125,21 @@ def engine_note(paths: Sequence[Path]) -> str | None:
     if found.running:
         return None
     return (
-        f"note: {found.reason}: notebook 06 will describe the docker steps instead of running them; "
-        "start an engine first (Docker Desktop, or the docker service on Linux)"
+        f"note: {found.reason}: {', '.join(needing)} type docker commands and need an engine; "
+        "start one first (Docker Desktop, or the docker service on Linux)"
     )
 
 
 def main(names: Sequence[str] = ()) -> int:
-    """Execute the named notebooks (default: every lecture notebook) and report each time."""
+    """Execute the named notebooks (default: every lecture and appendix notebook) and report each time."""
     from penguins.serving.paths import project_root
     from penguins.training import build
-    from workshop import serve_env
+    from workshop import guide, serve_env
 
     folder = (project_root() or Path.cwd()) / "notebooks"
-    paths = [folder / Path(name).name for name in names] or lecture_notebooks(folder)
+    paths = [folder / f"{Path(name).stem}.ipynb" for name in names] or lecture_notebooks(
+        folder, (*NOTEBOOKS, *APPENDICES)
+    )
     note = engine_note(paths)
     if note:
         print(note)
@@ -147,4 +151,4 @@ def main(names: Sequence[str] = ()) -> int:
         print(f"executed notebooks/{path.name} in {seconds:.1f} s")
         if seconds > LIVE_SLOT_SECONDS:
             print(f"note: over the {LIVE_SLOT_SECONDS} s a live slot allows (on a busy machine, try again)")
-    return 0
+    return guide.main(folder.parent)  # the run times are part of the minutes the guide states

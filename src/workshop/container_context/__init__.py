@@ -1,19 +1,16 @@
-"""Exercise 06's own build context: a folder holding everything the image needs, and nothing else.
+"""The build context of notebook 06 and exercise 06: a folder holding everything the image needs, and nothing else.
 
-prepare() writes it beside the notebook: the service (my_service.py, in exercise 05's shape),
-the wrapper it imports (the penguins package's serving part), the model with its sidecar, the
-serving requirements pinned (no torch), and a .dockerignore of its own. `docker build` sends
-the daemon this folder alone, so the student's files are in the build and nothing else is.
+prepare() writes it beside the notebook: the wrapper and the service (the penguins package's
+serving part), the model with its sidecar, the serving requirements pinned (no torch), a
+.dockerignore of its own and, for the exercise, a service in exercise 05's shape
+(my_service.py). `docker build` sends the engine this folder alone, so what the Dockerfile
+copies is in the build and nothing else is.
 """
 
 from __future__ import annotations
 
 import shutil
-from importlib import metadata
 from pathlib import Path
-
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 
 from penguins.serving.paths import artifacts_dir, project_root
 
@@ -35,26 +32,8 @@ DOCKERIGNORE = """\
 """
 
 
-def pinned(requirements: list[str]) -> list[str]:
-    """Every package the serving requirements pull in, pinned at the version installed here
-    (which the tests ran with), beyond the ones the file names itself."""
-    named = {canonicalize_name(Requirement(line).name) for line in requirements if line[:1].isalnum()}
-    seen: dict[str, str] = {}
-    todo = sorted(named)
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen[name] = metadata.version(name)
-        for text in metadata.requires(name) or []:
-            requirement = Requirement(text)
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                todo.append(canonicalize_name(requirement.name))
-    return [f"{name}=={version}" for name, version in sorted(seen.items()) if name not in named]
-
-
-def prepare(folder: str | Path = "06_context", artifacts: Path | None = None) -> Path:
-    """Write the build context into `folder` (its Dockerfile, if any, is kept) and list it."""
+def prepare(folder: str | Path = "06_context", artifacts: Path | None = None, service: bool = True) -> Path:
+    """Write the build context into `folder` (its Dockerfile, if any, is kept); `service`: with my_service.py."""
     root = project_root()
     if root is None:
         raise RuntimeError("no project checkout found: the context is made from its files")
@@ -62,34 +41,36 @@ def prepare(folder: str | Path = "06_context", artifacts: Path | None = None) ->
     for made in ("penguins", "artifacts"):
         shutil.rmtree(context / made, ignore_errors=True)
     (context / "artifacts").mkdir(parents=True)
-    shutil.copy2(SERVICE, context / "my_service.py")
+    if service:
+        shutil.copy2(SERVICE, context / "my_service.py")
     (context / "penguins").mkdir()
     shutil.copy2(root / "src/penguins/__init__.py", context / "penguins/__init__.py")
     shutil.copytree(root / "src/penguins/serving", context / "penguins/serving", ignore=shutil.ignore_patterns(CACHE))
     for name in MODEL_FILES:
         shutil.copy2(model / name, context / "artifacts" / name)
     (context / "requirements.txt").write_text(requirements(root), encoding="utf-8")
-    (context / ".dockerignore").write_text(DOCKERIGNORE, encoding="utf-8")
+    ignored = DOCKERIGNORE if service else DOCKERIGNORE.replace("!my_service.py\n", "")
+    (context / ".dockerignore").write_text(ignored, encoding="utf-8")
     return context
 
 
 def requirements(root: Path | None = None) -> str:
-    """The context's requirements.txt: the project's serving requirements and all they pull in,
-    pinned. The capstone writes the same text, so its image reuses the layer that installs them."""
+    """The context's requirements.txt: the project's requirements/serve.txt as it is (every package
+    the service needs, pinned with its hashes by pip-compile) under a line that says so. The
+    capstone writes the same text, so its image reuses the layer that installs them."""
     text = ((root or project_root() or Path.cwd()) / SERVE_REQUIREMENTS).read_text(encoding="utf-8")
-    serve = [line for line in text.splitlines() if line[:1].isalnum()]
-    lines = [REQUIREMENTS_HEADER, *serve, "# what those pull in, at the versions the tests ran with", *pinned(serve)]
-    return "\n".join(lines) + "\n"
+    return f"{REQUIREMENTS_HEADER}\n{text}"
 
 
 def summary(context: Path) -> str:
-    """What the build will see of the folder, one line per group of files."""
-    from workshop import docker
-
-    sent = docker.sent_to_build(context)
-    package = [path for path in sent if path.startswith("penguins/")]
-    others = [path for path in sent if not path.startswith("penguins/")]
-    lines = [f"{context.as_posix()}/ (what docker build sends from it, after its .dockerignore):"]
-    lines += [f"  {path:<24} {(context / path).stat().st_size / 1e3:>6,.1f} kB" for path in others]
-    lines.append(f"  penguins/ ({len(package)} files: the wrapper and what it imports)")
+    """What the folder holds for the build, one line per file (the package as one line; the
+    Dockerfile, which the build reads but does not copy, left out)."""
+    files = sorted(
+        p.relative_to(context).as_posix() for p in context.rglob("*") if p.is_file() and p.name != "Dockerfile"
+    )
+    package = [path for path in files if path.startswith("penguins/") and CACHE not in path]
+    lines = [f"{context.as_posix()}/:"]
+    shown = [path for path in files if not path.startswith("penguins/")]
+    lines += [f"  {path:<24} {(context / path).stat().st_size / 1e3:>6,.1f} kB" for path in shown]
+    lines.append(f"  penguins/ ({len(package)} files: the wrapper, the service and what they import)")
     return "\n".join(lines)
