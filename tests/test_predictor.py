@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from penguins.serving.cleaning import CleaningError, FieldWarning, typed_batch
+from penguins.serving.cleaning import CleaningError, FieldWarning
 from penguins.serving.contract import BACKEND_FILES
 from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_RECORDS
 from penguins.serving.predictor import PenguinPredictor, Prediction, Predictions
@@ -109,7 +109,7 @@ def test_values_without_finite_odds_are_refused(artifact_dir: Path) -> None:
     predictor = PenguinPredictor.load("mlp-onnx", artifact_dir / "mlp.onnx")
     absurd = {**CLEAN_RECORD, "bill_length_mm": -3.4e38, "bill_depth_mm": 3.4e38, "body_mass_g": 3.4e38}
     with np.errstate(all="ignore"), pytest.raises(CleaningError) as err:
-        predictor.predict_clean(typed_batch([CLEAN_RECORD, absurd]))
+        predictor.predict_typed([CLEAN_RECORD, absurd])
     [problem] = err.value.problems
     assert (problem.record, problem.code) == (1, "no_finite_odds")
     assert problem.value["body_mass_g"] == pytest.approx(3.4e38, rel=1e-6)

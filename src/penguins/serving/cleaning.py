@@ -179,10 +179,12 @@ class CleaningError(ValueError):
 
 @dataclass(frozen=True)
 class Prepared:
-    """A batch ready for the model: its clean columns and, per record, what to warn about."""
+    """A batch ready for the model: its clean columns, per record what to warn about, and
+    `sent(index)`: a record as the rules saw it, for a refusal that only the model's answer shows."""
 
     batch: CleanBatch
     warnings: list[tuple[FieldWarning, ...]]
+    sent: Callable[[int], object]
 
 
 class _Column(NamedTuple):
@@ -283,7 +285,7 @@ class Cleaner:
             problems.append(Problem(index, RECORD_FIELD, row(index), "no_measurements", NO_MEASUREMENTS))
         _raise_if(problems, one_record)
         batch = {name: column.values for name, column in columns.items()}
-        return Prepared(batch, _warnings(batch, columns, len(batch[FEATURES[0]])))
+        return Prepared(batch, _warnings(batch, columns, len(batch[FEATURES[0]])), row)
 
     def _columns(self, records: Sequence[Mapping[str, object]]) -> tuple[list[Any], dict[str, _Column], list[Problem]]:
         """Every value rule, column by column: the rows as read, the columns, every problem."""
@@ -430,37 +432,6 @@ def clean_record(record: Mapping[str, object], cleaner: Cleaner = DEFAULT_CLEANE
     return cleaner.clean([record])
 
 
-def empty_batch() -> CleanBatch:
-    """A batch of no records, typed like any other; whether it may be used is the caller's call."""
-    return {name: np.empty(0, dtype=np.float32 if name in NUMERIC_FEATURES else object) for name in FEATURES}
-
-
-def typed_batch(records: Sequence[Mapping[str, object]]) -> CleanBatch:
-    """Columns of values that are typed already, as they are: no rule applied.
-
-    What the bare model of stage 03 takes: its request model has checked the types, and nobody
-    cleans anything (which is why a messy record fails there).
-    """
-    return {
-        name: np.array([record[name] for record in records], dtype=np.float32 if name in NUMERIC_FEATURES else object)
-        for name in FEATURES
-    }
-
-
-def unknown_categories(batch: CleanBatch) -> list[tuple[int, str, str]]:
-    """(record, field, value) for every category the model never saw, so callers can warn.
-
-    Such values are not errors: the one-hot encoder ignores an unknown category and the model
-    still answers from the other features, but the caller should know it answered with less.
-    """
-    found = [
-        (int(index), name, str(batch[name][index]))
-        for name in CATEGORICAL_FEATURES
-        for index in np.flatnonzero(_unknown(batch[name], name))
-    ]
-    return sorted(found, key=lambda item: item[0])
-
-
 def json_schema(name: str, cleaner: Cleaner = DEFAULT_CLEANER, missing: bool = True) -> dict[str, Any]:
     """What a raw field accepts, as JSON Schema, written from the rules above (for OpenAPI);
     `missing=False`: only a value given (no null, no missing marker).
@@ -498,16 +469,10 @@ def record_schema(cleaner: Cleaner = DEFAULT_CLEANER) -> dict[str, Any]:
     }
 
 
-def numeric_text_pattern(cleaner: Cleaner = DEFAULT_CLEANER) -> str:
-    """The text a numeric field accepts, as a regular expression both Python and JSON Schema read:
-    spaces, then a NUMBER or a missing marker (in any case) or nothing, then spaces."""
-    return f"^{_SPACES}(?:{'|'.join([NUMBER, *_markers(cleaner)])})?{_SPACES}$"
-
-
 def in_range_pattern(name: str, cleaner: Cleaner = DEFAULT_CLEANER, missing: bool = True) -> str:
     """The numeric text of `name` within its (whole-number) range, in decimals: spaces, an
     optional "+", leading zeros, the digits, a decimal point or comma; or (`missing`) a missing
-    marker or nothing. Every text it matches, numeric_text_pattern matches and the rule answers."""
+    marker or nothing. Every text it matches, the rule answers."""
     low, high = (int(bound) for bound in cleaner.ranges[name])
     below = f"(?:{'|'.join(_integers(low, high - 1))})(?:[.,][0-9]*)?"
     number = f"(?:\\+?0*(?:{below}|{high}(?:[.,]0*)?))"
@@ -517,7 +482,9 @@ def in_range_pattern(name: str, cleaner: Cleaner = DEFAULT_CLEANER, missing: boo
 
 
 def _markers(cleaner: Cleaner) -> list[str]:
-    return sorted((_any_case(marker) for marker in cleaner.missing_markers if marker), key=len, reverse=True)
+    """The markers as patterns, longest first, in one order whatever the process (a set's order
+    changes with Python's hash seed: the schema would differ from one replica to the next)."""
+    return sorted((_any_case(marker) for marker in cleaner.missing_markers if marker), key=lambda p: (-len(p), p))
 
 
 def _integers(low: int, high: int) -> list[str]:
@@ -651,11 +618,6 @@ def unicode_text(text: str) -> str:
     except UnicodeEncodeError:
         raise _Rejected("not_unicode", "must be valid Unicode text, got half of a surrogate pair") from None
     return str(text)
-
-
-def _unknown(column: np.ndarray, name: str) -> np.ndarray:
-    """Which values of a categorical column are neither missing nor a known category."""
-    return ~np.isin(column, ["", *KNOWN_CATEGORIES[name]])
 
 
 def _warnings(batch: CleanBatch, columns: dict[str, _Column], count: int) -> list[tuple[FieldWarning, ...]]:

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
-from pydantic import SecretStr
 
 from penguins.serving.api.errors import ServingError
 from penguins.serving.cleaning import CleaningError, read_json
@@ -91,6 +90,13 @@ async def json_body(request: Request, protocol: bool = False) -> Any:
         raise ServingError(422, [{**item, "ctx": {"error": reason}}]) from None
 
 
+def request_body(schema: dict[str, Any], examples: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A route's request body as /docs shows it (its `openapi_extra`): the routes read their
+    bodies themselves, so FastAPI does not know it, and it is stated here."""
+    content = {"schema": schema, **({"examples": examples} if examples else {})}
+    return {"requestBody": {"required": True, "content": {"application/json": content}}}
+
+
 def many(records: Any, limit: int, what: str = "body") -> list[Any]:
     """The one record limit of every route that takes many records: a list of 1 to `limit`.
     A batch over it is not echoed back whole (it may be a megabyte): its size says enough."""
@@ -108,13 +114,15 @@ def _item(code: str, where: str, msg: str, value: object) -> dict[str, Any]:
     return {"type": code, "loc": [where], "msg": f"{where}: {msg}" if where != "body" else msg, "input": value}
 
 
-def api_key(key: SecretStr | None) -> list[Any]:
-    """The dependencies a guarded route gets: none without a key (PENGUINS_API_KEY), else a
-    check of X-API-Key, in the same time whatever was sent (`secrets.compare_digest`). FastAPI's
-    own APIKeyHeader reads the header, so /docs shows the key exactly when it is asked for."""
-    if key is None:
-        return []
-    expected = key.get_secret_value().encode()
+def guarded(settings: Settings) -> dict[str, Any]:
+    """What every route that takes records is included with: the key first (PENGUINS_API_KEY,
+    when the service has one), then the body, held to the one body limit. The key's check takes
+    the same time whatever was sent (`secrets.compare_digest`); FastAPI's own APIKeyHeader reads
+    the header, so /docs shows the key, and its 401, exactly when it is asked for."""
+    limit: dict[str, Any] = {"max_body_size": settings.max_body_bytes}
+    if settings.api_key is None:
+        return limit
+    expected = settings.api_key.get_secret_value().encode()
     header = APIKeyHeader(
         name=API_KEY_HEADER, auto_error=False, description="the key the service was given (PENGUINS_API_KEY)"
     )
@@ -124,9 +132,5 @@ def api_key(key: SecretStr | None) -> list[Any]:
         if sent is None or not secrets.compare_digest(sent.encode(), expected):
             raise ServingError(401, MISSING_OR_WRONG, headers={"WWW-Authenticate": "APIKey"})
 
-    return [Depends(check)]
-
-
-def key_responses(key: SecretStr | None) -> dict[int | str, dict[str, Any]]:
-    """The 401 for the docs, when there is a key to miss."""
-    return {} if key is None else {401: {"description": f"{MISSING_OR_WRONG} (PENGUINS_API_KEY)"}}
+    denied = {401: {"description": f"{MISSING_OR_WRONG} (PENGUINS_API_KEY)"}}
+    return limit | {"dependencies": [Depends(check)], "responses": denied}

@@ -6,11 +6,9 @@ kept when it is a safe token (REQUEST_ID: it goes into log lines and headers), e
 is made; every response carries it back, the 500 of a crash too. The log line says method,
 path, status, latency and the id (the JSON log format has them as fields).
 
-The line is written, and the request counted, just before the answer's last part is sent: so
-whoever holds an answer (a caller, a test, a person at a terminal) finds its line in the log
-and its count in /metrics, never a moment later. The latency is the server's whole work for
-the request, up to that point; the log write itself adds microseconds before the last part
-leaves.
+The line is written, and the request counted, just before the answer's last part is sent, so
+whoever holds an answer (a caller, a test, a person at a terminal) finds its line and its count
+already there; the latency is the server's whole work on the request up to that moment.
 
 One plain ASGI middleware (not BaseHTTPMiddleware, nor a stack of middlewares) because it runs
 on every request and should cost microseconds. The body limit is FastAPI's own (max_body_size).
@@ -26,6 +24,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from penguins.serving.api.errors import SafeJSONResponse
+from penguins.serving.logs import REQUEST_FIELDS
 from penguins.serving.metrics import UNMATCHED, Meter
 
 log = logging.getLogger("penguins.serving.api")
@@ -55,14 +54,8 @@ class RequestGate:
             noted, seconds = True, time.perf_counter() - start
             self.metrics.request(getattr(scope.get("route"), "path", UNMATCHED), scope["method"], status, seconds)
             if log.isEnabledFor(logging.INFO):
-                fields = {
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "ms": round(seconds * 1000, 1),
-                    "request_id": request_id,
-                }
-                log.info("%s %s %d %.1f ms %s", *fields.values(), extra=fields)
+                said = (scope["method"], scope["path"], status, round(seconds * 1000, 1), request_id)
+                log.info("%s %s %d %.1f ms %s", *said, extra=dict(zip(REQUEST_FIELDS, said, strict=True)))
 
         async def send_and_note(message: Message) -> None:
             nonlocal status

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError
 
 from penguins import __version__
-from penguins.serving.api.deps import Loaded, json_body, many
+from penguins.serving.api.deps import Loaded, json_body, many, request_body
 from penguins.serving.api.errors import ServingError
 from penguins.serving.cleaning import json_schema
 from penguins.serving.contract import CLASSES, FEATURES, NUMERIC_FEATURES, OUTPUT
@@ -227,10 +227,14 @@ def _checked(tensor: InputTensor) -> list[Any]:
         )
     if tensor.datatype not in DATATYPES[tensor.name]:
         raise ServingError(400, f"input {tensor.name!r} is text: send it as BYTES")
-    if tensor.datatype == "FP32" and any(isinstance(value, str) for value in tensor.data):
-        raise ServingError(400, f"input {tensor.name!r}: FP32 data must be numbers (send text as BYTES)")
-    if tensor.datatype == "BYTES" and any(not isinstance(value, str) for value in tensor.data):
-        raise ServingError(400, f"input {tensor.name!r}: BYTES data must be text (send numbers as FP32)")
+    text = tensor.datatype == "BYTES"
+    if any(isinstance(value, str) != text for value in tensor.data):
+        must = (
+            "BYTES data must be text (send numbers as FP32)"
+            if text
+            else "FP32 data must be numbers (send text as BYTES)"
+        )
+        raise ServingError(400, f"input {tensor.name!r}: {must}")
     return tensor.data
 
 
@@ -266,33 +270,25 @@ TAG = "Open Inference Protocol (V2)"
 documents = APIRouter(prefix="/v2", tags=[TAG])
 
 
-@documents.get("", response_model=ServerMetadata, summary="the server: name, version, protocol extensions")
+@documents.get("", summary="the server: name, version, protocol extensions")
 async def server_metadata() -> ServerMetadata:
     return ServerMetadata(name="penguins-to-production", version=__version__, extensions=[])
 
 
-@documents.get("/health/live", response_model=Live, summary="the process is alive")
+@documents.get("/health/live", summary="the process is alive")
 async def live() -> Live:
     return Live(live=True)
 
 
-@documents.get("/health/ready", response_model=Ready, summary="the model is loaded", responses=_NOT_READY)
+@documents.get("/health/ready", summary="the model is loaded", responses=_NOT_READY)
 async def server_ready(model: Loaded) -> Ready:
     return Ready(ready=True)
 
 
-@documents.get(
-    f"/models/{MODEL}",
-    response_model=ModelMetadata,
-    summary="the model's versions, inputs and outputs",
-    responses=_NOT_READY,
-)
+@documents.get(f"/models/{MODEL}", summary="the model's versions, inputs and outputs", responses=_NOT_READY)
 async def model_metadata(model: Loaded) -> ModelMetadata:
     predictor = model.predictor
-    inputs = [
-        TensorMetadata(name=name, datatype="FP32" if name in NUMERIC_FEATURES else "BYTES", shape=[-1, 1])
-        for name in FEATURES
-    ]
+    inputs = [TensorMetadata(name=name, datatype=DATATYPES[name][-1], shape=[-1, 1]) for name in FEATURES]
     outputs = [
         TensorMetadata(name=OUTPUT, datatype="FP32", shape=[-1, len(CLASSES)]),
         TensorMetadata(name=SPECIES, datatype="BYTES", shape=[-1]),
@@ -302,7 +298,7 @@ async def model_metadata(model: Loaded) -> ModelMetadata:
     )
 
 
-@documents.get(f"/models/{MODEL}/ready", response_model=ModelReady, summary="the model is loaded", responses=_NOT_READY)
+@documents.get(f"/models/{MODEL}/ready", summary="the model is loaded", responses=_NOT_READY)
 async def model_ready(model: Loaded) -> ModelReady:
     return ModelReady(name=MODEL, ready=True)
 
@@ -322,15 +318,9 @@ def router(settings: Settings) -> APIRouter:
         f"/v2/models/{MODEL}/infer",
         infer,
         methods=["POST"],
-        response_model=InferenceResponse,
         summary="tensors in (one per feature), probabilities and species out",
         responses=_ERRORS,
         tags=[TAG],
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": request_schema(settings.batch_limit)}},
-            }
-        },
+        openapi_extra=request_body(request_schema(settings.batch_limit)),
     )
     return routes
