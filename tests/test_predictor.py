@@ -135,7 +135,8 @@ def test_serving_refuses_the_pickle_and_names_where_it_lives(artifact_dir: Path)
 def test_onnx_file_with_other_inputs_is_refused(artifact_dir: Path, tmp_path: Path) -> None:
     import onnx
 
-    from penguins.serving.artifacts import ArtifactError, read_metadata, write_artifact
+    from penguins.serving.artifacts import ArtifactError, read_metadata
+    from penguins.training.artifacts import write_artifact
 
     model = onnx.load(artifact_dir / "pipeline.onnx")
     model.graph.input[0].name = "isle"
