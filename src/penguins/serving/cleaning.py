@@ -104,11 +104,10 @@ PreRule = Callable[[dict[str, object]], dict[str, object]]
 
 RECORD_FIELD = "(record)"
 _FIELDS_TEXT = ", ".join(FEATURES)
-_MEASUREMENTS_TEXT = ", ".join(NUMERIC_FEATURES)
 _FEATURE_SET = frozenset(FEATURES)
 _PREVIEW_LENGTH = 40
 NO_MEASUREMENTS = (
-    f"none of the measurements ({_MEASUREMENTS_TEXT}) is given: there is nothing to answer from "
+    f"none of the measurements ({', '.join(NUMERIC_FEATURES)}) is given: there is nothing to answer from "
     "(the island and sex alone are not enough)"
 )
 
@@ -347,16 +346,7 @@ class Cleaner:
             return self._numeric_values(name, values, low, high)
         nan = np.isnan(column)
         outside = np.flatnonzero(~(nan | ((column >= low) & (column <= high)))).tolist()
-        problems = [
-            Problem(
-                index,
-                name,
-                values[index],
-                "out_of_range",
-                _range_reason(float(column[index]), values[index], name, low, high),
-            )
-            for index in outside
-        ]
+        problems = [_out_of_range(index, name, values[index], float(column[index]), low, high) for index in outside]
         return _Column(column.astype(np.float32), np.flatnonzero(nan).tolist(), [], problems)
 
     def _numeric_values(self, name: str, values: list[object], low: float, high: float) -> _Column:
@@ -378,15 +368,7 @@ class Cleaner:
                 if math.isnan(number):
                     missing.append(index)
                 elif not low <= number <= high:
-                    problems.append(
-                        Problem(
-                            index,
-                            name,
-                            _shown_value(value),
-                            "out_of_range",
-                            _range_reason(number, value, name, low, high),
-                        )
-                    )
+                    problems.append(_out_of_range(index, name, value, number, low, high))
                     number = math.nan
             numbers.append(number)
         return _Column(np.array(numbers, dtype=np.float32), missing, [], problems)
@@ -577,6 +559,11 @@ def _to_float(value: int | float | np.number) -> float:
         return float(value)
     except OverflowError:
         return math.inf if value > 0 else -math.inf
+
+
+def _out_of_range(index: int, name: str, value: object, number: float, low: float, high: float) -> Problem:
+    """The refusal of a number outside its range, whichever path read it."""
+    return Problem(index, name, _shown_value(value), "out_of_range", _range_reason(number, value, name, low, high))
 
 
 def _range_reason(number: float, value: object, name: str, low: float, high: float) -> str:

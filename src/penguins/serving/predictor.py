@@ -21,7 +21,7 @@ with training (penguins.training.pickles) and is handed to the wrapper from ther
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, overload
@@ -67,20 +67,16 @@ class Prediction:
     warnings: tuple[FieldWarning, ...] = ()
 
 
+@dataclass(frozen=True, eq=False, repr=False)
 class Predictions(Sequence[Prediction]):
     """The answers for a batch, held as arrays: `species`, the n×3 `probabilities` (columns in
     `classes` order), per-record `warnings`, and the `model_version`. Indexing or iterating
     builds a Prediction per record, only when asked: a batch of 10,000 costs no 10,000 objects."""
 
-    def __init__(
-        self,
-        classes: tuple[str, ...],
-        probabilities: np.ndarray,
-        warnings: Sequence[tuple[FieldWarning, ...]],
-        model_version: str,
-    ) -> None:
-        self.classes, self.probabilities = classes, probabilities
-        self.warnings, self.model_version = warnings, model_version
+    classes: tuple[str, ...]
+    probabilities: np.ndarray
+    warnings: Sequence[tuple[FieldWarning, ...]]
+    model_version: str
 
     @property
     def species(self) -> list[str]:
@@ -102,9 +98,6 @@ class Predictions(Sequence[Prediction]):
         return Prediction(
             self.classes[best], dict(zip(self.classes, row, strict=True)), self.model_version, self.warnings[index]
         )
-
-    def __iter__(self) -> Iterator[Prediction]:
-        return (self[position] for position in range(len(self)))
 
     def __repr__(self) -> str:
         return f"Predictions({len(self)} records, model {self.model_version})"

@@ -81,10 +81,5 @@ class RequestGate:
 
 def _request_id(scope: Scope) -> str:
     """The caller's X-Request-ID when it is a safe token, else a new one (32 hex digits)."""
-    for name, value in scope["headers"]:
-        if name == REQUEST_ID_HEADER:
-            sent: str = value.decode("latin-1")
-            if REQUEST_ID.fullmatch(sent):
-                return sent
-            break
-    return secrets.token_hex(16)
+    sent = next((value.decode("latin-1") for name, value in scope["headers"] if name == REQUEST_ID_HEADER), "")
+    return sent if REQUEST_ID.fullmatch(sent) else secrets.token_hex(16)

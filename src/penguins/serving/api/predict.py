@@ -16,10 +16,9 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Request
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
-from penguins.serving.api.deps import Loaded, json_body, many, request_body
-from penguins.serving.api.errors import ServingError
+from penguins.serving.api.deps import Loaded, json_body, many, request_body, validated
 from penguins.serving.cleaning import WarningCode, record_schema, unicode_text
 from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_RECORDS
 from penguins.serving.predictor import Prediction
@@ -118,25 +117,13 @@ async def predict_batch(request: Request, model: Loaded) -> Answers:
 _ONE, _MANY = TypeAdapter(FeatureRecord), TypeAdapter(list[FeatureRecord])
 
 
-def typed(body: object, adapter: TypeAdapter[Any]) -> Any:
-    """The body checked by the bare model's pydantic types: FastAPI's 422, values shown safely."""
-    try:
-        return adapter.validate_python(body)
-    except ValidationError as error:
-        items = [
-            {"type": e["type"], "loc": ["body", *e["loc"]], "msg": e["msg"], "input": e["input"]}
-            for e in error.errors(include_url=False)
-        ]
-        raise ServingError(422, items) from None
-
-
 async def predict_features(request: Request, model: Loaded) -> Prediction:
-    record = typed(await json_body(request), _ONE).model_dump()
+    record = validated(_ONE, await json_body(request)).model_dump()
     return (await model.answer(lambda predictor: predictor.predict_typed([record], one_record=True)))[0]
 
 
 async def predict_features_batch(request: Request, model: Loaded) -> Answers:
-    checked: list[FeatureRecord] = typed(many(await json_body(request), model.settings.batch_limit), _MANY)
+    checked = validated(_MANY, many(await json_body(request), model.settings.batch_limit))
     records = [record.model_dump() for record in checked]
     predictions = await model.answer(lambda predictor: predictor.predict_typed(records))
     return {"predictions": list(predictions), "model_version": predictions.model_version}

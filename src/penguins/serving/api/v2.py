@@ -20,10 +20,10 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, TypeAdapter
 
 from penguins import __version__
-from penguins.serving.api.deps import Loaded, json_body, many, request_body
+from penguins.serving.api.deps import Loaded, json_body, many, request_body, validated
 from penguins.serving.api.errors import ServingError
 from penguins.serving.cleaning import json_schema
 from penguins.serving.contract import CLASSES, FEATURES, NUMERIC_FEATURES, OUTPUT
@@ -105,6 +105,9 @@ class InferenceRequest(BaseModel):
     parameters: Parameters | None = None
     inputs: list[InputTensor] = Field(min_length=1, max_length=len(FEATURES))
     outputs: list[RequestedOutput] | None = None
+
+
+REQUEST = TypeAdapter(InferenceRequest)
 
 
 class OutputTensor(BaseModel):
@@ -193,15 +196,6 @@ def request_schema(limit: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- tensors → columns
-
-
-def read_request(body: object) -> InferenceRequest:
-    """The request, or a 400 saying what is wrong with it."""
-    try:
-        return InferenceRequest.model_validate(body)
-    except ValidationError as error:
-        first = error.errors()[0]
-        raise ServingError(400, f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
 def columns_of(request: InferenceRequest, limit: int) -> dict[str, list[Any]]:
@@ -305,7 +299,7 @@ async def model_ready(model: Loaded) -> ModelReady:
 
 async def infer(request: Request, model: Loaded) -> InferenceResponse:
     """The body is read here, not by FastAPI, so a malformed request is the protocol's 400."""
-    inference = read_request(await json_body(request, protocol=True))
+    inference = validated(REQUEST, await json_body(request, protocol=True))
     columns = columns_of(inference, model.settings.batch_limit)
     return response_of(inference, await model.answer(lambda predictor: predictor.predict_columns(columns)))
 
