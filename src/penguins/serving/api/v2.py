@@ -282,6 +282,7 @@ async def server_ready(model: Loaded) -> Ready:
 @documents.get(f"/models/{MODEL}", summary="the model's versions, inputs and outputs", responses=_NOT_READY)
 async def model_metadata(model: Loaded) -> ModelMetadata:
     predictor = model.predictor
+    # Each input as its values are: a measurement FP32 (it may come as BYTES too), a category BYTES.
     inputs = [TensorMetadata(name=name, datatype=DATATYPES[name][-1], shape=[-1, 1]) for name in FEATURES]
     outputs = [
         TensorMetadata(name=OUTPUT, datatype="FP32", shape=[-1, len(CLASSES)]),
