@@ -40,15 +40,17 @@ setup: $(STAMP) ## create .venv with the pinned environment and the Jupyter kern
 # `python -m workshop prep` is the same without make (after the README's set-up commands).
 .PHONY: prep
 prep: ## before class, on good Wi-Fi: every environment and image the notebooks use, then make doctor
-	@echo "== prep 1/5: .venv, the training environment (make setup) =="
+	@echo "== prep 1/6: .venv, the training environment (make setup) =="
 	@$(MAKE) --no-print-directory setup
-	@echo "== prep 2/5: .venv-serve (make serve-env) =="
+	@echo "== prep 2/6: .venv-serve (make serve-env) =="
 	@$(MAKE) --no-print-directory serve-env
-	@echo "== prep 3/5: the Node environment (make node-env) =="
+	@echo "== prep 3/6: the Node environment (make node-env) =="
 	@$(MAKE) --no-print-directory node-env
-	@echo "== prep 4/5: the images of stages 06-07: docker build, docker pull =="
+	@echo "== prep 4/6: the images of stages 06-07: docker build, docker pull =="
 	$(PY) -m workshop prep images
-	@echo "== prep 5/5: make doctor =="
+	@echo "== prep 5/6: kind's node image (notebook 07c), when kind is installed =="
+	$(PY) -m workshop prep kind
+	@echo "== prep 6/6: make doctor =="
 	@$(MAKE) --no-print-directory doctor
 
 ##@ Stages 01-03: train, save, export
@@ -64,7 +66,7 @@ demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records
 
 ##@ Checks
 .PHONY: test lint doctor diagram browser
-test: $(STAMP) browser serve-env node-env lint ## the whole test suite (what CI runs): lint, then tests/, the notebooks and solutions under nbval
+test: $(STAMP) browser serve-env node-env k8s-binaries lint ## the whole test suite (what CI runs): lint, then tests/, the notebooks and solutions under nbval
 	$(PY) -m pytest tests notebooks solutions --nbval-lax --durations=15
 
 lint: $(STAMP) ## the import boundaries (import-linter), ruff (lint and format) and mypy --strict on src/
@@ -154,6 +156,19 @@ room-rollout: $(STAMP) ## make room-rollout VERSION=<model_version>: start that 
 
 room-rollback: $(STAMP) ## back to the version the last rollout stopped
 	$(PY) -m workshop room rollback
+
+# Kubernetes (notebook 07c): kind on a laptop, see k8s/README.md. Under CI=true the cluster of
+# .ci/k8s-cluster.sh instead, built from Debian's source once per machine (k8s-binaries: about
+# 15 min cold, cached after; `make test` builds it before the tests start).
+.PHONY: k8s-up k8s-down k8s-binaries
+k8s-up: $(STAMP) ## a Kubernetes cluster for notebook 07c: kind create cluster, the model's image loaded into it
+	$(PY) -m workshop k8s up
+
+k8s-down: $(STAMP) ## delete that cluster: kind delete cluster
+	$(PY) -m workshop k8s down
+
+k8s-binaries:
+	@if [ "$(CI)" = true ]; then bash .ci/k8s-cluster.sh build; fi
 
 ##@ Notebooks
 .PHONY: lab slides notebooks serve-env node-env

@@ -164,12 +164,13 @@ def test_prep_runs_its_steps_in_order_and_returns_the_doctors_answer(monkeypatch
     monkeypatch.setattr(prep, "serve_environment", lambda say: ran.append("serve-env"))
     monkeypatch.setattr(prep, "node_environment", lambda say: ran.append("node-env"))
     monkeypatch.setattr(prep, "images", lambda say: ran.append("images"))
+    monkeypatch.setattr(prep, "kind_node_image", lambda say: ran.append("kind"))
     monkeypatch.setattr(doctor, "run", lambda: ran.append("doctor") or 1)
     said: list[str] = []
     assert prep.run(say=said.append) == 1
     assert ran == list(prep.STEPS)
     assert [line for line in said if line.startswith("==")] == [
-        f"== prep {n}/4: {step} ==" for n, step in enumerate(prep.STEPS, start=1)
+        f"== prep {n}/5: {step} ==" for n, step in enumerate(prep.STEPS, start=1)
     ]
 
 
@@ -182,12 +183,13 @@ def test_make_n_prep_lists_its_steps_in_order() -> None:
         "-m workshop serve-env",
         "npm ci --ignore-scripts",
         "-m workshop prep images",
+        "-m workshop prep kind",
         "-m workshop doctor",
     ]
     where = [dry.stdout.find(step) for step in steps]
     assert -1 not in where, dry.stdout
     assert where == sorted(where), dry.stdout
-    assert re.findall(r"== prep (\d)/5", dry.stdout) == ["1", "2", "3", "4", "5"]
+    assert re.findall(r"== prep (\d)/6", dry.stdout) == ["1", "2", "3", "4", "5", "6"]
 
 
 def test_prep_installs_node_as_make_node_env_does() -> None:

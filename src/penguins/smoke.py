@@ -17,7 +17,7 @@ its sha256 must match: a container built before the last `make export` is caught
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,14 +158,21 @@ def _against_the_file(case: Case, single: Answer | Refusal) -> list[str]:
     return [] if single.species == case.species else [f"truth is {case.species}"]
 
 
-def run(url: str, cases: Sequence[Case], artifacts: Path | None = None, ready_timeout: float = 10.0) -> Report:
-    """Send every case to the service at `url`; compare with the truth and with the same model here.
+def run(
+    url: str,
+    cases: Sequence[Case],
+    artifacts: Path | None = None,
+    ready_timeout: float = 10.0,
+    headers: Mapping[str, str] | None = None,
+) -> Report:
+    """Send every case to the service at `url` (with `headers`, an API key say); compare with the
+    truth and with the same model here.
 
     The backend the service names is loaded from `artifacts` (default: the artifacts folder).
     Raises penguins.client.ServiceError when the service does not answer properly.
     """
     answered = [case.record for case in cases if case.refusal is None]
-    with PenguinClient(url) as client:
+    with PenguinClient(url, headers=headers) as client:
         client.wait_until_ready(ready_timeout)
         model = client.model()
         singles = [_over_http(client, case.record) for case in cases]

@@ -132,14 +132,17 @@ def main(names: Sequence[str] = ()) -> int:
     """Execute the named notebooks (default: every lecture notebook) and report each time."""
     from penguins.serving.paths import project_root
     from penguins.training import build
-    from workshop import serve_env
+    from workshop import k8s, serve_env
 
     folder = (project_root() or Path.cwd()) / "notebooks"
-    paths = [folder / Path(name).name for name in names] or lecture_notebooks(folder)
+    paths = [folder / Path(name).with_suffix(".ipynb").name for name in names] or lecture_notebooks(folder)
     note = engine_note(paths)
     if note:
         print(note)
     os.environ.update(SEED_ENV)  # the kernels inherit it
+    # Where CI's cluster runs (.ci/k8s-cluster.sh), notebook 07c drives it with its own kubectl 1.20:
+    # a machine's kubectl may be far outside the supported version skew.
+    os.environ.update(k8s.ci_environment())
     build.ensure()  # so that no notebook shows a training log
     serve_env.ensure()  # notebook 03's torch-free runtime, for the same reason
     for path in paths:
