@@ -296,7 +296,8 @@ def service_problems(service: dict[str, Any], deployment: dict[str, Any]) -> lis
                 "no variable Kubernetes derives from it that the service reads as a setting",
                 f"{clash[0]}: Kubernetes sets it to tcp://<address>:<port> in the pods, and the service "
                 "refuses to start on it",
-                "`enableServiceLinks: false` in the pod template's spec, or another name for the Service",
+                "turn the pods' Service variables off (`enableServiceLinks`, in the pod template's spec), "
+                "or give the Service another name",
             )
         ]
     (container,) = pod["containers"]

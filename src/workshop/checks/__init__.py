@@ -15,7 +15,7 @@ from workshop.checks.ex04 import check_kilograms_rule, check_predictor, check_ru
 from workshop.checks.ex05 import check_service, check_species_counts, check_species_endpoint
 from workshop.checks.ex06 import check_container
 from workshop.checks.ex07 import check_server_room
-from workshop.checks.ex07c import check_deployment
+from workshop.checks.ex07c import check_deployment, check_kubernetes
 from workshop.checks.ex08 import check_drift_decision
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "check_deployment",
     "check_drift_decision",
     "check_kilograms_rule",
+    "check_kubernetes",
     "check_onnx_file",
     "check_predictor",
     "check_rule_test",
