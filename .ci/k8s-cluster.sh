@@ -299,6 +299,8 @@ start() {
     wait_for kube-apiserver "/readyz" kubectl get --raw /readyz
     say "API server ready $(( $(now) - t0 )) s after start"
 
+    # Each controller acts as its own service account, with the role RBAC gives it (as kubeadm
+    # runs it): the controller-manager's own user may not create ReplicaSets or EndpointSlices.
     launch kube-controller-manager "$BIN/kube-controller-manager" \
         --kubeconfig "$STATE/kube-controller-manager.kubeconfig" \
         --bind-address 127.0.0.1 --port 0 --cert-dir "$pki" --leader-elect=false \

@@ -19,6 +19,7 @@ background, and counts a paced load's answers while a rollout runs.
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import re
 import shutil
@@ -436,16 +437,18 @@ def ci_environment() -> dict[str, str]:
 
 
 def model_image(folder: Path | None = None) -> str:
-    """The image of the model in `folder` (default: the artifacts), built when missing (Docker's
-    cache makes a rebuild quick) and on the cluster's node: kind's node keeps images of its own,
-    so it is loaded there (`kind load docker-image`)."""
+    """The image of the model in `folder` (default: the artifacts), built unless an image of
+    that very model (its sha256 label) is there, and on the cluster's node: kind's node keeps
+    images of its own, so it is loaded there (`kind load docker-image`)."""
     from penguins.training import build
 
     if folder is None:
         folder = build.ensure(say=lambda line: None)
+    tag = rollout.image_tag(folder)
     if not docker.engine().running:
-        return rollout.image_tag(folder)
-    tag = rollout.build_version(folder)
+        return tag
+    if not docker.has_image(tag) or rollout.labels(tag).get(rollout.LABEL_SHA256) != rollout.model_of(folder).sha256:
+        rollout.build_version(folder)
     context = subprocess.run([KUBECTL, "config", "current-context"], capture_output=True, text=True).stdout.strip()
     if context.startswith("kind-"):
         kind = ["kind", "load", "docker-image", tag, "--name", context.removeprefix("kind-")]
@@ -497,13 +500,34 @@ def stop_background() -> None:
     _proxy.clear()
 
 
-def port_forward(target: str, port: int, namespace: str = "") -> str:
+NO_CLUSTER = "no cluster: not run (step 1 says how to make one)"
+
+
+def port_forward(target: str, port: int, namespace: str = "") -> str | None:
     """`kubectl port-forward <target> :<port>` (any free local port) in the background, shown
-    with the line it prints; the local URL. It pins one pod: when that pod goes, it breaks."""
+    with the line it prints; the local URL (None without a cluster). It pins one pod: when that
+    pod goes, it breaks."""
+    if unreachable():
+        print(NO_CLUSTER)
+        return None
     args = ("port-forward", target, f":{port}", *(("-n", namespace) if namespace else ()))
     line = _in_background(*args)  # "Forwarding from 127.0.0.1:40411 -> 8000"
     print(f"$ kubectl {' '.join(args)}\n{line}")
     return f"http://{line.split()[2]}"
+
+
+def golden(url: str | None, headers: dict[str, str] | None = None, table: bool = True) -> list[tuple[str, str]]:
+    """The golden set through `url`, compared with the model in this process (`penguins smoke`),
+    its table (or its last line) printed; what answered each record: species and probability, or
+    the refusal. [] without a cluster."""
+    from penguins import smoke
+
+    if url is None:
+        print(NO_CLUSTER)
+        return []
+    report = smoke.run(url, smoke.load_cases(room.root() / "tests" / "golden.json"), headers=headers)
+    print(report.describe() if table else report.describe().splitlines()[-1])
+    return [(result.case.expect, str(result.over_http)) for result in report.results]
 
 
 def service_url(service: str, port: int, namespace: str = "default") -> str:
@@ -517,17 +541,18 @@ def service_url(service: str, port: int, namespace: str = "default") -> str:
 class Paced:
     """A paced load (RATE requests/s, each within TIMEOUT) on a URL in a thread of its own, while
     the cell runs kubectl; each answer is read for its model version. It runs `wait` seconds
-    before the cell goes on, and as long again after stop() is called, so a plot shows both sides."""
+    before the cell goes on, and as long again after stop() is called, so a plot shows both sides.
+    Without a URL (no cluster) it sends nothing."""
 
-    def __init__(self, url: str, headers: dict[str, str] | None = None, wait: float = 2.0) -> None:
+    def __init__(self, url: str | None, headers: dict[str, str] | None = None, wait: float = 1.5) -> None:
         self._done = threading.Event()
         self._seen: list[paced_load.Load] = []
-        self._wait = wait
+        self._wait = wait if url else 0.0
 
         def run() -> None:
             self._seen.append(
                 paced_load.run(
-                    lambda: PenguinClient(url, headers={**NEW_CONNECTION, **(headers or {})}),
+                    lambda: PenguinClient(str(url), headers={**NEW_CONNECTION, **(headers or {})}),
                     "/predict",
                     CLEAN_RECORD,
                     rate=RATE,
@@ -536,11 +561,13 @@ class Paced:
                     answer=lambda response: str(response.json()["model_version"]),
                     longer=lambda _: not self._done.is_set(),
                 )
+                if url
+                else paced_load.Load()
             )
 
         self._thread = threading.Thread(target=run, daemon=True)
         self._thread.start()
-        time.sleep(wait)
+        time.sleep(self._wait)
 
     def stop(self) -> paced_load.Load:
         """End the load (`wait` seconds from now); what it saw."""
@@ -551,34 +578,49 @@ class Paced:
 
 
 def paced(service: str = "penguins", port: int = 8000, namespace: str = "default") -> Paced:
-    """A paced load on the Service, through the API server's proxy."""
-    return Paced(service_url(service, port, namespace))
+    """A paced load on the Service, through the API server's proxy (none without a cluster)."""
+    return Paced(None if unreachable() else service_url(service, port, namespace))
 
 
 def answers(seen: paced_load.Load) -> str:
     """What a load saw, in one line: sent, failed, the answers of each model version."""
     versions = Counter(shot.answer for shot in seen.shots if shot.ok)
-    by_version = ", ".join(f"{version}: {count}" for version, count in sorted(versions.items()))
+    by_version = ", ".join(f"{version}: {count}" for version, count in versions.items())  # first to answer first
     return f"sent {seen.sent} in {seen.shots[-1].at:.0f} s, failed {seen.failed}; answers by version: {by_version}"
 
 
-def plot(seen: paced_load.Load, title: str) -> Figure:
-    """Answers per second, stacked by model version, failed requests in red."""
-    import matplotlib.pyplot as plt
+def replica_figures(bench_json: Path | str) -> tuple[float, float]:
+    """One replica's figures as `make bench` measured them (bench/results/bench.json: the served
+    /predict, one uvicorn process, at 10 connections): CPU seconds per request, p99 in ms."""
+    rows = json.loads(Path(bench_json).read_text(encoding="utf-8"))["rows"]
+    (row,) = [r for r in rows if r["name"] == "served /predict (ONNX)" and r["case"] == "10 connections"]
+    return row["details"]["cpu_us_per_request"] / 1e6, row["details"]["p99_ms"]
 
+
+def plot(seen: paced_load.Load, title: str) -> Figure | None:
+    """Answers per second, stacked by model version (the first to answer in blue, the next in
+    green), failed requests in red; without a load (no cluster) a line saying so."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    if not seen.shots:
+        print(NO_CLUSTER)
+        return None
     per_second = seen.answers_per_second()
     seconds = [second for second, _ in per_second]
-    versions = sorted({version for _, counts in per_second for version in counts})
+    versions = list(dict.fromkeys(shot.answer for shot in seen.shots if shot.ok))
     figure, axes = plt.subplots(figsize=(9, 2.4))
     bottom = [0] * len(seconds)
-    for version in versions:
+    for version, colour in zip(versions, ("tab:blue", "tab:green"), strict=False):
         counts = [counts[version] for _, counts in per_second]
-        axes.bar(seconds, counts, bottom=bottom, label=version)
+        axes.bar(seconds, counts, bottom=bottom, color=colour, label=version)
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     axes.bar(seconds, [bad for _, _, bad in seen.per_second()], bottom=bottom, color="tab:red", label="failed")
     axes.set(title=f"{title}: {answers(seen)}", xlabel="second", ylabel="answers")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.title.set_fontsize(9)
-    axes.legend(fontsize=8, loc="lower right")
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    figure.tight_layout()
     plt.close(figure)
     return figure
 
