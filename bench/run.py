@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import cold_start, http_load, k8s, load, machine, model_speed, room, sizes, specs, targets
+from bench import cold_start, faults, http_load, k8s, load, machine, model_speed, room, sizes, specs, targets
 from bench.budget import Budget
 from bench.report import Report
 from penguins.training import build
@@ -50,9 +50,11 @@ def run(
     rows = model_speed.measure(folder, budget)
     say(f"2/5 HTTP load with {generator_name(wrk)}")
     starts: dict[str, list[float]] = {}
+    before = [specs.before(folder)] if budget.name == "full" else []  # a git archive: the full run only
     servers = [
         specs.bare(),
         specs.served(folder),
+        *before,
         specs.tuned(folder),
         specs.served(folder, log_level="warning"),
         specs.served(folder, metrics=False),
@@ -63,6 +65,10 @@ def run(
     room_rows, room_note = room.measure(budget, wrk, say) if with_room else ([], "server room not measured in this run")
     rows += room_rows
     say(f"   {room_note}")
+    say("   faults in the room, each under the paced load; overload with wrk")
+    fault_rows, fault_note = faults.measure(budget, wrk, say) if with_room else ([], "faults not measured in this run")
+    rows += fault_rows
+    say(f"   {fault_note}")
     say("   Kubernetes (stage 07c): one container direct, the Service of k8s/ on a real cluster")
     k8s_rows, k8s_note = k8s.measure(budget, wrk, say) if with_k8s else ([], "kubernetes not measured in this run")
     rows += k8s_rows
@@ -73,7 +79,9 @@ def run(
     say("5/5 sizes")
     size_rows, size_note = sizes.measure()
     rows += size_rows
-    notes = [room_note, k8s_note]
+    notes = [room_note, fault_note, k8s_note]
     notes += [size_note] if size_note else []
-    notes.append("The peers (MLServer, BentoML) are measured by `make bench-peers`: bench/results/peers.md.")
+    notes.append(
+        "The peers (MLServer, BentoML, LitServe, Ray Serve) are measured by `make bench-peers`: bench/results/peers.md."
+    )
     return Report("Benchmarks", here, budget, generator_name(wrk), rows, targets.check(rows), BASELINES, notes)

@@ -45,7 +45,7 @@ class Deployed:
     applied: str
 
     def client(self) -> PenguinClient:
-        return PenguinClient(self.url, headers={**k8s.NEW_CONNECTION, room.API_KEY_HEADER: self.key})
+        return k8s.load_client(self.url, {room.API_KEY_HEADER: self.key})
 
 
 def kubectl(*args: str, timeout: float = 180) -> str:
@@ -95,17 +95,20 @@ def under_load(
     deployed: Deployed, actions: dict[float, Callable[[], str]], until: Callable[[], bool]
 ) -> paced_load.Load:
     """A paced load through the Service, `actions` at their times, on until `until()` says so."""
-    return paced_load.run(
+    running = paced_load.start(
         deployed.client,
         "/predict",
         CLEAN_RECORD,
         rate=k8s.RATE,
-        seconds=max(actions) + 1,
         timeout=k8s.TIMEOUT,
-        at=actions,
         answer=lambda response: str(response.json()["model_version"]),
-        longer=lambda _: not until(),
     )
+    for when, action in sorted(actions.items()):
+        time.sleep(max(0.0, when - running.now()))
+        running.mark(action(), at=when)
+    while not until():
+        time.sleep(0.2)
+    return running.stop()
 
 
 def by_version(load: paced_load.Load) -> dict[str, int]:
@@ -122,7 +125,9 @@ def test_the_overlay_applies_every_object_of_k8s(deployed: Deployed) -> None:
 def test_the_pods_are_ready_and_the_service_answers_the_golden_set_with_the_key(deployed: Deployed) -> None:
     assert len(ready_pods()) == k8s.manifest("deployment.yaml")["spec"]["replicas"]
     cases = smoke.load_cases(ROOT / "tests" / "golden.json")
-    report = smoke.run(deployed.url, cases, headers={room.API_KEY_HEADER: deployed.key})
+    report = smoke.run(
+        deployed.url, cases, client=PenguinClient(deployed.url, headers={room.API_KEY_HEADER: deployed.key})
+    )
     assert report.ok, report.describe()
     assert report.model["model_version"] == deployed.v1.partition(":")[2]
     without = PenguinClient(deployed.url).session.post(f"{deployed.url}/predict", json=CLEAN_RECORD, timeout=5)

@@ -17,7 +17,7 @@ its sha256 must match: a container built before the last `make export` is caught
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,16 +163,16 @@ def run(
     cases: Sequence[Case],
     artifacts: Path | None = None,
     ready_timeout: float = 10.0,
-    headers: Mapping[str, str] | None = None,
+    client: PenguinClient | None = None,
 ) -> Report:
-    """Send every case to the service at `url` (with `headers`, an API key say); compare with the
-    truth and with the same model here.
+    """Send every case to the service at `url`; compare with the truth and with the same model here.
 
     The backend the service names is loaded from `artifacts` (default: the artifacts folder).
+    `client` asks instead of a plain one for `url` (a proxy's: its CA, its API key, its address).
     Raises penguins.client.ServiceError when the service does not answer properly.
     """
     answered = [case.record for case in cases if case.refusal is None]
-    with PenguinClient(url, headers=headers) as client:
+    with client or PenguinClient(url) as client:
         client.wait_until_ready(ready_timeout)
         model = client.model()
         singles = [_over_http(client, case.record) for case in cases]

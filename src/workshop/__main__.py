@@ -39,15 +39,21 @@ def main() -> int:
     run = commands.add_parser("notebooks", help="execute the lecture notebooks, save their outputs")
     run.add_argument("names", nargs="*", help="notebook file names (default: all lecture notebooks)")
     commands.add_parser("serve-env", help="build .venv-serve: the serving-only environment, no torch")
+    commands.add_parser("guide", help="write the minutes of notebooks/INSTRUCTOR.md and the README from the notebooks")
     room = commands.add_parser("room", help="stage 07's server room: docker/compose.room.yaml")
     room.add_argument(
-        "action", choices=["certs", "up", "down", "ps", "rollout", "rollback", "labels", "version", "build"]
+        "action", choices=["certs", "up", "down", "ps", "rollout", "rollback", "rolling", "labels", "version", "build"]
     )
     room.add_argument(
-        "target", nargs="?", help="rollout: the image to roll out; labels, version, build: an artifacts folder"
+        "target",
+        nargs="?",
+        help="rollout, rolling: the image of the new version; labels, version, build: an artifacts folder",
     )
     cluster = commands.add_parser("k8s", help="notebook 07c's cluster: kind (under CI=true .ci/k8s-cluster.sh)")
     cluster.add_argument("action", choices=["up", "down"])
+    release = commands.add_parser("release", help="stage 09: tests, build, push, switch, smoke, keep or switch back")
+    release.add_argument("model", nargs="?", default="artifacts", help="the model's folder (default: artifacts)")
+    release.add_argument("--tests", help="the tests step's command (default: make test-fast)")
     commands.add_parser("exercises", help="regenerate exercises/ from solutions/ (instructors)")
     commands.add_parser("my-exercises", help="copy the exercises into my-exercises/; never overwrites your work")
     check = commands.add_parser("check-exercises", help="run a folder's exercises: ✓ / not done / failing per task")
@@ -55,6 +61,11 @@ def main() -> int:
     args = parser.parse_args()
     if args.command in ("exercises", "my-exercises"):
         return _exercises_command(args.command)
+    if args.command == "guide":
+        from penguins.serving.paths import project_root
+        from workshop import guide
+
+        return guide.main(project_root() or Path.cwd())
     if args.command == "check-exercises":
         from penguins.serving.paths import project_root
         from workshop import progress
@@ -86,6 +97,10 @@ def main() -> int:
         from workshop import k8s
 
         return k8s.main(args.action)
+    if args.command == "release":
+        from workshop import release as pipeline
+
+        return pipeline.main(args.model, args.tests)
     if args.command == "demo":
         from workshop import demo
 

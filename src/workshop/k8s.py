@@ -525,7 +525,8 @@ def golden(url: str | None, headers: dict[str, str] | None = None, table: bool =
     if url is None:
         print(NO_CLUSTER)
         return []
-    report = smoke.run(url, smoke.load_cases(room.root() / "tests" / "golden.json"), headers=headers)
+    cases = smoke.load_cases(room.root() / "tests" / "golden.json")
+    report = smoke.run(url, cases, client=PenguinClient(url, headers=headers))
     print(report.describe() if table else report.describe().splitlines()[-1])
     return [(result.case.expect, str(result.over_http)) for result in report.results]
 
@@ -538,43 +539,38 @@ def service_url(service: str, port: int, namespace: str = "default") -> str:
     return f"http://{_proxy[0]}/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy"
 
 
+def load_client(url: str, headers: dict[str, str] | None = None) -> PenguinClient:
+    """A client for a paced load through a Service: a connection per request (NEW_CONNECTION) and
+    no retries, so every failed request counts against the cluster, not hidden by the client."""
+    return PenguinClient(url, headers={**NEW_CONNECTION, **(headers or {})}, retries=0)
+
+
 class Paced:
-    """A paced load (RATE requests/s, each within TIMEOUT) on a URL in a thread of its own, while
-    the cell runs kubectl; each answer is read for its model version. It runs `wait` seconds
-    before the cell goes on, and as long again after stop() is called, so a plot shows both sides.
+    """A paced load (RATE requests/s, each within TIMEOUT) on a URL in the background, while the
+    cell runs kubectl; each answer is read for its model version. It runs `wait` seconds before
+    the cell goes on, and as long again after stop() is called, so a plot shows both sides.
     Without a URL (no cluster) it sends nothing."""
 
     def __init__(self, url: str | None, headers: dict[str, str] | None = None, wait: float = 1.5) -> None:
-        self._done = threading.Event()
-        self._seen: list[paced_load.Load] = []
         self._wait = wait if url else 0.0
-
-        def run() -> None:
-            self._seen.append(
-                paced_load.run(
-                    lambda: PenguinClient(str(url), headers={**NEW_CONNECTION, **(headers or {})}),
-                    "/predict",
-                    CLEAN_RECORD,
-                    rate=RATE,
-                    seconds=wait,
-                    timeout=TIMEOUT,
-                    answer=lambda response: str(response.json()["model_version"]),
-                    longer=lambda _: not self._done.is_set(),
-                )
-                if url
-                else paced_load.Load()
+        self._running = (
+            paced_load.start(
+                lambda: load_client(str(url), headers),
+                "/predict",
+                CLEAN_RECORD,
+                rate=RATE,
+                timeout=TIMEOUT,
+                answer=lambda response: str(response.json()["model_version"]),
             )
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
+            if url
+            else None
+        )
         time.sleep(self._wait)
 
     def stop(self) -> paced_load.Load:
         """End the load (`wait` seconds from now); what it saw."""
         time.sleep(self._wait)
-        self._done.set()
-        self._thread.join()
-        return self._seen[0]
+        return self._running.stop() if self._running else paced_load.Load()
 
 
 def paced(service: str = "penguins", port: int = 8000, namespace: str = "default") -> Paced:

@@ -143,7 +143,7 @@ def on_a_cluster(path: Path, deployment: dict[str, Any], service: dict[str, Any]
             return f"deleted {victim}"
 
         load = paced_load.run(
-            lambda: PenguinClient(url, headers=k8s.NEW_CONNECTION),
+            lambda: k8s.load_client(url),
             "/predict",
             CLEAN_RECORD,
             rate=k8s.RATE,
