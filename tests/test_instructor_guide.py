@@ -33,11 +33,9 @@ BEING_REWRITTEN = {
     ("slot", "08_running_it"): "18 minutes today; engineer metrics cuts it",
     ("type-live", "06_container"): "no cell tagged type-live, and the guide's `docker.run()` is in no cell (ship)",
     ("type-live", "07_server_room"): "no cell tagged type-live yet (byhand)",
-    ("type-live", "07c_kubernetes"): "no cell tagged type-live yet (k8s)",
     ("type-live", "08_running_it"): "no cell tagged type-live yet (metrics)",
     ("next", "06_container"): "its Next link names no notebook file (ship)",
     ("next", "07_server_room"): "its Next link names no notebook file (byhand)",
-    ("next", "07c_kubernetes"): "its Next link names no notebook file (k8s)",
 }
 
 

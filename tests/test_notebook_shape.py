@@ -212,7 +212,17 @@ REQUIRED: dict[int, tuple[Shows, ...]] = {
         shell("docker load"),
     ),
     # The room's commands run through workshop.room, which prints each `docker compose ...` it runs.
-    7: (call("room.compose"), call("paced_load.run"), call("kubernetes_validate.validate")),
+    7: (
+        call("room.compose"),
+        call("paced_load.run"),
+        # 07c drives a real cluster with kubectl itself.
+        shell("kubectl apply -f"),
+        shell("kubectl rollout status"),
+        shell("kubectl set image"),
+        shell("kubectl rollout undo"),
+        shell("kubectl set selector"),
+        shell("kubectl apply -k"),
+    ),
     # Prometheus' HTTP API with plain requests; the drift test with scipy, then the package's.
     8: (call("requests.get"), call("stats.ks_2samp"), call("drift.check_records")),
     # The notebook's training as a script: nbconvert once, then train.py by hand, run in a fresh process.

@@ -551,7 +551,7 @@ class Paced:
     the cell goes on, and as long again after stop() is called, so a plot shows both sides.
     Without a URL (no cluster) it sends nothing."""
 
-    def __init__(self, url: str | None, headers: dict[str, str] | None = None, wait: float = 1.5) -> None:
+    def __init__(self, url: str | None, headers: dict[str, str] | None = None, wait: float = 1.0) -> None:
         self._wait = wait if url else 0.0
         self._running = (
             paced_load.start(
