@@ -437,9 +437,9 @@ def ci_environment() -> dict[str, str]:
 
 
 def model_image(folder: Path | None = None) -> str:
-    """The image of the model in `folder` (default: the artifacts), built unless an image of
-    that very model (its sha256 label) is there, and on the cluster's node: kind's node keeps
-    images of its own, so it is loaded there (`kind load docker-image`)."""
+    """The image of the model in `folder` (default: the artifacts), built (Docker's cache makes
+    it quick when nothing changed) and on the cluster's node: kind's node keeps images of its
+    own, so it is loaded there (`kind load docker-image`)."""
     from penguins.training import build
 
     if folder is None:
@@ -447,8 +447,7 @@ def model_image(folder: Path | None = None) -> str:
     tag = rollout.image_tag(folder)
     if not docker.engine().running:
         return tag
-    if not docker.has_image(tag) or rollout.labels(tag).get(rollout.LABEL_SHA256) != rollout.model_of(folder).sha256:
-        rollout.build_version(folder)
+    rollout.build_version(folder)
     context = subprocess.run([KUBECTL, "config", "current-context"], capture_output=True, text=True).stdout.strip()
     if context.startswith("kind-"):
         kind = ["kind", "load", "docker-image", tag, "--name", context.removeprefix("kind-")]
