@@ -208,3 +208,44 @@ def test_prep_stops_at_a_failed_step_and_says_where(monkeypatch: pytest.MonkeyPa
     said: list[str] = []
     assert prep.run(("images", "doctor"), say=said.append) == 1
     assert said[-1] == "prep stopped at images: docker build failed:\nno space left on device"
+
+
+# --- kind and kubectl (notebook 07c) --------------------------------------------------------
+
+
+def _tools(monkeypatch: pytest.MonkeyPatch, present: set[str]) -> None:
+    found = {tool: f"/usr/bin/{tool}" for tool in present}
+    monkeypatch.setattr(shutil, "which", lambda tool: found.get(tool))
+
+
+def test_kubernetes_line_without_kind_is_only_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    _tools(monkeypatch, {"kubectl"})
+    assert doctor.kubernetes() == (True, "kind not installed: needed only for notebook 07c (k8s/README.md)")
+
+
+@pytest.mark.parametrize(("gib", "ok"), [(2.0, False), (8.0, True)])
+def test_kubernetes_line_asks_the_engine_for_memory(monkeypatch: pytest.MonkeyPatch, gib: float, ok: bool) -> None:
+    _tools(monkeypatch, {"kind", "kubectl"})
+    monkeypatch.setattr(docker, "engine", lambda: RUNNING)
+    said = subprocess.CompletedProcess(["docker"], 0, f"{int(gib * 2**30)}\n", "")
+    monkeypatch.setattr(doctor.subprocess, "run", lambda *args, **kwargs: said)
+    found, text = doctor.kubernetes()
+    assert found is ok and f"{gib:.1f} GiB" in text
+
+
+def test_prep_without_kind_says_what_needs_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    _tools(monkeypatch, set())
+    said: list[str] = []
+    prep.kind_node_image(said.append)
+    assert said == ["no kind here: notebook 07c needs a cluster (k8s/README.md: install kind, then make prep)"]
+
+
+def test_k8s_up_without_kind_says_where_to_get_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from workshop import k8s
+
+    monkeypatch.delenv("CI", raising=False)
+    _tools(monkeypatch, set())
+    assert k8s.main("up") == 1
+    assert "install kind and kubectl" in capsys.readouterr().out
