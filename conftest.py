@@ -10,6 +10,9 @@ One file for the whole run, so the folders cannot drift apart:
   names: the registered kernel "Python (penguins-to-production)" may point at another checkout.
 - A cell tagged `raises-exception` must really raise. nbval only allows the error; we also
   require it, so a lesson that shows a failure cannot silently stop failing.
+- A notebook whose metadata says `"penguins": {"needs": ["docker"]}` types its docker commands
+  in plain view, so it cannot run without an engine: where none answers it is skipped with the
+  reason, except under CI=true, where it must run (the engine is started by tests/ first).
 - The notebooks that drive a Kubernetes cluster (07c, lecture and exercise) get the session's
   one cluster (tests/conftest.py: under CI=true .ci/k8s-cluster.sh starts it) before their
   kernel starts; the test that stops it and proves nothing is left runs last of all.
@@ -17,9 +20,12 @@ One file for the whole run, so the folders cannot drift apart:
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +45,23 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[ENV_VAR] = folder
 
 
+@functools.cache
+def _needs(path: Path) -> tuple[str, ...]:
+    return tuple(json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("penguins", {}).get("needs", []))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.name == LAST)  # stable: everything else keeps its order
+    needing = [item for item in items if item.path.suffix == ".ipynb" and "docker" in _needs(item.path)]
+    if not needing or os.environ.get("CI") == "true":
+        return
+    from workshop.docker import engine
+
+    if not (found := engine()).running:
+        for item in needing:
+            item.add_marker(pytest.mark.skip(reason=f"{item.path.name} types docker commands: {found}"))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     result = yield
@@ -48,10 +71,6 @@ def pytest_runtest_call(item: pytest.Item):
         if not any(output.get("output_type") == "error" for output in outputs):
             pytest.fail(f"{item.name} is tagged raises-exception but raised nothing", pytrace=False)
     return result
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.name == LAST)  # stable: everything else keeps its order
 
 
 @pytest.hookimpl(tryfirst=True)

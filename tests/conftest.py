@@ -48,6 +48,8 @@ def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 12
 
 ENGINE = ROOT / ".ci" / "docker-engine.sh"  # CI only: starts dockerd, provides the official base images
 ENGINE_STOP = ROOT / ".ci" / "docker-engine-stop.sh"
+REGISTRY_IMAGE = ROOT / ".ci" / "registry-image.sh"  # CI only: registry:2 made without a registry
+BUILDX = ROOT / ".ci" / "buildx.sh"  # CI and make notebooks: BuildKit for docker build
 UNAVAILABLE = 3  # .ci/docker-engine.sh: no engine here and none may be started
 
 
@@ -96,6 +98,11 @@ def base_image() -> Iterator[str]:
         unavailable(result.stdout.strip().splitlines()[-1])
     if result.returncode != 0:
         pytest.fail(f".ci/docker-engine.sh failed:\n{result.stdout}{result.stderr}")
+    buildx = subprocess.run(["bash", str(BUILDX)], capture_output=True, text=True, timeout=300)  # make test did it
+    if buildx.returncode != 0 and os.environ.get("CI") == "true":
+        pytest.fail(
+            f".ci/buildx.sh failed (docker build would use the legacy builder):\n{buildx.stdout}{buildx.stderr}"
+        )
     yield base
     if not was_running:
         subprocess.run(["bash", str(ENGINE_STOP)], capture_output=True, text=True, timeout=120)
@@ -153,6 +160,25 @@ def the_room(room_images: dict[str, str]) -> Iterator[Any]:
     for kind in (["ps", "--all"], ["network", "ls"], ["volume", "ls"]):
         left = run_here("docker", *kind, "--quiet", "--filter", label).stdout.split()
         assert left == [], f"docker {' '.join(kind)} still lists {left} after down"
+
+
+@pytest.fixture(scope="session")
+def registry_up(base_image: str) -> Iterator[str]:
+    """Stage 06's registry on 127.0.0.1, started unless one answers there (and then stopped at the
+    end of the run); yields its address. Under CI=true its image, registry:2, is made first without a
+    registry (.ci/registry-image.sh); elsewhere a registry:2 that `make prep` did not pull skips."""
+    from workshop import docker, registry
+
+    if os.environ.get("CI") == "true" or os.environ.get("DOCKER_ENGINE") == "start":
+        made = subprocess.run(["bash", str(REGISTRY_IMAGE)], capture_output=True, text=True, timeout=600, cwd=ROOT)
+        if made.returncode != 0:
+            pytest.fail(f".ci/registry-image.sh failed:\n{made.stdout}{made.stderr}")
+    elif not docker.has_image(registry.IMAGE):
+        unavailable(f"no {registry.IMAGE} image here: `make prep` pulls it")
+    started = registry.up(say=lambda line: None)
+    yield registry.ADDRESS
+    if started:
+        registry.down(say=lambda line: None)
 
 
 K8S_CLUSTER = ROOT / ".ci" / "k8s-cluster.sh"  # CI only: builds, starts and stops a real cluster

@@ -203,14 +203,7 @@ REQUIRED: dict[int, tuple[Shows, ...]] = {
     ),
     4: (call("InferenceSession"), method("predict"), call("PenguinPredictor.load")),
     5: (call("FastAPI"), call("app.post"), subclass("BaseModel"), call("requests.post"), shell("curl ")),
-    6: (
-        shell("docker build"),
-        shell("docker run"),
-        shell("docker ps"),
-        shell("docker logs"),
-        shell("docker save"),
-        shell("docker load"),
-    ),
+    6: tuple(shell(f"docker {verb}") for verb in ("build", "run", "ps", "exec", "logs", "tag", "push", "rmi", "pull")),
     # The room's commands run through workshop.room, which prints each `docker compose ...` it runs.
     7: (
         call("room.compose"),

@@ -51,6 +51,8 @@ def main() -> int:
     )
     cluster = commands.add_parser("k8s", help="notebook 07c's cluster: kind (under CI=true .ci/k8s-cluster.sh)")
     cluster.add_argument("action", choices=["up", "down"])
+    registry = commands.add_parser("registry", help="stage 06's registry on 127.0.0.1: registry:2")
+    registry.add_argument("action", choices=["up", "down", "push"], help="push: the serving image, by model version")
     release = commands.add_parser("release", help="stage 09: tests, build, push, switch, smoke, keep or switch back")
     release.add_argument("model", nargs="?", default="artifacts", help="the model's folder (default: artifacts)")
     release.add_argument("--tests", help="the tests step's command (default: make test-fast)")
@@ -97,6 +99,10 @@ def main() -> int:
         from workshop import k8s
 
         return k8s.main(args.action)
+    if args.command == "registry":
+        from workshop import registry as stage_06_registry
+
+        return stage_06_registry.main(args.action)
     if args.command == "release":
         from workshop import release as pipeline
 
