@@ -205,7 +205,17 @@ REQUIRED: dict[int, tuple[Shows, ...]] = {
     5: (call("FastAPI"), call("app.post"), subclass("BaseModel"), call("requests.post"), shell("curl ")),
     6: tuple(shell(f"docker {verb}") for verb in ("build", "run", "ps", "exec", "logs", "tag", "push", "rmi", "pull")),
     # The room's commands run through workshop.room, which prints each `docker compose ...` it runs.
-    7: (call("room.compose"), call("paced_load.run"), call("kubernetes_validate.validate")),
+    7: (
+        call("room.compose"),
+        call("paced_load.run"),
+        # 07c drives a real cluster with kubectl itself.
+        shell("kubectl apply -f"),
+        shell("kubectl rollout status"),
+        shell("kubectl set image"),
+        shell("kubectl rollout undo"),
+        shell("kubectl set selector"),
+        shell("kubectl apply -k"),
+    ),
     # prometheus_client in the service, Prometheus run with compose, its HTTP API with plain
     # requests; the drift tests with scipy.
     8: (
