@@ -38,8 +38,9 @@ class Stage:
     make_target: str
     port: int | None = None
     service: Service | None = None
-    # The exercise keeps the stage's own name where its lesson is split over several notebooks.
-    exercise: str | None = None
+    # The exercises, where they are not named like the stage's first notebook: a lesson split over
+    # several notebooks keeps the stage's own name (07 adds Kubernetes' own, 07c).
+    exercise: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -48,10 +49,10 @@ class Stage:
 
     @property
     def exercises(self) -> tuple[str, ...]:
-        """The stage's exercise (one per stage, named like its notebook unless said); 00 has none."""
+        """The stage's exercises (named like its first notebook unless said); 00 has none."""
         if not self.number:
             return ()
-        return (f"exercises/{self.exercise or self.notebooks[0]}.ipynb",)
+        return tuple(f"exercises/{name}.ipynb" for name in self.exercise or (self.notebooks[0],))
 
 
 _WRAPPER = Stage(
@@ -92,7 +93,7 @@ STAGES: tuple[Stage, ...] = (
         "serve-02",
         8002,
         Service("sklearn-pickle", "raw", "the pickled scikit-learn pipeline behind the wrapper"),
-        exercise="02_save_the_model",
+        exercise=("02_save_the_model",),
     ),
     Stage(
         3,
@@ -114,7 +115,7 @@ STAGES: tuple[Stage, ...] = (
         "the service: an address, FastAPI + uvicorn, clients with requests",
         _WRAPPER.make_target,
         _WRAPPER.port,
-        exercise="05_service",
+        exercise=("05_service",),
     ),
     Stage(
         6,
@@ -134,15 +135,17 @@ STAGES: tuple[Stage, ...] = (
         "the same on Kubernetes",
         "room-up",
         8443,
-        exercise="07_server_room",
+        exercise=("07_server_room", "07c_kubernetes"),
     ),
-    # Stage 08 watches the room of stage 07: `make room-up` starts Prometheus with it.
+    # Stage 08's notebook runs its own service and Prometheus; `make room-up` starts the room's
+    # Prometheus (and, with the compose profile `grafana`, Grafana) beside the replicas.
     Stage(
         8,
         ("08_running_it",),
         "running it: metrics and drift",
         "monitorowanie",
-        "running it: Prometheus scrapes the replicas, request rates and p95 latency plotted, a drift check",
+        "running it: a service counts with prometheus_client, Prometheus scrapes it, PromQL rates and p95 "
+        "plotted, a drift check (KS, chi-square)",
         "room-up",
         9090,
     ),
