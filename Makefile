@@ -220,11 +220,12 @@ k8s-binaries:
 # Notebook 09's release steps in order, each a real command (src/workshop/release.py): make
 # test-fast, docker build (tagged with the model version), docker push to the room's registry,
 # the blue/green switch, the golden set through the proxy, then keep it or switch back. The first
-# step that fails stops it with one line naming the step. The room must be up (make room-up).
+# step that fails stops it with one line naming the step. The room must be up (make room-up); the
+# registry is started unless one answers. TESTS="<command>": another tests step than make test-fast.
 MODEL ?= artifacts
 .PHONY: release
-release: $(STAMP) ## make release MODEL=<folder>: tests, build, push, switch, smoke through the proxy; keep or switch back
-	$(PY) -m workshop release $(MODEL)
+release: $(STAMP) registry-up ## make release MODEL=<folder>: tests, build, push, switch, smoke through the proxy; keep or switch back
+	$(PY) -m workshop release $(MODEL) $(if $(TESTS),--tests "$(TESTS)")
 
 ##@ Notebooks
 .PHONY: lab slides notebooks serve-env node-env

@@ -22,11 +22,13 @@ import re
 import shlex
 import subprocess
 import tempfile
-import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import requests
 
 from penguins import smoke
 from penguins.client import ServiceError
@@ -34,7 +36,6 @@ from penguins.serving import artifacts
 from workshop import docker, registry, rollout, room
 
 TESTS = ("make", "test-fast")
-REGISTRY = registry.ADDRESS  # stage 06's (make registry-up): the one home of its address
 GOLDEN = "tests/golden.json"
 STEPS = ("tests", "build", "push", "switch", "smoke", "keep")
 Say = Callable[[str], None]
@@ -64,9 +65,9 @@ class Shipped:
         return f"released {self.version}: the room answers with {self.image} ({self.seconds:.0f} s)"
 
 
-def image_of(model: Path, registry: str = REGISTRY) -> str:
-    """The tag a model's image gets: the registry, the project's image name, the model version."""
-    return f"{registry}/{docker.IMAGE}:{rollout.model_of(model).model_version}"
+def image_of(model: Path, address: str = registry.ADDRESS) -> str:
+    """The tag a model's image gets: the registry (stage 06's), the project's image name, the model version."""
+    return f"{address}/{docker.IMAGE}:{rollout.model_of(model).model_version}"
 
 
 def reason(output: str) -> str:
@@ -127,7 +128,7 @@ def check(model: Path, say: Say) -> smoke.Report:
     return report
 
 
-def release(model: Path, tests: Sequence[str] = TESTS, registry: str = REGISTRY, say: Say = print) -> Shipped:
+def release(model: Path, tests: Sequence[str] = TESTS, address: str = registry.ADDRESS, say: Say = print) -> Shipped:
     """The six steps in order; StepFailed at the first that fails (after switching back in step 6)."""
     started = time.monotonic()
     model = Path(model)
@@ -135,7 +136,7 @@ def release(model: Path, tests: Sequence[str] = TESTS, registry: str = REGISTRY,
         version = rollout.model_of(model).model_version
     except artifacts.ArtifactError as err:
         raise StepFailed("build", str(err)) from None
-    image = image_of(model, registry)
+    image = image_of(model, address)
     say(f"== 1/6 tests: {shlex.join(tests)}")
     _run("tests", tests, say)
     say(f"== 2/6 build: {image}")
@@ -163,52 +164,48 @@ def release(model: Path, tests: Sequence[str] = TESTS, registry: str = REGISTRY,
 
 @dataclass(frozen=True)
 class Run:
-    """A release command run under a paced load: its exit code and output, what the load saw,
-    and the model version the room answers with afterwards."""
+    """A release command run under a paced load: its exit code and output, what the load saw (how
+    many answers each model version gave), and the model version the room answers with afterwards."""
 
     code: int
     output: str
     sent: int
     failed: int
+    answers: Counter[str]
     serving: str
+
+    def __str__(self) -> str:
+        said = ", ".join(f"{count} by {version}" for version, count in self.answers.items())
+        answered = f"{self.sent} requests, {self.failed} failed ({said})"
+        return f"exit {self.code}; {answered}; the room answers with {self.serving}"
 
 
 def under_load(
     command: Sequence[str], cwd: Path, rate: float = 20.0, timeout: float = 900, env: Mapping[str, str] | None = None
 ) -> Run:
-    """Run a release `command` while a paced load goes through the proxy at the domain until it
-    has ended: did any request fail while the room changed under it?"""
+    """Run a release `command` while a paced load goes through the proxy at the domain, from half
+    a second before it until half a second after: did any request fail while the room changed
+    under it, and which versions answered?"""
     from penguins.serving.examples import CLEAN_RECORD
     from workshop import paced_load
 
-    done = threading.Event()
-    ended: dict[str, subprocess.CompletedProcess[str]] = {}
+    def version(response: requests.Response) -> str:
+        return str(response.json()["model_version"])
 
-    def go() -> str:
-        try:
-            ended["run"] = subprocess.run(
-                command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=dict(env) if env else None
-            )
-        except (OSError, subprocess.TimeoutExpired) as err:
-            ended["run"] = subprocess.CompletedProcess(command, -1, "", f"{shlex.join(command)}: {err}")
-        finally:
-            done.set()
-        return "release ended"
-
-    load = paced_load.run(
-        room.client,
-        "/predict",
-        dict(CLEAN_RECORD),
-        rate=rate,
-        seconds=1.0,
-        threads=2,
-        at={0.5: go},
-        longer=lambda _: not done.is_set(),
-    )
+    load = paced_load.start(room.client, "/predict", dict(CLEAN_RECORD), rate=rate, threads=2, answer=version)
+    time.sleep(0.5)
+    try:
+        finished = subprocess.run(
+            command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=dict(env) if env else None
+        )
+    except (OSError, subprocess.TimeoutExpired) as err:
+        finished = subprocess.CompletedProcess(command, -1, "", f"{shlex.join(command)}: {err}")
+    time.sleep(0.5)
+    seen = load.stop()
     with room.client() as client:
         serving = str(client.model()["model_version"])
-    finished = ended["run"]
-    return Run(finished.returncode, finished.stdout + finished.stderr, load.sent, load.failed, serving)
+    answers = Counter(shot.answer for shot in seen.shots if shot.ok)
+    return Run(finished.returncode, finished.stdout + finished.stderr, seen.sent, seen.failed, answers, serving)
 
 
 def main(model: str, tests: str | None = None) -> int:

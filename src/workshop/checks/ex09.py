@@ -1,22 +1,30 @@
 """Exercise 09, the pipeline: the student's release (a script or a Makefile), judged by running it.
 
-The check never reads the release's text for steps. It makes two model versions of its own, a
-good one (the recipe with another seed) and a bad one (trained on the data with the species
-shuffled: it loads, it is healthy, it answers wrongly), and runs the student's command on each
-against the running server room while a paced load goes through the proxy:
-- the good one must ship: exit 0, and the room then answers with its version;
-- the bad one must be rolled back: a non-zero exit, and the room answers with the good version
-  again;
-and no request of either load may fail. Whatever the release prints is shown when it fails.
+The check never reads the release's text for steps. It has two model versions of its own, a good
+one (the recipe with another seed) and a bad one (trained on the data with the species shuffled:
+it loads, it is healthy, it answers wrongly), and runs the student's command on each against the
+running server room while a paced load goes through the proxy:
+- the bad one first: a non-zero exit, and the room answering with the version it answered before;
+- then the good one: exit 0, and the room answering with it;
+each pushed to the registry (the tag is the version), and no request of either load may fail.
+Whatever the release prints is shown when it fails.
+
+The two are trained once (into the artifacts folder, `exercise-09/`) and named afresh on every
+run: a version nobody shipped yet, so a second run (or another answer in the same room and
+registry) proves a second release, never the first one's leftovers.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
+import shutil
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,9 +33,10 @@ from workshop.checks.common import CheckFailed, passed, require
 if TYPE_CHECKING:
     from workshop.release import Run
 
-SEEDS = {"good": 7, "bad": 11}
+SEEDS = {"bad": 11, "good": 7}  # in the order the check releases them
 MODEL = "{model}"
 TODO = "# TODO"  # what the exercise leaves in place of the release (workshop.exercises.TEXT_TODO)
+TRAINED = "exercise-09"  # in the artifacts folder: the check's two models, trained once
 
 
 def train_model(folder: Path, seed: int, shuffled: bool) -> Path:
@@ -35,8 +44,7 @@ def train_model(folder: Path, seed: int, shuffled: bool) -> Path:
     `shuffled`, trained on the species shuffled among the penguins (a mislabelled export)."""
     import numpy as np
 
-    from penguins.serving import artifacts
-    from penguins.training import data, export, logreg, mlp
+    from penguins.training import artifacts, data, export, logreg, mlp
 
     table = data.raw_as_contract(data.load_penguins_raw())
     if shuffled:
@@ -48,7 +56,6 @@ def train_model(folder: Path, seed: int, shuffled: bool) -> Path:
     labels = np.array([classes.index(label) for label in train_set.labels])
     net = mlp.fit_mlp(preprocess.transform(train_set.features).astype(np.float32), labels, seed)
     version = artifacts.model_version("mlp", {"seed": seed, "species_shuffled": shuffled, **mlp.MLP_PARAMS})
-    folder.mkdir(parents=True, exist_ok=True)
     model = export.mlp_to_onnx(preprocess, net).SerializeToString()
     artifacts.write_artifact(
         folder / "mlp.onnx", model, format="onnx", kind="mlp", classes=classes, metrics={}, model_version=version
@@ -56,13 +63,48 @@ def train_model(folder: Path, seed: int, shuffled: bool) -> Path:
     return folder
 
 
-def models(folder: Path) -> dict[str, Path]:
-    """The check's two versions, made once in `folder` (good: another seed; bad: species shuffled)."""
-    made = {}
-    for name, seed in SEEDS.items():
-        target = folder / name
-        made[name] = target if (target / "mlp.onnx.json").exists() else train_model(target, seed, name == "bad")
+def trained() -> dict[str, Path]:
+    """The check's two models, trained on first use into the artifacts folder and kept there."""
+    from penguins.serving.paths import artifacts_dir
+
+    folder = artifacts_dir() / TRAINED
+    made = {name: folder / name for name in SEEDS}
+    for name, target in made.items():
+        if not (target / "mlp.onnx.json").exists():
+            train_model(target, SEEDS[name], name == "bad")
     return made
+
+
+def named(model: Path, into: Path, run: str) -> str:
+    """A copy of `model` in `into` under a version of this run's own; that version."""
+    from penguins.serving.artifacts import read_metadata
+    from penguins.training.artifacts import model_version
+
+    meta = read_metadata(model / "mlp.onnx")
+    version = model_version("mlp", {"trained": meta.model_version, "check_run": run})
+    into.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(model / "mlp.onnx", into / "mlp.onnx")
+    sidecar = {**asdict(meta), "model_version": version}
+    (into / "mlp.onnx.json").write_text(json.dumps(sidecar, indent=2) + "\n", encoding="utf-8")
+    return version
+
+
+def in_registry(version: str) -> list[str]:
+    """The registry's repositories that hold an image tagged `version`."""
+    import requests
+
+    from workshop import registry
+
+    base = f"http://{registry.ADDRESS}/v2"
+    try:
+        listed = requests.get(f"{base}/_catalog", timeout=5).json().get("repositories") or []
+        tags = {name: requests.get(f"{base}/{name}/tags/list", timeout=5).json().get("tags") or [] for name in listed}
+    except (requests.RequestException, ValueError) as err:
+        raise CheckFailed(
+            f"expected the registry at {registry.ADDRESS}; found it not answering ({type(err).__name__}); "
+            "try running the starter cell again (registry.up())"
+        ) from None
+    return [name for name, held in tags.items() if version in held]
 
 
 def _tail(output: str, lines: int = 12) -> str:
@@ -70,19 +112,18 @@ def _tail(output: str, lines: int = 12) -> str:
 
 
 def check_release(command: str, folder: Path | str = ".", say: Callable[[str], None] = print) -> None:
-    """Exercise 09: `command` ships a good model version and rolls a bad one back, losing no request.
+    """Exercise 09: `command` rolls a bad model version back and ships a good one, losing no request.
 
     `command` is how your release is run, with `{model}` where the model's folder goes, e.g.
-    "bash release.sh {model}" or "make release MODEL={model}"; it runs in `folder`.
+    "bash release.sh {model}" or "make -f release.mk release MODEL={model}"; it runs in `folder`.
     """
-    from penguins.serving import artifacts
-
     require(command, 'write your release, then its command line with {model}, e.g. "bash release.sh {model}"')
     if not isinstance(command, str) or MODEL not in command:
         raise CheckFailed(
             f"expected the command as text with {MODEL} where the model's folder goes; found {command!r}; "
             'try "bash release.sh {model}" (the check runs it once per model version)'
         )
+    from workshop import room
     from workshop.release import under_load
 
     cwd = Path(folder)
@@ -91,37 +132,43 @@ def check_release(command: str, folder: Path | str = ".", say: Callable[[str], N
         raise CheckFailed(f"not done yet: write the release in {unfinished[0]} in place of the line {TODO}")
     # The release runs with this kernel's Python first on PATH, so `python -m ...` in it finds the project.
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    made = models(cwd / "09_models")
-    versions = {name: artifacts.read_metadata(path / "mlp.onnx").model_version for name, path in made.items()}
-    say(f"the check's versions: good {versions['good']} (seed {SEEDS['good']}), bad {versions['bad']} (shuffled)")
+    run = datetime.now(UTC).isoformat()
+    models = {name: cwd / "09_models" / name for name in SEEDS}
+    versions = {name: named(model, models[name], run) for name, model in trained().items()}
+    with room.client() as client:
+        before = str(client.model()["model_version"])
+    say(
+        f"the room answers with {before}; the check's versions: bad {versions['bad']} (species shuffled), "
+        f"good {versions['good']} (seed {SEEDS['good']})"
+    )
     started = time.monotonic()
-    good = under_load(_words(command, made["good"]), cwd, env=env)
-    if good.code != 0:
-        raise CheckFailed(
-            f"expected the good version {versions['good']} to ship (exit 0); found exit {good.code}, its output ends:\n"
-            f"{_tail(good.output)}\ntry running the command on it by hand and read the first step that fails"
-        )
-    _no_failures("the good version", good)
-    if good.serving != versions["good"]:
-        raise CheckFailed(
-            f"expected the room to answer with {versions['good']} after the release said it shipped; found "
-            f"{good.serving}; try checking that the switch step starts the image you pushed"
-        )
-    bad = under_load(_words(command, made["bad"]), cwd, env=env)
+    bad = under_load(_words(command, models["bad"]), cwd, env=env)
     if bad.code == 0:
         raise CheckFailed(
             f"expected the bad version {versions['bad']} (it answers wrongly) to fail the release; found exit 0 "
             f"and the room on {bad.serving}; try making the smoke step's failure end the script with a non-zero exit"
         )
-    if bad.serving != versions["good"]:
+    if bad.serving != before:
         raise CheckFailed(
-            f"expected the room back on {versions['good']} after the bad version failed; found {bad.serving}; "
+            f"expected the room back on {before} after the bad version failed; found {bad.serving}; "
             "try switching back before the script exits when the smoke step fails"
         )
-    _no_failures("the bad version", bad)
+    _checked("the bad version", bad, versions["bad"])
+    good = under_load(_words(command, models["good"]), cwd, env=env)
+    if good.code != 0:
+        raise CheckFailed(
+            f"expected the good version {versions['good']} to ship (exit 0); found exit {good.code}, its output ends:\n"
+            f"{_tail(good.output)}\ntry running the command on it by hand and read the first step that fails"
+        )
+    if good.serving != versions["good"]:
+        raise CheckFailed(
+            f"expected the room to answer with {versions['good']} after the release said it shipped; found "
+            f"{good.serving}; try checking that the switch step starts the image you pushed"
+        )
+    _checked("the good version", good, versions["good"])
     passed(
-        f"your release shipped {versions['good']} ({good.sent} requests, 0 failed) and rolled {versions['bad']} back "
-        f"({bad.sent} requests, 0 failed) in {time.monotonic() - started:.0f} s"
+        f"your release rolled {versions['bad']} back ({bad.sent} requests, 0 failed) and shipped {versions['good']} "
+        f"({good.sent} requests, 0 failed) in {time.monotonic() - started:.0f} s"
     )
 
 
@@ -134,9 +181,17 @@ def _words(command: str, model: Path) -> list[str]:
     return shlex.split(command.replace(MODEL, shlex.quote(str(model))))
 
 
-def _no_failures(which: str, run: Run) -> None:
+def _checked(which: str, run: Run, version: str) -> None:
+    """No request failed while `which` was released, and its image went to the registry."""
+    from workshop import registry
+
     if run.failed:
         raise CheckFailed(
             f"expected no failed request while {which} was released; found {run.failed} of {run.sent}; "
             "try starting the new colour and waiting until it is ready before the switch"
+        )
+    if not in_registry(version):
+        raise CheckFailed(
+            f"expected {which}'s image in the registry at {registry.ADDRESS}, tagged {version}; found no such tag; "
+            "try docker push after the build (the room's servers pull from the registry)"
         )
