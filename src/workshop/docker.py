@@ -236,14 +236,15 @@ def allowed_in_build(path: str | os.PathLike[str] | None = None) -> list[str]:
 def build_context(into: Path, artifacts: Path, root: Path | None = None) -> Path:
     """A build context in `into` holding what the allow-list names, at the paths it names
     (plus the allow-list itself and docker/Dockerfile): the project's files from `root`, the
-    model from `artifacts` (the folder in use; tests and notebooks point it elsewhere)."""
+    model from `artifacts` (the folder in use; tests and notebooks point it elsewhere). Written over
+    an older one: a notebook run a second time, or a cell run twice, refreshes its context."""
     root = root or _root()
     for path in (*allowed_in_build(root / IGNORE_FILE), IGNORE_FILE, DOCKERFILE):
         source = Path(artifacts) / Path(path).name if path.startswith("artifacts/") else root / path
         target = Path(into) / path
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)
         elif source.exists():
             shutil.copy2(source, target)
     return Path(into)
