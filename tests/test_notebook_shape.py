@@ -77,6 +77,8 @@ def code_of(path: Path) -> ast.Module:
         first, _, rest = cell.source.partition("\n")
         if first.startswith("%%writefile") and first.rstrip().endswith(".py"):
             bodies.append(rest)
+        elif first.startswith("%%needs_docker"):  # runs its body as written where Docker runs
+            bodies.append(transform(rest))
         elif not first.startswith("%%"):
             bodies.append(transform(cell.source))
     return ast.parse("\n".join(bodies))
@@ -211,8 +213,18 @@ REQUIRED: dict[int, tuple[Shows, ...]] = {
         shell("docker save"),
         shell("docker load"),
     ),
-    # The room's commands run through workshop.room, which prints each `docker compose ...` it runs.
-    7: (call("room.compose"), call("paced_load.run"), call("kubernetes_validate.validate")),
+    # The room typed out: its certificate, compose up and ps, curl at the domain, a kill under load.
+    7: (
+        shell("openssl req -x509"),
+        shell("openssl x509 -req"),
+        shell("docker compose --progress plain up --wait"),
+        shell("docker compose ps"),
+        shell("curl --resolve www.mojadomena.zmodelami.pl:8443:127.0.0.1 --cacert"),
+        call("requests.Session"),
+        shell("docker kill"),
+        call("paced_load.run"),
+        call("kubernetes_validate.validate"),
+    ),
     # Prometheus' HTTP API with plain requests; the drift test with scipy, then the package's.
     8: (call("requests.get"), call("stats.ks_2samp"), call("drift.check_records")),
 }
@@ -266,3 +278,27 @@ def test_no_cell_installs_anything(path: Path) -> None:
         if cell.cell_type == "code" and re.search(r"^%(pip|conda)\b", cell.source, re.M)
     ]
     assert not installs and not magics, f"{path.name} installs from a cell: {installs or magics}"
+
+
+# Files a stage's notebooks write with %%writefile, and what each must hold (issue 21: the room typed out).
+WRITTEN = {
+    7: {
+        "room/compose.yaml": ("deploy:", "replicas: 3", "healthcheck:", "/ready", "image: nginx:1.30", "ports:"),
+        "room/proxy.conf": ("server {", "listen 443 ssl", "resolve", "proxy_pass", "proxy_next_upstream"),
+    },
+}
+
+
+@pytest.mark.parametrize("stage", sorted(WRITTEN), ids=lambda stage: f"stage-{stage:02d}")
+def test_each_stage_writes_its_files_in_plain_view(stage: int) -> None:
+    names = next(s.notebooks for s in STAGES if s.number == stage)
+    written = {
+        cell.source.partition("\n")[0].split()[-1]: cell.source
+        for name in names
+        for cell in _read(NOTEBOOKS / f"{name}.ipynb").cells
+        if cell.cell_type == "code" and cell.source.startswith("%%writefile ")
+    }
+    for file, needed in WRITTEN[stage].items():
+        assert file in written, f"no notebook of stage {stage:02d} writes {file} with %%writefile"
+        missing = [text for text in needed if text not in written[file]]
+        assert not missing, f"{file} as written does not hold {missing}"
