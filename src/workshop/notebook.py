@@ -168,7 +168,7 @@ def needs_docker(line: str, cell: str) -> None:
 
     missing = docker_missing()
     if missing:
-        print(f"Not run: {missing}. With Docker running, {line.strip()}")
+        print(f"Not run: {missing} (start Docker, then restart the kernel). With Docker running, {line.strip()}")
         return
     shell = get_ipython()
     shell.ex(shell.transform_cell(cell))
