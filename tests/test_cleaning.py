@@ -83,7 +83,7 @@ def problems_of(records: list[object], cleaner: Cleaner = DEFAULT_CLEANER) -> tu
 
 
 def kilograms_to_grams(record: dict[str, object]) -> dict[str, object]:
-    """The pre-rule of exercise 04: a body mass below 100 must have been given in kilograms."""
+    """A pre-rule: a body mass below 100 must have been given in kilograms."""
     mass = record.get("body_mass_g")
     if isinstance(mass, (int, float)) and mass < 100:
         record["body_mass_g"] = mass * 1000

@@ -27,6 +27,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 from tests.conftest import ROOT
 from workshop.execute import lecture_notebooks
+from workshop.slots import code_lines
 from workshop.stages import STAGES
 
 NOTEBOOKS = ROOT / "notebooks"
@@ -201,9 +202,8 @@ REQUIRED: dict[int, tuple[Shows, ...]] = {
         call("convert_sklearn"),
         call("torch.onnx.export", dynamo=True, external_data=False),
         call("InferenceSession"),
-        call("node_runtime.run"),
     ),
-    4: (call("InferenceSession"), method("predict"), call("PenguinPredictor")),
+    4: (call("InferenceSession"), method("predict"), call("PenguinPredictor.load")),
     5: (call("FastAPI"), call("app.post"), subclass("BaseModel"), call("requests.post"), shell("curl ")),
     6: (
         shell("docker build"),
@@ -236,6 +236,10 @@ def test_each_stage_shows_its_real_calls(stage: int) -> None:
     trees = [code_of(NOTEBOOKS / f"{name}.ipynb") for name in names]
     missing = [needed.what for needed in REQUIRED[stage] if not any(needed.found(tree) for tree in trees)]
     assert not missing, f"notebooks {', '.join(names)} do not show {missing} as real code"
+
+
+def test_the_node_appendix_runs_the_file_in_node() -> None:
+    assert call("node_runtime.run").found(code_of(NOTEBOOKS / "98_onnx_in_node_and_speed.ipynb"))
 
 
 def test_every_stage_with_a_lesson_has_a_list() -> None:
@@ -278,6 +282,42 @@ def test_no_cell_installs_anything(path: Path) -> None:
         if cell.cell_type == "code" and re.search(r"^%(pip|conda)\b", cell.source, re.M)
     ]
     assert not installs and not magics, f"{path.name} installs from a cell: {installs or magics}"
+
+
+# --- at most one cell on the package (issue 22) -----------------------------------------------------
+
+PACKAGE_CELL = re.compile(r"^### \d+ · The package's version", re.M)
+ABOUT_THE_PACKAGE = re.compile(r"what (the package|it) adds|the package's version", re.I)
+
+
+def package_cells(nb: nbformat.NotebookNode) -> tuple[list[int], list[int]]:
+    """The markdown cells headed "N · The package's version", and every markdown cell about the package."""
+    markdown = [(index, cell.source) for index, cell in enumerate(nb.cells) if cell.cell_type == "markdown"]
+    return (
+        [index for index, source in markdown if PACKAGE_CELL.search(source)],
+        [index for index, source in markdown if ABOUT_THE_PACKAGE.search(source)],
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [path for path in LECTURE if not path.name.startswith("00")],
+    ids=lambda p: p.stem,
+)
+def test_at_most_one_cell_on_the_package(path: Path) -> None:
+    """Its heading, three bullets on what the package adds, a link to the module; then one code cell."""
+    nb = _read(path)
+    headed, about = package_cells(nb)
+    assert len(headed) <= 1, f"{path.name} has {len(headed)} cells headed 'The package's version'"
+    assert set(about) <= set(headed), f"{path.name}: cells {sorted(set(about) - set(headed))} are about the package too"
+    for index in headed:
+        text = nb.cells[index].source
+        assert len(re.findall(r"^- ", text, re.M)) == 3, f"{path.name}: the package's cell should have three bullets"
+        assert "](../src/penguins/" in text, f"{path.name}: the package's cell should link to its module"
+        following = nb.cells[index + 1]
+        assert following.cell_type == "code" and code_lines(following.source) <= 7, (
+            f"{path.name}: one short code cell shows the package answering the same"
+        )
 
 
 # Files a stage's notebooks write with %%writefile, and what each must hold (issue 21: the room typed out).

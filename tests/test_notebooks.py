@@ -21,6 +21,7 @@ from workshop.execute import KERNELSPEC, lecture_notebooks, normalise
 
 NOTEBOOKS = ROOT / "notebooks"
 LECTURE = lecture_notebooks(NOTEBOOKS)
+EVERY = lecture_notebooks(NOTEBOOKS, (*stages.NOTEBOOKS, *stages.APPENDICES))  # the appendices too
 RERUN = "re-execute with `make notebooks`"
 # A path on someone's machine: Unix homes and temp folders, macOS users, Windows drives.
 ABSOLUTE_PATH = re.compile(r"(/work/|/root/|/tmp/|/home/|/Users/|/private/var/|\b[A-Za-z]:\\)")
@@ -53,7 +54,7 @@ def test_every_stage_has_its_notebooks() -> None:
     assert all(notebook.startswith(f"{stage.name}") for stage in stages.STAGES for notebook in stage.notebooks)
 
 
-@pytest.mark.parametrize("path", LECTURE, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EVERY, ids=lambda p: p.stem)
 def test_executed_top_to_bottom_and_normalised(path: Path) -> None:
     nb = _read(path)
     counts = [cell.execution_count for cell in nb.cells if cell.cell_type == "code"]
@@ -68,7 +69,7 @@ def _absolute_paths(text: str) -> list[str]:
     return hits + ([str(ROOT)] if str(ROOT) in text else [])
 
 
-@pytest.mark.parametrize("path", LECTURE, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EVERY, ids=lambda p: p.stem)
 def test_no_absolute_path_anywhere(path: Path) -> None:
     nb = _read(path)
     found = {
@@ -85,7 +86,7 @@ def test_the_path_check_catches_a_path() -> None:
     assert not _absolute_paths("model file ../artifacts/scratch/x.pkl; see artifacts/x.pkl.json")
 
 
-@pytest.mark.parametrize("path", LECTURE, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EVERY, ids=lambda p: p.stem)
 def test_errors_only_where_tagged_and_no_warnings(path: Path) -> None:
     nb = _read(path)
     for index, cell in enumerate(nb.cells):

@@ -39,6 +39,7 @@ def main() -> int:
     run = commands.add_parser("notebooks", help="execute the lecture notebooks, save their outputs")
     run.add_argument("names", nargs="*", help="notebook file names (default: all lecture notebooks)")
     commands.add_parser("serve-env", help="build .venv-serve: the serving-only environment, no torch")
+    commands.add_parser("guide", help="write the minutes of notebooks/INSTRUCTOR.md and the README from the notebooks")
     room = commands.add_parser("room", help="stage 07's server room: docker/compose.room.yaml")
     room.add_argument(
         "action", choices=["certs", "up", "down", "ps", "rollout", "rollback", "labels", "version", "build"]
@@ -53,6 +54,11 @@ def main() -> int:
     args = parser.parse_args()
     if args.command in ("exercises", "my-exercises"):
         return _exercises_command(args.command)
+    if args.command == "guide":
+        from penguins.serving.paths import project_root
+        from workshop import guide
+
+        return guide.main(project_root() or Path.cwd())
     if args.command == "check-exercises":
         from penguins.serving.paths import project_root
         from workshop import progress

@@ -27,7 +27,7 @@ import nbformat
 
 from workshop import slots
 from workshop.notebook import KERNEL_DISPLAY_NAME, KERNEL_NAME
-from workshop.stages import NOTEBOOKS
+from workshop.stages import APPENDICES, NOTEBOOKS
 
 if TYPE_CHECKING:
     from nbclient import NotebookClient
@@ -42,9 +42,9 @@ SEED_ENV = {"PYTHONHASHSEED": "0"}
 LIVE_SLOT_SECONDS = 60
 
 
-def lecture_notebooks(folder: Path) -> list[Path]:
-    """The stage notebooks that exist in `folder`, in stage order."""
-    candidates = (folder / f"{notebook}.ipynb" for notebook in NOTEBOOKS)
+def lecture_notebooks(folder: Path, names: Sequence[str] = NOTEBOOKS) -> list[Path]:
+    """The stage notebooks (or others `names` lists) that exist in `folder`, in stage order."""
+    candidates = (folder / f"{notebook}.ipynb" for notebook in names)
     return [path for path in candidates if path.exists()]
 
 
@@ -129,13 +129,13 @@ def engine_note(paths: Sequence[Path]) -> str | None:
 
 
 def main(names: Sequence[str] = ()) -> int:
-    """Execute the named notebooks (default: every lecture notebook) and report each time."""
+    """Execute the named notebooks (default: every lecture and appendix notebook) and report each time."""
     from penguins.serving.paths import project_root
     from penguins.training import build
-    from workshop import serve_env
+    from workshop import guide, serve_env
 
     folder = (project_root() or Path.cwd()) / "notebooks"
-    paths = [folder / Path(name).name for name in names] or lecture_notebooks(folder)
+    paths = [folder / Path(name).name for name in names] or lecture_notebooks(folder, (*NOTEBOOKS, *APPENDICES))
     note = engine_note(paths)
     if note:
         print(note)
@@ -147,4 +147,4 @@ def main(names: Sequence[str] = ()) -> int:
         print(f"executed notebooks/{path.name} in {seconds:.1f} s")
         if seconds > LIVE_SLOT_SECONDS:
             print(f"note: over the {LIVE_SLOT_SECONDS} s a live slot allows (on a busy machine, try again)")
-    return 0
+    return guide.main(folder.parent)  # the run times are part of the minutes the guide states

@@ -158,6 +158,8 @@ CAPSTONE_ROW = (
 )
 
 NOTEBOOKS: tuple[str, ...] = tuple(notebook for stage in STAGES for notebook in stage.notebooks)
+# Optional appendix notebooks, outside the 15-minute slots: what is worth keeping but not live.
+APPENDICES: tuple[str, ...] = ("98_onnx_in_node_and_speed", "99_from_notebook_to_package")
 EXERCISES: tuple[str, ...] = (*(exercise for stage in STAGES for exercise in stage.exercises), CAPSTONE)
 PORTS: tuple[int, ...] = tuple(sorted({stage.port for stage in STAGES if stage.port}))
 

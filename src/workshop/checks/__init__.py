@@ -11,8 +11,8 @@ from workshop.checks.common import CheckFailed
 from workshop.checks.ex01 import check_two_feature_model
 from workshop.checks.ex02 import check_save_and_verify
 from workshop.checks.ex03 import check_onnx_file
-from workshop.checks.ex04 import check_kilograms_rule, check_predictor, check_rule_test
-from workshop.checks.ex05 import check_service, check_species_counts, check_species_endpoint
+from workshop.checks.ex04 import check_predictor
+from workshop.checks.ex05 import check_service
 from workshop.checks.ex06 import check_container
 from workshop.checks.ex07 import check_deployment, check_server_room
 from workshop.checks.ex08 import check_drift_decision
@@ -23,14 +23,10 @@ __all__ = [
     "check_container",
     "check_deployment",
     "check_drift_decision",
-    "check_kilograms_rule",
     "check_onnx_file",
     "check_predictor",
-    "check_rule_test",
     "check_save_and_verify",
     "check_server_room",
     "check_service",
-    "check_species_counts",
-    "check_species_endpoint",
     "check_two_feature_model",
 ]

@@ -61,17 +61,30 @@ def check_onnx_file(onnx_path: Path | str, net: torch.nn.Module) -> None:
         )
     name, shape = report["inputs"][0]
     worst = 0.0
-    for key, rows in batches.items():
+    for key, batch in batches.items():
         if key in report["errors"]:
-            raise CheckFailed(
-                f"expected the file to take a batch of {len(rows)} rows, but ONNX Runtime said: "
-                f"{report['errors'][key][:200]}; declare the first axis dynamic when you export"
-            )
-        worst = max(worst, _compare(net, rows, answers[key]))
+            raise CheckFailed(_refused(name, shape, len(batch), report["errors"][key]))
+        worst = max(worst, _compare(net, batch, answers[key]))
     passed(
         f"{path.name} runs in .venv-serve (no torch there): input '{name}' {shape}; "
         f"{' and '.join(map(str, BATCHES))} rows answer like `net` within {worst:.1e}"
     )
+
+
+def rows(count: int) -> str:
+    return f"{count} row" + "s" * (count != 1)
+
+
+def _refused(name: str, shape: list[int | str], count: int, error: str) -> str:
+    """Why the file refused a batch: its input's first axis, read from the file, is fixed."""
+    if shape and isinstance(shape[0], int):
+        return (
+            f"expected the file to take any number of rows, found its input '{name}' fixed at {shape} "
+            f"(ONNX Runtime refused {rows(count)}): the export did not make the first axis of '{name}' "
+            "dynamic. dynamic_axes is keyed by the names in input_names (an axis declared under any other "
+            "key is ignored); dynamic_shapes by the position of the example input"
+        )
+    return f"expected the file to take {rows(count)}, but ONNX Runtime said: {error[:200]}"
 
 
 def _batches(net: torch.nn.Module) -> dict[str, np.ndarray]:
@@ -118,21 +131,21 @@ def _run_elsewhere(path: Path, batches: dict[str, np.ndarray]) -> tuple[dict[str
     return report, answers
 
 
-def _compare(net: torch.nn.Module, rows: np.ndarray, answer: np.ndarray) -> float:
+def _compare(net: torch.nn.Module, batch: np.ndarray, answer: np.ndarray) -> float:
     """The largest difference between the file's answer and `net`'s on the same rows."""
     import torch
 
     with torch.no_grad():
-        expected = net(torch.from_numpy(rows)).numpy()
+        expected = net(torch.from_numpy(batch)).numpy()
     if answer.shape != expected.shape:
         raise CheckFailed(
-            f"expected an answer of shape {expected.shape} for {len(rows)} rows (what `net` gives), found "
+            f"expected an answer of shape {expected.shape} for {rows(len(batch))} (what `net` gives), found "
             f"{answer.shape}: export `net` itself, with an example batch of more than one row"
         )
     difference = float(np.abs(answer - expected).max())
     if difference > TOLERANCE:
         raise CheckFailed(
             f"expected the file to answer like `net` within {TOLERANCE:.0e}, found a difference of "
-            f"{difference:.2e} on {len(rows)} rows: export the trained `net` itself, after training, in eval mode"
+            f"{difference:.2e} on {rows(len(batch))}: export the trained `net` itself, after training, in eval mode"
         )
     return difference

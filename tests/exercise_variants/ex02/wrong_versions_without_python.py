@@ -1,4 +1,4 @@
-# fails with: expected versions['python'] to be
+# fails with: expected versions['python'] to state
 """Records the scikit-learn version but not Python's (a pickle can break across Python versions too)."""
 
 import hashlib

@@ -1,5 +1,5 @@
 # ruff: noqa: F821  (net, folder: the starter cell defines them)
-# fails with: expected the file to take a batch of 7 rows, but ONNX Runtime said
+# fails with: found its input 'x' fixed at [1, 4] (ONNX Runtime refused 7 rows)
 """One example row and no dynamic axis: the file takes batches of exactly one."""
 
 import torch

@@ -1,0 +1,113 @@
+"""The instructor guide's minutes, written from the notebooks: one home for how long each part takes.
+
+`notebooks/INSTRUCTOR.md` states each lecture notebook's Time and opens with a table of every
+notebook and exercise with its minutes and the course's total; the README states that total.
+Typed by hand, those figures drifted from the notebooks (the guide once added up to 260 minutes),
+so `python -m workshop guide` writes them: a lecture notebook's minutes come from the notebook
+(`workshop.slots`), an exercise's from the one estimate its solution's header states
+(`**Time:** about N minutes`). tests/test_instructor_guide.py checks that the committed files
+are current. Appendix notebooks are listed beside the slots, outside the total.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from workshop import slots
+from workshop.stages import APPENDICES, EXERCISES, NOTEBOOKS
+
+GUIDE = Path("notebooks") / "INSTRUCTOR.md"
+README = Path("README.md")
+START = "<!-- minutes: written by `python -m workshop guide` from the notebooks; edit the notebooks, not this -->"
+END = "<!-- end of minutes -->"
+_BLOCK = re.compile(rf"{re.escape(START)}\n(?:.*?\n)?{re.escape(END)}", re.S)
+# "**Time:** about 15 minutes" in the first cell of an exercise's solution: its estimate, stated once.
+ESTIMATE = re.compile(r"\*\*Time:\*\* about (\d+) minutes")
+# A section's Time part begins with its minutes; what follows them on the line is the author's note.
+_TIME = re.compile(r"^(## (\S+)\n\n### Time\n)\d+ minutes", re.M)
+
+
+def lecture_minutes(root: Path) -> dict[str, int]:
+    """Each lecture notebook's minutes, in stage order."""
+    return {name: slots.of(root / "notebooks" / f"{name}.ipynb").minutes for name in NOTEBOOKS}
+
+
+def appendix_minutes(root: Path) -> dict[str, int]:
+    return {name: slots.of(root / "notebooks" / f"{name}.ipynb").minutes for name in APPENDICES}
+
+
+def exercise_minutes(root: Path) -> dict[str, int | None]:
+    """Each exercise's estimate from its solution's header, None where the header states none."""
+    found: dict[str, int | None] = {}
+    for exercise in EXERCISES:
+        name = Path(exercise).stem
+        first = json.loads((root / "solutions" / f"{name}.ipynb").read_text(encoding="utf-8"))["cells"][0]["source"]
+        header = "".join(first) if isinstance(first, list) else str(first)
+        match = ESTIMATE.search(header)
+        found[name] = int(match.group(1)) if match else None
+    return found
+
+
+def totals(root: Path) -> tuple[int, int]:
+    """The lecture's minutes and the exercises' (those that state an estimate)."""
+    return sum(lecture_minutes(root).values()), sum(m for m in exercise_minutes(root).values() if m)
+
+
+def table(root: Path) -> str:
+    """The guide's first table: every notebook and exercise with its minutes, and the totals."""
+    lecture, exercises = lecture_minutes(root), exercise_minutes(root)
+    taught, practised = totals(root)
+    rows = ["| part | minutes | how the minutes are known |", "|---|---:|---|"]
+    rows += [f"| `notebooks/{name}` | {minutes} | computed (`workshop.slots`) |" for name, minutes in lecture.items()]
+    rows.append(f"| **the lecture, {len(lecture)} slots** | **{taught}** | |")
+    for name, estimate in exercises.items():
+        said = "the exercise's own estimate" if estimate else "not stated yet: left out of the total"
+        rows.append(f"| `exercises/{name}` | {estimate or '-'} | {said} |")
+    rows.append(f"| **the exercises** | **{practised}** | |")
+    rows.append(f"| **the course** | **{taught + practised}** | |")
+    rows += [
+        f"| `notebooks/{name}` (appendix, optional) | {minutes} | computed; outside the course's total |"
+        for name, minutes in appendix_minutes(root).items()
+    ]
+    return "\n".join(rows)
+
+
+def readme_line(root: Path) -> str:
+    taught, practised = totals(root)
+    return (
+        f"The course takes **{taught + practised} minutes**: {taught} for the lecture's "
+        f"{len(NOTEBOOKS)} notebooks, {practised} for the exercises (`notebooks/INSTRUCTOR.md` "
+        "lists each part)."
+    )
+
+
+def _block(text: str, body: str, where: Path) -> str:
+    if not _BLOCK.search(text):
+        raise ValueError(f"{where} has no block between {START!r} and {END!r}")
+    return _BLOCK.sub(lambda _: f"{START}\n{body}\n{END}", text, count=1)
+
+
+def render_guide(text: str, root: Path) -> str:
+    """The guide with its table and every section's minutes written from the notebooks."""
+    minutes = lecture_minutes(root)
+    text = _block(text, table(root), GUIDE)
+    return _TIME.sub(
+        lambda m: f"{m.group(1)}{minutes[m.group(2)]} minutes" if m.group(2) in minutes else m.group(0), text
+    )
+
+
+def render_readme(text: str, root: Path) -> str:
+    return _block(text, readme_line(root), README)
+
+
+def main(root: Path) -> int:
+    """Rewrite the guide's and the README's minutes; say which files changed."""
+    for path, render in ((GUIDE, render_guide), (README, render_readme)):
+        before = (root / path).read_text(encoding="utf-8")
+        after = render(before, root)
+        if after != before:
+            (root / path).write_text(after, encoding="utf-8")
+        print(f"{path}: {'rewritten' if after != before else 'already current'}")
+    return 0
