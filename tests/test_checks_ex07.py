@@ -135,7 +135,9 @@ def test_the_blank_exercise_is_not_done_yet(tmp_path: Path, tls: Path) -> None:
         ex07.check_server_room(*paths, tls / "ca.crt")
 
 
-@pytest.mark.parametrize(("text", "expected"), [("1s", 1.0), ("500ms", 0.5), ("1m30s", 90.0), ("2", 2.0)])
+@pytest.mark.parametrize(
+    ("text", "expected"), [("1s", 1.0), ("500ms", 0.5), ("1m30s", 90.0), ("2", 2.0), ("soon", float("inf"))]
+)
 def test_durations_read_as_nginx_and_compose_write_them(text: str, expected: float) -> None:
     assert ex07.seconds(text) == expected
 

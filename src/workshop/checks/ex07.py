@@ -19,6 +19,7 @@ step 1. Messages say what was expected, what was found and one thing to try, nev
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 import tempfile
@@ -61,12 +62,12 @@ def _read(path: Path, what: str) -> str:
 
 
 def seconds(text: str) -> float:
-    """An nginx or compose duration ("1s", "500ms", "1m30s", "2") in seconds."""
+    """An nginx or compose duration ("1s", "500ms", "1m30s", "2") in seconds; unreadable: infinity."""
     if text.replace(".", "", 1).isdigit():
         return float(text)
     parts = _DURATION.findall(text)
     if not parts or "".join(number + unit for number, unit in parts) != text:
-        raise ValueError(text)
+        return math.inf
     return sum(float(n) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[unit] for n, unit in parts)
 
 
@@ -241,7 +242,8 @@ def _repository(image: str) -> str:
 
 def _ports(entries: list[Any]) -> list[int]:
     """The container ports a service publishes (every entry of `ports:`, short or long syntax)."""
-    return [int(e["target"]) if isinstance(e, dict) else int(str(e).rpartition(":")[2].split("/")[0]) for e in entries]
+    short = (re.split(r"[/-]", str(e).rpartition(":")[2])[0] for e in entries if not isinstance(e, dict))
+    return [int(e["target"]) for e in entries if isinstance(e, dict)] + [int(port) for port in short]
 
 
 def _mounts(entries: list[Any], base: Path) -> list[Path]:
