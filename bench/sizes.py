@@ -5,7 +5,7 @@ The image is measured only where a Docker engine answers and the image was built
 with torch in it. Its base is the one docker/Dockerfile names (workshop.docker). The
 environment sizes are read from the installed packages' own file lists, so they need no
 engine: the whole training environment, torch's share of it, and the packages that
-requirements/serve.txt pulls in, which is what the serving image installs.
+requirements/serve.txt pins (all the service pulls in), which is what the serving image installs.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ import re
 from importlib import metadata
 from pathlib import Path
 
-from packaging.requirements import Requirement
-
 from bench.rows import Row
-from workshop import docker
+from workshop import docker, pins
 
 SECTION = "size"
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,31 +43,10 @@ def dist_bytes(dist: metadata.Distribution) -> int:
     return total
 
 
-def closure(roots: list[str], dists: dict[str, metadata.Distribution]) -> set[str]:
-    """The packages `roots` pull in, following installed metadata (no extras)."""
-    seen: set[str] = set()
-    todo = [canonical(name) for name in roots]
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in dists:
-            continue
-        seen.add(name)
-        for text in dists[name].requires or ():
-            requirement = Requirement(text)
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                todo.append(canonical(requirement.name))
-    return seen
-
-
-def requirement_names(path: Path) -> list[str]:
-    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
-    return [Requirement(line).name for line in lines if line and not line.startswith("-")]
-
-
 def environment_rows() -> list[Row]:
     dists = installed()
     sizes = {name: dist_bytes(dist) for name, dist in dists.items()}
-    serving = closure(requirement_names(ROOT / "requirements" / "serve.txt"), dists)
+    serving = [name for name in pins.read(ROOT / pins.SERVE) if name in dists]
     return [
         Row(SECTION, SERVING, "", sum(sizes[name] for name in serving) / MB, "MB", note=f"{len(serving)} packages"),
         Row(SECTION, TRAINING, "", sum(sizes.values()) / MB, "MB", note=f"{len(sizes)} packages"),

@@ -11,10 +11,11 @@ nothing: it is meant to cost as little as the stack can.
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
-from bench.servers import ServerSpec
+from bench.servers import ROOT, ServerSpec
 from penguins.serving.examples import CLEAN_RECORD
 
 BARE = "bare endpoint (constant)"
@@ -23,12 +24,18 @@ SERVED_PICKLE = "served /predict (pickle)"
 SERVED_QUIET = "served /predict (ONNX, LOG_LEVEL=warning)"
 SERVED_TUNED = "served /predict (ONNX) + former micro-optimisations (A/B)"
 SERVED_NO_METRICS = "served /predict (ONNX, METRICS=false)"
+# The service as it was before issue 24's one validation layer and plain HTTP layer: its commit's
+# src/, exported beside the results, run by the same launcher (the before/after of CPU per request).
+BEFORE_COMMIT = "964f3b9"
+SERVED_BEFORE = f"served /predict (ONNX), before issue 24 ({BEFORE_COMMIT})"
 NAIVE = "naive tutorial (pickle + DataFrame)"
 # The peers (python -m bench.peers) serve the same two models with their own defaults.
 MLSERVER_ONNX = "MLServer (ONNX)"
 MLSERVER_PICKLE = "MLServer (scikit-learn)"
 BENTOML_ONNX = "BentoML (ONNX)"
 BENTOML_PICKLE = "BentoML (scikit-learn)"
+LITSERVE_ONNX = "LitServe (ONNX, our cleaning)"
+RAY_ONNX = "Ray Serve (ONNX, our cleaning)"
 
 UVICORN = (sys.executable, "-m", "uvicorn", "--host", "{host}", "--port", "{port}", "--workers", "1")
 
@@ -93,3 +100,15 @@ def tuned(folder: Path) -> ServerSpec:
         str(folder),
     )
     return ServerSpec(SERVED_TUNED, argv, body(CLEAN_RECORD))
+
+
+def before(folder: Path) -> ServerSpec:
+    """The served /predict as of BEFORE_COMMIT: `git archive` of its src/ into bench/.before/,
+    first on PYTHONPATH, started the same way as `served`."""
+    src = ROOT / "bench" / ".before" / BEFORE_COMMIT
+    if not (src / "src").is_dir():
+        src.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", BEFORE_COMMIT, "src"], cwd=ROOT, capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(src)], input=archive.stdout, check=True)
+    spec = served(folder)
+    return ServerSpec(SERVED_BEFORE, spec.argv, spec.body, env={"PYTHONPATH": str(src / "src")})

@@ -50,6 +50,18 @@ ENGINE_STOP = ROOT / ".ci" / "docker-engine-stop.sh"
 UNAVAILABLE = 3  # .ci/docker-engine.sh: no engine here and none may be started
 
 
+FAST = "off"  # DOCKER_ENGINE=off: `make test-fast`, the loop that needs no engine
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`make test-fast` (DOCKER_ENGINE=off) leaves out every test that needs a Docker engine."""
+    if os.environ.get("DOCKER_ENGINE") != FAST:
+        return
+    engine = [item for item in items if "base_image" in getattr(item, "fixturenames", ())]
+    config.hook.pytest_deselected(items=engine)
+    items[:] = [item for item in items if item not in engine]
+
+
 def unavailable(reason: str) -> None:
     """Skip on a laptop without Docker; under CI the container must really be tested."""
     if os.environ.get("CI") == "true":

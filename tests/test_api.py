@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from penguins import __version__
-from penguins.serving.api import RawRecord, create_app
+from penguins.serving.api import create_app
 from penguins.serving.artifacts import read_metadata
-from penguins.serving.cleaning import CleaningError, clean_records
+from penguins.serving.cleaning import CleaningError, clean_records, record_schema
 from penguins.serving.contract import BACKEND_FILES, FEATURES
 from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_RECORDS
 from penguins.serving.predictor import PenguinPredictor
@@ -387,7 +387,7 @@ def test_bare_model_refuses_values_it_cannot_answer_for(bare: TestClient) -> Non
 
 def test_openapi_shows_raw_fields_and_examples(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
-    record = schema["components"]["schemas"]["RawRecord"]
+    record = schema["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert list(record["properties"]) == list(FEATURES) and record["additionalProperties"] is False
     number, text, null = record["properties"]["bill_length_mm"]["anyOf"]
     assert number == {"type": "number", "minimum": 10, "maximum": 100} and null == {"type": "null"}
@@ -403,7 +403,7 @@ def test_openapi_shows_raw_fields_and_examples(client: TestClient) -> None:
 
 
 def test_raw_record_fields_are_the_contract() -> None:
-    assert tuple(RawRecord.model_fields) == FEATURES
+    assert tuple(record_schema()["properties"]) == FEATURES
 
 
 # ---------------------------------------------------------------- settings

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from bench import http_load, load, model_speed, run, sizes, specs, table, targets
+from bench import http_load, load, model_speed, run, sizes, specs, table, targets, validation
 from bench.budget import QUICK
 from bench.peers import same_client
 from bench.peers import specs as peer_specs
@@ -54,6 +54,8 @@ def model_speed_names() -> list[str]:
         "wrapper sklearn-pickle, end to end",
         "wrapper sklearn-onnx, end to end",
         "wrapper mlp-onnx, end to end",
+        validation.PYDANTIC,
+        validation.PLAIN,
     ]
 
 
@@ -79,7 +81,7 @@ def test_ratios_are_taken_against_a_baseline_of_the_same_run(report):
 
 def test_targets_say_what_this_run_did_not_measure(report):
     verdicts = {verdict.target: verdict for verdict in report.verdicts}
-    peers = [name for name in verdicts if "MLServer" in name or "BentoML" in name]
+    peers = [name for name in verdicts if any(peer in name for peer in targets.PEERS)]
     assert peers and all(verdicts[name].met is None for name in peers)
     assert all(v.met is not None for name, v in verdicts.items() if name not in peers)
 
@@ -146,9 +148,9 @@ def test_the_two_ab_targets_read_cpu_per_request_not_req_s():
     assert metrics.met is True and metrics.measured.startswith("+2.5% CPU per request (420 vs 410 µs; 2,000 vs 2,500")
     assert tuned.met is True and tuned.measured.startswith("+5.0% CPU per request (420 vs 400 µs")
     rows[0] = http_row(specs.SERVED_ONNX, 2000.0, 460.0)  # +12.3 % and +15 %: both missed
-    assert [v.met for v in targets.check(rows) if "CPU per request" in v.target] == [False, False]
+    assert [v.met for v in targets.check(rows) if "same-run A/B" in v.target] == [False, False]
     rows[0] = http_row(specs.SERVED_ONNX, 2000.0)  # no CPU read: not measured, never a verdict from req/s
-    assert [v.met for v in targets.check(rows) if "CPU per request" in v.target] == [None, None]
+    assert [v.met for v in targets.check(rows) if "same-run A/B" in v.target] == [None, None]
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="Debian's wrk is not installed (make bench installs it)")

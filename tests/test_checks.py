@@ -250,7 +250,6 @@ def test_the_build_context_holds_the_allow_list_with_the_model_in_use(tmp_path: 
             ".dockerignore",
             "docker/Dockerfile",
             "requirements/serve.txt",
-            "requirements/constraints.txt",
             "artifacts/mlp.onnx",
             "artifacts/mlp.onnx.json",
             "src/penguins/__init__.py",

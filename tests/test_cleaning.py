@@ -24,6 +24,7 @@ from penguins.serving.cleaning import (
     clean_record,
     clean_records,
     empty_batch,
+    in_range_pattern,
     json_schema,
     numeric_text_pattern,
     read_json,
@@ -721,6 +722,24 @@ def test_the_schema_of_each_field_is_written_from_the_rules():
     for name, (low, high) in RANGES.items():
         number, text, null = json_schema(name)["anyOf"]
         assert (number["minimum"], number["maximum"]) == (low, high) and null == {"type": "null"}
-        assert text == {"type": "string", "maxLength": MAX_TEXT_LENGTH, "pattern": numeric_text_pattern()}
+        assert text == {"type": "string", "maxLength": MAX_TEXT_LENGTH, "pattern": in_range_pattern(name)}
     island, _ = json_schema("island")["anyOf"]
     assert island == {"type": "string", "maxLength": MAX_TEXT_LENGTH, "examples": ["Biscoe", "Dream", "Torgersen"]}
+
+
+@pytest.mark.parametrize("name", list(RANGES))
+def test_the_schemas_numeric_text_is_answered_and_says_the_range_in_decimals(name):
+    """What /docs and schemathesis read for numeric text: every decimal the rule reads within the
+    range (a point or a comma, leading zeros, a sign, spaces), a missing marker or nothing; and
+    only text the rule answers (1e1-style text it answers too, but no pattern can bound it)."""
+    low, high = RANGES[name]
+    pattern = re.compile(in_range_pattern(name))
+    for value in np.arange(low - 2, high + 2, (high - low) / 97):
+        for text in (f"{value:.2f}", f"{value:.0f}", f" +0{value:.1f} ".replace(".", ",")):
+            rule_reads = float(text.strip().lstrip("+").replace(",", "."))
+            assert (pattern.search(text) is not None) == (low <= rule_reads <= high), text
+    for text in ["NA", "", " . ", "1e1", "forty", "-5", "0x10", f"{high}.001", f"{high}.", f"{low}"]:
+        if pattern.search(text):
+            DEFAULT_CLEANER.clean([{name: text}])  # answered: no CleaningError
+    measured = re.compile(in_range_pattern(name, missing=False))
+    assert not measured.search("NA") and not measured.search("") and measured.search(f"{low}")

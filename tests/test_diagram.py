@@ -15,7 +15,7 @@ from PIL import Image
 from workshop import diagram, stages
 
 IMG = Path(__file__).resolve().parents[1] / "notebooks" / "img"
-EXPECTED = ["bird_eye.svg", "bird_eye.png", *(f"bird_eye_stage{number}.png" for number in range(1, 9))]
+EXPECTED = ["bird_eye.svg", "bird_eye.png", *(f"bird_eye_stage{number}.png" for number in range(1, 10))]
 RERENDER = "re-render with: python -c \"from workshop import diagram; diagram.render_all('notebooks/img')\""
 
 
@@ -25,8 +25,8 @@ def _figure_text(highlight: int | None = None) -> str:
     return " | ".join(" ".join(text.get_text().split()) for text in texts)
 
 
-def test_boxes_are_the_stages_one_to_eight_of_the_stage_table() -> None:
-    assert [box.number for box in diagram.BOXES] == [1, 2, 3, 4, 5, 6, 7, 8]
+def test_boxes_are_the_stages_one_to_nine_of_the_stage_table() -> None:
+    assert [box.number for box in diagram.BOXES] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert set(diagram.LAYOUT) >= {box.key for box in diagram.BOXES}
 
 
@@ -52,7 +52,7 @@ def test_no_two_texts_overlap() -> None:
     assert not clashes
 
 
-@pytest.mark.parametrize("highlight", [0, 9, -1])
+@pytest.mark.parametrize("highlight", [0, 10, -1])
 def test_highlight_out_of_range_is_refused(highlight: int) -> None:
     with pytest.raises(ValueError, match="highlight"):
         diagram.draw(highlight)

@@ -17,7 +17,7 @@ from workshop import exercises, stages
 from workshop.stages import STAGES
 
 SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
-READY_STAGES = (1, 2, 3, 4, 5, 6, 7, 8)  # stages whose exercise exists: all of them
+READY_STAGES = (1, 2, 3, 4, 5, 6, 7, 8)  # stages whose exercise exists: all but 09 (on its way)
 CHECK_CALL = re.compile(r"^checks\.check_\w+\(", re.MULTILINE)
 
 SOLVED = """\

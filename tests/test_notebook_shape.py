@@ -228,6 +228,13 @@ REQUIRED: dict[int, tuple[Shows, ...]] = {
     ),
     # Prometheus' HTTP API with plain requests; the drift test with scipy, then the package's.
     8: (call("requests.get"), call("stats.ks_2samp"), call("drift.check_records")),
+    # The notebook's training as a script: nbconvert once, then train.py by hand, run in a fresh process.
+    9: (
+        shell("jupyter nbconvert --to script"),
+        call("argparse.ArgumentParser"),
+        call("artifacts.write_artifact"),
+        shell("{sys.executable} 09_work/train.py"),
+    ),
 }
 
 

@@ -55,8 +55,8 @@ def test_stage_line_lists_its_terms_and_links_to_the_table() -> None:
     line = glossary.stage_line(2)
     assert "*zapisać model* = save (serialise) the model" in line
     assert glossary.FULL_GLOSSARY_LINK in line
-    with pytest.raises(ValueError, match="no terms for stage 9"):
-        glossary.stage_line(9)
+    with pytest.raises(ValueError, match="no terms for stage 10"):
+        glossary.stage_line(10)
 
 
 def test_terms_wait_for_their_stage_in_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -304,8 +304,7 @@ def test_execute_runs_a_notebook_in_place_and_allows_only_tagged_errors(tmp_path
 
 def test_serve_env_is_stale_when_requirements_change(tmp_path: Path) -> None:
     (tmp_path / "requirements").mkdir()
-    for name in (serve_env.REQUIREMENTS, serve_env.CONSTRAINTS):
-        (tmp_path / name).write_text("numpy==2.4.6\n")
+    (tmp_path / serve_env.REQUIREMENTS).write_text("numpy==2.4.6\n")
     (tmp_path / serve_env.PROJECT).write_text('[project]\ndependencies = ["numpy"]\n')
     before = serve_env.fingerprint(tmp_path)
     assert not serve_env.is_ready(tmp_path)

@@ -281,6 +281,8 @@ def test_penguins_serve_knows_no_stage_only_its_settings(artifact_dir: Path) -> 
 
 
 def test_an_unknown_stage_is_one_line() -> None:
-    result = subprocess.run(serve_command("09", port=free_port()), capture_output=True, text=True, timeout=60, cwd=ROOT)
+    result = subprocess.run(serve_command("10", port=free_port()), capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == serve.EXIT_BAD_SETUP
-    assert result.stderr.strip() == "error: there is no stage '09': the stages are 00, 01, 02, 03, 04, 05, 06, 07, 08"
+    assert result.stderr.strip() == (
+        "error: there is no stage '10': the stages are 00, 01, 02, 03, 04, 05, 06, 07, 08, 09"
+    )

@@ -33,8 +33,8 @@ def doc_lines(path: str) -> list[str]:
 
 
 def test_the_table_has_every_stage_in_order_with_its_notebooks() -> None:
-    assert [stage.name for stage in stages.STAGES] == ["00", "01", "02", "03", "04", "05", "06", "07", "08"]
-    assert stages.NOTEBOOKS[0] == "00_big_picture" and stages.NOTEBOOKS[-1] == "08_running_it"
+    assert [stage.name for stage in stages.STAGES] == ["00", "01", "02", "03", "04", "05", "06", "07", "08", "09"]
+    assert stages.NOTEBOOKS[0] == "00_big_picture" and stages.NOTEBOOKS[-1] == "09_pipeline"
     assert all(notebook.startswith(stage.name) for stage in stages.STAGES for notebook in stage.notebooks)
     assert stages.PORTS == (8002, 8003, 8004, 8006, 8443, 8888, 9090)
 
@@ -54,8 +54,8 @@ def test_each_stage_server_is_the_make_target_of_its_own_number() -> None:
 
 def test_a_stage_is_found_by_number_or_name_and_a_wrong_one_is_named() -> None:
     assert stages.stage(4) is stages.stage("4") is stages.stage("04")
-    with pytest.raises(stages.UnknownStage, match="there is no stage '9'"):
-        stages.stage("9")
+    with pytest.raises(stages.UnknownStage, match="there is no stage '10'"):
+        stages.stage("10")
     with pytest.raises(
         stages.UnknownStage, match="stage 06 has no server of its own; the stage servers are 02, 03, 04"
     ):

@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 
 from penguins import __version__
 from penguins.serving.api import create_app
+from penguins.serving.api.v2 import Feature
 from penguins.serving.contract import CLASSES, FEATURES, NUMERIC_FEATURES
 from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, MESSY_RECORDS
 from penguins.serving.predictor import PenguinPredictor
-from penguins.serving.v2 import Feature
 from tests.test_api import settings_for
 from tests.test_metrics import rise, scrape
 

@@ -19,14 +19,14 @@ import argparse
 import logging
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import uvicorn
 from fastapi import Body, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import Response
 from pydantic_core import to_json
 
-from penguins.serving.api import RawRecord, create_app
+from penguins.serving.api import create_app
 from penguins.serving.contract import BACKEND_FILES
 from penguins.serving.predictor import PenguinPredictor
 from penguins.serving.settings import Settings
@@ -66,10 +66,10 @@ def tuned(app: FastAPI) -> FastAPI:
 
     @app.post("/predict", include_in_schema=False)
     async def predict(
-        record: Annotated[RawRecord, Body()], predictor: Annotated[PenguinPredictor, Depends(json_and_loaded)]
+        record: Annotated[dict[str, Any], Body()], predictor: Annotated[PenguinPredictor, Depends(json_and_loaded)]
     ) -> Response:
         """2. The answer serialised once, as bytes: FastAPI sends a Response as it is."""
-        answer = asdict(predictor.predict_one(record.as_sent()))
+        answer = asdict(predictor.predict_one(record))
         return Response(to_json(answer), media_type="application/json")
 
     routes = app.router.routes

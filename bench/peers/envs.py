@@ -14,7 +14,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PEERS_DIR = HERE.parent / ".peers"
-PEERS = ("mlserver", "bentoml")
+PEERS = ("mlserver", "bentoml", "litserve", "ray")
 
 
 def requirements(peer: str) -> Path:

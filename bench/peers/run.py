@@ -1,7 +1,9 @@
-"""`make bench-peers`: the served `/predict` against MLServer and BentoML, same models, same run.
+"""`make bench-peers`: the served `/predict` against MLServer, BentoML, LitServe and Ray Serve,
+same model, same run.
 
-Both models are served by all three: the ONNX file (MLServer through a custom runtime,
-BentoML through ONNX Runtime in its service) and the pickled scikit-learn pipeline.
+The ONNX file is served by all five (MLServer through a custom runtime, BentoML through ONNX
+Runtime in its service, LitServe and Ray Serve through penguins' own PenguinPredictor, so the
+same cleaning); the pickled scikit-learn pipeline by the first three.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ def run(budget: Budget, artifacts: Path | None = None, use_wrk: bool = True, say
         specs.served(folder),
         peer_specs.mlserver(folder, "onnx"),
         peer_specs.bentoml(folder, "onnx"),
+        peer_specs.litserve(folder),
+        peer_specs.ray_serve(folder),
         specs.served(folder, "02"),
         peer_specs.mlserver(folder, "sklearn"),
         peer_specs.bentoml(folder, "sklearn"),
@@ -52,10 +56,11 @@ def run(budget: Budget, artifacts: Path | None = None, use_wrk: bool = True, say
     same = same_client.check(folder, records, log_dir, say)
     notes = [
         "MLServer 1.7.1 (custom ONNX runtime, bench/peers/mlserver_onnx.py; mlserver-sklearn for the pickle) and "
-        "BentoML 1.4 (bench/peers/bentoml_service.py), each with its defaults and one worker, pinned in "
+        "BentoML 1.4 (bench/peers/bentoml_service.py), LitServe 0.2.19 (bench/peers/litserve_service.py) and "
+        "Ray Serve 2.60 (bench/peers/ray_service.py), each with its defaults and one worker or replica, pinned in "
         "bench/peers/requirements-*.txt.",
-        "The peers get the clean record (no cleaning of raw values); the served /predict cleans it as it would "
-        "any raw record.",
+        "MLServer and BentoML get the clean record as typed features (they have no cleaning); LitServe and Ray Serve "
+        "get the raw record and clean it with penguins' own PenguinPredictor, as the served /predict does.",
         same + ".",
     ]
     measured = [verdict for verdict in targets.check(rows) if verdict.met is not None]

@@ -1,8 +1,11 @@
-"""The peers as servers: MLServer and BentoML, each serving the ONNX file or the pickle.
+"""The peers as servers: MLServer and BentoML, each serving the ONNX file or the pickle, and
+LitServe and Ray Serve serving the ONNX file through penguins' own cleaning and wrapper.
 
 Each runs with its own defaults (MLServer: one inference worker, its access log; BentoML:
-one worker, its request log), on the same loopback, with the same record as the served
-`/predict`: the Open Inference Protocol's tensors for MLServer, BentoML's JSON fields.
+one worker, its request log; LitServe: one worker, its access log; Ray Serve: one replica
+behind its proxy), on the same loopback, with the same record as the served `/predict`: the
+Open Inference Protocol's tensors for MLServer, BentoML's JSON fields, the raw record as
+/predict takes it for LitServe and Ray Serve.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ import json
 from pathlib import Path
 
 from bench.peers import envs
-from bench.servers import ServerSpec
-from bench.specs import BENTOML_ONNX, BENTOML_PICKLE, MLSERVER_ONNX, MLSERVER_PICKLE, body
+from bench.servers import ROOT, ServerSpec
+from bench.specs import BENTOML_ONNX, BENTOML_PICKLE, LITSERVE_ONNX, MLSERVER_ONNX, MLSERVER_PICKLE, RAY_ONNX, body
 from penguins.ports import free_port
 from penguins.serving.contract import FEATURES, NUMERIC_FEATURES
 from penguins.serving.examples import CLEAN_RECORD
@@ -93,3 +96,25 @@ def bentoml(artifacts: Path, kind: str) -> ServerSpec:
         "{port}",
     )
     return ServerSpec(BENTOML_ONNX if onnx else BENTOML_PICKLE, argv, body(CLEAN_RECORD), env=env, ready_path="/readyz")
+
+
+def with_our_cleaning(peer: str, name: str, script: str, artifacts: Path, ready_path: str) -> ServerSpec:
+    """A peer that serves mlp.onnx through PenguinPredictor (penguins' src/ on its PYTHONPATH:
+    the serving package needs only numpy and onnxruntime, which its environment has)."""
+    env = {
+        "PEERS_HOST": "{host}",
+        "PEERS_PORT": "{port}",
+        "PEERS_MODEL": str(artifacts / "mlp.onnx"),
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+    argv = (str(envs.venv(peer) / "bin" / "python"), str(envs.HERE / script))
+    return ServerSpec(name, argv, body(CLEAN_RECORD), env=env, ready_path=ready_path)
+
+
+def litserve(artifacts: Path) -> ServerSpec:
+    return with_our_cleaning("litserve", LITSERVE_ONNX, "litserve_service.py", artifacts, "/health")
+
+
+def ray_serve(artifacts: Path) -> ServerSpec:
+    """GET /predict answers once the replica is up (its proxy answers /-/healthz before that)."""
+    return with_our_cleaning("ray", RAY_ONNX, "ray_service.py", artifacts, "/predict")

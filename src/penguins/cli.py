@@ -106,12 +106,22 @@ def cmd_stop(args: argparse.Namespace) -> int:
 
 
 def cmd_smoke(args: argparse.Namespace) -> int:
-    """Golden records through a running service, checked against the truth and the model here."""
+    """Golden records through a running service, checked against the truth and the model here.
+    Behind a proxy (stage 07's room): its CA, its API key, and the domain resolved as curl does."""
     from penguins import smoke
-    from penguins.client import ServiceError
+    from penguins.client import PenguinClient, ServiceError
+    from penguins.serving.api.deps import API_KEY_HEADER
 
+    host, _, address = (args.resolve or "").rpartition(":")
+    key = Path(args.api_key_file).read_text(encoding="utf-8").strip() if args.api_key_file else None
+    client = PenguinClient(
+        args.url,
+        verify=args.cacert or True,
+        resolve={host: address} if host else None,
+        headers={API_KEY_HEADER: key} if key else None,
+    )
     try:
-        report = smoke.run(args.url, smoke.load_cases(args.file), args.artifacts)
+        report = smoke.run(args.url, smoke.load_cases(args.file), args.artifacts, client=client)
     except ServiceError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -155,6 +165,9 @@ def parser() -> argparse.ArgumentParser:
     smoke = add("smoke", cmd_smoke, "golden records through a running service (e.g. the container) over HTTP")
     smoke.add_argument("file", help='golden JSON file: {"cases": [{"record": ..., "species": ...}]}')
     smoke.add_argument("--url", required=True, help="the service, e.g. the container: make docker-smoke")
+    smoke.add_argument("--cacert", help="check the service's certificate against this CA file (the room's)")
+    smoke.add_argument("--api-key-file", help="send the key in this file as X-API-Key (the room's .room/api-key)")
+    smoke.add_argument("--resolve", metavar="HOST:IP", help="connect to IP for HOST (curl --resolve without the port)")
     return top
 
 

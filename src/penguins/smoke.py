@@ -158,14 +158,21 @@ def _against_the_file(case: Case, single: Answer | Refusal) -> list[str]:
     return [] if single.species == case.species else [f"truth is {case.species}"]
 
 
-def run(url: str, cases: Sequence[Case], artifacts: Path | None = None, ready_timeout: float = 10.0) -> Report:
+def run(
+    url: str,
+    cases: Sequence[Case],
+    artifacts: Path | None = None,
+    ready_timeout: float = 10.0,
+    client: PenguinClient | None = None,
+) -> Report:
     """Send every case to the service at `url`; compare with the truth and with the same model here.
 
     The backend the service names is loaded from `artifacts` (default: the artifacts folder).
+    `client` asks instead of a plain one for `url` (a proxy's: its CA, its API key, its address).
     Raises penguins.client.ServiceError when the service does not answer properly.
     """
     answered = [case.record for case in cases if case.refusal is None]
-    with PenguinClient(url) as client:
+    with client or PenguinClient(url) as client:
         client.wait_until_ready(ready_timeout)
         model = client.model()
         singles = [_over_http(client, case.record) for case in cases]

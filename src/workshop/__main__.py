@@ -47,6 +47,9 @@ def main() -> int:
     room.add_argument(
         "target", nargs="?", help="rollout: the image to roll out; labels, version, build: an artifacts folder"
     )
+    release = commands.add_parser("release", help="stage 09: tests, build, push, switch, smoke, keep or switch back")
+    release.add_argument("model", nargs="?", default="artifacts", help="the model's folder (default: artifacts)")
+    release.add_argument("--tests", help="the tests step's command (default: make test-fast)")
     commands.add_parser("exercises", help="regenerate exercises/ from solutions/ (instructors)")
     commands.add_parser("my-exercises", help="copy the exercises into my-exercises/; never overwrites your work")
     check = commands.add_parser("check-exercises", help="run a folder's exercises: ✓ / not done / failing per task")
@@ -86,6 +89,10 @@ def main() -> int:
         if args.action in rollout.ACTIONS:
             return rollout.main(args.action, args.target)
         return server_room.main(args.action)
+    if args.command == "release":
+        from workshop import release as pipeline
+
+        return pipeline.main(args.model, args.tests)
     if args.command == "demo":
         from workshop import demo
 

@@ -53,6 +53,7 @@ PLACES: dict[int, tuple[str, str]] = {
     6: ("container", ""),
     7: ("production", ""),  # the server room is production itself: proxy, replicas, other services
     8: ("running", "Prometheus, a drift check"),  # watching the room from inside it
+    9: ("pipeline", "tests → build → push → switch → smoke; or back"),  # ships into production by itself
 }
 BOXES: tuple[Box, ...] = tuple(
     Box(stage.number, PLACES[stage.number][0], stage.title, stage.polish, PLACES[stage.number][1])
@@ -89,6 +90,7 @@ LAYOUT: dict[str, Rect] = {
     "services": (9.55, 1.45, 1.3, 0.85),
     "running": (9.5, 0.5, 1.4, 0.85),
     "people": (11.2, 2.2, 1.25, 0.75),
+    "pipeline": (0.12, 2.85, 3.25, 0.95),
 }
 
 # Okabe-Ito colours: distinguishable with every common form of colour blindness.
@@ -333,7 +335,7 @@ def _draw_enclosures(ax: Axes, highlight: int | None) -> None:
 
 
 def _draw_stages(ax: Axes, highlight: int | None) -> None:
-    """Stages 1-5 and 8 as numbered boxes, plus the model file that stage 2 ships in the container."""
+    """Stages 1-5, 8 and 9 as numbered boxes, plus the model file that stage 2 ships in the container."""
     for box in (*BOXES[:5], *BOXES[7:]):
         look = _look(_state(box.number, highlight), BLUE, "#E1EEF8")
         _box(ax, box.key, box.title, box.polish, look, box.detail)
@@ -371,6 +373,7 @@ FLOW: tuple[Step, ...] = (
     Step(("saved_model", "right", 0.2), ("model_file", "left", 0.2), "ship", at=0.27, lift=0.2),
     Step(("model_file", "right", 0.0), ("wrapper", "left", 0.0), "load", lift=-0.22),
     Step(("wrapper", "right", 0.0), ("server", "left", 0.0)),
+    Step(("pipeline", "right", 0.0), ("production", "left", 1.0), "release", at=0.5, lift=0.18),
 )
 
 
@@ -400,7 +403,7 @@ def _draw_requests(ax: Axes, colour: str) -> None:
 
 
 def draw(highlight: int | None = None) -> Figure:
-    """Draw the bird's-eye picture; `highlight` (1..8) marks the stage a notebook is about.
+    """Draw the bird's-eye picture; `highlight` (1..9) marks the stage a notebook is about.
 
     Returns a Figure that pyplot does not track, so notebooks show it inline and
     render_all can draw nine of them without piling up open figures. Matplotlib's default
@@ -442,7 +445,7 @@ def save(path: str | Path, highlight: int | None = None) -> Path:
 
 
 def render_all(folder: str | Path) -> list[Path]:
-    """Write bird_eye.svg, bird_eye.png and bird_eye_stage1..8.png, one per stage."""
+    """Write bird_eye.svg, bird_eye.png and bird_eye_stage1..9.png, one per stage."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [save(folder / "bird_eye.svg"), save(folder / "bird_eye.png")]

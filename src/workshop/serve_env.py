@@ -2,12 +2,12 @@
 
 Stage 03 claims that an ONNX file runs "elsewhere", without the stack that trained it. A claim
 made inside the training environment proves nothing: torch is right there. This environment
-is the project installed by a plain `pip install -e .` with nothing but its declared
-dependencies (numpy, onnxruntime, FastAPI, ...), pinned by requirements/constraints.txt: a
-dependency that pyproject.toml forgets makes the service fail to start here (a test starts it)
-instead of at a student's first `uvicorn`. A test also checks that requirements/serve.txt, what
-the container installs, names the same packages. The training extra is not installed, so
-torch's absence is a fact the notebook can show.
+holds requirements/serve.txt, what the container installs: pyproject.toml's dependencies and
+everything they pull in, compiled by pip-compile with hashes (`pip install --require-hashes`
+installs exactly those bytes), then the project itself without resolving anything more. A
+dependency that pyproject.toml forgets is missing from the compiled file too, so the service
+fails to start here (a test starts it) instead of at a student's first `uvicorn`. The training
+extra is not installed, so torch's absence is a fact the notebook can show.
 
 `make serve-env` (or `python -m workshop serve-env`) builds it.
 """
@@ -26,7 +26,6 @@ from penguins.serving.paths import project_root
 
 FOLDER = ".venv-serve"
 REQUIREMENTS = "requirements/serve.txt"
-CONSTRAINTS = "requirements/constraints.txt"
 PROJECT = "pyproject.toml"
 STAMP = ".ready"  # written last; holds the fingerprint of what the environment was built from
 PIP_TIMEOUT = 600.0
@@ -59,7 +58,7 @@ def fingerprint(root: Path | None = None) -> str:
     any of them and we rebuild."""
     root = _root(root)
     digest = hashlib.sha256(f"{sys.version_info.major}.{sys.version_info.minor}".encode())
-    for name in (REQUIREMENTS, CONSTRAINTS, PROJECT):
+    for name in (REQUIREMENTS, PROJECT):
         digest.update((root / name).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -74,25 +73,15 @@ def create(root: Path | None = None, say: Callable[[str], None] = print) -> Path
     """Build the environment from scratch; return its interpreter. Takes 10-20 s with a pip cache."""
     root = _root(root)
     target = folder(root)
-    say(f"building {FOLDER}/: pip install -e . (no torch, no scikit-learn, no pandas)...")
+    say(f"building {FOLDER}/: pip install --require-hashes -r {REQUIREMENTS} (no torch, no scikit-learn, no pandas)...")
     shutil.rmtree(target, ignore_errors=True)
     venv.EnvBuilder(with_pip=True, clear=True).create(target)
     interpreter = python(root)
+    pip = [str(interpreter), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     _check_call(
-        [
-            str(interpreter),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-c",
-            str(root / CONSTRAINTS),
-            "-e",
-            str(root),
-        ],
-        "pip could not install the project with its dependencies",
+        [*pip, "--require-hashes", "-r", str(root / REQUIREMENTS)], "pip could not install the pinned dependencies"
     )
+    _check_call([*pip, "--no-deps", "-e", str(root)], "pip could not install the project")
     (target / STAMP).write_text(fingerprint(root) + "\n", encoding="utf-8")
     say(f"{FOLDER}/ is ready")
     return interpreter

@@ -89,6 +89,7 @@ MAX_TEXT_LENGTH = 100
 # The spaces stripped from text: JSON's own whitespace. (Python's str.strip() and JSON Schema's
 # \s know other spaces, and not the same ones: the schema and these rules must agree exactly.)
 SPACE = " \t\n\r"
+_SPACES = "[" + SPACE.encode("unicode_escape").decode() + "]*"
 # A number as clients write one: ASCII digits, one sign, one decimal point or comma ("39,1", as
 # in Poland), an optional exponent. Not "4_0", "４０", "inf" or "1,234.5", which Python would read.
 NUMBER = r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?"
@@ -106,6 +107,10 @@ _FIELDS_TEXT = ", ".join(FEATURES)
 _MEASUREMENTS_TEXT = ", ".join(NUMERIC_FEATURES)
 _FEATURE_SET = frozenset(FEATURES)
 _PREVIEW_LENGTH = 40
+NO_MEASUREMENTS = (
+    f"none of the measurements ({_MEASUREMENTS_TEXT}) is given: there is nothing to answer from "
+    "(the island and sex alone are not enough)"
+)
 
 
 def _key(text: str) -> str:
@@ -248,25 +253,37 @@ class Cleaner:
         """Clean a batch for answering: refuse records with no measurement, and note per record
         every field the model fills in (imputed) or does not know (unknown_category)."""
         rows, columns, problems = self._columns(records)
+        return self._prepared(columns, problems, rows.__getitem__, one_record)
+
+    def prepare_columns(self, columns: Mapping[str, Sequence[object]]) -> Prepared:
+        """`prepare` for raw values sent column by column (the V2 protocol's tensors, all of one
+        length): the same rules, without building a record per row. A column left out is missing
+        in every record."""
+        if self.pre_rules:  # they take records
+            count = len(next(iter(columns.values()), ()))
+            return self.prepare([{name: column[i] for name, column in columns.items()} for i in range(count)])
+        problems: list[Problem] = []
+        judged = self._judged({name: list(column) for name, column in columns.items()}, problems)
+        return self._prepared(judged, problems, lambda index: {name: col[index] for name, col in columns.items()})
+
+    def _prepared(
+        self,
+        columns: dict[str, _Column],
+        problems: list[Problem],
+        row: Callable[[int], object],
+        one_record: bool = False,
+    ) -> Prepared:
+        """The judged columns ready for the model, or a CleaningError with every problem, a
+        record with no measurement at all among them."""
         nothing_measured = set(columns[NUMERIC_FEATURES[0]].missing).intersection(
             *(columns[name].missing for name in NUMERIC_FEATURES[1:])
         )
         not_records = {problem.record for problem in problems if problem.field == RECORD_FIELD}
-        for index in sorted(nothing_measured):
-            if index not in not_records:  # refused already: it is not an object at all
-                problems.append(
-                    Problem(
-                        index,
-                        RECORD_FIELD,
-                        rows[index],
-                        "no_measurements",
-                        f"none of the measurements ({_MEASUREMENTS_TEXT}) is given: there is "
-                        "nothing to answer from (the island and sex alone are not enough)",
-                    )
-                )
+        for index in sorted(nothing_measured - not_records):  # not an object at all: refused already
+            problems.append(Problem(index, RECORD_FIELD, row(index), "no_measurements", NO_MEASUREMENTS))
         _raise_if(problems, one_record)
         batch = {name: column.values for name, column in columns.items()}
-        return Prepared(batch, _warnings(batch, columns, len(rows)))
+        return Prepared(batch, _warnings(batch, columns, len(batch[FEATURES[0]])))
 
     def _columns(self, records: Sequence[Mapping[str, object]]) -> tuple[list[Any], dict[str, _Column], list[Problem]]:
         """Every value rule, column by column: the rows as read, the columns, every problem."""
@@ -275,12 +292,18 @@ class Cleaner:
         problems: list[Problem] = []
         rows = self._rows(records, problems)
         all_dicts = set(map(type, rows)) <= {dict}
-        columns = {name: self._numeric_column(name, _values(rows, name, all_dicts)) for name in NUMERIC_FEATURES}
+        values = {name: _values(rows, name, all_dicts) for name in FEATURES}
+        return rows, self._judged(values, problems), problems
+
+    def _judged(self, values: dict[str, list[object]], problems: list[Problem]) -> dict[str, _Column]:
+        """Each feature's column judged by its rule (a column left out: missing throughout)."""
+        count = len(next(iter(values.values()), ()))
+        columns = {name: self._numeric_column(name, values.get(name) or [None] * count) for name in NUMERIC_FEATURES}
         for name in CATEGORICAL_FEATURES:
-            columns[name] = self._categorical_column(name, _values(rows, name, all_dicts))
+            columns[name] = self._categorical_column(name, values.get(name) or [None] * count)
         for column in columns.values():
             problems += column.problems
-        return rows, {name: columns[name] for name in FEATURES}, problems
+        return {name: columns[name] for name in FEATURES}
 
     def _rows(self, records: Iterable[object], problems: list[Problem]) -> list[Any]:
         """Apply the pre-rules and check the shape of each record (a mapping of known fields).
@@ -354,7 +377,13 @@ class Cleaner:
                     missing.append(index)
                 elif not low <= number <= high:
                     problems.append(
-                        Problem(index, name, value, "out_of_range", _range_reason(number, value, name, low, high))
+                        Problem(
+                            index,
+                            name,
+                            _shown_value(value),
+                            "out_of_range",
+                            _range_reason(number, value, name, low, high),
+                        )
                     )
                     number = math.nan
             numbers.append(number)
@@ -432,36 +461,93 @@ def unknown_categories(batch: CleanBatch) -> list[tuple[int, str, str]]:
     return sorted(found, key=lambda item: item[0])
 
 
-def json_schema(name: str, cleaner: Cleaner = DEFAULT_CLEANER) -> dict[str, Any]:
-    """What a raw field accepts, as JSON Schema, written from the rules above (for OpenAPI).
+def json_schema(name: str, cleaner: Cleaner = DEFAULT_CLEANER, missing: bool = True) -> dict[str, Any]:
+    """What a raw field accepts, as JSON Schema, written from the rules above (for OpenAPI);
+    `missing=False`: only a value given (no null, no missing marker).
 
-    Numbers get their range, numeric text the pattern of NUMBER and the missing markers, any
-    text its longest length; categories are examples, not an enum, because an unknown island
-    is answered (with a warning). What JSON Schema cannot say is left out: that numeric text
-    must be in range too, that a record needs one measurement, that the model must give finite odds.
+    Numbers get their range; numeric text is stated in decimals within that range (in_range_pattern:
+    JSON Schema cannot bound the value of text, and no regular expression can bound 1e1-style text),
+    so every text the schema describes is answered; any text gets its longest length. Categories
+    are examples, not an enum: an unknown island is answered (with a warning).
     """
     text: dict[str, Any] = {"type": "string", "maxLength": MAX_TEXT_LENGTH}
+    null = [{"type": "null"}] if missing else []
     if name in NUMERIC_FEATURES:
         low, high = cleaner.ranges[name]
         number = {"type": "number", "minimum": low, "maximum": high}
-        return {"anyOf": [number, {**text, "pattern": numeric_text_pattern(cleaner)}, {"type": "null"}]}
+        return {"anyOf": [number, {**text, "pattern": in_range_pattern(name, cleaner, missing)}, *null]}
     if name in CATEGORICAL_FEATURES:
-        return {"anyOf": [{**text, "examples": list(KNOWN_CATEGORIES[name])}, {"type": "null"}]}
+        return {"anyOf": [{**text, "examples": list(KNOWN_CATEGORIES[name])}, *null]}
     raise KeyError(f"{name!r} is not a feature; the features are {_FIELDS_TEXT}")
+
+
+def record_schema(cleaner: Cleaner = DEFAULT_CLEANER) -> dict[str, Any]:
+    """A raw record as JSON Schema: each field as `json_schema` says, no other field, and at
+    least one measurement given, so a record refused as no_measurements is not one it describes."""
+    measured = [
+        {"required": [name], "properties": {name: json_schema(name, cleaner, False)}} for name in NUMERIC_FEATURES
+    ]
+    return {
+        "title": "RawRecord",
+        "description": "one penguin as a client sends it: any field may be left out, null, a number or text "
+        '("46,5", "NA"); at least one measurement',
+        "type": "object",
+        "properties": {name: json_schema(name, cleaner) for name in FEATURES},
+        "additionalProperties": False,
+        "anyOf": measured,
+    }
 
 
 def numeric_text_pattern(cleaner: Cleaner = DEFAULT_CLEANER) -> str:
     """The text a numeric field accepts, as a regular expression both Python and JSON Schema read:
     spaces, then a NUMBER or a missing marker (in any case) or nothing, then spaces."""
-    markers = sorted((_any_case(marker) for marker in cleaner.missing_markers if marker), key=len, reverse=True)
-    space = "[" + SPACE.encode("unicode_escape").decode() + "]*"
-    return f"^{space}(?:{'|'.join([NUMBER, *markers])})?{space}$"
+    return f"^{_SPACES}(?:{'|'.join([NUMBER, *_markers(cleaner)])})?{_SPACES}$"
+
+
+def in_range_pattern(name: str, cleaner: Cleaner = DEFAULT_CLEANER, missing: bool = True) -> str:
+    """The numeric text of `name` within its (whole-number) range, in decimals: spaces, an
+    optional "+", leading zeros, the digits, a decimal point or comma; or (`missing`) a missing
+    marker or nothing. Every text it matches, numeric_text_pattern matches and the rule answers."""
+    low, high = (int(bound) for bound in cleaner.ranges[name])
+    below = f"(?:{'|'.join(_integers(low, high - 1))})(?:[.,][0-9]*)?"
+    number = f"(?:\\+?0*(?:{below}|{high}(?:[.,]0*)?))"
+    if missing:
+        number = f"(?:{'|'.join([number, *_markers(cleaner)])})?"
+    return f"^{_SPACES}{number}{_SPACES}$"
+
+
+def _markers(cleaner: Cleaner) -> list[str]:
+    return sorted((_any_case(marker) for marker in cleaner.missing_markers if marker), key=len, reverse=True)
+
+
+def _integers(low: int, high: int) -> list[str]:
+    """Regular expressions matching exactly the whole numbers low..high (no leading zeros)."""
+    parts = []
+    while low <= high:
+        top = min(high, 10 ** len(str(low)) - 1)  # the same number of digits
+        parts += _digits(str(low), str(top))
+        low = top + 1
+    return parts
+
+
+def _digits(low: str, high: str) -> list[str]:
+    """Regular expressions for the numbers low..high, written with the same number of digits."""
+    if not low:
+        return [""]
+    if low[0] == high[0]:
+        return [low[0] + tail for tail in _digits(low[1:], high[1:])]
+    rest = len(low) - 1
+    from_zero, to_nine = low[1:] == "0" * rest, high[1:] == "9" * rest
+    first, last = int(low[0]) + (not from_zero), int(high[0]) - (not to_nine)
+    parts = [] if from_zero else [low[0] + tail for tail in _digits(low[1:], "9" * rest)]
+    parts += [f"[{first}-{last}]" + "[0-9]" * rest] if first <= last else []
+    return parts + ([] if to_nine else [high[0] + tail for tail in _digits("0" * rest, high[1:])])
 
 
 # ---------------------------------------------------------------- the rules, value by value
 
 
-class _Rejected(Exception):
+class _Rejected(ValueError):
     """A single value broke a rule: its code and the reason, up to the loop that knows where it was."""
 
     def __init__(self, code: RefusalCode, reason: str) -> None:
@@ -552,10 +638,18 @@ def _category(value: object, spellings: Mapping[str, str]) -> str | _Rejected:
     if known is not None:
         return known
     try:
+        return unicode_text(text)
+    except _Rejected as rejected:
+        return rejected
+
+
+def unicode_text(text: str) -> str:
+    """`text` if it is valid Unicode: JSON can escape half a surrogate pair ("\\ud800"), which no
+    model input (nor response) can carry. The bare model's types use this rule too."""
+    try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        # JSON can escape half a surrogate pair ("\ud800"); no model input can carry it.
-        return _Rejected("not_unicode", "must be valid Unicode text, got half of a surrogate pair")
+        raise _Rejected("not_unicode", "must be valid Unicode text, got half of a surrogate pair") from None
     return str(text)
 
 

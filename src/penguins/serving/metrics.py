@@ -98,3 +98,23 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class NoMetrics:
+    """What counts when metrics are off (PENGUINS_METRICS=false): nothing, so that no caller
+    has to ask whether metrics are on."""
+
+    def request(self, route: str, method: str, status: int, seconds: float) -> None:
+        pass
+
+    def answered(self, species: Iterable[str], warnings: Iterable[tuple[FieldWarning, ...]]) -> None:
+        pass
+
+    def refused(self, error: CleaningError) -> None:
+        pass
+
+    def serving(self, model_version: str, sha256: str, backend: str) -> None:
+        pass
+
+
+Meter = Metrics | NoMetrics

@@ -21,7 +21,7 @@ with training (penguins.training.pickles) and is handed to the wrapper from ther
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, overload
@@ -172,33 +172,42 @@ class PenguinPredictor:
     def model_version(self) -> str:
         return self.metadata.model_version
 
-    def predict(self, records: Sequence[Record]) -> Predictions:
+    def predict(self, records: Sequence[Record], one_record: bool = False) -> Predictions:
         """Predict for many raw records; any it will not answer raise one CleaningError naming
-        every problem (a bad value, no measurement at all, no finite odds)."""
+        every problem (a bad value, no measurement at all, no finite odds). `one_record`: the
+        caller asked about one record, so its problems need no index to say where they are."""
         if isinstance(records, Mapping):
             raise TypeError("predict takes a list of records; use predict_one for a single one")
-        prepared = self.cleaner.prepare(records)
-        return self._answer(prepared.batch, prepared.warnings, records, one_record=False)
+        prepared = self.cleaner.prepare(records, one_record)
+        return self._answer(prepared.batch, prepared.warnings, records.__getitem__, one_record)
 
     def predict_one(self, record: Record) -> Prediction:
         """Predict for one raw record; refusals as in predict, without an index to say where."""
-        prepared = self.cleaner.prepare([record], one_record=True)
-        return self._answer(prepared.batch, prepared.warnings, [record], one_record=True)[0]
+        return self.predict([record], one_record=True)[0]
+
+    def predict_columns(self, columns: Mapping[str, Sequence[object]]) -> Predictions:
+        """Predict for raw values sent column by column, all of one length (the V2 protocol's
+        tensors): the same cleaning and answers as `predict`, without a record per row."""
+        prepared = self.cleaner.prepare_columns(columns)
+        return self._answer(
+            prepared.batch, prepared.warnings, lambda index: {name: columns[name][index] for name in columns}, False
+        )
 
     def predict_clean(self, batch: CleanBatch, one_record: bool = False) -> Predictions:
         """Predict for columns that are already clean and typed (what the bare model takes):
         no rule is applied and nothing warned about; only values without finite odds are refused."""
         count = len(batch[FEATURES[0]])
-        return self._answer(batch, [()] * count, None, one_record)
+        return self._answer(batch, [()] * count, lambda index: _plain(batch, index), one_record)
 
     def _answer(
         self,
         batch: CleanBatch,
         warnings: Sequence[tuple[FieldWarning, ...]],
-        records: Sequence[object] | None,
+        sent: Callable[[int], object],
         one_record: bool,
     ) -> Predictions:
-        """The model's probabilities for a batch; refuse the records it gave no finite odds for."""
+        """The model's probabilities for a batch; refuse the records it gave no finite odds for
+        (`sent(index)`: a record as it was sent, for the refusal)."""
         if len(warnings) == 0:
             probabilities = np.empty((0, len(self.classes)), dtype=np.float32)
         else:
@@ -206,17 +215,12 @@ class PenguinPredictor:
         if not math.isfinite(float(probabilities.sum())):  # one NaN or infinity anywhere makes the sum so
             unanswered = np.flatnonzero(~np.isfinite(probabilities).all(axis=1)).tolist()
             raise CleaningError(
-                [
-                    Problem(index, RECORD_FIELD, _sent(batch, records, index), "no_finite_odds", NO_FINITE_ODDS)
-                    for index in unanswered
-                ],
+                [Problem(index, RECORD_FIELD, sent(index), "no_finite_odds", NO_FINITE_ODDS) for index in unanswered],
                 one_record,
             )
         return Predictions(self.classes, probabilities, warnings, self.model_version)
 
 
-def _sent(batch: CleanBatch, records: Sequence[object] | None, index: int) -> object:
-    """A refused record as it was sent, or, for typed columns, as its plain values."""
-    if records is not None:
-        return records[index]
+def _plain(batch: CleanBatch, index: int) -> dict[str, object]:
+    """A record of typed columns as its plain values."""
     return {name: batch[name][index].item() if name in NUMERIC_FEATURES else batch[name][index] for name in FEATURES}

@@ -9,11 +9,7 @@ the daemon this folder alone, so the student's files are in the build and nothin
 from __future__ import annotations
 
 import shutil
-from importlib import metadata
 from pathlib import Path
-
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
 
 from penguins.serving.paths import artifacts_dir, project_root
 
@@ -33,24 +29,6 @@ DOCKERIGNORE = """\
 !requirements.txt
 **/__pycache__
 """
-
-
-def pinned(requirements: list[str]) -> list[str]:
-    """Every package the serving requirements pull in, pinned at the version installed here
-    (which the tests ran with), beyond the ones the file names itself."""
-    named = {canonicalize_name(Requirement(line).name) for line in requirements if line[:1].isalnum()}
-    seen: dict[str, str] = {}
-    todo = sorted(named)
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen[name] = metadata.version(name)
-        for text in metadata.requires(name) or []:
-            requirement = Requirement(text)
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                todo.append(canonicalize_name(requirement.name))
-    return [f"{name}=={version}" for name, version in sorted(seen.items()) if name not in named]
 
 
 def prepare(folder: str | Path = "06_context", artifacts: Path | None = None) -> Path:
@@ -74,12 +52,11 @@ def prepare(folder: str | Path = "06_context", artifacts: Path | None = None) ->
 
 
 def requirements(root: Path | None = None) -> str:
-    """The context's requirements.txt: the project's serving requirements and all they pull in,
-    pinned. The capstone writes the same text, so its image reuses the layer that installs them."""
+    """The context's requirements.txt: the project's requirements/serve.txt as it is (every package
+    the service needs, pinned with its hashes by pip-compile) under a line that says so. The
+    capstone writes the same text, so its image reuses the layer that installs them."""
     text = ((root or project_root() or Path.cwd()) / SERVE_REQUIREMENTS).read_text(encoding="utf-8")
-    serve = [line for line in text.splitlines() if line[:1].isalnum()]
-    lines = [REQUIREMENTS_HEADER, *serve, "# what those pull in, at the versions the tests ran with", *pinned(serve)]
-    return "\n".join(lines) + "\n"
+    return f"{REQUIREMENTS_HEADER}\n{text}"
 
 
 def summary(context: Path) -> str:

@@ -1,0 +1,100 @@
+"""The service (lecture stage 05): a FastAPI app around one PenguinPredictor.
+
+`create_app(settings)` builds it; `python -m penguins serve` and the container's
+`uvicorn penguins.serving.app:app` both call it, so there is one service whatever starts it.
+HTTP only, one module per resource, as full-stack-fastapi-template and MLServer lay it out:
+
+    status    /, /health, /ready, /model
+    predict   /predict, /predict/batch (raw records; stage 03's features mode: typed features)
+    v2        the Open Inference Protocol's /v2 routes (raw mode)
+    metrics   /metrics for Prometheus (when PENGUINS_METRICS is on)
+    deps      what routes share: the model, the counters, the body, the record limit, the key
+    errors    ServingError and its one handler
+    gate      every request's id, log line and count, and the 500 of a crash
+
+This package is on the serving path: no torch, scikit-learn or pandas (the pickle backend
+brings scikit-learn in by itself, only when it is chosen). Annotations are evaluated where
+FastAPI reads them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+
+from penguins import __version__
+from penguins.serving import logs
+from penguins.serving.api import metrics as metrics_route
+from penguins.serving.api import predict, status, v2
+from penguins.serving.api.deps import Model, api_key, key_responses
+from penguins.serving.api.errors import ServingError, handle
+from penguins.serving.api.gate import REQUEST_ID, RequestGate
+from penguins.serving.metrics import Metrics, NoMetrics
+from penguins.serving.predictor import PenguinPredictor
+from penguins.serving.settings import Settings
+
+__all__ = ["REQUEST_ID", "create_app", "load_predictor"]
+log = logging.getLogger("penguins.serving.api")
+
+
+def load_predictor(settings: Settings) -> PenguinPredictor:
+    """The model the settings name, loaded and checked once (sha256, feature contract)."""
+    return PenguinPredictor.load(settings.backend, settings.model_path)
+
+
+def create_app(settings: Settings | None = None, predictor: PenguinPredictor | None = None) -> FastAPI:
+    """The service. The model is loaded once, at start-up (or handed in already loaded, as
+    `python -m penguins serve` does so that a bad artifact stops it before the port opens)."""
+    settings = settings or Settings()
+    logs.configure(settings.log_level, settings.log_format)
+    meter = Metrics() if settings.metrics else NoMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.predictor is None:
+            app.state.predictor = load_predictor(settings)
+        app.state.model = Model(app.state.predictor, settings, meter)
+        meta = app.state.predictor.metadata
+        meter.serving(meta.model_version, meta.sha256, app.state.predictor.backend_name)
+        log.info("model %s (%s, %s mode) ready", meta.model_version, settings.backend, settings.mode)
+        yield
+
+    app = FastAPIOffline(
+        title="Penguin species service", version=__version__, description=_description(settings), lifespan=lifespan
+    )
+    app.state.predictor, app.state.model, app.state.metrics = predictor, None, meter
+    app.add_middleware(RequestGate, metrics=meter)
+    app.add_exception_handler(ServingError, handle)
+    # The key first (when the service has one), then the body, held to the one body limit.
+    guarded: dict[str, Any] = {
+        "dependencies": api_key(settings.api_key),
+        "responses": key_responses(settings.api_key),
+        "max_body_size": settings.max_body_bytes,
+    }
+    app.include_router(predict.router(settings), **guarded)
+    if settings.mode == "raw":  # the protocol's clients send raw values through the wrapper, as /predict's do
+        app.include_router(v2.router(settings), **guarded)
+    app.include_router(status.router)
+    if isinstance(meter, Metrics):
+        app.include_router(metrics_route.router)
+    return app
+
+
+def _description(settings: Settings) -> str:
+    if settings.mode == "features":
+        what = (
+            "**Stage 03, the bare model**: it takes six clean, typed features and nothing else. "
+            "Try the *messy* example: it is refused with a 422. Cleaning raw data is the wrapper's job (stage 04)."
+        )
+    else:
+        what = (
+            "**The wrapper over the model**: send raw records as they come (numbers as text, a decimal comma, "
+            '"NA", any case); a value that cannot be used comes back as a 422 naming the field, the value, '
+            "the reason and its code; a field the model fills in comes back as a warning."
+        )
+    return f"Which of three species is this penguin? {what} Backend: `{settings.backend}`."

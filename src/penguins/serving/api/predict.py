@@ -1,0 +1,193 @@
+"""POST /predict and /predict/batch: raw records in, species, probabilities and warnings out.
+
+The body is read as JSON (deps.json_body) and handed to the wrapper exactly as the client sent
+it: whether "46,5", "NA" or -3 is acceptable is penguins.serving.cleaning's call, and so is the
+schema /docs shows (cleaning.record_schema, published through `openapi_extra`: FastAPI checks
+no value, so there is one validation layer). Whatever the wrapper refuses is a 422 in FastAPI's
+error shape, with cleaning's code as each item's `type` (errors.ServingError.refused).
+
+In `features` mode (stage 03) the same paths serve the bare model instead: six clean, typed
+features checked by a pydantic model (FeatureRecord), so a messy record fails with a 422,
+which is why stage 04 wraps the model.
+"""
+
+import functools
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Request
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from penguins.serving.api.deps import Loaded, json_body, many
+from penguins.serving.api.errors import ServingError
+from penguins.serving.cleaning import WarningCode, record_schema, typed_batch, unicode_text
+from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_RECORDS
+from penguins.serving.predictor import Prediction
+from penguins.serving.settings import Settings
+
+Answers = dict[str, object]  # a BatchOut's fields: FastAPI validates them against BatchOut
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+Float32 = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-_FLOAT32_MAX, le=_FLOAT32_MAX)]
+Text = Annotated[str, AfterValidator(unicode_text)]
+
+
+class FeatureRecord(BaseModel):
+    """One penguin as the bare model takes it: six typed features, all present, nothing cleaned."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, title="FeatureRecord")
+
+    island: Text
+    bill_length_mm: Float32
+    bill_depth_mm: Float32
+    flipper_length_mm: Float32
+    body_mass_g: Float32
+    sex: Text
+
+
+class WarningOut(BaseModel):
+    """Something the model answered despite, with its code (cleaning.WARNINGS)."""
+
+    code: WarningCode
+    field: str
+    message: str
+
+
+class PredictionOut(BaseModel):
+    species: str
+    probabilities: dict[str, float]
+    model_version: str
+    warnings: list[WarningOut] = Field(description="fields the model filled in (imputed), categories it never saw")
+
+
+class BatchOut(BaseModel):
+    predictions: list[PredictionOut]
+    model_version: str
+
+
+def _body(schema: dict[str, Any], examples: dict[str, Any]) -> dict[str, Any]:
+    """The request body as /docs shows it: FastAPI does not read it, so it is stated here."""
+    content = {"application/json": {"schema": schema, "examples": examples}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+def _example(summary: str, value: object) -> dict[str, object]:
+    return {"summary": summary, "value": value}
+
+
+STATUSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a body that is not UTF-8 text"},
+    413: {"description": "a body larger than the limit (PENGUINS_MAX_BODY_BYTES)"},
+    415: {"description": "a body not declared as JSON (Content-Type)"},
+    422: {
+        "description": "values the model will not answer for; each item's `type` is its code "
+        "(penguins.serving.cleaning.REFUSALS)"
+    },
+    503: {"description": "the model is not loaded yet"},
+}
+RAW_EXAMPLES = {
+    "clean": _example("a clean record", CLEAN_RECORD),
+    "messy": _example("numbers as text, a decimal comma, shouting", MESSY_RECORDS[0]),
+    "markers": _example('the raw data set\'s markers: "NA", "." for an unknown sex', MESSY_RECORDS[1]),
+    "left out": _example("a field left out, null, empty text: answered with imputed warnings", MESSY_RECORDS[2]),
+    "nothing measured": _example("no measurement at all: a 422 (no_measurements)", INCOMPLETE_RECORD),
+    "bad": _example("bad values: a 422 naming each one, with its code", BAD_RECORD),
+}
+RAW_BATCH_EXAMPLES = {
+    "messy": _example("a clean record and three messy ones", [CLEAN_RECORD, *MESSY_RECORDS]),
+    "bad": _example("one bad record: a 422 naming its index and fields", [CLEAN_RECORD, BAD_RECORD]),
+}
+FEATURE_EXAMPLES = {
+    "clean": _example("clean typed features", CLEAN_RECORD),
+    "messy": _example("a messy record: refused (the wrapper of stage 04 cleans it)", MESSY_RECORDS[0]),
+}
+
+# ---------------------------------------------------------------- the wrapper: raw records
+
+
+async def predict(request: Request, model: Loaded) -> Prediction:
+    record = await json_body(request)
+    return (await model.answer(lambda predictor: predictor.predict([record], one_record=True)))[0]
+
+
+async def predict_batch(request: Request, model: Loaded) -> Answers:
+    records = many(await json_body(request), model.settings.batch_limit)
+    predictions = await model.answer(lambda predictor: predictor.predict(records))
+    return {"predictions": list(predictions), "model_version": predictions.model_version}
+
+
+# ---------------------------------------------------------------- stage 03: the bare model, typed features
+
+_ONE, _MANY = TypeAdapter(FeatureRecord), TypeAdapter(list[FeatureRecord])
+
+
+def typed(body: object, adapter: TypeAdapter[Any]) -> Any:
+    """The body checked by the bare model's pydantic types: FastAPI's 422, values shown safely."""
+    try:
+        return adapter.validate_python(body)
+    except ValidationError as error:
+        items = [
+            {"type": e["type"], "loc": ["body", *e["loc"]], "msg": e["msg"], "input": e["input"]}
+            for e in error.errors(include_url=False)
+        ]
+        raise ServingError(422, items) from None
+
+
+async def predict_features(request: Request, model: Loaded) -> Prediction:
+    record: FeatureRecord = typed(await json_body(request), _ONE)
+    batch = typed_batch([record.model_dump()])
+    return (await model.answer(lambda predictor: predictor.predict_clean(batch, one_record=True)))[0]
+
+
+async def predict_features_batch(request: Request, model: Loaded) -> Answers:
+    records: list[FeatureRecord] = typed(many(await json_body(request), model.settings.batch_limit), _MANY)
+    batch = typed_batch([record.model_dump() for record in records])
+    predictions = await model.answer(lambda predictor: predictor.predict_clean(batch))
+    return {"predictions": list(predictions), "model_version": predictions.model_version}
+
+
+def router(settings: Settings) -> APIRouter:
+    """/predict and /predict/batch for the settings' mode, their bodies documented with the one
+    record limit; the endpoints above read the bodies themselves."""
+    routes = APIRouter(responses=STATUSES)
+    post = functools.partial(routes.add_api_route, methods=["POST"])
+    limit = settings.batch_limit
+    if settings.mode == "raw":
+        record = record_schema()
+        post(
+            "/predict",
+            predict,
+            response_model=PredictionOut,
+            summary="predict one raw record",
+            openapi_extra=_body(record, RAW_EXAMPLES),
+        )
+        post(
+            "/predict/batch",
+            predict_batch,
+            response_model=BatchOut,
+            summary=f"predict up to {limit} raw records",
+            openapi_extra=_body(_batch(record, limit), RAW_BATCH_EXAMPLES),
+        )
+    else:
+        record = FeatureRecord.model_json_schema()
+        post(
+            "/predict",
+            predict_features,
+            response_model=PredictionOut,
+            summary="predict one record of clean typed features",
+            openapi_extra=_body(record, FEATURE_EXAMPLES),
+        )
+        post(
+            "/predict/batch",
+            predict_features_batch,
+            response_model=BatchOut,
+            summary=f"predict up to {limit} records of clean typed features",
+            openapi_extra=_body(_batch(record, limit), {"clean": _example("clean typed features", [CLEAN_RECORD])}),
+        )
+    return routes
+
+
+def _batch(record: dict[str, Any], limit: int) -> dict[str, Any]:
+    return {"type": "array", "items": record, "minItems": 1, "maxItems": limit}
