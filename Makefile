@@ -61,7 +61,7 @@ prep: ## before class, on good Wi-Fi: every environment and image the notebooks 
 	@$(MAKE) --no-print-directory serve-env
 	@echo "== prep 3/5: the Node environment (make node-env) =="
 	@$(MAKE) --no-print-directory node-env
-	@echo "== prep 4/5: the images of stages 06-07: docker build, docker pull =="
+	@echo "== prep 4/5: the images of stages 06-07: docker build, docker pull (registry:2, nginx) =="
 	$(PY) -m workshop prep images
 	@echo "== prep 5/5: make doctor =="
 	@$(MAKE) --no-print-directory doctor
@@ -79,7 +79,7 @@ demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records
 
 ##@ Checks
 .PHONY: test test-fast lint doctor diagram browser
-test: $(STAMP) browser serve-env node-env lint ## the whole test suite (what CI runs): lint, then tests/, the notebooks and solutions under nbval
+test: $(STAMP) browser buildx serve-env node-env lint ## the whole test suite (what CI runs): lint, then tests/, the notebooks and solutions under nbval
 	$(PY) -m pytest tests notebooks solutions --nbval-lax --durations=15
 
 # The quick loop, and the release's first step (make release, .github/workflows/release.yml):
@@ -99,6 +99,14 @@ doctor: $(STAMP) ## check this laptop before class: python, disk, environment, p
 
 diagram: $(STAMP) ## re-render the bird's-eye picture into notebooks/img
 	$(PY) -m workshop diagram
+
+# BuildKit for `docker build` (the buildx plugin). Without it the docker CLI falls back to the legacy
+# builder, whose deprecation banner would land in the notebooks' outputs. Docker Desktop has it; under
+# CI=true, and for `make notebooks`, .ci/buildx.sh installs Debian trixie's. Elsewhere only a note.
+.PHONY: buildx
+buildx:
+	@status=0; BUILDX_INSTALL=$(if $(filter notebooks,$(MAKECMDGOALS)),1,) bash .ci/buildx.sh || status=$$?; \
+	if [ $$status != 3 ]; then exit $$status; fi
 
 # Debian's chromium for the browser tests (/docs, JupyterLab, the slides). Installed when asked
 # (`make browser`) or under CI=true, as root with apt-get; elsewhere those tests skip and say why.
@@ -121,8 +129,8 @@ browser: ## install Debian's chromium for the headless-browser tests (root, apt-
 serve-%: $(STAMP)
 	$(PY) -m workshop serve $* --run-dir .run $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
 
-stop: docker-stop ## stop every stage server this checkout started, and the container
-	@if [ -x $(PY) ]; then $(PY) -m penguins stop --run-dir .run; fi
+stop: docker-stop ## stop every stage server this checkout started, the container and the registry
+	@if [ -x $(PY) ]; then $(PY) -m penguins stop --run-dir .run && $(PY) -m workshop registry down; fi
 
 ##@ Stage 06: the container
 # Plain docker commands, so you can read (and type) what each step does; see docker/README.md.
@@ -147,6 +155,18 @@ docker-stop: ## stop the container (docker stop: SIGTERM, then it exits by itsel
 	@if docker inspect $(CONTAINER) >/dev/null 2>&1; then docker stop $(CONTAINER); \
 	else echo "no container $(CONTAINER) runs"; fi
 
+# The registry images are pushed to and pulled from: the official registry:2 on 127.0.0.1, on the
+# port the stage table names (src/workshop/stages.py; not the usual one, which macOS's AirPlay holds).
+.PHONY: registry-up registry-down docker-push
+registry-up: $(STAMP) ## start a registry (registry:2) on 127.0.0.1, unless one answers there
+	$(PY) -m workshop registry up
+
+registry-down: $(STAMP) ## stop the registry and forget what was pushed to it (make stop does too)
+	$(PY) -m workshop registry down
+
+docker-push: $(STAMP) docker-build registry-up ## build, then push the image to the registry, tagged with its model version
+	$(PY) -m workshop registry push
+
 ##@ Stage 07: the server room
 # docker/compose.room.yaml: the model x3 behind nginx (HTTPS at www.mojadomena.zmodelami.pl on
 # stage 07's port, an API key) and the station; see docker/README.md. Secrets go to .room/ (git-ignored).
@@ -163,18 +183,23 @@ room-ps: $(STAMP) ## who runs in the room: docker compose -f docker/compose.room
 room-down: $(STAMP) ## stop the room and remove its containers and network: docker compose ... down
 	$(PY) -m workshop room down
 
-# Blue/green: a new model beside the old one, then the old one stopped (see src/workshop/rollout.py).
-.PHONY: room-v2 room-rollout room-rollback
+# New versions, two ways (notebook 07b; src/workshop/rollout.py). Blue/green: the new image as the
+# idle colour, then the proxy switched to it by a config reload; the old colour keeps running.
+# A rolling update: the serving colour's replicas replaced one at a time.
+.PHONY: room-v2 room-rollout room-rollback room-rolling
 room-v2: $(STAMP) ## a second model version: retrain with seed 7 into artifacts-v2/, build its image tag
 	$(PY) -m penguins train --seed 7 --artifacts artifacts-v2
 	$(PY) -m penguins export --artifacts artifacts-v2
 	$(PY) -m workshop room build artifacts-v2
 
-room-rollout: $(STAMP) ## make room-rollout VERSION=<model_version>: start that image beside the live one, then stop the old
+room-rollout: $(STAMP) ## blue/green, make room-rollout VERSION=<model_version>: that image as the idle colour, then the proxy switched to it
 	$(PY) -m workshop room rollout $(IMAGE):$(VERSION)
 
-room-rollback: $(STAMP) ## back to the version the last rollout stopped
+room-rollback: $(STAMP) ## blue/green's way back: the proxy switched back to the other colour, which still runs
 	$(PY) -m workshop room rollback
+
+room-rolling: $(STAMP) ## a rolling update, make room-rolling VERSION=<model_version>: the serving colour's replicas replaced one at a time
+	$(PY) -m workshop room rolling $(IMAGE):$(VERSION)
 
 ##@ Stage 09: the pipeline
 # Notebook 09's release steps in order, each a real command (src/workshop/release.py): make
@@ -195,7 +220,7 @@ slides: $(STAMP) ## present one notebook as slides in the browser (RISE): make s
 	@if [ -z "$(NB)" ]; then echo "name the notebook: make slides NB=04_wrapper_class"; exit 2; fi
 	$(PY) -m workshop slides $(NB) $(if $(PORT),--port $(PORT))
 
-notebooks: $(STAMP) ## execute the lecture notebooks in place and save their outputs (what GitHub shows)
+notebooks: $(STAMP) buildx ## execute the lecture notebooks in place and save their outputs (what GitHub shows)
 	$(PY) -m workshop notebooks
 
 serve-env: $(STAMP) ## build .venv-serve: serving requirements only, no torch (notebook 03's other runtime)

@@ -10,13 +10,19 @@ One file for the whole run, so the folders cannot drift apart:
   names: the registered kernel "Python (penguins-to-production)" may point at another checkout.
 - A cell tagged `raises-exception` must really raise. nbval only allows the error; we also
   require it, so a lesson that shows a failure cannot silently stop failing.
+- A notebook whose metadata says `"penguins": {"needs": ["docker"]}` types its docker commands
+  in plain view, so it cannot run without an engine: where none answers it is skipped with the
+  reason, except under CI=true, where it must run (the engine is started by tests/ first).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +38,22 @@ def pytest_configure(config: pytest.Config) -> None:
         folder = tempfile.mkdtemp(prefix="penguins-test-artifacts-")
         _created.append(folder)
         os.environ[ENV_VAR] = folder
+
+
+@functools.cache
+def _needs(path: Path) -> tuple[str, ...]:
+    return tuple(json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("penguins", {}).get("needs", []))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    needing = [item for item in items if item.path.suffix == ".ipynb" and "docker" in _needs(item.path)]
+    if not needing or os.environ.get("CI") == "true":
+        return
+    from workshop.docker import engine
+
+    if not (found := engine()).running:
+        for item in needing:
+            item.add_marker(pytest.mark.skip(reason=f"{item.path.name} types docker commands: {found}"))
 
 
 @pytest.hookimpl(wrapper=True)

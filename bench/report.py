@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
-from bench import cold_start, http_load, model_speed, plot, room, sizes, table
+from bench import cold_start, faults, http_load, model_speed, plot, room, sizes, table
 from bench.budget import Budget
 from bench.machine import Machine
 from bench.rows import Row
@@ -51,6 +51,11 @@ class Report:
                 room.SECTION,
                 "The server room (stage 07): one container direct vs through the proxy, POST /predict",
                 partial(table.http_table, section=room.SECTION),
+            ),
+            (
+                faults.SECTION,
+                "Faults in the server room under the paced load (100 predictions/s, 10 s each; overload: wrk)",
+                faults.table,
             ),
             (cold_start.SECTION, "Cold start: process start to the first successful /ready", table.cold_start_table),
             (sizes.SECTION, "Size", table.size_table),

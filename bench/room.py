@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from collections.abc import Callable
 
 from bench import http_load, load
@@ -90,7 +89,7 @@ def start_direct(image: str) -> int:
 
 def scale(replicas: int, env: dict[str, str]) -> None:
     room.compose("up", "--wait", *FLAGS, "--scale", f"{room.MODEL_SERVICES[0]}={replicas}", env=env)
-    time.sleep(1.5)  # nginx's resolver caches the replicas' addresses for 1 s (valid=1s)
+    room.in_rotation()  # a replica nginx tried while it started is out of rotation for a few seconds
 
 
 def measure(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import cold_start, http_load, load, machine, model_speed, room, sizes, specs, targets
+from bench import cold_start, faults, http_load, load, machine, model_speed, room, sizes, specs, targets
 from bench.budget import Budget
 from bench.report import Report
 from penguins.training import build
@@ -62,13 +62,17 @@ def run(
     room_rows, room_note = room.measure(budget, wrk, say) if with_room else ([], "server room not measured in this run")
     rows += room_rows
     say(f"   {room_note}")
+    say("   faults in the room, each under the paced load; overload with wrk")
+    fault_rows, fault_note = faults.measure(budget, wrk, say) if with_room else ([], "faults not measured in this run")
+    rows += fault_rows
+    say(f"   {fault_note}")
     say("4/5 cold starts")
     servers = [specs.bare(), specs.served(folder), specs.served(folder, "02"), specs.naive(folder)]
     rows += cold_start.measure(servers, budget, log_dir, starts)
     say("5/5 sizes")
     size_rows, size_note = sizes.measure()
     rows += size_rows
-    notes = [room_note]
+    notes = [room_note, fault_note]
     notes += [size_note] if size_note else []
     notes.append(
         "The peers (MLServer, BentoML, LitServe, Ray Serve) are measured by `make bench-peers`: bench/results/peers.md."

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench import cold_start, http_load, model_speed, validation
+from bench import cold_start, faults, http_load, model_speed, validation
 from bench.rows import Row, find, ratio
 from bench.specs import (
     BARE,
@@ -189,4 +189,5 @@ def check(rows: list[Row]) -> list[Verdict]:
             )
             for case in model_speed.SIZES
         ],
+        *(Verdict(*verdict) for verdict in faults.targets(rows)),
     ]

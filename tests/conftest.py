@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,6 +48,8 @@ def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 12
 
 ENGINE = ROOT / ".ci" / "docker-engine.sh"  # CI only: starts dockerd, provides the official base images
 ENGINE_STOP = ROOT / ".ci" / "docker-engine-stop.sh"
+REGISTRY_IMAGE = ROOT / ".ci" / "registry-image.sh"  # CI only: registry:2 made without a registry
+BUILDX = ROOT / ".ci" / "buildx.sh"  # CI and make notebooks: BuildKit for docker build
 UNAVAILABLE = 3  # .ci/docker-engine.sh: no engine here and none may be started
 
 
@@ -95,6 +98,84 @@ def base_image() -> Iterator[str]:
         unavailable(result.stdout.strip().splitlines()[-1])
     if result.returncode != 0:
         pytest.fail(f".ci/docker-engine.sh failed:\n{result.stdout}{result.stderr}")
+    buildx = subprocess.run(["bash", str(BUILDX)], capture_output=True, text=True, timeout=300)  # make test did it
+    if buildx.returncode != 0 and os.environ.get("CI") == "true":
+        pytest.fail(
+            f".ci/buildx.sh failed (docker build would use the legacy builder):\n{buildx.stdout}{buildx.stderr}"
+        )
     yield base
     if not was_running:
         subprocess.run(["bash", str(ENGINE_STOP)], capture_output=True, text=True, timeout=120)
+
+
+# ---------------------------------------------------------------- stage 07's room, shared by
+# tests/test_room.py and tests/test_room_faults.py: one `up --wait` per run, `down` at its end.
+
+ROOM_IMAGE = "penguins-to-production:test"  # the stage 06 tests' image: same build, from the cache
+
+
+def run_here(*command: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """A command in the project root that must succeed (the test fails with its output)."""
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    if result.returncode != 0:
+        pytest.fail(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def room_images(base_image: str, artifact_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The room's images: the model's (built from this run's artifacts), the proxy's nginx, Prometheus."""
+    from workshop import docker, rollout, room
+
+    if room.compose_v2() is None:
+        if os.environ.get("CI") == "true":
+            run_here("bash", ".ci/compose.sh")
+        else:
+            unavailable("no Compose v2 here (`docker compose version`): the room needs `up --wait`")
+    if os.environ.get("CI") == "true":
+        run_here("bash", ".ci/room-images.sh")
+    for pulled in (room.facts().nginx_image, room.facts().prometheus_image):
+        if subprocess.run(["docker", "image", "inspect", pulled], capture_output=True).returncode:
+            unavailable(f"no {pulled} image here (docker pull {pulled})")
+    context = docker.build_context(tmp_path_factory.mktemp("room-context"), artifact_dir)
+    labels = rollout.label_args(artifact_dir)
+    run_here("docker", "build", "--quiet", "-f", "docker/Dockerfile", *labels, "-t", ROOM_IMAGE, str(context))
+    return {"PENGUINS_IMAGE": ROOM_IMAGE}
+
+
+@pytest.fixture(scope="session")
+def the_room(room_images: dict[str, str]) -> Iterator[Any]:
+    """`docker compose up --wait` once, blue serving; at the end `down`, which must leave no
+    container, network or volume of the room behind."""
+    from workshop import room
+
+    secrets = room.make_secrets(say=lambda line: None)
+    room.down(env=room_images)
+    room.write_colour(room.MODEL_SERVICES[0])
+    started = room.up("--no-build", "--pull", "never", env=room_images)
+    print(f"\nroom: up --wait {started.seconds:.1f} s")
+    yield secrets
+    room.down(env=room_images)
+    label = f"label=com.docker.compose.project={room.facts().project}"
+    for kind in (["ps", "--all"], ["network", "ls"], ["volume", "ls"]):
+        left = run_here("docker", *kind, "--quiet", "--filter", label).stdout.split()
+        assert left == [], f"docker {' '.join(kind)} still lists {left} after down"
+
+
+@pytest.fixture(scope="session")
+def registry_up(base_image: str) -> Iterator[str]:
+    """Stage 06's registry on 127.0.0.1, started unless one answers there (and then stopped at the
+    end of the run); yields its address. Under CI=true its image, registry:2, is made first without a
+    registry (.ci/registry-image.sh); elsewhere a registry:2 that `make prep` did not pull skips."""
+    from workshop import docker, registry
+
+    if os.environ.get("CI") == "true" or os.environ.get("DOCKER_ENGINE") == "start":
+        made = subprocess.run(["bash", str(REGISTRY_IMAGE)], capture_output=True, text=True, timeout=600, cwd=ROOT)
+        if made.returncode != 0:
+            pytest.fail(f".ci/registry-image.sh failed:\n{made.stdout}{made.stderr}")
+    elif not docker.has_image(registry.IMAGE):
+        unavailable(f"no {registry.IMAGE} image here: `make prep` pulls it")
+    started = registry.up(say=lambda line: None)
+    yield registry.ADDRESS
+    if started:
+        registry.down(say=lambda line: None)

@@ -21,7 +21,6 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, unavailable
-from tests.test_room import room_images  # noqa: F401  (the session's model image, built once)
 from workshop import docker, exercises, room
 from workshop.checks import ex07
 

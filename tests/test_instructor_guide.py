@@ -30,12 +30,8 @@ NUMBERS = {"no": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 # today. The lead removes an entry when that rewrite lands; strict, so an entry that passes fails.
 BEING_REWRITTEN = {
     ("slot", "08_running_it"): "18 minutes today; engineer metrics cuts it",
-    ("type-live", "06_container"): "no cell tagged type-live, and the guide's `docker.run()` is in no cell (ship)",
-    ("type-live", "07b_new_versions"): "no cell tagged type-live yet (room)",
     ("type-live", "07c_kubernetes"): "no cell tagged type-live yet (k8s)",
     ("type-live", "08_running_it"): "no cell tagged type-live yet (metrics)",
-    ("next", "06_container"): "its Next link names no notebook file (ship)",
-    ("next", "07b_new_versions"): "its Next link names no notebook file (room)",
     ("next", "07c_kubernetes"): "its Next link names no notebook file (k8s)",
 }
 

@@ -205,14 +205,7 @@ REQUIRED: dict[int, tuple[Shows, ...]] = {
     ),
     4: (call("InferenceSession"), method("predict"), call("PenguinPredictor.load")),
     5: (call("FastAPI"), call("app.post"), subclass("BaseModel"), call("requests.post"), shell("curl ")),
-    6: (
-        shell("docker build"),
-        shell("docker run"),
-        shell("docker ps"),
-        shell("docker logs"),
-        shell("docker save"),
-        shell("docker load"),
-    ),
+    6: tuple(shell(f"docker {verb}") for verb in ("build", "run", "ps", "exec", "logs", "tag", "push", "rmi", "pull")),
     # The room typed out: its certificate, compose up and ps, curl at the domain, a kill under load.
     7: (
         shell("openssl req -x509"),
@@ -223,7 +216,6 @@ REQUIRED: dict[int, tuple[Shows, ...]] = {
         shell("--cacert room/tls/ca.crt"),
         call("requests.Session"),
         shell("docker kill"),
-        call("paced_load.run"),
         call("kubernetes_validate.validate"),
     ),
     # Prometheus' HTTP API with plain requests; the drift test with scipy, then the package's.

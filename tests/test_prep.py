@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from workshop import docker, doctor, node_runtime, prep, serve_env
+from workshop import docker, doctor, node_runtime, prep, registry, serve_env
 
 RUNNING = docker.Engine("20.10.24")
 ABSENT = docker.Engine(None, "the docker command is installed, but no engine answers")
@@ -131,10 +131,10 @@ def test_serving_image_line(monkeypatch: pytest.MonkeyPatch, built: bool) -> Non
     )
 
 
-def test_pulled_images_are_the_bases_and_the_rooms_images(tmp_path: Path) -> None:
+def test_pulled_images_are_the_bases_the_registry_and_the_rooms_images(tmp_path: Path) -> None:
     (tmp_path / "docker").mkdir()
     shutil.copy(ROOT / docker.DOCKERFILE, tmp_path / docker.DOCKERFILE)
-    assert docker.pulled_images(tmp_path) == ("python:3.11-slim",)
+    assert docker.pulled_images(tmp_path) == ("python:3.11-slim", registry.IMAGE)
     (tmp_path / docker.ROOM_FILE).write_text(
         "services:\n"
         "  penguins:\n    image: ${PENGUINS_IMAGE:-penguins-to-production}\n"
@@ -142,7 +142,7 @@ def test_pulled_images_are_the_bases_and_the_rooms_images(tmp_path: Path) -> Non
         "  station:\n    image: ${PENGUINS_IMAGE:-penguins-to-production}\n",
         encoding="utf-8",
     )
-    assert docker.pulled_images(tmp_path) == ("python:3.11-slim", "nginx:1.28")
+    assert docker.pulled_images(tmp_path) == ("python:3.11-slim", registry.IMAGE, "nginx:1.28")
 
 
 # --- prep ------------------------------------------------------------------------------------

@@ -183,3 +183,71 @@ def test_every_published_port_is_on_loopback_and_prometheus_scrapes_the_model_by
     (job,) = config["scrape_configs"]
     assert job["dns_sd_configs"] == [{"names": ["penguins"], "type": "A", "port": 8000, "refresh_interval": "5s"}]
     assert config["rule_files"] == ["alerts.yml"]
+
+
+# A rolling update is not blue/green: no text of the room's stages calls one the other.
+CALLS_ONE_THE_OTHER = re.compile(
+    r"rolling update\W{0,4}(is|=|↔|\(|aka|called|as|becomes)\W{0,4}(\w+'s?\s)?blue.?green"
+    r"|blue.?green\W{0,4}(is|=|↔|\(|aka|called|as|becomes)\W{0,4}(a\s|the\s)?(\w+'s?\s)?rolling"
+    r"|\w+'s? blue.?green"
+    r"|blue.?green[^|\n]*\|\s*(a\s)?rolling update",
+    re.IGNORECASE,
+)
+
+
+def _room_texts() -> dict[str, str]:
+    """What a student reads about new versions: notebooks 07, 07b, 08 (sources and outputs),
+    docker/, the README and the guide's 07b section (07c's wording belongs to the Kubernetes notebook)."""
+    texts = {
+        path.name: path.read_text(encoding="utf-8")
+        for path in [*(ROOT / "docker").rglob("*"), ROOT / "README.md"]
+        if path.is_file() and path.suffix in {".md", ".yaml", ".yml", ".conf", ".py", ""}
+    }
+    for name in ("07_server_room", "07b_new_versions", "08_running_it"):
+        texts[name] = json.dumps(json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8")))
+    guide = (ROOT / "notebooks" / "INSTRUCTOR.md").read_text(encoding="utf-8")
+    texts["INSTRUCTOR.md 07b"] = guide.partition("## 07b_new_versions")[2].partition("\n## ")[0]
+    return texts
+
+
+def test_no_text_calls_a_rolling_update_blue_green_or_the_other_way() -> None:
+    found = {
+        name: match.group(0) for name, text in _room_texts().items() if (match := CALLS_ONE_THE_OTHER.search(text))
+    }
+    assert not found, f"a rolling update is not blue/green: {found}"
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        "The rolling update is Kubernetes' blue/green: one new pod at a time",
+        "| blue/green with `make room-rollout` | a rolling update (`maxUnavailable: 0`) |",
+        "blue/green ↔ a rolling update",
+        "A new version goes in beside the old one (blue/green is a rolling update)",
+    ],
+)
+def test_the_wording_check_catches_a_rolling_update_called_blue_green(wrong: str) -> None:
+    assert CALLS_ONE_THE_OTHER.search(wrong)
+
+
+def _outputs(name: str) -> str:
+    notebook = json.loads((ROOT / "notebooks" / f"{name}.ipynb").read_text(encoding="utf-8"))
+    return "".join("".join(out.get("text", "")) for cell in notebook["cells"] for out in cell.get("outputs", []))
+
+
+def test_notebook_07b_saved_run_proves_each_strategy_with_its_counts() -> None:
+    """The committed run of 07b (re-executed under CI by nbval, whose cells assert the same):
+    blue/green answered only green after the old workers exited and only blue after the
+    rollback; the rolling update had seconds where both versions answered; nothing failed."""
+    text = _outputs("07b_new_versions")
+    station = re.search(r"the station's answer comes from (\S+)", text)
+    green = re.search(r"sent once the old workers exited: +\{'([^']+)': (\d+)\}\n", text)
+    blue = re.search(r"sent after the rollback's workers: \{'([^']+)': (\d+)\}\n", text)
+    before = re.search(r"sent before the reload: +\{'([^']+)': (\d+)\}\n", text)
+    assert station and green and blue and before, text[-3000:]
+    assert green.group(1) == station.group(1) != blue.group(1) == before.group(1)
+    assert int(green.group(2)) > 0 and int(blue.group(2)) > 0
+    fails = re.findall(r"^sent (\d+), failed (\d+)", text, re.M)
+    assert len(fails) == 2 and all(int(sent) > 0 and failed == "0" for sent, failed in fails), fails
+    both = re.search(r"both versions answered in (\d+) seconds", text)
+    assert both and int(both.group(1)) > 0

@@ -11,6 +11,11 @@ says what happened, because the fix differs:
     RequestRejected     another 4xx: a batch too big, a body that is not JSON, ...
     ServerError         5xx: the service failed; its log says why
 
+A connection that is refused, reset or cut before an answer (a proxy restarting, a replica
+going away) is tried again, up to RETRIES times with a growing pause (BACKOFF, doubling): a
+restart becomes a little latency, not a lost answer. A timeout is not tried again (a hung
+server would make the caller wait twice), nor is an answer, whatever its status.
+
 It needs only requests (no numpy, no model): any program can copy this pattern.
 
 Behind a proxy with TLS (stage 07) the client checks the certificate against `verify=` (a CA
@@ -21,14 +26,21 @@ without touching the machine's hosts file.
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError, SSLError
+from urllib3.util.retry import Retry
+
+RETRIES = 5  # connection errors tried again per call; 0 turns retrying off
+BACKOFF = 0.05  # seconds before the first retry, doubling: 0.05 + 0.1 + ... + 0.8 = 1.55 s for 5
 
 
 class ServiceError(Exception):
@@ -96,12 +108,14 @@ class PenguinClient:
         resolve: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         request_id: str | None = None,
+        retries: int = RETRIES,
     ) -> None:
         """`verify`: True (the system's CAs), a CA bundle file, or False (never in production);
         `resolve`: {host name: IP} to connect to instead of asking DNS; `headers` go with every
         call (an API key, say); `request_id` is sent as X-Request-ID with every call, so the
         service's log lines carry the caller's id (a station passes on the id of the request it
-        is serving); without one, the service makes an id per request and answers with it."""
+        is serving); without one, the service makes an id per request and answers with it;
+        `retries`: how often a refused, reset or cut connection is tried again."""
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
@@ -109,10 +123,9 @@ class PenguinClient:
         self.session.headers.update(headers or {})
         if request_id is not None:
             self.session.headers["X-Request-ID"] = request_id
-        if resolve:
-            adapter = ResolveAdapter(resolve)
-            self.session.mount("https://", adapter)
-            self.session.mount("http://", adapter)
+        adapter = ResolveAdapter(resolve or {}, max_retries=ConnectionRetry.of(retries))
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
 
     def __enter__(self) -> PenguinClient:
         return self
@@ -190,16 +203,60 @@ def _reason(err: requests.ConnectionError) -> str:
     return "connection refused" if "refused" in text.lower() else text[:120]
 
 
+class ConnectionRetry(Retry):
+    """urllib3's Retry for connection errors only: refused, reset, or cut before an answer.
+
+    A read timeout is raised at once (the server may be working on it; the caller's timeout is
+    the promise), and so is a certificate that does not verify (trying again cannot fix it).
+    Any method is retried: the service's calls have no side effects, so asking twice is safe.
+    """
+
+    @classmethod
+    def of(cls, retries: int) -> ConnectionRetry:
+        return cls(
+            total=retries,
+            connect=retries,
+            read=retries,
+            other=retries,
+            status=0,
+            redirect=0,
+            allowed_methods=None,
+            backoff_factor=BACKOFF,
+            raise_on_redirect=False,
+            raise_on_status=False,
+        )
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> ConnectionRetry:
+        if isinstance(error, ReadTimeoutError) or _unverified(error):
+            raise error  # type: ignore[misc]
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def _unverified(error: Exception | None) -> bool:
+    """A TLS error that is the certificate's fault, not the connection's."""
+    return isinstance(error, SSLError) and any(isinstance(arg, ssl.SSLCertVerificationError) for arg in error.args)
+
+
 class ResolveAdapter(HTTPAdapter):
-    """Connects to a fixed IP for the host names it is given, like `curl --resolve`.
+    """Connects to a fixed IP for the host names it is given, like `curl --resolve`, and tries a
+    call again when its answer is cut off part-way (a proxy that gave up on a replica after
+    sending the headers): a cut answer is no answer, like a cut connection.
 
     Only the TCP connection goes to the IP: the URL, the Host header, TLS's server name (SNI)
     and the certificate check all keep the name, so the server sees what DNS would give it.
     """
 
-    def __init__(self, addresses: Mapping[str, str]) -> None:
+    def __init__(self, addresses: Mapping[str, str], max_retries: Retry | int = 0) -> None:
         self.addresses = dict(addresses)
-        super().__init__()
+        super().__init__(max_retries=max_retries)
 
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
@@ -217,4 +274,16 @@ class ResolveAdapter(HTTPAdapter):
         parts = urlsplit(request.url or "")
         if parts.hostname in self.addresses:
             request.headers.setdefault("Host", parts.netloc)
-        return super().send(request, *args, **kwargs)
+        retries, attempt = self.max_retries.total or 0, 0
+        while True:
+            response = super().send(request, *args, **kwargs)
+            if kwargs.get("stream"):
+                return response
+            try:
+                response.content  # noqa: B018 - read the whole answer here, where it can be tried again
+                return response
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError) as err:
+                if attempt >= retries or isinstance(err.args[0] if err.args else None, ReadTimeoutError):
+                    raise
+            time.sleep(BACKOFF * 2**attempt)
+            attempt += 1

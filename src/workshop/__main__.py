@@ -42,11 +42,15 @@ def main() -> int:
     commands.add_parser("guide", help="write the minutes of notebooks/INSTRUCTOR.md and the README from the notebooks")
     room = commands.add_parser("room", help="stage 07's server room: docker/compose.room.yaml")
     room.add_argument(
-        "action", choices=["certs", "up", "down", "ps", "rollout", "rollback", "labels", "version", "build"]
+        "action", choices=["certs", "up", "down", "ps", "rollout", "rollback", "rolling", "labels", "version", "build"]
     )
     room.add_argument(
-        "target", nargs="?", help="rollout: the image to roll out; labels, version, build: an artifacts folder"
+        "target",
+        nargs="?",
+        help="rollout, rolling: the image of the new version; labels, version, build: an artifacts folder",
     )
+    registry = commands.add_parser("registry", help="stage 06's registry on 127.0.0.1: registry:2")
+    registry.add_argument("action", choices=["up", "down", "push"], help="push: the serving image, by model version")
     release = commands.add_parser("release", help="stage 09: tests, build, push, switch, smoke, keep or switch back")
     release.add_argument("model", nargs="?", default="artifacts", help="the model's folder (default: artifacts)")
     release.add_argument("--tests", help="the tests step's command (default: make test-fast)")
@@ -89,6 +93,10 @@ def main() -> int:
         if args.action in rollout.ACTIONS:
             return rollout.main(args.action, args.target)
         return server_room.main(args.action)
+    if args.command == "registry":
+        from workshop import registry as stage_06_registry
+
+        return stage_06_registry.main(args.action)
     if args.command == "release":
         from workshop import release as pipeline
 

@@ -79,7 +79,7 @@ PAIRS: tuple[Pair, ...] = (
     ),
     Pair(
         "the API key's file ↔ a Secret",
-        (Excerpt(COMPOSE, "- ../.room:"), Excerpt(room.NGINX_CONF, "location ~ ^/predict")),
+        (Excerpt(COMPOSE, "- ../.room:"), Excerpt(room.NGINX_CONF, "location = /predict {")),
         (Excerpt(DEPLOYMENT, "- name: PENGUINS_API_KEY"),),
     ),
 )

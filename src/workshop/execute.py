@@ -109,13 +109,15 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
 
 
 def engine_note(paths: Sequence[Path]) -> str | None:
-    """A warning when notebook 06 is about to run without a Docker engine.
-
-    Notebook 06 builds and runs the image only where an engine answers, and otherwise
-    describes what you would see. Both are fine to read, but the committed outputs should
-    show the real thing, so `make notebooks` says so before it starts.
-    """
-    if not any(path.name.startswith("06_") for path in paths):
+    """A warning when a notebook that types docker commands (its metadata says `needs: [docker]`)
+    is about to run without a Docker engine: its docker cells would fail, and the committed
+    outputs must show the real thing, so `make notebooks` says so before it starts."""
+    needing = [
+        path.stem
+        for path in paths
+        if "docker" in nbformat.read(path, as_version=4).metadata.get(slots.METADATA, {}).get("needs", [])
+    ]
+    if not needing:
         return None
     from workshop.docker import engine
 
@@ -123,8 +125,8 @@ def engine_note(paths: Sequence[Path]) -> str | None:
     if found.running:
         return None
     return (
-        f"note: {found.reason}: notebook 06 will describe the docker steps instead of running them; "
-        "start an engine first (Docker Desktop, or the docker service on Linux)"
+        f"note: {found.reason}: {', '.join(needing)} type docker commands and need an engine; "
+        "start one first (Docker Desktop, or the docker service on Linux)"
     )
 
 
@@ -135,7 +137,9 @@ def main(names: Sequence[str] = ()) -> int:
     from workshop import guide, serve_env
 
     folder = (project_root() or Path.cwd()) / "notebooks"
-    paths = [folder / Path(name).name for name in names] or lecture_notebooks(folder, (*NOTEBOOKS, *APPENDICES))
+    paths = [folder / f"{Path(name).stem}.ipynb" for name in names] or lecture_notebooks(
+        folder, (*NOTEBOOKS, *APPENDICES)
+    )
     note = engine_note(paths)
     if note:
         print(note)

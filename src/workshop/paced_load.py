@@ -1,6 +1,7 @@
 """A paced load: a few threads send requests at a fixed total rate for a fixed time.
 
-Stage 07's crash is judged under this load: a replica dies while requests keep coming, and
+`run` waits for it; `start` runs it in the background while commands are typed (notebook 07b's
+switches), until `stop()`. Stage 07's crash is judged under this load: a replica dies while requests keep coming, and
 every request must still get its answer. Pacing (not "as fast as possible") keeps the load
 the same on a fast laptop and a slow CI machine, and bounded: rate x duration requests, each
 with a timeout, to 127.0.0.1 only.
@@ -8,6 +9,7 @@ with a timeout, to 127.0.0.1 only.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import Counter
@@ -23,17 +25,25 @@ from workshop.room import REPLICA_HEADER
 
 @dataclass(frozen=True)
 class Shot:
-    """One request: when it was sent (s from the start), its status (0: no answer), the replica."""
+    """One request: when it was sent (s from the start), its status (0: no answer), the replicas
+    the proxy tried (its replica header: "a, b" after a retry), how long it took."""
 
     at: float
     status: int
-    replica: str
+    tried: tuple[str, ...]
     seconds: float
     answer: str = ""  # what `answer` read from the response (a model version, ...), "" without it
+    retry_after: str = ""  # the Retry-After header of a refusal, "" without it
+    error: str = ""  # why there was no answer (the exception's name), "" with one
 
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
+
+    @property
+    def replica(self) -> str:
+        """The replica that answered: the last one tried."""
+        return self.tried[-1] if self.tried else ""
 
 
 @dataclass
@@ -80,6 +90,83 @@ class Load:
         return "\n".join(lines)
 
 
+class Running:
+    """A paced load going on in the background (`start`): `stop()` ends it and returns what it saw."""
+
+    def __init__(self, load: Load, began: float, stopping: threading.Event, pool: list[threading.Thread]) -> None:
+        self.load, self.began, self.stopping, self.pool = load, began, stopping, pool
+
+    def now(self) -> float:
+        """Seconds since the load began: the clock its shots are timed by."""
+        return time.monotonic() - self.began
+
+    def mark(self, what: str, at: float | None = None) -> float:
+        """Note an event (a command typed meanwhile) at `at` (default: now) on the load's clock."""
+        when = self.now() if at is None else at
+        self.load.events.append((when, what))
+        return when
+
+    def stop(self) -> Load:
+        self.stopping.set()
+        for thread in self.pool:
+            thread.join()
+        self.load.shots.sort(key=lambda shot: shot.at)
+        return self.load
+
+
+def start(
+    make_client: Callable[[], PenguinClient],
+    path: str,
+    body: Any,
+    *,
+    rate: float = 100.0,
+    seconds: float = math.inf,
+    threads: int = 4,
+    timeout: float = 3.0,
+    replica_header: str = REPLICA_HEADER,
+    answer: Callable[[requests.Response], str] | None = None,
+) -> Running:
+    """Begin POSTing `body` to `path`, each thread with its own client, at `rate` requests/s in
+    total from `threads` threads, until `seconds` have passed or `stop()` is called.
+
+    A request without a 2xx answer within `timeout` counts as failed. `answer` reads what each
+    2xx response said (e.g. which model version answered) into its Shot.
+    """
+    load = Load()
+    lock = threading.Lock()
+    stopping = threading.Event()
+    began = time.monotonic()
+    interval = threads / rate
+
+    def worker(offset: float) -> None:
+        client = make_client()
+        n = 0
+        while (due := offset + n * interval) < seconds and not stopping.is_set():
+            pause = began + due - time.monotonic()
+            if pause > 0 and stopping.wait(pause):
+                break
+            sent = time.monotonic()
+            said, header, retry_after, error = "", "", "", ""
+            try:
+                response = client.session.post(client.url + path, json=body, timeout=timeout, verify=client.verify)
+                status, header = response.status_code, response.headers.get(replica_header, "")
+                said = answer(response) if answer and response.ok else ""
+                retry_after = response.headers.get("Retry-After", "")
+            except (requests.RequestException, ValueError) as err:
+                status, error = 0, type(err).__name__
+            tried = tuple(part.strip() for part in header.split(",") if part.strip())
+            shot = Shot(sent - began, status, tried, time.monotonic() - sent, said, retry_after, error)
+            with lock:
+                load.shots.append(shot)
+            n += 1
+        client.close()
+
+    pool = [threading.Thread(target=worker, args=(i * interval / threads,), daemon=True) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    return Running(load, began, stopping, pool)
+
+
 def run(
     make_client: Callable[[], PenguinClient],
     path: str,
@@ -92,54 +179,29 @@ def run(
     replica_header: str = REPLICA_HEADER,
     at: dict[float, Callable[[], str]] | None = None,
     answer: Callable[[requests.Response], str] | None = None,
-    longer: Callable[[float], bool] | None = None,
 ) -> Load:
-    """POST `body` to `path`, each thread with its own client, at `rate` requests/s in total
-    from `threads` threads for `seconds`.
-
-    `at` maps a time (s from the start) to an action run then, in its own thread (a crash,
-    a scale); the text it returns is recorded as an event. A request without a 2xx answer
-    within `timeout` counts as failed. `answer` reads what each 2xx response said (e.g. which
-    model version answered) into its Shot. `longer(t)` keeps the load going past `seconds` while
-    it says so (until a switch it waits for has ended, say), at the same rate.
-    """
-    load = Load()
-    lock = threading.Lock()
-    start = time.monotonic()
-    interval = threads / rate
-
-    def worker(offset: float) -> None:
-        client = make_client()
-        n = 0
-        while (due := offset + n * interval) < seconds or (longer is not None and longer(due)):
-            pause = start + due - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            sent = time.monotonic()
-            said = ""
-            try:
-                response = client.session.post(client.url + path, json=body, timeout=timeout, verify=client.verify)
-                status, replica = response.status_code, response.headers.get(replica_header, "")
-                said = answer(response) if answer and response.ok else ""
-            except (requests.RequestException, ValueError):
-                status, replica = 0, ""
-            shot = Shot(sent - start, status, replica.rpartition(",")[2].strip(), time.monotonic() - sent, said)
-            with lock:
-                load.shots.append(shot)
-            n += 1
-        client.close()
+    """The paced load of `start` for `seconds`, waited for. `at` maps a time (s from the start)
+    to an action run then, in its own thread (a crash, a scale); the text it returns is
+    recorded as an event."""
+    running = start(
+        make_client,
+        path,
+        body,
+        rate=rate,
+        seconds=seconds,
+        threads=threads,
+        timeout=timeout,
+        replica_header=replica_header,
+        answer=answer,
+    )
 
     def act(when: float, action: Callable[[], str]) -> None:
-        time.sleep(max(0.0, start + when - time.monotonic()))
-        what = action()
-        with lock:
-            load.events.append((when, what))
+        time.sleep(max(0.0, when - running.now()))
+        running.mark(action(), at=when)
 
-    pool = [threading.Thread(target=worker, args=(i * interval / threads,)) for i in range(threads)]
-    pool += [threading.Thread(target=act, args=item) for item in (at or {}).items()]
-    for thread in pool:
+    actions = [threading.Thread(target=act, args=item) for item in (at or {}).items()]
+    for thread in actions:
         thread.start()
-    for thread in pool:
+    for thread in running.pool + actions:
         thread.join()
-    load.shots.sort(key=lambda shot: shot.at)
-    return load
+    return running.stop()

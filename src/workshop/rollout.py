@@ -1,11 +1,13 @@
-"""New model versions in the server room without a failed request: blue/green.
+"""New model versions in the server room, two ways, for `make` and the tests (notebook 07b types
+the same commands itself; these helpers only wait, poll and read).
 
-docker/compose.room.yaml runs the model as two services, `penguins-blue` and `penguins-green`,
-that share the network alias `penguins`, the name the proxy and the station call. One colour
-is live; a rollout starts the new image as the other colour beside it, waits until every new
-replica answers `/ready` with the new version, then stops the old colour with SIGTERM (uvicorn
-finishes the requests it has; the proxy retries a refused connection on a live replica). A
-rollback is the same switch back to the image the stopped colour still holds.
+- A rolling update replaces the serving colour's replicas one at a time: a new container with
+  the new image beside the old ones (`up --no-recreate --scale`), then one old container
+  stopped. While it runs, both versions answer.
+- Blue/green starts the new version as the idle colour, then switches the proxy to it: the
+  colour in .room/colour.conf and `nginx -s reload`. Once the old nginx workers have finished
+  their requests and exited, every answer comes from the new colour. The old colour keeps
+  running, so a rollback is the same switch back.
 
 Images are named by their model: `penguins-to-production:<model_version>`, with the version
 and the model's sha256 as image labels (`make docker-build` puts them there).
@@ -29,13 +31,13 @@ IMAGE_VARIABLE = {"penguins-blue": "BLUE_IMAGE", "penguins-green": "GREEN_IMAGE"
 LABEL_VERSION = "penguins.model_version"
 LABEL_SHA256 = "penguins.model_sha256"
 MODEL_FILE = "mlp.onnx"  # the file the image serves (docker/Dockerfile copies it)
-RESOLVER_VALID = 1.0  # nginx.conf's `resolver ... valid=1s`: how long the proxy may still use old addresses
-STOP_TIMEOUT = 10  # seconds SIGTERM gets before compose sends SIGKILL
-ACTIONS = ("rollout", "rollback", "labels", "version", "build")  # python -m workshop room <action>
+STOP_TIMEOUT = 10  # seconds SIGTERM gets before Docker sends SIGKILL
+WORKERS_GONE_WITHIN = 30.0  # seconds the old nginx workers may take to finish their requests
+ACTIONS = ("rollout", "rollback", "rolling", "labels", "version", "build")  # python -m workshop room <action>
 
 
 class RolloutError(RuntimeError):
-    """A switch that cannot be made (no live colour, a new replica that is not ready); it says why."""
+    """A change that cannot be made (no such image, nothing to roll back to); it says why."""
 
 
 # ---------------------------------------------------------------- images named by their model
@@ -68,7 +70,7 @@ def labels(image: str) -> dict[str, str]:
     return found
 
 
-def build_version(folder: Path, base: str | None = None, timeout: float = 900) -> str:
+def build_version(folder: Path, timeout: float = 900) -> str:
     """The image of the model in `folder`, tagged by its version (not `latest`), labelled."""
     tag = image_tag(folder)
     with tempfile.TemporaryDirectory(prefix="penguins-version-") as scratch:
@@ -80,104 +82,143 @@ def build_version(folder: Path, base: str | None = None, timeout: float = 900) -
     return tag
 
 
-# ---------------------------------------------------------------- the switch
+# ---------------------------------------------------------------- what runs
 
 
-def running(colour: str) -> list[room.Replica]:
-    return room.replicas(services=(colour,))
+def containers(colour: str) -> list[tuple[str, str]]:
+    """(name, image) of the colour's running containers, oldest first."""
+    command = ["docker", "ps", "--quiet", "--filter", f"label=com.docker.compose.project={room.facts().project}"]
+    listed = subprocess.run(
+        [*command, "--filter", f"label=com.docker.compose.service={colour}"], capture_output=True, text=True, timeout=30
+    )
+    found = room.inspect(listed.stdout.split())
+    found.sort(key=lambda item: item["Created"])
+    return [(item["Name"].lstrip("/"), item["Config"]["Image"]) for item in found]
 
 
 def live_colour() -> str:
-    """The colour whose replicas run; exactly one may."""
-    live = [colour for colour in COLOURS if running(colour)]
-    if len(live) != 1:
-        raise RolloutError(f"expected one live colour of {', '.join(COLOURS)}, found {live or 'none'}: make room-up")
-    return live[0]
+    """The colour the proxy sends to, as its colour.conf says."""
+    text = (room.root() / room.SECRETS / room.COLOUR_CONF).read_text(encoding="utf-8")
+    found = [colour for colour in COLOURS if room.colour_line(colour) in text]
+    if len(found) != 1:
+        raise RolloutError(f"{room.SECRETS}/{room.COLOUR_CONF} names no colour: make room-certs")
+    return found[0]
 
 
 def other(colour: str) -> str:
     return COLOURS[1 - COLOURS.index(colour)]
 
 
-def ready_version(replica: room.Replica) -> str:
-    """GET /ready from inside the replica itself: the model version it answers with."""
-    probe = (
-        "import json, urllib.request; "
-        "print(json.load(urllib.request.urlopen('http://127.0.0.1:8000/ready', timeout=2))['model_version'])"
-    )
-    result = subprocess.run(
-        ["docker", "exec", replica.name, "python", "-c", probe], capture_output=True, text=True, timeout=30
-    )
-    return result.stdout.strip() if result.returncode == 0 else ""
+def images_env() -> dict[str, str]:
+    """BLUE_IMAGE and GREEN_IMAGE as the running containers have them, so that a compose command
+    leaves the colours it does not touch as they are."""
+    return {IMAGE_VARIABLE[colour]: found[-1][1] for colour in COLOURS if (found := containers(colour))}
+
+
+# ---------------------------------------------------------------- the proxy's reload
+
+
+def proxy_workers() -> set[str]:
+    """The process ids of the proxy's nginx workers now."""
+    listing = room.compose(
+        "exec",
+        "-T",
+        "proxy",
+        "sh",
+        "-c",
+        r'for p in /proc/[0-9]*; do echo "${p#/proc/} $(tr "\0" " " < $p/cmdline)"; done',
+    ).output
+    return {line.split()[0] for line in listing.splitlines() if "worker process" in line}
+
+
+def wait_workers_replaced(before: set[str], within: float = WORKERS_GONE_WITHIN) -> float:
+    """Wait (bounded) until none of the workers in `before` runs any more and new ones do: after
+    a reload the old workers finish their requests first. Returns time.monotonic() then."""
+    deadline = time.monotonic() + within
+    while True:
+        now = proxy_workers()
+        if now and not now & before:
+            return time.monotonic()
+        if time.monotonic() > deadline:
+            raise RolloutError(f"the proxy's old workers {sorted(now & before)} still run {within:g} s after a reload")
+        time.sleep(0.1)
+
+
+# ---------------------------------------------------------------- the two strategies, for make
 
 
 @dataclass(frozen=True)
-class Switch:
-    old: str  # colour
-    new: str
-    image: str
-    version: str
+class Change:
+    what: str
+    version: str  # the model version that answers now
     seconds: float
 
     def __str__(self) -> str:
-        return f"{self.new} now serves {self.version} ({self.image}); {self.old} stopped; {self.seconds:.1f} s"
+        return f"{self.what} ({self.seconds:.1f} s)"
 
 
-def rollout(image: str, env: dict[str, str] | None = None) -> Switch:
-    """Start `image` as the idle colour, wait for /ready on every new replica, stop the live one."""
+def switch(colour: str, env: dict[str, str] | None = None) -> float:
+    """Blue/green's switch: colour.conf names `colour`, nginx reloads; returns when the old workers
+    have exited (time.monotonic()), from when on only `colour` answers."""
+    before = proxy_workers()
+    room.write_colour(colour)
+    room.compose("exec", "-T", "proxy", "nginx", "-s", "reload", env=env)
+    return wait_workers_replaced(before)
+
+
+def rollout(image: str) -> Change:
+    """Blue/green: `image` as the idle colour, every replica healthy, then the proxy switched to it."""
     started = time.monotonic()
     version = labels(image).get(LABEL_VERSION)
     if not version:
         raise RolloutError(f"{image} has no {LABEL_VERSION} label: build it with make docker-build")
     old = live_colour()
     new = other(old)
-    replicas = str(room.facts().replicas)
-    env = {**(env or {}), IMAGE_VARIABLE[new]: image}
-    room.compose("up", "--wait", "--no-build", "--pull", "never", "--scale", f"{new}={replicas}", new, env=env)
-    fresh = running(new)
-    answers = {replica.name: ready_version(replica) for replica in fresh}
-    if len(fresh) != int(replicas) or set(answers.values()) != {version}:
-        raise RolloutError(f"{new} is not ready with {version}: /ready gave {answers}; {old} keeps serving")
-    time.sleep(2 * RESOLVER_VALID)  # the proxy has asked the DNS again: the new replicas get traffic
-    room.compose("stop", "--timeout", str(STOP_TIMEOUT), old, env=env)
-    return Switch(old, new, image, version, time.monotonic() - started)
-
-
-def previous_image() -> str:
-    """The image of the stopped colour: what a rollback goes back to."""
-    idle = other(live_colour())
-    listed = subprocess.run(
-        [
-            "docker",
-            "ps",
-            "--all",
-            "--quiet",
-            "--filter",
-            f"label=com.docker.compose.service={idle}",
-            "--filter",
-            f"label=com.docker.compose.project={room.facts().project}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    ).stdout.split()
-    if not listed:
-        raise RolloutError(f"nothing to roll back to: {idle} has no stopped replicas")
-    result = subprocess.run(
-        ["docker", "inspect", "--format", "{{.Config.Image}}", listed[0]], capture_output=True, text=True, timeout=30
+    env = {**images_env(), IMAGE_VARIABLE[new]: image}
+    scale = f"{new}={room.facts().replicas}"
+    room.compose(
+        "up", "--detach", "--wait", "--no-deps", "--no-build", "--pull", "never", "--scale", scale, new, env=env
     )
-    return result.stdout.strip()
+    switch(new, env)
+    what = f"the proxy sends to {new} ({version}); {old} still runs for a rollback"
+    return Change(what, version, time.monotonic() - started)
 
 
-def rollback(env: dict[str, str] | None = None) -> Switch:
-    """The reverse switch: the stopped colour's image comes back, the live colour stops."""
-    return rollout(previous_image(), env=env)
+def rollback() -> Change:
+    """The same switch back to the other colour, which must still run."""
+    started = time.monotonic()
+    back = other(live_colour())
+    running = containers(back)
+    if not running:
+        raise RolloutError(f"nothing to roll back to: {back} has no running replicas")
+    switch(back, images_env())
+    version = labels(running[-1][1]).get(LABEL_VERSION, "")
+    return Change(f"the proxy sends to {back} again ({version})", version, time.monotonic() - started)
+
+
+def rolling(image: str) -> Change:
+    """A rolling update of the live colour: one new replica, then one old one stopped, until
+    every replica runs `image`."""
+    started = time.monotonic()
+    colour = live_colour()
+    env = {**images_env(), IMAGE_VARIABLE[colour]: image}
+    replicas = room.facts().replicas
+    flags = ("--detach", "--wait", "--no-deps", "--no-build", "--pull", "never", "--no-recreate")
+    for _ in range(replicas):
+        old = [name for name, used in containers(colour) if used != image]
+        if not old:
+            break
+        room.compose("up", *flags, "--scale", f"{colour}={replicas + 1}", colour, env=env)
+        subprocess.run(["docker", "stop", "--time", str(STOP_TIMEOUT), old[0]], capture_output=True, timeout=60)
+        subprocess.run(["docker", "rm", old[0]], capture_output=True, timeout=60)
+    version = labels(image).get(LABEL_VERSION, "")
+    return Change(f"every {colour} replica runs {image}", version, time.monotonic() - started)
 
 
 def main(action: str, target: str | None = None) -> int:
-    """`python -m workshop room rollout IMAGE | rollback | labels|version|build [ARTIFACTS]`: what
-    `make room-rollout`, `room-rollback`, `room-v2` and `docker-build` run. `build` makes the image
-    of another artifacts folder (a copy of the build files with that model), tagged by its version."""
+    """`python -m workshop room rollout IMAGE | rollback | rolling IMAGE | labels|version|build
+    [ARTIFACTS]`: what `make room-rollout`, `room-rollback`, `room-rolling`, `room-v2` and
+    `docker-build` run. `build` makes the image of another artifacts folder, tagged by its version."""
     folder = Path(target) if target else None
     try:
         if action == "labels":
@@ -186,10 +227,12 @@ def main(action: str, target: str | None = None) -> int:
             print(model_of(folder).model_version)
         elif action == "build":
             print(f"built {build_version(folder or artifacts_dir())}")
+        elif action == "rollback":
+            print(rollback())
         else:
-            if action == "rollout" and not target:
-                raise RolloutError("which image? make room-rollout VERSION=<model_version>")
-            print(rollout(str(target)) if action == "rollout" else rollback())
+            if not target:
+                raise RolloutError(f"which image? make room-{action} VERSION=<model_version>")
+            print(rollout(target) if action == "rollout" else rolling(target))
     except (RolloutError, room.RoomError, artifacts.ArtifactError) as err:
         print(err)
         return 1

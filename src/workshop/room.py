@@ -1,5 +1,5 @@
-"""Stage 07, the server room: docker/compose.room.yaml driven from Python, for make, tests,
-the notebook and the benchmark.
+"""Stage 07, the server room: docker/compose.room.yaml driven from Python, for make, tests
+and the benchmark (the notebooks type the compose commands themselves).
 
 The facts live in the files a student reads: the replica count and the published ports in
 docker/compose.room.yaml, the domain in docker/proxy/nginx.conf. This module reads them from
@@ -31,6 +31,7 @@ COMPOSE_FILE = "docker/compose.room.yaml"
 NGINX_CONF = "docker/proxy/nginx.conf"
 SECRETS = ".room"  # git-ignored: the CA, the proxy's certificate and key, the API keys
 RECORDS = "records"  # in SECRETS: the station's recent.jsonl, the raw records it forwarded
+COLOUR_CONF = "colour.conf"  # in SECRETS: `set $colour blue;`, the colour the proxy sends to (nginx.conf)
 API_KEY_HEADER = "X-API-Key"
 REPLICA_HEADER = "X-Replica"
 CA_NAME = "/CN=penguins-to-production classroom CA"
@@ -166,12 +167,26 @@ def make_secrets(folder: Path | None = None, domain: str | None = None, say: Any
             encoding="utf-8",
         )
         say(f"made an API key in {folder / 'api-key'}")
+    if not (folder / COLOUR_CONF).exists():
+        write_colour(MODEL_SERVICES[0], folder)
     # The station's folder for its records, mounted into its container. It writes as its image's
     # user (10001), not as whoever runs the room: anyone may write here (a classroom's laptop).
     records = folder / RECORDS
     records.mkdir(exist_ok=True)
     records.chmod(0o777)
     return Secrets(folder)
+
+
+def colour_line(service: str) -> str:
+    """colour.conf's one line for a model service: `set $colour blue;` names nginx's upstream."""
+    return f"set $colour {service.removeprefix('penguins-')};\n"
+
+
+def write_colour(service: str, folder: Path | None = None) -> Path:
+    """Write which colour the proxy sends to; it reads it at its next start or reload."""
+    path = (folder or root() / SECRETS) / COLOUR_CONF
+    path.write_text(colour_line(service), encoding="utf-8")
+    return path
 
 
 # ---------------------------------------------------------------- docker compose
@@ -244,7 +259,7 @@ class Replica:
     health: str
 
 
-def _inspect(names: Sequence[str]) -> list[dict[str, Any]]:
+def inspect(names: Sequence[str]) -> list[dict[str, Any]]:
     if not names:
         return []
     result = subprocess.run(["docker", "inspect", *names], capture_output=True, text=True, timeout=30)
@@ -260,7 +275,7 @@ def replicas(project: str | None = None, services: Sequence[str] = MODEL_SERVICE
     command = ["docker", "ps", "--quiet", "--filter", f"label=com.docker.compose.project={project}"]
     listed = subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.split()
     found = []
-    for item in _inspect(listed):
+    for item in inspect(listed):
         if item["Config"]["Labels"].get("com.docker.compose.service") not in services:
             continue
         networks = item["NetworkSettings"]["Networks"]
@@ -271,7 +286,7 @@ def replicas(project: str | None = None, services: Sequence[str] = MODEL_SERVICE
 
 
 def restart_count(name: str) -> int:
-    return int(_inspect([name])[0]["RestartCount"])
+    return int(inspect([name])[0]["RestartCount"])
 
 
 # The command a crash is made with: SIGKILL to uvicorn, sent from inside its container. Not
@@ -287,6 +302,23 @@ def crash(name: str) -> None:
     result = subprocess.run(kill_command(name), capture_output=True, text=True, timeout=30)
     if result.returncode not in (0, 137):  # 137: the exec itself died with the container
         raise RoomError(f"{shell(kill_command(name))} failed: {result.stderr.strip()}")
+
+
+def in_rotation(within: float = 20.0) -> set[str]:
+    """Wait (bounded) until every running replica has answered through the proxy: nginx leaves a
+    replica it tried while it was starting out of rotation for fail_timeout (10 s, nginx.conf).
+    Returns the addresses that answered."""
+    wanted = {replica.address for replica in replicas() if replica.health == "healthy"}
+    seen: set[str] = set()
+    deadline = time.monotonic() + within
+    with client() as caller:
+        while not wanted <= seen:
+            if time.monotonic() > deadline:
+                raise RoomError(f"replicas {sorted(wanted - seen)} got no request through the proxy in {within:g} s")
+            reply = caller.session.get(caller.url + "/ready", verify=caller.verify, timeout=5)
+            seen |= {part.strip().rpartition(":")[0] for part in reply.headers.get(REPLICA_HEADER, "").split(",")}
+            time.sleep(0.05)
+    return seen
 
 
 def client(secrets_: Secrets | None = None, key: str | None = "", timeout: float = 5.0) -> PenguinClient:

@@ -169,11 +169,15 @@ CAPSTONE_ROW = (
     "judged by the checks of exercises 01-06",
 )
 
+# Stage 06's registry on 127.0.0.1 (`make registry-up`), where images are pushed to and pulled
+# from: not the registry's usual 5000, which macOS's AirPlay receiver holds.
+REGISTRY_PORT = 5001
+
 NOTEBOOKS: tuple[str, ...] = tuple(notebook for stage in STAGES for notebook in stage.notebooks)
 # Optional appendix notebooks, outside the 15-minute slots: what is worth keeping but not live.
 APPENDICES: tuple[str, ...] = ("98_onnx_in_node_and_speed", "99_from_notebook_to_package")
 EXERCISES: tuple[str, ...] = (*(exercise for stage in STAGES for exercise in stage.exercises), CAPSTONE)
-PORTS: tuple[int, ...] = tuple(sorted({stage.port for stage in STAGES if stage.port}))
+PORTS: tuple[int, ...] = tuple(sorted({REGISTRY_PORT, *(stage.port for stage in STAGES if stage.port)}))
 
 
 class UnknownStage(ValueError):

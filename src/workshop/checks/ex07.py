@@ -411,7 +411,8 @@ def _killed_under_load(command: list[str], proxy: str, model: str, ca: Path) -> 
 
     def client() -> PenguinClient:
         url = f"https://{DOMAIN}:{port}"
-        return PenguinClient(url, timeout=LOAD["timeout"], verify=str(ca), resolve={DOMAIN: "127.0.0.1"})
+        # No retries of the client's own: every retry the room needs is the student's nginx's.
+        return PenguinClient(url, timeout=LOAD["timeout"], verify=str(ca), resolve={DOMAIN: "127.0.0.1"}, retries=0)
 
     def kill() -> str:
         subprocess.run(["docker", "kill", victim], capture_output=True, timeout=30)

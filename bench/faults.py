@@ -1,0 +1,456 @@
+"""Faults in the server room, each under the same paced load: what the room's clients see.
+
+One room (docker/compose.room.yaml, already up), one fault at a time, each during about ten
+seconds of the paced load of notebook 07 (100 predictions/s from 4 threads through the proxy at
+the domain, 3 s client timeout; the clients retry a refused or cut connection with backoff, as
+penguins.client does). Overload is wrk's 1,000 connections instead. Each fault is a row:
+
+    sent, unanswered (no HTTP answer), 5xx, the proxy's 503 with Retry-After, p50 and p99,
+    answers per second, and the requests a hung or starved replica still got after OUT_WITHIN s.
+
+tests/test_room_faults.py asserts the counts of each row; `make bench` puts the timings beside
+the same run's no-fault row as ratios (throughput and p99), never as timed tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import room as bench_room
+from bench.budget import Budget
+from bench.rows import HIGHER, Row
+from penguins.serving.examples import CLEAN_RECORD
+from workshop import paced_load, room
+
+SECTION = "faults"
+NONE = "no fault"
+LOAD = {"rate": 100.0, "seconds": 10.0, "threads": 4, "timeout": 3.0}
+FAULT_AT = 1.0  # seconds into the load when the fault starts
+# A hung replica gets no request later than this after the fault starts: its first request
+# times out after proxy_read_timeout (1 s), and nginx leaves it out for fail_timeout (10 s).
+OUT_WITHIN = 2.0
+STARVED_CPUS = "0.05"  # 5 % of one core
+SLOW_CONNECTIONS = 2100
+OVERLOAD_CONNECTIONS = 1000
+OVERLOAD_SECONDS = 10
+# wrk gives up on an answer after this: 1,000 TLS handshakes at once on the machine that also runs
+# the room and wrk can keep a first answer waiting longer than the paced load's 3 s.
+OVERLOAD_TIMEOUT = 10
+WRK_SCRIPT = Path(__file__).with_name("faults.lua")
+CLEAN_UP_WITHIN = 60.0  # seconds for the room to be whole again after a fault
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the clients saw during one fault."""
+
+    fault: str
+    sent: int
+    unanswered: int  # no HTTP answer within the client's timeout (connection errors after retries)
+    server_errors: int  # 5xx, except the proxy's own 503 with Retry-After
+    refused: int  # the proxy's 503 with Retry-After: the intended fast refusal under overload
+    p50_ms: float
+    p99_ms: float
+    per_second: float  # 2xx answers per second of the run
+    victim_hits: int | None = None  # requests the hung or starved replica got after `within` s
+    victim_share: float | None = None  # the share of all answers it gave after `within` s
+    within: float = OUT_WITHIN
+    note: str = ""
+
+    def line(self) -> str:
+        hits = (
+            ""
+            if self.victim_hits is None
+            else f", victim got {self.victim_hits} after {self.within:g} s ({self.victim_share:.0%} of the answers)"
+        )
+        return (
+            f"{self.fault}: sent {self.sent}, unanswered {self.unanswered}, 5xx {self.server_errors}, "
+            f"503 with Retry-After {self.refused}, p50 {self.p50_ms:.1f} ms, p99 {self.p99_ms:.1f} ms, "
+            f"{self.per_second:.1f} answers/s{hits}{'; ' + self.note if self.note else ''}"
+        )
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values) or [0.0]
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def outcome(
+    fault: str, load: paced_load.Load, victim: str | None = None, note: str = "", within: float = OUT_WITHIN
+) -> Outcome:
+    """Count a paced load's shots; `victim`: the address whose requests `within` s after the fault count."""
+    shots = load.shots
+    seconds = [shot.seconds for shot in shots]
+    ended = max((shot.at + shot.seconds for shot in shots), default=1.0)
+    hits, share = None, None
+    if victim is not None:
+        late = FAULT_AT + within
+        after = [shot for shot in shots if shot.at >= late]
+        hits = sum(1 for shot in after if any(t.startswith(f"{victim}:") for t in shot.tried))
+        share = sum(1 for shot in after if shot.ok and shot.replica.startswith(f"{victim}:")) / max(1, len(after))
+    return Outcome(
+        fault,
+        sent=len(shots),
+        unanswered=sum(shot.status == 0 for shot in shots),
+        server_errors=sum(shot.status >= 500 and not (shot.status == 503 and shot.retry_after) for shot in shots),
+        refused=sum(shot.status == 503 and bool(shot.retry_after) for shot in shots),
+        p50_ms=_percentile(seconds, 0.5) * 1e3,
+        p99_ms=_percentile(seconds, 0.99) * 1e3,
+        per_second=sum(shot.ok for shot in shots) / ended,
+        victim_hits=hits,
+        victim_share=share,
+        within=within,
+        note=note,
+    )
+
+
+# ---------------------------------------------------------------- the room's parts
+
+
+def docker(*args: str, timeout: float = 60) -> str:
+    """Run one docker command; the command itself is what the load records as its event."""
+    result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise room.RoomError(f"docker {' '.join(args)} failed: {result.stderr.strip()}")
+    return f"docker {' '.join(args)}"
+
+
+def signal_uvicorn(name: str, signal: str) -> str:
+    """A signal to the replica's uvicorn from inside it: the restart policy still counts (not `docker kill`)."""
+    command = ["docker", "exec", name, "sh", "-c", f"kill -{signal} $(pidof -x uvicorn)"]
+    subprocess.run(command, capture_output=True, timeout=30)
+    return room.shell(command)
+
+
+def whole_again(env: dict[str, str], within: float = CLEAN_UP_WITHIN) -> None:
+    """Wait until every replica of the room is running and healthy again (restart policy, unpause)."""
+    deadline = time.monotonic() + within
+    while True:
+        found = room.replicas(services=(room.MODEL_SERVICES[0],))
+        if len(found) == room.facts().replicas and all(r.health == "healthy" for r in found):
+            return
+        if time.monotonic() > deadline:
+            raise room.RoomError(f"the room is not whole {within:g} s after a fault: {found}")
+        time.sleep(0.25)
+
+
+# ---------------------------------------------------------------- one fault under the load
+
+
+Action = Callable[[], str]
+
+
+def under_load(
+    fault: str,
+    action: Action | None,
+    victim: str | None = None,
+    more: dict[float, Action] | None = None,
+    within: float = OUT_WITHIN,
+) -> tuple[Outcome, paced_load.Load]:
+    """The paced load with `action` at FAULT_AT (and `more` actions at their times)."""
+    at = {FAULT_AT: action} if action else {}
+    load = paced_load.run(
+        lambda: room.client(),
+        "/predict",
+        CLEAN_RECORD,
+        rate=LOAD["rate"],
+        seconds=LOAD["seconds"],
+        threads=int(LOAD["threads"]),
+        timeout=LOAD["timeout"],
+        at={**at, **(more or {})},
+    )
+    return outcome(fault, load, victim, within=within), load
+
+
+def no_fault(env: dict[str, str]) -> Outcome:
+    return under_load(NONE, None)[0]
+
+
+def hung(env: dict[str, str]) -> Outcome:
+    """`docker pause`: the replica's processes are frozen; its kernel still accepts connections."""
+    victim = room.replicas()[0]
+    try:
+        result, _ = under_load("a replica hung (docker pause)", lambda: docker("pause", victim.name), victim.address)
+    finally:
+        subprocess.run(["docker", "unpause", victim.name], capture_output=True, timeout=60)
+    whole_again(env)
+    return result
+
+
+def starved(env: dict[str, str]) -> Outcome:
+    """`docker update --cpus 0.05`: the replica runs, at 5 % of a core."""
+    victim = room.replicas()[0]
+    try:
+        result, _ = under_load(
+            f"a replica CPU-starved (--cpus {STARVED_CPUS})",
+            lambda: docker("update", "--cpus", STARVED_CPUS, victim.name),
+            victim.address,
+        )
+    finally:
+        subprocess.run(["docker", "update", "--cpus", "0", victim.name], capture_output=True, timeout=60)
+    whole_again(env)
+    return result
+
+
+def two_crashed(env: dict[str, str]) -> Outcome:
+    """SIGKILL to uvicorn in two of the three replicas at once; Docker's restart policy brings them back."""
+    victims = room.replicas()[:2]
+
+    def crash() -> str:
+        for victim in victims:
+            signal_uvicorn(victim.name, "KILL")
+        return "two crashed"
+
+    result, _ = under_load("two of three replicas crashed at once (SIGKILL)", crash)
+    whole_again(env)
+    restarts = [room.restart_count(victim.name) - victim.restarts for victim in victims]
+    return Outcome(**{**result.__dict__, "note": f"restarted by Docker: {restarts}"})
+
+
+def drained(env: dict[str, str]) -> Outcome:
+    """SIGTERM to one replica's uvicorn: it stops taking connections, finishes those in flight, exits."""
+    victim = room.replicas()[0]
+    result, _ = under_load(
+        "a replica stopped with SIGTERM", lambda: signal_uvicorn(victim.name, "TERM"), victim.address
+    )
+    whole_again(env)
+    return Outcome(**{**result.__dict__, "victim_hits": None})
+
+
+def proxy_restarted(env: dict[str, str]) -> Outcome:
+    """`docker compose restart proxy`: nginx exits gracefully and starts again; nothing listens meanwhile."""
+    return under_load("the proxy restarted", lambda: str(room.compose("restart", "proxy", env=env)))[0]
+
+
+def reloaded(env: dict[str, str]) -> Outcome:
+    """Three configuration changes, each applied with `nginx -s reload` (new workers, old ones finish)."""
+    path = room.root() / room.SECRETS / room.COLOUR_CONF
+    live = path.read_text(encoding="utf-8")
+
+    def change(n: int) -> Action:
+        def act() -> str:
+            path.write_text(f"# change {n}\n{live}", encoding="utf-8")
+            return room.compose("exec", "-T", "proxy", "nginx", "-s", "reload", env=env).output
+
+        return act
+
+    try:
+        result, _ = under_load(
+            "the proxy's configuration reloaded (3 times)", change(1), more={4.0: change(2), 7.0: change(3)}
+        )
+    finally:
+        path.write_text(live, encoding="utf-8")
+        room.compose("exec", "-T", "proxy", "nginx", "-s", "reload", env=env)
+    return result
+
+
+# ---------------------------------------------------------------- slow connections
+
+
+async def _hold_slow(url: str, count: int, ca: str, seconds: float) -> tuple[int, int, float]:
+    """Open `count` TLS connections that send half a request line and then nothing; return how
+    many opened, how many the server closed within `seconds`, and the latest close (s after open)."""
+    host, port = url.removeprefix("https://").split(":")
+    context = ssl.create_default_context(cafile=ca)
+    opened, closed, latest = 0, 0, 0.0
+    gate = asyncio.Semaphore(64)  # handshakes at once: the load keeps its share of the CPU
+
+    async def one() -> None:
+        nonlocal opened, closed, latest
+        async with gate:
+            try:
+                reader, writer = await asyncio.open_connection(
+                    "127.0.0.1", int(port), ssl=context, server_hostname=host
+                )
+            except OSError:
+                return
+        opened += 1
+        start = time.monotonic()
+        writer.write(b"POST /predict HTTP/1.1\r\nHost: ")
+        try:
+            await asyncio.wait_for(reader.read(), timeout=seconds)
+            closed += 1
+            latest = max(latest, time.monotonic() - start)
+        except (TimeoutError, OSError):
+            pass
+        writer.close()
+
+    await asyncio.gather(*(one() for _ in range(count)))
+    return opened, closed, latest
+
+
+def slow_connections(env: dict[str, str]) -> Outcome:
+    """2,100 TLS connections that never finish their request, opened during the load by another
+    process (`python -m bench.faults`: their handshakes would take the load's interpreter)."""
+    secrets = room.make_secrets(say=lambda line: None)
+    command = [sys.executable, "-m", "bench.faults", room.facts().url, str(SLOW_CONNECTIONS), str(secrets.ca)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=room.root()) as holder:
+        result, _ = under_load(f"{SLOW_CONNECTIONS:,} slow TLS connections held open", None)
+        out, _ = holder.communicate(timeout=120)
+    opened, closed, latest = json.loads(out)
+    return Outcome(
+        **{**result.__dict__, "note": f"{opened} opened, {closed} closed by the proxy, the last after {latest:.1f} s"}
+    )
+
+
+def slow_counts(result: Outcome) -> tuple[int, int, float]:
+    """(opened, closed by the proxy, latest close in s) from the slow-connections row's note."""
+    words = result.note.replace(",", "").split()
+    return int(words[0]), int(words[2]), float(words[-2])
+
+
+# ---------------------------------------------------------------- overload (wrk)
+
+
+def overloaded(env: dict[str, str], wrk: str) -> Outcome:
+    """wrk with 1,000 connections at once, POST /predict as fast as answers come, for 10 s."""
+    facts, secrets = room.facts(), room.make_secrets(say=lambda line: None)
+    command = [
+        wrk,
+        "-t1",
+        f"-c{OVERLOAD_CONNECTIONS}",
+        f"-d{OVERLOAD_SECONDS}s",
+        "--timeout",
+        f"{OVERLOAD_TIMEOUT}s",
+        "-s",
+        str(WRK_SCRIPT),
+        "-H",
+        f"Host: {facts.domain}",
+        "-H",
+        f"{room.API_KEY_HEADER}: {secrets.api_key}",
+        f"https://127.0.0.1:{facts.https_port}/predict",
+    ]
+    env_wrk = {**os.environ, "BENCH_BODY": json.dumps(CLEAN_RECORD)}
+    out = subprocess.run(command, capture_output=True, text=True, env=env_wrk, timeout=OVERLOAD_SECONDS + 60)
+    figures: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    statuses = {int(code): count for code, count in figures["statuses"].items()}
+    answered = sum(statuses.values())
+    return Outcome(
+        f"overload (wrk, {OVERLOAD_CONNECTIONS:,} connections)",
+        sent=answered + figures["socket_errors"],
+        unanswered=figures["socket_errors"],
+        server_errors=sum(count for code, count in statuses.items() if code >= 500) - figures["refused"],
+        refused=figures["refused"],
+        p50_ms=figures["p50_us"] / 1e3,
+        p99_ms=figures["p99_us"] / 1e3,
+        per_second=statuses.get(200, 0) / (figures["duration_us"] / 1e6),
+        note=f"statuses {dict(sorted(statuses.items()))}",
+    )
+
+
+# ---------------------------------------------------------------- the table, for make bench
+
+
+FAULTS: list[Callable[[dict[str, str]], Outcome]] = [
+    no_fault,
+    hung,
+    starved,
+    proxy_restarted,
+    reloaded,
+    slow_connections,
+    two_crashed,
+    drained,
+]
+
+
+def rows(outcomes: list[Outcome]) -> list[Row]:
+    """One row per fault: answers/s as the value, the counts and latencies as details."""
+    return [
+        Row(
+            SECTION,
+            result.fault,
+            "",
+            result.per_second,
+            "answers/s",
+            HIGHER,
+            {
+                "sent": result.sent,
+                "unanswered": result.unanswered,
+                "5xx": result.server_errors,
+                "503 with Retry-After": result.refused,
+                "p50_ms": result.p50_ms,
+                "p99_ms": result.p99_ms,
+            },
+            result.note,
+        )
+        for result in outcomes
+    ]
+
+
+def table(found: list[Row], baselines: object = None) -> str:
+    """The fault table: counts, then throughput and p99 as multiples of the no-fault row's."""
+    mine = [row for row in found if row.section == SECTION]
+    none = next((row for row in mine if row.name == NONE), None)
+    lines = [
+        "| fault | sent | unanswered | 5xx | 503 + Retry-After | p50 | p99 | answers/s | throughput × no fault "
+        "| p99 × no fault |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in mine:
+        d = row.details
+        speed = f"{row.value / none.value:.2f}" if none else "-"
+        tail = f"{d['p99_ms'] / none.details['p99_ms']:.1f}" if none else "-"
+        lines.append(
+            f"| {row.name} | {d['sent']:,.0f} | {d['unanswered']:,.0f} | {d['5xx']:,.0f} | "
+            f"{d['503 with Retry-After']:,.0f} | {d['p50_ms']:.1f} ms | {d['p99_ms']:.1f} ms | {row.value:.1f} | "
+            f"{speed} | {tail} |"
+        )
+    return "\n".join(lines)
+
+
+TARGETED = ("a replica hung (docker pause)", f"a replica CPU-starved (--cpus {STARVED_CPUS})")
+
+
+def targets(found: list[Row]) -> list[tuple[str, str, bool | None]]:
+    """(target, measured, met) for a hung and a starved replica: throughput ≥ 0.9× and p99 ≤ 10×
+    the no-fault row of the same run."""
+    none = next((row for row in found if (row.section, row.name) == (SECTION, NONE)), None)
+    verdicts: list[tuple[str, str, bool | None]] = []
+    for name in TARGETED:
+        target = f"{name}: throughput ≥ 0.9× and p99 ≤ 10× the no-fault row"
+        row = next((row for row in found if (row.section, row.name) == (SECTION, name)), None)
+        if row is None or none is None:
+            verdicts.append((target, "-", None))
+            continue
+        speed, tail = row.value / none.value, row.details["p99_ms"] / none.details["p99_ms"]
+        verdicts.append((target, f"{speed:.2f}× throughput, {tail:.1f}× p99", speed >= 0.9 and tail <= 10))
+    return verdicts
+
+
+def measure(
+    budget: Budget, wrk: str | None, say: Callable[[str], None] = print, image: str = bench_room.IMAGE
+) -> tuple[list[Row], str]:
+    """Every fault once on the room (started here unless it runs; left as found), then the
+    overload (when wrk is here). Rows, and a note saying why not when the room cannot run."""
+    reason = bench_room.why_not(image)
+    if reason:
+        return [], reason.replace("server room", "faults")
+    env = {"PENGUINS_IMAGE": image}
+    was_up = bool(room.replicas())
+    room.up("--no-build", "--pull", "never", env=env)
+    outcomes = []
+    try:
+        for fault in FAULTS:
+            outcomes.append(fault(env))
+            say(f"   {outcomes[-1].line()}")
+        if wrk:
+            outcomes.append(overloaded(env, wrk))
+            say(f"   {outcomes[-1].line()}")
+    finally:
+        if not was_up:
+            room.down(env=env)
+    return rows(outcomes), f"faults measured on {image}, {len(outcomes)} rows"
+
+
+if __name__ == "__main__":  # python -m bench.faults URL COUNT CA: hold slow connections, print the counts
+    print(json.dumps(asyncio.run(_hold_slow(sys.argv[1], int(sys.argv[2]), sys.argv[3], 20.0))))
