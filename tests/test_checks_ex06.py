@@ -112,7 +112,6 @@ RULES = [
     ({"USER penguin\n": ""}, r"found no USER: it runs as root; try useradd in a RUN, then USER with that name$"),
     ({CMD: "CMD uvicorn my_service:app --host 0.0.0.0"}, r"^expected CMD in exec form, .*; found CMD \(line \d+\) in"),
     ({HOST: ""}, r"^expected uvicorn to listen on every interface of the container \(0\.0\.0\.0\).*--host option$"),
-    ({"python3 -m venv /opt/venv && /opt/venv/bin/pip": "pip"}, r"^expected the packages installed into a virtual"),
     ({"requirements.txt\n": "requirements.txt torch\n"}, r"found RUN \(line \d+\) installs torch, gigabytes"),
     ({"COPY . .": "COPY my_service.py ./\nCOPY penguins/ penguins/"}, r"^expected the model \(artifacts/mlp\.onnx\)"),
     ({CMD: ""}, r"^expected a CMD that starts uvicorn; found none"),

@@ -9,7 +9,8 @@ in test_checks.py). The starter runs
 once per exercise per session: models and networks are trained once and shared by the
 variants; every variant gets a folder of its own for the files it writes. Where the answer is a
 whole file (FILE_ANSWERS: ex05's my_service.py), the variant is that file and the check cell
-runs in its folder.
+runs in its folder. A notebook with two from-scratch tasks keeps the second task's variants in
+a folder of their own (ex08/metrics/); CHECKED_BY names the check that judges each folder.
 """
 
 from __future__ import annotations
@@ -42,10 +43,13 @@ NOTEBOOKS = {
     "ex04": "04_wrapper_class.ipynb",
     "ex05": "05_service.ipynb",
     "ex08": "08_running_it.ipynb",
+    "ex08/metrics": "08_running_it.ipynb",
 }
 # Exercises whose answer is a whole file, written by a %%writefile cell: the variant is that file,
 # written into its folder, and the check cell runs in that folder, as the notebook's does.
-FILE_ANSWERS = {"ex05": "my_service.py"}
+FILE_ANSWERS = {"ex05": "my_service.py", "ex08/metrics": "counted_service.py"}
+# Where a notebook has two from-scratch tasks: the check that judges each folder's variants.
+CHECKED_BY = {"ex08": "check_drift_decision", "ex08/metrics": "check_metrics"}
 EXPECTED = re.compile(r"^# fails with: (.+)$", re.MULTILINE)
 CHECK_CALL = re.compile(r"^checks\.check_\w+\(", re.MULTILINE)
 SHORTEST_LEAK = 12  # shorter solution lines (`return`, `)`, `model.fit(`) say nothing on their own
@@ -55,14 +59,34 @@ def variants(prefix: str) -> list[Path]:
     return sorted(path for folder in NOTEBOOKS for path in (VARIANTS / folder).glob(f"{prefix}_*.py"))
 
 
+def folder_of(path: Path) -> str:
+    """The key of NOTEBOOKS a variant belongs to: "ex05", "ex08/metrics"."""
+    return path.parent.relative_to(VARIANTS).as_posix()
+
+
 def cells(exercise: str) -> list[nbformat.NotebookNode]:
     notebook = nbformat.read(ROOT / "solutions" / NOTEBOOKS[exercise], as_version=4)
     return [cell for cell in notebook.cells if cell.cell_type == "code"]
 
 
+def check_index(exercise: str) -> int:
+    """The code cell that judges the exercise's variants: the check CHECKED_BY names, else the
+    first check (the from-scratch task comes first; optional tasks follow it)."""
+    named = CHECKED_BY.get(exercise)
+    return next(
+        index
+        for index, cell in enumerate(cells(exercise))
+        if CHECK_CALL.search(cell.source) and (named is None or f"checks.{named}(" in cell.source)
+    )
+
+
 def first_check(exercise: str) -> str:
-    """The check cell of the from-scratch task, which comes first; optional tasks follow it."""
-    return next(cell.source for cell in cells(exercise) if CHECK_CALL.search(cell.source))
+    return cells(exercise)[check_index(exercise)].source
+
+
+def task_cell(exercise: str) -> str:
+    """The answer cell of that task: the last cell with a solution region before its check."""
+    return next(c.source for c in reversed(cells(exercise)[: check_index(exercise)]) if exercises.BEGIN in c.source)
 
 
 @functools.cache
@@ -99,7 +123,7 @@ def run_answer(exercise: str, source: str, name: str) -> Outcome:
     """Starter, then `source`, then the notebook's check cells; what the check said."""
     module = types.ModuleType("__main__")
     module.__dict__.update(starter(exercise))
-    folder = Path(tempfile.mkdtemp(prefix=f"variant-{exercise}-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"variant-{exercise.replace('/', '-')}-"))
     module.__dict__["folder"] = folder
     written = FILE_ANSWERS.get(exercise)
     if written:
@@ -119,14 +143,13 @@ def run_answer(exercise: str, source: str, name: str) -> Outcome:
 
 @functools.cache
 def outcome(path: Path) -> Outcome:
-    return run_answer(path.parent.name, path.read_text(encoding="utf-8"), str(path))
+    return run_answer(folder_of(path), path.read_text(encoding="utf-8"), str(path))
 
 
 @functools.cache
 def blank_outcome(exercise: str) -> Outcome:
     """What the generated exercise's blank task cells get from the check: "not done yet"."""
-    task = next(c.source for c in cells(exercise) if exercises.BEGIN in c.source)
-    blank = exercises.blank_regions(task)
+    blank = exercises.blank_regions(task_cell(exercise))
     return run_answer(exercise, blank, f"<{exercise} blank>")
 
 
@@ -140,20 +163,20 @@ def test_every_exercise_has_three_right_and_three_wrong_answers() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", variants("right"), ids=lambda p: f"{p.parent.name}/{p.stem}")
+@pytest.mark.parametrize("path", variants("right"), ids=lambda p: f"{folder_of(p)}/{p.stem}")
 def test_a_right_answer_passes(path: Path) -> None:
     result = outcome(path)
-    assert result.passed, f"{path.parent.name}/{path.name} is right but the check said: {result.message}"
+    assert result.passed, f"{folder_of(path)}/{path.name} is right but the check said: {result.message}"
     assert result.message.startswith("✓ ") and result.message.count("\n") == 1
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", variants("wrong"), ids=lambda p: f"{p.parent.name}/{p.stem}")
+@pytest.mark.parametrize("path", variants("wrong"), ids=lambda p: f"{folder_of(p)}/{p.stem}")
 def test_a_wrong_answer_fails_with_its_reason(path: Path) -> None:
     found = EXPECTED.search(path.read_text(encoding="utf-8"))
     assert found
     result = outcome(path)
-    assert not result.passed, f"{path.parent.name}/{path.name} is wrong but passed: {result.message}"
+    assert not result.passed, f"{folder_of(path)}/{path.name} is wrong but passed: {result.message}"
     assert found.group(1) in result.message
 
 

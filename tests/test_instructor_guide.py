@@ -29,9 +29,7 @@ NUMBERS = {"no": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 # Lecture notebooks other engineers are rewriting under issue 22: (check, notebook) -> what fails
 # today. The lead removes an entry when that rewrite lands; strict, so an entry that passes fails.
 BEING_REWRITTEN = {
-    ("slot", "08_running_it"): "18 minutes today; engineer metrics cuts it",
     ("type-live", "07c_kubernetes"): "no cell tagged type-live yet (k8s)",
-    ("type-live", "08_running_it"): "no cell tagged type-live yet (metrics)",
     ("next", "07c_kubernetes"): "its Next link names no notebook file (k8s)",
 }
 

@@ -44,7 +44,6 @@ NOTEBOOKS = sorted(
 # Never add an entry for a phrase in new work, and never shorten PHRASES to make a file pass.
 KNOWN = {
     "notebooks/07c_kubernetes.ipynb": "'validated here, not run': the Kubernetes rewrite, which runs a real cluster",
-    "notebooks/08_running_it.ipynb": "the legacy builder's banner and 'no registry we can reach': the 08 rewrite",
     "notebooks/INSTRUCTOR.md#07c_kubernetes": "'validated here, never run', 'no registry': the Kubernetes rewrite",
 }
 

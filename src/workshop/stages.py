@@ -137,13 +137,15 @@ STAGES: tuple[Stage, ...] = (
         8443,
         exercise="07_server_room",
     ),
-    # Stage 08 watches the room of stage 07: `make room-up` starts Prometheus with it.
+    # Stage 08's notebook runs its own service and Prometheus; `make room-up` starts the room's
+    # Prometheus (and, with the compose profile `grafana`, Grafana) beside the replicas.
     Stage(
         8,
         ("08_running_it",),
         "running it: metrics and drift",
         "monitorowanie",
-        "running it: Prometheus scrapes the replicas, request rates and p95 latency plotted, a drift check",
+        "running it: a service counts with prometheus_client, Prometheus scrapes it, PromQL rates and p95 "
+        "plotted, a drift check (KS, chi-square)",
         "room-up",
         9090,
     ),

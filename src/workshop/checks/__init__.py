@@ -15,7 +15,7 @@ from workshop.checks.ex04 import check_predictor
 from workshop.checks.ex05 import check_service
 from workshop.checks.ex06 import check_container
 from workshop.checks.ex07 import check_deployment, check_server_room
-from workshop.checks.ex08 import check_drift_decision
+from workshop.checks.ex08 import check_drift_decision, check_metrics
 
 __all__ = [
     "CheckFailed",
@@ -23,6 +23,7 @@ __all__ = [
     "check_container",
     "check_deployment",
     "check_drift_decision",
+    "check_metrics",
     "check_onnx_file",
     "check_predictor",
     "check_save_and_verify",

@@ -1,8 +1,8 @@
 """Exercise 06, the container: a student's Dockerfile and the lines that build, ship and run it.
 
 Why it is built this way:
-- A few rules read the Dockerfile (dockerfile-parse), one per thing the lesson teaches: not root, a
-  venv, no training stack, the model copied, an exec-form CMD (uvicorn as PID 1) on 0.0.0.0.
+- A few rules read the Dockerfile (dockerfile-parse), one per thing the lesson teaches: not root, no
+  training stack, the model copied, an exec-form CMD (uvicorn as PID 1) on 0.0.0.0.
 - Then the real thing is the judge: the student's own lines run as typed (docker reads their
   options, this check does not): build, tag, push; the local image removed and pulled back, so the
   run line starts what the registry holds; /health and /predict from outside, `id -u` inside; the
@@ -38,7 +38,6 @@ MODEL = "artifacts/mlp.onnx"  # where the model sits in the context, and where t
 TRAINING_STACK = re.compile(
     r"\b(torch\w*|scikit-learn|sklearn|pandas|jupyter\w*|matplotlib|skl2onnx|onnxscript|tensorflow)\b", re.I
 )
-VENV = re.compile(r"-m +venv\b|\bvirtualenv\b|\buv +venv\b")
 COMMENT = re.compile(r"^\s*#.*$", re.M)
 RUN_RETURNS_WITHIN = 20.0  # seconds for `docker run -d` to hand back the prompt
 ANSWER_WITHIN = 60.0  # seconds from `docker run` to a /health that answers
@@ -80,14 +79,6 @@ def lint(dockerfile: docker.Dockerfile, context: Path) -> list[CheckFailed]:
                 "uvicorn to listen on every interface of the container (0.0.0.0), where a published port reaches it",
                 "uvicorn's default, 127.0.0.1: the container itself, which no published port reaches",
                 "uvicorn's --host option",
-            )
-        )
-    if not any(VENV.search(i.value) for i in dockerfile.every("RUN")):
-        found.append(
-            problem(
-                "the packages installed into a virtual environment, which every base's Python accepts",
-                "none: an OS's own Python (Debian's python3) refuses packages pip installs beside its own (PEP 668)",
-                "python3 -m venv in a RUN, then that environment's pip",
             )
         )
     installs = [(f"RUN (line {i.line})", i.value) for i in dockerfile.every("RUN")]

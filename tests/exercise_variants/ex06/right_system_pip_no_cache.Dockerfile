@@ -2,7 +2,6 @@
 # tag: docker tag ex06-variant-system 127.0.0.1:5001/ex06-variant-system:1
 # push: docker push 127.0.0.1:5001/ex06-variant-system:1
 # run: docker run --rm -d -p 127.0.0.1:8066:8000 127.0.0.1:5001/ex06-variant-system:1
-# fails with: expected the packages installed into a virtual environment
 FROM python:3.11-slim
 WORKDIR /app
 COPY requirements.txt .
