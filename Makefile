@@ -55,15 +55,17 @@ lock: $(STAMP) ## regenerate requirements/*.txt from pyproject.toml with pip-com
 # `python -m workshop prep` is the same without make (after the README's set-up commands).
 .PHONY: prep
 prep: ## before class, on good Wi-Fi: every environment and image the notebooks use, then make doctor
-	@echo "== prep 1/5: .venv, the training environment (make setup) =="
+	@echo "== prep 1/6: .venv, the training environment (make setup) =="
 	@$(MAKE) --no-print-directory setup
-	@echo "== prep 2/5: .venv-serve (make serve-env) =="
+	@echo "== prep 2/6: .venv-serve (make serve-env) =="
 	@$(MAKE) --no-print-directory serve-env
-	@echo "== prep 3/5: the Node environment (make node-env) =="
+	@echo "== prep 3/6: the Node environment (make node-env) =="
 	@$(MAKE) --no-print-directory node-env
-	@echo "== prep 4/5: the images of stages 06-07: docker build, docker pull (registry:2, nginx) =="
+	@echo "== prep 4/6: the images of stages 06-07: docker build, docker pull (registry:2, nginx) =="
 	$(PY) -m workshop prep images
-	@echo "== prep 5/5: make doctor =="
+	@echo "== prep 5/6: kind's node image (notebook 07c), when kind is installed =="
+	$(PY) -m workshop prep kind
+	@echo "== prep 6/6: make doctor =="
 	@$(MAKE) --no-print-directory doctor
 
 ##@ Stages 01-03: train, save, export
@@ -79,7 +81,7 @@ demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records
 
 ##@ Checks
 .PHONY: test test-fast lint doctor diagram browser
-test: $(STAMP) browser buildx serve-env node-env lint ## the whole test suite (what CI runs): lint, then tests/, the notebooks and solutions under nbval
+test: $(STAMP) browser buildx serve-env node-env k8s-binaries lint ## the whole test suite (what CI runs): lint, then tests/, the notebooks and solutions under nbval
 	$(PY) -m pytest tests notebooks solutions --nbval-lax --durations=15
 
 # The quick loop, and the release's first step (make release, .github/workflows/release.yml):
@@ -200,6 +202,19 @@ room-rollback: $(STAMP) ## blue/green's way back: the proxy switched back to the
 
 room-rolling: $(STAMP) ## a rolling update, make room-rolling VERSION=<model_version>: the serving colour's replicas replaced one at a time
 	$(PY) -m workshop room rolling $(IMAGE):$(VERSION)
+
+# Kubernetes (notebook 07c): kind on a laptop, see k8s/README.md. Under CI=true the cluster of
+# .ci/k8s-cluster.sh instead, built from Debian's source once per machine (k8s-binaries: about
+# 15 min cold, cached after; `make test` builds it before the tests start).
+.PHONY: k8s-up k8s-down k8s-binaries
+k8s-up: $(STAMP) ## a Kubernetes cluster for notebook 07c: kind create cluster, the model's image loaded into it
+	$(PY) -m workshop k8s up
+
+k8s-down: $(STAMP) ## delete that cluster: kind delete cluster
+	$(PY) -m workshop k8s down
+
+k8s-binaries:
+	@if [ "$(CI)" = true ]; then bash .ci/k8s-cluster.sh build; fi
 
 ##@ Stage 09: the pipeline
 # Notebook 09's release steps in order, each a real command (src/workshop/release.py): make

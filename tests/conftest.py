@@ -179,3 +179,46 @@ def registry_up(base_image: str) -> Iterator[str]:
     yield registry.ADDRESS
     if started:
         registry.down(say=lambda line: None)
+
+
+K8S_CLUSTER = ROOT / ".ci" / "k8s-cluster.sh"  # CI only: builds, starts and stops a real cluster
+_k8s_started: list[bool] = []  # this run started the cluster: it stops it at the end
+
+
+def use_k8s_cluster() -> str:
+    """Point kubectl at .ci/k8s-cluster.sh's cluster (PATH with its kubectl 1.20 first, KUBECONFIG:
+    in os.environ, which the notebooks' kernels inherit); under CI=true start it first (once per
+    run: it builds Kubernetes once per machine, ~15 min, then starts in ~30 s). "" when a
+    cluster is ready, else why not."""
+    from workshop import k8s
+
+    if os.environ.get("CI") == "true" and not k8s.ci_environment():
+        result = subprocess.run(["bash", str(K8S_CLUSTER), "start"], capture_output=True, text=True, timeout=5400)
+        if result.returncode != 0:
+            pytest.fail(f".ci/k8s-cluster.sh start failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+        _k8s_started.append(True)
+    environment = k8s.ci_environment()
+    if not environment:
+        return "no Kubernetes cluster here: CI=true starts one (`bash .ci/k8s-cluster.sh start` as root)"
+    os.environ.update(environment)
+    return ""
+
+
+def stop_k8s_cluster() -> str:
+    """Stop the cluster this run started (`.ci/k8s-cluster.sh stop`); what the script said."""
+    result = subprocess.run(["bash", str(K8S_CLUSTER), "stop"], capture_output=True, text=True, timeout=300)
+    _k8s_started.clear()
+    if result.returncode != 0:
+        pytest.fail(f".ci/k8s-cluster.sh stop failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+@pytest.fixture(scope="session")
+def k8s_cluster(base_image: str) -> Iterator[None]:
+    """A real Kubernetes cluster that kubectl (1.20) reaches, on the engine that builds the images."""
+    reason = use_k8s_cluster()
+    if reason:
+        unavailable(reason)
+    yield
+    if _k8s_started:
+        stop_k8s_cluster()

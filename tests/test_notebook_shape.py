@@ -206,7 +206,8 @@ REQUIRED: dict[int, tuple[Shows, ...]] = {
     4: (call("InferenceSession"), method("predict"), call("PenguinPredictor.load")),
     5: (call("FastAPI"), call("app.post"), subclass("BaseModel"), call("requests.post"), shell("curl ")),
     6: tuple(shell(f"docker {verb}") for verb in ("build", "run", "ps", "exec", "logs", "tag", "push", "rmi", "pull")),
-    # The room typed out: its certificate, compose up and ps, curl at the domain, a kill under load.
+    # The room typed out: its certificate, compose up and ps, curl at the domain, a kill under load;
+    # 07c drives a real cluster with kubectl.
     7: (
         shell("openssl req -x509"),
         shell("openssl x509 -req"),
@@ -216,7 +217,12 @@ REQUIRED: dict[int, tuple[Shows, ...]] = {
         shell("--cacert room/tls/ca.crt"),
         call("requests.Session"),
         shell("docker kill"),
-        call("kubernetes_validate.validate"),
+        shell("kubectl apply -f"),
+        shell("kubectl rollout status"),
+        shell("kubectl set image"),
+        shell("kubectl rollout undo"),
+        shell("kubectl set selector"),
+        shell("kubectl apply -k"),
     ),
     # prometheus_client in the service, Prometheus run with compose, its HTTP API with plain
     # requests; the drift tests with scipy.

@@ -134,7 +134,7 @@ def main(names: Sequence[str] = ()) -> int:
     """Execute the named notebooks (default: every lecture and appendix notebook) and report each time."""
     from penguins.serving.paths import project_root
     from penguins.training import build
-    from workshop import guide, serve_env
+    from workshop import guide, k8s, serve_env
 
     folder = (project_root() or Path.cwd()) / "notebooks"
     paths = [folder / f"{Path(name).stem}.ipynb" for name in names] or lecture_notebooks(
@@ -144,6 +144,9 @@ def main(names: Sequence[str] = ()) -> int:
     if note:
         print(note)
     os.environ.update(SEED_ENV)  # the kernels inherit it
+    # Where CI's cluster runs (.ci/k8s-cluster.sh), notebook 07c drives it with its own kubectl 1.20:
+    # a machine's kubectl may be far outside the supported version skew.
+    os.environ.update(k8s.ci_environment())
     build.ensure()  # so that no notebook shows a training log
     serve_env.ensure()  # notebook 03's torch-free runtime, for the same reason
     for path in paths:

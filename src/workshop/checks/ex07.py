@@ -463,28 +463,3 @@ def check_server_room(
             if start:
                 steps.append(_killed_under_load(command, proxy.name, model.name, Path(ca)))
     passed("; ".join(steps))
-
-
-def check_deployment(deployment_file: Path | str) -> None:
-    """Exercise 07, task 3: the Deployment's probes and rolling-update strategy, on paper."""
-    from workshop import k8s  # the Kubernetes schemas load only for this task
-
-    path = Path(deployment_file)
-    text = _read(path, "the strategy and the probes")
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise failed(
-            "the YAML",
-            "a file PyYAML can read",
-            " ".join(str(error).split())[:300],
-            "indent with spaces only, each level two deeper than the key above it",
-        ) from None
-    problems = k8s.deployment_problems(document if isinstance(document, dict) else {})
-    if problems:
-        raise CheckFailed(str(problems[0]))
-    passed(
-        f"{path.name} is a valid Deployment (Kubernetes {k8s.KUBERNETES}, strict) and keeps the ties of "
-        f"k8s/deployment.yaml: readiness on {k8s.READINESS}, liveness on {k8s.LIVENESS}, the image's port, "
-        "a rollout that never loses a ready replica"
-    )
