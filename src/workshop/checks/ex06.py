@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import json
 import posixpath
 import re
 import shlex
@@ -231,11 +230,11 @@ def containers() -> set[str]:
 
 def published(container: str) -> str:
     """The host port the container publishes, on loopback only (Docker's answer once it runs)."""
-    asked = ["docker", "inspect", "-f", "{{json .HostConfig.PortBindings}}|{{json .NetworkSettings.Ports}}", container]
-    bindings, ports = (json.loads(part) or {} for part in (docker.command(asked, check=False) or "{}|{}").split("|"))
-    found = [(inside, bound) for inside, each in bindings.items() for bound in each or []]
-    if not found and docker.container_status(container) == "gone":
+    inspected = docker.inspect(container)
+    if inspected is None:
         return "?"  # wait_answering() says why
+    bindings, ports = inspected["HostConfig"]["PortBindings"] or {}, inspected["NetworkSettings"]["Ports"] or {}
+    found = [(inside, bound) for inside, each in bindings.items() for bound in each or []]
     if not found:
         fix = "docker run's -p option, with the address 127.0.0.1"
         raise problem("the run line to publish the service's port on this machine", "no port published", fix)
