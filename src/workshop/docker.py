@@ -22,6 +22,7 @@ talks to the engine's API through the Docker SDK (`docker`), not by parsing the 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import io
 import json
 import os
@@ -402,7 +403,7 @@ class Running:
         """`docker stop` (SIGTERM, then --rm removes it); says how long it took."""
         _STARTED.discard(self.name)
         started = time.perf_counter()
-        _remove(self.name, stop=True)
+        remove(self.name, stop=True)
         return f"{shell(['docker', 'stop', self.name])}: stopped in {time.perf_counter() - started:.1f} s"
 
 
@@ -410,24 +411,28 @@ def run(image: str = IMAGE, name: str = CONTAINER, port: int | None = None, insi
     """`docker run` as `make docker-run` does it, under its own name and a free loopback port;
     returns once Docker's HEALTHCHECK says healthy. A leftover of that name goes first."""
     port = port or free_port()
-    _remove(name)
+    remove(name)
     api().containers.run(image, detach=True, remove=True, name=name, ports={inside_port: ("127.0.0.1", port)})
     _STARTED.add(name)
     try:
         wait_healthy(name)
     except DockerError:
-        _remove(name)
+        remove(name)
         raise
     return Running(name, f"http://127.0.0.1:{port}", image)
 
 
-def _remove(name: str, stop: bool = False) -> None:
+def remove(name: str, stop: bool = False) -> None:
     """`docker stop` (SIGTERM first: --rm then removes it) or `docker rm --force`; a container already gone is fine."""
-    try:
+    with contextlib.suppress(NotFound):
         container = api().containers.get(name)
         container.stop() if stop else container.remove(force=True)
-    except NotFound:
-        pass
+
+
+def remove_image(image: str) -> None:
+    """`docker rmi --force`: the image and every tag of it; an image already gone is fine."""
+    with contextlib.suppress(NotFound):
+        api().images.remove(image, force=True)
 
 
 _STARTED: set[str] = set()
@@ -437,7 +442,7 @@ _STARTED: set[str] = set()
 def _remove_started() -> None:
     """A kernel that exits removes the containers it started and did not stop."""
     for name in list(_STARTED):
-        _remove(name)
+        remove(name)
     _STARTED.clear()
 
 
