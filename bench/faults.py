@@ -6,7 +6,8 @@ the domain, 3 s client timeout; the clients retry a refused or cut connection wi
 penguins.client does). Overload is wrk's 1,000 connections instead. Each fault is a row:
 
     sent, unanswered (no HTTP answer), 5xx, the proxy's 503 with Retry-After, p50 and p99,
-    answers per second, and the requests a hung or starved replica still got after OUT_WITHIN s.
+    answers per second, and the requests a hung or starved replica still got OUT_WITHIN s after
+    the fault began (the answers it gave before that, and when the last request reached it).
 
 tests/test_room_faults.py asserts the counts of each row; `make bench` puts the timings beside
 the same run's no-fault row as ratios (throughput and p99), never as timed tests.
@@ -36,10 +37,15 @@ SECTION = "faults"
 NONE = "no fault"
 LOAD = {"rate": 100.0, "seconds": 10.0, "threads": 4, "timeout": 3.0}
 FAULT_AT = 1.0  # seconds into the load when the fault starts
-# A hung replica gets no request later than this after the fault starts: its first request
-# times out after proxy_read_timeout (1 s), and nginx leaves it out for fail_timeout (10 s).
+# A hung or starved replica gets no request later than this after the fault starts. Hung: its
+# first request times out after proxy_read_timeout (1 s), and nginx leaves it out for
+# fail_timeout (10 s); then the keeper takes it out of the room's DNS. Starved: its health checks
+# time out (1 s each, 1 s apart, 2 in a row: about 4 s), the keeper takes it out within its 1 s
+# look, nginx re-resolves within 1 s, and a request sent meanwhile has its 1 s read timeout.
 OUT_WITHIN = 2.0
+STARVED_OUT_WITHIN = 8.0
 STARVED_CPUS = "0.05"  # 5 % of one core
+STARVED_SECONDS = 15.0  # the starved row's load: long enough to count past STARVED_OUT_WITHIN
 SLOW_CONNECTIONS = 2100
 OVERLOAD_CONNECTIONS = 1000
 OVERLOAD_SECONDS = 10
@@ -62,16 +68,19 @@ class Outcome:
     p50_ms: float
     p99_ms: float
     per_second: float  # 2xx answers per second of the run
-    victim_hits: int | None = None  # requests the hung or starved replica got after `within` s
-    victim_share: float | None = None  # the share of all answers it gave after `within` s
+    victim_hits: int | None = None  # requests the hung or starved replica got `within` s after the fault
+    victim_before: int | None = None  # the answers it gave before that
+    victim_last: float | None = None  # when the last request reached it, in s after the fault
     within: float = OUT_WITHIN
     note: str = ""
 
     def line(self) -> str:
+        last = "none" if self.victim_last is None else f"{self.victim_last:.1f} s after the fault"
         hits = (
             ""
             if self.victim_hits is None
-            else f", victim got {self.victim_hits} after {self.within:g} s ({self.victim_share:.0%} of the answers)"
+            else f", the victim answered {self.victim_before} until {self.within:g} s after the fault and got "
+            f"{self.victim_hits} requests after that (the last one reached it: {last})"
         )
         return (
             f"{self.fault}: sent {self.sent}, unanswered {self.unanswered}, 5xx {self.server_errors}, "
@@ -92,12 +101,13 @@ def outcome(
     shots = load.shots
     seconds = [shot.seconds for shot in shots]
     ended = max((shot.at + shot.seconds for shot in shots), default=1.0)
-    hits, share = None, None
+    hits, before, last = None, None, None
     if victim is not None:
+        reached = [shot for shot in shots if any(t.startswith(f"{victim}:") for t in shot.tried)]
         late = FAULT_AT + within
-        after = [shot for shot in shots if shot.at >= late]
-        hits = sum(1 for shot in after if any(t.startswith(f"{victim}:") for t in shot.tried))
-        share = sum(1 for shot in after if shot.ok and shot.replica.startswith(f"{victim}:")) / max(1, len(after))
+        hits = sum(shot.at >= late for shot in reached)
+        before = sum(shot.ok and shot.replica.startswith(f"{victim}:") for shot in reached if shot.at < late)
+        last = max((shot.at - FAULT_AT for shot in reached), default=None)
     return Outcome(
         fault,
         sent=len(shots),
@@ -108,7 +118,8 @@ def outcome(
         p99_ms=_percentile(seconds, 0.99) * 1e3,
         per_second=sum(shot.ok for shot in shots) / ended,
         victim_hits=hits,
-        victim_share=share,
+        victim_before=before,
+        victim_last=last,
         within=within,
         note=note,
     )
@@ -132,13 +143,15 @@ def signal_uvicorn(name: str, signal: str) -> str:
     return room.shell(command)
 
 
-def whole_again(env: dict[str, str], within: float = CLEAN_UP_WITHIN) -> None:
-    """Wait until every replica of the room is running and healthy again (restart policy, unpause)."""
-    deadline = time.monotonic() + within
+def whole_again(env: dict[str, str], within: float = CLEAN_UP_WITHIN) -> float:
+    """Wait until every replica of the room is running, healthy and back on the room's network
+    (restart policy, unpause, the keeper); return how long that took."""
+    start = time.monotonic()
+    deadline = start + within
     while True:
         found = room.replicas(services=(room.MODEL_SERVICES[0],))
-        if len(found) == room.facts().replicas and all(r.health == "healthy" for r in found):
-            return
+        if len(found) == room.facts().replicas and all(r.health == "healthy" and r.address for r in found):
+            return time.monotonic() - start
         if time.monotonic() > deadline:
             raise room.RoomError(f"the room is not whole {within:g} s after a fault: {found}")
         time.sleep(0.25)
@@ -156,15 +169,16 @@ def under_load(
     victim: str | None = None,
     more: dict[float, Action] | None = None,
     within: float = OUT_WITHIN,
+    seconds: float = LOAD["seconds"],
 ) -> tuple[Outcome, paced_load.Load]:
-    """The paced load with `action` at FAULT_AT (and `more` actions at their times)."""
+    """The paced load with `action` at FAULT_AT (and `more` actions at their times), for `seconds`."""
     at = {FAULT_AT: action} if action else {}
     load = paced_load.run(
         lambda: room.client(),
         "/predict",
         CLEAN_RECORD,
         rate=LOAD["rate"],
-        seconds=LOAD["seconds"],
+        seconds=seconds,
         threads=int(LOAD["threads"]),
         timeout=LOAD["timeout"],
         at={**at, **(more or {})},
@@ -183,23 +197,33 @@ def hung(env: dict[str, str]) -> Outcome:
         result, _ = under_load("a replica hung (docker pause)", lambda: docker("pause", victim.name), victim.address)
     finally:
         subprocess.run(["docker", "unpause", victim.name], capture_output=True, timeout=60)
-    whole_again(env)
-    return result
+    return back(result, whole_again(env))
+
+
+def back(result: Outcome, seconds: float) -> Outcome:
+    """The outcome, noting how long after the fault ended the victim was back in the room's DNS."""
+    return Outcome(**{**result.__dict__, "note": f"back in the room's DNS {seconds:.1f} s after the fault ended"})
 
 
 def starved(env: dict[str, str]) -> Outcome:
-    """`docker update --cpus 0.05`: the replica runs, at 5 % of a core."""
-    victim = room.replicas()[0]
+    """`docker update --cpus 0.05`: the replica runs, at 5 % of a core. Not the replica the hung
+    row paused: one that comes back may first lose a request to the connections cut when it
+    left, and nginx then leaves it out for fail_timeout (10 s)."""
+    victim = room.replicas()[1]
     try:
         result, _ = under_load(
             f"a replica CPU-starved (--cpus {STARVED_CPUS})",
             lambda: docker("update", "--cpus", STARVED_CPUS, victim.name),
             victim.address,
+            within=STARVED_OUT_WITHIN,
+            seconds=STARVED_SECONDS,
         )
-    finally:
-        subprocess.run(["docker", "update", "--cpus", "0", victim.name], capture_output=True, timeout=60)
-    whole_again(env)
-    return result
+    finally:  # every CPU of the engine again (engine 20.10 ignores `--cpus 0`: the limit stayed)
+        cpus = subprocess.run(["docker", "info", "--format", "{{.NCPU}}"], capture_output=True, text=True, timeout=60)
+        subprocess.run(
+            ["docker", "update", "--cpus", cpus.stdout.strip(), victim.name], capture_output=True, timeout=60
+        )
+    return back(result, whole_again(env))
 
 
 def two_crashed(env: dict[str, str]) -> Outcome:
