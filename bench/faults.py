@@ -7,7 +7,9 @@ penguins.client does). Overload is wrk's 1,000 connections instead. Each fault i
 
     sent, unanswered (no HTTP answer), 5xx, the proxy's 503 with Retry-After, p50 and p99,
     answers per second, and the requests a hung or starved replica still got OUT_WITHIN s after
-    the fault began (the answers it gave before that, and when the last request reached it).
+    the fault began (the answers it gave before that, and when the last request reached it), by
+    the proxy's X-Replica header; for the starved replica also its share of the predictions
+    before the fault, during its first STARVED_OUT_WITHIN s and after, by the replicas' own logs.
 
 tests/test_room_faults.py asserts the counts of each row; `make bench` puts the timings beside
 the same run's no-fault row as ratios (throughput and p99), never as timed tests.
@@ -18,12 +20,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +43,19 @@ LOAD = {"rate": 100.0, "seconds": 10.0, "threads": 4, "timeout": 3.0}
 FAULT_AT = 1.0  # seconds into the load when the fault starts
 # A hung or starved replica gets no request later than this after the fault starts. Hung: its
 # first request times out after proxy_read_timeout (1 s), and nginx leaves it out for
-# fail_timeout (10 s); then the keeper takes it out of the room's DNS. Starved: its health checks
-# time out (1 s each, 1 s apart, 2 in a row: about 4 s), the keeper takes it out within its 1 s
-# look, nginx re-resolves within 1 s, and a request sent meanwhile has its 1 s read timeout.
+# fail_timeout (10 s); then the keeper takes it out of the room's DNS.
 OUT_WITHIN = 2.0
-STARVED_OUT_WITHIN = 8.0
+# Starved, at the latest (compose.room.yaml's healthcheck, docker/keeper/keeper.py, nginx.conf):
+# the next check starts within 2 s (interval), it and the one 2 s after it time out (1 s each):
+# unhealthy 6 s after the fault; the keeper's next look within 1 s disconnects it; nginx
+# re-resolves within 1 s (valid=1s). 8 s, and 2 s to spare for a busy engine. Measured: about 5 s.
+STARVED_OUT_WITHIN = 10.0
 STARVED_CPUS = "0.05"  # 5 % of one core
-STARVED_SECONDS = 15.0  # the starved row's load: long enough to count past STARVED_OUT_WITHIN
+STARVED_SECONDS = 16.0  # the starved row's load: 5 s of it past STARVED_OUT_WITHIN
+# A prediction in a replica's log (penguins.serving's RequestGate), after `docker logs --timestamps`'
+# time: when the line was written and how long the replica took (so when it began the request).
+PREDICTION_LOGGED = re.compile(r"^(\S+) .*\bPOST /predict \d{3} ([\d.]+) ms\b")
+REJOIN_WITHIN = 5.0  # seconds of predictions, one at a time, for the starved replica to answer one again
 SLOW_CONNECTIONS = 2100
 OVERLOAD_CONNECTIONS = 1000
 OVERLOAD_SECONDS = 10
@@ -71,6 +81,10 @@ class Outcome:
     victim_hits: int | None = None  # requests the hung or starved replica got `within` s after the fault
     victim_before: int | None = None  # the answers it gave before that
     victim_last: float | None = None  # when the last request reached it, in s after the fault
+    # the starved replica's share of the predictions before the fault, in its first `within` s
+    # and after them, by the replicas' own logs (not the proxy's word, nor the keeper's)
+    victim_shares: tuple[float, float, float] | None = None
+    rejoined: int | None = None  # once healthy: predictions one at a time until it answered one (0: none did)
     within: float = OUT_WITHIN
     note: str = ""
 
@@ -82,6 +96,12 @@ class Outcome:
             else f", the victim answered {self.victim_before} until {self.within:g} s after the fault and got "
             f"{self.victim_hits} requests after that (the last one reached it: {last})"
         )
+        if self.victim_shares:
+            before, during, after = (f"{share:.0%}" for share in self.victim_shares)
+            hits += (
+                f"; by the replicas' logs its share of the predictions was {before} before the fault, "
+                f"{during} in its first {self.within:g} s, {after} after that"
+            )
         return (
             f"{self.fault}: sent {self.sent}, unanswered {self.unanswered}, 5xx {self.server_errors}, "
             f"503 with Retry-After {self.refused}, p50 {self.p50_ms:.1f} ms, p99 {self.p99_ms:.1f} ms, "
@@ -205,15 +225,58 @@ def back(result: Outcome, seconds: float) -> Outcome:
     return Outcome(**{**result.__dict__, "note": f"back in the room's DNS {seconds:.1f} s after the fault ended"})
 
 
+def begun(name: str, since: float) -> list[float]:
+    """When the replica began each prediction it answered since `since` (s since the epoch), by
+    its own log: the replica's word, not the proxy's, the client's or the keeper's."""
+    command = ["docker", "logs", "--timestamps", "--since", f"{since:.3f}", name]
+    logged = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    found = (PREDICTION_LOGGED.match(line) for line in (logged.stdout + logged.stderr).splitlines())
+    return [datetime.fromisoformat(m[1]).timestamp() - float(m[2]) / 1e3 for m in found if m]
+
+
+def shares(victim: str, names: list[str], began: float, fault: float, within: float) -> tuple[float, float, float]:
+    """The victim's share of the replicas' predictions before the fault, in its first `within` s, after."""
+    times = {name: begun(name, began) for name in names}
+
+    def share(start: float, end: float) -> float:
+        counts = {name: sum(start <= t < end for t in found) for name, found in times.items()}
+        return counts[victim] / max(1, sum(counts.values()))
+
+    return share(began, fault), share(fault, fault + within), share(fault + within, time.time())
+
+
+def rejoined(name: str) -> int:
+    """Predictions sent one at a time through the proxy until the replica answers one (by its
+    address now: reconnected, it may have another); how many, or 0 if none within REJOIN_WITHIN s."""
+    address = next(r.address for r in room.replicas() if r.name == name)
+    client, deadline, n = room.client(), time.monotonic() + REJOIN_WITHIN, 0
+    body, url = json.dumps(CLEAN_RECORD), client.url + "/predict"
+    while time.monotonic() < deadline:
+        n += 1
+        response = client.session.post(
+            url, data=body, headers={"Content-Type": "application/json"}, timeout=10, verify=client.verify
+        )
+        if response.headers.get(room.REPLICA_HEADER, "").startswith(f"{address}:"):
+            return n
+    return 0
+
+
 def starved(env: dict[str, str]) -> Outcome:
     """`docker update --cpus 0.05`: the replica runs, at 5 % of a core. Not the replica the hung
     row paused: one that comes back may first lose a request to the connections cut when it
     left, and nginx then leaves it out for fail_timeout (10 s)."""
-    victim = room.replicas()[1]
+    found = room.replicas()
+    victim, fault = found[1], [0.0]
+
+    def starve() -> str:
+        fault[0] = time.time()
+        return docker("update", "--cpus", STARVED_CPUS, victim.name)
+
+    began = time.time()
     try:
         result, _ = under_load(
             f"a replica CPU-starved (--cpus {STARVED_CPUS})",
-            lambda: docker("update", "--cpus", STARVED_CPUS, victim.name),
+            starve,
             victim.address,
             within=STARVED_OUT_WITHIN,
             seconds=STARVED_SECONDS,
@@ -223,7 +286,13 @@ def starved(env: dict[str, str]) -> Outcome:
         subprocess.run(
             ["docker", "update", "--cpus", cpus.stdout.strip(), victim.name], capture_output=True, timeout=60
         )
-    return back(result, whole_again(env))
+    back = whole_again(env)
+    split = shares(victim.name, [r.name for r in found], began, fault[0], STARVED_OUT_WITHIN)
+    tries = rejoined(victim.name)
+    note = f"back in the room's DNS {back:.1f} s after the fault ended, " + (
+        f"answering again at prediction {tries}" if tries else f"answering no prediction within {REJOIN_WITHIN:g} s"
+    )
+    return Outcome(**{**result.__dict__, "victim_shares": split, "rejoined": tries, "note": note})
 
 
 def two_crashed(env: dict[str, str]) -> Outcome:
@@ -404,11 +473,19 @@ def rows(outcomes: list[Outcome]) -> list[Row]:
                 "503 with Retry-After": result.refused,
                 "p50_ms": result.p50_ms,
                 "p99_ms": result.p99_ms,
+                **_shares(result),
             },
             result.note,
         )
         for result in outcomes
     ]
+
+
+def _shares(result: Outcome) -> dict[str, float]:
+    """The starved replica's share of the predictions before the fault and `within` s after it."""
+    if result.victim_shares is None:
+        return {}
+    return {"victim share before": result.victim_shares[0], "victim share after": result.victim_shares[2]}
 
 
 def table(found: list[Row], baselines: object = None) -> str:
@@ -417,17 +494,22 @@ def table(found: list[Row], baselines: object = None) -> str:
     none = next((row for row in mine if row.name == NONE), None)
     lines = [
         "| fault | sent | unanswered | 5xx | 503 + Retry-After | p50 | p99 | answers/s | throughput × no fault "
-        "| p99 × no fault |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| p99 × no fault | starved replica's share: before → after |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in mine:
         d = row.details
         speed = f"{row.value / none.value:.2f}" if none else "-"
         tail = f"{d['p99_ms'] / none.details['p99_ms']:.1f}" if none else "-"
+        share = (
+            f"{d['victim share before']:.0%} → {d['victim share after']:.0%} after {STARVED_OUT_WITHIN:g} s"
+            if "victim share after" in d
+            else "-"
+        )
         lines.append(
             f"| {row.name} | {d['sent']:,.0f} | {d['unanswered']:,.0f} | {d['5xx']:,.0f} | "
             f"{d['503 with Retry-After']:,.0f} | {d['p50_ms']:.1f} ms | {d['p99_ms']:.1f} ms | {row.value:.1f} | "
-            f"{speed} | {tail} |"
+            f"{speed} | {tail} | {share} |"
         )
     return "\n".join(lines)
 

@@ -46,11 +46,18 @@ def test_a_hung_replica_leaves_rotation(the_room: room.Secrets, room_images: dic
 
 def test_a_starved_replica_leaves_rotation(the_room: room.Secrets, room_images: dict[str, str]) -> None:
     """`docker update --cpus 0.05`: slow, not failing, so nginx alone keeps sending to it; its
-    health checks time out, Docker marks it unhealthy, the keeper takes it out of the room's DNS
-    (and back once its CPUs are back: `whole_again` waits for that)."""
+    health checks time out, Docker marks it unhealthy, the keeper takes it out of the room's DNS,
+    and puts it back once its CPUs are back and its checks pass. Counted twice: by the proxy
+    (X-Replica: no request reached it after STARVED_OUT_WITHIN s, not even a retry's) and by the
+    replicas' own logs (its share of the predictions they began after that is 0)."""
     result = faults.starved(room_images)
     _all_answered(result)
     _left_rotation(result)
+    assert result.victim_shares is not None, result.line()
+    before, _, after = result.victim_shares
+    assert before > 0.1, f"its log shows no share of the predictions before the fault: {result.line()}"
+    assert after == 0, f"its own log shows predictions {result.within:g} s after the fault: {result.line()}"
+    assert result.rejoined, f"healthy again, it answered no prediction: {result.line()}"
 
 
 def test_a_proxy_restart_is_latency_for_clients_that_retry(
