@@ -55,15 +55,17 @@ lock: $(STAMP) ## regenerate requirements/*.txt from pyproject.toml with pip-com
 # `python -m workshop prep` is the same without make (after the README's set-up commands).
 .PHONY: prep
 prep: ## before class, on good Wi-Fi: every environment and image the notebooks use, then make doctor
-	@echo "== prep 1/5: .venv, the training environment (make setup) =="
+	@echo "== prep 1/6: .venv, the training environment (make setup) =="
 	@$(MAKE) --no-print-directory setup
-	@echo "== prep 2/5: .venv-serve (make serve-env) =="
+	@echo "== prep 2/6: .venv-serve (make serve-env) =="
 	@$(MAKE) --no-print-directory serve-env
-	@echo "== prep 3/5: the Node environment (make node-env) =="
+	@echo "== prep 3/6: the Node environment (make node-env) =="
 	@$(MAKE) --no-print-directory node-env
-	@echo "== prep 4/5: the images of stages 06-07: docker build, docker pull =="
+	@echo "== prep 4/6: the images of stages 06-07: docker build, docker pull (registry:2, nginx) =="
 	$(PY) -m workshop prep images
-	@echo "== prep 5/5: make doctor =="
+	@echo "== prep 5/6: kind's node image (notebook 07c), when kind is installed =="
+	$(PY) -m workshop prep kind
+	@echo "== prep 6/6: make doctor =="
 	@$(MAKE) --no-print-directory doctor
 
 ##@ Stages 01-03: train, save, export
@@ -79,7 +81,7 @@ demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records
 
 ##@ Checks
 .PHONY: test test-fast lint doctor diagram browser
-test: $(STAMP) browser serve-env node-env lint ## the whole test suite (what CI runs): lint, then tests/, the notebooks and solutions under nbval
+test: $(STAMP) browser buildx serve-env node-env k8s-binaries lint ## the whole test suite (what CI runs): lint, then tests/, the notebooks and solutions under nbval
 	$(PY) -m pytest tests notebooks solutions --nbval-lax --durations=15
 
 # The quick loop, and the release's first step (make release, .github/workflows/release.yml):
@@ -99,6 +101,14 @@ doctor: $(STAMP) ## check this laptop before class: python, disk, environment, p
 
 diagram: $(STAMP) ## re-render the bird's-eye picture into notebooks/img
 	$(PY) -m workshop diagram
+
+# BuildKit for `docker build` (the buildx plugin). Without it the docker CLI falls back to the legacy
+# builder, whose deprecation banner would land in the notebooks' outputs. Docker Desktop has it; under
+# CI=true, and for `make notebooks`, .ci/buildx.sh installs Debian trixie's. Elsewhere only a note.
+.PHONY: buildx
+buildx:
+	@status=0; BUILDX_INSTALL=$(if $(filter notebooks,$(MAKECMDGOALS)),1,) bash .ci/buildx.sh || status=$$?; \
+	if [ $$status != 3 ]; then exit $$status; fi
 
 # Debian's chromium for the browser tests (/docs, JupyterLab, the slides). Installed when asked
 # (`make browser`) or under CI=true, as root with apt-get; elsewhere those tests skip and say why.
@@ -121,8 +131,8 @@ browser: ## install Debian's chromium for the headless-browser tests (root, apt-
 serve-%: $(STAMP)
 	$(PY) -m workshop serve $* --run-dir .run $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
 
-stop: docker-stop ## stop every stage server this checkout started, and the container
-	@if [ -x $(PY) ]; then $(PY) -m penguins stop --run-dir .run; fi
+stop: docker-stop ## stop every stage server this checkout started, the container and the registry
+	@if [ -x $(PY) ]; then $(PY) -m penguins stop --run-dir .run && $(PY) -m workshop registry down; fi
 
 ##@ Stage 06: the container
 # Plain docker commands, so you can read (and type) what each step does; see docker/README.md.
@@ -146,6 +156,18 @@ docker-smoke: $(STAMP) ## the golden set through the running container over HTTP
 docker-stop: ## stop the container (docker stop: SIGTERM, then it exits by itself)
 	@if docker inspect $(CONTAINER) >/dev/null 2>&1; then docker stop $(CONTAINER); \
 	else echo "no container $(CONTAINER) runs"; fi
+
+# The registry images are pushed to and pulled from: the official registry:2 on 127.0.0.1, on the
+# port the stage table names (src/workshop/stages.py; not the usual one, which macOS's AirPlay holds).
+.PHONY: registry-up registry-down docker-push
+registry-up: $(STAMP) ## start a registry (registry:2) on 127.0.0.1, unless one answers there
+	$(PY) -m workshop registry up
+
+registry-down: $(STAMP) ## stop the registry and forget what was pushed to it (make stop does too)
+	$(PY) -m workshop registry down
+
+docker-push: $(STAMP) docker-build registry-up ## build, then push the image to the registry, tagged with its model version
+	$(PY) -m workshop registry push
 
 ##@ Stage 07: the server room
 # docker/compose.room.yaml: the model x3 behind nginx (HTTPS at www.mojadomena.zmodelami.pl on
@@ -181,6 +203,19 @@ room-rollback: $(STAMP) ## blue/green's way back: the proxy switched back to the
 room-rolling: $(STAMP) ## a rolling update, make room-rolling VERSION=<model_version>: the serving colour's replicas replaced one at a time
 	$(PY) -m workshop room rolling $(IMAGE):$(VERSION)
 
+# Kubernetes (notebook 07c): kind on a laptop, see k8s/README.md. Under CI=true the cluster of
+# .ci/k8s-cluster.sh instead, built from Debian's source once per machine (k8s-binaries: about
+# 15 min cold, cached after; `make test` builds it before the tests start).
+.PHONY: k8s-up k8s-down k8s-binaries
+k8s-up: $(STAMP) ## a Kubernetes cluster for notebook 07c: kind create cluster, the model's image loaded into it
+	$(PY) -m workshop k8s up
+
+k8s-down: $(STAMP) ## delete that cluster: kind delete cluster
+	$(PY) -m workshop k8s down
+
+k8s-binaries:
+	@if [ "$(CI)" = true ]; then bash .ci/k8s-cluster.sh build; fi
+
 ##@ Stage 09: the pipeline
 # Notebook 09's release steps in order, each a real command (src/workshop/release.py): make
 # test-fast, docker build (tagged with the model version), docker push to the room's registry,
@@ -200,7 +235,7 @@ slides: $(STAMP) ## present one notebook as slides in the browser (RISE): make s
 	@if [ -z "$(NB)" ]; then echo "name the notebook: make slides NB=04_wrapper_class"; exit 2; fi
 	$(PY) -m workshop slides $(NB) $(if $(PORT),--port $(PORT))
 
-notebooks: $(STAMP) ## execute the lecture notebooks in place and save their outputs (what GitHub shows)
+notebooks: $(STAMP) buildx ## execute the lecture notebooks in place and save their outputs (what GitHub shows)
 	$(PY) -m workshop notebooks
 
 serve-env: $(STAMP) ## build .venv-serve: serving requirements only, no torch (notebook 03's other runtime)

@@ -22,6 +22,7 @@ STATE="$HERE/.docker-state"          # dockerd's log and PID file (git-ignored)
 PIDFILE="$STATE/dockerd.pid"
 LOG="$STATE/dockerd.log"
 LOCAL_BASE="penguins-base:bookworm"  # our registry-free Debian + Python 3.11 image
+RECIPE=2                             # bump when build_base changes: older bases are rebuilt
 PYTHON_IMAGE="python:3.11-slim"      # the official image docker/Dockerfile starts FROM
 SUITE="bookworm"                     # Debian release of the base image (its python3 is 3.11)
 START_WAIT=30                        # seconds to wait for dockerd to answer
@@ -38,11 +39,17 @@ our_engine_runs() {
         [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != "Z" ]]   # Z: exited, not reaped
 }
 
+# The recipe label of an image of ours (empty when it has none).
+recipe_of() { docker image inspect -f '{{index .Config.Labels "penguins.recipe"}}' "$1" 2>/dev/null; }
+# Pulled from a registry (it has a repository digest), not made here?
+pulled() { [[ "$(docker image inspect -f '{{len .RepoDigests}}' "$1" 2>/dev/null)" -gt 0 ]]; }
+
 # Tag LOCAL under the OFFICIAL name, so that `FROM OFFICIAL` builds from it without a registry.
-# An image already there under that name (pulled, or tagged earlier) is left as it is.
+# An image already there under that name is left as it is when it was pulled, or made here from
+# the current recipe; one made here from an older recipe is replaced.
 stand_in() {
     local official="$1" local_image="$2"
-    if docker image inspect "$official" >/dev/null 2>&1; then
+    if pulled "$official" || [[ "$(recipe_of "$official")" == "$RECIPE" ]]; then
         say "$official is here"
         return 0
     fi
@@ -52,7 +59,7 @@ stand_in() {
 
 # Every official image the project's Dockerfiles start FROM, each built locally once.
 provide_official_images() {
-    docker image inspect "$LOCAL_BASE" >/dev/null 2>&1 || build_base
+    [[ "$(recipe_of "$LOCAL_BASE")" == "$RECIPE" ]] || build_base
     stand_in "$PYTHON_IMAGE" "$LOCAL_BASE"
 }
 
@@ -112,6 +119,10 @@ build_base() {
         --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright'
         --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*'
         --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*'
+        # as in the official python image: a `python` command, and pip may install into the
+        # system Python (an image is its own environment; Debian's marker would refuse it)
+        --customize-hook='ln -sf python3 "$1"/usr/bin/python'
+        --customize-hook='rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED'
     )
     # Same apt settings as the host for a frozen mirror (e.g. no Valid-Until check).
     local v
@@ -136,6 +147,7 @@ build_base() {
         docker import \
             --change 'ENV LANG=C.UTF-8' \
             --change 'CMD ["python3"]' \
+            --change "LABEL penguins.recipe=$RECIPE" \
             -m "mmdebstrap $SUITE minbase + python3 (.ci/docker-engine.sh)" \
             - "$LOCAL_BASE-partial" >/dev/null ||
         { say "base image build failed; last lines of $STATE/mmdebstrap.log:" >&2

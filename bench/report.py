@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
-from bench import cold_start, faults, http_load, model_speed, plot, room, sizes, table
+from bench import cold_start, faults, http_load, k8s, model_speed, plot, room, sizes, table
 from bench.budget import Budget
 from bench.machine import Machine
 from bench.rows import Row
@@ -56,6 +56,11 @@ class Report:
                 faults.SECTION,
                 "Faults in the server room under the paced load (100 predictions/s, 10 s each; overload: wrk)",
                 faults.table,
+            ),
+            (
+                k8s.SECTION,
+                "Kubernetes (stage 07c): one container direct vs through k8s/'s Service on a real cluster",
+                partial(table.http_table, section=k8s.SECTION),
             ),
             (cold_start.SECTION, "Cold start: process start to the first successful /ready", table.cold_start_table),
             (sizes.SECTION, "Size", table.size_table),

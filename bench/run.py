@@ -1,7 +1,8 @@
 """`make bench`: every measurement in one run, so each ratio compares figures taken minutes apart.
 
 Order: the model (in this process), the HTTP servers one at a time, the server room (only
-where a Docker engine answers; the section says why otherwise), the cold starts, the sizes.
+where a Docker engine answers; the section says why otherwise) and Kubernetes (only where CI's
+cluster runs), the cold starts, the sizes.
 Artifacts are built first if missing, exactly as any stage does.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench import cold_start, faults, http_load, load, machine, model_speed, room, sizes, specs, targets
+from bench import cold_start, faults, http_load, k8s, load, machine, model_speed, room, sizes, specs, targets
 from bench.budget import Budget
 from bench.report import Report
 from penguins.training import build
@@ -20,6 +21,7 @@ BASELINES = {
     model_speed.SECTION: [(model_speed.BASELINE, "vs scikit-learn")],
     http_load.SECTION: [(specs.BARE, "vs bare"), (specs.NAIVE, "vs naive")],
     room.SECTION: [(room.DIRECT, "vs direct")],
+    k8s.SECTION: [(k8s.DIRECT, "vs direct")],
     cold_start.SECTION: [(specs.NAIVE, "vs naive")],
     sizes.SECTION: [(sizes.SERVING, "× serving packages")],
 }
@@ -36,6 +38,7 @@ def run(
     log_dir: Path | None = None,
     say=print,
     with_room: bool = True,
+    with_k8s: bool = True,
 ) -> Report:
     """Measure everything; `say` reports progress, since a full run takes minutes."""
     here = machine.describe()
@@ -66,13 +69,17 @@ def run(
     fault_rows, fault_note = faults.measure(budget, wrk, say) if with_room else ([], "faults not measured in this run")
     rows += fault_rows
     say(f"   {fault_note}")
+    say("   Kubernetes (stage 07c): one container direct, the Service of k8s/ on a real cluster")
+    k8s_rows, k8s_note = k8s.measure(budget, wrk, say) if with_k8s else ([], "kubernetes not measured in this run")
+    rows += k8s_rows
+    say(f"   {k8s_note}")
     say("4/5 cold starts")
     servers = [specs.bare(), specs.served(folder), specs.served(folder, "02"), specs.naive(folder)]
     rows += cold_start.measure(servers, budget, log_dir, starts)
     say("5/5 sizes")
     size_rows, size_note = sizes.measure()
     rows += size_rows
-    notes = [room_note, fault_note]
+    notes = [room_note, fault_note, k8s_note]
     notes += [size_note] if size_note else []
     notes.append(
         "The peers (MLServer, BentoML, LitServe, Ray Serve) are measured by `make bench-peers`: bench/results/peers.md."

@@ -48,6 +48,8 @@ def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 12
 
 ENGINE = ROOT / ".ci" / "docker-engine.sh"  # CI only: starts dockerd, provides the official base images
 ENGINE_STOP = ROOT / ".ci" / "docker-engine-stop.sh"
+REGISTRY_IMAGE = ROOT / ".ci" / "registry-image.sh"  # CI only: registry:2 made without a registry
+BUILDX = ROOT / ".ci" / "buildx.sh"  # CI and make notebooks: BuildKit for docker build
 UNAVAILABLE = 3  # .ci/docker-engine.sh: no engine here and none may be started
 
 
@@ -96,6 +98,11 @@ def base_image() -> Iterator[str]:
         unavailable(result.stdout.strip().splitlines()[-1])
     if result.returncode != 0:
         pytest.fail(f".ci/docker-engine.sh failed:\n{result.stdout}{result.stderr}")
+    buildx = subprocess.run(["bash", str(BUILDX)], capture_output=True, text=True, timeout=300)  # make test did it
+    if buildx.returncode != 0 and os.environ.get("CI") == "true":
+        pytest.fail(
+            f".ci/buildx.sh failed (docker build would use the legacy builder):\n{buildx.stdout}{buildx.stderr}"
+        )
     yield base
     if not was_running:
         subprocess.run(["bash", str(ENGINE_STOP)], capture_output=True, text=True, timeout=120)
@@ -153,3 +160,65 @@ def the_room(room_images: dict[str, str]) -> Iterator[Any]:
     for kind in (["ps", "--all"], ["network", "ls"], ["volume", "ls"]):
         left = run_here("docker", *kind, "--quiet", "--filter", label).stdout.split()
         assert left == [], f"docker {' '.join(kind)} still lists {left} after down"
+
+
+@pytest.fixture(scope="session")
+def registry_up(base_image: str) -> Iterator[str]:
+    """Stage 06's registry on 127.0.0.1, started unless one answers there (and then stopped at the
+    end of the run); yields its address. Under CI=true its image, registry:2, is made first without a
+    registry (.ci/registry-image.sh); elsewhere a registry:2 that `make prep` did not pull skips."""
+    from workshop import docker, registry
+
+    if os.environ.get("CI") == "true" or os.environ.get("DOCKER_ENGINE") == "start":
+        made = subprocess.run(["bash", str(REGISTRY_IMAGE)], capture_output=True, text=True, timeout=600, cwd=ROOT)
+        if made.returncode != 0:
+            pytest.fail(f".ci/registry-image.sh failed:\n{made.stdout}{made.stderr}")
+    elif not docker.has_image(registry.IMAGE):
+        unavailable(f"no {registry.IMAGE} image here: `make prep` pulls it")
+    started = registry.up(say=lambda line: None)
+    yield registry.ADDRESS
+    if started:
+        registry.down(say=lambda line: None)
+
+
+K8S_CLUSTER = ROOT / ".ci" / "k8s-cluster.sh"  # CI only: builds, starts and stops a real cluster
+_k8s_started: list[bool] = []  # this run started the cluster: it stops it at the end
+
+
+def use_k8s_cluster() -> str:
+    """Point kubectl at .ci/k8s-cluster.sh's cluster (PATH with its kubectl 1.20 first, KUBECONFIG:
+    in os.environ, which the notebooks' kernels inherit); under CI=true start it first (once per
+    run: it builds Kubernetes once per machine, ~15 min, then starts in ~30 s). "" when a
+    cluster is ready, else why not."""
+    from workshop import k8s
+
+    if os.environ.get("CI") == "true" and not k8s.ci_environment():
+        result = subprocess.run(["bash", str(K8S_CLUSTER), "start"], capture_output=True, text=True, timeout=5400)
+        if result.returncode != 0:
+            pytest.fail(f".ci/k8s-cluster.sh start failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
+        _k8s_started.append(True)
+    environment = k8s.ci_environment()
+    if not environment:
+        return "no Kubernetes cluster here: CI=true starts one (`bash .ci/k8s-cluster.sh start` as root)"
+    os.environ.update(environment)
+    return ""
+
+
+def stop_k8s_cluster() -> str:
+    """Stop the cluster this run started (`.ci/k8s-cluster.sh stop`); what the script said."""
+    result = subprocess.run(["bash", str(K8S_CLUSTER), "stop"], capture_output=True, text=True, timeout=300)
+    _k8s_started.clear()
+    if result.returncode != 0:
+        pytest.fail(f".ci/k8s-cluster.sh stop failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+@pytest.fixture(scope="session")
+def k8s_cluster(base_image: str) -> Iterator[None]:
+    """A real Kubernetes cluster that kubectl (1.20) reaches, on the engine that builds the images."""
+    reason = use_k8s_cluster()
+    if reason:
+        unavailable(reason)
+    yield
+    if _k8s_started:
+        stop_k8s_cluster()

@@ -14,6 +14,7 @@ from penguins.serving import artifacts
 from penguins.serving.artifacts import ArtifactError, read_artifact, sidecar
 from penguins.serving.contract import CLASSES, FEATURES
 from penguins.training import pickles
+from penguins.training.artifacts import model_version
 from tests.conftest import run_python
 
 ALL = ("pipeline.pkl", "pipeline.skops", "mlp.pt", "pipeline.onnx", "mlp.onnx")
@@ -149,7 +150,7 @@ def test_skops_refuses_untrusted_types(copy) -> None:
 
 
 def test_model_version_is_a_hash_of_the_recipe() -> None:
-    one = artifacts.model_version("mlp", {"seed": 1})
-    assert one == artifacts.model_version("mlp", {"seed": 1})
-    assert one != artifacts.model_version("mlp", {"seed": 2})
+    one = model_version("mlp", {"seed": 1})
+    assert one == model_version("mlp", {"seed": 1})
+    assert one != model_version("mlp", {"seed": 2})
     assert one.startswith("mlp-") and len(one) == len("mlp-") + 12

@@ -26,8 +26,10 @@ pytestmark = pytest.mark.slow
 def report(artifact_dir, tmp_path_factory):
     """One quick run with the Python load generator (wrk may not be installed)."""
     logs = tmp_path_factory.mktemp("bench-logs")
-    # The server room's section runs in tests/test_room.py, on the room those tests share.
-    return run.run(QUICK, artifact_dir, use_wrk=False, log_dir=logs, say=lambda line: None, with_room=False)
+    # The server room's section runs in tests/test_room.py, on the room those tests share; the
+    # Kubernetes section in tests/test_k8s_cluster.py.
+    quiet = {"say": lambda line: None, "with_room": False, "with_k8s": False}
+    return run.run(QUICK, artifact_dir, use_wrk=False, log_dir=logs, **quiet)
 
 
 def test_every_row_is_measured_once(report):

@@ -1,4 +1,4 @@
-"""Stage 06 for real: build the serving image, run it, and talk to it over HTTP.
+"""Stage 06 for real: build the serving image, run it, talk to it over HTTP, ship it through a registry.
 
 The engine is the one that runs here; under CI=true .ci/docker-engine.sh starts one (and
 provides the base image without a registry), stopped again when the whole test run ends (the
@@ -19,15 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
 from penguins import smoke
 from penguins.client import Answer, InvalidInput, PenguinClient
 from penguins.ports import free_port
-from penguins.serving.examples import BAD_RECORD
+from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, MESSY_RECORDS
 from penguins.serving.predictor import Prediction
 from tests.conftest import ROOT
 from workshop import docker as helper
+from workshop import registry
 
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
 IMAGE = "penguins-to-production:test"
@@ -174,34 +176,97 @@ def test_image_adds_at_most_180_mb_to_its_base(image: str, base_image: str, caps
 
 
 def test_notebook_build_streams_docker_s_output_and_reuses_the_cache(image: str, artifact_dir: Path) -> None:
-    """Notebook 06's build: the make target's command, from a copy of the context, all cached."""
+    """Notebook 06's hardened build: the make target's command, from a copy of the context, all cached."""
     said: list[str] = []
     built = helper.build(image, artifacts=artifact_dir, say=said.append)
     assert said[0] == f"$ docker build -f docker/Dockerfile -t {image} .    (in {built.where})"
-    assert built.where.startswith("a copy") and any("Using cache" in line for line in said)
+    assert built.where.startswith("a copy") and any("CACHED" in line for line in said), said
+    assert not any("legacy builder" in line for line in said), "BuildKit builds (make test installs buildx)"
     assert built.image_id == docker("image", "inspect", "-f", "{{.Id}}", image).stdout.strip()  # nothing rebuilt
 
 
-def test_notebook_container_runs_healthy_looks_inside_and_leaves_nothing(image: str, base_image: str) -> None:
-    """Notebook 06's container: healthy, not root, no training stack, gone after stop()."""
-    name = "penguins-06-test-notebook-helper"
-    running = helper.run(image, name=name)
+def test_the_helpers_container_turns_healthy_answers_and_stops(image: str) -> None:
+    """Notebook 06's hardened cell: run() returns once Docker says healthy; stop() ends it (--rm removes it)."""
+    running = helper.run(image, name="penguins-06-test-helper")
     try:
-        assert f"container {name} is healthy" in str(running)
-        with running.client() as client:
+        with PenguinClient(running.url) as client:
             assert client.health()["status"] == "ok"
-        inside = running.inside()
-        assert inside.uid == 10001 and "uvicorn penguins.serving.app:app" in inside.pid1
-        assert inside.app_files == ["artifacts", "penguins"]
-        assert not any(inside.importable[module] for module in helper.TRAINING_STACK)
-        assert all(inside.importable[module] for module in helper.SERVING_STACK)
-        assert "GET /health 200" in running.logs()
-        report = helper.size_report(image).splitlines()
-        assert report[0].startswith(f"image {image}: ") and f"= base {base_image} " in report[0]
-        assert "COPY --from=build /opt/venv /opt/venv" in report[1]  # the biggest layer
     finally:
         said = running.stop()
-    assert "is gone" in said and not helper.exists(name)
+    assert said.startswith("$ docker stop penguins-06-test-helper: stopped in ")
+    deadline = time.monotonic() + 10
+    while helper.exists(running.name) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not helper.exists(running.name)
+
+
+@dataclass(frozen=True)
+class Shipped:
+    pushed: str
+    push_seconds: float
+    pull_seconds: float
+
+
+@pytest.fixture(scope="module")
+def shipped(image: str, registry_up: str, artifact_dir: Path) -> Iterator[Shipped]:
+    """`make docker-push`'s push (the image, tagged with its model's version under the registry), then the
+    local copy removed and pulled back, as a server would."""
+    version = json.loads((artifact_dir / "mlp.onnx.json").read_text(encoding="utf-8"))["model_version"]
+    local = f"{IMAGE.split(':')[0]}:{version}"
+    docker("tag", IMAGE, local)
+    said: list[str] = []
+    started = time.perf_counter()
+    pushed = registry.push(local, say=said.append)
+    pushed_in = time.perf_counter() - started
+    assert said[:2] == [f"$ docker tag {local} {pushed}", f"$ docker push {pushed}"] and pushed.startswith(registry_up)
+    docker("rmi", local, pushed)
+    started = time.perf_counter()
+    docker("pull", pushed, timeout=300)
+    yield Shipped(pushed, pushed_in, time.perf_counter() - started)
+    docker("rmi", "--force", pushed, check=False)
+
+
+def test_the_image_pulled_from_the_registry_answers_as_the_built_one(
+    shipped: Shipped, service: Service, capsys: pytest.CaptureFixture
+) -> None:
+    catalog = requests.get(f"http://{registry.ADDRESS}/v2/_catalog", timeout=5).json()
+    assert shipped.pushed.split("/", 1)[1].split(":")[0] in catalog["repositories"]
+    pulled = helper.run(shipped.pushed, name="penguins-06-test-pulled")
+    try:
+        with PenguinClient(pulled.url) as here, PenguinClient(service.url) as built:
+            for record in (CLEAN_RECORD, *MESSY_RECORDS):
+                assert here.predict(record) == built.predict(record)
+    finally:
+        pulled.stop()
+    with capsys.disabled():
+        print(f"\nregistry: push {shipped.push_seconds:.1f} s, pull {shipped.pull_seconds:.1f} s ({shipped.pushed})")
+
+
+def test_the_healthcheck_asks_the_readiness_route(artifact_dir: Path) -> None:
+    """The Dockerfile's and compose.yaml's HEALTHCHECK ask the path that says 503 until the model is
+    loaded and 200 after: the service's readiness, not its liveness (which answers from the start)."""
+    from fastapi.testclient import TestClient
+
+    from penguins.serving.app import create_app
+    from penguins.serving.settings import Settings
+
+    dockerfile = helper.Dockerfile.read().last("HEALTHCHECK")
+    compose = yaml.safe_load((ROOT / "docker" / "compose.yaml").read_text(encoding="utf-8"))
+    assert dockerfile is not None and compose["services"]["penguins"]["healthcheck"]["test"][0] == "CMD"
+    paths = {re.search(r"127\.0\.0\.1:8000(/\w+)", text).group(1) for text in (dockerfile.value, str(compose))}
+    [path] = paths
+    app = create_app(Settings(model_path=artifact_dir / "mlp.onnx"))
+    loading = TestClient(app)  # not started: the lifespan has not loaded the model yet
+    assert loading.get("/health").status_code == 200 and loading.get(path).status_code == 503
+    with TestClient(app) as started:
+        assert started.get(path).status_code == 200
+
+
+def test_make_docker_push_builds_starts_the_registry_and_pushes_and_make_stop_stops_it() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    push = r"^docker-push: \$\(STAMP\) docker-build registry-up ##.*\n\t\$\(PY\) -m workshop registry push$"
+    assert re.search(push, makefile, re.M)
+    assert re.search(r"^stop:.*\n\t.*\$\(PY\) -m workshop registry down", makefile, re.M)
 
 
 def test_smoke_names_every_difference_from_the_truth_and_the_model_here() -> None:

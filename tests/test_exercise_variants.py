@@ -9,7 +9,8 @@ in test_checks.py). The starter runs
 once per exercise per session: models and networks are trained once and shared by the
 variants; every variant gets a folder of its own for the files it writes. Where the answer is a
 whole file (FILE_ANSWERS: ex05's my_service.py), the variant is that file and the check cell
-runs in its folder.
+runs in its folder. A notebook with two from-scratch tasks keeps the second task's variants in
+a folder of their own (ex08/metrics/); CHECKED_BY names the check that judges each folder.
 """
 
 from __future__ import annotations
@@ -42,10 +43,13 @@ NOTEBOOKS = {
     "ex04": "04_wrapper_class.ipynb",
     "ex05": "05_service.ipynb",
     "ex08": "08_running_it.ipynb",
+    "ex08/metrics": "08_running_it.ipynb",
 }
 # Exercises whose answer is a whole file, written by a %%writefile cell: the variant is that file,
 # written into its folder, and the check cell runs in that folder, as the notebook's does.
-FILE_ANSWERS = {"ex05": "my_service.py"}
+FILE_ANSWERS = {"ex05": "my_service.py", "ex08/metrics": "counted_service.py"}
+# Where a notebook has two from-scratch tasks: the check that judges each folder's variants.
+CHECKED_BY = {"ex08": "check_drift_decision", "ex08/metrics": "check_metrics"}
 EXPECTED = re.compile(r"^# fails with: (.+)$", re.MULTILINE)
 CHECK_CALL = re.compile(r"^checks\.check_\w+\(", re.MULTILINE)
 SHORTEST_LEAK = 12  # shorter solution lines (`return`, `)`, `model.fit(`) say nothing on their own
@@ -55,14 +59,34 @@ def variants(prefix: str) -> list[Path]:
     return sorted(path for folder in NOTEBOOKS for path in (VARIANTS / folder).glob(f"{prefix}_*.py"))
 
 
+def folder_of(path: Path) -> str:
+    """The key of NOTEBOOKS a variant belongs to: "ex05", "ex08/metrics"."""
+    return path.parent.relative_to(VARIANTS).as_posix()
+
+
 def cells(exercise: str) -> list[nbformat.NotebookNode]:
     notebook = nbformat.read(ROOT / "solutions" / NOTEBOOKS[exercise], as_version=4)
     return [cell for cell in notebook.cells if cell.cell_type == "code"]
 
 
+def check_index(exercise: str) -> int:
+    """The code cell that judges the exercise's variants: the check CHECKED_BY names, else the
+    first check (the from-scratch task comes first; optional tasks follow it)."""
+    named = CHECKED_BY.get(exercise)
+    return next(
+        index
+        for index, cell in enumerate(cells(exercise))
+        if CHECK_CALL.search(cell.source) and (named is None or f"checks.{named}(" in cell.source)
+    )
+
+
 def first_check(exercise: str) -> str:
-    """The check cell of the from-scratch task, which comes first; optional tasks follow it."""
-    return next(cell.source for cell in cells(exercise) if CHECK_CALL.search(cell.source))
+    return cells(exercise)[check_index(exercise)].source
+
+
+def task_cell(exercise: str) -> str:
+    """The answer cell of that task: the last cell with a solution region before its check."""
+    return next(c.source for c in reversed(cells(exercise)[: check_index(exercise)]) if exercises.BEGIN in c.source)
 
 
 @functools.cache
@@ -99,7 +123,7 @@ def run_answer(exercise: str, source: str, name: str) -> Outcome:
     """Starter, then `source`, then the notebook's check cells; what the check said."""
     module = types.ModuleType("__main__")
     module.__dict__.update(starter(exercise))
-    folder = Path(tempfile.mkdtemp(prefix=f"variant-{exercise}-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"variant-{exercise.replace('/', '-')}-"))
     module.__dict__["folder"] = folder
     written = FILE_ANSWERS.get(exercise)
     if written:
@@ -119,14 +143,13 @@ def run_answer(exercise: str, source: str, name: str) -> Outcome:
 
 @functools.cache
 def outcome(path: Path) -> Outcome:
-    return run_answer(path.parent.name, path.read_text(encoding="utf-8"), str(path))
+    return run_answer(folder_of(path), path.read_text(encoding="utf-8"), str(path))
 
 
 @functools.cache
 def blank_outcome(exercise: str) -> Outcome:
     """What the generated exercise's blank task cells get from the check: "not done yet"."""
-    task = next(c.source for c in cells(exercise) if exercises.BEGIN in c.source)
-    blank = exercises.blank_regions(task)
+    blank = exercises.blank_regions(task_cell(exercise))
     return run_answer(exercise, blank, f"<{exercise} blank>")
 
 
@@ -140,20 +163,20 @@ def test_every_exercise_has_three_right_and_three_wrong_answers() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", variants("right"), ids=lambda p: f"{p.parent.name}/{p.stem}")
+@pytest.mark.parametrize("path", variants("right"), ids=lambda p: f"{folder_of(p)}/{p.stem}")
 def test_a_right_answer_passes(path: Path) -> None:
     result = outcome(path)
-    assert result.passed, f"{path.parent.name}/{path.name} is right but the check said: {result.message}"
+    assert result.passed, f"{folder_of(path)}/{path.name} is right but the check said: {result.message}"
     assert result.message.startswith("✓ ") and result.message.count("\n") == 1
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", variants("wrong"), ids=lambda p: f"{p.parent.name}/{p.stem}")
+@pytest.mark.parametrize("path", variants("wrong"), ids=lambda p: f"{folder_of(p)}/{p.stem}")
 def test_a_wrong_answer_fails_with_its_reason(path: Path) -> None:
     found = EXPECTED.search(path.read_text(encoding="utf-8"))
     assert found
     result = outcome(path)
-    assert not result.passed, f"{path.parent.name}/{path.name} is wrong but passed: {result.message}"
+    assert not result.passed, f"{folder_of(path)}/{path.name} is wrong but passed: {result.message}"
     assert found.group(1) in result.message
 
 
@@ -189,13 +212,21 @@ def test_no_failure_message_contains_a_line_of_the_solution(exercise: str) -> No
     assert leaks == [], f"{exercise}: a failure message gives the answer away: {leaks}"
 
 
-# 06 · the container: each variant is a Dockerfile whose first comments are the two command lines
-# (`# build: ...`, `# run: ...`); it is judged in a copy of the exercise's build context.
+# 06 · the container: each variant is a Dockerfile whose first comments are its four command lines
+# (`# build: ...`, `# tag: ...`, `# push: ...`, `# run: ...`); it is judged in a copy of the exercise's
+# build context. A wrong variant says `# fails with:` when the Dockerfile's rules or the lines catch it
+# (judged without an engine), `# fails when run with:` when only building and running it shows it.
 
 CONTAINER_NOTEBOOK = "06_container.ipynb"
 CONTAINER_VARIANTS = sorted((VARIANTS / "ex06").glob("*.Dockerfile"))
-COMMAND_LINE = re.compile(r"^# (build|run): (.+)$", re.MULTILINE)
-BUILT_AND_RUN = ("right_copy_folder_host_equals", "wrong_listens_on_loopback")  # with an engine, for real
+COMMAND_LINE = re.compile(r"^# (build|tag|push|run): (.+)$", re.MULTILINE)
+WHEN_RUN = re.compile(r"^# fails when run with: (.+)$", re.MULTILINE)
+# Built, pushed, pulled and run for real with an engine: the right one sharing the solution's cached
+# layers, and every wrong one that only running shows.
+BUILT_AND_RUN = (
+    "right_copy_folder_host_equals",
+    *(path.stem for path in CONTAINER_VARIANTS if WHEN_RUN.search(path.read_text(encoding="utf-8"))),
+)
 
 
 @pytest.fixture(scope="session")
@@ -206,13 +237,16 @@ def context_06(artifact_dir: Path) -> Path:
     return container_context.prepare(Path(tempfile.mkdtemp(prefix="variant-ex06-")) / "06_context", artifact_dir)
 
 
+def container_lines(path: Path) -> dict[str, str]:
+    return dict(COMMAND_LINE.findall(path.read_text(encoding="utf-8")))
+
+
 def judge_container(path: Path, context: Path, engine: bool) -> Outcome:
-    """The variant's Dockerfile in a copy of the context, checked with its two lines."""
-    text = path.read_text(encoding="utf-8")
-    lines = dict(COMMAND_LINE.findall(text))
+    """The variant's Dockerfile in a copy of the context, checked with its four lines."""
+    lines = container_lines(path)
     folder = Path(tempfile.mkdtemp(prefix=f"variant-ex06-{path.stem}-"))
     shutil.copytree(context, folder / "06_context")
-    (folder / "06_context" / "Dockerfile").write_text(text, encoding="utf-8")
+    (folder / "06_context" / "Dockerfile").write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     printed = io.StringIO()
     no_engine = docker.Engine(None, "the docker command is not installed")
     with (
@@ -220,7 +254,9 @@ def judge_container(path: Path, context: Path, engine: bool) -> Outcome:
         mock.patch.object(docker, "engine", docker.engine if engine else lambda: no_engine),
     ):
         try:
-            checks.check_container(lines["build"], lines["run"], folder=folder, say=lambda line: None)
+            checks.check_container(
+                lines["build"], lines["run"], tag=lines["tag"], push=lines["push"], folder=folder, say=lambda line: None
+            )
         except checks.CheckFailed as failed:
             return Outcome(False, str(failed))
     return Outcome(True, printed.getvalue())
@@ -232,40 +268,42 @@ def test_the_container_exercise_has_three_right_and_three_wrong_answers() -> Non
     assert len(rights) >= 3 and len(wrongs) >= 3, f"ex06: {len(rights)} right, {len(wrongs)} wrong"
     for path in CONTAINER_VARIANTS:
         text = path.read_text(encoding="utf-8")
-        assert sorted(dict(COMMAND_LINE.findall(text))) == ["build", "run"], f"{path.name} lacks a command line"
-        assert path.name.startswith("right_") or EXPECTED.search(text), f"{path.name} names no '# fails with:'"
-    assert {path.stem for path in CONTAINER_VARIANTS} >= set(BUILT_AND_RUN)
+        assert sorted(container_lines(path)) == ["build", "push", "run", "tag"], f"{path.name} lacks a command line"
+        said = len(EXPECTED.findall(text)) + len(WHEN_RUN.findall(text))
+        assert said == (0 if path.name.startswith("right_") else 1), f"{path.name}: one '# fails ...' line per wrong"
 
 
-def expect(path: Path, result: Outcome) -> None:
-    if path.name.startswith("right_"):
-        assert result.passed, f"ex06/{path.name} is right but the check said: {result.message}"
+def expect(path: Path, result: Outcome, engine: bool) -> None:
+    text = path.read_text(encoding="utf-8")
+    found = EXPECTED.search(text) or (WHEN_RUN.search(text) if engine else None)
+    if found is None:
+        assert result.passed, f"ex06/{path.name} should pass here but the check said: {result.message}"
         assert result.message.startswith("✓ ") and result.message.count("\n") == 1
         return
-    found = EXPECTED.search(path.read_text(encoding="utf-8"))
-    assert found
     assert not result.passed, f"ex06/{path.name} is wrong but passed: {result.message}"
     assert found.group(1) in result.message
 
 
 @pytest.mark.parametrize("path", CONTAINER_VARIANTS, ids=lambda p: f"ex06/{p.stem}")
-def test_a_container_variant_is_judged_by_the_lint(path: Path, context_06: Path) -> None:
-    expect(path, judge_container(path, context_06, engine=False))
+def test_a_container_variant_is_judged_without_an_engine(path: Path, context_06: Path) -> None:
+    """The rules catch what they can; what only running shows passes them (and is run below)."""
+    result = judge_container(path, context_06, engine=False)
+    expect(path, result, engine=False)
+    assert not result.passed or "did not run: the docker command is not installed" in result.message
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", BUILT_AND_RUN, ids=lambda name: f"ex06/{name}")
-def test_with_an_engine_a_container_variant_is_built_run_and_called(
-    name: str, base_image: str, context_06: Path
+def test_with_an_engine_a_container_variant_is_built_pushed_pulled_run_and_called(
+    name: str, registry_up: str, context_06: Path
 ) -> None:
     path = VARIANTS / "ex06" / f"{name}.Dockerfile"
     result = judge_container(path, context_06, engine=True)
-    expect(path, result)
-    assert name.startswith("wrong_") or "serves /health and /predict" in result.message
-    assert name.startswith("right_") or "/proc/net/tcp" in result.message, "judged by running it, not the lint"
-    tag = dict(COMMAND_LINE.findall(path.read_text(encoding="utf-8")))["build"].split()[3]
-    assert not docker.has_image(tag), f"the check left the image {tag}"
-    assert f"{tag}-check-" not in docker.command(["docker", "ps", "--all", "--format", "{{.Names}}"])
+    expect(path, result, engine=True)
+    assert name.startswith("wrong_") or f"pushed to {registry_up} and pulled back" in result.message
+    pushed = container_lines(path)["push"].split()[-1]
+    assert not docker.has_image(pushed), f"the check left the image {pushed}"
+    assert not docker.command(["docker", "ps", "--all", "--quiet", "--filter", f"ancestor={pushed}"], check=False)
 
 
 def container_solution_lines() -> set[str]:

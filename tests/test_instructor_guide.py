@@ -30,14 +30,8 @@ NUMBERS = {"no": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 # today. The lead removes an entry when that rewrite lands; strict, so an entry that passes fails.
 BEING_REWRITTEN = {
     ("slot", "07_server_room"): "17 minutes today; engineer byhand cuts it",
-    ("slot", "08_running_it"): "18 minutes today; engineer metrics cuts it",
-    ("type-live", "06_container"): "no cell tagged type-live, and the guide's `docker.run()` is in no cell (ship)",
     ("type-live", "07_server_room"): "no cell tagged type-live yet (byhand)",
-    ("type-live", "07c_kubernetes"): "no cell tagged type-live yet (k8s)",
-    ("type-live", "08_running_it"): "no cell tagged type-live yet (metrics)",
-    ("next", "06_container"): "its Next link names no notebook file (ship)",
     ("next", "07_server_room"): "its Next link names no notebook file (byhand)",
-    ("next", "07c_kubernetes"): "its Next link names no notebook file (k8s)",
 }
 
 

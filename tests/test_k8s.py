@@ -1,17 +1,18 @@
-"""Kubernetes on paper, honestly: the manifests in k8s/ are valid and describe the image we build.
+"""Kubernetes on paper: the manifests in k8s/ are valid and describe the image we build.
 
-No cluster can run on this machine, so the manifests are validated offline against the
-Kubernetes schemas that the kubernetes-validate package carries, and tied to the facts they
-repeat: the port and the user in docker/Dockerfile, the probe paths the app really serves, the
-settings the service really reads. The rules live in workshop.k8s, which exercise 07's check
-applies to a student's Deployment too; here they meet the lecture's files, and each rule is
-shown to catch the break it is for. A manifest that drifts from the image fails here, not on a
-student's kind cluster. The commands of k8s/README.md are tied to the manifests as well.
+The manifests are validated offline against the Kubernetes schemas that the kubernetes-validate
+package carries, and tied to the facts they repeat: the port and the user in docker/Dockerfile,
+the probe paths the app really serves, the settings the service really reads. The rules live in
+workshop.k8s, which exercise 07c's check applies to a student's Deployment too; here they meet
+the lecture's files, and each rule is shown to catch the break it is for. The commands of
+k8s/README.md are tied to the manifests as well. tests/test_k8s_cluster.py runs the same files
+on a real cluster.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 import shlex
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from dockerfile_parse import DockerfileParser
 
 from penguins.serving.api import create_app
@@ -201,3 +203,27 @@ def test_the_secrets_are_the_ones_the_deployment_and_ingress_ask_for(tmp_path: P
         assert file.startswith(f"{room.SECRETS}/") and (tmp_path / file.removeprefix(f"{room.SECRETS}/")).is_file()
     (curl,) = _commands("curl")
     assert f"{room.API_KEY_HEADER}: $(cat {files[0]})" in curl
+
+
+def test_the_manifests_apply_to_kubernetes_1_20_and_to_a_current_kind() -> None:
+    """One k8s/ for CI's 1.20 and a student's kind: no API newer than 1.20 nor removed since."""
+    versions = {k8s.manifest(name)["apiVersion"] for name in _resources()}
+    assert versions == {"apps/v1", "v1", "networking.k8s.io/v1", "autoscaling/v1"}
+
+
+def test_the_service_and_the_deployment_keep_each_other_s_rules() -> None:
+    assert k8s.service_problems(k8s.manifest("service.yaml"), k8s.manifest("deployment.yaml")) == []
+    deployment = copy.deepcopy(k8s.manifest("deployment.yaml"))
+    del deployment["spec"]["template"]["spec"]["enableServiceLinks"]
+    (problem,) = k8s.service_problems(k8s.manifest("service.yaml"), deployment)
+    assert "PENGUINS_PORT" in problem.found
+
+
+def test_notebook_07c_deploys_the_pinned_image() -> None:
+    """Its student-size Deployment names the model by its version, as kustomization.yaml does."""
+    notebook = json.loads((ROOT / "notebooks" / "07c_kubernetes.ipynb").read_text(encoding="utf-8"))
+    sources = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    (deployment,) = [source for source in sources if source.startswith("%%writefile deployment.yaml")]
+    document = yaml.safe_load(deployment.partition("\n")[2])
+    assert document["spec"]["template"]["spec"]["containers"][0]["image"] == k8s.pinned_image()
+    assert k8s.deployment_problems(document, hardened=False) == []

@@ -203,18 +203,29 @@ REQUIRED: dict[int, tuple[Shows, ...]] = {
     ),
     4: (call("InferenceSession"), method("predict"), call("PenguinPredictor.load")),
     5: (call("FastAPI"), call("app.post"), subclass("BaseModel"), call("requests.post"), shell("curl ")),
-    6: (
-        shell("docker build"),
-        shell("docker run"),
-        shell("docker ps"),
-        shell("docker logs"),
-        shell("docker save"),
-        shell("docker load"),
-    ),
+    6: tuple(shell(f"docker {verb}") for verb in ("build", "run", "ps", "exec", "logs", "tag", "push", "rmi", "pull")),
     # The room's commands run through workshop.room, which prints each `docker compose ...` it runs.
-    7: (call("room.compose"), call("paced_load.run"), call("kubernetes_validate.validate")),
-    # Prometheus' HTTP API with plain requests; the drift test with scipy, then the package's.
-    8: (call("requests.get"), call("stats.ks_2samp"), call("drift.check_records")),
+    7: (
+        call("room.compose"),
+        call("paced_load.run"),
+        # 07c drives a real cluster with kubectl itself.
+        shell("kubectl apply -f"),
+        shell("kubectl rollout status"),
+        shell("kubectl set image"),
+        shell("kubectl rollout undo"),
+        shell("kubectl set selector"),
+        shell("kubectl apply -k"),
+    ),
+    # prometheus_client in the service, Prometheus run with compose, its HTTP API with plain
+    # requests; the drift tests with scipy.
+    8: (
+        call("Histogram"),
+        call("generate_latest"),
+        shell("docker compose"),
+        call("requests.get"),
+        call("stats.ks_2samp"),
+        call("stats.chi2_contingency"),
+    ),
     # The notebook's training as a script: nbconvert once, then train.py by hand, run in a fresh process.
     9: (
         shell("jupyter nbconvert --to script"),

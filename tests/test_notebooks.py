@@ -116,7 +116,7 @@ def test_stage_notebook_opens_with_its_picture_and_terms_and_ends_with_proof(pat
     picture = f"img/bird_eye_stage{stage}.png"
     assert top.source.startswith(f"# {path.stem.split('_')[0]} ·")  # 02a, 02b: a stage in several notebooks
     assert f"]({picture})" in top.source and (NOTEBOOKS / picture).exists()
-    assert glossary.stage_line(stage) in top.source, f"re-generate the glossary line of {path.name}"
+    assert glossary.stage_line(stage, path.stem) in top.source, f"re-generate the glossary line of {path.name}"
     assert last.cell_type == "markdown" and "## What we proved" in last.source
     steps = set(re.findall(r"\*\*steps? ([0-9])", last.source))
     headings = set(re.findall(r"^### ([0-9]) ·", "\n".join(c.source for c in nb.cells), re.M))

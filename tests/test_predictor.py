@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from penguins.serving.cleaning import CleaningError, FieldWarning, typed_batch
+from penguins.serving.cleaning import CleaningError, FieldWarning
 from penguins.serving.contract import BACKEND_FILES
 from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_RECORDS
 from penguins.serving.predictor import PenguinPredictor, Prediction, Predictions
@@ -109,7 +109,7 @@ def test_values_without_finite_odds_are_refused(artifact_dir: Path) -> None:
     predictor = PenguinPredictor.load("mlp-onnx", artifact_dir / "mlp.onnx")
     absurd = {**CLEAN_RECORD, "bill_length_mm": -3.4e38, "bill_depth_mm": 3.4e38, "body_mass_g": 3.4e38}
     with np.errstate(all="ignore"), pytest.raises(CleaningError) as err:
-        predictor.predict_clean(typed_batch([CLEAN_RECORD, absurd]))
+        predictor.predict_typed([CLEAN_RECORD, absurd])
     [problem] = err.value.problems
     assert (problem.record, problem.code) == (1, "no_finite_odds")
     assert problem.value["body_mass_g"] == pytest.approx(3.4e38, rel=1e-6)
@@ -135,7 +135,8 @@ def test_serving_refuses_the_pickle_and_names_where_it_lives(artifact_dir: Path)
 def test_onnx_file_with_other_inputs_is_refused(artifact_dir: Path, tmp_path: Path) -> None:
     import onnx
 
-    from penguins.serving.artifacts import ArtifactError, read_metadata, write_artifact
+    from penguins.serving.artifacts import ArtifactError, read_metadata
+    from penguins.training.artifacts import write_artifact
 
     model = onnx.load(artifact_dir / "pipeline.onnx")
     model.graph.input[0].name = "isle"

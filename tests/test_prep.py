@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from workshop import docker, doctor, node_runtime, prep, serve_env
+from workshop import docker, doctor, node_runtime, prep, registry, serve_env
 
 RUNNING = docker.Engine("20.10.24")
 ABSENT = docker.Engine(None, "the docker command is installed, but no engine answers")
@@ -131,10 +131,10 @@ def test_serving_image_line(monkeypatch: pytest.MonkeyPatch, built: bool) -> Non
     )
 
 
-def test_pulled_images_are_the_bases_and_the_rooms_images(tmp_path: Path) -> None:
+def test_pulled_images_are_the_bases_the_registry_and_the_rooms_images(tmp_path: Path) -> None:
     (tmp_path / "docker").mkdir()
     shutil.copy(ROOT / docker.DOCKERFILE, tmp_path / docker.DOCKERFILE)
-    assert docker.pulled_images(tmp_path) == ("python:3.11-slim",)
+    assert docker.pulled_images(tmp_path) == ("python:3.11-slim", registry.IMAGE)
     (tmp_path / docker.ROOM_FILE).write_text(
         "services:\n"
         "  penguins:\n    image: ${PENGUINS_IMAGE:-penguins-to-production}\n"
@@ -142,7 +142,7 @@ def test_pulled_images_are_the_bases_and_the_rooms_images(tmp_path: Path) -> Non
         "  station:\n    image: ${PENGUINS_IMAGE:-penguins-to-production}\n",
         encoding="utf-8",
     )
-    assert docker.pulled_images(tmp_path) == ("python:3.11-slim", "nginx:1.28")
+    assert docker.pulled_images(tmp_path) == ("python:3.11-slim", registry.IMAGE, "nginx:1.28")
 
 
 # --- prep ------------------------------------------------------------------------------------
@@ -164,12 +164,13 @@ def test_prep_runs_its_steps_in_order_and_returns_the_doctors_answer(monkeypatch
     monkeypatch.setattr(prep, "serve_environment", lambda say: ran.append("serve-env"))
     monkeypatch.setattr(prep, "node_environment", lambda say: ran.append("node-env"))
     monkeypatch.setattr(prep, "images", lambda say: ran.append("images"))
+    monkeypatch.setattr(prep, "kind_node_image", lambda say: ran.append("kind"))
     monkeypatch.setattr(doctor, "run", lambda: ran.append("doctor") or 1)
     said: list[str] = []
     assert prep.run(say=said.append) == 1
     assert ran == list(prep.STEPS)
     assert [line for line in said if line.startswith("==")] == [
-        f"== prep {n}/4: {step} ==" for n, step in enumerate(prep.STEPS, start=1)
+        f"== prep {n}/5: {step} ==" for n, step in enumerate(prep.STEPS, start=1)
     ]
 
 
@@ -182,12 +183,13 @@ def test_make_n_prep_lists_its_steps_in_order() -> None:
         "-m workshop serve-env",
         "npm ci --ignore-scripts",
         "-m workshop prep images",
+        "-m workshop prep kind",
         "-m workshop doctor",
     ]
     where = [dry.stdout.find(step) for step in steps]
     assert -1 not in where, dry.stdout
     assert where == sorted(where), dry.stdout
-    assert re.findall(r"== prep (\d)/5", dry.stdout) == ["1", "2", "3", "4", "5"]
+    assert re.findall(r"== prep (\d)/6", dry.stdout) == ["1", "2", "3", "4", "5", "6"]
 
 
 def test_prep_installs_node_as_make_node_env_does() -> None:
@@ -206,3 +208,44 @@ def test_prep_stops_at_a_failed_step_and_says_where(monkeypatch: pytest.MonkeyPa
     said: list[str] = []
     assert prep.run(("images", "doctor"), say=said.append) == 1
     assert said[-1] == "prep stopped at images: docker build failed:\nno space left on device"
+
+
+# --- kind and kubectl (notebook 07c) --------------------------------------------------------
+
+
+def _tools(monkeypatch: pytest.MonkeyPatch, present: set[str]) -> None:
+    found = {tool: f"/usr/bin/{tool}" for tool in present}
+    monkeypatch.setattr(shutil, "which", lambda tool: found.get(tool))
+
+
+def test_kubernetes_line_without_kind_is_only_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    _tools(monkeypatch, {"kubectl"})
+    assert doctor.kubernetes() == (True, "kind not installed: needed only for notebook 07c (k8s/README.md)")
+
+
+@pytest.mark.parametrize(("gib", "ok"), [(2.0, False), (8.0, True)])
+def test_kubernetes_line_asks_the_engine_for_memory(monkeypatch: pytest.MonkeyPatch, gib: float, ok: bool) -> None:
+    _tools(monkeypatch, {"kind", "kubectl"})
+    monkeypatch.setattr(docker, "engine", lambda: RUNNING)
+    said = subprocess.CompletedProcess(["docker"], 0, f"{int(gib * 2**30)}\n", "")
+    monkeypatch.setattr(doctor.subprocess, "run", lambda *args, **kwargs: said)
+    found, text = doctor.kubernetes()
+    assert found is ok and f"{gib:.1f} GiB" in text
+
+
+def test_prep_without_kind_says_what_needs_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    _tools(monkeypatch, set())
+    said: list[str] = []
+    prep.kind_node_image(said.append)
+    assert said == ["no kind here: notebook 07c needs a cluster (k8s/README.md: install kind, then make prep)"]
+
+
+def test_k8s_up_without_kind_says_where_to_get_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from workshop import k8s
+
+    monkeypatch.delenv("CI", raising=False)
+    _tools(monkeypatch, set())
+    assert k8s.main("up") == 1
+    assert "install kind and kubectl" in capsys.readouterr().out

@@ -3,6 +3,7 @@ errors included; the request's log line carries it, in text and in JSON."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -12,10 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from starlette.types import Message, Receive, Scope, Send
 
 from penguins.serving import logs
 from penguins.serving.api import create_app
+from penguins.serving.api.gate import RequestGate
 from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD
+from penguins.serving.metrics import NoMetrics
 from penguins.serving.predictor import PenguinPredictor
 from tests.test_api import MAX_BODY, settings_for
 
@@ -120,3 +124,31 @@ def test_the_log_format_setting_picks_the_formatter(artifact_dir: Path) -> None:
         assert logger.handlers == [ours] and not isinstance(ours.formatter, logs.JsonFormatter)
     finally:
         logger.handlers[:] = saved
+
+
+def test_the_line_is_written_before_the_answers_last_part(caplog: pytest.LogCaptureFixture) -> None:
+    """Whoever holds an answer finds its log line: the gate writes it before the last part leaves."""
+
+    async def answer_in_two_parts(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"a", "more_body": True})
+        await send({"type": "http.response.body", "body": b"b"})
+
+    def lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "penguins.serving.api"]
+
+    sent: list[tuple[bool, int]] = []
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            sent.append((message.get("more_body", False), len(lines())))
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    scope = {"type": "http", "method": "GET", "path": "/parts", "headers": [(b"x-request-id", b"order-1")]}
+    with caplog.at_level(logging.INFO, logger="penguins.serving.api"):
+        asyncio.run(RequestGate(answer_in_two_parts, NoMetrics())(scope, receive, send))
+    assert sent == [(True, 0), (False, 1)]
+    [line] = lines()
+    assert line.startswith("GET /parts 200 ") and line.endswith(" ms order-1")

@@ -36,7 +36,7 @@ def test_the_table_has_every_stage_in_order_with_its_notebooks() -> None:
     assert [stage.name for stage in stages.STAGES] == ["00", "01", "02", "03", "04", "05", "06", "07", "08", "09"]
     assert stages.NOTEBOOKS[0] == "00_big_picture" and stages.NOTEBOOKS[-1] == "09_pipeline"
     assert all(notebook.startswith(stage.name) for stage in stages.STAGES for notebook in stage.notebooks)
-    assert stages.PORTS == (8002, 8003, 8004, 8006, 8443, 8888, 9090)
+    assert stages.PORTS == (5001, 8002, 8003, 8004, 8006, 8443, 8888, 9090)
 
 
 def test_stage_08s_port_is_the_one_prometheus_publishes_in_the_room() -> None:

@@ -22,7 +22,7 @@ def main() -> int:
     serve.add_argument("--app-dir", default=".", help="where an app's module lives")
     commands.add_parser("doctor", help="check this laptop before class")
     prep_steps = commands.add_parser("prep", help="before class, on good Wi-Fi: environments, images, then doctor")
-    prep_steps.add_argument("steps", nargs="*", help="some of: serve-env node-env images doctor (default: all)")
+    prep_steps.add_argument("steps", nargs="*", help="some of: serve-env node-env images kind doctor (default: all)")
     commands.add_parser("diagram", help="render the bird's-eye picture into notebooks/img")
     stage_map = commands.add_parser("stage-map", help="print the stage map as a markdown table")
     stage_map.add_argument("--servers", action="store_true", help="the stage servers' table (README, Serving)")
@@ -49,6 +49,10 @@ def main() -> int:
         nargs="?",
         help="rollout, rolling: the image of the new version; labels, version, build: an artifacts folder",
     )
+    cluster = commands.add_parser("k8s", help="notebook 07c's cluster: kind (under CI=true .ci/k8s-cluster.sh)")
+    cluster.add_argument("action", choices=["up", "down"])
+    registry = commands.add_parser("registry", help="stage 06's registry on 127.0.0.1: registry:2")
+    registry.add_argument("action", choices=["up", "down", "push"], help="push: the serving image, by model version")
     release = commands.add_parser("release", help="stage 09: tests, build, push, switch, smoke, keep or switch back")
     release.add_argument("model", nargs="?", default="artifacts", help="the model's folder (default: artifacts)")
     release.add_argument("--tests", help="the tests step's command (default: make test-fast)")
@@ -91,6 +95,14 @@ def main() -> int:
         if args.action in rollout.ACTIONS:
             return rollout.main(args.action, args.target)
         return server_room.main(args.action)
+    if args.command == "k8s":
+        from workshop import k8s
+
+        return k8s.main(args.action)
+    if args.command == "registry":
+        from workshop import registry as stage_06_registry
+
+        return stage_06_registry.main(args.action)
     if args.command == "release":
         from workshop import release as pipeline
 

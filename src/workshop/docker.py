@@ -1,20 +1,17 @@
-"""The one docker helper: read a Dockerfile, build it, run a container, look inside, weigh it.
+"""The one docker helper: is an engine there, read a Dockerfile, build the project's image, run it, wait.
 
-Notebook 06, exercise 06's check, the bench and the container tests all go through here, so
-there is one Dockerfile parser (dockerfile-parse) and one way to call `docker`:
+Notebooks type their docker commands in plain view; this module is what waits, polls and
+cleans up around them, and what the make targets, the bench and the tests share:
 
 - engine(): is a Docker engine answering? It only asks; it never starts one.
-- Dockerfile: the file read by dockerfile-parse, each instruction with its stage, its line
-  and the comment written above it (the explanation lives in one place: the file).
-- build(): `docker build` with its output streamed line by line as Docker prints it (a first
-  build installs libraries for a minute or two: never a silent cell). A test run keeps its
-  models in $PENGUINS_ARTIFACTS, so the build then runs in a copy of the build context that
-  holds that model (build_context()).
+- Dockerfile: the file read by dockerfile-parse, each instruction with its stage and line.
+- build(): `docker build` of docker/Dockerfile with its output streamed line by line as Docker
+  prints it (a first build installs libraries for a minute or two: never a silent cell). A test
+  run keeps its models in $PENGUINS_ARTIFACTS, so the build then runs in a copy of the build
+  context that holds that model (build_context()).
 - run(): `docker run` under a name and a port of its own, returning once Docker's own
-  HEALTHCHECK says healthy (wait_healthy(), which `make docker-run` calls too); look inside,
-  read its log, stop it. A container a kernel started and did not stop is removed when the
-  kernel exits.
-- folder_size(), package_size(), size_report(): where the megabytes are.
+  HEALTHCHECK says healthy (wait_healthy(), which `make docker-run` calls too). A container a
+  kernel started and did not stop is removed when the kernel exits.
 
 `python -m workshop.docker wait-healthy NAME` is wait_healthy() for the Makefile.
 """
@@ -22,10 +19,7 @@ there is one Dockerfile parser (dockerfile-parse) and one way to call `docker`:
 from __future__ import annotations
 
 import atexit
-import html
-import importlib.util
 import io
-import ipaddress
 import json
 import os
 import re
@@ -43,7 +37,6 @@ from pathlib import Path
 
 from dockerfile_parse import DockerfileParser
 
-from penguins.client import PenguinClient
 from penguins.ports import free_port
 from penguins.serving.paths import artifacts_dir, project_root
 
@@ -52,8 +45,6 @@ CONTAINER = "penguins-06-notebook"  # the notebook's own: it never touches `make
 DOCKERFILE = "docker/Dockerfile"
 IGNORE_FILE = ".dockerignore"
 HEALTHY_WITHIN = 90.0  # seconds
-TRAINING_STACK = ("torch", "sklearn", "pandas", "jupyterlab", "matplotlib", "workshop")
-SERVING_STACK = ("numpy", "onnxruntime", "fastapi", "uvicorn", "penguins")
 
 
 class DockerError(RuntimeError):
@@ -77,9 +68,16 @@ def _docker(*args: str, timeout: float = 60, check: bool = True) -> subprocess.C
     return result
 
 
-def shell(command: Sequence[str]) -> str:
+def command(words: Sequence[str], timeout: float = 60, check: bool = True) -> str:
+    """Run a docker command given as its words (`docker run ...`); its output, stripped."""
+    if list(words[:1]) != ["docker"]:
+        raise DockerError(f"not a docker command: {shlex.join(words)}")
+    return _docker(*words[1:], timeout=timeout, check=check).stdout.strip()
+
+
+def shell(words: Sequence[str]) -> str:
     """A command as you would type it in a terminal."""
-    return "$ " + shlex.join(command)
+    return "$ " + shlex.join(words)
 
 
 # ---------------------------------------------------------------- the engine
@@ -97,9 +95,7 @@ class Engine:
         return self.version is not None
 
     def __str__(self) -> str:
-        if self.running:
-            return f"Docker engine {self.version} answers: the cells below build, run and call the image for real"
-        return f"no Docker engine here ({self.reason}): the cells below skip their docker commands"
+        return f"Docker engine {self.version}" if self.running else f"no Docker engine here ({self.reason})"
 
 
 def engine(timeout: float = 20) -> Engine:
@@ -124,17 +120,29 @@ def has_image(image: str) -> bool:
     return _docker("image", "inspect", image, check=False).returncode == 0
 
 
+def image_id(image: str) -> str:
+    """The image's id (`sha256:...`), or "" when the engine does not hold it."""
+    return _docker("image", "inspect", "-f", "{{.Id}}", image, check=False).stdout.strip()
+
+
+def image_size(image: str) -> int:
+    """An image's size in bytes, as `docker image ls` counts it."""
+    return int(_docker("image", "inspect", "-f", "{{.Size}}", image).stdout)
+
+
 ROOM_FILE = "docker/compose.room.yaml"  # stage 07's server room, where it exists
 # `image: nginx:1.28` in a compose file; an image named by a variable (`${...}`) is built here.
 _COMPOSE_IMAGE = re.compile(r"^\s*image:\s*([^\s$#][^\s#]*)", re.M)
 
 
 def pulled_images(root: Path | None = None) -> tuple[str, ...]:
-    """The images the later stages take from a registry, not build: the Dockerfile's bases
-    (stage 06) and, once the server room exists, the images its compose file names (nginx).
-    `make prep` fetches them on good Wi-Fi, and `make doctor` checks they are cached."""
+    """The images the later stages take from a registry, not build: the Dockerfile's bases and
+    the registry's own image (stage 06), and, once the server room exists, the images its compose
+    file names (nginx). `make prep` fetches them on good Wi-Fi, and `make doctor` checks they are cached."""
+    from workshop import registry
+
     root = root or _root()
-    images = list(Dockerfile.read(root / DOCKERFILE).bases)
+    images = [*Dockerfile.read(root / DOCKERFILE).bases, registry.IMAGE]
     room = root / ROOM_FILE
     if room.exists():
         images += _COMPOSE_IMAGE.findall(room.read_text(encoding="utf-8"))
@@ -146,14 +154,12 @@ def pulled_images(root: Path | None = None) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Instruction:
-    """One instruction as dockerfile-parse reads it, plus the comment written above it."""
+    """One instruction as dockerfile-parse reads it."""
 
     name: str  # FROM, RUN, COPY, ... in capitals
     value: str  # everything after the name, continued lines joined
-    text: str  # as written: continued lines kept apart (newlines), their backslashes dropped
     line: int  # 1-based, where it starts
     stage: int  # -1 before the first FROM (ARG only), then 0, 1, ... per FROM
-    why: str  # the comment block right above it, else the section heading above it
 
     @property
     def exec_form(self) -> list[str] | None:
@@ -165,44 +171,23 @@ class Instruction:
         return words if isinstance(words, list) and all(isinstance(word, str) for word in words) else None
 
 
-_SECTION = re.compile(r"^-{3,}\s*(.*?)\s*-{3,}$")  # `# ---------- final stage: ... ----------`
-
-
 @dataclass(frozen=True)
 class Dockerfile:
-    """A parsed Dockerfile: its instructions, its comments, and the image each stage starts from."""
+    """A parsed Dockerfile: its instructions and the image each stage starts from."""
 
     instructions: tuple[Instruction, ...]
-    comments: tuple[str, ...]
     bases: tuple[str, ...]  # one per FROM, ARG defaults filled in
 
     @classmethod
     def parse(cls, text: str) -> Dockerfile:
         parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8")))
-        found: list[Instruction] = []
-        comments: list[str] = []
-        block: list[str] = []  # the comment lines right above the next instruction
-        section, stage, previous_end = "", -1, -1
+        found, stage = [], -1
         for item in parser.structure:
-            if item["startline"] > previous_end + 1:  # a blank line ends a comment block
-                block = []
-            previous_end = item["endline"]
-            name, value = item["instruction"].upper(), item["value"].strip()
-            if name == "COMMENT":
-                comments.append(value)
-                heading = _SECTION.match(value)
-                if heading:
-                    section = heading.group(1)
-                else:
-                    block.append(value)
-                continue
-            stage += name == "FROM"
-            lines = [part.strip().removesuffix("\\").rstrip() for part in item["content"].strip().splitlines()]
-            found.append(
-                Instruction(name, value, "\n".join(lines), item["startline"] + 1, stage, " ".join(block) or section)
-            )
-            block, section = [], ""
-        return cls(tuple(found), tuple(comments), tuple(parser.parent_images))
+            name = item["instruction"].upper()
+            if name != "COMMENT":
+                stage += name == "FROM"
+                found.append(Instruction(name, item["value"].strip(), item["startline"] + 1, stage))
+        return cls(tuple(found), tuple(parser.parent_images))
 
     @classmethod
     def read(cls, path: str | os.PathLike[str] | None = None) -> Dockerfile:
@@ -232,73 +217,17 @@ class Dockerfile:
         return found[-1] if found else None
 
     @property
-    def start(self) -> list[str]:
-        """The command the container starts with, as exec-form words (empty if not exec form)."""
-        entrypoint, cmd = self.last("ENTRYPOINT"), self.last("CMD")
-        words = (cmd.exec_form if cmd else None) or []
-        return words if entrypoint is None else (entrypoint.exec_form or []) + words
-
-    @property
     def port(self) -> int:
-        """The port the service listens on inside: EXPOSE's first, else --port in CMD, else 8000."""
+        """The port the service listens on inside: EXPOSE's first, else 8000."""
         expose = self.last("EXPOSE")
         number = re.match(r"\d+", expose.value) if expose else None
-        if number:
-            return int(number.group())
-        port = re.search(r"--port[= ](\d+)", " ".join(self.start))
-        return int(port.group(1)) if port else 8000
-
-
-def _first_sentence(text: str) -> str:
-    return re.split(r"(?<=\.)\s+(?=[A-Z`])", text, maxsplit=1)[0]
-
-
-def dockerfile_table(path: str | os.PathLike[str] | None = None) -> str:
-    """The Dockerfile as a markdown table: line, instruction, and the first sentence of the
-    comment above it (the whole comment is in the file). Long instructions keep their lines."""
-    rows = ["| line | instruction | why (from the comment above it) |", "|---:|---|---|"]
-    for item in Dockerfile.read(path).instructions:
-        code = "<br>".join(html.escape(part).replace("|", "&#124;") for part in item.text.split("\n"))
-        why = html.escape(_first_sentence(item.why), quote=False).replace("|", "&#124;")
-        rows.append(f"| {item.line} | <code>{code}</code> | {why} |")
-    return "\n".join(rows)
+        return int(number.group()) if number else 8000
 
 
 def allowed_in_build(path: str | os.PathLike[str] | None = None) -> list[str]:
     """What `docker build` may see of the project: the `!` lines of the allow-list."""
     text = Path(path or _root() / IGNORE_FILE).read_text(encoding="utf-8")
     return [line[1:].strip().strip("/") for line in text.splitlines() if line.startswith("!")]
-
-
-def _ignore_pattern(pattern: str) -> re.Pattern[str]:
-    """A .dockerignore pattern as a regular expression: `*` and `?` within a folder, `**` across."""
-    parts = re.split(r"(\*\*/?|\*|\?)", pattern.strip("/"))
-    words = {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}
-    return re.compile("".join(words.get(part, re.escape(part)) for part in parts))
-
-
-def sent_to_build(context: str | os.PathLike[str]) -> list[str]:
-    """The files `docker build` sends from a context folder (paths relative to it), after its
-    .dockerignore: the last pattern that matches a file or a folder above it decides, `!` admits."""
-    root = Path(context)
-    ignore = root / IGNORE_FILE
-    lines = ignore.read_text(encoding="utf-8").splitlines() if ignore.exists() else []
-    rules = [
-        (line.startswith("!"), _ignore_pattern(line.removeprefix("!").strip()))
-        for line in (raw.strip() for raw in lines)
-        if line and not line.startswith("#")
-    ]
-    sent = []
-    for path in sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()):
-        parts = path.split("/")
-        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-        ignored = False
-        for admits, rule in rules:
-            if any(rule.fullmatch(prefix) for prefix in prefixes):
-                ignored = not admits
-        if not ignored:
-            sent.append(path)
-    return sent
 
 
 # ---------------------------------------------------------------- building
@@ -377,18 +306,12 @@ def build(
             where = "a copy of the project's build files, with the model in use"
             if dockerfile is not None:
                 shutil.copyfile(dockerfile, context / DOCKERFILE)
-        command = ["docker", "build", "-f", DOCKERFILE, "-t", image, "."]
-        say(f"{shell(command)}    (in {where})")
+        words = ["docker", "build", "-f", DOCKERFILE, "-t", image, "."]
+        say(f"{shell(words)}    (in {where})")
         started = time.perf_counter()
-        stream(command, context, timeout, say)
+        stream(words, context, timeout, say)
         seconds = time.perf_counter() - started
-    image_id = _docker("image", "inspect", "-f", "{{.Id}}", image).stdout.strip()
-    return Built(command, where, image, image_id, seconds)
-
-
-def remove_image(image: str) -> None:
-    """Remove an image, keeping its build cache (`--no-prune`): building it again takes seconds."""
-    _docker("rmi", "--force", "--no-prune", image, timeout=120, check=False)
+    return Built(words, where, image, image_id(image), seconds)
 
 
 # ---------------------------------------------------------------- running
@@ -398,6 +321,17 @@ def log_tail(name: str, lines: int = 15) -> str:
     """A container's last log lines, or (nothing)."""
     result = _docker("logs", "--tail", str(lines), name, check=False)
     return (result.stdout + result.stderr).strip() or "(nothing)"
+
+
+def container_status(name: str) -> str:
+    """`running`, `exited`, ... as Docker says; `gone` for a container it does not know."""
+    found = _docker("inspect", "-f", "{{.State.Status}}", name, check=False)
+    return found.stdout.strip() if found.returncode == 0 else "gone"
+
+
+def exists(name: str) -> bool:
+    """Does Docker know a container of this name (running or stopped)?"""
+    return container_status(name) != "gone"
 
 
 _HEALTH_PROBLEMS = {"unhealthy": "is unhealthy", "none": "has no HEALTHCHECK"}  # of a running container
@@ -430,163 +364,34 @@ def wait_healthy(name: str, timeout: float = HEALTHY_WITHIN) -> float:
 
 
 @dataclass(frozen=True)
-class Inside:
-    """What the service sees from inside its container."""
-
-    user: str
-    uid: int
-    pid1: str
-    processes: int
-    app_files: list[str]
-    importable: dict[str, bool]
-    host_processes: int | None = None  # this machine's, outside, for contrast (where /proc exists)
-
-    def summary(self) -> str:
-        seen = f"{self.processes} visible"
-        if self.host_processes:
-            seen += f" (this machine, outside, runs {self.host_processes})"
-        lines = [
-            f"user:       uid {self.uid} ({self.user}), {'ROOT' if self.uid == 0 else 'not root'}",
-            f"PID 1:      {self.pid1}",
-            f"processes:  {seen}",
-            f"/app:       {', '.join(self.app_files)}",
-        ]
-        lines += [f"import {name:<12} {'yes' if ok else 'NO'}" for name, ok in self.importable.items()]
-        return "\n".join(lines)
-
-
-_LOOK_INSIDE = """
-import importlib.util, json, os, pwd
-print(json.dumps({
-    "uid": os.getuid(),
-    "user": pwd.getpwuid(os.getuid()).pw_name,
-    "pid1": open("/proc/1/cmdline").read().replace("\\0", " ").strip(),
-    "processes": sum(name.isdigit() for name in os.listdir("/proc")),
-    "app_files": sorted(os.listdir("/app")),
-    "importable": {name: importlib.util.find_spec(name) is not None for name in NAMES},
-}))
-"""
-
-
 class Running:
-    """A container started by run(): its name, its address, and what can be done with it."""
+    """A container started by run(): its name, its address and its image."""
 
-    def __init__(self, name: str, port: int, image: str, started: list[str]) -> None:
-        self.name, self.port, self.image = name, port, image
-        self.url = f"http://127.0.0.1:{port}"
-        self.started = started  # what starting it printed
-
-    def __repr__(self) -> str:
-        return f"<Running {self.name} ({self.image}) at {self.url}>"
-
-    def __str__(self) -> str:
-        return "\n".join(self.started)
-
-    def client(self, timeout: float = 5.0) -> PenguinClient:
-        """A penguins.client for the service in the container."""
-        return PenguinClient(self.url, timeout=timeout)
-
-    def exec(self, *command: str) -> str:
-        """`docker exec`: run a command inside the container; its output."""
-        return _docker("exec", self.name, *command).stdout
-
-    def inside(self) -> Inside:
-        """Look around inside the container with `docker exec` and the python it already has."""
-        script = f"NAMES = {(*TRAINING_STACK, *SERVING_STACK)!r}\n{_LOOK_INSIDE}"
-        seen = json.loads(self.exec("python", "-c", script))
-        proc = Path("/proc")
-        host = sum(entry.name.isdigit() for entry in proc.iterdir()) if proc.is_dir() else None
-        return Inside(
-            seen["user"], seen["uid"], seen["pid1"], seen["processes"], seen["app_files"], seen["importable"], host
-        )
-
-    def listening(self) -> list[tuple[str, int]]:
-        """The addresses the container's processes listen on, read from its /proc/net/tcp{,6}:
-        ("0.0.0.0", 8000) reaches every interface, ("127.0.0.1", 8000) only the container itself."""
-        found = _docker("exec", self.name, "cat", "/proc/net/tcp", "/proc/net/tcp6", check=False).stdout
-        return [_socket_address(fields[1]) for fields in map(str.split, found.splitlines()) if fields[3:4] == ["0A"]]
-
-    def logs(self, tail: int = 8) -> str:
-        """The container's last log lines (`docker logs`): uvicorn's, one line per request."""
-        result = _docker("logs", "--tail", str(tail), self.name)
-        return (result.stdout + result.stderr).rstrip()
+    name: str
+    url: str
+    image: str
 
     def stop(self, timeout: float = 60) -> str:
-        """`docker stop`, then make sure it is gone (--rm removes it; else `docker rm`); says how it went."""
+        """`docker stop` (SIGTERM, then --rm removes it); says how long it took."""
         _STARTED.discard(self.name)
-        command = ["docker", "stop", self.name]
         started = time.perf_counter()
-        _docker(*command[1:], timeout=timeout, check=False)
-        seconds = time.perf_counter() - started
-        deadline = time.monotonic() + 10
-        while exists(self.name) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        state = "STILL THERE" if exists(self.name) else "gone: `docker ps --all` no longer lists it (--rm)"
-        return f"{shell(command)}\nstopped in {seconds:.1f} s; {self.name} is {state}"
-
-    def remove(self) -> None:
-        """`docker rm --force`: gone at once, whatever state it is in."""
-        _STARTED.discard(self.name)
-        _docker("rm", "--force", self.name, check=False)
+        _docker("stop", self.name, timeout=timeout, check=False)
+        return f"{shell(['docker', 'stop', self.name])}: stopped in {time.perf_counter() - started:.1f} s"
 
 
-def _socket_address(field: str) -> tuple[str, int]:
-    """`0100007F:1F40` (a /proc/net/tcp local address, little-endian hex) as ("127.0.0.1", 8000)."""
-    address, port = field.split(":")
-    raw = bytes.fromhex(address)
-    if len(raw) == 4:
-        return ".".join(str(byte) for byte in reversed(raw)), int(port, 16)
-    words = [raw[i : i + 4][::-1] for i in range(0, 16, 4)]  # IPv6: four little-endian words
-    return str(ipaddress.IPv6Address(b"".join(words))), int(port, 16)
-
-
-def container_status(name: str) -> str:
-    """`running`, `exited`, ... as Docker says; `gone` for a container it does not know."""
-    found = _docker("inspect", "-f", "{{.State.Status}}", name, check=False)
-    return found.stdout.strip() if found.returncode == 0 else "gone"
-
-
-def command(words: Sequence[str], timeout: float = 60) -> str:
-    """Run a docker command given as its words (`docker run ...`, as a student typed it); its output."""
-    if list(words[:1]) != ["docker"]:
-        raise DockerError(f"not a docker command: {shlex.join(words)}")
-    return _docker(*words[1:], timeout=timeout).stdout.strip()
-
-
-def exists(name: str) -> bool:
-    """Does Docker know a container of this name (running or stopped)?"""
-    return _docker("container", "inspect", name, check=False).returncode == 0
-
-
-def run(
-    image: str = IMAGE, name: str = CONTAINER, port: int | None = None, inside_port: int = 8000, keep: bool = False
-) -> Running:
+def run(image: str = IMAGE, name: str = CONTAINER, port: int | None = None, inside_port: int = 8000) -> Running:
     """`docker run` as `make docker-run` does it, under its own name and a free loopback port;
-    returns once Docker's HEALTHCHECK says healthy. A leftover of that name goes first.
-    `keep=True` leaves out --rm, so a container that stops keeps its log for the message."""
+    returns once Docker's HEALTHCHECK says healthy. A leftover of that name goes first."""
     port = port or free_port()
     _docker("rm", "--force", name, check=False)
-    command = [
-        "docker",
-        "run",
-        "--detach",
-        *([] if keep else ["--rm"]),
-        "--name",
-        name,
-        "--publish",
-        f"127.0.0.1:{port}:{inside_port}",
-        image,
-    ]
-    container = _docker(*command[1:]).stdout.strip()
+    _docker("run", "--detach", "--rm", "--name", name, "--publish", f"127.0.0.1:{port}:{inside_port}", image)
     _STARTED.add(name)
     try:
-        waited = wait_healthy(name)
+        wait_healthy(name)
     except DockerError:
-        Running(name, port, image, []).remove()
+        _docker("rm", "--force", name, check=False)
         raise
-    return Running(
-        name, port, image, [shell(command), container[:12], f"container {name} is healthy after {waited:.0f} s"]
-    )
+    return Running(name, f"http://127.0.0.1:{port}", image)
 
 
 _STARTED: set[str] = set()
@@ -598,85 +403,6 @@ def _remove_started() -> None:
     for name in list(_STARTED):
         _docker("rm", "--force", name, check=False, timeout=30)
     _STARTED.clear()
-
-
-# ---------------------------------------------------------------- sizes
-
-
-def folder_size(path: str | os.PathLike[str]) -> int:
-    """Bytes of every file below `path` (symbolic links are not followed)."""
-    total = 0
-    with os.scandir(path) as entries:
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                total += folder_size(entry.path)
-            elif entry.is_file(follow_symlinks=False):
-                total += entry.stat(follow_symlinks=False).st_size
-    return total
-
-
-def package_size(name: str) -> int | None:
-    """Bytes of an installed package's folder, found without importing it (torch takes seconds)."""
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return folder_size(next(iter(spec.submodule_search_locations)))
-
-
-def mb(size: int | None) -> str:
-    """Bytes as Docker counts them: 1 MB = 1,000,000 bytes."""
-    return "-" if size is None else f"{size / 1e6:,.0f} MB"
-
-
-def _readable(size: int) -> str:
-    """170.8 MB, 111 kB, 212 B: the unit a person would pick."""
-    for unit, scale in (("MB", 1e6), ("kB", 1e3)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}" if size < 100 * scale or unit == "MB" else f"{size / scale:.0f} {unit}"
-    return f"{size} B"
-
-
-def image_size(image: str) -> int:
-    """An image's size in bytes, as `docker image ls` counts it."""
-    return int(_docker("image", "inspect", "-f", "{{.Size}}", image).stdout)
-
-
-@dataclass(frozen=True)
-class Layer:
-    """One layer of an image (`docker history`): its size and the instruction that made it."""
-
-    size: int
-    created_by: str
-
-
-def layers(image: str) -> list[Layer]:
-    """The image's layers, newest first, as `docker history` lists them."""
-    out = _docker("history", "--no-trunc", "--human=false", "--format", "{{.Size}}\t{{.CreatedBy}}", image).stdout
-    found = []
-    for line in out.splitlines():
-        size, _, created_by = line.partition("\t")
-        created_by = re.sub(r"^/bin/sh -c (#\(nop\) )?", "", created_by.strip())
-        found.append(Layer(int(size), " ".join(created_by.split())))
-    return found
-
-
-def size_report(image: str = IMAGE) -> str:
-    """The image's size, its base's (docker/Dockerfile's last FROM), and the layers the
-    Dockerfile added, biggest first, each named by the Dockerfile line that made it."""
-    dockerfile = Dockerfile.read()
-    base = dockerfile.base
-    total, below = image_size(image), image_size(base)
-    every = layers(image)
-    ours = every[: len(every) - len(layers(base))][::-1]  # oldest first: the Dockerfile's order
-    names = [f"line {item.line}: {' '.join(item.text.split())}" for item in dockerfile.final]
-    if len(names) != len(ours):  # built from another Dockerfile than this one: Docker's own words
-        names = [re.sub(r"\b(dir|file|multi):[0-9a-f]{64}", r"\1:...", layer.created_by) for layer in ours]
-    lines = [f"image {image}: {mb(total)} = base {base} {mb(below)} + {mb(total - below)} added by the Dockerfile:"]
-    for layer, name in sorted(zip(ours, names, strict=True), key=lambda pair: pair[0].size, reverse=True):
-        if layer.size:
-            short = name if len(name) <= 80 else name[:77] + "..."
-            lines.append(f"  {_readable(layer.size):>8}  {short}")
-    return "\n".join(lines)
 
 
 def main(argv: Sequence[str]) -> int:

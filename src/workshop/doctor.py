@@ -160,6 +160,27 @@ def serving_image() -> Check:
     return False, f"serving image {docker_tools.IMAGE} not built: run `make docker-build`"
 
 
+KIND_MEMORY_GIB = 4.0  # kind's node, the Deployment's three pods and a rollout's fourth
+
+
+def kubernetes() -> Check:
+    """Notebook 07c's tools: kind (a cluster inside Docker), kubectl, and memory for the engine."""
+    missing = [tool for tool in ("kind", "kubectl") if shutil.which(tool) is None]
+    if missing:
+        return True, f"{' and '.join(missing)} not installed: needed only for notebook 07c (k8s/README.md)"
+    engine = docker_tools.engine()
+    if not engine.running:
+        return True, f"kind and kubectl installed; the engine's memory not checked: {engine.reason}"
+    info = subprocess.run(["docker", "info", "--format", "{{.MemTotal}}"], capture_output=True, text=True, timeout=20)
+    gib = int(info.stdout.strip() or 0) / 2**30
+    if gib < KIND_MEMORY_GIB:
+        return False, (
+            f"the Docker engine has {gib:.1f} GiB of memory: kind and notebook 07c's pods want "
+            f"{KIND_MEMORY_GIB:g} GiB or more (Docker Desktop: Settings, Resources)"
+        )
+    return True, f"kind and kubectl installed; the Docker engine has {gib:.1f} GiB of memory"
+
+
 CHECKS: tuple[Callable[[], Check], ...] = (
     python_version,
     disk,
@@ -173,6 +194,7 @@ CHECKS: tuple[Callable[[], Check], ...] = (
     compose,
     base_images,
     serving_image,
+    kubernetes,
 )
 
 

@@ -109,13 +109,15 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
 
 
 def engine_note(paths: Sequence[Path]) -> str | None:
-    """A warning when notebook 06 is about to run without a Docker engine.
-
-    Notebook 06 builds and runs the image only where an engine answers, and otherwise
-    describes what you would see. Both are fine to read, but the committed outputs should
-    show the real thing, so `make notebooks` says so before it starts.
-    """
-    if not any(path.name.startswith("06_") for path in paths):
+    """A warning when a notebook that types docker commands (its metadata says `needs: [docker]`)
+    is about to run without a Docker engine: its docker cells would fail, and the committed
+    outputs must show the real thing, so `make notebooks` says so before it starts."""
+    needing = [
+        path.stem
+        for path in paths
+        if "docker" in nbformat.read(path, as_version=4).metadata.get(slots.METADATA, {}).get("needs", [])
+    ]
+    if not needing:
         return None
     from workshop.docker import engine
 
@@ -123,8 +125,8 @@ def engine_note(paths: Sequence[Path]) -> str | None:
     if found.running:
         return None
     return (
-        f"note: {found.reason}: notebook 06 will describe the docker steps instead of running them; "
-        "start an engine first (Docker Desktop, or the docker service on Linux)"
+        f"note: {found.reason}: {', '.join(needing)} type docker commands and need an engine; "
+        "start one first (Docker Desktop, or the docker service on Linux)"
     )
 
 
@@ -132,14 +134,19 @@ def main(names: Sequence[str] = ()) -> int:
     """Execute the named notebooks (default: every lecture and appendix notebook) and report each time."""
     from penguins.serving.paths import project_root
     from penguins.training import build
-    from workshop import guide, serve_env
+    from workshop import guide, k8s, serve_env
 
     folder = (project_root() or Path.cwd()) / "notebooks"
-    paths = [folder / Path(name).name for name in names] or lecture_notebooks(folder, (*NOTEBOOKS, *APPENDICES))
+    paths = [folder / f"{Path(name).stem}.ipynb" for name in names] or lecture_notebooks(
+        folder, (*NOTEBOOKS, *APPENDICES)
+    )
     note = engine_note(paths)
     if note:
         print(note)
     os.environ.update(SEED_ENV)  # the kernels inherit it
+    # Where CI's cluster runs (.ci/k8s-cluster.sh), notebook 07c drives it with its own kubectl 1.20:
+    # a machine's kubectl may be far outside the supported version skew.
+    os.environ.update(k8s.ci_environment())
     build.ensure()  # so that no notebook shows a training log
     serve_env.ensure()  # notebook 03's torch-free runtime, for the same reason
     for path in paths:

@@ -34,7 +34,7 @@ BEGIN, END, HINT = "### BEGIN SOLUTION", "### END SOLUTION", "### HINT:"
 TODO = "...  # TODO"
 TEXT_TODO = "# TODO"  # the placeholder in a file written by %%writefile that is not Python
 WRITEFILE = "%%writefile"
-NOTEBOOKS = "[0-9][0-9]_*.ipynb"
+NOTEBOOKS = "[0-9][0-9]*_*.ipynb"  # 07_server_room, 07c_kubernetes
 HEADER_ID = "exercise-header"
 HEADER = """\
 **Exercise**, generated from [`solutions/{name}`](../solutions/{name}) by `make exercises`:

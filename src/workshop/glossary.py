@@ -29,11 +29,13 @@ TABLE_HEADER = "| lecture (Polish) | here (English) | stage |"
 
 @dataclass(frozen=True)
 class Term:
-    """One lecture term: as said in Polish, as named here, and the stage that explains it."""
+    """One lecture term: as said in Polish, as named here, and the stage that explains it (in
+    one notebook of the stage only, when `notebook` names it)."""
 
     polish: str
     english: str
     stage: int
+    notebook: str = ""
 
 
 GLOSSARY: tuple[Term, ...] = (
@@ -66,15 +68,23 @@ GLOSSARY: tuple[Term, ...] = (
     Term("paczka", "package: the lecture's word for the image", 6),
     Term("obraz", "image (what a container is started from)", 6),
     Term("rejestr", "registry (where images are stored and pulled from)", 6),
+    Term("wysłać (kontener) na serwer", "ship it to a server: push to a registry, pull on the server", 6),
+    Term("wypchnięcie (obrazu do rejestru)", "push (`docker push`)", 6),
+    Term("pobranie (obrazu z rejestru)", "pull (`docker pull`)", 6),
     Term("wdrożenie / wycofanie wersji", "rollout / rollback (of a model version)", 7),
     Term("odwrotne proxy", "reverse proxy (nginx in front of the service)", 7),
     Term("replika", "replica (one of several identical containers)", 7),
     Term("równoważenie obciążenia", "load balancing", 7),
     Term("certyfikat / urząd certyfikacji", "certificate / certificate authority (CA)", 7),
+    Term("klaster, węzeł", "cluster, node (one machine of the cluster)", 7, "07c_kubernetes"),
+    Term("sonda gotowości / żywotności", "readiness / liveness probe", 7, "07c_kubernetes"),
+    Term("aktualizacja krocząca", "rolling update (new pods replace old ones a few at a time)", 7, "07c_kubernetes"),
+    Term("wdrożenie niebiesko-zielone", "blue/green deployment (all traffic switched at once)", 7, "07c_kubernetes"),
     Term("monitorowanie", "monitoring: is it up, how fast, how many answers", 8),
-    Term("metryki", "metrics (counters and histograms a service exposes at /metrics)", 8),
+    Term("metryki", "metrics (the numbers a service exposes at /metrics)", 8),
     Term("opóźnienie, percentyl", "latency, percentile (p95: 95 % of requests were faster)", 8),
-    Term("dryf danych", "data drift (today's inputs no longer look like the training data)", 8),
+    Term("licznik, histogram", "counter (only goes up), histogram (counts per bucket)", 8),
+    Term("dryf danych", "data drift (today's inputs unlike the training data)", 8),
     Term("udostępnić kod i model", "ship the code and the model (the lecture's deployment)", 9),
     Term("potok", "pipeline: the release steps, run by a machine in order", 9),
     Term("wydanie", "release: one model version, tested and shipped", 9),
@@ -96,29 +106,32 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
-def terms_of_stage(stage: int) -> tuple[Term, ...]:
-    """The terms a stage's notebook explains, in lecture order."""
-    return tuple(term for term in shown() if term.stage == stage)
+def terms_of_stage(stage: int, notebook: str = "") -> tuple[Term, ...]:
+    """The terms a stage's notebook explains, in lecture order: the stage's own, and the
+    notebook's (`notebook`: its name, e.g. "07c_kubernetes")."""
+    return tuple(term for term in shown() if term.stage == stage and term.notebook in ("", notebook))
 
 
-def stage_line(stage: int) -> str:
+def stage_line(stage: int, notebook: str = "") -> str:
     """One markdown line for the top of a stage notebook: its terms and a link to the rest.
 
     Raises ValueError for a stage with no terms, so a notebook cannot promise terms that
     the glossary does not hold.
     """
-    terms = terms_of_stage(stage)
+    terms = terms_of_stage(stage, notebook)
     if not terms:
         raise ValueError(f"the glossary has no terms for stage {stage}")
     listed = "; ".join(f"*{t.polish}* = {t.english}" for t in terms)
     return f"**Słowniczek / glossary:** {listed} ([all terms]({FULL_GLOSSARY_LINK}))"
 
 
-def _rewritten(source: str, stage: int) -> str:
-    """A markdown cell with its glossary line (a stage notebook's top) or table as here."""
+def _rewritten(source: str, name: str) -> str:
+    """A markdown cell of notebook `name` with its glossary line (a stage notebook's top) or
+    table as here."""
     lines = source.split("\n")
     if any(line.startswith(LINE_START) for line in lines):
-        return "\n".join(stage_line(stage) if line.startswith(LINE_START) else line for line in lines)
+        line_here = stage_line(int(name[:2]), name)
+        return "\n".join(line_here if line.startswith(LINE_START) else line for line in lines)
     if TABLE_HEADER in lines:
         start = lines.index(TABLE_HEADER)
         end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
@@ -138,7 +151,7 @@ def write_notebooks(folder: Path) -> list[Path]:
         before = [cell.source for cell in nb.cells]
         for cell in nb.cells:
             if cell.cell_type == "markdown":
-                cell.source = _rewritten(cell.source, int(name[:2]))
+                cell.source = _rewritten(cell.source, name)
         if [cell.source for cell in nb.cells] != before:
             nbformat.write(nb, path)
             changed.append(path)

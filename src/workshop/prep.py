@@ -2,7 +2,7 @@
 
 In class the network is slow or shared by thirty laptops, so everything a notebook needs from
 a registry is fetched here: the serving-only environment (notebook 03), the Node environment
-(notebook 03), the serving image and the base images of stages 06-07. Then `make doctor` says
+(notebook 03), the serving image and the base images of stages 06-07, kind's node image (07c). Then `make doctor` says
 what is still missing. `make prep` also builds `.venv` first (`make setup`); this module runs
 inside `.venv`, so without make the README's set-up commands come first.
 """
@@ -23,7 +23,8 @@ from workshop import docker, doctor, node_runtime, serve_env
 # with install scripts off (onnxruntime-node's postinstall fetches GPU binaries from NuGet).
 NODE_INSTALL = ("npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund")
 NODE_STAMP = ".installed"
-STEPS = ("serve-env", "node-env", "images", "doctor")
+STEPS = ("serve-env", "node-env", "images", "kind", "doctor")
+KIND_PREP = "penguins-prep"  # a throwaway kind cluster: creating it pulls kind's node image
 
 
 def serve_environment(say: Callable[[str], None]) -> None:
@@ -72,12 +73,27 @@ def images(say: Callable[[str], None]) -> None:
             subprocess.run(["docker", "pull", image], check=True)  # Docker's progress bars, as they come
 
 
+def kind_node_image(say: Callable[[str], None]) -> None:
+    """kind's node image (about 1 GB), pulled by creating a throwaway cluster and deleting it:
+    kind names its image only inside its own binary. Without kind or an engine: nothing to do."""
+    if shutil.which("kind") is None:
+        say("no kind here: notebook 07c needs a cluster (k8s/README.md: install kind, then make prep)")
+        return
+    if not docker.engine().running:
+        say(f"no Docker engine ({docker.engine().reason}): kind's node image not pulled")
+        return
+    say(f"$ kind create cluster --name {KIND_PREP} && kind delete cluster --name {KIND_PREP}")
+    subprocess.run(["kind", "create", "cluster", "--name", KIND_PREP], check=True)  # kind's own progress
+    subprocess.run(["kind", "delete", "cluster", "--name", KIND_PREP], check=True)
+
+
 def run(steps: tuple[str, ...] = STEPS, say: Callable[[str], None] = print) -> int:
     """Run the steps in order, each announced with its number and timed; the last is `make doctor`."""
     actions: dict[str, Callable[[Callable[[str], None]], None]] = {
         "serve-env": serve_environment,
         "node-env": node_environment,
         "images": images,
+        "kind": kind_node_image,
     }
     status = 0
     for number, step in enumerate(steps, start=1):

@@ -29,10 +29,10 @@ from pathlib import Path
 from penguins import smoke
 from penguins.client import ServiceError
 from penguins.serving import artifacts
-from workshop import docker, rollout, room
+from workshop import docker, registry, rollout, room
 
 TESTS = ("make", "test-fast")
-REGISTRY = "127.0.0.1:5001"
+REGISTRY = registry.ADDRESS  # stage 06's (make registry-up): the one home of its address
 GOLDEN = "tests/golden.json"
 STEPS = ("tests", "build", "push", "switch", "smoke", "keep")
 Say = Callable[[str], None]

@@ -6,19 +6,16 @@ with, the classes and the metrics. Loading checks the file against that record f
 so a missing, truncated or tampered file stops with one line that says what to do.
 
 Only the standard library is imported here: the serving path (ONNX) uses this module
-without scikit-learn, pandas or torch. The pickle and skops loaders, which rebuild
-scikit-learn objects, live with training (penguins.training.pickles).
+without scikit-learn, pandas or torch. Writing artifacts is training's job
+(penguins.training.artifacts), and so are the pickle and skops loaders, which rebuild
+scikit-learn objects (penguins.training.pickles).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import platform
-import subprocess
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from importlib import metadata as importlib_metadata
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +31,8 @@ class ArtifactError(RuntimeError):
 
 @dataclass(frozen=True)
 class Metadata:
-    """What the sidecar JSON holds. `model_version` names the training run (see model_version())."""
+    """What the sidecar JSON holds. `model_version` names the training run
+    (penguins.training.artifacts.model_version)."""
 
     file: str
     format: str  # "pickle", "skops", "onnx" or "torch"
@@ -64,61 +62,6 @@ def sidecar(path: Path) -> Path:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def model_version(kind: str, recipe: dict[str, Any]) -> str:
-    """A name for a training run: the kind plus a hash of everything that made the model.
-
-    The recipe holds the contract version, a fingerprint of the training data, the
-    hyper-parameters and the seed. Training the same recipe again gives the same version
-    (training is seeded), so the version in `/health` tells which model answers; the
-    sha256 beside it tells which exact bytes.
-    """
-    canonical = json.dumps({"kind": kind, **recipe}, sort_keys=True, default=str)
-    return f"{kind}-{sha256_hex(canonical.encode())[:12]}"
-
-
-def library_versions(*names: str) -> dict[str, str]:
-    """Installed versions, read from package metadata so nothing heavy gets imported."""
-    versions = {"python": platform.python_version()}
-    for name in names:
-        try:
-            versions[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def git_commit() -> str:
-    """The commit the training code came from, or "unknown" outside a git checkout."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() or "unknown"
-
-
-def write_artifact(path: Path, data: bytes, **fields: Any) -> Metadata:
-    """Write the model bytes and their sidecar; `fields` fill the Metadata record."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    meta = Metadata(
-        file=path.name,
-        sha256=sha256_hex(data),
-        git_commit=git_commit(),
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        **fields,
-    )
-    path.write_bytes(data)
-    sidecar(path).write_text(json.dumps(asdict(meta), indent=2) + "\n", encoding="utf-8")
-    return meta
 
 
 def read_metadata(path: Path) -> Metadata:

@@ -104,11 +104,10 @@ PreRule = Callable[[dict[str, object]], dict[str, object]]
 
 RECORD_FIELD = "(record)"
 _FIELDS_TEXT = ", ".join(FEATURES)
-_MEASUREMENTS_TEXT = ", ".join(NUMERIC_FEATURES)
 _FEATURE_SET = frozenset(FEATURES)
 _PREVIEW_LENGTH = 40
 NO_MEASUREMENTS = (
-    f"none of the measurements ({_MEASUREMENTS_TEXT}) is given: there is nothing to answer from "
+    f"none of the measurements ({', '.join(NUMERIC_FEATURES)}) is given: there is nothing to answer from "
     "(the island and sex alone are not enough)"
 )
 
@@ -179,10 +178,12 @@ class CleaningError(ValueError):
 
 @dataclass(frozen=True)
 class Prepared:
-    """A batch ready for the model: its clean columns and, per record, what to warn about."""
+    """A batch ready for the model: its clean columns, per record what to warn about, and
+    `sent(index)`: a record as the rules saw it, for a refusal that only the model's answer shows."""
 
     batch: CleanBatch
     warnings: list[tuple[FieldWarning, ...]]
+    sent: Callable[[int], object]
 
 
 class _Column(NamedTuple):
@@ -283,7 +284,7 @@ class Cleaner:
             problems.append(Problem(index, RECORD_FIELD, row(index), "no_measurements", NO_MEASUREMENTS))
         _raise_if(problems, one_record)
         batch = {name: column.values for name, column in columns.items()}
-        return Prepared(batch, _warnings(batch, columns, len(batch[FEATURES[0]])))
+        return Prepared(batch, _warnings(batch, columns, len(batch[FEATURES[0]])), row)
 
     def _columns(self, records: Sequence[Mapping[str, object]]) -> tuple[list[Any], dict[str, _Column], list[Problem]]:
         """Every value rule, column by column: the rows as read, the columns, every problem."""
@@ -345,16 +346,7 @@ class Cleaner:
             return self._numeric_values(name, values, low, high)
         nan = np.isnan(column)
         outside = np.flatnonzero(~(nan | ((column >= low) & (column <= high)))).tolist()
-        problems = [
-            Problem(
-                index,
-                name,
-                values[index],
-                "out_of_range",
-                _range_reason(float(column[index]), values[index], name, low, high),
-            )
-            for index in outside
-        ]
+        problems = [_out_of_range(index, name, values[index], float(column[index]), low, high) for index in outside]
         return _Column(column.astype(np.float32), np.flatnonzero(nan).tolist(), [], problems)
 
     def _numeric_values(self, name: str, values: list[object], low: float, high: float) -> _Column:
@@ -376,15 +368,7 @@ class Cleaner:
                 if math.isnan(number):
                     missing.append(index)
                 elif not low <= number <= high:
-                    problems.append(
-                        Problem(
-                            index,
-                            name,
-                            _shown_value(value),
-                            "out_of_range",
-                            _range_reason(number, value, name, low, high),
-                        )
-                    )
+                    problems.append(_out_of_range(index, name, value, number, low, high))
                     number = math.nan
             numbers.append(number)
         return _Column(np.array(numbers, dtype=np.float32), missing, [], problems)
@@ -430,37 +414,6 @@ def clean_record(record: Mapping[str, object], cleaner: Cleaner = DEFAULT_CLEANE
     return cleaner.clean([record])
 
 
-def empty_batch() -> CleanBatch:
-    """A batch of no records, typed like any other; whether it may be used is the caller's call."""
-    return {name: np.empty(0, dtype=np.float32 if name in NUMERIC_FEATURES else object) for name in FEATURES}
-
-
-def typed_batch(records: Sequence[Mapping[str, object]]) -> CleanBatch:
-    """Columns of values that are typed already, as they are: no rule applied.
-
-    What the bare model of stage 03 takes: its request model has checked the types, and nobody
-    cleans anything (which is why a messy record fails there).
-    """
-    return {
-        name: np.array([record[name] for record in records], dtype=np.float32 if name in NUMERIC_FEATURES else object)
-        for name in FEATURES
-    }
-
-
-def unknown_categories(batch: CleanBatch) -> list[tuple[int, str, str]]:
-    """(record, field, value) for every category the model never saw, so callers can warn.
-
-    Such values are not errors: the one-hot encoder ignores an unknown category and the model
-    still answers from the other features, but the caller should know it answered with less.
-    """
-    found = [
-        (int(index), name, str(batch[name][index]))
-        for name in CATEGORICAL_FEATURES
-        for index in np.flatnonzero(_unknown(batch[name], name))
-    ]
-    return sorted(found, key=lambda item: item[0])
-
-
 def json_schema(name: str, cleaner: Cleaner = DEFAULT_CLEANER, missing: bool = True) -> dict[str, Any]:
     """What a raw field accepts, as JSON Schema, written from the rules above (for OpenAPI);
     `missing=False`: only a value given (no null, no missing marker).
@@ -498,16 +451,10 @@ def record_schema(cleaner: Cleaner = DEFAULT_CLEANER) -> dict[str, Any]:
     }
 
 
-def numeric_text_pattern(cleaner: Cleaner = DEFAULT_CLEANER) -> str:
-    """The text a numeric field accepts, as a regular expression both Python and JSON Schema read:
-    spaces, then a NUMBER or a missing marker (in any case) or nothing, then spaces."""
-    return f"^{_SPACES}(?:{'|'.join([NUMBER, *_markers(cleaner)])})?{_SPACES}$"
-
-
 def in_range_pattern(name: str, cleaner: Cleaner = DEFAULT_CLEANER, missing: bool = True) -> str:
     """The numeric text of `name` within its (whole-number) range, in decimals: spaces, an
     optional "+", leading zeros, the digits, a decimal point or comma; or (`missing`) a missing
-    marker or nothing. Every text it matches, numeric_text_pattern matches and the rule answers."""
+    marker or nothing. Every text it matches, the rule answers."""
     low, high = (int(bound) for bound in cleaner.ranges[name])
     below = f"(?:{'|'.join(_integers(low, high - 1))})(?:[.,][0-9]*)?"
     number = f"(?:\\+?0*(?:{below}|{high}(?:[.,]0*)?))"
@@ -517,7 +464,9 @@ def in_range_pattern(name: str, cleaner: Cleaner = DEFAULT_CLEANER, missing: boo
 
 
 def _markers(cleaner: Cleaner) -> list[str]:
-    return sorted((_any_case(marker) for marker in cleaner.missing_markers if marker), key=len, reverse=True)
+    """The markers as patterns, longest first, in one order whatever the process (a set's order
+    changes with Python's hash seed: the schema would differ from one replica to the next)."""
+    return sorted((_any_case(marker) for marker in cleaner.missing_markers if marker), key=lambda p: (-len(p), p))
 
 
 def _integers(low: int, high: int) -> list[str]:
@@ -612,6 +561,11 @@ def _to_float(value: int | float | np.number) -> float:
         return math.inf if value > 0 else -math.inf
 
 
+def _out_of_range(index: int, name: str, value: object, number: float, low: float, high: float) -> Problem:
+    """The refusal of a number outside its range, whichever path read it."""
+    return Problem(index, name, _shown_value(value), "out_of_range", _range_reason(number, value, name, low, high))
+
+
 def _range_reason(number: float, value: object, name: str, low: float, high: float) -> str:
     """Why a number is refused: not finite, or outside the plausible range (a typo, wrong units)."""
     shown = f"{number:.10g}"
@@ -651,11 +605,6 @@ def unicode_text(text: str) -> str:
     except UnicodeEncodeError:
         raise _Rejected("not_unicode", "must be valid Unicode text, got half of a surrogate pair") from None
     return str(text)
-
-
-def _unknown(column: np.ndarray, name: str) -> np.ndarray:
-    """Which values of a categorical column are neither missing nor a known category."""
-    return ~np.isin(column, ["", *KNOWN_CATEGORIES[name]])
 
 
 def _warnings(batch: CleanBatch, columns: dict[str, _Column], count: int) -> list[tuple[FieldWarning, ...]]:

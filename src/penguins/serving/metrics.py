@@ -24,12 +24,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from penguins.serving.cleaning import REFUSALS, WARNINGS, CleaningError, FieldWarning
 from penguins.serving.contract import CLASSES
 
-CONTENT_TYPE = CONTENT_TYPE_LATEST
 UNMATCHED = "(unmatched)"  # no route reached: one label, whatever path was asked for
 # Seconds. The service answers in about a millisecond; the top buckets catch a stalled one.
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)

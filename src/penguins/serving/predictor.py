@@ -21,7 +21,7 @@ with training (penguins.training.pickles) and is handed to the wrapper from ther
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, overload
@@ -36,6 +36,7 @@ from penguins.serving.cleaning import (
     Cleaner,
     CleaningError,
     FieldWarning,
+    Prepared,
     Problem,
 )
 from penguins.serving.contract import (
@@ -66,20 +67,16 @@ class Prediction:
     warnings: tuple[FieldWarning, ...] = ()
 
 
+@dataclass(frozen=True, eq=False, repr=False)
 class Predictions(Sequence[Prediction]):
     """The answers for a batch, held as arrays: `species`, the n×3 `probabilities` (columns in
     `classes` order), per-record `warnings`, and the `model_version`. Indexing or iterating
     builds a Prediction per record, only when asked: a batch of 10,000 costs no 10,000 objects."""
 
-    def __init__(
-        self,
-        classes: tuple[str, ...],
-        probabilities: np.ndarray,
-        warnings: Sequence[tuple[FieldWarning, ...]],
-        model_version: str,
-    ) -> None:
-        self.classes, self.probabilities = classes, probabilities
-        self.warnings, self.model_version = warnings, model_version
+    classes: tuple[str, ...]
+    probabilities: np.ndarray
+    warnings: Sequence[tuple[FieldWarning, ...]]
+    model_version: str
 
     @property
     def species(self) -> list[str]:
@@ -101,9 +98,6 @@ class Predictions(Sequence[Prediction]):
         return Prediction(
             self.classes[best], dict(zip(self.classes, row, strict=True)), self.model_version, self.warnings[index]
         )
-
-    def __iter__(self) -> Iterator[Prediction]:
-        return (self[position] for position in range(len(self)))
 
     def __repr__(self) -> str:
         return f"Predictions({len(self)} records, model {self.model_version})"
@@ -137,18 +131,6 @@ class OnnxBackend:
         return probabilities
 
 
-def open_backend(name: str, path: Path) -> ModelBackend:
-    """The ONNX backend called `name`, reading the model from `path`."""
-    if name in ONNX_BACKENDS:
-        return OnnxBackend(path)
-    if name in BACKEND_FILES:
-        raise ValueError(
-            f"backend {name!r} needs scikit-learn, which serving does not carry: "
-            "load it with penguins.training.pickles.load_predictor"
-        )
-    raise ValueError(f"unknown backend {name!r}; choose one of {', '.join(ONNX_BACKENDS)}")
-
-
 class PenguinPredictor:
     """Raw records in, predictions out; see the module docstring for the backends."""
 
@@ -165,8 +147,14 @@ class PenguinPredictor:
         cleaner: Cleaner = DEFAULT_CLEANER,
     ) -> PenguinPredictor:
         """Open an ONNX backend's artifact: `path`, or its default file in the artifacts folder."""
-        model_path = Path(path) if path else artifacts_dir() / BACKEND_FILES.get(backend, "")
-        return cls(open_backend(backend, model_path), backend, cleaner)
+        if backend in ONNX_BACKENDS:
+            return cls(OnnxBackend(Path(path) if path else artifacts_dir() / BACKEND_FILES[backend]), backend, cleaner)
+        if backend in BACKEND_FILES:
+            raise ValueError(
+                f"backend {backend!r} needs scikit-learn, which serving does not carry: "
+                "load it with penguins.training.pickles.load_predictor"
+            )
+        raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(ONNX_BACKENDS)}")
 
     @property
     def model_version(self) -> str:
@@ -178,8 +166,7 @@ class PenguinPredictor:
         caller asked about one record, so its problems need no index to say where they are."""
         if isinstance(records, Mapping):
             raise TypeError("predict takes a list of records; use predict_one for a single one")
-        prepared = self.cleaner.prepare(records, one_record)
-        return self._answer(prepared.batch, prepared.warnings, records.__getitem__, one_record)
+        return self._answer(self.cleaner.prepare(records, one_record), one_record)
 
     def predict_one(self, record: Record) -> Prediction:
         """Predict for one raw record; refusals as in predict, without an index to say where."""
@@ -188,39 +175,32 @@ class PenguinPredictor:
     def predict_columns(self, columns: Mapping[str, Sequence[object]]) -> Predictions:
         """Predict for raw values sent column by column, all of one length (the V2 protocol's
         tensors): the same cleaning and answers as `predict`, without a record per row."""
-        prepared = self.cleaner.prepare_columns(columns)
-        return self._answer(
-            prepared.batch, prepared.warnings, lambda index: {name: columns[name][index] for name in columns}, False
-        )
+        return self._answer(self.cleaner.prepare_columns(columns))
 
-    def predict_clean(self, batch: CleanBatch, one_record: bool = False) -> Predictions:
-        """Predict for columns that are already clean and typed (what the bare model takes):
-        no rule is applied and nothing warned about; only values without finite odds are refused."""
-        count = len(batch[FEATURES[0]])
-        return self._answer(batch, [()] * count, lambda index: _plain(batch, index), one_record)
+    def predict_typed(self, records: Sequence[Record], one_record: bool = False) -> Predictions:
+        """Predict for records of typed features taken as they are (what the bare model of stage
+        03 does once its types are checked): no rule applied, nothing warned about; only values
+        without finite odds are refused."""
+        batch = {
+            name: np.array(
+                [record[name] for record in records], dtype=np.float32 if name in NUMERIC_FEATURES else object
+            )
+            for name in FEATURES
+        }
+        return self._answer(Prepared(batch, [()] * len(records), records.__getitem__), one_record)
 
-    def _answer(
-        self,
-        batch: CleanBatch,
-        warnings: Sequence[tuple[FieldWarning, ...]],
-        sent: Callable[[int], object],
-        one_record: bool,
-    ) -> Predictions:
-        """The model's probabilities for a batch; refuse the records it gave no finite odds for
-        (`sent(index)`: a record as it was sent, for the refusal)."""
-        if len(warnings) == 0:
+    def _answer(self, prepared: Prepared, one_record: bool = False) -> Predictions:
+        """The model's probabilities for a prepared batch; refuse the records it gave no finite
+        odds for, each as it was sent."""
+        if prepared.warnings:
+            probabilities = self.backend.predict_proba(prepared.batch)
+        else:  # no records: the model is not asked
             probabilities = np.empty((0, len(self.classes)), dtype=np.float32)
-        else:
-            probabilities = self.backend.predict_proba(batch)
         if not math.isfinite(float(probabilities.sum())):  # one NaN or infinity anywhere makes the sum so
             unanswered = np.flatnonzero(~np.isfinite(probabilities).all(axis=1)).tolist()
-            raise CleaningError(
-                [Problem(index, RECORD_FIELD, sent(index), "no_finite_odds", NO_FINITE_ODDS) for index in unanswered],
-                one_record,
-            )
-        return Predictions(self.classes, probabilities, warnings, self.model_version)
-
-
-def _plain(batch: CleanBatch, index: int) -> dict[str, object]:
-    """A record of typed columns as its plain values."""
-    return {name: batch[name][index].item() if name in NUMERIC_FEATURES else batch[name][index] for name in FEATURES}
+            problems = [
+                Problem(index, RECORD_FIELD, prepared.sent(index), "no_finite_odds", NO_FINITE_ODDS)
+                for index in unanswered
+            ]
+            raise CleaningError(problems, one_record)
+        return Predictions(self.classes, probabilities, prepared.warnings, self.model_version)

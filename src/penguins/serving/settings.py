@@ -7,20 +7,9 @@ shell, a CI runner or a platform) never reconfigures the model by accident, e.g.
 `PENGUINS_BACKEND=sklearn-onnx python -m penguins serve`. (In the container uvicorn listens
 on 8000 inside, the Dockerfile's EXPOSE; `docker run --publish` picks the port outside.)
 
-    PENGUINS_MODEL_PATH      the model file; default: the backend's file in the artifacts folder
-    PENGUINS_BACKEND         sklearn-onnx | mlp-onnx (default mlp-onnx); sklearn-pickle needs
-                             the training stack (stage 02's launcher hands it in)
-    PENGUINS_MODE            raw: the wrapper takes raw, messy records (default)
-                             features: the bare model takes clean typed features only (stage 03)
-    PENGUINS_HOST, _PORT     where to listen (127.0.0.1:8000; the stages use their own ports)
-    PENGUINS_BATCH_LIMIT     the most records one /predict/batch call may carry (1000)
-    PENGUINS_MAX_BODY_BYTES  the largest request body accepted (1 MB)
-    PENGUINS_LOG_LEVEL       critical | error | warning | info | debug (info)
-    PENGUINS_LOG_FORMAT      text | json: one JSON object per log line, for a log collector (text)
-    PENGUINS_METRICS         true | false: count requests and answers, served at /metrics (true)
-    PENGUINS_API_KEY         a key every prediction (and /v2 call) must send as X-API-Key (none: no check; the
-                             room's proxy checks it there, k8s/ hands it in from a Secret)
-    PENGUINS_ARTIFACTS       the artifacts folder (penguins.serving.paths)
+Each field of Settings is one variable, named in capitals after the prefix (`batch_limit`:
+PENGUINS_BATCH_LIMIT); its type says what it takes, its default and description the rest.
+The artifacts folder, PENGUINS_ARTIFACTS, is penguins.serving.paths'.
 """
 
 from __future__ import annotations
@@ -45,15 +34,18 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore")
 
     model_path: Path | None = Field(None, description="model file; default: the backend's file in the artifacts folder")
-    backend: Backend = DEFAULT_BACKEND
-    mode: Mode = Field("raw", description="raw: messy records through the wrapper; features: clean typed features only")
-    host: str = "127.0.0.1"
+    backend: Backend = Field(
+        DEFAULT_BACKEND, description="an ONNX one; sklearn-pickle needs the training stack (stage 02's launcher)"
+    )
+    mode: Mode = Field("raw", description="raw: messy records through the wrapper; features: the bare model (stage 03)")
+    host: str = Field("127.0.0.1", description="where to listen (each stage has a port of its own)")
     port: int = Field(8000, ge=1, le=65535)
-    batch_limit: int = Field(1000, ge=1, description="the most records one /predict/batch call may carry")
+    batch_limit: int = Field(1000, ge=1, description="the most records one call may carry (/predict/batch, /v2)")
     max_body_bytes: int = Field(1_000_000, ge=1, description="the largest request body accepted, in bytes")
     log_level: LogLevel = "info"
-    log_format: LogFormat = Field("text", description="text for a terminal; json: one object per line")
+    log_format: LogFormat = Field("text", description="text for a terminal; json: one object per line, for a collector")
     metrics: bool = Field(True, description="count requests and answers for Prometheus, at /metrics")
+    # The room's proxy checks the key in front of the service; k8s/ hands it in from a Secret.
     api_key: SecretStr | None = Field(None, description="the X-API-Key every prediction must send; none: no check")
 
     @field_validator("log_level", "log_format", mode="before")

@@ -9,7 +9,8 @@ an artifact missing: every stage can run on its own, in any order.
     artifacts/pipeline.onnx   the pipeline in ONNX                  (stage 03)
     artifacts/mlp.onnx        preprocessing + MLP in one ONNX file  (stage 03)
 
-Each has its metadata sidecar `<file>.json` (see penguins.serving.artifacts).
+Each has its metadata sidecar `<file>.json` (penguins.training.artifacts writes it,
+penguins.serving.artifacts reads and checks it).
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ import onnx
 from sklearn.pipeline import Pipeline
 
 from penguins.monitoring import drift
-from penguins.serving import artifacts
+from penguins.serving.artifacts import read_artifact, sidecar
 from penguins.serving.cleaning import CleanBatch, clean_records
 from penguins.serving.contract import CLASSES, CONTRACT_VERSION
 from penguins.serving.paths import artifacts_dir
-from penguins.training import data, logreg, mlp, pickles
+from penguins.training import artifacts, data, logreg, mlp, pickles
 
 TRAINED = ("pipeline.pkl", "pipeline.skops", "mlp.pt")
 EXPORTED = ("pipeline.onnx", "mlp.onnx")
@@ -122,7 +123,7 @@ def export(folder: Path | None = None, say: Say = print) -> dict[str, artifacts.
 
     folder = Path(folder or artifacts_dir())
     pipeline, pipe_meta = pickles.load_pickle(folder / "pipeline.pkl")
-    net_bytes, net_meta = artifacts.read_artifact(folder / "mlp.pt", "torch")
+    net_bytes, net_meta = read_artifact(folder / "mlp.pt", "torch")
     net = mlp.from_bytes(net_bytes)
     preprocess = pipeline.named_steps["preprocess"]
     batch = parity_batch()
@@ -174,7 +175,7 @@ def missing(folder: Path | None = None) -> list[str]:
     """The artifacts (and sidecars) not on disk yet."""
     folder = Path(folder or artifacts_dir())
     names = (*TRAINED, *EXPORTED)
-    return [n for n in names if not (folder / n).exists() or not artifacts.sidecar(folder / n).exists()]
+    return [n for n in names if not (folder / n).exists() or not sidecar(folder / n).exists()]
 
 
 def ensure(folder: Path | None = None, say: Say = print) -> Path:

@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from penguins.serving.artifacts import FIX, ArtifactError, Metadata, library_versions, read_artifact
+from penguins.serving.artifacts import FIX, ArtifactError, Metadata, read_artifact
 from penguins.serving.cleaning import DEFAULT_CLEANER, CleanBatch, Cleaner
 from penguins.serving.contract import BACKEND_FILES, DEFAULT_BACKEND, Backend
 from penguins.serving.paths import artifacts_dir
 from penguins.serving.predictor import PenguinPredictor
+from penguins.training.artifacts import library_versions
 from penguins.training.data import batch_to_frame
 
 

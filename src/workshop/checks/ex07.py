@@ -12,10 +12,6 @@ It checks in three steps, each as far as this machine allows, and says which ran
    loopback ports, no station), 4 threads at 100 requests/s for 5 s, one replica's uvicorn
    killed after 1.5 s; every request must get a 2xx, from more than one replica.
 Messages say what was expected, what was found and one thing to try; never the answer's lines.
-
-Task 3, the Deployment's probes and strategy (check_deployment), needs no engine: the file is
-validated against the Kubernetes schema, strict, and held to the rules tests/test_k8s.py holds
-k8s/deployment.yaml to (workshop.k8s, the one home of both).
 """
 
 from __future__ import annotations
@@ -401,28 +397,3 @@ def check_server_room(nginx_conf: Path | str, compose_file: Path | str, image: s
         crash_under_load(conf, lines, image or docker.IMAGE),
     ]
     passed("; ".join(steps))
-
-
-def check_deployment(deployment_file: Path | str) -> None:
-    """Exercise 07, task 3: the Deployment's probes and rolling-update strategy, on paper."""
-    from workshop import k8s  # the Kubernetes schemas load only for this task
-
-    path = Path(deployment_file)
-    text = _read(path, "the strategy and the probes")
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise failed(
-            "the YAML",
-            "a file PyYAML can read",
-            " ".join(str(error).split())[:300],
-            "indent with spaces only, each level two deeper than the key above it",
-        ) from None
-    problems = k8s.deployment_problems(document if isinstance(document, dict) else {})
-    if problems:
-        raise CheckFailed(str(problems[0]))
-    passed(
-        f"{path.name} is a valid Deployment (Kubernetes {k8s.KUBERNETES}, strict) and keeps the ties of "
-        f"k8s/deployment.yaml: readiness on {k8s.READINESS}, liveness on {k8s.LIVENESS}, the image's port, "
-        "a rollout that never loses a ready replica"
-    )

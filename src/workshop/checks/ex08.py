@@ -1,46 +1,286 @@
-"""Exercise 08, running it: a drift decision, `drifted_features(reference, recent)`, judged by running it.
+"""Exercise 08, running it: the student's own counters, judged by what /metrics says after a
+known mix of requests; then a drift decision, `drifted_features(reference, recent, alpha)`,
+judged by running it.
 
-The check never reads a verdict the student prints. It builds its own cases from the penguins
-(a seeded half as the training data, the other half as today's traffic) and calls the
-student's function on each; it knows the answer of every case because it made the change
-itself:
-- the other half as it is, and the same rows with a small shift of bill depth whose p-value
-  lies between alpha / 6 and alpha: nothing drifted (six tests at once need the Bonferroni
-  correction, or some feature is called drifted by chance);
-- body mass +2,000 g (a scale gone wrong), flipper lengths spread 1.6 times wider around the
-  same mean (a test of means cannot see it), every second Dream penguin recorded as
-  Torgersen, and every penguin recorded as male: exactly the feature that was changed.
+Task 1 starts the file's `app` in a server of its own (workshop.server, as the notebooks do),
+sends records the given service answers and records it refuses, in a mixed order, and reads
+GET /metrics with prometheus_client's own parser. Any style passes that counts what the task
+asks: the answers and the refusals apart (one Counter with the status as a label, or a Counter
+each), a Histogram that timed every answer, all served by the app itself. Python's default
+metrics (python_*, process_*) are left out, and a counter with a "/predict" label value is read
+on those series only, so the check's own scrape or a 404 never counts.
+
+Task 2 builds its own cases from the penguins (a seeded half as the training data, the other
+half as today's traffic) and calls the student's function on each; it knows every answer
+because it made the change itself: the other half as it is; body mass +2,000 g; flipper
+lengths spread 1.6 times wider around the same mean (a test of means cannot see it); every
+second Dream penguin recorded as Torgersen; every penguin recorded as male. Then a shift of
+bill depth, judged at two alphas of the check's choosing: one puts its p-value 10 % below
+alpha / 6, the other 10 % above. Only a correction that divides alpha by the six tests made
+gets both right: by 5 or fewer it calls the second drifted, by 7 or more it misses the first.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
+import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workshop.checks.common import CheckFailed, first_line, passed, require
+from workshop.checks.common import PLACEHOLDER, CheckFailed, first_line, passed, require
+from workshop.checks.ex05 import _start_failure
 
 if TYPE_CHECKING:
     import pandas as pd
+    from prometheus_client.metrics_core import Metric
+    from prometheus_client.samples import Sample
+
+# ---------------------------------------------------------------- task 1: the service's metrics
+
+ANSWERED = 13  # records the given service answers (200)
+# Records it refuses (422), one value each that its wrapper cannot read.
+BAD_VALUES = (
+    ("bill_depth_mm", "deep"),
+    ("flipper_length_mm", "12,3,4"),
+    ("body_mass_g", "heavy"),
+    ("bill_length_mm", -4),
+    ("island", 7),
+)
+REFUSED = len(BAD_VALUES)
+PATH = "/predict"
+DEFAULT_METRICS = ("python_", "process_")  # prometheus_client's own, in its global registry
+_STATUS = re.compile(r"^[1-5](\d\d|xx)$")  # "200", "422", or a class such as "4xx"
+NOT_A_REFUSAL = ("404", "405")  # no such route: the check's readiness probe, not a refused record
+
+
+def check_metrics(path: str | Path = "counted_service.py") -> None:
+    """The file's `app`, started in a server of its own, counts the check's answered and refused
+    requests apart at GET /metrics, and times them in a Histogram."""
+    from workshop.server import Server, ServerFailed
+
+    path = Path(path)
+    _require_written(path)
+    server = Server(f"{path.stem}:app", app_dir=path.parent)
+    try:
+        server.start(echo=False)
+    except ServerFailed:
+        raise CheckFailed(_start_failure(path, server.logs())) from None
+    try:
+        _send_mix(server.url)
+        families = _scrape(server.url)
+    finally:
+        server.stop()
+    counters = _counted(families)
+    histogram, timed = _timed(families)
+    passed(
+        f"{path.name}: after {ANSWERED} answered and {REFUSED} refused requests, /metrics counts "
+        f"{ANSWERED} and {REFUSED} apart ({counters}) and {histogram} timed {timed:g} of them"
+    )
+
+
+def _require_written(path: Path) -> None:
+    """The file exists, and no name in it is still the exercise's placeholder `name = ...`."""
+    if not path.is_file():
+        raise CheckFailed(
+            f"not done yet: expected the file {path} (in {path.resolve().parent}), found none: "
+            "run the %%writefile cell that writes it"
+        )
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except SyntaxError:
+        return  # the server's start-up names the line
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is PLACEHOLDER:
+            name = ast.unparse(node.targets[0])
+            raise CheckFailed(f"not done yet: {path.name} still says {name} = ...: write your metrics there")
+
+
+def _mix() -> list[tuple[dict[str, Any], bool]]:
+    """The check's requests, each with whether the given service answers it: refusals spread
+    among the answers, so counting "the last few" or "the first few" cannot pass."""
+    from penguins.serving.examples import CLEAN_RECORD
+
+    answers = [
+        ({**CLEAN_RECORD, "body_mass_g": 3600 + 25 * index, "bill_length_mm": 38.0 + 0.2 * index}, True)
+        for index in range(ANSWERED)
+    ]
+    refusals = [({**CLEAN_RECORD, field: value}, False) for field, value in BAD_VALUES]
+    mixed = list(answers)
+    for place, refusal in enumerate(refusals):
+        mixed.insert(1 + place * 3, refusal)
+    return mixed
+
+
+def _send_mix(url: str) -> None:
+    """POST every record of the mix; the given service must still answer and refuse as given."""
+    import requests
+
+    with requests.Session() as http:
+        for record, answered in _mix():
+            try:
+                status = http.post(url + PATH, json=record, timeout=10).status_code
+            except requests.RequestException as error:
+                raise CheckFailed(
+                    f"expected POST {PATH} to answer, found no answer ({first_line(error)}): server.logs() "
+                    "of a server started in a cell shows why"
+                ) from None
+            if answered != (status == 200):
+                expected = "200 (answered)" if answered else "a 4xx (refused)"
+                raise CheckFailed(
+                    f"expected {expected} for {record}, found {status}: keep what the given service answers "
+                    "as it was, and count around it"
+                )
+
+
+def _scrape(url: str) -> list[Metric]:
+    """GET /metrics, parsed by prometheus_client as Prometheus would read it."""
+    import requests
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = requests.get(url + "/metrics", timeout=10)
+    if response.status_code != 200:
+        raise CheckFailed(
+            f"expected GET /metrics at the service's own address ({url}/metrics) to answer 200, found "
+            f"{response.status_code}: serve the metrics from `app` itself (a route, or a mounted app), "
+            "where Prometheus finds the service"
+        )
+    try:
+        return list(text_string_to_metric_families(response.text))
+    except ValueError as error:
+        raise CheckFailed(
+            f"expected Prometheus' text format at /metrics, found {response.text[:80]!r} ({first_line(error)}): "
+            "answer with what prometheus_client renders, with its content type"
+        ) from None
+
+
+def _own(families: list[Metric], kind: str) -> list[Metric]:
+    return [family for family in families if family.type == kind and not family.name.startswith(DEFAULT_METRICS)]
+
+
+def _of_predict(samples: Iterable[Sample]) -> list[Sample]:
+    """The samples about /predict where some label says so; all of them where none does."""
+    samples = list(samples)
+    about = [sample for sample in samples if PATH in sample.labels.values()]
+    return about or samples
+
+
+def _status_label(samples: list[Sample]) -> str | None:
+    """The label whose every value is an HTTP status ("200", "422", "4xx"), if one is."""
+    names = {name for sample in samples for name in sample.labels}
+    return next(
+        (name for name in sorted(names) if all(_STATUS.match(sample.labels.get(name, "")) for sample in samples)),
+        None,
+    )
+
+
+def _counted(families: list[Metric]) -> str:
+    """The counters that hold the answered and the refused requests apart; what was found, if none do."""
+    counters = _own(families, "counter")
+    if not counters:
+        others = sorted({family.name for family in families if not family.name.startswith(DEFAULT_METRICS)})
+        found = f"only {', '.join(others)}" if others else "only Python's default metrics"
+        raise CheckFailed(
+            f"expected a Counter of your own in /metrics, found {found}: a count that only goes up is a "
+            "prometheus_client Counter"
+        )
+    answers: dict[str, float] = {}
+    refusals: dict[str, float] = {}
+    totals: dict[str, float] = {}
+    for family in counters:
+        samples = _of_predict(sample for sample in family.samples if sample.name.endswith("_total"))
+        status = _status_label(samples)
+        if status is None:
+            totals[family.name] = sum(sample.value for sample in samples)
+            continue
+        codes = [(sample.labels[status], sample.value) for sample in samples]
+        answers[family.name] = sum(value for code, value in codes if code.startswith("2"))
+        refusals[family.name] = sum(
+            value for code, value in codes if code.startswith("4") and code not in NOT_A_REFUSAL
+        )
+    answered = [name for name, value in {**answers, **totals}.items() if value == ANSWERED]
+    refused = [name for name, value in {**refusals, **totals}.items() if value == REFUSED]
+    if answered and refused:
+        return " and ".join(dict.fromkeys((answered[0], refused[0])))
+    raise CheckFailed(_miscount(answers, refusals, totals))
+
+
+def _miscount(answers: dict[str, float], refusals: dict[str, float], totals: dict[str, float]) -> str:
+    """Expected, found, and the one thing to try, for counters that do not add up."""
+    found = [f"{name} = {answers[name]:g} answered and {refusals[name]:g} refused" for name in answers]
+    found += [f"{name} = {value:g}" for name, value in totals.items()]
+    everything = ANSWERED + REFUSED
+    refusals_counted = REFUSED in {**refusals, **totals}.values()
+    if everything in answers.values() or (refusals_counted and everything in totals.values()):
+        tip = "a refused request was counted as answered: count a request once its status is known"
+    elif everything in totals.values():
+        tip = "count the answers and the refusals apart: the status as a label, or one counter each"
+    elif answers and not any(refusals.values()):
+        tip = (
+            "the refusals were never counted: a refusal leaves the endpoint by an exception, so count where "
+            "the response's status is known"
+        )
+    else:
+        tip = f"count each request to {PATH} once, by whether it was answered or refused"
+    return (
+        f"the check sent {ANSWERED} records the service answered (200) and {REFUSED} it refused (422); "
+        f"expected them counted apart, found {', '.join(found)}. Try: {tip}"
+    )
+
+
+def _timed(families: list[Metric]) -> tuple[str, float]:
+    """The Histogram that observed the most /predict requests, and how many it observed."""
+    histograms = _own(families, "histogram")
+    if not histograms:
+        summaries = _own(families, "summary")
+        found = (
+            f"a Summary ({summaries[0].name}), whose count and sum give no percentile across replicas"
+            if summaries
+            else "none"
+        )
+        raise CheckFailed(
+            f"expected a Histogram of the time each request took, found {found}: a Histogram counts "
+            "durations in buckets, which is what p95 is computed from"
+        )
+    observed = {
+        family.name: sum(sample.value for sample in _of_predict(s for s in family.samples if s.name.endswith("_count")))
+        for family in histograms
+    }
+    name, timed = max(observed.items(), key=lambda item: item[1])
+    if timed < ANSWERED:
+        raise CheckFailed(
+            f"expected a Histogram that timed every answered request ({ANSWERED}), found {name} with "
+            f"{timed:g} observations: observe the duration of each request to {PATH}"
+        )
+    return name, timed
+
+
+# ---------------------------------------------------------------- task 2: the drift decision
 
 NUMBERS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g")
 CATEGORIES = ("island", "sex")
 FEATURES = ("island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "sex")
 ALPHA = 0.01
 CHECK_SEED = 11  # not the notebook's split: the check's halves are ones the student never saw
-# The small shift's p-value is chosen inside this band: clearly above alpha / 6, clearly below alpha.
-BORDERLINE = (0.003, 0.007)
+# The bill-depth shift's p-value sits this far below alpha / 6 at one alpha, this far above at the
+# other: with 10 %, dividing by 5 calls the second drifted (6 / 5 = 1.2 > 1.1), dividing by 7
+# misses the first (6 / 7 = 0.86 < 0.9).
+MARGIN = 0.1
 
 
 @dataclass(frozen=True)
 class Case:
-    """One call of the student's function: what was changed, today's rows, the features that drifted."""
+    """One call of the student's function: what was changed, today's rows, the features that
+    drifted, what to try if the verdict is wrong, and the alpha passed (None: the default)."""
 
     what: str
     recent: pd.DataFrame
     drifted: frozenset[str]
     tip: str
+    alpha: float | None = None
 
 
 def check_drift_decision(drifted_features: Callable[..., Any]) -> None:
@@ -58,10 +298,12 @@ def check_drift_decision(drifted_features: Callable[..., Any]) -> None:
             raise CheckFailed(
                 f"case '{case.what}': expected drifted {_names(case.drifted)}, found {_names(found)}. Try: {case.tip}"
             )
+    alphas = sorted(case.alpha for case in cases if case.alpha is not None)
     passed(
         f"on the check's own split ({len(reference)} training rows, {len(cases[0].recent)} recent) your function "
         f"named exactly the changed feature in each of {sum(1 for case in cases if case.drifted)} changed cases, "
-        f"and nothing in the {sum(1 for case in cases if not case.drifted)} unchanged ones"
+        f"and nothing in the {sum(1 for case in cases if not case.drifted)} unchanged ones, at alpha 0.01, "
+        f"{alphas[0]:.4f} and {alphas[1]:.4f}"
     )
 
 
@@ -72,8 +314,9 @@ def _names(features: Iterable[str]) -> str:
 
 def _verdict(drifted_features: Callable[..., Any], reference: pd.DataFrame, case: Case) -> frozenset[str]:
     """The student's answer on one case as a set of feature names; what went wrong, in words, if not."""
+    given = () if case.alpha is None else (case.alpha,)
     try:
-        answer = drifted_features(reference.copy(), case.recent.copy())
+        answer = drifted_features(reference.copy(), case.recent.copy(), *given)
     except Exception as error:  # any error of the student's code becomes its one line
         raise CheckFailed(f"case '{case.what}': your function raised {first_line(error)}") from None
     if answer is None:
@@ -107,19 +350,24 @@ def _cases() -> tuple[pd.DataFrame, tuple[Case, ...]]:
     dream = today.index[today["island"] == "Dream"][::2]
     relabelled = today.assign(island=today["island"].mask(today.index.isin(dream), "Torgersen"))
     males = today.assign(sex="male")
-    shift, p_value = _borderline_shift(reference, today)
+    shift, p_value = _small_shift(reference, today)
     deeper = today.assign(bill_depth_mm=today["bill_depth_mm"] + shift)
-    bonferroni = (
-        f"bill_depth_mm has p = {p_value:.4f} here, below alpha = {ALPHA} but not below alpha / {len(FEATURES)}: "
-        f"with {len(FEATURES)} tests at once, hold each to alpha divided by the number of tests"
-    )
+    tests = len(FEATURES)
+    strict, lenient = tests * p_value / (1 - MARGIN), tests * p_value / (1 + MARGIN)
+
+    def correction(alpha: float) -> str:
+        return (
+            f"bill_depth_mm has p = {p_value:.5f} here and the check passed alpha = {alpha:.4f}: with {tests} "
+            "tests at once, hold each to the alpha your function is given divided by the number of tests it makes"
+        )
+
     cases = (
         Case(
             "the other half of the penguins, unchanged",
             today,
             frozenset(),
-            f"with {len(FEATURES)} tests at once, one may pass alpha by chance: hold each to alpha divided by "
-            "the number of tests",
+            f"with {tests} tests at once, one may pass alpha by chance: hold each to alpha divided by the number "
+            "of tests",
         ),
         Case(
             "body mass +2,000 g",
@@ -137,7 +385,7 @@ def _cases() -> tuple[pd.DataFrame, tuple[Case, ...]]:
             "every second Dream penguin recorded as Torgersen",
             relabelled,
             frozenset({"island"}),
-            "island is a category: compare how often each value occurs in the two samples",
+            "island is a category: compare the counts of each of its values in the two samples",
         ),
         Case(
             "every penguin recorded as male",
@@ -145,19 +393,27 @@ def _cases() -> tuple[pd.DataFrame, tuple[Case, ...]]:
             frozenset({"sex"}),
             "sex is a category too: count each value in both samples, even one that no longer occurs",
         ),
-        Case(f"bill depth {shift:+.2f} mm", deeper, frozenset(), bonferroni),
+        Case(
+            f"bill depth {shift:+.2f} mm, alpha {strict:.4f}",
+            deeper,
+            frozenset({"bill_depth_mm"}),
+            correction(strict),
+            strict,
+        ),
+        Case(f"bill depth {shift:+.2f} mm, alpha {lenient:.4f}", deeper, frozenset(), correction(lenient), lenient),
     )
     return reference, cases
 
 
-def _borderline_shift(reference: pd.DataFrame, today: pd.DataFrame) -> tuple[float, float]:
-    """The smallest shift of bill depth (0.01 mm steps) whose KS p-value lies in BORDERLINE."""
+def _small_shift(reference: pd.DataFrame, today: pd.DataFrame) -> tuple[float, float]:
+    """The shift of bill depth (0.01 mm steps) whose KS p-value is nearest alpha / 6 on a log
+    scale, so the two alphas made from it are of the usual size (about 0.004 with this split)."""
     import numpy as np
     from scipy import stats
 
     depth = reference["bill_depth_mm"].to_numpy()
-    for shift in np.round(np.arange(0.01, 2.0, 0.01), 2):
-        p_value = float(stats.ks_2samp(depth, today["bill_depth_mm"].to_numpy() + shift).pvalue)
-        if BORDERLINE[0] < p_value < BORDERLINE[1]:
-            return float(shift), p_value
-    raise RuntimeError("no shift of bill depth gives a p-value between alpha / 6 and alpha")  # the data changed
+    shifts = np.round(np.arange(0.01, 2.0, 0.01), 2)
+    p_values = [float(stats.ks_2samp(depth, today["bill_depth_mm"].to_numpy() + shift).pvalue) for shift in shifts]
+    target = math.log(ALPHA / len(FEATURES))
+    best = min(range(len(shifts)), key=lambda index: abs(math.log(p_values[index]) - target))
+    return float(shifts[best]), p_values[best]

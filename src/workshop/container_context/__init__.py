@@ -1,9 +1,10 @@
-"""Exercise 06's own build context: a folder holding everything the image needs, and nothing else.
+"""The build context of notebook 06 and exercise 06: a folder holding everything the image needs, and nothing else.
 
-prepare() writes it beside the notebook: the service (my_service.py, in exercise 05's shape),
-the wrapper it imports (the penguins package's serving part), the model with its sidecar, the
-serving requirements pinned (no torch), and a .dockerignore of its own. `docker build` sends
-the daemon this folder alone, so the student's files are in the build and nothing else is.
+prepare() writes it beside the notebook: the wrapper and the service (the penguins package's
+serving part), the model with its sidecar, the serving requirements pinned (no torch), a
+.dockerignore of its own and, for the exercise, a service in exercise 05's shape
+(my_service.py). `docker build` sends the engine this folder alone, so what the Dockerfile
+copies is in the build and nothing else is.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ DOCKERIGNORE = """\
 """
 
 
-def prepare(folder: str | Path = "06_context", artifacts: Path | None = None) -> Path:
-    """Write the build context into `folder` (its Dockerfile, if any, is kept) and list it."""
+def prepare(folder: str | Path = "06_context", artifacts: Path | None = None, service: bool = True) -> Path:
+    """Write the build context into `folder` (its Dockerfile, if any, is kept); `service`: with my_service.py."""
     root = project_root()
     if root is None:
         raise RuntimeError("no project checkout found: the context is made from its files")
@@ -40,14 +41,16 @@ def prepare(folder: str | Path = "06_context", artifacts: Path | None = None) ->
     for made in ("penguins", "artifacts"):
         shutil.rmtree(context / made, ignore_errors=True)
     (context / "artifacts").mkdir(parents=True)
-    shutil.copy2(SERVICE, context / "my_service.py")
+    if service:
+        shutil.copy2(SERVICE, context / "my_service.py")
     (context / "penguins").mkdir()
     shutil.copy2(root / "src/penguins/__init__.py", context / "penguins/__init__.py")
     shutil.copytree(root / "src/penguins/serving", context / "penguins/serving", ignore=shutil.ignore_patterns(CACHE))
     for name in MODEL_FILES:
         shutil.copy2(model / name, context / "artifacts" / name)
     (context / "requirements.txt").write_text(requirements(root), encoding="utf-8")
-    (context / ".dockerignore").write_text(DOCKERIGNORE, encoding="utf-8")
+    ignored = DOCKERIGNORE if service else DOCKERIGNORE.replace("!my_service.py\n", "")
+    (context / ".dockerignore").write_text(ignored, encoding="utf-8")
     return context
 
 
@@ -60,13 +63,14 @@ def requirements(root: Path | None = None) -> str:
 
 
 def summary(context: Path) -> str:
-    """What the build will see of the folder, one line per group of files."""
-    from workshop import docker
-
-    sent = docker.sent_to_build(context)
-    package = [path for path in sent if path.startswith("penguins/")]
-    others = [path for path in sent if not path.startswith("penguins/")]
-    lines = [f"{context.as_posix()}/ (what docker build sends from it, after its .dockerignore):"]
-    lines += [f"  {path:<24} {(context / path).stat().st_size / 1e3:>6,.1f} kB" for path in others]
-    lines.append(f"  penguins/ ({len(package)} files: the wrapper and what it imports)")
+    """What the folder holds for the build, one line per file (the package as one line; the
+    Dockerfile, which the build reads but does not copy, left out)."""
+    files = sorted(
+        p.relative_to(context).as_posix() for p in context.rglob("*") if p.is_file() and p.name != "Dockerfile"
+    )
+    package = [path for path in files if path.startswith("penguins/") and CACHE not in path]
+    lines = [f"{context.as_posix()}/:"]
+    shown = [path for path in files if not path.startswith("penguins/")]
+    lines += [f"  {path:<24} {(context / path).stat().st_size / 1e3:>6,.1f} kB" for path in shown]
+    lines.append(f"  penguins/ ({len(package)} files: the wrapper, the service and what they import)")
     return "\n".join(lines)

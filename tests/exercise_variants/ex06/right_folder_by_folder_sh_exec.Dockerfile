@@ -1,6 +1,9 @@
 # build: docker build --tag=ex06-variant-sh ./06_context/
-# run: docker run -dp 127.0.0.1:8080:8000 --name ex06-variant-sh ex06-variant-sh
-# Each part copied on its own, a shell that execs uvicorn, short options run together.
+# tag: docker image tag ex06-variant-sh:latest 127.0.0.1:5001/penguins/ex06-variant-sh:v1.0
+# push: docker image push 127.0.0.1:5001/penguins/ex06-variant-sh:v1.0
+# run: docker run -dp 127.0.0.1:8062:8000 --name ex06-variant-sh 127.0.0.1:5001/penguins/ex06-variant-sh:v1.0
+# Each part copied on its own, a shell that execs uvicorn, short options run together, a
+# repository with a namespace.
 FROM python:3.11-slim
 RUN python3 -m venv /opt/venv
 COPY requirements.txt /tmp/requirements.txt

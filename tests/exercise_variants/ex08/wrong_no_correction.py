@@ -1,5 +1,5 @@
 # ruff: noqa: F821  (NUMBERS, CATEGORIES: the starter cell defines them)
-# fails with: case 'bill depth +1.10 mm': expected drifted nothing, found [bill_depth_mm]
+# fails with: expected drifted nothing, found [bill_depth_mm]
 """Each test held to alpha itself: six tests at once, so a small change is called drift."""
 
 import pandas as pd

@@ -22,7 +22,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -31,7 +30,7 @@ from penguins import __version__
 from penguins.serving import logs
 from penguins.serving.api import metrics as metrics_route
 from penguins.serving.api import predict, status, v2
-from penguins.serving.api.deps import Model, api_key, key_responses
+from penguins.serving.api.deps import Model, guarded
 from penguins.serving.api.errors import ServingError, handle
 from penguins.serving.api.gate import REQUEST_ID, RequestGate
 from penguins.serving.metrics import Metrics, NoMetrics
@@ -70,15 +69,9 @@ def create_app(settings: Settings | None = None, predictor: PenguinPredictor | N
     app.state.predictor, app.state.model, app.state.metrics = predictor, None, meter
     app.add_middleware(RequestGate, metrics=meter)
     app.add_exception_handler(ServingError, handle)
-    # The key first (when the service has one), then the body, held to the one body limit.
-    guarded: dict[str, Any] = {
-        "dependencies": api_key(settings.api_key),
-        "responses": key_responses(settings.api_key),
-        "max_body_size": settings.max_body_bytes,
-    }
-    app.include_router(predict.router(settings), **guarded)
+    app.include_router(predict.router(settings), **guarded(settings))
     if settings.mode == "raw":  # the protocol's clients send raw values through the wrapper, as /predict's do
-        app.include_router(v2.router(settings), **guarded)
+        app.include_router(v2.router(settings), **guarded(settings))
     app.include_router(status.router)
     if isinstance(meter, Metrics):
         app.include_router(metrics_route.router)

@@ -6,12 +6,12 @@ one per request), the request body read as JSON, the one record limit, the API k
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
-from pydantic import SecretStr
+from pydantic import TypeAdapter, ValidationError
 
 from penguins.serving.api.errors import ServingError
 from penguins.serving.cleaning import CleaningError, read_json
@@ -19,6 +19,7 @@ from penguins.serving.metrics import Meter
 from penguins.serving.predictor import PenguinPredictor, Predictions
 from penguins.serving.settings import Settings
 
+T = TypeVar("T")
 API_KEY_HEADER = "X-API-Key"
 MISSING_OR_WRONG = f"missing or wrong {API_KEY_HEADER}"
 NOT_LOADED = "the model is not loaded yet: try again in a moment"
@@ -72,11 +73,7 @@ async def json_body(request: Request, protocol: bool = False) -> Any:
     clients (`protocol`) need not declare it."""
     sent = request.headers.get("content-type", "")
     media = sent.split(";")[0].strip().lower()
-    if (
-        not protocol
-        and media != "application/json"
-        and not (media.startswith("application/") and media.endswith("+json"))
-    ):
+    if not (protocol or media == "application/json" or (media.startswith("application/") and media.endswith("+json"))):
         got = f"Content-Type {sent!r}" if sent else "no Content-Type"
         raise ServingError(415, f"send the records as JSON with the header Content-Type: application/json (got {got})")
     body = await request.body()
@@ -89,6 +86,25 @@ async def json_body(request: Request, protocol: bool = False) -> Any:
         reason = getattr(error, "msg", str(error))
         item = {"type": "json_invalid", "loc": ["body", pos], "msg": f"the body is not JSON: {reason}", "input": {}}
         raise ServingError(422, [{**item, "ctx": {"error": reason}}]) from None
+
+
+def validated(adapter: TypeAdapter[T], body: object) -> T:
+    """`body` as pydantic types it (the bare model's records, the protocol's request), or every
+    error as a 422 in FastAPI's shape, its message naming each place (the protocol's 400 says it)."""
+    try:
+        return adapter.validate_python(body)
+    except ValidationError as error:
+        found = error.errors(include_url=False)
+        items = [{"type": e["type"], "loc": ["body", *e["loc"]], "msg": e["msg"], "input": e["input"]} for e in found]
+        said = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in found)
+        raise ServingError(422, items, message=said) from None
+
+
+def request_body(schema: dict[str, Any], examples: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A route's request body as /docs shows it (its `openapi_extra`): the routes read their
+    bodies themselves, so FastAPI does not know it, and it is stated here."""
+    content = {"schema": schema, **({"examples": examples} if examples else {})}
+    return {"requestBody": {"required": True, "content": {"application/json": content}}}
 
 
 def many(records: Any, limit: int, what: str = "body") -> list[Any]:
@@ -108,13 +124,15 @@ def _item(code: str, where: str, msg: str, value: object) -> dict[str, Any]:
     return {"type": code, "loc": [where], "msg": f"{where}: {msg}" if where != "body" else msg, "input": value}
 
 
-def api_key(key: SecretStr | None) -> list[Any]:
-    """The dependencies a guarded route gets: none without a key (PENGUINS_API_KEY), else a
-    check of X-API-Key, in the same time whatever was sent (`secrets.compare_digest`). FastAPI's
-    own APIKeyHeader reads the header, so /docs shows the key exactly when it is asked for."""
-    if key is None:
-        return []
-    expected = key.get_secret_value().encode()
+def guarded(settings: Settings) -> dict[str, Any]:
+    """What every route that takes records is included with: the key first (PENGUINS_API_KEY,
+    when the service has one), then the body, held to the one body limit. The key's check takes
+    the same time whatever was sent (`secrets.compare_digest`); FastAPI's own APIKeyHeader reads
+    the header, so /docs shows the key, and its 401, exactly when it is asked for."""
+    limit: dict[str, Any] = {"max_body_size": settings.max_body_bytes}
+    if settings.api_key is None:
+        return limit
+    expected = settings.api_key.get_secret_value().encode()
     header = APIKeyHeader(
         name=API_KEY_HEADER, auto_error=False, description="the key the service was given (PENGUINS_API_KEY)"
     )
@@ -124,9 +142,5 @@ def api_key(key: SecretStr | None) -> list[Any]:
         if sent is None or not secrets.compare_digest(sent.encode(), expected):
             raise ServingError(401, MISSING_OR_WRONG, headers={"WWW-Authenticate": "APIKey"})
 
-    return [Depends(check)]
-
-
-def key_responses(key: SecretStr | None) -> dict[int | str, dict[str, Any]]:
-    """The 401 for the docs, when there is a key to miss."""
-    return {} if key is None else {401: {"description": f"{MISSING_OR_WRONG} (PENGUINS_API_KEY)"}}
+    denied = {401: {"description": f"{MISSING_OR_WRONG} (PENGUINS_API_KEY)"}}
+    return limit | {"dependencies": [Depends(check)], "responses": denied}

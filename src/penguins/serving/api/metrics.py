@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from penguins.serving.metrics import CONTENT_TYPE, Metrics
+from penguins.serving.metrics import Metrics
 
 router = APIRouter()
 
@@ -16,4 +17,4 @@ router = APIRouter()
 )
 async def prometheus(request: Request) -> Response:
     metrics: Metrics = request.app.state.metrics  # the route exists only when metrics are on
-    return Response(metrics.render(), media_type=CONTENT_TYPE)
+    return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -16,11 +16,10 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Request
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
-from penguins.serving.api.deps import Loaded, json_body, many
-from penguins.serving.api.errors import ServingError
-from penguins.serving.cleaning import WarningCode, record_schema, typed_batch, unicode_text
+from penguins.serving.api.deps import Loaded, json_body, many, request_body, validated
+from penguins.serving.cleaning import WarningCode, record_schema, unicode_text
 from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_RECORDS
 from penguins.serving.predictor import Prediction
 from penguins.serving.settings import Settings
@@ -67,12 +66,6 @@ class BatchOut(BaseModel):
     model_version: str
 
 
-def _body(schema: dict[str, Any], examples: dict[str, Any]) -> dict[str, Any]:
-    """The request body as /docs shows it: FastAPI does not read it, so it is stated here."""
-    content = {"application/json": {"schema": schema, "examples": examples}}
-    return {"requestBody": {"required": True, "content": content}}
-
-
 def _example(summary: str, value: object) -> dict[str, object]:
     return {"summary": summary, "value": value}
 
@@ -103,6 +96,7 @@ FEATURE_EXAMPLES = {
     "clean": _example("clean typed features", CLEAN_RECORD),
     "messy": _example("a messy record: refused (the wrapper of stage 04 cleans it)", MESSY_RECORDS[0]),
 }
+FEATURE_BATCH_EXAMPLES = {"clean": _example("clean typed features", [CLEAN_RECORD])}
 
 # ---------------------------------------------------------------- the wrapper: raw records
 
@@ -123,28 +117,15 @@ async def predict_batch(request: Request, model: Loaded) -> Answers:
 _ONE, _MANY = TypeAdapter(FeatureRecord), TypeAdapter(list[FeatureRecord])
 
 
-def typed(body: object, adapter: TypeAdapter[Any]) -> Any:
-    """The body checked by the bare model's pydantic types: FastAPI's 422, values shown safely."""
-    try:
-        return adapter.validate_python(body)
-    except ValidationError as error:
-        items = [
-            {"type": e["type"], "loc": ["body", *e["loc"]], "msg": e["msg"], "input": e["input"]}
-            for e in error.errors(include_url=False)
-        ]
-        raise ServingError(422, items) from None
-
-
 async def predict_features(request: Request, model: Loaded) -> Prediction:
-    record: FeatureRecord = typed(await json_body(request), _ONE)
-    batch = typed_batch([record.model_dump()])
-    return (await model.answer(lambda predictor: predictor.predict_clean(batch, one_record=True)))[0]
+    record = validated(_ONE, await json_body(request)).model_dump()
+    return (await model.answer(lambda predictor: predictor.predict_typed([record], one_record=True)))[0]
 
 
 async def predict_features_batch(request: Request, model: Loaded) -> Answers:
-    records: list[FeatureRecord] = typed(many(await json_body(request), model.settings.batch_limit), _MANY)
-    batch = typed_batch([record.model_dump() for record in records])
-    predictions = await model.answer(lambda predictor: predictor.predict_clean(batch))
+    checked = validated(_MANY, many(await json_body(request), model.settings.batch_limit))
+    records = [record.model_dump() for record in checked]
+    predictions = await model.answer(lambda predictor: predictor.predict_typed(records))
     return {"predictions": list(predictions), "model_version": predictions.model_version}
 
 
@@ -152,42 +133,25 @@ def router(settings: Settings) -> APIRouter:
     """/predict and /predict/batch for the settings' mode, their bodies documented with the one
     record limit; the endpoints above read the bodies themselves."""
     routes = APIRouter(responses=STATUSES)
+    raw, limit = settings.mode == "raw", settings.batch_limit
+    record = record_schema() if raw else FeatureRecord.model_json_schema()
+    what = "raw {}" if raw else "{} of clean typed features"
+    endpoints = (predict, predict_batch) if raw else (predict_features, predict_features_batch)
+    examples = (RAW_EXAMPLES, RAW_BATCH_EXAMPLES) if raw else (FEATURE_EXAMPLES, FEATURE_BATCH_EXAMPLES)
+    batch = {"type": "array", "items": record, "minItems": 1, "maxItems": limit}
     post = functools.partial(routes.add_api_route, methods=["POST"])
-    limit = settings.batch_limit
-    if settings.mode == "raw":
-        record = record_schema()
-        post(
-            "/predict",
-            predict,
-            response_model=PredictionOut,
-            summary="predict one raw record",
-            openapi_extra=_body(record, RAW_EXAMPLES),
-        )
-        post(
-            "/predict/batch",
-            predict_batch,
-            response_model=BatchOut,
-            summary=f"predict up to {limit} raw records",
-            openapi_extra=_body(_batch(record, limit), RAW_BATCH_EXAMPLES),
-        )
-    else:
-        record = FeatureRecord.model_json_schema()
-        post(
-            "/predict",
-            predict_features,
-            response_model=PredictionOut,
-            summary="predict one record of clean typed features",
-            openapi_extra=_body(record, FEATURE_EXAMPLES),
-        )
-        post(
-            "/predict/batch",
-            predict_features_batch,
-            response_model=BatchOut,
-            summary=f"predict up to {limit} records of clean typed features",
-            openapi_extra=_body(_batch(record, limit), {"clean": _example("clean typed features", [CLEAN_RECORD])}),
-        )
+    post(
+        "/predict",
+        endpoints[0],
+        response_model=PredictionOut,
+        summary=f"predict one {what.format('record')}",
+        openapi_extra=request_body(record, examples[0]),
+    )
+    post(
+        "/predict/batch",
+        endpoints[1],
+        response_model=BatchOut,
+        summary=f"predict up to {limit} {what.format('records')}",
+        openapi_extra=request_body(batch, examples[1]),
+    )
     return routes
-
-
-def _batch(record: dict[str, Any], limit: int) -> dict[str, Any]:
-    return {"type": "array", "items": record, "minItems": 1, "maxItems": limit}

@@ -50,21 +50,7 @@ async def ready(model: Loaded) -> Health:
 
 @router.get("/model", summary="which model answers: version, sha256, features, metrics")
 async def model(loaded: Loaded) -> ModelInfo:
-    predictor, settings = loaded.predictor, loaded.settings
-    meta = predictor.metadata
-    return ModelInfo(
-        model_version=meta.model_version,
-        sha256=meta.sha256,
-        backend=predictor.backend_name,
-        mode=settings.mode,
-        kind=meta.kind,
-        file=meta.file,
-        features=meta.contract["features"],
-        classes=meta.classes,
-        metrics=meta.metrics,
-        package_version=__version__,
-        trained_with_package=meta.package_version,
-        git_commit=meta.git_commit,
-        created_at=meta.created_at,
-        batch_limit=settings.batch_limit,
-    )
+    meta, settings = loaded.predictor.metadata, loaded.settings
+    served = {"backend": loaded.predictor.backend_name, "mode": settings.mode, "batch_limit": settings.batch_limit}
+    trained = {"features": meta.contract["features"], "trained_with_package": meta.package_version}
+    return ModelInfo.model_validate({**vars(meta), **trained, **served, "package_version": __version__})

@@ -20,10 +20,10 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, TypeAdapter
 
 from penguins import __version__
-from penguins.serving.api.deps import Loaded, json_body, many
+from penguins.serving.api.deps import Loaded, json_body, many, request_body, validated
 from penguins.serving.api.errors import ServingError
 from penguins.serving.cleaning import json_schema
 from penguins.serving.contract import CLASSES, FEATURES, NUMERIC_FEATURES, OUTPUT
@@ -105,6 +105,9 @@ class InferenceRequest(BaseModel):
     parameters: Parameters | None = None
     inputs: list[InputTensor] = Field(min_length=1, max_length=len(FEATURES))
     outputs: list[RequestedOutput] | None = None
+
+
+REQUEST = TypeAdapter(InferenceRequest)
 
 
 class OutputTensor(BaseModel):
@@ -195,15 +198,6 @@ def request_schema(limit: int) -> dict[str, Any]:
 # ---------------------------------------------------------------- tensors → columns
 
 
-def read_request(body: object) -> InferenceRequest:
-    """The request, or a 400 saying what is wrong with it."""
-    try:
-        return InferenceRequest.model_validate(body)
-    except ValidationError as error:
-        first = error.errors()[0]
-        raise ServingError(400, f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-
-
 def columns_of(request: InferenceRequest, limit: int) -> dict[str, list[Any]]:
     """The raw values the input tensors carry, by feature: each feature once, each tensor's
     shape and datatype agreeing with its data and its feature, all as long, within the limit."""
@@ -227,10 +221,14 @@ def _checked(tensor: InputTensor) -> list[Any]:
         )
     if tensor.datatype not in DATATYPES[tensor.name]:
         raise ServingError(400, f"input {tensor.name!r} is text: send it as BYTES")
-    if tensor.datatype == "FP32" and any(isinstance(value, str) for value in tensor.data):
-        raise ServingError(400, f"input {tensor.name!r}: FP32 data must be numbers (send text as BYTES)")
-    if tensor.datatype == "BYTES" and any(not isinstance(value, str) for value in tensor.data):
-        raise ServingError(400, f"input {tensor.name!r}: BYTES data must be text (send numbers as FP32)")
+    text = tensor.datatype == "BYTES"
+    if any(isinstance(value, str) != text for value in tensor.data):
+        must = (
+            "BYTES data must be text (send numbers as FP32)"
+            if text
+            else "FP32 data must be numbers (send text as BYTES)"
+        )
+        raise ServingError(400, f"input {tensor.name!r}: {must}")
     return tensor.data
 
 
@@ -266,33 +264,26 @@ TAG = "Open Inference Protocol (V2)"
 documents = APIRouter(prefix="/v2", tags=[TAG])
 
 
-@documents.get("", response_model=ServerMetadata, summary="the server: name, version, protocol extensions")
+@documents.get("", summary="the server: name, version, protocol extensions")
 async def server_metadata() -> ServerMetadata:
     return ServerMetadata(name="penguins-to-production", version=__version__, extensions=[])
 
 
-@documents.get("/health/live", response_model=Live, summary="the process is alive")
+@documents.get("/health/live", summary="the process is alive")
 async def live() -> Live:
     return Live(live=True)
 
 
-@documents.get("/health/ready", response_model=Ready, summary="the model is loaded", responses=_NOT_READY)
+@documents.get("/health/ready", summary="the model is loaded", responses=_NOT_READY)
 async def server_ready(model: Loaded) -> Ready:
     return Ready(ready=True)
 
 
-@documents.get(
-    f"/models/{MODEL}",
-    response_model=ModelMetadata,
-    summary="the model's versions, inputs and outputs",
-    responses=_NOT_READY,
-)
+@documents.get(f"/models/{MODEL}", summary="the model's versions, inputs and outputs", responses=_NOT_READY)
 async def model_metadata(model: Loaded) -> ModelMetadata:
     predictor = model.predictor
-    inputs = [
-        TensorMetadata(name=name, datatype="FP32" if name in NUMERIC_FEATURES else "BYTES", shape=[-1, 1])
-        for name in FEATURES
-    ]
+    # Each input as its values are: a measurement FP32 (it may come as BYTES too), a category BYTES.
+    inputs = [TensorMetadata(name=name, datatype=DATATYPES[name][-1], shape=[-1, 1]) for name in FEATURES]
     outputs = [
         TensorMetadata(name=OUTPUT, datatype="FP32", shape=[-1, len(CLASSES)]),
         TensorMetadata(name=SPECIES, datatype="BYTES", shape=[-1]),
@@ -302,14 +293,14 @@ async def model_metadata(model: Loaded) -> ModelMetadata:
     )
 
 
-@documents.get(f"/models/{MODEL}/ready", response_model=ModelReady, summary="the model is loaded", responses=_NOT_READY)
+@documents.get(f"/models/{MODEL}/ready", summary="the model is loaded", responses=_NOT_READY)
 async def model_ready(model: Loaded) -> ModelReady:
     return ModelReady(name=MODEL, ready=True)
 
 
 async def infer(request: Request, model: Loaded) -> InferenceResponse:
     """The body is read here, not by FastAPI, so a malformed request is the protocol's 400."""
-    inference = read_request(await json_body(request, protocol=True))
+    inference = validated(REQUEST, await json_body(request, protocol=True))
     columns = columns_of(inference, model.settings.batch_limit)
     return response_of(inference, await model.answer(lambda predictor: predictor.predict_columns(columns)))
 
@@ -322,15 +313,9 @@ def router(settings: Settings) -> APIRouter:
         f"/v2/models/{MODEL}/infer",
         infer,
         methods=["POST"],
-        response_model=InferenceResponse,
         summary="tensors in (one per feature), probabilities and species out",
         responses=_ERRORS,
         tags=[TAG],
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": request_schema(settings.batch_limit)}},
-            }
-        },
+        openapi_extra=request_body(request_schema(settings.batch_limit)),
     )
     return routes

@@ -1,6 +1,9 @@
 # build: docker build -t ex06-variant-string -f 06_context/Dockerfile 06_context
-# run: docker run --rm --detach -p 127.0.0.1:8001:8000 -e PENGUINS_LOG=json ex06-variant-string:latest
-# A string CMD, the files in /opt/service without a WORKDIR, found through uvicorn's --app-dir.
+# tag: docker tag ex06-variant-string 127.0.0.1:5001/ex06-variant-string:1
+# push: docker push 127.0.0.1:5001/ex06-variant-string:1
+# run: docker run --rm --detach -p 127.0.0.1:8064:8000 127.0.0.1:5001/ex06-variant-string:1
+# fails with: found CMD (line 14) in shell form: /bin/sh is PID 1
+# A string CMD: docker stop's SIGTERM goes to the shell, uvicorn is killed 10 s later.
 FROM python:3.11-slim
 ENV VIRTUAL_ENV=/opt/venv
 ENV PATH /opt/venv/bin:$PATH

@@ -1,0 +1,102 @@
+"""Stage 06's registry: the server an image is pushed to and pulled from, here on 127.0.0.1.
+
+A registry stores images by name and tag and hands them out over HTTP (`/v2/...`): a team
+pushes an image once, and every server that runs it pulls it from there. On a laptop the
+official `registry:2` image is that server. Docker trusts a registry on 127.0.0.0/8 without
+TLS, so `docker push 127.0.0.1:5001/penguins:<version>` works as it is.
+
+- up() starts it unless one already answers, and says whether it did: a notebook stops
+  (down()) only what it started, never a registry `make registry-up` runs for the class.
+- push() is `make docker-push`: the serving image, tagged with its model's version under the
+  registry's address, pushed there.
+
+`python -m workshop registry up|down|push` is what `make registry-up`, `registry-down` and
+`docker-push` run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from penguins.serving import artifacts
+from penguins.serving.contract import BACKEND_FILES, DEFAULT_BACKEND
+from penguins.serving.paths import artifacts_dir
+from workshop import docker
+from workshop.stages import REGISTRY_PORT
+
+ADDRESS = f"127.0.0.1:{REGISTRY_PORT}"
+IMAGE = "registry:2"  # the official image; it listens on 5000 inside
+CONTAINER = "penguins-registry"
+READY_WITHIN = 30.0  # seconds
+
+
+def answers(timeout: float = 2.0) -> bool:
+    """Does a registry answer at ADDRESS? (`GET /v2/` is the API's "hello": 200.)"""
+    try:
+        return requests.get(f"http://{ADDRESS}/v2/", timeout=timeout).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def up(say: Callable[[str], None] = print) -> bool:
+    """Start `registry:2` on ADDRESS unless a registry answers there; True when this call started it."""
+    if not (engine := docker.engine()).running:
+        say(f"{engine}: no registry started")
+        return False
+    if answers():
+        say(f"a registry answers at {ADDRESS}")
+        return False
+    command = ["docker", "run", "--detach", "--rm", "--name", CONTAINER, "--publish", f"{ADDRESS}:5000", IMAGE]
+    say(docker.shell(command))
+    docker.command(command)
+    deadline = time.monotonic() + READY_WITHIN
+    while not answers():
+        if time.monotonic() > deadline or not docker.exists(CONTAINER):
+            log = docker.log_tail(CONTAINER)
+            down(say=lambda line: None)
+            raise docker.DockerError(f"the registry did not answer at {ADDRESS} within {READY_WITHIN:g} s:\n{log}")
+        time.sleep(0.2)
+    say(f"{IMAGE} answers at http://{ADDRESS}/v2/")
+    return True
+
+
+def down(say: Callable[[str], None] = print) -> None:
+    """Remove the registry container (and the images pushed to it: they live in its volume)."""
+    if not docker.engine().running:
+        return
+    if docker.exists(CONTAINER):
+        docker.command(["docker", "rm", "--force", "--volumes", CONTAINER])
+        say(f"registry {CONTAINER} stopped and removed")
+    else:
+        say(f"no registry {CONTAINER} runs")
+
+
+def push(local: str | None = None, say: Callable[[str], None] = print) -> str:
+    """`make docker-push`: the image (default: as `make docker-build` tags it, by its model's version)
+    tagged under the registry's address and pushed there; the pushed name."""
+    model = artifacts_dir() / BACKEND_FILES[DEFAULT_BACKEND]
+    local = local or f"{docker.IMAGE}:{artifacts.read_metadata(model).model_version}"
+    remote = f"{ADDRESS}/{local}"
+    for command in (["docker", "tag", local, remote], ["docker", "push", remote]):
+        say(docker.shell(command))
+        docker.stream(command, Path.cwd(), timeout=600, say=say)
+    return remote
+
+
+def main(action: str) -> int:
+    """`python -m workshop registry up|down|push`."""
+    try:
+        if action == "up":
+            up()
+        elif action == "down":
+            down()
+        else:
+            print(f"pushed {push()}")
+    except docker.DockerError as error:
+        print(error)
+        return 1
+    return 0
