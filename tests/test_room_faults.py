@@ -37,8 +37,10 @@ def _left_rotation(result: faults.Outcome) -> None:
 
 
 def test_a_hung_replica_leaves_rotation(the_room: room.Secrets, room_images: dict[str, str]) -> None:
-    """`docker pause`: after one proxy_read_timeout nginx sends it nothing (max_fails); the keeper
-    then takes it out of the room's DNS, and puts it back once `docker unpause` made it healthy."""
+    """`docker pause`: after one proxy_read_timeout nginx sends it nothing (max_fails), unless
+    every replica timed out lately (a busy machine: the `backup` line); the keeper takes it out of
+    the room's DNS, so after OUT_WITHIN s it gets nothing, and puts it back once `docker unpause`
+    made it healthy."""
     result = faults.hung(room_images)
     _all_answered(result)
     _left_rotation(result)
@@ -48,7 +50,7 @@ def test_a_starved_replica_leaves_rotation(the_room: room.Secrets, room_images: 
     """`docker update --cpus 0.05`: slow, not failing, so nginx alone keeps sending to it; its
     health checks time out, Docker marks it unhealthy, the keeper takes it out of the room's DNS,
     and puts it back once its CPUs are back and its checks pass. Counted twice: by the proxy
-    (X-Replica: no request reached it after STARVED_OUT_WITHIN s, not even a retry's) and by the
+    (X-Replica: no request reached it after OUT_WITHIN s, not even a retry's) and by the
     replicas' own logs (its share of the predictions they began after that is 0)."""
     result = faults.starved(room_images)
     _all_answered(result)
