@@ -262,13 +262,23 @@ def _keeper() -> ModuleType:
 
 
 def _replica(
-    name: str, health: str, on: bool = True, checks: tuple[int, ...] = (0, 0, 0), service: str = "blue"
+    name: str,
+    health: str,
+    on: bool = True,
+    checks: tuple[int, ...] = (0, 0, 0),
+    service: str = "blue",
+    took: str = "0.1",
 ) -> dict:
-    """A container as the Engine API's inspect shows it, with only what the keeper reads."""
+    """A container as the Engine API's inspect shows it, with only what the keeper reads (each
+    check's exit code, and when it began and ended, in Docker's format: nanoseconds, an offset)."""
+    log = [
+        {"ExitCode": code, "Start": "2026-12-06T12:46:00.000000000Z", "End": f"2026-12-06T12:46:0{took}00000000+00:00"}
+        for code in checks
+    ]
     return {
         "Name": f"/{name}",
         "Config": {"Labels": {"com.docker.compose.service": service}},
-        "State": {"Health": {"Status": health, "Log": [{"ExitCode": code} for code in checks]}},
+        "State": {"Health": {"Status": health, "Log": log}},
         "NetworkSettings": {"Networks": {"room": {"Aliases": [service]}} if on else {}},
     }
 
@@ -283,6 +293,7 @@ def test_the_keeper_never_takes_out_the_last_healthy_replica_and_waits_for_passe
     sick, fine = _replica("a", "unhealthy", checks=(0, -1, -1)), _replica("b", "healthy")
     assert names([sick, fine]) == (["a"], [])
     assert names([sick, _replica("b", "unhealthy")]) == ([], [])  # no healthy replica would be left
+    assert names([sick, _replica("b", "healthy", took="0.9")]) == ([], [])  # all slow: overload, not a sick one
     assert names([sick, _replica("b", "healthy", on=False)]) == ([], ["b"])  # b is not serving yet
     assert names([sick, _replica("g", "healthy", service="green")]) == ([], [])  # another service's
     almost, passed = (-1,) + (0,) * (keeper.RISE - 1), (-1,) + (0,) * keeper.RISE

@@ -8,7 +8,9 @@ on the report, the job Kubernetes does with a readiness probe and a Service's en
 the replicas every second, compare with what should be, act.
 - out: `docker network disconnect`. Docker's DNS stops answering with the replica's address, and
   nginx, which asks it again every second (`resolve`), sends it nothing more. Never the last
-  healthy replica of its service: a slow answer beats none.
+  healthy replica of its service: a slow answer beats none. And only while another one answers
+  its checks quickly: when every replica is slow, the machine is overloaded, and taking one out
+  would give the others its load (and cut its requests in flight): a cascade, not a cure.
 - back: `docker network connect`, under the names it had, once its last RISE checks have passed
   (one is not enough: a starved replica without traffic can pass one, and sink again under load).
 
@@ -23,12 +25,14 @@ import json
 import socket
 import time
 import urllib.parse
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 SOCKET = "/var/run/docker.sock"
 LABEL = "keeper"  # the services it looks after carry this label (compose.room.yaml: x-model)
 RISE = 2  # passed health checks in a row before a replica comes back (Docker keeps the last 5)
+QUICK = 0.5  # seconds: a check this fast shows a replica well (a well one's takes about 0.1 s)
 EVERY = 1.0  # seconds between two looks
 LOOKED = Path("/tmp/looked")  # touched after each look: the keeper's own healthcheck reads its time
 
@@ -79,9 +83,19 @@ def recovered(replica: Replica) -> bool:
     return len(checks) == RISE and all(check["ExitCode"] == 0 for check in checks)
 
 
+def quick(replica: Replica) -> bool:
+    """Its last health check passed within QUICK seconds (Docker logs when each began and ended)."""
+    checks = replica["State"]["Health"]["Log"][-1:]
+    took = [
+        datetime.fromisoformat(c["End"]).timestamp() - datetime.fromisoformat(c["Start"]).timestamp() for c in checks
+    ]
+    return bool(checks) and checks[0]["ExitCode"] == 0 and took[0] < QUICK
+
+
 def out_and_back(found: list[Replica], network: str) -> tuple[list[Replica], list[Replica]]:
-    """Who leaves (unhealthy, while a healthy replica of its service stays) and who comes back."""
-    serving = {service(r) for r in found if on(network, r) and health(r) == "healthy"}
+    """Who leaves (unhealthy, while a healthy replica of its service stays and answers its checks
+    quickly) and who comes back."""
+    serving = {service(r) for r in found if on(network, r) and health(r) == "healthy" and quick(r)}
     out = [r for r in found if on(network, r) and health(r) == "unhealthy" and service(r) in serving]
     back = [r for r in found if not on(network, r) and health(r) == "healthy" and recovered(r)]
     return out, back
