@@ -106,6 +106,7 @@ NEEDS: dict[str, str] = {
 }
 SLOW_MODULES = ("test_schemathesis", "test_training")  # hundreds of generated requests; three trainings
 FAST = "(unit or service) and not slow"  # make test-fast: `pytest tests --fast`
+CHECK_CALL = re.compile(r"^checks\.check_\w+\(", re.MULTILINE)  # an exercise's check cell
 # A test whose own code starts a fresh interpreter or a command (seconds each, torch imported anew).
 STARTS_A_PROCESS = re.compile(r"\brun_python\(|\bsubprocess\.(run|Popen|check_output|check_call)\(|\bcli\(")
 ENGINE_FIXTURES = {"base_image", "room_images", "the_room", "registry_up", "k8s_cluster"}
@@ -193,16 +194,32 @@ def group_of(item: pytest.Item) -> str:
     return GROUP_MODULES.get(item.path.stem, where)
 
 
-@pytest.hookimpl(tryfirst=True)  # before -m selects by the markers added here
+def in_group(item: pytest.Item) -> None:
+    """What xdist 3.8 does for --dist loadgroup and pytest 9 ignores: it sets `item._nodeid`,
+    while pytest 9 reads a node's id from `item._id`. So the group goes into the id here, as
+    xdist means it to ("<id>@<group>", the controller's unit of scheduling)."""
+    from _pytest.nodeid import coerce_node_id
+
+    groups = sorted({str(mark.args[0]) for mark in item.iter_markers("xdist_group") if mark.args})
+    if groups and "@" not in item.nodeid.rsplit("]", 1)[-1]:
+        item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(groups)}")
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Each test's markers as it is collected, before any plugin reads them (-m, xdist's groups)."""
+    item.add_marker(need_of(item))
+    if item.path.stem in SLOW_MODULES:
+        item.add_marker("slow")
+    if item.config.pluginmanager.hasplugin("xdist"):
+        item.add_marker(pytest.mark.xdist_group(group_of(item)))
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.name == LAST)  # stable: everything else keeps its order
-    grouped = config.pluginmanager.hasplugin("xdist")
-    for item in items:
-        item.add_marker(need_of(item))
-        if item.path.stem in SLOW_MODULES:
-            item.add_marker("slow")
-        if grouped:
-            item.add_marker(pytest.mark.xdist_group(group_of(item)))
+    if getattr(config.option, "loadgroup", False):  # an xdist worker under --dist loadgroup
+        for item in items:
+            in_group(item)
     needing = [item for item in items if item.path.suffix == ".ipynb" and "docker" in _needs(item.path)]
     if not needing or os.environ.get("CI") == "true":
         return
@@ -217,11 +234,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_runtest_call(item: pytest.Item):
     result = yield
     cell = getattr(item, "cell", None)
-    if cell is not None and "raises-exception" in cell.get("metadata", {}).get("tags", []):
-        outputs = getattr(item, "test_outputs", None) or []
-        if not any(output.get("output_type") == "error" for output in outputs):
-            pytest.fail(f"{item.name} is tagged raises-exception but raised nothing", pytrace=False)
+    outputs = getattr(item, "test_outputs", None) or []
+    tags = cell.get("metadata", {}).get("tags", []) if cell is not None else []
+    if "raises-exception" in tags and not any(output.get("output_type") == "error" for output in outputs):
+        pytest.fail(f"{item.name} is tagged raises-exception but raised nothing", pytrace=False)
+    if cell is not None and item.path.parent.name == "solutions":
+        solved(item.name, cell.get("source", ""), outputs)
     return result
+
+
+def solved(name: str, source: str, outputs: list[dict]) -> None:
+    """A solution's cell as nbval ran it (the one run of each solution per suite): quiet on
+    stderr, a check cell saying "✓ ...", and no absolute path of this machine in what it printed."""
+
+    def stream(which: str) -> str:
+        streams = (o for o in outputs if o.get("output_type") == "stream" and o.get("name") == which)
+        return "".join(o.get("text", "") for o in streams)
+
+    if stream("stderr"):
+        pytest.fail(f"{name} is noisy on stderr:\n{stream('stderr')}", pytrace=False)
+    if CHECK_CALL.search(source) and not stream("stdout").startswith("✓ "):
+        pytest.fail(f"{name}: the solution's check says {stream('stdout')!r}, not ✓", pytrace=False)
+    printed = json.dumps(outputs)
+    for path in (str(Path(__file__).resolve().parent), os.environ.get(ENV_VAR, "")):
+        if path and path in printed:
+            pytest.fail(f"{name} prints an absolute path ({path})", pytrace=False)
 
 
 @pytest.hookimpl(tryfirst=True)
