@@ -115,6 +115,7 @@ SERVER_FIXTURES = {"server", "docs_server", "stage04", "lab", "browser"}
 # Who shares what: the room's ports (8443, 8080, 8010, 9090, 9091) and compose project, stage 06's
 # registry (5001) and container (8006), which the release (09) uses with the room: one group;
 # the cluster: another; the stage servers' port 8004 (notebooks 05a and 05b): a third.
+GROUPS = "PENGUINS_XDIST_GROUPS"  # the folder where each worker writes its tests' groups
 PORTS, CLUSTER, STAGE_04 = "engine-ports", "k8s", "port-8004"
 GROUP_FIXTURES = {"room_images": PORTS, "the_room": PORTS, "registry_up": PORTS, "k8s_cluster": CLUSTER}
 GROUP_MODULES = {
@@ -144,6 +145,9 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("fast", False):
         config.option.markexpr = FAST
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        _created.append(tempfile.mkdtemp(prefix="penguins-xdist-groups-"))
+        os.environ[GROUPS] = _created[-1]
     if hasattr(config.option, "nbval_current_env"):
         config.option.nbval_current_env = True
     if not os.environ.get(ENV_VAR):
@@ -194,40 +198,47 @@ def group_of(item: pytest.Item) -> str:
     return GROUP_MODULES.get(item.path.stem, where)
 
 
-def in_group(item: pytest.Item) -> None:
-    """What xdist 3.8 does for --dist loadgroup and pytest 9 ignores: it sets `item._nodeid`,
-    while pytest 9 reads a node's id from `item._id`. So the group goes into the id here, as
-    xdist means it to ("<id>@<group>", the controller's unit of scheduling)."""
-    from _pytest.nodeid import coerce_node_id
-
-    groups = sorted({str(mark.args[0]) for mark in item.iter_markers("xdist_group") if mark.args})
-    if groups and "@" not in item.nodeid.rsplit("]", 1)[-1]:
-        item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(groups)}")
-
-
 def pytest_itemcollected(item: pytest.Item) -> None:
     """Each test's markers as it is collected, before any plugin reads them (-m, xdist's groups)."""
     item.add_marker(need_of(item))
     if item.path.stem in SLOW_MODULES:
         item.add_marker("slow")
-    if item.config.pluginmanager.hasplugin("xdist"):
-        item.add_marker(pytest.mark.xdist_group(group_of(item)))
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.name == LAST)  # stable: everything else keeps its order
-    if getattr(config.option, "loadgroup", False):  # an xdist worker under --dist loadgroup
-        for item in items:
-            in_group(item)
+    if (folder := os.environ.get(GROUPS)) and (worker := os.environ.get("PYTEST_XDIST_WORKER")):
+        groups = {item.nodeid: group_of(item) for item in items}
+        (Path(folder) / f"{worker}.json").write_text(json.dumps(groups), encoding="utf-8")
     needing = [item for item in items if item.path.suffix == ".ipynb" and "docker" in _needs(item.path)]
-    if not needing or os.environ.get("CI") == "true":
-        return
-    from workshop.docker import engine
+    if needing and os.environ.get("CI") != "true":
+        from workshop.docker import engine
 
-    if not (found := engine()).running:
-        for item in needing:
-            item.add_marker(pytest.mark.skip(reason=f"{item.path.name} types docker commands: {found}"))
+        if not (found := engine()).running:
+            for item in needing:
+                item.add_marker(pytest.mark.skip(reason=f"{item.path.name} types docker commands: {found}"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """--dist loadgroup by group_of: each group is one unit of work, run by one worker in order.
+    (xdist's own loadgroup reads `xdist_group` marks through `item._nodeid`, which pytest 9 no
+    longer reads: the groups would silently not apply.) The workers write each test's group to
+    $PENGUINS_XDIST_GROUPS as they finish collecting, before the controller schedules."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if not hasattr(self, "groups"):
+                self.groups: dict[str, str] = {}
+                for found in Path(os.environ[GROUPS]).glob("*.json"):
+                    self.groups.update(json.loads(found.read_text(encoding="utf-8")))
+            return self.groups.get(nodeid, nodeid)
+
+    return GroupScheduling(config, log)
 
 
 @pytest.hookimpl(wrapper=True)
