@@ -105,7 +105,7 @@ doctor: $(STAMP) ## check this laptop before class: python, disk, environment, p
 	$(PY) -m workshop doctor
 
 diagram: $(STAMP) ## re-render the bird's-eye picture into notebooks/img
-	$(PY) -m workshop diagram
+	$(PY) scripts/diagram.py
 
 # BuildKit for `docker build` (the buildx plugin). Without it the docker CLI falls back to the legacy
 # builder, whose deprecation banner would land in the notebooks' outputs. Docker Desktop has it; under

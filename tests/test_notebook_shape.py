@@ -78,6 +78,8 @@ def code_of(path: Path) -> ast.Module:
         first, _, rest = cell.source.partition("\n")
         if first.startswith("%%writefile") and first.rstrip().endswith(".py"):
             bodies.append(rest)
+        elif first.startswith("%%needs_docker"):  # runs its body as written where Docker runs
+            bodies.append(transform(rest))
         elif not first.startswith("%%"):
             bodies.append(transform(cell.source))
     return ast.parse("\n".join(bodies))
@@ -204,11 +206,17 @@ REQUIRED: dict[int, tuple[Shows, ...]] = {
     4: (call("InferenceSession"), method("predict"), call("PenguinPredictor.load")),
     5: (call("FastAPI"), call("app.post"), subclass("BaseModel"), call("requests.post"), shell("curl ")),
     6: tuple(shell(f"docker {verb}") for verb in ("build", "run", "ps", "exec", "logs", "tag", "push", "rmi", "pull")),
-    # The room's commands run through workshop.room, which prints each `docker compose ...` it runs.
+    # The room typed out: its certificate, compose up and ps, curl at the domain, a kill under load;
+    # 07c drives a real cluster with kubectl.
     7: (
-        call("room.compose"),
-        call("paced_load.run"),
-        # 07c drives a real cluster with kubectl itself.
+        shell("openssl req -x509"),
+        shell("openssl x509 -req"),
+        shell("docker compose --progress plain up --wait"),
+        shell("docker compose ps"),
+        shell("curl --resolve www.mojadomena.zmodelami.pl:"),
+        shell("--cacert room/tls/ca.crt"),
+        call("requests.Session"),
+        shell("docker kill"),
         shell("kubectl apply -f"),
         shell("kubectl rollout status"),
         shell("kubectl set image"),
@@ -324,3 +332,27 @@ def test_at_most_one_cell_on_the_package(path: Path) -> None:
         assert following.cell_type == "code" and code_lines(following.source) <= 7, (
             f"{path.name}: one short code cell shows the package answering the same"
         )
+
+
+# Files a stage's notebooks write with %%writefile, and what each must hold (issue 21: the room typed out).
+WRITTEN = {
+    7: {
+        "room/compose.yaml": ("deploy:", "replicas: 3", "healthcheck:", "/ready", "image: nginx:1.30", "ports:"),
+        "room/proxy.conf": ("server {", "listen 443 ssl", "resolve", "proxy_pass", "proxy_next_upstream"),
+    },
+}
+
+
+@pytest.mark.parametrize("stage", sorted(WRITTEN), ids=lambda stage: f"stage-{stage:02d}")
+def test_each_stage_writes_its_files_in_plain_view(stage: int) -> None:
+    names = next(s.notebooks for s in STAGES if s.number == stage)
+    written = {
+        cell.source.partition("\n")[0].split()[-1]: cell.source
+        for name in names
+        for cell in _read(NOTEBOOKS / f"{name}.ipynb").cells
+        if cell.cell_type == "code" and cell.source.startswith("%%writefile ")
+    }
+    for file, needed in WRITTEN[stage].items():
+        assert file in written, f"no notebook of stage {stage:02d} writes {file} with %%writefile"
+        missing = [text for text in needed if text not in written[file]]
+        assert not missing, f"{file} as written does not hold {missing}"

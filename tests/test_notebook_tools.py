@@ -421,3 +421,39 @@ def test_make_lab_starts_jupyterlab_on_loopback_with_the_project_kernel(tmp_path
         assert registered["argv"][0] == sys.executable
     finally:
         stop_process(server, timeout=15)
+
+
+def test_needs_docker_runs_the_cell_where_docker_answers_and_says_what_it_shows_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        notebook.load_ipython_extension(shell)
+        monkeypatch.setattr(notebook, "docker_missing", lambda: "the docker command is not installed")
+        shell.run_cell("%%needs_docker this prints the replicas.\nran = True")
+        assert "ran" not in shell.user_ns
+        assert "Not run: the docker command is not installed" in capsys.readouterr().out
+        monkeypatch.setattr(notebook, "docker_missing", lambda: "")
+        assert shell.run_cell("%%needs_docker this prints the replicas.\nran = True").success and shell.user_ns["ran"]
+        assert not shell.run_cell("%%needs_docker a failing command fails the cell.\nraise OSError('docker')").success
+    finally:
+        InteractiveShell.clear_instance()  # the tests after this one run outside IPython again
+
+
+def test_replay_writes_the_files_notebook_07_writes_in_its_cells(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """07a runs 07's room: the files come from 07's own cells, so there is one copy to read."""
+    monkeypatch.chdir(tmp_path)
+    firsts = notebook.replay("07_server_room.ipynb", "room-files")
+    written = {
+        cell.source.partition("\n")[0].split()[-1]: cell.source.partition("\n")[2]
+        for cell in nbformat.read(ROOT / "notebooks" / "07_server_room.ipynb", as_version=4).cells
+        if "room-files" in cell.metadata.get("tags", []) and cell.source.startswith("%%writefile")
+    }
+    assert {"room/compose.yaml", "room/proxy.conf"} <= set(written)
+    assert all((tmp_path / name).read_text(encoding="utf-8").strip() == body.strip() for name, body in written.items())
+    assert (tmp_path / "room" / "tls" / "server.crt").exists()  # the `!openssl` lines ran too
+    assert [first for first in firsts if first.startswith("%%writefile")] == [f"%%writefile {n}" for n in written]

@@ -7,11 +7,12 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from tests.conftest import ROOT
-from workshop import docker, doctor, node_runtime, prep, registry, serve_env
+from workshop import docker, doctor, node_runtime, prep, registry, room, serve_env
 
 RUNNING = docker.Engine("20.10.24")
 ABSENT = docker.Engine(None, "the docker command is installed, but no engine answers")
@@ -53,7 +54,7 @@ def test_node_line_ready(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_compose_without_docker_is_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(doctor, "has_docker", lambda: False)
-    monkeypatch.setattr(doctor, "compose_version", lambda: pytest.fail("no docker: nothing to ask"))
+    monkeypatch.setattr(room, "compose_version", lambda: pytest.fail("no docker: nothing to ask"))
     ok, text = doctor.compose()
     assert ok and "stage 07" in text
 
@@ -69,7 +70,7 @@ def test_compose_without_docker_is_a_note(monkeypatch: pytest.MonkeyPatch) -> No
 )
 def test_compose_needs_version_2(monkeypatch: pytest.MonkeyPatch, version: str | None, ok: bool, says: str) -> None:
     monkeypatch.setattr(doctor, "has_docker", lambda: True)
-    monkeypatch.setattr(doctor, "compose_version", lambda: version)
+    monkeypatch.setattr(room, "compose_version", lambda: version)
     found, text = doctor.compose()
     assert found is ok and text.startswith(says)
     assert ok or text.endswith(doctor.COMPOSE_FIX)
@@ -79,10 +80,12 @@ def test_compose_version_reads_the_short_form(monkeypatch: pytest.MonkeyPatch) -
     answers = {"v2.22.0\n": "2.22.0", "": None}
     for stdout, expected in answers.items():
         fake = subprocess.CompletedProcess(["docker"], 0, stdout=stdout, stderr="")
-        monkeypatch.setattr(doctor.subprocess, "run", lambda *args, fake=fake, **kwargs: fake)
-        assert doctor.compose_version() == expected
-    monkeypatch.setattr(doctor.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(["docker"], 1, "", "no"))
-    assert doctor.compose_version() is None
+        monkeypatch.setattr(room.subprocess, "run", lambda *args, fake=fake, **kwargs: fake)
+        assert room.compose_version() == expected
+    monkeypatch.setattr(room.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(["docker"], 1, "", "no"))
+    assert room.compose_version() is None
+    monkeypatch.setattr(room, "compose_version", lambda: "1.29.2")
+    assert room.compose_v2() is None  # the room needs v2's `up --wait`
 
 
 # --- images ----------------------------------------------------------------------------------
@@ -217,8 +220,7 @@ def test_kubernetes_line_without_kind_is_only_a_note(monkeypatch: pytest.MonkeyP
 def test_kubernetes_line_asks_the_engine_for_memory(monkeypatch: pytest.MonkeyPatch, gib: float, ok: bool) -> None:
     _tools(monkeypatch, {"kind", "kubectl"})
     monkeypatch.setattr(docker, "engine", lambda: RUNNING)
-    said = subprocess.CompletedProcess(["docker"], 0, f"{int(gib * 2**30)}\n", "")
-    monkeypatch.setattr(doctor.subprocess, "run", lambda *args, **kwargs: said)
+    monkeypatch.setattr(docker, "api", lambda: SimpleNamespace(info=lambda: {"MemTotal": int(gib * 2**30)}))
     found, text = doctor.kubernetes()
     assert found is ok and f"{gib:.1f} GiB" in text
 

@@ -7,11 +7,11 @@ tests/test_container.py; here is everything that runs without one.
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from docker.errors import DockerException
 
 from tests.conftest import ROOT
 from workshop import address, docker, endpoint_style
@@ -163,11 +163,11 @@ def test_no_engine_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not engine.running and str(engine).startswith("no Docker engine here (the docker command is not installed)")
     monkeypatch.undo()
 
-    def refused(*args: object, **kwargs: object) -> subprocess.CompletedProcess[str]:
-        return subprocess.CompletedProcess(args, 1, "", "Cannot connect to the Docker daemon")
+    def refused(timeout: float) -> None:
+        raise DockerException("Error while fetching server API version: Connection refused")
 
     monkeypatch.setattr(docker.shutil, "which", lambda name: "/usr/bin/docker")
-    monkeypatch.setattr(docker.subprocess, "run", refused)
+    monkeypatch.setattr(docker, "_connect", refused)
     assert "no engine answers" in str(docker.engine())
 
 

@@ -1,4 +1,4 @@
-"""workshop: classroom scaffolding (exercise checks, notebook helpers, the diagram).
+"""workshop: classroom scaffolding (exercise checks, notebook helpers).
 
 It never ships with the model: the container copies only `penguins`.
 """

@@ -1,4 +1,4 @@
-"""`python -m workshop <command>`: classroom tools (serve, demo, doctor, diagram, lab, slides, notebooks, ...)."""
+"""`python -m workshop <command>`: classroom tools (serve, demo, doctor, lab, slides, notebooks, ...)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ def main() -> int:
     commands.add_parser("doctor", help="check this laptop before class")
     prep_steps = commands.add_parser("prep", help="before class, on good Wi-Fi: environments, images, then doctor")
     prep_steps.add_argument("steps", nargs="*", help="some of: serve-env node-env images kind doctor (default: all)")
-    commands.add_parser("diagram", help="render the bird's-eye picture into notebooks/img")
     stage_map = commands.add_parser("stage-map", help="print the stage map as a markdown table")
     stage_map.add_argument("--servers", action="store_true", help="the stage servers' table (README, Serving)")
     stage_map.add_argument("--make-help", action="store_true", help="the stage servers' lines of make help")
@@ -121,13 +120,6 @@ def main() -> int:
         if unknown := sorted(set(args.steps) - set(prep.STEPS)):
             parser.error(f"unknown prep step(s) {', '.join(unknown)}: the steps are {', '.join(prep.STEPS)}")
         return prep.run(tuple(args.steps) or prep.STEPS)
-    if args.command == "diagram":
-        from penguins.serving.paths import project_root
-        from workshop import diagram
-
-        for path in diagram.render_all((project_root() or Path.cwd()) / "notebooks" / "img"):
-            print(f"wrote {path}")
-        return 0
     from workshop import stages
 
     print(stages.make_help() if args.make_help else stages.servers_table() if args.servers else stages.markdown_table())

@@ -1,11 +1,14 @@
 """The one docker helper: is an engine there, read a Dockerfile, build the project's image, run it, wait.
 
 Notebooks type their docker commands in plain view; this module is what waits, polls and
-cleans up around them, and what the make targets, the bench and the tests share:
+cleans up around them, and what the make targets, the bench and the tests share. Where a
+program asks the engine something (is it there, an image, a container's state, its log) it
+talks to the engine's API through the Docker SDK (`docker`), not by parsing the CLI's output:
 
 - engine(): is a Docker engine answering? It only asks; it never starts one.
 - Dockerfile: the file read by dockerfile-parse, each instruction with its stage and line.
-- build(): `docker build` of docker/Dockerfile with its output streamed line by line as Docker
+- build(): `docker build` of docker/Dockerfile, the CLI as `make docker-build` types it (the SDK's
+  build speaks the legacy builder's API, not BuildKit's), its output streamed line by line as Docker
   prints it (a first build installs libraries for a minute or two: never a silent cell). A test
   run keeps its models in $PENGUINS_ARTIFACTS, so the build then runs in a copy of the build
   context that holds that model (build_context()).
@@ -19,6 +22,7 @@ cleans up around them, and what the make targets, the bench and the tests share:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import io
 import json
 import os
@@ -33,10 +37,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any
 
+from docker.context import ContextAPI
+from docker.errors import DockerException, NotFound
 from dockerfile_parse import DockerfileParser
 
+import docker as sdk
 from penguins.ports import free_port
 from penguins.serving.paths import artifacts_dir, project_root
 
@@ -58,21 +67,32 @@ def _root() -> Path:
     return root
 
 
-def _docker(*args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
-    try:
-        result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise DockerError(f"docker {args[0]} did not finish within {timeout:g} s: is the engine busy?") from None
-    if check and result.returncode != 0:
-        raise DockerError(f"docker {' '.join(args[:2])} failed:\n{(result.stdout + result.stderr)[-1500:]}")
-    return result
-
-
 def command(words: Sequence[str], timeout: float = 60, check: bool = True) -> str:
-    """Run a docker command given as its words (`docker run ...`); its output, stripped."""
+    """Run a docker command given as its words (`docker run ...`), as a student types it; its output, stripped."""
     if list(words[:1]) != ["docker"]:
         raise DockerError(f"not a docker command: {shlex.join(words)}")
-    return _docker(*words[1:], timeout=timeout, check=check).stdout.strip()
+    try:
+        result = subprocess.run(list(words), capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise DockerError(f"docker {words[1]} did not finish within {timeout:g} s: is the engine busy?") from None
+    if check and result.returncode != 0:
+        raise DockerError(f"{shlex.join(words[:3])} failed:\n{(result.stdout + result.stderr)[-1500:]}")
+    return result.stdout.strip()
+
+
+def _connect(timeout: float) -> sdk.DockerClient:
+    """The engine the docker CLI talks to: DOCKER_HOST when set, else the CLI's context (Docker
+    Desktop, colima and rootless engines sit behind one; the SDK's from_env reads no context)."""
+    if os.environ.get("DOCKER_HOST"):
+        return sdk.from_env(timeout=timeout)
+    context = ContextAPI.get_context(os.environ.get("DOCKER_CONTEXT")) or ContextAPI.get_context("default")
+    return sdk.DockerClient(base_url=context.Host, tls=context.TLSConfig, timeout=timeout)
+
+
+@cache
+def api() -> sdk.DockerClient:
+    """The engine's API, made once an engine answers."""
+    return _connect(60)
 
 
 def shell(words: Sequence[str]) -> str:
@@ -101,33 +121,30 @@ class Engine:
 def engine(timeout: float = 20) -> Engine:
     """Ask whether a Docker engine answers (`docker version`). It never starts one: starting
     a system service is the machine owner's call (Docker Desktop, or the system's docker service)."""
-    if shutil.which("docker") is None:
+    if shutil.which("docker") is None:  # the notebooks type docker commands: the CLI is needed too
         return Engine(None, "the docker command is not installed")
     try:
-        result = subprocess.run(
-            ["docker", "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True, timeout=timeout
-        )
-    except subprocess.TimeoutExpired:
-        return Engine(None, f"docker did not answer within {timeout:g} s")
-    version = result.stdout.strip()
-    if result.returncode != 0 or not version:
+        return Engine(str(_connect(timeout).version()["Version"]))
+    except DockerException:
         return Engine(None, "the docker command is installed, but no engine answers")
-    return Engine(version)
-
-
-def has_image(image: str) -> bool:
-    """Does the engine hold this image (by name:tag or id)?"""
-    return _docker("image", "inspect", image, check=False).returncode == 0
 
 
 def image_id(image: str) -> str:
     """The image's id (`sha256:...`), or "" when the engine does not hold it."""
-    return _docker("image", "inspect", "-f", "{{.Id}}", image, check=False).stdout.strip()
+    try:
+        return str(api().images.get(image).id)
+    except NotFound:
+        return ""
+
+
+def has_image(image: str) -> bool:
+    """Does the engine hold this image (by name:tag or id)?"""
+    return image_id(image) != ""
 
 
 def image_size(image: str) -> int:
     """An image's size in bytes, as `docker image ls` counts it."""
-    return int(_docker("image", "inspect", "-f", "{{.Size}}", image).stdout)
+    return int(api().images.get(image).attrs["Size"])
 
 
 ROOM_FILE = "docker/compose.room.yaml"  # stage 07's server room, where it exists
@@ -289,8 +306,9 @@ def build(
     artifacts: str | os.PathLike[str] | None = None,
     timeout: float = 900,
     say: Callable[[str], None] = print,
+    options: Sequence[str] = (),
 ) -> Built:
-    """`docker build` as `make docker-build` runs it, its output streamed to `say`.
+    """`docker build` as `make docker-build` runs it (plus `options`, e.g. --label), its output streamed to `say`.
 
     `dockerfile` defaults to docker/Dockerfile; `artifacts` to the artifacts folder in use,
     which must hold the ONNX model (see penguins.training.build). Unchanged steps come from
@@ -306,7 +324,7 @@ def build(
             where = "a copy of the project's build files, with the model in use"
             if dockerfile is not None:
                 shutil.copyfile(dockerfile, context / DOCKERFILE)
-        words = ["docker", "build", "-f", DOCKERFILE, "-t", image, "."]
+        words = ["docker", "build", "-f", DOCKERFILE, *options, "-t", image, "."]
         say(f"{shell(words)}    (in {where})")
         started = time.perf_counter()
         stream(words, context, timeout, say)
@@ -317,16 +335,27 @@ def build(
 # ---------------------------------------------------------------- running
 
 
+def inspect(name: str) -> dict[str, Any] | None:
+    """What `docker inspect` says of a container (its State, Config, NetworkSettings, ...), or None when it is gone."""
+    try:
+        found: dict[str, Any] = api().containers.get(name).attrs
+    except NotFound:
+        return None
+    return found
+
+
 def log_tail(name: str, lines: int = 15) -> str:
     """A container's last log lines, or (nothing)."""
-    result = _docker("logs", "--tail", str(lines), name, check=False)
-    return (result.stdout + result.stderr).strip() or "(nothing)"
+    try:
+        return bytes(api().containers.get(name).logs(tail=lines)).decode(errors="replace").strip() or "(nothing)"
+    except NotFound:
+        return "(nothing)"
 
 
 def container_status(name: str) -> str:
     """`running`, `exited`, ... as Docker says; `gone` for a container it does not know."""
-    found = _docker("inspect", "-f", "{{.State.Status}}", name, check=False)
-    return found.stdout.strip() if found.returncode == 0 else "gone"
+    found = inspect(name)
+    return str(found["State"]["Status"]) if found else "gone"
 
 
 def exists(name: str) -> bool:
@@ -346,10 +375,9 @@ def wait_healthy(name: str, timeout: float = HEALTHY_WITHIN) -> float:
     DockerError with its last log lines.
     """
     started = time.monotonic()
-    health = "{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}"
     while True:
-        found = _docker("inspect", "-f", "{{.State.Status}} " + health, name, check=False)
-        status, _, verdict = (found.stdout.strip() if found.returncode == 0 else "gone -").partition(" ")
+        state = (inspect(name) or {}).get("State", {"Status": "gone"})
+        status, verdict = state["Status"], state.get("Health", {}).get("Status", "none")
         waited = time.monotonic() - started
         if status == "running" and verdict == "healthy":
             return waited
@@ -375,7 +403,7 @@ class Running:
         """`docker stop` (SIGTERM, then --rm removes it); says how long it took."""
         _STARTED.discard(self.name)
         started = time.perf_counter()
-        _docker("stop", self.name, timeout=timeout, check=False)
+        remove(self.name, stop=True)
         return f"{shell(['docker', 'stop', self.name])}: stopped in {time.perf_counter() - started:.1f} s"
 
 
@@ -383,15 +411,28 @@ def run(image: str = IMAGE, name: str = CONTAINER, port: int | None = None, insi
     """`docker run` as `make docker-run` does it, under its own name and a free loopback port;
     returns once Docker's HEALTHCHECK says healthy. A leftover of that name goes first."""
     port = port or free_port()
-    _docker("rm", "--force", name, check=False)
-    _docker("run", "--detach", "--rm", "--name", name, "--publish", f"127.0.0.1:{port}:{inside_port}", image)
+    remove(name)
+    api().containers.run(image, detach=True, remove=True, name=name, ports={inside_port: ("127.0.0.1", port)})
     _STARTED.add(name)
     try:
         wait_healthy(name)
     except DockerError:
-        _docker("rm", "--force", name, check=False)
+        remove(name)
         raise
     return Running(name, f"http://127.0.0.1:{port}", image)
+
+
+def remove(name: str, stop: bool = False) -> None:
+    """`docker stop` (SIGTERM first: --rm then removes it) or `docker rm --force`; a container already gone is fine."""
+    with contextlib.suppress(NotFound):
+        container = api().containers.get(name)
+        container.stop() if stop else container.remove(force=True)
+
+
+def remove_image(image: str) -> None:
+    """`docker rmi --force`: the image and every tag of it; an image already gone is fine."""
+    with contextlib.suppress(NotFound):
+        api().images.remove(image, force=True)
 
 
 _STARTED: set[str] = set()
@@ -401,7 +442,7 @@ _STARTED: set[str] = set()
 def _remove_started() -> None:
     """A kernel that exits removes the containers it started and did not stop."""
     for name in list(_STARTED):
-        _docker("rm", "--force", name, check=False, timeout=30)
+        remove(name)
     _STARTED.clear()
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.metadata as md
 import importlib.util
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +13,7 @@ from penguins import ports
 from penguins.serving.paths import artifacts_dir, project_root
 from penguins.training import build
 from workshop import docker as docker_tools
-from workshop import node_runtime, serve_env
+from workshop import node_runtime, room, serve_env
 from workshop.stages import PORTS
 
 Check = tuple[bool, str]
@@ -82,10 +81,9 @@ def stage_ports() -> Check:
 
 
 def docker() -> Check:
-    if not shutil.which("docker"):
+    if not has_docker():
         return True, "Docker not installed: needed only for stage 06 (install Docker Desktop before class)"
-    engine = subprocess.run(["docker", "info"], capture_output=True, timeout=20)
-    if engine.returncode != 0:
+    if not docker_tools.engine().running:
         return True, "Docker client found, no engine running: start Docker Desktop for stage 06"
     return True, "Docker engine running"
 
@@ -115,22 +113,13 @@ def has_docker() -> bool:
     return shutil.which("docker") is not None
 
 
-def compose_version() -> str | None:
-    """`docker compose version --short` ("2.22.0"), or None when the Compose plugin does not answer."""
-    try:
-        result = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return result.stdout.strip().removeprefix("v") if result.returncode == 0 and result.stdout.strip() else None
-
-
 COMPOSE_FIX = "install Compose v2 (Docker Desktop has it; on Linux the docker-compose-plugin package)"
 
 
 def compose() -> Check:
     if not has_docker():
         return True, "Docker not installed: Compose v2 is needed only for stage 07"
-    version = compose_version()
+    version = room.compose_version()
     if version is None:
         return False, f"`docker compose version` fails: {COMPOSE_FIX}"
     major = version.split(".")[0]
@@ -171,8 +160,7 @@ def kubernetes() -> Check:
     engine = docker_tools.engine()
     if not engine.running:
         return True, f"kind and kubectl installed; the engine's memory not checked: {engine.reason}"
-    info = subprocess.run(["docker", "info", "--format", "{{.MemTotal}}"], capture_output=True, text=True, timeout=20)
-    gib = int(info.stdout.strip() or 0) / 2**30
+    gib = int(docker_tools.api().info()["MemTotal"]) / 2**30
     if gib < KIND_MEMORY_GIB:
         return False, (
             f"the Docker engine has {gib:.1f} GiB of memory: kind and notebook 07c's pods want "

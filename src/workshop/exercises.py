@@ -151,31 +151,28 @@ def _expected(solutions_dir: Path, exercises_dir: Path) -> dict[Path, str]:
     return {Path(exercises_dir) / s.name: render(generate(s)) for s in solutions(solutions_dir)}
 
 
-def _orphans(exercises_dir: Path, expected: dict[Path, str]) -> list[Path]:
-    """Exercises whose solution was renamed or removed."""
-    return [path for path in sorted(Path(exercises_dir).glob(NOTEBOOKS)) if path not in expected]
+def _stale(exercises_dir: Path, expected: dict[Path, str]) -> list[Path]:
+    """Exercises missing or edited (their text differs), then those whose solution was renamed or removed."""
+    differ = [path for path, text in expected.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
+    return differ + [path for path in sorted(Path(exercises_dir).glob(NOTEBOOKS)) if path not in expected]
 
 
 def write_all(solutions_dir: Path, exercises_dir: Path) -> list[Path]:
     """Regenerate `exercises_dir`; returns the files written or removed (unchanged ones are left)."""
     expected = _expected(solutions_dir, exercises_dir)
     Path(exercises_dir).mkdir(parents=True, exist_ok=True)
-    changed = []
-    for path, text in expected.items():
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            changed.append(path)
-    for orphan in _orphans(exercises_dir, expected):
-        orphan.unlink()
-        changed.append(orphan)
+    changed = _stale(exercises_dir, expected)
+    for path in changed:
+        if path in expected:
+            path.write_text(expected[path], encoding="utf-8")
+        else:
+            path.unlink()
     return changed
 
 
 def stale(solutions_dir: Path, exercises_dir: Path) -> list[Path]:
     """The exercise files that `make exercises` would write or remove: missing, edited or orphaned."""
-    expected = _expected(solutions_dir, exercises_dir)
-    differ = [p for p, text in expected.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
-    return differ + _orphans(exercises_dir, expected)
+    return _stale(exercises_dir, _expected(solutions_dir, exercises_dir))
 
 
 def copy_for_student(exercises_dir: Path, target_dir: Path, say: Say = print) -> list[Path]:

@@ -39,6 +39,7 @@ from penguins.client import PenguinClient
 from penguins.serving.examples import CLEAN_RECORD
 from penguins.serving.settings import PREFIX, Settings
 from workshop import docker, paced_load, rollout, room
+from workshop.server import stop_process
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -493,9 +494,7 @@ def _in_background(*args: str) -> str:
 def stop_background() -> None:
     """End the port-forwards and the proxy this process started."""
     while _background:
-        process = _background.pop()
-        process.terminate()
-        process.wait(timeout=10)
+        stop_process(_background.pop())
     _proxy.clear()
 
 

@@ -9,15 +9,26 @@ Notebooks are committed with their outputs, and an absolute path such as `/home/
 an output would leak one machine's layout into the repository (a test forbids it). shown()
 and near() give every path a notebook prints or passes to a function that prints it a form
 relative to the project.
+
+Notebooks 07 and after run real `docker` commands in `!` cells. `%load_ext workshop.notebook`
+gives them the cell magic `%%needs_docker <what the cell shows>`: where a Docker engine and
+Compose v2 answer, the cell runs as written; elsewhere it prints what it would show, so a laptop
+without Docker still runs the notebook top to bottom and reads the committed outputs.
+replay() writes again the files another notebook writes in its cells (07a runs 07's room), so
+those files have one home: the cells a student reads.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 KERNEL_NAME = "penguins-to-production"
 KERNEL_DISPLAY_NAME = "Python (penguins-to-production)"
@@ -136,3 +147,55 @@ def _artifacts() -> Path:
     from penguins.serving.paths import artifacts_dir
 
     return artifacts_dir()
+
+
+@functools.cache
+def docker_missing() -> str:
+    """Why the docker cells cannot run here, in words that fit a laptop; "" when they can.
+    Asked once per kernel: after starting Docker, restart the kernel."""
+    from workshop import docker, room
+
+    found = docker.engine()
+    if not found.running:
+        return found.reason
+    return "" if room.compose_v2() else "Docker Compose v2 is missing (`docker compose version` fails)"
+
+
+def needs_docker(line: str, cell: str) -> None:
+    """`%%needs_docker <what the cell shows>`: run the cell (its `!` lines too) when Docker answers,
+    else say what it would show. Errors propagate: a failing docker cell fails the notebook."""
+    from IPython import get_ipython
+
+    missing = docker_missing()
+    if missing:
+        print(f"Not run: {missing} (start Docker, then restart the kernel). With Docker running, {line.strip()}")
+        return
+    shell = get_ipython()
+    shell.ex(shell.transform_cell(cell))
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """`%load_ext workshop.notebook`: registers `%%needs_docker`."""
+    shell.register_magic_function(needs_docker, "cell", "needs_docker")
+
+
+def replay(notebook: str, tag: str) -> list[str]:
+    """Run again, quietly and in the working directory, what the cells of `notebooks/<notebook>`
+    tagged `tag` do: write their `%%writefile` files and run their `!` lines. Returns each cell's
+    first line. Raises CalledProcessError when a command fails."""
+    from penguins.serving.paths import project_root
+
+    path = (project_root() or Path.cwd()) / "notebooks" / notebook
+    firsts = []
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if tag not in cell["metadata"].get("tags", []):
+            continue
+        source = "".join(cell["source"])
+        first, _, body = source.partition("\n")
+        if first.startswith("%%writefile "):
+            Path(first.split()[-1]).write_text(body + "\n", encoding="utf-8")
+        for line in source.splitlines():
+            if line.startswith("!"):
+                subprocess.run(line[1:], shell=True, check=True, capture_output=True, timeout=120)
+        firsts.append(first)
+    return firsts

@@ -15,12 +15,11 @@ and the model's sha256 as image labels (`make docker-build` puts them there).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from docker.errors import ImageNotFound
 
 from penguins.serving import artifacts
 from penguins.serving.paths import artifacts_dir
@@ -58,27 +57,16 @@ def label_args(folder: Path | None = None) -> list[str]:
 
 
 def labels(image: str) -> dict[str, str]:
-    result = subprocess.run(
-        ["docker", "image", "inspect", image, "--format", "{{json .Config.Labels}}"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    if result.returncode != 0:
-        raise RolloutError(f"no image {image} here: {result.stderr.strip()}")
-    found: dict[str, str] = json.loads(result.stdout) or {}
-    return found
+    try:
+        return dict(docker.api().images.get(image).labels)
+    except ImageNotFound as error:
+        raise RolloutError(f"no image {image} here: {error.explanation}") from None
 
 
 def build_version(folder: Path, timeout: float = 900) -> str:
     """The image of the model in `folder`, tagged by its version (not `latest`), labelled."""
     tag = image_tag(folder)
-    with tempfile.TemporaryDirectory(prefix="penguins-version-") as scratch:
-        context = docker.build_context(Path(scratch), folder)
-        command = ["docker", "build", "-f", docker.DOCKERFILE, *label_args(folder), "-t", tag, "."]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=context)
-    if result.returncode != 0:
-        raise RolloutError(f"{room.shell(command)} failed:\n{result.stderr[-1500:]}")
+    docker.build(tag, artifacts=folder, timeout=timeout, say=lambda line: None, options=label_args(folder))
     return tag
 
 
@@ -87,11 +75,7 @@ def build_version(folder: Path, timeout: float = 900) -> str:
 
 def containers(colour: str) -> list[tuple[str, str]]:
     """(name, image) of the colour's running containers, oldest first."""
-    command = ["docker", "ps", "--quiet", "--filter", f"label=com.docker.compose.project={room.facts().project}"]
-    listed = subprocess.run(
-        [*command, "--filter", f"label=com.docker.compose.service={colour}"], capture_output=True, text=True, timeout=30
-    )
-    found = room.inspect(listed.stdout.split())
+    found = room.running(service=colour)
     found.sort(key=lambda item: item["Created"])
     return [(item["Name"].lstrip("/"), item["Config"]["Image"]) for item in found]
 
@@ -209,8 +193,9 @@ def rolling(image: str) -> Change:
         if not old:
             break
         room.compose("up", *flags, "--scale", f"{colour}={replicas + 1}", colour, env=env)
-        subprocess.run(["docker", "stop", "--time", str(STOP_TIMEOUT), old[0]], capture_output=True, timeout=60)
-        subprocess.run(["docker", "rm", old[0]], capture_output=True, timeout=60)
+        leaving = docker.api().containers.get(old[0])
+        leaving.stop(timeout=STOP_TIMEOUT)
+        leaving.remove()
     version = labels(image).get(LABEL_VERSION, "")
     return Change(f"every {colour} replica runs {image}", version, time.monotonic() - started)
 
@@ -233,7 +218,7 @@ def main(action: str, target: str | None = None) -> int:
             if not target:
                 raise RolloutError(f"which image? make room-{action} VERSION=<model_version>")
             print(rollout(target) if action == "rollout" else rolling(target))
-    except (RolloutError, room.RoomError, artifacts.ArtifactError) as err:
+    except (RolloutError, room.RoomError, docker.DockerError, artifacts.ArtifactError) as err:
         print(err)
         return 1
     return 0

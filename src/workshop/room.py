@@ -9,7 +9,6 @@ key) with openssl into the git-ignored .room/, and runs `docker compose` with th
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import secrets
@@ -25,14 +24,16 @@ from typing import Any
 import yaml
 
 from penguins.client import PenguinClient
+from penguins.serving.api.deps import API_KEY_HEADER as API_KEY_HEADER  # the room's clients send it
 from penguins.serving.paths import project_root
+from workshop import docker
+from workshop.docker import shell as shell  # what release and notebook 07 print commands with
 
 COMPOSE_FILE = "docker/compose.room.yaml"
 NGINX_CONF = "docker/proxy/nginx.conf"
 SECRETS = ".room"  # git-ignored: the CA, the proxy's certificate and key, the API keys
 RECORDS = "records"  # in SECRETS: the station's recent.jsonl, the raw records it forwarded
 COLOUR_CONF = "colour.conf"  # in SECRETS: `set $colour blue;`, the colour the proxy sends to (nginx.conf)
-API_KEY_HEADER = "X-API-Key"
 REPLICA_HEADER = "X-Replica"
 CA_NAME = "/CN=penguins-to-production classroom CA"
 CERT_DAYS = 30  # a classroom certificate: short-lived, and never trusted outside this room
@@ -197,10 +198,6 @@ def compose_command(*args: str) -> list[str]:
     return ["docker", "compose", "-f", COMPOSE_FILE, *args]
 
 
-def shell(command: Sequence[str]) -> str:
-    return "$ " + shlex.join(command)
-
-
 @dataclass(frozen=True)
 class Ran:
     command: list[str]
@@ -227,14 +224,19 @@ def compose(*args: str, timeout: float = UP_WITHIN, check: bool = True, env: dic
     return Ran(command, output, time.monotonic() - started)
 
 
-def compose_v2() -> str | None:
-    """Compose v2's version, or None: the room needs `docker compose` (v2) for `up --wait`."""
+def compose_version() -> str | None:
+    """`docker compose version --short` ("2.22.0"), or None when the Compose plugin does not answer."""
     try:
         result = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    version = result.stdout.strip().removeprefix("v")
-    return version if result.returncode == 0 and version.startswith("2.") else None
+    return result.stdout.strip().removeprefix("v") if result.returncode == 0 and result.stdout.strip() else None
+
+
+def compose_v2() -> str | None:
+    """Compose v2's version, or None: the room needs `docker compose` (v2) for `up --wait`."""
+    version = compose_version()
+    return version if version and version.startswith("2.") else None
 
 
 def up(*extra: str, env: dict[str, str] | None = None) -> Ran:
@@ -259,23 +261,18 @@ class Replica:
     health: str
 
 
-def inspect(names: Sequence[str]) -> list[dict[str, Any]]:
-    if not names:
-        return []
-    result = subprocess.run(["docker", "inspect", *names], capture_output=True, text=True, timeout=30)
-    if result.returncode != 0:
-        raise RoomError(f"docker inspect failed: {result.stderr[-500:]}")
-    found: list[dict[str, Any]] = json.loads(result.stdout)
-    return found
+def running(project: str | None = None, service: str | None = None) -> list[dict[str, Any]]:
+    """What `docker inspect` says of a compose project's running containers (default: the
+    room's), of one service when told."""
+    labels = [f"com.docker.compose.project={project or facts().project}"]
+    labels += [f"com.docker.compose.service={service}"] if service else []
+    return [container.attrs for container in docker.api().containers.list(filters={"label": labels})]
 
 
 def replicas(project: str | None = None, services: Sequence[str] = MODEL_SERVICES) -> list[Replica]:
     """The model's running containers (of both colours unless told), with address, restarts, health."""
-    project = project or facts().project
-    command = ["docker", "ps", "--quiet", "--filter", f"label=com.docker.compose.project={project}"]
-    listed = subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.split()
     found = []
-    for item in inspect(listed):
+    for item in running(project):
         if item["Config"]["Labels"].get("com.docker.compose.service") not in services:
             continue
         networks = item["NetworkSettings"]["Networks"]
@@ -286,7 +283,7 @@ def replicas(project: str | None = None, services: Sequence[str] = MODEL_SERVICE
 
 
 def restart_count(name: str) -> int:
-    return int(inspect([name])[0]["RestartCount"])
+    return int((docker.inspect(name) or {"RestartCount": 0})["RestartCount"])
 
 
 # The command a crash is made with: SIGKILL to uvicorn, sent from inside its container. Not

@@ -129,7 +129,7 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         7,
-        ("07_server_room", "07b_new_versions", "07c_kubernetes"),
+        ("07_server_room", "07a_faults", "07b_new_versions", "07c_kubernetes"),
         "server room: a proxy at the domain, replicas",
         "serwerownia",
         "the server room: a proxy with TLS at the domain, an API key, 3 replicas that survive a crash; new versions; "

@@ -15,14 +15,13 @@ from workshop.checks.ex04 import check_predictor
 from workshop.checks.ex05 import check_service
 from workshop.checks.ex06 import check_container
 from workshop.checks.ex07 import check_server_room
-from workshop.checks.ex07c import check_deployment, check_kubernetes
+from workshop.checks.ex07c import check_kubernetes
 from workshop.checks.ex08 import check_drift_decision, check_metrics
 
 __all__ = [
     "CheckFailed",
     "check_capstone",
     "check_container",
-    "check_deployment",
     "check_drift_decision",
     "check_kubernetes",
     "check_metrics",

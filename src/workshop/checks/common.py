@@ -14,6 +14,9 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 PLACEHOLDER = ...
 
 
@@ -33,6 +36,25 @@ def require(value: object, todo: str) -> None:
     """Stop with "not done yet" while `value` is still the placeholder `...`."""
     if value is PLACEHOLDER:
         raise CheckFailed(f"not done yet: {todo}")
+
+
+def require_file(path: Path, todo: str, name: str | None = None) -> None:
+    """Stop with "not done yet" while the file a %%writefile cell writes is missing, or while a
+    top-level `name = ...` in it (any name, unless one is given) is still the placeholder."""
+    if not path.is_file():
+        raise CheckFailed(
+            f"not done yet: expected the file {path} (in {path.resolve().parent}), found none: "
+            "run the %%writefile cell that writes it"
+        )
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except SyntaxError:
+        return  # the server's start-up names the line
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is PLACEHOLDER:
+            found = ast.unparse(node.targets[0])
+            if name in (None, found):
+                raise CheckFailed(f"not done yet: {path.name} still says {found} = ...: {todo}")
 
 
 def passed(message: str) -> None:

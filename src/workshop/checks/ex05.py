@@ -9,12 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workshop.checks.common import (
-    PLACEHOLDER,
-    CheckFailed,
-    first_line,
-    passed,
-)
+from workshop.checks.common import CheckFailed, first_line, passed, require_file
 
 if TYPE_CHECKING:
     from workshop.server import Server
@@ -56,7 +51,7 @@ def check_service(path: str | Path = "my_service.py") -> None:
     from workshop.server import Server, ServerFailed
 
     path = Path(path)
-    _require_written(path)
+    require_file(path, "build your FastAPI app there", "app")
     if _runs_uvicorn_at_import(path):  # the server would stop without a word after its 30 s wait: say why now
         raise CheckFailed(_start_failure(path, ""))
     server = Server(f"{path.stem}:app", app_dir=path.parent)
@@ -80,28 +75,6 @@ def check_service(path: str | Path = "my_service.py") -> None:
         f"messy record; bad values get a 4xx naming {' and '.join(f for f, _ in SERVICE_BAD_FIELDS)}; "
         "GET /health is 200"
     )
-
-
-def _require_written(path: Path) -> None:
-    """The file exists, and its `app` is no longer the exercise's placeholder `app = ...`."""
-
-    if not path.is_file():
-        raise CheckFailed(
-            f"not done yet: expected the file {path} (in {path.resolve().parent}), found none: "
-            "run the %%writefile cell that writes it"
-        )
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except SyntaxError:
-        return  # the server's start-up names the line
-    for node in tree.body:
-        if (
-            isinstance(node, ast.Assign)
-            and any(isinstance(target, ast.Name) and target.id == "app" for target in node.targets)
-            and isinstance(node.value, ast.Constant)
-            and node.value.value is PLACEHOLDER
-        ):
-            raise CheckFailed(f"not done yet: {path.name} still says app = ...: build your FastAPI app there")
 
 
 def _runs_uvicorn_at_import(path: Path) -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import json
 import posixpath
 import re
 import shlex
@@ -175,7 +174,7 @@ def ship(tag: str | None, push: str, pushed: str, folder: Path, dockerfile: dock
     step(push, folder, say, f"the push to reach {registry.ADDRESS}", "the starter cell again: it starts the registry")
     image = docker.image_id(pushed)
     if image not in {docker.image_id(base) for base in dockerfile.bases}:
-        docker.command(["docker", "rmi", "--force", image], timeout=120)  # every local tag: the pull is real
+        docker.remove_image(image)  # every local tag: the pull is real
     step(f"docker pull {pushed}", folder, say, f"{pushed} in the registry", "the push line again")
 
 
@@ -192,10 +191,7 @@ def judge_run(
         output = None
     started = sorted((containers() - before) | set(re.findall(r"^[0-9a-f]{64}$", output or "", re.M)))
     logs = [output_of(["docker", "logs", "--follow", name], folder) for name in started]  # kept after --rm
-    images = {
-        pushed,
-        *(docker.command(["docker", "inspect", "-f", "{{.Config.Image}}", c], check=False) for c in started),
-    }
+    images = {pushed, *((docker.inspect(c) or {"Config": {"Image": ""}})["Config"]["Image"] for c in started)}
     try:
         if output is None:
             attached = f"it still held the prompt after {RUN_RETURNS_WITHIN:g} s"
@@ -206,15 +202,15 @@ def judge_run(
         url = f"http://127.0.0.1:{published(started[-1])}"
         wait_answering(started[-1], url, logs[-1])
         answers = ask(url, context)
-        uid = docker.command(["docker", "exec", started[-1], "id", "-u"])
+        uid = docker.api().containers.get(started[-1]).exec_run(["id", "-u"]).output.decode().strip()
         if uid == "0":
             raise problem("the service run by a user without privileges", "it runs as uid 0, root", FIX_USER)
         return started[-1], url, uid, answers
     finally:
         for name in started:
-            docker.command(["docker", "rm", "--force", name], check=False)
+            docker.remove(name)
         for image in images - {"", *dockerfile.bases}:
-            docker.command(["docker", "rmi", "--force", image], timeout=120, check=False)
+            docker.remove_image(image)
         for each in (process, *logs):
             if each.returncode is None:
                 each.kill()
@@ -226,16 +222,16 @@ def output_of(command: list[str], folder: Path) -> subprocess.Popen[str]:
 
 
 def containers() -> set[str]:
-    return set(docker.command(["docker", "ps", "--all", "--quiet", "--no-trunc"]).split())
+    return {container.id for container in docker.api().containers.list(all=True, sparse=True)}
 
 
 def published(container: str) -> str:
     """The host port the container publishes, on loopback only (Docker's answer once it runs)."""
-    asked = ["docker", "inspect", "-f", "{{json .HostConfig.PortBindings}}|{{json .NetworkSettings.Ports}}", container]
-    bindings, ports = (json.loads(part) or {} for part in (docker.command(asked, check=False) or "{}|{}").split("|"))
-    found = [(inside, bound) for inside, each in bindings.items() for bound in each or []]
-    if not found and docker.container_status(container) == "gone":
+    inspected = docker.inspect(container)
+    if inspected is None:
         return "?"  # wait_answering() says why
+    bindings, ports = inspected["HostConfig"]["PortBindings"] or {}, inspected["NetworkSettings"]["Ports"] or {}
+    found = [(inside, bound) for inside, each in bindings.items() for bound in each or []]
     if not found:
         fix = "docker run's -p option, with the address 127.0.0.1"
         raise problem("the run line to publish the service's port on this machine", "no port published", fix)

@@ -1,399 +1,465 @@
-"""Exercise 07's check: the proxy's re-resolve and retry lines, and the replicas' lines, of the
-server room (docker/compose.room.yaml with docker/proxy/nginx.conf).
+"""Exercise 07, the server room from scratch: a student's compose file and nginx server block,
+judged by what the room does.
 
-It checks in three steps, each as far as this machine allows, and says which ran:
-1. the files as written: the nginx directives (a resolver with a short `valid=`, `proxy_pass`
-   through a variable so the name is asked again, retries on error, timeout, 502 and 503, for
-   POST too) and the model's service as `docker compose config` merges it into the room
-   (replicas, a healthcheck that asks `/ready`, often enough);
-2. `nginx -t` on the file, in a container of the proxy's own image (the nginx the room runs,
-   with its modules; nothing is installed on this machine), when an engine answers;
-3. a crash under load: the room started from these files as its own compose project (random
-   loopback ports, no station), 4 threads at 100 requests/s for 5 s, one replica's uvicorn
-   killed after 1.5 s; every request must get a 2xx, from more than one replica.
-Messages say what was expected, what was found and one thing to try; never the answer's lines.
+1. The files as Docker and nginx read them: `docker compose config` normalises the compose file
+   (anchors, short or long syntax; PyYAML where there is no Compose v2), and a small reader
+   splits the nginx file into nested directives. Rules for what the lesson teaches: the stage 06
+   image as several replicas with a healthcheck on /ready, nginx as the only published service,
+   TLS at the domain, proxy_pass to the replicas' port with re-resolution (a `resolve` server
+   in an upstream, or a variable with a resolver) and retries on error, POST included. Any
+   style that does those passes; a file these rules refuse never starts a room.
+2. `nginx -t` in the student's own nginx service (`docker compose run`, their mounts).
+3. The room itself, under its own project name and on a free loopback port: `up --wait`, the
+   golden set through the proxy at the domain, one replica killed (`docker kill`) under a paced
+   load with 0 failed requests allowed, then `down`.
+Steps 2 and 3 need a Docker engine and Compose v2; without them the check says so and passes on
+step 1. Messages say what was expected, what was found and one thing to try, never the answer.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from penguins.client import PenguinClient
-from penguins.serving.examples import CLEAN_RECORD
+from penguins import smoke
+from penguins.client import InvalidInput, PenguinClient
 from workshop import docker, paced_load, room
 from workshop.checks.common import CheckFailed, passed
 
-TODO = "# TODO"
-PROJECT = "penguins-ex07"  # its own compose project: it never touches a running `make room-up`
-SERVICE = "penguins"
-UPSTREAM = f"{SERVICE}:{docker.Dockerfile.read().port}"
+DOMAIN = "www.mojadomena.zmodelami.pl"
+PROJECT = "penguins-ex07"  # the check's own compose project: it never touches the student's
 DOCKER_DNS = "127.0.0.11"
-MAX_VALID_S = 5.0  # a replica that comes or goes must be seen within a few seconds
-MAX_INTERVAL_S = 10.0  # a replica is known (un)healthy within seconds, and `up --wait` is quick
-RETRY_ON = ("error", "timeout", "http_502", "http_503")
+MAX_VALID_S = 5.0  # nginx must forget a DNS answer within seconds, or a new replica stays unseen
+MAX_INTERVAL_S = 10.0  # a replica is known healthy (or not) within seconds
+RETRY_ON = ("error", "timeout", "non_idempotent")
 LOAD = {"rate": 100.0, "seconds": 5.0, "threads": 4, "timeout": 3.0, "kill_at": 1.5}
-DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_TOKEN = re.compile(r"""'([^']*)'|"([^"]*)"|(#[^\n]*)|([{};])|([^\s{};'"#]+)""")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 
 
 def failed(what: str, expected: str, found: str, tip: str) -> CheckFailed:
     return CheckFailed(f"{what}: expected {expected}; found {found}. Try: {tip}")
 
 
-def _read(path: Path, cell: str) -> str:
+def _read(path: Path, what: str) -> str:
     if not path.exists():
-        raise CheckFailed(f"no file {path.name}: run the %%writefile {path.name} cell first")
+        raise CheckFailed(f"no file {path}: run the %%writefile cell of {what} first")
     text = path.read_text(encoding="utf-8")
-    if any(line.strip() == TODO for line in text.splitlines()):
-        raise CheckFailed(
-            f"not done yet: write {cell} in place of the line {TODO} in the %%writefile {path.name} "
-            "cell, then run that cell and this one"
-        )
+    lines = [line.strip() for line in text.splitlines()]
+    if "# TODO" in lines or not [line for line in lines if line and not line.startswith("#")]:
+        raise CheckFailed(f"not done yet: write {what} in the %%writefile {path.name} cell, then run it and this one")
     return text
 
 
-# ---------------------------------------------------------------- 1. the files as written
+def seconds(text: str) -> float:
+    """An nginx or compose duration ("1s", "500ms", "1m30s", "2") in seconds; unreadable: infinity."""
+    if text.replace(".", "", 1).isdigit():
+        return float(text)
+    parts = _DURATION.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        return math.inf
+    return sum(float(n) * {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}[unit] for n, unit in parts)
 
-_TOKEN = re.compile(r"""'([^']*)'|"([^"]*)"|(#[^\n]*)|([{};])|([^\s{};'"#]+)""")
+
+# ---------------------------------------------------------------- 1a. the nginx file
 
 
-def directives(conf: str) -> list[tuple[str, list[str]]]:
-    """Every simple directive of an nginx file, in order, as (name, arguments); blocks flattened."""
-    found: list[tuple[str, list[str]]] = []
+@dataclass
+class Directive:
+    """One nginx directive: its name, its arguments, and its block when it has one."""
+
+    name: str
+    args: list[str]
+    block: list[Directive] | None = None
+
+    def all(self, name: str) -> Iterator[Directive]:
+        """Every directive called `name` inside this one, at any depth."""
+        for child in self.block or []:
+            if child.name == name:
+                yield child
+            yield from child.all(name)
+
+
+def parse_nginx(text: str) -> Directive:
+    """The file as a tree of directives under a root; comments and quotes read as nginx does."""
+    stack = [Directive("", [], [])]
     words: list[str] = []
-    for single, double, comment, punct, word in _TOKEN.findall(conf):
+    for single, double, comment, punct, word in _TOKEN.findall(text):
         if comment:
             continue
-        if punct == ";" and words:
-            found.append((words[0], words[1:]))
-        if punct:
-            words = []
-        else:
+        if not punct:
             words.append(word or single or double)
+            continue
+        if punct == "}":
+            if len(stack) == 1:
+                raise ValueError("a } without its {")
+            stack.pop()
+        elif words:
+            directive = Directive(words[0], words[1:], [] if punct == "{" else None)
+            assert stack[-1].block is not None
+            stack[-1].block.append(directive)
+            if punct == "{":
+                stack.append(directive)
+        words = []
+    if len(stack) > 1 or words:
+        raise ValueError("a block or a directive is not closed")
+    return stack[0]
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """Where proxy_pass sends requests, as host:port, and why nginx would not ask DNS again ("": it does)."""
+
+    host: str
+    port: int
+    stale: str
+
+
+def _hostport(address: str) -> tuple[str, int]:
+    host, _, port = address.removeprefix("http://").split("/")[0].partition(":")
+    return host, int(port) if port.isdigit() else 80
+
+
+ONCE = "looked up once, at start: a replica that comes back with a new address is never used"
+
+
+def _resolver_stale(directives: list[Directive]) -> str:
+    """ "" for a resolver naming Docker's DNS that forgets its answers within MAX_VALID_S; else why not."""
+    for resolver in directives:
+        valid = [seconds(a.partition("=")[2]) for a in resolver.args if a.startswith("valid=")]
+        if DOCKER_DNS in resolver.args and valid and valid[0] <= MAX_VALID_S:
+            return ""
+    if not directives:
+        return "no resolver: nginx cannot ask again"
+    return f"resolver {' '.join(directives[0].args)}: answers kept longer (Docker's DNS says 10 minutes)"
+
+
+def upstreams(conf: Directive) -> list[Upstream]:
+    """What each proxy_pass leads to: through a variable (with `set`), an upstream block, or a name."""
+    variables = {d.args[0].lstrip("$"): d.args[1] for d in conf.all("set") if len(d.args) == 2}
+    blocks = {d.args[0]: d for d in conf.all("upstream") if d.args}
+    resolvers = list(conf.all("resolver"))
+    found = []
+    for proxy_pass in conf.all("proxy_pass"):
+        target = proxy_pass.args[0] if proxy_pass.args else ""
+        if "$" in target:
+            value = re.sub(r"\$\{?(\w+)\}?", lambda m: variables.get(m.group(1), m.group(0)), target)
+            found.append(Upstream(*_hostport(value), _resolver_stale(resolvers)))
+        elif (name := _hostport(target)[0]) in blocks:
+            block = blocks[name]
+            here = [*block.all("resolver"), *resolvers]
+            zone = any(True for _ in block.all("zone"))
+            for server in block.all("server"):
+                stale = _resolver_stale(here) if "resolve" in server.args else ONCE
+                stale = stale or ("" if zone else "`resolve` needs a zone in its upstream block")
+                found.append(Upstream(*_hostport(server.args[0]), stale))
+        else:
+            found.append(Upstream(*_hostport(target), ONCE))
     return found
 
 
-def seconds(text: str) -> float:
-    """An nginx or compose duration ("1s", "500ms", "1m30s", "2") in seconds."""
-    if text.replace(".", "", 1).isdigit():
-        return float(text)
-    factors = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-    parts = DURATION.findall(text)
-    if not parts or "".join(number + unit for number, unit in parts) != text:
-        raise ValueError(text)
-    return sum(float(number) * factors[unit] for number, unit in parts)
-
-
-def _expand(value: str, variables: dict[str, str]) -> str:
-    return re.sub(r"\$\{?(\w+)\}?", lambda m: variables.get(m.group(1), m.group(0)), value)
-
-
-def nginx_problems(conf: str) -> None:
-    """The re-resolve and retry directives, read as nginx reads them."""
-    found = directives(conf)
-    variables: dict[str, str] = {}
-    for name, args in found:
-        if name == "set" and len(args) == 2:
-            variables[args[0].lstrip("$")] = _expand(args[1], variables)
-    passes = [args[0] for name, args in found if name == "proxy_pass" and args]
-    static = [target for target in passes if "$" not in target]
-    if static:
+def nginx_problems(text: str, model: set[str], port: int) -> None:
+    """TLS at the domain, proxy_pass to the model's replicas, asked again, retried on error."""
+    try:
+        conf = parse_nginx(text)
+    except ValueError as error:
+        raise failed("the nginx file", "blocks in { } and directives ending in ;", str(error), "nginx -t") from None
+    listens = [d.args for d in conf.all("listen")]
+    if not any("ssl" in args and any(a.endswith("443") for a in args) for args in listens):
+        found = "; ".join("listen " + " ".join(args) for args in listens) or "no listen"
+        raise failed("listen", "HTTPS on port 443 (`ssl`)", found, "nginx's `listen` and its `ssl` flag")
+    names = [a for d in conf.all("server_name") for a in d.args]
+    if DOMAIN not in names or not any(True for _ in conf.all("ssl_certificate")):
         raise failed(
-            "proxy_pass",
-            "the model's address in a variable, so nginx asks the name again",
-            f"proxy_pass {static[0]}: nginx resolves that name once, at start, and never sees a new replica",
-            "keep `proxy_pass $model;` in the locations and give $model its value with `set`",
+            "the server block",
+            f"server_name {DOMAIN} with its certificate and key",
+            f"server_name {names or 'missing'}",
+            "ssl_certificate and ssl_certificate_key name the files inside the container",
         )
-    for target in passes:
-        value = _expand(target, variables)
-        if UPSTREAM not in value:
+    targets = upstreams(conf)
+    if not targets:
+        raise failed("proxy_pass", "requests passed on to the model's replicas", "no proxy_pass", "nginx's proxy_pass")
+    for target in targets:
+        if target.host not in model or target.port != port:
             raise failed(
                 "proxy_pass",
-                f"the variable to lead to the model's service, http://{UPSTREAM}",
-                f"{target} = {value!r}",
-                "give the variable its value with `set` in the server block",
+                f"the model's service by its compose name, port {port} (where the image listens)",
+                f"{target.host}:{target.port}",
+                "the service's name in your compose file is its address inside the room",
             )
-    resolvers = [args for name, args in found if name == "resolver"]
-    if not resolvers:
-        raise failed(
-            "resolver",
-            f"nginx to ask Docker's DNS ({DOCKER_DNS}) for the replicas' addresses",
-            "no resolver directive: a variable in proxy_pass then cannot be resolved at all (502)",
-            "look up nginx's `resolver` directive",
-        )
-    addresses = [arg for arg in resolvers[-1] if "=" not in arg]
-    if DOCKER_DNS not in addresses:
-        raise failed(
-            "resolver",
-            f"Docker's embedded DNS, {DOCKER_DNS}",
-            f"resolver {' '.join(resolvers[-1])}",
-            "a container's DNS server is the one in its /etc/resolv.conf",
-        )
-    valid = [arg.partition("=")[2] for arg in resolvers[-1] if arg.startswith("valid=")]
-    if not valid or seconds(valid[0]) > MAX_VALID_S:
-        shown = f"valid={valid[0]}" if valid else "no valid= (nginx then keeps an answer for the DNS's TTL)"
-        raise failed(
-            "resolver",
-            f"answers kept at most {MAX_VALID_S:g} s, so a new replica is seen soon",
-            shown,
-            "the resolver's `valid=` parameter",
-        )
-    retry = [args for name, args in found if name == "proxy_next_upstream"]
+        if target.stale:
+            raise failed(
+                "re-resolution",
+                f"nginx to ask Docker's DNS ({DOCKER_DNS}) about {target.host} again within {MAX_VALID_S:g} s",
+                target.stale,
+                "`resolve` on a server of an upstream block that has a zone, or the address in a variable; "
+                "either way a resolver with valid=",
+            )
+    retry = [d.args for d in conf.all("proxy_next_upstream")]
     on = retry[-1] if retry else ["error", "timeout"]
-    missing = [case for case in (*RETRY_ON, "non_idempotent") if case not in on]
-    if "off" in on or missing:
-        why = (
-            "a POST (every /predict) is never retried without it, and a prediction has no side effects"
-            if missing == ["non_idempotent"]
-            else "a replica that dies answers with one of these"
-        )
+    missing = [case for case in RETRY_ON if case not in on]
+    if missing or "off" in on:
         raise failed(
             "proxy_next_upstream",
-            f"a retry on {', '.join((*RETRY_ON, 'non_idempotent'))}",
-            f"proxy_next_upstream {' '.join(on)}{'' if retry else ' (the default)'}: {', '.join(missing)} "
-            f"missing ({why})",
-            "nginx's documentation of proxy_next_upstream lists each case",
+            f"a failed request retried on another replica: {', '.join(RETRY_ON)} (a POST too)",
+            f"{' '.join(on)}{'' if retry else ' (the default)'}",
+            "nginx's documentation of proxy_next_upstream lists the cases",
         )
-    tries = [args[0] for name, args in found if name == "proxy_next_upstream_tries" and args]
-    if tries and tries[-1] != "0" and int(tries[-1]) < 2:
+    tries = [d.args[0] for d in conf.all("proxy_next_upstream_tries") if d.args]
+    if tries and tries[-1] == "1":
+        raise failed("proxy_next_upstream_tries", "2 or more (0: no limit)", "1", "the first try counts as one")
+
+
+# ---------------------------------------------------------------- 1b. the compose file
+
+
+@dataclass
+class Service:
+    name: str
+    image: str
+    replicas: int
+    healthcheck: dict[str, Any]
+    published: list[int]  # container ports published on the host
+    mounts: list[Path]  # host paths mounted into it
+    aliases: set[str] = field(default_factory=set)
+
+
+def _repository(image: str) -> str:
+    """An image's name without registry, folders and tag: "127.0.0.1:5001/penguins:v1" -> "penguins"."""
+    last = image.rpartition("/")[2]
+    return last.partition(":")[0] if "@" not in last else last.partition("@")[0]
+
+
+def _ports(entries: list[Any]) -> list[int]:
+    """The container ports a service publishes (every entry of `ports:`, short or long syntax)."""
+    short = (re.split(r"[/-]", str(e).rpartition(":")[2])[0] for e in entries if not isinstance(e, dict))
+    return [int(e["target"]) for e in entries if isinstance(e, dict)] + [int(port) for port in short]
+
+
+def _mounts(entries: list[Any], base: Path) -> list[Path]:
+    sources = [e.get("source", "") if isinstance(e, dict) else str(e).split(":")[0] for e in entries]
+    return [(base / source).resolve() for source in sources if source.startswith((".", "/", "~"))]
+
+
+def services(compose_file: Path) -> tuple[list[Service], dict[str, Any], str]:
+    """The services as the room runs them, the normalised document, and how it was read."""
+    if room.compose_v2():
+        result = subprocess.run(
+            ["docker", "compose", "-f", str(compose_file), "config", "--format", "json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if result.returncode != 0:
+            said = (result.stderr.strip().splitlines() or ["?"])[-1].split(".yaml: ")[-1]
+            raise failed(
+                "docker compose config",
+                "a compose file Docker reads",
+                said,
+                "each key deeper than its parent",
+            )
+        document, how = json.loads(result.stdout), "docker compose config passed"
+    else:
+        try:
+            document = yaml.safe_load(compose_file.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as error:
+            raise failed("the YAML", "a file PyYAML reads", " ".join(str(error).split())[:200], "indent") from None
+        how = "read with PyYAML (no Compose v2 here)"
+    found = []
+    for name, spec in (document.get("services") or {}).items():
+        spec = spec or {}
+        networks = spec.get("networks") or {}
+        aliases = {a for n in networks.values() if isinstance(n, dict) for a in n.get("aliases") or []}
+        found.append(
+            Service(
+                name,
+                str(spec.get("image", "")),
+                int((spec.get("deploy") or {}).get("replicas", spec.get("scale", 1))),
+                spec.get("healthcheck") or {},
+                _ports(spec.get("ports") or []),
+                _mounts(spec.get("volumes") or [], compose_file.parent),
+                aliases,
+            )
+        )
+    return found, document, how
+
+
+def compose_problems(found: list[Service], conf: Path) -> tuple[Service, Service]:
+    """The model's service and the proxy's, held to the lesson's rules."""
+    models = [s for s in found if _repository(s.image).startswith("penguins")]
+    proxies = [s for s in found if _repository(s.image) == "nginx"]
+    if not models or not proxies:
         raise failed(
-            "proxy_next_upstream_tries",
-            "at least 2 tries (0 means no limit)",
-            f"{tries[-1]}: the first try is the only one",
-            "count the failed try itself",
+            "the services",
+            f"one running the stage 06 image ({docker.IMAGE}) and one running nginx",
+            ", ".join(f"{s.name} ({s.image or 'no image'})" for s in found) or "no services",
+            "each service's `image:`",
         )
-
-
-def composed(compose_file: Path, conf: Path) -> tuple[dict[str, Any], str]:
-    """The model's service as the room runs it with these lines, and how that was found out:
-    `docker compose config` of the room merged with the file, or (without Compose v2) the file."""
-    if room.compose_v2() is None:
-        document = yaml.safe_load(compose_file.read_text(encoding="utf-8")) or {}
-        return (document.get("services") or {}).get(SERVICE) or {}, "read with PyYAML (no Compose v2 here)"
-    with _room_files(compose_file, conf) as command:
-        result = subprocess.run([*command, "config", "--format", "json"], capture_output=True, text=True, timeout=60)
-    if result.returncode != 0:
-        raise failed(
-            "docker compose config",
-            "the room merged with your lines",
-            result.stderr.strip()[-400:],
-            "indent the lines under `penguins:` as the other services in docker/compose.room.yaml are",
-        )
-    service: dict[str, Any] = json.loads(result.stdout)["services"][SERVICE]
-    return service, "docker compose config passed"
-
-
-def compose_problems(service: dict[str, Any]) -> None:
-    replicas = (service.get("deploy") or {}).get("replicas", 1)
-    if not isinstance(replicas, int) or replicas < 2:
-        raise failed(
-            "deploy.replicas",
-            f"enough replicas that one can die while the others answer (the room runs {room.facts().replicas})",
-            f"{replicas!r}",
-            "compose's `deploy:` section",
-        )
-    check = service.get("healthcheck") or {}
-    test = check.get("test") or []
+    model, proxy = models[0], proxies[0]
+    if model.replicas < 2:
+        raise failed("replicas", "3 replicas of the model, so one can die", f"{model.replicas}", "compose's `deploy:`")
+    test = model.healthcheck.get("test") or []
     command = " ".join(test) if isinstance(test, list) else str(test)
-    if not command or check.get("disable"):
+    if model.healthcheck.get("disable") or "/ready" not in command:
+        asked = re.findall(r"https?://[^'\"\s)]+", command)
         raise failed(
             "healthcheck",
-            "a test command that asks the model service whether it is ready",
-            "no healthcheck: the proxy's depends_on waits for `service_healthy`",
-            "compose's `healthcheck:`",
+            "a test that asks the readiness path, /ready (200 once the model is loaded)",
+            f"a test asking {asked[0]}" if asked else command[-60:] or "none (the image's own asks /health)",
+            "compose's `healthcheck:`; the image has Python, not curl",
         )
-    if "/ready" not in command:
+    if seconds(str(model.healthcheck.get("interval", "30s"))) > MAX_INTERVAL_S:
+        interval = str(model.healthcheck["interval"])
+        raise failed("healthcheck.interval", f"at most {MAX_INTERVAL_S:g} s", interval, "a few seconds")
+    published = [s.name for s in found if s.published and s is not proxy]
+    if 443 not in proxy.published or published:
         raise failed(
-            "healthcheck",
-            "the readiness path (it answers 200 only once the model is loaded)",
-            f"{command[-90:]!r}",
-            "the service's endpoints are listed by GET /docs",
+            "ports",
+            "nginx as the only published service, its port 443 published",
+            f"published: {', '.join(f'{s.name} {s.published}' for s in found if s.published) or 'nothing'}",
+            "only the front door gets `ports:`; the replicas are reached inside the room",
         )
-    interval = seconds(str(check.get("interval", "30s")))
-    if interval > MAX_INTERVAL_S:
-        raise failed(
-            "healthcheck.interval",
-            f"at most {MAX_INTERVAL_S:g} s, so a dead replica is noticed soon",
-            f"{interval:g} s",
-            "a few seconds is usual in a room this small",
-        )
+    if not any(conf.resolve().is_relative_to(mount) for mount in proxy.mounts):
+        mounted = ", ".join(mount.name for mount in proxy.mounts) or "nothing"
+        raise failed("volumes", f"{conf.name} mounted into the nginx service", mounted, "the service's `volumes:`")
+    return model, proxy
 
 
-# ---------------------------------------------------------------- 2. nginx -t, 3. the crash
+# ---------------------------------------------------------------- 2. nginx -t, 3. the room
 
 
-def _engine_missing(images: tuple[str, ...]) -> str:
-    if not docker.engine().running:
-        return "no Docker engine answers here"
-    for image in images:
-        if subprocess.run(["docker", "image", "inspect", image], capture_output=True, timeout=30).returncode:
-            return f"no image {image} here"
+def _missing(model_image: str, proxy_image: str) -> str:
+    found = docker.engine()
+    if not found.running:
+        return found.reason
+    if not room.compose_v2():
+        return "no Compose v2 (`docker compose version`)"
+    missing = [image for image in (model_image, proxy_image) if not docker.has_image(image)]
+    if missing:
+        raise failed("the images", "the room's images on this machine", f"no {missing[0]}", "make docker-build")
     return ""
 
 
-def nginx_t(conf: Path) -> str:
-    """`nginx -t` on the file in the proxy's image, without any network; what happened, in words."""
-    image = room.facts().nginx_image
-    missing = _engine_missing((image,))
-    if missing:
-        return f"nginx -t not run ({missing})"
-    secrets = room.make_secrets(say=lambda line: None)
-    command = [
-        "docker",
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "-v",
-        f"{conf.resolve()}:/etc/nginx/nginx.conf:ro",
-        "-v",
-        f"{secrets.folder}:/etc/nginx/room:ro",
-        image,
-        "nginx",
-        "-t",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    if result.returncode != 0:
-        lines = [line for line in result.stderr.splitlines() if "emerg" in line or "error" in line]
-        raise failed(
-            "nginx -t",
-            "syntax is ok",
-            re.sub(r"^.*?\[\w+\] \d+#\d+: ", "", (lines or result.stderr.splitlines() or ["?"])[0].strip()),
-            "the line number in that message",
-        )
-    return f"nginx -t passed in {image}"
-
-
 @contextmanager
-def _room_files(compose_file: Path, conf: Path, image: str = docker.IMAGE) -> Iterator[list[str]]:
-    """The `docker compose` command of the room with the student's lines: docker/compose.room.yaml
-    with one model service, `penguins`, without its replicas and healthcheck (the lines to write),
-    without the station and Prometheus,
-    the proxy on random loopback ports with the student's nginx.conf, then the student's file."""
-    base_dir = room.root() / "docker"
-    document = yaml.safe_load((room.root() / room.COMPOSE_FILE).read_text(encoding="utf-8"))
-    document.pop("x-model", None)
-    blue, green = room.MODEL_SERVICES  # one model service is enough here: no rollout in this exercise
-    left_out = ("station", "prometheus", green)
-    services = {name: service for name, service in document["services"].items() if name not in left_out}
-    model = services.pop(blue)
-    for key in ("deploy", "healthcheck", "build", "networks"):
-        model.pop(key, None)
-    model["image"] = image
-    proxy = services["proxy"]
-    proxy["depends_on"] = {SERVICE: proxy["depends_on"][blue]}
-    document["services"] = {SERVICE: model, **services}
-    proxy["ports"] = [f"127.0.0.1::{port.rpartition(':')[2]}" for port in map(str, proxy["ports"])]
-    secrets = room.make_secrets(say=lambda line: None)
-    proxy["volumes"] = [f"{conf.resolve()}:/etc/nginx/nginx.conf:ro", f"{secrets.folder}:/etc/nginx/room:ro"]
+def _room(document: dict[str, Any], proxy: str, model: str, image: str) -> Iterator[list[str]]:
+    """The student's room as its own compose project, the proxy on a free loopback port."""
+    document = json.loads(json.dumps(document))
     document["name"] = PROJECT
+    for kind in ("networks", "volumes"):  # compose config names them after the student's project
+        for spec in (document.get(kind) or {}).values():
+            if isinstance(spec, dict) and not spec.get("external"):
+                spec.pop("name", None)
+    document["services"][model]["image"] = image
+    document["services"][proxy]["ports"] = [{"target": 443, "host_ip": "127.0.0.1", "protocol": "tcp"}]
     with tempfile.TemporaryDirectory(prefix="ex07-") as folder:
-        base = Path(folder) / "compose.room.yaml"
-        base.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-        yield [
-            "docker",
-            "compose",
-            "--project-directory",
-            str(base_dir),
-            "-f",
-            str(base),
-            "-f",
-            str(compose_file.resolve()),
-        ]
+        path = Path(folder) / "compose.json"
+        path.write_text(json.dumps(document), encoding="utf-8")
+        command = ["docker", "compose", "-f", str(path)]
+        try:
+            yield command
+        finally:
+            subprocess.run([*command, "down", "--timeout", "3"], capture_output=True, timeout=120)
 
 
 def _compose(command: list[str], *args: str, timeout: float = room.UP_WITHIN) -> str:
     result = subprocess.run([*command, *args], capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
-        raise failed(
-            f"docker compose {args[0]}",
-            "the room to start with your files",
-            (result.stdout + result.stderr).strip()[-500:],
-            "docker compose logs, in the project folder",
-        )
-    return result.stdout
+        lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+        found = " | ".join(lines[-3:])[-400:]
+        raise failed(f"docker compose {args[0]}", "the room to start from your files", found, "docker compose logs")
+    return result.stdout + result.stderr
 
 
-def crash_under_load(conf: Path, compose_file: Path, image: str = docker.IMAGE) -> str:
-    """The room from these files, one replica killed under load; what happened, in words."""
-    missing = _engine_missing((image, room.facts().nginx_image)) or ("" if room.compose_v2() else "no Compose v2")
-    if missing:
-        return f"crash under load not run ({missing})"
-    with _room_files(compose_file, conf, image) as command:
+def _golden(client: PenguinClient, cases: list[smoke.Case]) -> None:
+    """The golden set through the proxy: each record its true species, or its refusal."""
+    for case in cases:
         try:
-            _compose(command, "up", "--wait", "--no-build", "--pull", "never")
-            port = int(_compose(command, "port", "proxy", "443").strip().rpartition(":")[2])
-            load = _load_with_a_crash(port)
-        finally:
-            subprocess.run([*command, "down", "--timeout", "5"], capture_output=True, timeout=120)
-    seen = {shot.replica for shot in load.shots if shot.ok}
-    if load.failed:
-        raise failed(
-            "the crash",
-            f"0 failed requests while replica {load.events[0][1]} died",
-            f"{load.failed} of {load.sent} failed:\n{load.table()}\n",
-            "which cases does nginx retry on another replica, and for which methods",
-        )
-    if len(seen) < 2:
-        raise failed(
-            "the crash",
-            "answers from more than one replica",
-            f"only {sorted(seen)}",
-            "whether proxy_pass leads to the service name that every replica answers to",
-        )
-    killed = f"{load.sent} requests in {LOAD['seconds']:g} s while a replica was killed"
-    return f"{killed}: 0 failed, {len(seen)} replicas answered"
+            outcome = client.predict(case.record).species
+        except InvalidInput as refused:
+            outcome = f"refused:{','.join(refused.codes)}"
+        expected = case.species if case.refusal is None else f"refused:{case.refusal}"
+        if not outcome.startswith(expected):
+            raise failed("the golden set", f"{expected} for source row {case.source_row}", outcome, "the model image")
 
 
-def _load_with_a_crash(port: int) -> paced_load.Load:
-    facts = room.facts()
-    secrets = room.make_secrets(say=lambda line: None)
-    victim = room.replicas(PROJECT, services=(SERVICE,))[0].name
+def _nginx_t(command: list[str], proxy: str) -> str:
+    """`nginx -t` in the student's nginx service, with its mounts, without starting anything else."""
+    args = [*command, "run", "--rm", "--no-deps", "-T", proxy, "nginx", "-t"]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    if result.returncode != 0 or "test is successful" not in result.stderr:
+        said = [line for line in result.stderr.splitlines() if "[emerg]" in line] or result.stderr.splitlines()[-1:]
+        found = re.sub(r"^.*?\[emerg\] \S+ ", "", said[0] if said else "no answer")
+        raise failed("nginx -t", "the configuration test to pass", found, "the file and line nginx names")
+    return "nginx -t passed"
+
+
+def _killed_under_load(command: list[str], proxy: str, model: str, ca: Path) -> str:
+    """The room up, the golden set at the domain, a replica killed under a paced load."""
+    _compose(command, "up", "--wait")
+    port = int(_compose(command, "port", proxy, "443").strip().rpartition(":")[2])
+    victim = _compose(command, "ps", "--quiet", model).split()[0]
 
     def client() -> PenguinClient:
-        return PenguinClient(
-            f"https://{facts.domain}:{port}",
-            timeout=float(LOAD["timeout"]),
-            verify=str(secrets.ca),
-            resolve={facts.domain: "127.0.0.1"},
-            headers={room.API_KEY_HEADER: secrets.api_key},
-        )
+        url = f"https://{DOMAIN}:{port}"
+        # No retries of the client's own: every retry the room needs is the student's nginx's.
+        return PenguinClient(url, timeout=LOAD["timeout"], verify=str(ca), resolve={DOMAIN: "127.0.0.1"}, retries=0)
 
     def kill() -> str:
-        room.crash(victim)
-        return victim
+        subprocess.run(["docker", "kill", victim], capture_output=True, timeout=30)
+        return "docker kill"
 
-    return paced_load.run(
+    cases = smoke.load_cases(room.root() / "tests" / "golden.json")
+    with client() as first:
+        _golden(first, cases)
+    load = paced_load.run(
         client,
         "/predict",
-        CLEAN_RECORD,
+        cases[0].record,
         rate=LOAD["rate"],
         seconds=LOAD["seconds"],
         threads=int(LOAD["threads"]),
         timeout=LOAD["timeout"],
         at={LOAD["kill_at"]: kill},
     )
+    if load.failed:
+        raise failed(
+            "a replica killed under load",
+            "0 failed requests",
+            f"{load.failed} of {load.sent} failed:\n{load.table()}\n",
+            "which failures nginx retries on another replica, for which methods, and how long it waits to connect",
+        )
+    return f"{len(cases)} golden records at the domain; {load.sent} requests, a replica killed, 0 failed"
 
 
-def check_server_room(nginx_conf: Path | str, compose_file: Path | str, image: str | None = None) -> None:
-    """Exercise 07: the files first, then `nginx -t`, then a crash under load where an engine runs."""
-    conf, lines = Path(nginx_conf), Path(compose_file)
-    nginx_problems(_read(conf, "the resolver and retry lines"))
-    _read(lines, "the replicas and healthcheck lines")
-    service, how = composed(lines, conf)
-    compose_problems(service)
-    steps = [
-        f"{conf.name} re-resolves the replicas and retries",
-        f"{lines.name}: {how}",
-        nginx_t(conf),
-        crash_under_load(conf, lines, image or docker.IMAGE),
-    ]
+def check_server_room(
+    compose_file: Path | str, nginx_conf: Path | str, ca: Path | str, image: str | None = None, start: bool = True
+) -> None:
+    """Exercise 07: the files by the lesson's rules, then, with Docker, `nginx -t` and the room itself.
+    `ca` signed the proxy's certificate; `image` replaces the model's image (tests); `start=False`
+    stops after `nginx -t`."""
+    compose_path, conf = Path(compose_file), Path(nginx_conf)
+    _read(compose_path, "the room's compose file")
+    conf_text = _read(conf, "the nginx server block")
+    found, document, how = services(compose_path)
+    model, proxy = compose_problems(found, conf)
+    nginx_problems(conf_text, {model.name, *model.aliases}, docker.Dockerfile.read().port)
+    steps = [f"{how}; the files keep the lesson's rules"]
+    missing = _missing(image or model.image, proxy.image)
+    if missing:
+        steps.append(f"nginx -t and the room not run ({missing})")
+    else:
+        with _room(document, proxy.name, model.name, image or model.image) as command:
+            steps.append(_nginx_t(command, proxy.name))
+            if start:
+                steps.append(_killed_under_load(command, proxy.name, model.name, Path(ca)))
     passed("; ".join(steps))

@@ -14,9 +14,6 @@ It judges in two steps, and says which ran:
    proxy, one pod deleted under a short paced load (every request must be answered), the
    deleted pod replaced; then the namespace is deleted.
 Messages say what was expected, what was found and one thing to try; never the answer's lines.
-
-check_deployment is exercise 07's former task 3 (a Deployment's probes and strategy, on paper),
-moved here with the Kubernetes material.
 """
 
 from __future__ import annotations
@@ -61,22 +58,6 @@ def _yaml(text: str) -> list[Any]:
             f"{' '.join(str(error).split())[:300]}. Try: indent with spaces only, each level two deeper "
             "than the key above it"
         ) from None
-
-
-def check_deployment(deployment_file: Path | str) -> None:
-    """A Deployment's probes and rolling-update strategy, on paper."""
-    from workshop import k8s  # the Kubernetes schemas load only for this task
-
-    path = Path(deployment_file)
-    documents = _yaml(_read(path, "the strategy and the probes"))
-    problems = k8s.deployment_problems(documents[0] if documents and isinstance(documents[0], dict) else {})
-    if problems:
-        raise CheckFailed(str(problems[0]))
-    passed(
-        f"{path.name} is a valid Deployment (Kubernetes {k8s.KUBERNETES}, strict) and keeps the ties of "
-        f"k8s/deployment.yaml: readiness on {k8s.READINESS}, liveness on {k8s.LIVENESS}, the image's port, "
-        "a rollout that never loses a ready replica"
-    )
 
 
 def _pair(documents: list[Any]) -> tuple[dict[str, Any], dict[str, Any]]:

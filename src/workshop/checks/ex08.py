@@ -22,7 +22,6 @@ gets both right: by 5 or fewer it calls the second drifted, by 7 or more it miss
 
 from __future__ import annotations
 
-import ast
 import functools
 import math
 import re
@@ -31,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workshop.checks.common import PLACEHOLDER, CheckFailed, first_line, passed, require
+from workshop.checks.common import CheckFailed, first_line, passed, require, require_file
 from workshop.checks.ex05 import _start_failure
 
 if TYPE_CHECKING:
@@ -63,7 +62,7 @@ def check_metrics(path: str | Path = "counted_service.py") -> None:
     from workshop.server import Server, ServerFailed
 
     path = Path(path)
-    _require_written(path)
+    require_file(path, "write your metrics there")
     server = Server(f"{path.stem}:app", app_dir=path.parent)
     try:
         server.start(echo=False)
@@ -80,23 +79,6 @@ def check_metrics(path: str | Path = "counted_service.py") -> None:
         f"{path.name}: after {ANSWERED} answered and {REFUSED} refused requests, /metrics counts "
         f"{ANSWERED} and {REFUSED} apart ({counters}) and {histogram} timed {timed:g} of them"
     )
-
-
-def _require_written(path: Path) -> None:
-    """The file exists, and no name in it is still the exercise's placeholder `name = ...`."""
-    if not path.is_file():
-        raise CheckFailed(
-            f"not done yet: expected the file {path} (in {path.resolve().parent}), found none: "
-            "run the %%writefile cell that writes it"
-        )
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except SyntaxError:
-        return  # the server's start-up names the line
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is PLACEHOLDER:
-            name = ast.unparse(node.targets[0])
-            raise CheckFailed(f"not done yet: {path.name} still says {name} = ...: write your metrics there")
 
 
 def _mix() -> list[tuple[dict[str, Any], bool]]:

@@ -8,6 +8,8 @@ picture with its own stage highlighted, so students always see where they are.
 
 Drawn with matplotlib alone, so it renders on a fresh laptop from the pinned environment:
 no graphviz binary, and none of the heavy training packages (torch, scikit-learn, pandas).
+It lives outside the package: the images are committed, and only `make diagram`
+(`python scripts/diagram.py`) redraws them, after a stage's title changes.
 """
 
 from __future__ import annotations
@@ -27,8 +29,6 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 from matplotlib.textpath import TextPath
 
 from workshop.stages import STAGES
-
-__all__ = ["BOXES", "Box", "draw", "render_all", "save"]
 
 
 @dataclass(frozen=True)
@@ -451,3 +451,8 @@ def render_all(folder: str | Path) -> list[Path]:
     paths = [save(folder / "bird_eye.svg"), save(folder / "bird_eye.png")]
     paths += [save(folder / f"bird_eye_stage{box.number}.png", box.number) for box in BOXES]
     return paths
+
+
+if __name__ == "__main__":
+    for written in render_all(Path(__file__).resolve().parents[1] / "notebooks" / "img"):
+        print(f"wrote {written}")
