@@ -94,7 +94,6 @@ NEEDS: dict[str, str] = {
             "test_notebooks",
             "test_classroom_notebooks",
             "test_statements",
-            "test_diagram",
             "test_pins",
             "test_workflow",
             "test_notebook_08",
