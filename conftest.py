@@ -123,7 +123,15 @@ GROUP_MODULES = {
 }
 GROUP_NOTEBOOKS = {
     **dict.fromkeys(
-        ("06_container", "07_server_room", "07b_new_versions", "08_running_it", "09_pipeline", "99_blank_folder"),
+        (
+            "06_container",
+            "07_server_room",
+            "07a_faults",
+            "07b_new_versions",
+            "08_running_it",
+            "09_pipeline",
+            "99_blank_folder",
+        ),
         PORTS,
     ),
     "07c_kubernetes": CLUSTER,
