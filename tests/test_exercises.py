@@ -201,7 +201,10 @@ def stream(cell: nbformat.NotebookNode, name: str) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [p.name for p in exercises.solutions(SOLUTIONS)])
-def test_every_check_fails_on_the_blank_exercise_and_passes_on_the_solution(name: str, artifact_dir: Path) -> None:
+def test_every_check_fails_on_the_blank_exercise(name: str, artifact_dir: Path) -> None:
+    """The blank exercise, run as a student opens it: each check cell says "not done yet" and
+    nothing else fails. The solutions run once, under nbval (`make test`'s `solutions` folder),
+    where conftest.py holds each check cell to its "✓" and a quiet stderr."""
     exercise = execute(EXERCISES / name, artifact_dir)
     checks = check_cells(exercise)
     assert checks, f"{name} has no check cell (a line starting with checks.check_...)"
@@ -209,13 +212,3 @@ def test_every_check_fails_on_the_blank_exercise_and_passes_on_the_solution(name
         expected = [("CheckFailed", "not done yet")] if index in checks else []
         found = [(ename, evalue[: len("not done yet")]) for ename, evalue in errors(cell)]
         assert found == expected, f"exercise {name}, cell {index}:\n{cell.source}\nraised {errors(cell)}"
-
-    solution = execute(SOLUTIONS / name, artifact_dir)
-    assert len(check_cells(solution)) == len(checks)
-    for index, cell in enumerate(solution.cells):
-        assert errors(cell) == [], f"solution {name}, cell {index} raised {errors(cell)}"
-        assert stream(cell, "stderr") == "", f"solution {name}, cell {index} is noisy:\n{stream(cell, 'stderr')}"
-        if index in check_cells(solution):
-            assert stream(cell, "stdout").startswith("✓ "), f"solution {name}, cell {index}: {stream(cell, 'stdout')}"
-    outputs = nbformat.writes(solution)
-    assert str(ROOT) not in outputs and str(artifact_dir) not in outputs, f"{name} prints an absolute path"
