@@ -81,19 +81,24 @@ demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records
 
 ##@ Checks
 .PHONY: test test-fast lint doctor diagram browser
-test: $(STAMP) browser buildx serve-env node-env k8s-binaries lint ## the whole test suite (what CI runs): lint, then tests/, the notebooks and solutions under nbval
-	$(PY) -m pytest tests notebooks solutions --nbval-lax --durations=15
+# The suite runs in 4 pytest-xdist workers; what shares a port, the room or the cluster runs in one
+# of them (--dist loadgroup; the groups are conftest.py's). .ci/test.sh runs it: under CI=true it
+# first installs and starts what the suite needs and stops it after the last worker.
+test: $(STAMP) buildx serve-env node-env lint ## the whole test suite (what CI runs): lint, then tests/, the notebooks and solutions under nbval, 4 workers
+	bash .ci/test.sh $(PY) -m pytest tests notebooks solutions --nbval-lax -n 4 --dist loadgroup --durations=15
 
-# The quick loop, and the release's first step (make release, .github/workflows/release.yml):
-# the tests that need no Docker engine (DOCKER_ENGINE=off leaves those out) and are not slow.
-test-fast: $(STAMP) ## the quick loop: the tests that need no Docker engine and are not marked slow
-	DOCKER_ENGINE=off $(PY) -m pytest tests -m "not slow" -q
+# The quick loop while working, and the release's first step (make release, .github/workflows/
+# release.yml): the tests that start nothing (unit) and the service in process (service), with
+# the coverage of src/penguins/serving they reach.
+test-fast: $(STAMP) ## the quick loop (about a minute): unit and in-process service tests, with serving's coverage
+	$(PY) -m pytest tests --fast -n 2 --dist loadgroup -q --cov=penguins.serving --cov-report=term-missing:skip-covered
 
-lint: $(STAMP) ## the import boundaries (import-linter), ruff (lint and format), mypy --strict on src/, the release workflow's schema
+lint: $(STAMP) ## the import boundaries (import-linter), ruff (lint and format), mypy --strict on src/, shellcheck on .ci/, the release workflow's schema
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/shellcheck .ci/*.sh .ci/run
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/release.yml
 
 doctor: $(STAMP) ## check this laptop before class: python, disk, environment, ports, docker
@@ -110,17 +115,10 @@ buildx:
 	@status=0; BUILDX_INSTALL=$(if $(filter notebooks,$(MAKECMDGOALS)),1,) bash .ci/buildx.sh || status=$$?; \
 	if [ $$status != 3 ]; then exit $$status; fi
 
-# Debian's chromium for the browser tests (/docs, JupyterLab, the slides). Installed when asked
-# (`make browser`) or under CI=true, as root with apt-get; elsewhere those tests skip and say why.
-BROWSER := /usr/bin/chromium
+# Debian's chromium for the browser tests (/docs, JupyterLab, the slides); under CI=true `make test`
+# installs it (.ci/test.sh); elsewhere those tests skip and say why.
 browser: ## install Debian's chromium for the headless-browser tests (root, apt-get)
-	@if [ -x $(BROWSER) ]; then exit 0; fi; \
-	if [ "$(CI)" != true ] && [ "$(filter browser,$(MAKECMDGOALS))" != browser ]; then \
-	  echo "note: no $(BROWSER): the browser tests will skip (make browser installs it)"; exit 0; fi; \
-	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
-	  echo "cannot install chromium: needs root and apt-get (Debian/Ubuntu)"; exit 1; fi; \
-	export DEBIAN_FRONTEND=noninteractive; \
-	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null
+	bash .ci/browser.sh
 
 ##@ Stages 02-05: serve
 # `make serve-02`, `serve-03`, `serve-04`: one rule for every stage server. Each runs in the
@@ -204,17 +202,15 @@ room-rolling: $(STAMP) ## a rolling update, make room-rolling VERSION=<model_ver
 	$(PY) -m workshop room rolling $(IMAGE):$(VERSION)
 
 # Kubernetes (notebook 07c): kind on a laptop, see k8s/README.md. Under CI=true the cluster of
-# .ci/k8s-cluster.sh instead, built from Debian's source once per machine (k8s-binaries: about
-# 15 min cold, cached after; `make test` builds it before the tests start).
-.PHONY: k8s-up k8s-down k8s-binaries
+# .ci/k8s-cluster.sh instead, built from Debian's source once per machine (about 15 min cold,
+# cached after; `make test` builds it before the tests start: .ci/test.sh).
+.PHONY: k8s-up k8s-down
 k8s-up: $(STAMP) ## a Kubernetes cluster for notebook 07c: kind create cluster, the model's image loaded into it
 	$(PY) -m workshop k8s up
 
 k8s-down: $(STAMP) ## delete that cluster: kind delete cluster
 	$(PY) -m workshop k8s down
 
-k8s-binaries:
-	@if [ "$(CI)" = true ]; then bash .ci/k8s-cluster.sh build; fi
 
 ##@ Stage 09: the pipeline
 # Notebook 09's release steps in order, each a real command (src/workshop/release.py): make

@@ -16,13 +16,22 @@ One file for the whole run, so the folders cannot drift apart:
 - The notebooks that drive a Kubernetes cluster (07c, lecture and exercise) get the session's
   one cluster (tests/conftest.py: under CI=true .ci/k8s-cluster.sh starts it) before their
   kernel starts; the test that stops it and proves nothing is left runs last of all.
+- Every test carries one marker saying what it needs (NEEDS below): `unit`, `service` (the app in
+  process), `servers` (processes on loopback: servers, kernels, a browser, pip), `engine` (a Docker
+  engine or a Kubernetes cluster) or `content` (the course's text and files read as files).
+  `make test-fast` runs `unit or service`; `make test` runs everything.
+- With pytest-xdist (`make test`: `-n 4 --dist loadgroup`) what shares a fixed host port, the
+  room's compose project or the cluster runs in one worker, in collection order: GROUPS below.
+  The models are trained once, before the workers start, so no two processes write them at once.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -35,8 +44,117 @@ _created: list[str] = []
 K8S_NOTEBOOKS = ("07c_kubernetes.ipynb",)
 LAST = "test_stop_leaves_nothing_behind"
 
+# What a test module needs; a module not named here is `unit`. Tests using an engine fixture are
+# `engine` whatever their module, and those using a server fixture of their module `servers`.
+NEEDS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "test_api",
+            "test_api_key",
+            "test_metrics",
+            "test_request_id",
+            "test_v2",
+            "test_schemathesis",
+            "test_room_parts",
+            "test_checks_ex06",
+            "test_one_path",
+            "test_docs_offline",
+        ),
+        "service",
+    ),
+    **dict.fromkeys(
+        (
+            "test_serve_live",
+            "test_client",
+            "test_notebook_server",
+            "test_processes",
+            "test_v2_tritonclient",
+            "test_lab_browser",
+            "test_packaging",
+            "test_exercises",
+            "test_progress",
+            "test_train_script",
+            "test_bench",
+            "test_node_runtime",
+            "test_cli",
+            "test_exercise_variants",
+            "test_checks",
+            "test_workshop_tools",
+        ),
+        "servers",
+    ),
+    **dict.fromkeys(("test_container", "test_room", "test_room_faults", "test_k8s_cluster"), "engine"),
+    **dict.fromkeys(
+        (
+            "test_notebook_shape",
+            "test_instructor_guide",
+            "test_slots",
+            "test_what_students_see",
+            "test_readme_targets",
+            "test_notebooks",
+            "test_classroom_notebooks",
+            "test_statements",
+            "test_pins",
+            "test_workflow",
+            "test_notebook_08",
+            "test_grafana_files",
+            "test_stages",
+        ),
+        "content",
+    ),
+}
+SLOW_MODULES = ("test_schemathesis", "test_training")  # hundreds of generated requests; three trainings
+FAST = "(unit or service) and not slow"  # make test-fast: `pytest tests --fast`
+CHECK_CALL = re.compile(r"^checks\.check_\w+\(", re.MULTILINE)  # an exercise's check cell
+# A test whose own code starts a fresh interpreter or a command (seconds each, torch imported anew).
+STARTS_A_PROCESS = re.compile(r"\brun_python\(|\bsubprocess\.(run|Popen|check_output|check_call)\(|\bcli\(")
+ENGINE_FIXTURES = {"base_image", "room_images", "the_room", "registry_up", "k8s_cluster"}
+SERVER_FIXTURES = {"server", "docs_server", "stage04", "lab", "browser"}
+
+# Who shares what: the room's ports (8443, 8080, 8010, 9090, 9091) and compose project, stage 06's
+# registry (5001) and container (8006), which the release (09) uses with the room: one group;
+# the cluster: another; the stage servers' port 8004 (notebooks 05a and 05b): a third.
+GROUPS = "PENGUINS_XDIST_GROUPS"  # the folder where each worker writes its tests' groups
+PORTS, CLUSTER, STAGE_04 = "engine-ports", "k8s", "port-8004"
+GROUP_FIXTURES = {"room_images": PORTS, "the_room": PORTS, "registry_up": PORTS, "k8s_cluster": CLUSTER}
+GROUP_MODULES = {
+    **dict.fromkeys(("test_container", "test_release", "test_workshop_tools"), PORTS),
+    "test_k8s_cluster": CLUSTER,
+}
+GROUP_NOTEBOOKS = {
+    **dict.fromkeys(
+        (
+            "06_container",
+            "07_server_room",
+            "07a_faults",
+            "07b_new_versions",
+            "08_running_it",
+            "09_pipeline",
+            "99_blank_folder",
+        ),
+        PORTS,
+    ),
+    "07c_kubernetes": CLUSTER,
+    **dict.fromkeys(("05a_first_service", "05b_addresses_and_async"), STAGE_04),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fast", action="store_true", help=f"the quick loop (make test-fast): -m {FAST!r}")
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under --fast a module of slow tests is not even collected: schemathesis generates its
+    cases while pytest collects (a minute on 2 cores)."""
+    return True if config.getoption("fast", False) and collection_path.stem in SLOW_MODULES else None
+
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("fast", False):
+        config.option.markexpr = FAST
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        _created.append(tempfile.mkdtemp(prefix="penguins-xdist-groups-"))
+        os.environ[GROUPS] = _created[-1]
     if hasattr(config.option, "nbval_current_env"):
         config.option.nbval_current_env = True
     if not os.environ.get(ENV_VAR):
@@ -50,39 +168,141 @@ def _needs(path: Path) -> tuple[str, ...]:
     return tuple(json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("penguins", {}).get("needs", []))
 
 
+def need_of(item: pytest.Item) -> str:
+    """The one marker saying what `item` needs to run (see NEEDS)."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if item.path.suffix == ".ipynb":
+        return "engine" if GROUP_NOTEBOOKS.get(item.path.stem) in (PORTS, CLUSTER) else "servers"
+    if fixtures & ENGINE_FIXTURES:
+        return "engine"
+    if fixtures & SERVER_FIXTURES or STARTS_A_PROCESS.search(_source(item)):
+        return "servers"
+    return NEEDS.get(item.path.stem, "unit")
+
+
+def _source(item: pytest.Item) -> str:
+    function = getattr(item, "function", None)
+    try:
+        return inspect.getsource(function) if function else ""
+    except (OSError, TypeError):
+        return ""
+
+
+def group_of(item: pytest.Item) -> str:
+    """The xdist group of `item`: what it shares with others (a port, the room, the cluster), else
+    its file (a notebook's cells share a kernel; a module's fixtures are made once), except that
+    each exercise test_exercises runs is a group of its own."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    for fixture, group in GROUP_FIXTURES.items():
+        if fixture in fixtures:
+            return group
+    where = f"{item.path.parent.name}/{item.path.name}"
+    if item.path.suffix == ".ipynb":
+        return GROUP_NOTEBOOKS.get(item.path.stem, where)
+    notebook = getattr(getattr(item, "callspec", None), "params", {}).get("name")  # test_exercises' notebook
+    if isinstance(notebook, str) and notebook.endswith(".ipynb"):
+        return GROUP_NOTEBOOKS.get(notebook.removesuffix(".ipynb"), f"{where}[{notebook}]")
+    return GROUP_MODULES.get(item.path.stem, where)
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Each test's markers as it is collected, before any plugin reads them (-m, xdist's groups)."""
+    item.add_marker(need_of(item))
+    if item.path.stem in SLOW_MODULES:
+        item.add_marker("slow")
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.name == LAST)  # stable: everything else keeps its order
+    if (folder := os.environ.get(GROUPS)) and (worker := os.environ.get("PYTEST_XDIST_WORKER")):
+        groups = {item.nodeid: group_of(item) for item in items}
+        (Path(folder) / f"{worker}.json").write_text(json.dumps(groups), encoding="utf-8")
     needing = [item for item in items if item.path.suffix == ".ipynb" and "docker" in _needs(item.path)]
-    if not needing or os.environ.get("CI") == "true":
-        return
-    from workshop.docker import engine
+    if needing and os.environ.get("CI") != "true":
+        from workshop.docker import engine
 
-    if not (found := engine()).running:
-        for item in needing:
-            item.add_marker(pytest.mark.skip(reason=f"{item.path.name} types docker commands: {found}"))
+        if not (found := engine()).running:
+            for item in needing:
+                item.add_marker(pytest.mark.skip(reason=f"{item.path.name} types docker commands: {found}"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """--dist loadgroup by group_of: each group is one unit of work, run by one worker in order.
+    (xdist's own loadgroup reads `xdist_group` marks through `item._nodeid`, which pytest 9 no
+    longer reads: the groups would silently not apply.) The workers write each test's group to
+    $PENGUINS_XDIST_GROUPS as they finish collecting, before the controller schedules."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if not hasattr(self, "groups"):
+                self.groups: dict[str, str] = {}
+                for found in Path(os.environ[GROUPS]).glob("*.json"):
+                    self.groups.update(json.loads(found.read_text(encoding="utf-8")))
+            return self.groups.get(nodeid, nodeid)
+
+    return GroupScheduling(config, log)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
     result = yield
     cell = getattr(item, "cell", None)
-    if cell is not None and "raises-exception" in cell.get("metadata", {}).get("tags", []):
-        outputs = getattr(item, "test_outputs", None) or []
-        if not any(output.get("output_type") == "error" for output in outputs):
-            pytest.fail(f"{item.name} is tagged raises-exception but raised nothing", pytrace=False)
+    outputs = getattr(item, "test_outputs", None) or []
+    tags = cell.get("metadata", {}).get("tags", []) if cell is not None else []
+    if "raises-exception" in tags and not any(output.get("output_type") == "error" for output in outputs):
+        pytest.fail(f"{item.name} is tagged raises-exception but raised nothing", pytrace=False)
+    if cell is not None and item.path.parent.name == "solutions":
+        solved(item.name, cell.get("source", ""), outputs)
     return result
+
+
+def solved(name: str, source: str, outputs: list[dict]) -> None:
+    """A solution's cell as nbval ran it (the one run of each solution per suite): quiet on
+    stderr, a check cell saying "✓ ...", and no absolute path of this machine in what it printed."""
+
+    def stream(which: str) -> str:
+        streams = (o for o in outputs if o.get("output_type") == "stream" and o.get("name") == which)
+        return "".join(o.get("text", "") for o in streams)
+
+    if stream("stderr"):
+        pytest.fail(f"{name} is noisy on stderr:\n{stream('stderr')}", pytrace=False)
+    if CHECK_CALL.search(source) and not stream("stdout").startswith("✓ "):
+        pytest.fail(f"{name}: the solution's check says {stream('stdout')!r}, not ✓", pytrace=False)
+    printed = json.dumps(outputs)
+    for path in (str(Path(__file__).resolve().parent), os.environ.get(ENV_VAR, "")):
+        if path and path in printed:
+            pytest.fail(f"{name} prints an absolute path ({path})", pytrace=False)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Before nbval starts the kernel of a notebook that drives a cluster: the cluster, and kubectl
-    pointed at it in the environment the kernel inherits (without CI=true: only if one runs)."""
+    """Before nbval starts a notebook's kernel: under xdist, the controller's models; for a
+    notebook that drives a cluster, the cluster, and kubectl pointed at it in the environment the
+    kernel inherits (without CI=true: only if one runs)."""
+    if item.path.suffix == ".ipynb" and os.environ.get("PYTEST_XDIST_WORKER"):
+        from tests.conftest import wait_for_the_models
+
+        wait_for_the_models(Path(os.environ[ENV_VAR]))
     if item.path.name in K8S_NOTEBOOKS and item.path.suffix == ".ipynb":
         from tests.conftest import use_k8s_cluster
 
         reason = use_k8s_cluster()
         if reason and os.environ.get("CI") == "true":
             pytest.fail(f"CI=true, so notebook {item.path.name} must drive a cluster, but: {reason}")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under xdist the controller trains the models while its workers start (xdist starts them
+    after this hook); the workers' tests and notebooks wait for them (tests/conftest.py)."""
+    if getattr(session.config.option, "numprocesses", None) and not hasattr(session.config, "workerinput"):
+        from tests.conftest import train_for_the_workers
+
+        train_for_the_workers(Path(os.environ[ENV_VAR]))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -24,10 +24,12 @@ if [[ "${CI:-}" != true && "${BUILDX_INSTALL:-}" != 1 ]]; then
     say "no buildx plugin: docker build uses the legacy builder (install docker-buildx-plugin; CI: CI=true bash .ci/buildx.sh)" >&2
     exit 3
 fi
-command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
-    { say "installing the plugin needs apt-get and dpkg-deb (Debian/Ubuntu)" >&2; exit 1; }
+if ! command -v apt-get >/dev/null || ! command -v dpkg-deb >/dev/null; then
+    say "installing the plugin needs apt-get and dpkg-deb (Debian/Ubuntu)" >&2; exit 1
+fi
 
 # The Debian mirror apt already uses on this machine (nothing is hard-coded).
+# shellcheck disable=SC2016  # $(REPO_URI) etc. are apt-get's own placeholders, not shell
 uri="$(apt-get indextargets --no-release-info --format '$(REPO_URI) $(COMPONENT)' 'Identifier: Packages' 2>/dev/null |
     awk '$2 == "main" && $1 !~ /security/ {print $1; exit}')"
 [[ -n "$uri" ]] || { say "apt on this machine names no Debian mirror" >&2; exit 1; }

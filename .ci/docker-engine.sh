@@ -92,6 +92,7 @@ apt_install() {
 # The Debian mirror apt already uses on this machine, as sources.list lines for
 # $SUITE, $SUITE-updates and $SUITE-security (main only). Nothing is hard-coded.
 host_debian_sources() {
+    # shellcheck disable=SC2016  # $(REPO_URI) etc. are apt-get's own placeholders, not shell
     apt-get indextargets --no-release-info \
         --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' 'Identifier: Packages' 2>/dev/null |
         awk -v s="$SUITE" '$3 == "main" && ($2 == s || $2 == s "-updates" || $2 == s "-security") {print "deb " $1 " " $2 " main"}' |
@@ -110,6 +111,7 @@ build_base() {
     apt_install mmdebstrap
     say "building $LOCAL_BASE with mmdebstrap from: $(printf '%s\n' "${sources[@]}" | awk '{print $2}' | sort -u | tr '\n' ' ')"
     local t0; t0=$(now)
+    # shellcheck disable=SC2016,SC2054  # "$1" is mmdebstrap's hook argument; --include takes commas
     local args=(
         --variant=minbase
         --include=python3,python3-venv,python3-pip,ca-certificates
@@ -137,6 +139,7 @@ build_base() {
     local certs=(/usr/local/share/ca-certificates/*.crt)
     shopt -u nullglob
     if [[ ${#certs[@]} -gt 0 ]]; then
+        # shellcheck disable=SC2016  # "$1" is the root mmdebstrap passes to its hooks, not ours
         args+=(--customize-hook="copy-in ${certs[*]} /usr/local/share/ca-certificates/"
                --customize-hook='chroot "$1" update-ca-certificates >/dev/null')
     fi

@@ -47,10 +47,13 @@ apt_install() {
         cleanup=/usr/sbin/policy-rc.d
     fi
     mkdir -p "$CACHE_ROOT"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$CACHE_ROOT/apt.log" 2>&1 &&
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$CACHE_ROOT/apt.log" 2>&1 &&
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            "${missing[@]}" >>"$CACHE_ROOT/apt.log" 2>&1 ||
-        { [[ -n "$cleanup" ]] && rm -f "$cleanup"; tail -n 15 "$CACHE_ROOT/apt.log" >&2; die "apt-get failed"; }
+            "${missing[@]}" >>"$CACHE_ROOT/apt.log" 2>&1; }; then
+        [[ -n "$cleanup" ]] && rm -f "$cleanup"
+        tail -n 15 "$CACHE_ROOT/apt.log" >&2
+        die "apt-get failed"
+    fi
     [[ -n "$cleanup" ]] && rm -f "$cleanup"
     return 0
 }
@@ -365,6 +368,7 @@ stop() {
     stop_component kubelet
     # The pods' containers, by the label the kubelet's dockershim puts on each one it makes.
     containers="$(docker ps -aq --filter label=io.kubernetes.docker.type 2>/dev/null || true)"
+    # shellcheck disable=SC2086  # one container id a word: split on purpose
     if [[ -n "$containers" ]]; then docker rm -f $containers >/dev/null 2>&1 || true; fi
     for name in kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_component "$name"; done
     "$BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true

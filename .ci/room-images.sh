@@ -19,6 +19,7 @@ pinned() { sed -n "s|^ *image: *\($1[^ #]*\).*|\1|p" docker/compose.room.yaml | 
 
 # The host's Debian mirror (the same URI apt uses here: nothing is hard-coded).
 mirror() {
+    # shellcheck disable=SC2016  # $(REPO_URI) etc. are apt-get's own placeholders, not shell
     apt-get indextargets --no-release-info --format '$(REPO_URI) $(COMPONENT)' 'Identifier: Packages' 2>/dev/null |
         awk '$2 == "main" && $1 !~ /security/ {print $1; exit}'
 }
@@ -30,6 +31,7 @@ nginx_base() {
     [[ -n "$uri" ]] || { say "apt on this machine names no Debian mirror: cannot build $NGINX_BASE" >&2; exit 1; }
     command -v mmdebstrap >/dev/null || { say "no mmdebstrap (CI=true bash .ci/docker-engine.sh installs it)" >&2; exit 1; }
     local t0; t0=$(date +%s)
+    # shellcheck disable=SC2016  # "$1" is the root mmdebstrap passes to its hooks, not ours
     mmdebstrap --quiet --variant=minbase --include=nginx \
         --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
         --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \

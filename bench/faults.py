@@ -6,7 +6,10 @@ the domain, 3 s client timeout; the clients retry a refused or cut connection wi
 penguins.client does). Overload is wrk's 1,000 connections instead. Each fault is a row:
 
     sent, unanswered (no HTTP answer), 5xx, the proxy's 503 with Retry-After, p50 and p99,
-    answers per second, and the requests a hung or starved replica still got after OUT_WITHIN s.
+    answers per second, and the requests a hung or starved replica still got OUT_WITHIN s after
+    the fault began (the answers it gave before that, and when the last request reached it), by
+    the proxy's X-Replica header; for the starved replica also its share of the predictions
+    before the fault, during its first OUT_WITHIN s and after, by the replicas' own logs.
 
 tests/test_room_faults.py asserts the counts of each row; `make bench` puts the timings beside
 the same run's no-fault row as ratios (throughput and p99), never as timed tests.
@@ -17,12 +20,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +41,22 @@ SECTION = "faults"
 NONE = "no fault"
 LOAD = {"rate": 100.0, "seconds": 10.0, "threads": 4, "timeout": 3.0}
 FAULT_AT = 1.0  # seconds into the load when the fault starts
-# A hung replica gets no request later than this after the fault starts: its first request
-# times out after proxy_read_timeout (1 s), and nginx leaves it out for fail_timeout (10 s).
-OUT_WITHIN = 2.0
+# A hung or starved replica gets no new request later than this after the fault starts.
+# Hung (paused): nginx leaves it out after its first request's proxy_read_timeout (1 s; measured:
+# the last request reached it 0.1-0.2 s after the fault) for fail_timeout (10 s), but on a busy
+# machine the other replicas may time out too, and the `backup` line then tries it again; what
+# holds is the keeper, as for a starved one. Starved, at the latest (compose.room.yaml's
+# healthcheck, docker/keeper/keeper.py, nginx.conf): the next check starts within 2 s (interval),
+# it and the one 2 s after it time out (1 s each): unhealthy 6 s after the fault; the keeper's next
+# look within 1 s disconnects it; nginx re-resolves within 1 s (valid=1s). 8 s, and 2 s to spare
+# for a busy engine. Measured: 5-6 s.
+OUT_WITHIN = 10.0
+VICTIM_SECONDS = 16.0  # the hung and starved rows' load: 5 s of it past OUT_WITHIN
 STARVED_CPUS = "0.05"  # 5 % of one core
+# A prediction in a replica's log (penguins.serving's RequestGate), after `docker logs --timestamps`'
+# time: when the line was written and how long the replica took (so when it began the request).
+PREDICTION_LOGGED = re.compile(r"^(\S+) .*\bPOST /predict \d{3} ([\d.]+) ms\b")
+REJOIN_WITHIN = 5.0  # seconds of predictions, one at a time, for the starved replica to answer one again
 SLOW_CONNECTIONS = 2100
 OVERLOAD_CONNECTIONS = 1000
 OVERLOAD_SECONDS = 10
@@ -62,17 +79,30 @@ class Outcome:
     p50_ms: float
     p99_ms: float
     per_second: float  # 2xx answers per second of the run
-    victim_hits: int | None = None  # requests the hung or starved replica got after `within` s
-    victim_share: float | None = None  # the share of all answers it gave after `within` s
+    victim_hits: int | None = None  # requests the hung or starved replica got `within` s after the fault
+    victim_before: int | None = None  # the answers it gave before that
+    victim_last: float | None = None  # when the last request reached it, in s after the fault
+    # the starved replica's share of the predictions before the fault, in its first `within` s
+    # and after them, by the replicas' own logs (not the proxy's word, nor the keeper's)
+    victim_shares: tuple[float, float, float] | None = None
+    rejoined: int | None = None  # once healthy: predictions one at a time until it answered one (0: none did)
     within: float = OUT_WITHIN
     note: str = ""
 
     def line(self) -> str:
+        last = "none" if self.victim_last is None else f"{self.victim_last:.1f} s after the fault"
         hits = (
             ""
             if self.victim_hits is None
-            else f", victim got {self.victim_hits} after {self.within:g} s ({self.victim_share:.0%} of the answers)"
+            else f", the victim answered {self.victim_before} until {self.within:g} s after the fault and got "
+            f"{self.victim_hits} requests after that (the last one reached it: {last})"
         )
+        if self.victim_shares:
+            before, during, after = (f"{share:.0%}" for share in self.victim_shares)
+            hits += (
+                f"; by the replicas' logs its share of the predictions was {before} before the fault, "
+                f"{during} in its first {self.within:g} s, {after} after that"
+            )
         return (
             f"{self.fault}: sent {self.sent}, unanswered {self.unanswered}, 5xx {self.server_errors}, "
             f"503 with Retry-After {self.refused}, p50 {self.p50_ms:.1f} ms, p99 {self.p99_ms:.1f} ms, "
@@ -92,12 +122,13 @@ def outcome(
     shots = load.shots
     seconds = [shot.seconds for shot in shots]
     ended = max((shot.at + shot.seconds for shot in shots), default=1.0)
-    hits, share = None, None
+    hits, before, last = None, None, None
     if victim is not None:
+        reached = [shot for shot in shots if any(t.startswith(f"{victim}:") for t in shot.tried)]
         late = FAULT_AT + within
-        after = [shot for shot in shots if shot.at >= late]
-        hits = sum(1 for shot in after if any(t.startswith(f"{victim}:") for t in shot.tried))
-        share = sum(1 for shot in after if shot.ok and shot.replica.startswith(f"{victim}:")) / max(1, len(after))
+        hits = sum(shot.at >= late for shot in reached)
+        before = sum(shot.ok and shot.replica.startswith(f"{victim}:") for shot in reached if shot.at < late)
+        last = max((shot.at - FAULT_AT for shot in reached), default=None)
     return Outcome(
         fault,
         sent=len(shots),
@@ -108,7 +139,8 @@ def outcome(
         p99_ms=_percentile(seconds, 0.99) * 1e3,
         per_second=sum(shot.ok for shot in shots) / ended,
         victim_hits=hits,
-        victim_share=share,
+        victim_before=before,
+        victim_last=last,
         within=within,
         note=note,
     )
@@ -132,13 +164,15 @@ def signal_uvicorn(name: str, signal: str) -> str:
     return room.shell(command)
 
 
-def whole_again(env: dict[str, str], within: float = CLEAN_UP_WITHIN) -> None:
-    """Wait until every replica of the room is running and healthy again (restart policy, unpause)."""
-    deadline = time.monotonic() + within
+def whole_again(env: dict[str, str], within: float = CLEAN_UP_WITHIN) -> float:
+    """Wait until every replica of the room is running, healthy and back on the room's network
+    (restart policy, unpause, the keeper); return how long that took."""
+    start = time.monotonic()
+    deadline = start + within
     while True:
         found = room.replicas(services=(room.MODEL_SERVICES[0],))
-        if len(found) == room.facts().replicas and all(r.health == "healthy" for r in found):
-            return
+        if len(found) == room.facts().replicas and all(r.health == "healthy" and r.address for r in found):
+            return time.monotonic() - start
         if time.monotonic() > deadline:
             raise room.RoomError(f"the room is not whole {within:g} s after a fault: {found}")
         time.sleep(0.25)
@@ -156,15 +190,16 @@ def under_load(
     victim: str | None = None,
     more: dict[float, Action] | None = None,
     within: float = OUT_WITHIN,
+    seconds: float = LOAD["seconds"],
 ) -> tuple[Outcome, paced_load.Load]:
-    """The paced load with `action` at FAULT_AT (and `more` actions at their times)."""
+    """The paced load with `action` at FAULT_AT (and `more` actions at their times), for `seconds`."""
     at = {FAULT_AT: action} if action else {}
     load = paced_load.run(
         lambda: room.client(),
         "/predict",
         CLEAN_RECORD,
         rate=LOAD["rate"],
-        seconds=LOAD["seconds"],
+        seconds=seconds,
         threads=int(LOAD["threads"]),
         timeout=LOAD["timeout"],
         at={**at, **(more or {})},
@@ -180,26 +215,89 @@ def hung(env: dict[str, str]) -> Outcome:
     """`docker pause`: the replica's processes are frozen; its kernel still accepts connections."""
     victim = room.replicas()[0]
     try:
-        result, _ = under_load("a replica hung (docker pause)", lambda: docker("pause", victim.name), victim.address)
+        result, _ = under_load(
+            "a replica hung (docker pause)",
+            lambda: docker("pause", victim.name),
+            victim.address,
+            seconds=VICTIM_SECONDS,
+        )
     finally:
         subprocess.run(["docker", "unpause", victim.name], capture_output=True, timeout=60)
-    whole_again(env)
-    return result
+    return back(result, whole_again(env))
+
+
+def back(result: Outcome, seconds: float) -> Outcome:
+    """The outcome, noting how long after the fault ended the victim was back in the room's DNS."""
+    return Outcome(**{**result.__dict__, "note": f"back in the room's DNS {seconds:.1f} s after the fault ended"})
+
+
+def begun(name: str, since: float) -> list[float]:
+    """When the replica began each prediction it answered since `since` (s since the epoch), by
+    its own log: the replica's word, not the proxy's, the client's or the keeper's."""
+    command = ["docker", "logs", "--timestamps", "--since", f"{since:.3f}", name]
+    logged = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    found = (PREDICTION_LOGGED.match(line) for line in (logged.stdout + logged.stderr).splitlines())
+    return [datetime.fromisoformat(m[1]).timestamp() - float(m[2]) / 1e3 for m in found if m]
+
+
+def shares(victim: str, names: list[str], began: float, fault: float, within: float) -> tuple[float, float, float]:
+    """The victim's share of the replicas' predictions before the fault, in its first `within` s, after."""
+    times = {name: begun(name, began) for name in names}
+
+    def share(start: float, end: float) -> float:
+        counts = {name: sum(start <= t < end for t in found) for name, found in times.items()}
+        return counts[victim] / max(1, sum(counts.values()))
+
+    return share(began, fault), share(fault, fault + within), share(fault + within, time.time())
+
+
+def rejoined(name: str) -> int:
+    """Predictions sent one at a time through the proxy until the replica answers one (by its
+    address now: reconnected, it may have another); how many, or 0 if none within REJOIN_WITHIN s."""
+    address = next(r.address for r in room.replicas() if r.name == name)
+    client, deadline, n = room.client(), time.monotonic() + REJOIN_WITHIN, 0
+    body, url = json.dumps(CLEAN_RECORD), client.url + "/predict"
+    while time.monotonic() < deadline:
+        n += 1
+        response = client.session.post(
+            url, data=body, headers={"Content-Type": "application/json"}, timeout=10, verify=client.verify
+        )
+        if response.headers.get(room.REPLICA_HEADER, "").startswith(f"{address}:"):
+            return n
+    return 0
 
 
 def starved(env: dict[str, str]) -> Outcome:
-    """`docker update --cpus 0.05`: the replica runs, at 5 % of a core."""
-    victim = room.replicas()[0]
+    """`docker update --cpus 0.05`: the replica runs, at 5 % of a core. Not the replica the hung
+    row paused: one that comes back may first lose a request to the connections cut when it
+    left, and nginx then leaves it out for fail_timeout (10 s)."""
+    found = room.replicas()
+    victim, fault = found[1], [0.0]
+
+    def starve() -> str:
+        fault[0] = time.time()
+        return docker("update", "--cpus", STARVED_CPUS, victim.name)
+
+    began = time.time()
     try:
         result, _ = under_load(
             f"a replica CPU-starved (--cpus {STARVED_CPUS})",
-            lambda: docker("update", "--cpus", STARVED_CPUS, victim.name),
+            starve,
             victim.address,
+            seconds=VICTIM_SECONDS,
         )
-    finally:
-        subprocess.run(["docker", "update", "--cpus", "0", victim.name], capture_output=True, timeout=60)
-    whole_again(env)
-    return result
+    finally:  # every CPU of the engine again (engine 20.10 ignores `--cpus 0`: the limit stayed)
+        cpus = subprocess.run(["docker", "info", "--format", "{{.NCPU}}"], capture_output=True, text=True, timeout=60)
+        subprocess.run(
+            ["docker", "update", "--cpus", cpus.stdout.strip(), victim.name], capture_output=True, timeout=60
+        )
+    back = whole_again(env)
+    split = shares(victim.name, [r.name for r in found], began, fault[0], OUT_WITHIN)
+    tries = rejoined(victim.name)
+    note = f"back in the room's DNS {back:.1f} s after the fault ended, " + (
+        f"answering again at prediction {tries}" if tries else f"answering no prediction within {REJOIN_WITHIN:g} s"
+    )
+    return Outcome(**{**result.__dict__, "victim_shares": split, "rejoined": tries, "note": note})
 
 
 def two_crashed(env: dict[str, str]) -> Outcome:
@@ -380,11 +478,19 @@ def rows(outcomes: list[Outcome]) -> list[Row]:
                 "503 with Retry-After": result.refused,
                 "p50_ms": result.p50_ms,
                 "p99_ms": result.p99_ms,
+                **_shares(result),
             },
             result.note,
         )
         for result in outcomes
     ]
+
+
+def _shares(result: Outcome) -> dict[str, float]:
+    """The starved replica's share of the predictions before the fault and `within` s after it."""
+    if result.victim_shares is None:
+        return {}
+    return {"victim share before": result.victim_shares[0], "victim share after": result.victim_shares[2]}
 
 
 def table(found: list[Row], baselines: object = None) -> str:
@@ -393,17 +499,22 @@ def table(found: list[Row], baselines: object = None) -> str:
     none = next((row for row in mine if row.name == NONE), None)
     lines = [
         "| fault | sent | unanswered | 5xx | 503 + Retry-After | p50 | p99 | answers/s | throughput × no fault "
-        "| p99 × no fault |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| p99 × no fault | starved replica's share: before → after |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in mine:
         d = row.details
         speed = f"{row.value / none.value:.2f}" if none else "-"
         tail = f"{d['p99_ms'] / none.details['p99_ms']:.1f}" if none else "-"
+        share = (
+            f"{d['victim share before']:.0%} → {d['victim share after']:.0%} after {OUT_WITHIN:g} s"
+            if "victim share after" in d
+            else "-"
+        )
         lines.append(
             f"| {row.name} | {d['sent']:,.0f} | {d['unanswered']:,.0f} | {d['5xx']:,.0f} | "
             f"{d['503 with Retry-After']:,.0f} | {d['p50_ms']:.1f} ms | {d['p99_ms']:.1f} ms | {row.value:.1f} | "
-            f"{speed} | {tail} |"
+            f"{speed} | {tail} | {share} |"
         )
     return "\n".join(lines)
 

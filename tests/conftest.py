@@ -1,13 +1,15 @@
 """Shared fixtures: one set of artifacts per test session, the golden set, a fresh-process runner,
-and a Docker engine for every test that needs one (session-scoped: see base_image)."""
+the Docker engine, the room, the registry and the cluster for the tests that need them
+(session-scoped; which worker runs what is conftest.py's GROUPS)."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,13 +20,49 @@ ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = json.loads((ROOT / "tests" / "golden.json").read_text(encoding="utf-8"))["cases"]
 
 
+TRAINED, FAILED = ".trained", ".training-failed"  # the controller's word to the xdist workers
+MODELS_WAIT = 900  # seconds: training both models takes ~10 s on a quiet 2-core machine
+
+
+def train_for_the_workers(folder: Path) -> threading.Thread:
+    """Under xdist: train and export once, in the controller, in a thread, while the workers start
+    and collect; then leave TRAINED (or FAILED, with the reason) in the folder for them."""
+    from penguins.training import build
+
+    def train() -> None:
+        try:
+            build.ensure(folder, say=lambda line: None)
+        except Exception as error:  # the workers fail with it instead of waiting
+            (folder / FAILED).write_text(f"{type(error).__name__}: {error}", encoding="utf-8")
+            raise
+        (folder / TRAINED).touch()
+
+    thread = threading.Thread(target=train, name="train-models", daemon=True)
+    thread.start()
+    return thread
+
+
+def wait_for_the_models(folder: Path) -> None:
+    """In an xdist worker: wait for the controller's models, so no two processes write them at once."""
+    deadline = time.monotonic() + MODELS_WAIT
+    while not (folder / TRAINED).exists():
+        if (folder / FAILED).exists():
+            pytest.fail(f"training the models failed: {(folder / FAILED).read_text(encoding='utf-8')}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"no models in {folder} after {MODELS_WAIT} s")
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
 def artifact_dir() -> Path:
     """Train and export once per run into the private folder the root conftest.py made
-    ($PENGUINS_ARTIFACTS, shared with the notebooks); tests never touch ./artifacts."""
+    ($PENGUINS_ARTIFACTS, shared with the notebooks); tests never touch ./artifacts. Under xdist
+    the controller trains them (train_for_the_workers) and the workers wait for them."""
     from penguins.serving.paths import artifacts_dir
     from penguins.training import build
 
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        wait_for_the_models(artifacts_dir())
     return build.ensure(artifacts_dir(), say=lambda line: None)
 
 
@@ -46,23 +84,7 @@ def run_python(code: str, env: dict[str, str] | None = None, timeout: float = 12
     )
 
 
-ENGINE = ROOT / ".ci" / "docker-engine.sh"  # CI only: starts dockerd, provides the official base images
-ENGINE_STOP = ROOT / ".ci" / "docker-engine-stop.sh"
 REGISTRY_IMAGE = ROOT / ".ci" / "registry-image.sh"  # CI only: registry:2 made without a registry
-BUILDX = ROOT / ".ci" / "buildx.sh"  # CI and make notebooks: BuildKit for docker build
-UNAVAILABLE = 3  # .ci/docker-engine.sh: no engine here and none may be started
-
-
-FAST = "off"  # DOCKER_ENGINE=off: `make test-fast`, the loop that needs no engine
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`make test-fast` (DOCKER_ENGINE=off) leaves out every test that needs a Docker engine."""
-    if os.environ.get("DOCKER_ENGINE") != FAST:
-        return
-    engine = [item for item in items if "base_image" in getattr(item, "fixturenames", ())]
-    config.hook.pytest_deselected(items=engine)
-    items[:] = [item for item in items if item not in engine]
 
 
 def unavailable(reason: str) -> None:
@@ -73,39 +95,22 @@ def unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def base_image() -> Iterator[str]:
-    """A running engine; yields the base image docker/Dockerfile starts FROM (python:3.11-slim).
+def base_image() -> str:
+    """A running engine; the base image docker/Dockerfile starts FROM (python:3.11-slim).
 
-    Anywhere but CI the running engine is used as it is (none: skip), and `docker build` gets
-    the base as a student's does. Under CI=true (or DOCKER_ENGINE=start) .ci/docker-engine.sh
-    starts an engine if none runs and provides the base without a registry. An engine started
-    here is stopped at the end of the test run, not of this module: the notebooks (nbval) run
-    after tests/ and find it still up.
+    The engine is the one that runs here: under CI=true `make test` (.ci/test.sh) starts one and
+    provides the base without a registry before pytest starts, and stops it after the last
+    worker is done, so no test, and no worker of several, starts or stops it. Without one the
+    test skips (CI=true: fails).
     """
     from workshop import docker
 
-    base = docker.Dockerfile.read().base
-    was_running = docker.engine().running
-    if os.environ.get("CI") != "true" and os.environ.get("DOCKER_ENGINE") != "start":
-        if not was_running:
-            unavailable(str(docker.engine()))
-        yield base
-        return
-    if shutil.which("bash") is None:
-        unavailable("no bash here to run .ci/docker-engine.sh")
-    result = subprocess.run(["bash", str(ENGINE)], capture_output=True, text=True, timeout=900)
-    if result.returncode == UNAVAILABLE:
-        unavailable(result.stdout.strip().splitlines()[-1])
-    if result.returncode != 0:
-        pytest.fail(f".ci/docker-engine.sh failed:\n{result.stdout}{result.stderr}")
-    buildx = subprocess.run(["bash", str(BUILDX)], capture_output=True, text=True, timeout=300)  # make test did it
-    if buildx.returncode != 0 and os.environ.get("CI") == "true":
-        pytest.fail(
-            f".ci/buildx.sh failed (docker build would use the legacy builder):\n{buildx.stdout}{buildx.stderr}"
-        )
-    yield base
-    if not was_running:
-        subprocess.run(["bash", str(ENGINE_STOP)], capture_output=True, text=True, timeout=120)
+    if not (found := docker.engine()).running:
+        unavailable(f"{found} (under CI=true `make test` starts one: .ci/test.sh)")
+    buildx = subprocess.run(["docker", "buildx", "version"], capture_output=True)
+    if os.environ.get("CI") == "true" and buildx.returncode:
+        pytest.fail("CI=true, but no buildx plugin: docker build would use the legacy builder (.ci/buildx.sh)")
+    return docker.Dockerfile.read().base
 
 
 # ---------------------------------------------------------------- stage 07's room, shared by
@@ -169,7 +174,7 @@ def registry_up(base_image: str) -> Iterator[str]:
     registry (.ci/registry-image.sh); elsewhere a registry:2 that `make prep` did not pull skips."""
     from workshop import docker, registry
 
-    if os.environ.get("CI") == "true" or os.environ.get("DOCKER_ENGINE") == "start":
+    if os.environ.get("CI") == "true":
         made = subprocess.run(["bash", str(REGISTRY_IMAGE)], capture_output=True, text=True, timeout=600, cwd=ROOT)
         if made.returncode != 0:
             pytest.fail(f".ci/registry-image.sh failed:\n{made.stdout}{made.stderr}")

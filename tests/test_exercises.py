@@ -199,10 +199,9 @@ def stream(cell: nbformat.NotebookNode, name: str) -> str:
     return "".join(out.text for out in cell.get("outputs", []) if out.output_type == "stream" and out.name == name)
 
 
-# Exercise 09's check is two releases against the server room (minutes, not seconds): nbval runs
-# the solution in `make test` (a check that fails raises there), so this loop does not run it a
-# second time; its blank is judged below without a room.
-JUDGED_BY_NBVAL = ("09_pipeline.ipynb",)
+# Exercise 09's starter starts the server room and the registry (most of a minute) before its check
+# says "not done yet": its blank is judged below without them (the check looks for the TODO first).
+BLANK_WITHOUT_A_ROOM = ("09_pipeline.ipynb",)
 
 
 def test_the_blank_release_is_not_done_yet_before_anything_runs(tmp_path: Path) -> None:
@@ -219,8 +218,11 @@ def test_the_blank_release_is_not_done_yet_before_anything_runs(tmp_path: Path) 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [p.name for p in exercises.solutions(SOLUTIONS) if p.name not in JUDGED_BY_NBVAL])
-def test_every_check_fails_on_the_blank_exercise_and_passes_on_the_solution(name: str, artifact_dir: Path) -> None:
+@pytest.mark.parametrize("name", [p.name for p in exercises.solutions(SOLUTIONS) if p.name not in BLANK_WITHOUT_A_ROOM])
+def test_every_check_fails_on_the_blank_exercise(name: str, artifact_dir: Path) -> None:
+    """The blank exercise, run as a student opens it: each check cell says "not done yet" and
+    nothing else fails. The solutions run once, under nbval (`make test`'s `solutions` folder),
+    where conftest.py holds each check cell to its "✓" and a quiet stderr."""
     exercise = execute(EXERCISES / name, artifact_dir)
     checks = check_cells(exercise)
     assert checks, f"{name} has no check cell (a line starting with checks.check_...)"
@@ -228,13 +230,3 @@ def test_every_check_fails_on_the_blank_exercise_and_passes_on_the_solution(name
         expected = [("CheckFailed", "not done yet")] if index in checks else []
         found = [(ename, evalue[: len("not done yet")]) for ename, evalue in errors(cell)]
         assert found == expected, f"exercise {name}, cell {index}:\n{cell.source}\nraised {errors(cell)}"
-
-    solution = execute(SOLUTIONS / name, artifact_dir)
-    assert len(check_cells(solution)) == len(checks)
-    for index, cell in enumerate(solution.cells):
-        assert errors(cell) == [], f"solution {name}, cell {index} raised {errors(cell)}"
-        assert stream(cell, "stderr") == "", f"solution {name}, cell {index} is noisy:\n{stream(cell, 'stderr')}"
-        if index in check_cells(solution):
-            assert stream(cell, "stdout").startswith("✓ "), f"solution {name}, cell {index}: {stream(cell, 'stdout')}"
-    outputs = nbformat.writes(solution)
-    assert str(ROOT) not in outputs and str(artifact_dir) not in outputs, f"{name} prints an absolute path"

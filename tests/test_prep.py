@@ -26,11 +26,7 @@ def test_serve_environment_line(monkeypatch: pytest.MonkeyPatch, ready: bool) ->
     monkeypatch.setattr(serve_env, "is_ready", lambda root=None: ready)
     ok, text = doctor.serve_environment()
     assert ok is ready
-    assert text == (
-        ".venv-serve/ ready: notebook 03's runtime without torch"
-        if ready
-        else ".venv-serve/ missing or older than the requirements: run `make serve-env`"
-    )
+    assert text.startswith(".venv-serve/") and ("`make serve-env`" in text) is not ready
 
 
 def test_node_line_without_node_is_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -49,10 +45,8 @@ def test_node_line_without_the_package_says_make_node_env(monkeypatch: pytest.Mo
 def test_node_line_ready(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(doctor, "has_node", lambda: True)
     monkeypatch.setattr(node_runtime, "missing", lambda: None)
-    assert doctor.node_environment() == (
-        True,
-        "Node environment ready: onnxruntime-node in notebooks/node/node_modules",
-    )
+    ok, text = doctor.node_environment()
+    assert ok and "onnxruntime-node" in text and "make node-env" not in text
 
 
 # --- Compose ---------------------------------------------------------------------------------
@@ -127,11 +121,7 @@ def test_serving_image_line(monkeypatch: pytest.MonkeyPatch, built: bool) -> Non
     _images(monkeypatch, RUNNING, {docker.IMAGE} if built else set())
     ok, text = doctor.serving_image()
     assert ok is built
-    assert text == (
-        f"serving image {docker.IMAGE} built"
-        if built
-        else f"serving image {docker.IMAGE} not built: run `make docker-build`"
-    )
+    assert docker.IMAGE in text and ("`make docker-build`" in text) is not built
 
 
 def test_pulled_images_are_the_bases_the_registry_and_the_rooms_images(tmp_path: Path) -> None:

@@ -251,3 +251,52 @@ def test_notebook_07b_saved_run_proves_each_strategy_with_its_counts() -> None:
     assert len(fails) == 2 and all(int(sent) > 0 and failed == "0" for sent, failed in fails), fails
     both = re.search(r"both versions answered in (\d+) seconds", text)
     assert both and int(both.group(1)) > 0
+
+
+def _keeper() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("keeper", ROOT / "docker" / "keeper" / "keeper.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _replica(
+    name: str,
+    health: str,
+    on: bool = True,
+    checks: tuple[int, ...] = (0, 0, 0),
+    service: str = "blue",
+    took: str = "0.1",
+) -> dict:
+    """A container as the Engine API's inspect shows it, with only what the keeper reads (each
+    check's exit code, and when it began and ended, in Docker's format: nanoseconds, an offset)."""
+    log = [
+        {"ExitCode": code, "Start": "2026-12-06T12:46:00.000000000Z", "End": f"2026-12-06T12:46:0{took}00000000+00:00"}
+        for code in checks
+    ]
+    return {
+        "Name": f"/{name}",
+        "Config": {"Labels": {"com.docker.compose.service": service}},
+        "State": {"Health": {"Status": health, "Log": log}},
+        "NetworkSettings": {"Networks": {"room": {"Aliases": [service]}} if on else {}},
+    }
+
+
+def test_the_keeper_never_takes_out_the_last_healthy_replica_and_waits_for_passed_checks() -> None:
+    keeper = _keeper()
+
+    def names(found: list[dict]) -> tuple[list[str], list[str]]:
+        out, back = keeper.out_and_back(found, "room")
+        return [r["Name"][1:] for r in out], [r["Name"][1:] for r in back]
+
+    sick, fine = _replica("a", "unhealthy", checks=(0, -1, -1)), _replica("b", "healthy")
+    assert names([sick, fine]) == (["a"], [])
+    assert names([sick, _replica("b", "unhealthy")]) == ([], [])  # no healthy replica would be left
+    assert names([sick, _replica("b", "healthy", took="0.9")]) == ([], [])  # all slow: overload, not a sick one
+    assert names([sick, _replica("b", "healthy", on=False)]) == ([], ["b"])  # b is not serving yet
+    assert names([sick, _replica("g", "healthy", service="green")]) == ([], [])  # another service's
+    almost, passed = (-1,) + (0,) * (keeper.RISE - 1), (-1,) + (0,) * keeper.RISE
+    assert names([_replica("a", "healthy", on=False, checks=almost), fine]) == ([], [])
+    assert names([_replica("a", "healthy", on=False, checks=passed), fine]) == ([], ["a"])
+    assert names([_replica("a", "unhealthy", on=False, checks=(0, 0, 0)), fine]) == ([], [])  # paused

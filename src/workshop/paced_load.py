@@ -154,7 +154,8 @@ def start(
                 retry_after = response.headers.get("Retry-After", "")
             except (requests.RequestException, ValueError) as err:
                 status, error = 0, type(err).__name__
-            tried = tuple(part.strip() for part in header.split(",") if part.strip())
+            # "a, b" after a retry; "a, blue : c" when the request started over (nginx.conf's @again)
+            tried = tuple(part.strip() for part in header.replace(" : ", ",").split(",") if part.strip())
             shot = Shot(sent - began, status, tried, time.monotonic() - sent, said, retry_after, error)
             with lock:
                 load.shots.append(shot)
