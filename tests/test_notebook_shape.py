@@ -336,9 +336,26 @@ def test_at_most_one_cell_on_the_package(path: Path) -> None:
 
 # Files a stage's notebooks write with %%writefile, and what each must hold (issue 21: the room typed out).
 WRITTEN = {
+    6: {
+        "06_context/Dockerfile": (
+            "FROM ",
+            "--no-cache-dir",
+            "USER ",
+            "HEALTHCHECK",
+            "/ready",
+            'CMD ["uvicorn"',
+            "0.0.0.0",
+        )
+    },
     7: {
+        "deployment.yaml": ("kind: Deployment", "replicas:", "imagePullPolicy: IfNotPresent", "readinessProbe:"),
         "room/compose.yaml": ("deploy:", "replicas: 3", "healthcheck:", "/ready", "image: nginx:1.30", "ports:"),
         "room/proxy.conf": ("server {", "listen 443 ssl", "resolve", "proxy_pass", "proxy_next_upstream"),
+    },
+    8: {
+        "metered_service.py": ("from prometheus_client import", "Counter(", "Histogram(", "generate_latest()"),
+        "prometheus.yml": ("scrape_configs:", "targets:"),
+        "compose.metrics.yaml": ("prometheus",),
     },
 }
 
@@ -346,13 +363,42 @@ WRITTEN = {
 @pytest.mark.parametrize("stage", sorted(WRITTEN), ids=lambda stage: f"stage-{stage:02d}")
 def test_each_stage_writes_its_files_in_plain_view(stage: int) -> None:
     names = next(s.notebooks for s in STAGES if s.number == stage)
-    written = {
-        cell.source.partition("\n")[0].split()[-1]: cell.source
-        for name in names
-        for cell in _read(NOTEBOOKS / f"{name}.ipynb").cells
-        if cell.cell_type == "code" and cell.source.startswith("%%writefile ")
-    }
+    written = {file: text for name in names for file, text in _written_files(NOTEBOOKS / f"{name}.ipynb").items()}
     for file, needed in WRITTEN[stage].items():
         assert file in written, f"no notebook of stage {stage:02d} writes {file} with %%writefile"
         missing = [text for text in needed if text not in written[file]]
         assert not missing, f"{file} as written does not hold {missing}"
+
+
+# What exercises 06-08 have students write from scratch: the blank's cell for the file holds only
+# comments (a hint may name a thing), TODO or `...`; the solution's holds the real thing.
+FROM_SCRATCH = {
+    "06_container": {"06_context/Dockerfile": ("FROM ", "USER ", "CMD ")},
+    "07_server_room": {"room/compose.yaml": ("services:", "replicas"), "room/proxy.conf": ("server {", "proxy_pass")},
+    "08_running_it": {"counted_service.py": ("prometheus_client", "Counter(", "/metrics")},
+}
+
+
+def _written_files(path: Path) -> dict[str, str]:
+    """Each file's text as the notebook writes it (`%%writefile -a` appends), without comment lines."""
+    files: dict[str, str] = {}
+    for cell in _read(path).cells:
+        if cell.cell_type == "code" and cell.source.startswith("%%writefile "):
+            head, _, body = cell.source.partition("\n")
+            lines = [line for line in body.splitlines() if not line.lstrip().startswith("#")]
+            files[head.split()[-1]] = files.get(head.split()[-1], "") + "\n".join(lines) + "\n"
+    return files
+
+
+@pytest.mark.parametrize("name", sorted(FROM_SCRATCH))
+def test_exercises_06_to_08_have_the_files_written_from_scratch(name: str) -> None:
+    blank, solution = (
+        _written_files(ROOT / "exercises" / f"{name}.ipynb"),
+        _written_files(ROOT / "solutions" / f"{name}.ipynb"),
+    )
+    for file, needed in FROM_SCRATCH[name].items():
+        assert file in blank and file in solution, f"{name}: the exercise should have the student write {file}"
+        given = [text for text in needed if text in blank[file]]
+        assert not given, f"exercises/{name}: {file} already holds {given}; the student writes it"
+        missing = [text for text in needed if text not in solution[file]]
+        assert not missing, f"solutions/{name}: {file} does not hold {missing}"
