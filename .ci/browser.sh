@@ -10,11 +10,7 @@ say() { echo "browser: $*"; }
 if [[ -x "$BROWSER" ]]; then
     exit 0
 fi
-if [[ "$(id -u)" -ne 0 ]] || ! command -v apt-get >/dev/null; then
-    say "cannot install chromium: needs root and apt-get (Debian/Ubuntu)" >&2
-    exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends chromium >/dev/null
+# shellcheck source=.ci/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+apt_install "${TMPDIR:-/tmp}/penguins-browser-apt.log" chromium
 say "installed $("$BROWSER" --version 2>/dev/null || echo chromium)"

@@ -63,31 +63,8 @@ provide_official_images() {
     stand_in "$PYTHON_IMAGE" "$LOCAL_BASE"
 }
 
-# apt-get install the packages that are missing (apt-get update first), never starting services.
-apt_install() {
-    local missing=() p
-    for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    [[ ${#missing[@]} -eq 0 ]] && return 0
-    say "installing ${missing[*]} with apt-get"
-    local t0; t0=$(now)
-    # Package scripts must not start a service of their own: we start dockerd ourselves.
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-        chmod +x /usr/sbin/policy-rc.d
-        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    mkdir -p "$STATE"
-    if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
-        >"$STATE/apt.log" 2>&1; then
-        say "apt-get failed; last lines of $STATE/apt.log:" >&2
-        tail -n 15 "$STATE/apt.log" >&2
-        exit 1
-    fi
-    say "installed ${missing[*]} in $(( $(now) - t0 )) s"
-}
+# shellcheck source=.ci/apt.sh
+source "$HERE/apt.sh"
 
 # The Debian mirror apt already uses on this machine, as sources.list lines for
 # $SUITE, $SUITE-updates and $SUITE-security (main only). Nothing is hard-coded.
@@ -108,7 +85,7 @@ build_base() {
         say "apt on this machine has no $SUITE mirror: cannot build $LOCAL_BASE" >&2
         exit 1
     fi
-    apt_install mmdebstrap
+    apt_install "$STATE/apt.log" mmdebstrap
     say "building $LOCAL_BASE with mmdebstrap from: $(printf '%s\n' "${sources[@]}" | awk '{print $2}' | sort -u | tr '\n' ' ')"
     local t0; t0=$(now)
     # shellcheck disable=SC2016,SC2054  # "$1" is mmdebstrap's hook argument; --include takes commas
@@ -186,7 +163,7 @@ if ! command -v apt-get >/dev/null; then
 fi
 
 # 3. Install the engine (docker.io brings dockerd, containerd, runc, iptables).
-command -v dockerd >/dev/null || apt_install docker.io
+command -v dockerd >/dev/null || apt_install "$STATE/apt.log" docker.io
 # The client may be another version than docker.io's (e.g. /usr/local/bin/docker): that is fine.
 
 # 4. Start dockerd in the background, with default settings, unless a package script already did.

@@ -31,32 +31,8 @@ now() { date +%s; }
 cache_key() { echo "${PKG_VERSION//[^A-Za-z0-9.]/_}-$(sha256sum "$PATCH" | cut -c1-12)"; }
 BIN="$CACHE_ROOT/$(cache_key)/bin"
 
-# apt-get install the packages that are missing (apt-get update first), never starting services.
-apt_install() {
-    local missing=() p
-    for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    [[ ${#missing[@]} -eq 0 ]] && return 0
-    [[ "$(id -u)" -eq 0 ]] || die "installing ${missing[*]} needs root"
-    say "installing ${missing[*]} with apt-get"
-    local cleanup=""
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then   # package scripts must not start services (etcd)
-        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-        chmod +x /usr/sbin/policy-rc.d
-        cleanup=/usr/sbin/policy-rc.d
-    fi
-    mkdir -p "$CACHE_ROOT"
-    if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$CACHE_ROOT/apt.log" 2>&1 &&
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            "${missing[@]}" >>"$CACHE_ROOT/apt.log" 2>&1; }; then
-        [[ -n "$cleanup" ]] && rm -f "$cleanup"
-        tail -n 15 "$CACHE_ROOT/apt.log" >&2
-        die "apt-get failed"
-    fi
-    [[ -n "$cleanup" ]] && rm -f "$cleanup"
-    return 0
-}
+# shellcheck source=.ci/apt.sh
+source "$HERE/apt.sh"
 
 # A private apt configuration whose only sources are the machine's own Debian mirror (read from
 # /etc/apt/sources.list.d/debian.sources) as deb-src entries: /etc/apt is never touched, and no
@@ -82,7 +58,7 @@ EOF
 # our patch, and build the six binaries into the cache. The Go build cache (2.4 GB) goes after.
 build() {
     if all_built; then say "binaries $KUBE_VERSION found in $BIN"; return 0; fi
-    apt_install "${BUILD_DEPS[@]}"
+    apt_install "$CACHE_ROOT/apt.log" "${BUILD_DEPS[@]}"
     local t0 work conf
     t0=$(now)
     work="$CACHE_ROOT/build-$(cache_key)"
@@ -270,7 +246,7 @@ start() {
         say "a cluster from an earlier start is still here: stopping it first"
         stop
     fi
-    apt_install "${RUN_DEPS[@]}"
+    apt_install "$CACHE_ROOT/apt.log" "${RUN_DEPS[@]}"
     local t0 pki="$STATE/pki" pods bridge
     t0=$(now)
     mkdir -p "$STATE/pids" "$LOGS"
