@@ -179,3 +179,13 @@ def test_blank_and_missing(tmp_path: Path, context: Path, no_engine: None) -> No
         judge(tmp_path, context, written("exercises"))
     with pytest.raises(CheckFailed, match=r"^not done yet: write the push line as a string"):
         checks.check_container(LINES["build"], LINES["run"], tag=LINES["tag"], push=..., folder=tmp_path)  # type: ignore[arg-type]
+
+
+def test_only_the_containers_of_the_run_line_are_judged_and_removed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine is shared: a Kubernetes pod's sandbox or a room's replica started meanwhile is
+    neither judged nor removed with its image (removing the pause image broke the cluster)."""
+    images = {"a1": "k8s.gcr.io/pause:3.2", "b2": "penguins-06", "c3": "penguins-to-production:mlp-1", "d4": "x"}
+    monkeypatch.setattr(ex06.docker, "inspect", lambda name: {"Config": {"Image": images[name]}})
+    run = "docker run -d --rm -p 127.0.0.1:8006:8000 penguins-06"
+    assert ex06.ran_by(run, set(images)) == {"b2"}
+    assert ex06.ran_by("docker run -d 127.0.0.1:5001/p:v1", set(images)) == set()

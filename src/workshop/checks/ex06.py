@@ -189,7 +189,7 @@ def judge_run(
         output = process.communicate(timeout=RUN_RETURNS_WITHIN)[0]
     except subprocess.TimeoutExpired:
         output = None
-    started = sorted((containers() - before) | set(re.findall(r"^[0-9a-f]{64}$", output or "", re.M)))
+    started = sorted(ran_by(run, containers() - before) | set(re.findall(r"^[0-9a-f]{64}$", output or "", re.M)))
     logs = [output_of(["docker", "logs", "--follow", name], folder) for name in started]  # kept after --rm
     images = {pushed, *((docker.inspect(c) or {"Config": {"Image": ""}})["Config"]["Image"] for c in started)}
     try:
@@ -223,6 +223,14 @@ def output_of(command: list[str], folder: Path) -> subprocess.Popen[str]:
 
 def containers() -> set[str]:
     return {container.id for container in docker.api().containers.list(all=True, sparse=True)}
+
+
+def ran_by(run: str, new: set[str]) -> set[str]:
+    """The new containers whose image the run line names: the engine is shared (a Kubernetes node,
+    the room, another notebook may start containers meanwhile), and only the student's are judged
+    and removed with their image."""
+    words = set(shlex.split(run))
+    return {name for name in new if ((docker.inspect(name) or {}).get("Config") or {}).get("Image") in words}
 
 
 def published(container: str) -> str:
