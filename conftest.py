@@ -111,16 +111,15 @@ STARTS_A_PROCESS = re.compile(r"\brun_python\(|\bsubprocess\.(run|Popen|check_ou
 ENGINE_FIXTURES = {"base_image", "room_images", "the_room", "registry_up", "k8s_cluster"}
 SERVER_FIXTURES = {"server", "docs_server", "stage04", "lab", "browser"}
 
-# Who shares what: the room's ports (8443, 8080, 8010, 9090, 9091) and compose project, stage 06's
-# registry (5001) and container (8006), which the release (09) uses with the room: one group;
-# the cluster: another; the stage servers' port 8004 (notebooks 05a and 05b): a third.
+# Who shares what: everything that uses the Docker engine is one group, run in one worker: the
+# room's ports (8443, 8080, 8010, 9090, 9091) and compose project, stage 06's registry (5001) and
+# container (8006), the release (09), and the cluster, whose node is that same engine. They share
+# image tags and containers too (a cluster's pod image and pause image, a model version's tag that
+# a test removes), so no two of them may run at once. The stage servers' port 8004 (notebooks 05a
+# and 05b) is a second group.
 GROUPS = "PENGUINS_XDIST_GROUPS"  # the folder where each worker writes its tests' groups
-PORTS, CLUSTER, STAGE_04 = "engine-ports", "k8s", "port-8004"
-GROUP_FIXTURES = {"room_images": PORTS, "the_room": PORTS, "registry_up": PORTS, "k8s_cluster": CLUSTER}
-GROUP_MODULES = {
-    **dict.fromkeys(("test_container", "test_release", "test_workshop_tools"), PORTS),
-    "test_k8s_cluster": CLUSTER,
-}
+ENGINE, STAGE_04 = "engine", "port-8004"
+GROUP_MODULES = dict.fromkeys(("test_container", "test_release", "test_workshop_tools", "test_k8s_cluster"), ENGINE)
 GROUP_NOTEBOOKS = {
     **dict.fromkeys(
         (
@@ -132,9 +131,9 @@ GROUP_NOTEBOOKS = {
             "09_pipeline",
             "99_blank_folder",
         ),
-        PORTS,
+        ENGINE,
     ),
-    "07c_kubernetes": CLUSTER,
+    "07c_kubernetes": ENGINE,
     **dict.fromkeys(("05a_first_service", "05b_addresses_and_async"), STAGE_04),
 }
 
@@ -172,7 +171,7 @@ def need_of(item: pytest.Item) -> str:
     """The one marker saying what `item` needs to run (see NEEDS)."""
     fixtures = set(getattr(item, "fixturenames", ()))
     if item.path.suffix == ".ipynb":
-        return "engine" if GROUP_NOTEBOOKS.get(item.path.stem) in (PORTS, CLUSTER) else "servers"
+        return "engine" if GROUP_NOTEBOOKS.get(item.path.stem) == ENGINE else "servers"
     if fixtures & ENGINE_FIXTURES:
         return "engine"
     if fixtures & SERVER_FIXTURES or STARTS_A_PROCESS.search(_source(item)):
@@ -192,10 +191,8 @@ def group_of(item: pytest.Item) -> str:
     """The xdist group of `item`: what it shares with others (a port, the room, the cluster), else
     its file (a notebook's cells share a kernel; a module's fixtures are made once), except that
     each exercise test_exercises runs is a group of its own."""
-    fixtures = set(getattr(item, "fixturenames", ()))
-    for fixture, group in GROUP_FIXTURES.items():
-        if fixture in fixtures:
-            return group
+    if need_of(item) == "engine":
+        return ENGINE
     where = f"{item.path.parent.name}/{item.path.name}"
     if item.path.suffix == ".ipynb":
         return GROUP_NOTEBOOKS.get(item.path.stem, where)
@@ -263,7 +260,7 @@ def pytest_runtest_call(item: pytest.Item):
 
 def solved(name: str, source: str, outputs: list[dict]) -> None:
     """A solution's cell as nbval ran it (the one run of each solution per suite): quiet on
-    stderr, a check cell saying "✓ ...", and no absolute path of this machine in what it printed."""
+    stderr, a check cell ending in its verdict "✓ ...", and no absolute path of this machine in what it printed."""
 
     def stream(which: str) -> str:
         streams = (o for o in outputs if o.get("output_type") == "stream" and o.get("name") == which)
@@ -271,7 +268,8 @@ def solved(name: str, source: str, outputs: list[dict]) -> None:
 
     if stream("stderr"):
         pytest.fail(f"{name} is noisy on stderr:\n{stream('stderr')}", pytrace=False)
-    if CHECK_CALL.search(source) and not stream("stdout").startswith("✓ "):
+    verdict = (stream("stdout").strip().splitlines() or [""])[-1]  # after the lines a check streams
+    if CHECK_CALL.search(source) and not verdict.startswith("✓ "):
         pytest.fail(f"{name}: the solution's check says {stream('stdout')!r}, not ✓", pytrace=False)
     printed = json.dumps(outputs)
     for path in (str(Path(__file__).resolve().parent), os.environ.get(ENV_VAR, "")):

@@ -27,12 +27,12 @@ from penguins.client import Answer, InvalidInput, PenguinClient
 from penguins.ports import free_port
 from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, MESSY_RECORDS
 from penguins.serving.predictor import Prediction
-from tests.conftest import ROOT
+from tests.conftest import ROOM_IMAGE, ROOT
 from workshop import docker as helper
-from workshop import registry
+from workshop import registry, rollout
 
 DOCKERFILE = ROOT / "docker" / "Dockerfile"
-IMAGE = "penguins-to-production:test"
+IMAGE = ROOM_IMAGE  # the same build as the room's, labels too: one tag, never two different images
 SIZE_BUDGET_MB = 180  # what the Dockerfile may add on top of its base image
 TRAINING_STACK = ("torch", "sklearn", "pandas", "jupyterlab", "matplotlib", "workshop")
 
@@ -52,7 +52,8 @@ def image(base_image: str, artifact_dir: Path, tmp_path_factory: pytest.TempPath
     tests' own artifact folder (tests never touch ./artifacts).
     """
     context = helper.build_context(tmp_path_factory.mktemp("context"), artifact_dir)
-    docker("build", "--quiet", "-f", "docker/Dockerfile", "-t", IMAGE, str(context), timeout=600)
+    labels = rollout.label_args(artifact_dir)
+    docker("build", "--quiet", "-f", "docker/Dockerfile", *labels, "-t", IMAGE, str(context), timeout=600)
     return IMAGE
 
 
@@ -212,7 +213,7 @@ def shipped(image: str, registry_up: str, artifact_dir: Path) -> Iterator[Shippe
     """`make docker-push`'s push (the image, tagged with its model's version under the registry), then the
     local copy removed and pulled back, as a server would."""
     version = json.loads((artifact_dir / "mlp.onnx.json").read_text(encoding="utf-8"))["model_version"]
-    local = f"{IMAGE.split(':')[0]}:{version}"
+    local = f"{IMAGE.split(':')[0]}-shipped:{version}"  # not the version tag a cluster's pods may still hold
     docker("tag", IMAGE, local)
     said: list[str] = []
     started = time.perf_counter()
