@@ -85,7 +85,7 @@ demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records
 # of them (--dist loadgroup; the groups are conftest.py's). .ci/test.sh runs it: under CI=true it
 # first installs and starts what the suite needs and stops it after the last worker.
 test: $(STAMP) buildx serve-env node-env lint ## the whole test suite (what CI runs): lint, then tests/, the notebooks and solutions under nbval, 4 workers
-	bash .ci/test.sh $(PY) -m pytest tests notebooks solutions --nbval-lax -n 4 --dist loadgroup --durations=15
+	bash .ci/test.sh $(PY) -m pytest tests notebooks solutions --nbval-lax --nbval-cell-timeout=600 -n 4 --dist loadgroup --durations=15
 
 # The quick loop while working, and the release's first step (make release, .github/workflows/
 # release.yml): the tests that start nothing (unit) and the service in process (service), with
