@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from penguins.client import PenguinClient
 from tests.conftest import ROOT
-from workshop import room, stages
+from workshop import rollout, room, stages
 
 
 def _station(model_url: str, monkeypatch: pytest.MonkeyPatch, records_file: Path | None = None) -> ModuleType:
@@ -300,3 +300,18 @@ def test_the_keeper_never_takes_out_the_last_healthy_replica_and_waits_for_passe
     assert names([_replica("a", "healthy", on=False, checks=almost), fine]) == ([], [])
     assert names([_replica("a", "healthy", on=False, checks=passed), fine]) == ([], ["a"])
     assert names([_replica("a", "unhealthy", on=False, checks=(0, 0, 0)), fine]) == ([], [])  # paused
+
+
+def test_a_missing_model_image_is_built_labelled_before_the_room_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """compose.room.yaml builds nothing (an image compose built would carry no version label, and
+    rollouts read it): room.up() builds the missing image as make docker-build does."""
+    built: list[tuple[str, tuple[str, ...]]] = []
+    monkeypatch.setattr(room.docker, "has_image", lambda image: image == "here:1")
+    monkeypatch.setattr(room.docker, "build", lambda image, say, options: built.append((image, tuple(options))))
+    monkeypatch.setattr(rollout, "label_args", lambda: ["--label", "penguins.model_version=v9"])
+    monkeypatch.delenv("BLUE_IMAGE", raising=False)
+    assert room.model_image({"PENGUINS_IMAGE": "here:1"}) == "here:1" and built == []
+    assert room.model_image({"PENGUINS_IMAGE": "gone:2"}) == "gone:2"
+    assert built == [("gone:2", ("--label", "penguins.model_version=v9"))]
+    compose = yaml.safe_load((ROOT / "docker" / "compose.room.yaml").read_text(encoding="utf-8"))
+    assert all("build" not in service for service in compose["services"].values())

@@ -242,7 +242,21 @@ def compose_v2() -> str | None:
 def up(*extra: str, env: dict[str, str] | None = None) -> Ran:
     """`up --wait`: start the room and return once every replica reports healthy."""
     make_secrets(say=lambda line: None)
+    model_image(env)
     return compose("up", "--wait", *extra, env=env)
+
+
+def model_image(env: dict[str, str] | None = None) -> str:
+    """The image the room's replicas run, built as `make docker-build` builds it when missing:
+    labelled with the model's version, which rollouts and releases read (compose itself never
+    builds it: an image it built would carry no label)."""
+    given = {**os.environ, **(env or {})}
+    image = given.get("BLUE_IMAGE") or given.get("PENGUINS_IMAGE") or docker.IMAGE
+    if not docker.has_image(image):
+        from workshop import rollout  # rollout drives the room, so it imports this module
+
+        docker.build(image, say=lambda line: None, options=rollout.label_args())
+    return image
 
 
 def down(env: dict[str, str] | None = None) -> Ran:
