@@ -38,11 +38,12 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from docker.context import ContextAPI
-from docker.errors import DockerException, NotFound
+from docker.errors import APIError, DockerException, NotFound
 from dockerfile_parse import DockerfileParser
 
 import docker as sdk
@@ -427,7 +428,11 @@ def remove(name: str, stop: bool = False) -> None:
     """`docker stop` (SIGTERM first: --rm then removes it) or `docker rm --force`; a container already gone is fine."""
     with contextlib.suppress(NotFound):
         container = api().containers.get(name)
-        container.stop() if stop else container.remove(force=True)
+        try:
+            container.stop() if stop else container.remove(force=True)
+        except APIError as error:
+            if error.status_code != HTTPStatus.CONFLICT:  # 409: its --rm removal is already under way
+                raise
 
 
 def remove_image(image: str) -> None:
