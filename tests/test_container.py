@@ -179,11 +179,13 @@ def test_image_adds_at_most_180_mb_to_its_base(image: str, base_image: str, caps
 def test_notebook_build_streams_docker_s_output_and_reuses_the_cache(image: str, artifact_dir: Path) -> None:
     """Notebook 06's hardened build: the make target's command, from a copy of the context, all cached."""
     said: list[str] = []
-    built = helper.build(image, artifacts=artifact_dir, say=said.append)
-    assert said[0] == f"$ docker build -f docker/Dockerfile -t {image} .    (in {built.where})"
+    before = docker("image", "inspect", "-f", "{{.Id}}", image).stdout.strip()
+    labels = rollout.label_args(artifact_dir)  # as the image was built: the room's rollouts read them
+    built = helper.build(image, artifacts=artifact_dir, say=said.append, options=labels)
+    assert said[0] == f"$ docker build -f docker/Dockerfile {' '.join(labels)} -t {image} .    (in {built.where})"
     assert built.where.startswith("a copy") and any("CACHED" in line for line in said), said
     assert not any("legacy builder" in line for line in said), "BuildKit builds (make test installs buildx)"
-    assert built.image_id == docker("image", "inspect", "-f", "{{.Id}}", image).stdout.strip()  # nothing rebuilt
+    assert built.image_id == before  # nothing rebuilt: the same image, its labels too
 
 
 def test_the_helpers_container_turns_healthy_answers_and_stops(image: str) -> None:
