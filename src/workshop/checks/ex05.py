@@ -48,17 +48,9 @@ _NUMBERS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g
 
 def check_service(path: str | Path = "my_service.py") -> None:
     """The file's `app`, started in a server of its own, answers one raw record with its species."""
-    from workshop.server import Server, ServerFailed
-
     path = Path(path)
     require_file(path, "build your FastAPI app there", "app")
-    if _runs_uvicorn_at_import(path):  # the server would stop without a word after its 30 s wait: say why now
-        raise CheckFailed(_start_failure(path, ""))
-    server = Server(f"{path.stem}:app", app_dir=path.parent)
-    try:
-        server.start(echo=False)
-    except ServerFailed:
-        raise CheckFailed(_start_failure(path, server.logs())) from None
+    server = start_app(path)
     try:
         records, species = _service_penguins()
         for record, expected in zip(records, species, strict=True):
@@ -75,6 +67,20 @@ def check_service(path: str | Path = "my_service.py") -> None:
         f"messy record; bad values get a 4xx naming {' and '.join(f for f, _ in SERVICE_BAD_FIELDS)}; "
         "GET /health is 200"
     )
+
+
+def start_app(path: Path) -> Server:
+    """The student's `app` in a server of its own (exercises 05 and 08); a start that fails says why."""
+    from workshop.server import Server, ServerFailed
+
+    if _runs_uvicorn_at_import(path):  # the server would stop without a word after its 30 s wait: say why now
+        raise CheckFailed(_start_failure(path, ""))
+    server = Server(f"{path.stem}:app", app_dir=path.parent)
+    try:
+        server.start(echo=False)
+    except ServerFailed:
+        raise CheckFailed(_start_failure(path, server.logs())) from None
+    return server
 
 
 def _runs_uvicorn_at_import(path: Path) -> bool:

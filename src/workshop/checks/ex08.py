@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workshop.checks.common import CheckFailed, first_line, passed, require, require_file
-from workshop.checks.ex05 import _start_failure
+from workshop.checks.ex05 import start_app
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,15 +59,9 @@ NOT_A_REFUSAL = ("404", "405")  # no such route: the check's readiness probe, no
 def check_metrics(path: str | Path = "counted_service.py") -> None:
     """The file's `app`, started in a server of its own, counts the check's answered and refused
     requests apart at GET /metrics, and times them in a Histogram."""
-    from workshop.server import Server, ServerFailed
-
     path = Path(path)
     require_file(path, "write your metrics there")
-    server = Server(f"{path.stem}:app", app_dir=path.parent)
-    try:
-        server.start(echo=False)
-    except ServerFailed:
-        raise CheckFailed(_start_failure(path, server.logs())) from None
+    server = start_app(path)
     try:
         _send_mix(server.url)
         families = _scrape(server.url)
