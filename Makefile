@@ -80,7 +80,7 @@ demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records
 	$(PY) -m workshop demo
 
 ##@ Checks
-.PHONY: test test-fast lint doctor diagram browser
+.PHONY: test test-fast lint doctor diagram browser lines
 # The suite runs in 4 pytest-xdist workers; what shares a port, the room or the cluster runs in one
 # of them (--dist loadgroup; the groups are conftest.py's). .ci/test.sh runs it: under CI=true it
 # first installs and starts what the suite needs and stops it after the last worker.
@@ -106,6 +106,9 @@ doctor: $(STAMP) ## check this laptop before class: python, disk, environment, p
 
 diagram: $(STAMP) ## re-render the bird's-eye picture into notebooks/img
 	$(PY) scripts/diagram.py
+
+lines: $(STAMP) ## formatter-neutral line counts of src/workshop and serving against their budgets
+	$(PY) scripts/line_counts.py
 
 # BuildKit for `docker build` (the buildx plugin). Without it the docker CLI falls back to the legacy
 # builder, whose deprecation banner would land in the notebooks' outputs. Docker Desktop has it; under
