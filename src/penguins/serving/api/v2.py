@@ -302,7 +302,8 @@ async def infer(request: Request, model: Loaded) -> InferenceResponse:
     """The body is read here, not by FastAPI, so a malformed request is the protocol's 400."""
     inference = validated(REQUEST, await json_body(request, protocol=True))
     columns = columns_of(inference, model.settings.batch_limit)
-    return response_of(inference, await model.answer(lambda predictor: predictor.predict_columns(columns)))
+    count = len(inference.inputs[0].data)
+    return response_of(inference, await model.answer(lambda predictor: predictor.predict_columns(columns), count))
 
 
 def router(settings: Settings) -> APIRouter:
