@@ -33,10 +33,12 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from penguins.client import PenguinClient
 from penguins.ports import free_port
+
+if TYPE_CHECKING:  # requests is a tenth of a second to import: not on a server's way to /ready
+    from penguins.client import PenguinClient
 
 HOST = "127.0.0.1"
 READY_TIMEOUT = 30.0
@@ -148,6 +150,8 @@ class Server:
 
     def client(self, timeout: float = 5.0) -> PenguinClient:
         """A penguins.client for this server."""
+        from penguins.client import PenguinClient
+
         return PenguinClient(self.url, timeout=timeout)
 
     def logs(self) -> str:
