@@ -1,14 +1,10 @@
 """POST /predict and /predict/batch: raw records in, species, probabilities and warnings out.
 
-The body is read as JSON (deps.json_body) and handed to the wrapper exactly as the client sent
-it: whether "46,5", "NA" or -3 is acceptable is penguins.serving.cleaning's call, and so is the
-schema /docs shows (cleaning.record_schema, published through `openapi_extra`: FastAPI checks
-no value, so there is one validation layer). Whatever the wrapper refuses is a 422 in FastAPI's
-error shape, with cleaning's code as each item's `type` (errors.ServingError.refused).
-
-In `features` mode (stage 03) the same paths serve the bare model instead: six clean, typed
-features checked by a pydantic model (FeatureRecord), so a messy record fails with a 422,
-which is why stage 04 wraps the model.
+The body goes to the wrapper exactly as sent: what is acceptable is cleaning's call, and so is
+the schema /docs shows (cleaning.record_schema through `openapi_extra`): one validation layer.
+A refusal is a 422 in FastAPI's shape, cleaning's code as each item's `type`. In `features`
+mode (stage 03) the same paths serve the bare model: six typed features (FeatureRecord), so a
+messy record is a 422, which is why stage 04 wraps the model.
 """
 
 import functools
