@@ -1,12 +1,6 @@
 """The Open Inference Protocol (KServe V2) beside /predict: KServe, Seldon MLServer, Triton and
 OpenVINO speak it, so their clients and tools can call this model without a custom client.
 
-    GET  /v2                          the server: name, version, extensions (none)
-    GET  /v2/health/live, /ready      the process is alive; the model is loaded
-    GET  /v2/models/penguins          versions [model_version], its inputs and outputs
-    GET  /v2/models/penguins/ready
-    POST /v2/models/penguins/infer    tensors in, tensors out
-
 One input per feature column, BYTES (text exactly as sent, so "46,5" and "NA" reach cleaning)
 or, for a number, FP32; shape [n] or [n, 1]. The columns go to the wrapper as they are
 (PenguinPredictor.predict_columns: the one path, no record per row), and the answer is
