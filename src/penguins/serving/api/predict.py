@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic_core import to_json
 
-from penguins.serving.api.deps import Loaded, json_body, many, request_body, validated
+from penguins.serving.api.deps import json_body, many, model_of, request_body, validated
 from penguins.serving.cleaning import WarningCode, record_schema, unicode_text
 from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_RECORDS
 from penguins.serving.predictor import Predictions
@@ -108,12 +108,13 @@ def answered(predictions: Predictions, one_record: bool = False) -> Response:
 # ---------------------------------------------------------------- the wrapper: raw records
 
 
-async def predict(request: Request, model: Loaded) -> Response:
-    record = await json_body(request)
+async def predict(request: Request) -> Response:
+    model, record = model_of(request), await json_body(request)
     return answered(await model.answer(lambda predictor: predictor.predict([record], one_record=True)), True)
 
 
-async def predict_batch(request: Request, model: Loaded) -> Response:
+async def predict_batch(request: Request) -> Response:
+    model = model_of(request)
     records = many(await json_body(request), model.settings.batch_limit)
     return answered(await model.answer(lambda predictor: predictor.predict(records), len(records)))
 
@@ -123,12 +124,13 @@ async def predict_batch(request: Request, model: Loaded) -> Response:
 _ONE, _MANY = TypeAdapter(FeatureRecord), TypeAdapter(list[FeatureRecord])
 
 
-async def predict_features(request: Request, model: Loaded) -> Response:
-    record = validated(_ONE, await json_body(request)).model_dump()
+async def predict_features(request: Request) -> Response:
+    model, record = model_of(request), validated(_ONE, await json_body(request)).model_dump()
     return answered(await model.answer(lambda predictor: predictor.predict_typed([record], one_record=True)), True)
 
 
-async def predict_features_batch(request: Request, model: Loaded) -> Response:
+async def predict_features_batch(request: Request) -> Response:
+    model = model_of(request)
     checked = validated(_MANY, many(await json_body(request), model.settings.batch_limit))
     records = [record.model_dump() for record in checked]
     return answered(await model.answer(lambda predictor: predictor.predict_typed(records), len(records)))

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, TypeAdapter
 
 from penguins import __version__
-from penguins.serving.api.deps import Loaded, json_body, many, request_body, validated
+from penguins.serving.api.deps import Loaded, json_body, many, model_of, request_body, validated
 from penguins.serving.api.errors import ServingError
 from penguins.serving.cleaning import json_schema
 from penguins.serving.contract import CLASSES, FEATURES, NUMERIC_FEATURES, OUTPUT
@@ -292,9 +292,9 @@ async def model_ready(model: Loaded) -> ModelReady:
     return ModelReady(name=MODEL, ready=True)
 
 
-async def infer(request: Request, model: Loaded) -> InferenceResponse:
+async def infer(request: Request) -> InferenceResponse:
     """The body is read here, not by FastAPI, so a malformed request is the protocol's 400."""
-    inference = validated(REQUEST, await json_body(request, protocol=True))
+    model, inference = model_of(request), validated(REQUEST, await json_body(request, protocol=True))
     columns = columns_of(inference, model.settings.batch_limit)
     count = len(inference.inputs[0].data)
     return response_of(inference, await model.answer(lambda predictor: predictor.predict_columns(columns), count))
