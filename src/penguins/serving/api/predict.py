@@ -95,11 +95,11 @@ FEATURE_EXAMPLES = {
 FEATURE_BATCH_EXAMPLES = {"clean": _example("clean typed features", [CLEAN_RECORD])}
 
 
-def answered(predictions: Predictions, one_record: bool = False) -> Response:
+def answered(answers: Predictions, one_record: bool = False) -> Response:
     """The answer rendered once, as bytes, from the wrapper's dataclasses: a Response goes out as
     it is, so the response models only document it (their validation cost CPU: bench/results/ab.md)."""
-    batch = {"predictions": list(predictions), "model_version": predictions.model_version}
-    return Response(to_json(predictions[0] if one_record else batch), media_type="application/json")
+    body = answers[0] if one_record else dict(predictions=list(answers), model_version=answers.model_version)
+    return Response(to_json(body), media_type="application/json")
 
 
 # ---------------------------------------------------------------- the wrapper: raw records
