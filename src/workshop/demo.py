@@ -41,13 +41,14 @@ def main() -> int:
     if len({tuple(p.species for p in predictions) for predictions in results.values()}) > 1:
         print("the backends disagree: see the table above", file=sys.stderr)
         return 1
+    print("all backends agree")
     try:
         with start(STAGE.name, timeout=60.0) as server, server.client() as client:
             answers = client.predict_batch(RECORDS)
     except ServerFailed as err:
         print(f"the demo's server did not start: {err}", file=sys.stderr)
         return 1
-    print(f"all backends agree\n\nthe same records over HTTP: stage {STAGE.name}'s server at {server.url}:")
+    print(f"\nthe same records over HTTP: stage {STAGE.name}'s server at {server.url}:")
     print(table({f"in process ({SERVED})": results[SERVED], "over HTTP": answers}))
     if len(answers) != len(RECORDS) or any(map(differences, results[SERVED], answers)):
         print("the service answers differently from the wrapper in process: see the table above", file=sys.stderr)

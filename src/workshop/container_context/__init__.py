@@ -56,19 +56,10 @@ def requirements(root: Path | None = None) -> str:
 def summary(context: Path) -> str:
     """What the build gets, one line per file: the package as one line; the Dockerfile, which the
     build reads but does not copy, left out."""
-    files = sorted(
-        p.relative_to(context).as_posix() for p in context.rglob("*") if p.is_file() and p.name != "Dockerfile"
-    )
-    package = [path for path in files if path.startswith("penguins/") and "__pycache__" not in path]
-    lines = [
-        f"  {path:<24} {(context / path).stat().st_size / 1e3:>6,.1f} kB"
-        for path in files
-        if not path.startswith("penguins/")
-    ]
-    return "\n".join(
-        [
-            f"{context.as_posix()}/:",
-            *lines,
-            f"  penguins/ ({len(package)} files: the wrapper, the service and what they import)",
-        ]
-    )
+    files = [p for p in sorted(context.rglob("*")) if p.is_file() and p.name != "Dockerfile"]
+    package = [p for p in files if p.parts[len(context.parts)] == "penguins" and "__pycache__" not in p.parts]
+    lines = [f"{context.as_posix()}/:"]
+    for p in files:
+        if p.parts[len(context.parts)] != "penguins":
+            lines.append(f"  {p.relative_to(context).as_posix():<24} {p.stat().st_size / 1e3:>6,.1f} kB")
+    return "\n".join([*lines, f"  penguins/ ({len(package)} files: the wrapper, the service and what they import)"])
