@@ -47,10 +47,12 @@ def blank_regions(source: str) -> str:
         if marker == BEGIN and region is None:
             region, indent = [], line[: len(line) - len(line.lstrip())]
         elif marker == END and region is not None:
-            hints = [f"{indent}# HINT: {code.strip()[len(HINT) :].strip()}" for code in region if _hint(code)]
-            answer = "\n".join(code for code in region if not _hint(code))
+            hints = [code.strip()[len(HINT) :].strip() for code in region if code.strip().startswith(HINT)]
+            answer = "\n".join(code for code in region if not code.strip().startswith(HINT))
             blank = [f"{indent}{TEXT_TODO}"] if text else [f"{indent}return {TODO}"] if indent else []
-            lines += [*hints, *(blank or [f"{name} = {TODO}" for name in bound_names(answer)])]
+            lines += [f"{indent}# HINT: {hint}" for hint in hints] + (
+                blank or [f"{name} = {TODO}" for name in bound_names(answer)]
+            )
             region = None
         elif marker in (BEGIN, END):
             raise RegionError(
@@ -63,10 +65,6 @@ def blank_regions(source: str) -> str:
     if region is not None:
         raise RegionError(f"{BEGIN} without {END}")
     return "\n".join(lines) + ("\n" if source.endswith("\n") else "")
-
-
-def _hint(line: str) -> bool:
-    return line.strip().startswith(HINT)
 
 
 def bound_names(code: str) -> list[str]:

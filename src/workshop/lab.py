@@ -21,11 +21,6 @@ from workshop.notebook import KERNEL_DISPLAY_NAME, KERNEL_NAME
 
 DEFAULT_PORT = stages.port(0)
 HOST = "127.0.0.1"
-# The settings stop the front-end from asking for news or a newer release; these stop the server.
-NO_NEWS = [
-    "--LabApp.news_url=None",
-    "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
-]
 
 
 def root_dir() -> Path:
@@ -49,7 +44,9 @@ def command(port: int = DEFAULT_PORT, token: str | None = None, slides: str | No
         f"--ServerApp.root_dir={root_dir()}",
         f"--LabApp.default_url={start_url(slides)}",
         f"--LabApp.app_settings_dir={root_dir() / '.jupyterlab'}",
-        *NO_NEWS,
+        # The settings stop the front-end from asking for news or a newer release; these stop the server.
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
         f"--ServerApp.ip={HOST}",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
