@@ -1,10 +1,7 @@
-"""Exercises generated from their solutions (nbgrader style), so the two cannot drift apart.
-
-Each `### BEGIN SOLUTION` ... `### END SOLUTION` region of a code cell becomes its `### HINT:` lines
-plus a placeholder that keeps the notebook runnable, so the check after it says "not done yet"
-rather than raising a NameError: `name = ...  # TODO` per name a top-level answer binds, `return ...
-# TODO` inside a function, `# TODO` in a `%%writefile` cell of a file that is not Python (a
-Dockerfile). Students work on copies in `my-exercises/` (git-ignored), never overwritten.
+"""Exercises generated from their solutions (nbgrader style), so the two cannot drift apart: each
+`### BEGIN/END SOLUTION` region becomes its `### HINT:` lines and a placeholder that keeps the notebook
+runnable, so the check after it says "not done yet", not NameError: `name = ...  # TODO` per name bound,
+`return ...  # TODO` in a function, `# TODO` in a `%%writefile` of a file that is not Python.
 """
 
 from __future__ import annotations

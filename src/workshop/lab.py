@@ -1,10 +1,6 @@
-"""`make lab` and `make slides`: JupyterLab on this project, with its kernel, on loopback only.
-
-It serves the project root, so a notebook's relative links open, with `.jupyterlab/overrides.json`
-as its settings (no news or update pop-up over the notebook; RISE's white theme, whose fonts come
-with it) without writing to the user's home. The kernel is re-registered when it starts another
-Python: a second checkout's `make setup` re-points the shared kernel name at its own code.
-127.0.0.1 only: a laptop on café Wi-Fi should not serve its notebooks to the room.
+"""`make lab` and `make slides`: JupyterLab on the project root (so relative links open), with the
+settings in `.jupyterlab/overrides.json` (no news or update pop-ups; RISE's white theme, fonts
+included), the project's kernel, and 127.0.0.1 only: a laptop on café Wi-Fi serves nothing to the room.
 """
 
 from __future__ import annotations
@@ -61,7 +57,8 @@ def start_url(notebook: str | None = None) -> str:
 
 
 def register_kernel() -> bool:
-    """Register (for this user) the kernel that runs this Python, unless it is already; True if it did."""
+    """Register (for this user) the kernel that runs this Python unless it already does (a second
+    checkout's `make setup` re-points the shared kernel name at its own code); True if it did."""
     from ipykernel.kernelspec import install
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 

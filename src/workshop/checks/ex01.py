@@ -1,9 +1,6 @@
-"""Exercise 01, a model in a notebook: a model on the two bill measurements, judged on a split of the check's own.
-
-The check refits a `sklearn.base.clone` of the student's recipe on its own seeded split, so a
-typed-in number or a lucky split cannot pass. It also refits the recipe on the starter's
-`X_train` and requires the student's model to answer as that copy does on every penguin, so a
-model fitted on `X_test` too fails; that comparison needs a fixed `random_state`.
+"""Exercise 01, a model on the two bill measurements. A clone of the student's recipe is refitted on
+the check's own split (a typed-in number or a lucky split cannot pass), and the model must answer as
+its recipe fitted on the starter's X_train does (one fitted on X_test too fails; needs a fixed seed).
 """
 
 from __future__ import annotations

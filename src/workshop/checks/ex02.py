@@ -1,9 +1,6 @@
-"""Exercise 02, save the model: `save(model, path)` writes a pickle and a true sidecar; `verify(path)` catches damage.
-
-The check calls the student's functions on files in a folder of its own: the pickle must load in
-a fresh Python process (where a class defined in the notebook, `__main__.X`, is missing),
-`path.json` must hold the sha256 of the bytes on disk and the versions that made them, and
-`verify` must accept the file and refuse a copy with a byte changed, cut or added.
+"""Exercise 02, save the model: `save(model, path)` writes a pickle that loads in a fresh process (where
+a class defined in the notebook is missing) and a sidecar with the sha256 of the bytes on disk and the
+versions; `verify(path)` accepts the file and refuses a copy with a byte changed, cut or added.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
-"""Exercise 03, ONNX: the student's own export runs where torch is not, and answers like `net`.
-
-The check runs the file in `.venv-serve` (ONNX Runtime, no torch) on 1 and on 7 rows of its own,
-fed to the input the session names, and compares with what `net` answers in this kernel. An
-`.onnx.data` side file (the exporter's default for weights) is read from the same folder.
+"""Exercise 03, ONNX: the student's export runs in `.venv-serve` (ONNX Runtime, no torch) on 1 and 7
+rows of the check's own and answers like `net` in this kernel; an `.onnx.data` side file beside it is
+read as the exporter left it.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""Exercise 04, the wrapper class: the student's own wrapper of messy records, written from scratch.
-
-Real penguins are asked about as clean records and as the same birds written messily: the answers
-must agree and be mostly right (no constant passes); with `model_path`, a gap must get what the
-pipeline says given NaN (a gap read as 0 does not); a value that is no number, arithmetic that only
-eval() reads included, must be refused naming its field.
+"""Exercise 04, the wrapper class: real penguins as clean and as messy records must get the same,
+mostly right species (no constant passes); with `model_path`, a gap gets what the pipeline says given
+NaN (not 0); a value that is no number, arithmetic only eval() reads included, is refused by field.
 """
 
 from __future__ import annotations
