@@ -37,11 +37,9 @@ def check_environment(notebook_dir: Path | None = None) -> None:
 
     root, package = project_root(), Path(penguins.__file__).resolve().parent
     here = Path(notebook_dir or Path.cwd()).resolve()
-    if root is None:
-        raise WrongEnvironment(f"penguins is installed from {package}, not from a checkout: {FIX}")
-    if not here.is_relative_to(root):
+    if root is None or not here.is_relative_to(root):
         raise WrongEnvironment(
-            f"this kernel imports penguins from another checkout ({root}), "
+            f"this kernel imports penguins from {root or package} (another checkout, or none), "
             f"not from the one holding this notebook ({here}): {FIX}"
         )
     print(f"kernel:    {shown(sys.executable)} (Python {sys.version_info.major}.{sys.version_info.minor})")
