@@ -17,7 +17,6 @@ from workshop.checks.common import CheckFailed, first_line, passed, require
 
 WRAPPER_PENGUINS = 24
 WRAPPER_AGREEMENT = 0.90  # the starter's model is right about 0.97 of the time on these birds
-# field, a value that is no number, and whether only eval() would read it (39.1; eval runs any text a client sends)
 NOT_A_NUMBER = "a value that is not a number must not become one (nor a silent NaN)"
 REFUSED = (  # field, a value that is no number, what to try when the wrapper takes it
     ("bill_depth_mm", "deep", NOT_A_NUMBER),
@@ -64,7 +63,7 @@ def check_predictor(make_predictor: Callable[[], Any], model_path: Path | str | 
             f"differ, e.g. {messy[first]} -> {said_messy[first]!r} but {clean[first]} -> {said_clean[first]!r}: "
             "strip spaces and fix the case of text, read a decimal comma, and treat 'NA' as missing"
         )
-    single = _predict(predictor, messy[0], "a single record (a dict, not a list)", length=1, advice=ONE_DICT)
+    single = _predict(predictor, messy[0], "a single record (a dict, not a list)", ONE_DICT)
     if single != said_messy[:1]:
         raise CheckFailed(f"expected predict(one dict) to give [{said_messy[0]!r}], found {single}: {ONE_DICT}")
     for field, value, advice in REFUSED:
@@ -119,14 +118,12 @@ def _check_gaps_like_the_model(said: list[str], clean: list[dict[str, Any]], mod
             )
 
 
-def _predict(
-    predictor: Any, records: Any, what: str, length: int | None = None, advice: str = CLEAN_FIRST
-) -> list[str]:
+def _predict(predictor: Any, records: Any, what: str, advice: str = CLEAN_FIRST) -> list[str]:
     """The wrapper's answer as a list of str: a list, tuple or array of names; a lone str for one dict."""
     answer = _call(predictor.predict, f"predict to answer {what}", advice, records)
-    answer = [answer] if isinstance(answer, str) and length == 1 else answer
+    length = 1 if isinstance(records, dict) else len(records)
+    answer = [answer] if isinstance(answer, str) and isinstance(records, dict) else answer
     answer = answer.tolist() if isinstance(answer, np.ndarray) else answer
-    length = len(records) if length is None else length
     if not isinstance(answer, (list, tuple)) or len(answer) != length or not all(isinstance(n, str) for n in answer):
         raise CheckFailed(
             f"expected predict to return a list of {length} species names (str) for {what}, found {answer!r}: "
