@@ -118,7 +118,8 @@ class Server:
                 if process.poll() is not None:
                     why = f"stopped (exit code {process.returncode}) before it was ready"
                     raise ServerFailed(f"{self.target} {why}:\n{self.logs()[-1500:]}")
-                if self._answers():
+                status = get_status(self.port, self.ready_path or "/")  # an app: any answer; else a 200
+                if status == 200 if self.ready_path else status is not None:
                     break
                 if time.perf_counter() > started + timeout:
                     raise ServerFailed(f"{self.target} did not answer at {self.url} in time:\n{self.logs()[-1500:]}")
@@ -148,11 +149,6 @@ class Server:
     def logs(self) -> str:
         """What the server printed so far: its start-up lines and one line per request."""
         return self._path.read_text(encoding="utf-8", errors="replace") if self._path else self._logged
-
-    def _answers(self) -> bool:
-        """Ready: `ready_path` says 200; or, without one, any HTTP answer at "/"."""
-        status = get_status(self.port, self.ready_path or "/")
-        return status == 200 if self.ready_path else status is not None
 
 
 def get_status(port: int, path: str, timeout: float = 2.0) -> int | None:
