@@ -11,7 +11,9 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+from penguins.serving.paths import project_root
 from penguins.training import build
 from workshop import docker, doctor, node_runtime, serve_env
 
@@ -32,7 +34,7 @@ def node_environment(say: Callable[[str], None]) -> None:
     if shutil.which("npm") is None:
         say("no Node.js/npm here: notebook 03 says what its Node.js cell would show")
         return
-    folder = node_runtime.folder()
+    folder = (project_root() or Path.cwd()) / node_runtime.FOLDER
     stamp = folder / "node_modules" / NODE_STAMP
     if stamp.exists() and stamp.stat().st_mtime >= (folder / "package-lock.json").stat().st_mtime:
         say(f"{node_runtime.PACKAGE} is up to date")
