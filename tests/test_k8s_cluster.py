@@ -102,10 +102,8 @@ def under_load(
         rate=k8s.RATE,
         timeout=k8s.TIMEOUT,
         answer=lambda response: str(response.json()["model_version"]),
+        at=actions,
     )
-    for when, action in sorted(actions.items()):
-        time.sleep(max(0.0, when - running.now()))
-        running.mark(action(), at=when)
     while not until():
         time.sleep(0.2)
     return running.stop()
