@@ -1,12 +1,9 @@
-"""Kubernetes for the classroom: a Deployment's rules on paper, and kubectl against a real cluster.
-
-On paper (k8s/ in tests/test_k8s.py, a student's file in exercise 07c's check): the Kubernetes
-schema, strict and offline (kubernetes-validate), then the ties to the facts a Deployment
-repeats (the Dockerfile's port and user, the probe paths the app serves, the image `make
-docker-build` tags, the settings the service reads), a rollout that never loses a ready replica
-and a key from a Secret. On a cluster (the current kubectl context: kind on a laptop,
-.ci/k8s-cluster.sh in CI) the lesson types kubectl itself; this module builds and loads the
-images, keeps `port-forward` and `kubectl proxy` in the background and counts a paced load.
+"""Kubernetes for the classroom. On paper (k8s/ in tests/test_k8s.py, a student's file in check
+07c): the strict schema, offline, then the ties to the facts a Deployment repeats (the
+Dockerfile's port and user, the probe paths, the image, the settings), a rollout that never
+loses a ready replica, a key from a Secret. On a cluster (kind on a laptop, .ci/k8s-cluster.sh
+in CI) the lesson types kubectl itself; this module builds and loads the images, keeps
+`port-forward` and `kubectl proxy` in the background, and counts a paced load.
 """
 
 from __future__ import annotations
@@ -14,7 +11,6 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import re
 import shutil
 import subprocess
 import threading
@@ -23,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import kubernetes_validate
-import yaml
 
 from penguins.client import PenguinClient
 from penguins.serving.examples import CLEAN_RECORD
@@ -55,12 +50,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.where}: expected {self.expected}; found {self.found}. Try: {self.tip}"
-
-
-def manifest(name: str) -> dict[str, Any]:
-    """A file of the project's k8s/ folder (an empty or non-mapping one as {})."""
-    document = yaml.safe_load((room.root() / "k8s" / name).read_text(encoding="utf-8"))
-    return document if isinstance(document, dict) else {}
 
 
 def schema_problem(document: dict[str, Any]) -> Problem | None:
@@ -103,10 +92,9 @@ def _port(container: dict[str, Any], port: Any) -> Any:
 
 
 def deployment_problems(deployment: dict[str, Any], hardened: bool = True) -> list[Problem]:
-    """Everything wrong with a Deployment of the model's image, [] when it is right; the schema
-    first (the ties assume a valid document). `hardened`: held to k8s/deployment.yaml's standard
-    (liveness, non-root and read-only, settings, an explicit rollout); else to what a first
-    Deployment needs to serve without losing a request (exercise 07c)."""
+    """Everything wrong with a Deployment of the model's image; the schema first (the ties assume
+    a valid document). `hardened`: k8s/'s standard (liveness, non-root, read-only, settings, an
+    explicit rollout); else what a first Deployment needs to lose no request (exercise 07c)."""
     invalid = schema_problem(deployment)
     if invalid is not None:
         return [invalid]
@@ -156,9 +144,8 @@ def _image_problems(container: dict[str, Any], hardened: bool) -> Iterator[Probl
     image = str(container.get("image", ""))
     name, _, tag = image.partition(":")
     if name != docker.IMAGE:
-        yield Problem(
-            "image", f"the image `make docker-build` tags, {docker.IMAGE}", repr(image), "the Makefile's IMAGE"
-        )
+        expected = f"the image `make docker-build` tags, {docker.IMAGE}"
+        yield Problem("image", expected, repr(image), "the Makefile's IMAGE")
     # Without a policy Kubernetes pulls a `latest` (or untagged) image every time, another tag once.
     policy = container.get("imagePullPolicy") or ("Always" if tag in ("", "latest") else "IfNotPresent")
     if policy != "IfNotPresent" and (hardened or policy == "Always"):
@@ -199,6 +186,7 @@ def _hardened_problems(pod: dict[str, Any], container: dict[str, Any]) -> Iterat
     user = docker.Dockerfile.read().last("USER")
     uid = int(user.value.split(":")[0]) if user else None
     context = {**(pod.get("securityContext") or {}), **(container.get("securityContext") or {})}
+    tip = f"{DOCS}tasks/configure-pod-container/security-context/"
     for field, right, expected in (
         ("runAsNonRoot", context.get("runAsNonRoot") is True, "true: no root inside"),
         ("runAsUser", context.get("runAsUser", uid) == uid, f"the image's USER, {uid}"),
@@ -206,18 +194,11 @@ def _hardened_problems(pod: dict[str, Any], container: dict[str, Any]) -> Iterat
     ):
         if not right:
             found = str(context[field]).lower() if field in context else "not set"
-            yield Problem(
-                f"securityContext.{field}", expected, found, f"{DOCS}tasks/configure-pod-container/security-context/"
-            )
+            yield Problem(f"securityContext.{field}", expected, found, tip)
     for variable in container.get("env") or []:
-        if variable.get("name") not in setting_names():
-            yield Problem(
-                "env",
-                "settings the service reads (PENGUINS_*)",
-                repr(variable.get("name")),
-                "penguins.serving.settings",
-            )
-        elif variable["name"] == SECRET_ENV and "value" in variable:
+        if (name := variable.get("name")) not in setting_names():
+            yield Problem("env", "settings the service reads (PENGUINS_*)", repr(name), "penguins.serving.settings")
+        elif name == SECRET_ENV and "value" in variable:
             expected = "the key from a Secret (valueFrom), so it never sits in a file in git"
             tip = f"valueFrom.secretKeyRef in {DOCS}concepts/configuration/secret/"
             yield Problem(f"env {SECRET_ENV}", expected, "the key written into the manifest", tip)
@@ -248,27 +229,6 @@ def service_problems(service: dict[str, Any], deployment: dict[str, Any]) -> lis
     expected = f"a targetPort that is the container's port ({image_port}), by number or by its name"
     tip = f"{DOCS}concepts/services-networking/service/#defining-a-service"
     return [Problem("the Service's ports", expected, f"targetPort {targets} (without one, its `port`)", tip)]
-
-
-def secret_reference(deployment: dict[str, Any]) -> tuple[str, str]:
-    """(Secret name, key) the Deployment takes the API key from."""
-    (variable,) = [item for item in _pod(deployment)[1]["containers"][0]["env"] if item["name"] == SECRET_ENV]
-    reference = variable["valueFrom"]["secretKeyRef"]
-    return str(reference["name"]), str(reference["key"])
-
-
-def readme_commands() -> list[str]:
-    """The commands of k8s/README.md's shell blocks, one a line as a student types them (a line
-    ending in a backslash joined with the next)."""
-    text = (room.root() / "k8s" / "README.md").read_text(encoding="utf-8")
-    joined = "\n".join(re.findall(r"^```bash\n(.*?)^```", text, re.MULTILINE | re.DOTALL)).replace("\\\n", " ")
-    return [" ".join(line.split()) for line in joined.splitlines() if line.strip()]
-
-
-def pinned_image() -> str:
-    """The image `kubectl apply -k k8s/` runs: the Deployment's, with kustomization.yaml's tag."""
-    (pin,) = manifest("kustomization.yaml")["images"]
-    return f"{pin['name']}:{pin['newTag']}"
 
 
 # ---------------------------------------------------------------- a cluster, through kubectl
@@ -312,9 +272,8 @@ def ci_environment() -> dict[str, str]:
 
 
 def model_image(folder: Path | None = None) -> str:
-    """The image of the model in `folder` (default: the artifacts), built (Docker's cache makes
-    it quick when nothing changed) and on the cluster's node: kind's node keeps images of its
-    own, so it is loaded there (`kind load docker-image`)."""
+    """The image of the model in `folder` (default: the artifacts), built (cached when nothing
+    changed) and on the cluster's node: kind's node keeps its own images (`kind load docker-image`)."""
     from penguins.training import build
 
     folder = folder or build.ensure(say=lambda line: None)
@@ -341,8 +300,7 @@ def images(say: Callable[[str], None] = print) -> tuple[str, str]:
     tags = model_image(), model_image(second)
     room.make_secrets(say=lambda line: None)  # the API key k8s/ hands in as a Secret, in .room/
     if reason := unreachable():
-        say(f"No cluster answers kubectl ({reason}): `kind create cluster` or `make k8s-up` (k8s/README.md)")
-        say("makes one. Until then the kubectl cells print kubectl's error; their saved outputs show a cluster's.")
+        say(f"No cluster answers kubectl ({reason}): `make k8s-up` makes one with kind (k8s/README.md)")
     else:
         say(f"kubectl reaches a cluster; on its node: {tags[0]} (v1) and {tags[1]} (v2)")
     return tags
@@ -370,9 +328,8 @@ def stop_background() -> None:
 
 
 def port_forward(target: str, port: int) -> str | None:
-    """`kubectl port-forward <target> :<port>` (any free local port) in the background, shown
-    with the line it prints; the local URL (None without a cluster). It pins one pod: when that
-    pod goes, it breaks."""
+    """`kubectl port-forward <target> :<port>` in the background, shown with the line it prints; the
+    local URL (None without a cluster). It pins one pod: when that pod goes, it breaks."""
     if unreachable():
         print(NO_CLUSTER)
         return None
@@ -382,9 +339,8 @@ def port_forward(target: str, port: int) -> str | None:
 
 
 def golden(url: str | None, headers: dict[str, str] | None = None, table: bool = True) -> list[tuple[str, str]]:
-    """The golden set through `url`, compared with the model in this process (`penguins smoke`),
-    its table (or its last line) printed; what answered each record: species and probability, or
-    the refusal. [] without a cluster."""
+    """The golden set through `url` against the model here (`penguins smoke`), its table (or last
+    line) printed; each record's expected and served answer ([] without a cluster)."""
     from penguins import smoke
 
     if url is None:
@@ -405,10 +361,9 @@ def service_url(service: str, port: int, namespace: str = "default") -> str:
 
 
 def load_client(url: str, headers: dict[str, str] | None = None) -> PenguinClient:
-    """A client for a paced load through a Service: no retries, so every failed request counts
-    against the cluster, and a connection per request, as a proxy in front of the Service spreads
-    them: kube-proxy balances connections, not requests, so a kept-alive connection stays with
-    one pod, and a request sent just as that pod closes its idle connections is lost."""
+    """A client for a paced load through a Service: no retries (each failure counts against the
+    cluster) and a connection per request, as a proxy spreads them: kube-proxy balances
+    connections, so a kept-alive one stays with a pod that may close it as it stops."""
     return PenguinClient(url, headers={"Connection": "close", **(headers or {})}, retries=0)
 
 
@@ -438,8 +393,7 @@ def replica_figures(bench_json: Path | str) -> tuple[float, float]:
 
 
 def plot(seen: paced_load.Load, title: str) -> Figure | None:
-    """Answers per second, stacked by model version (the first to answer in blue, the next in
-    green), failed requests in red; without a load (no cluster) a line saying so."""
+    """Answers per second stacked by model version (first blue, next green), failures red."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 

@@ -1,9 +1,7 @@
-"""A paced load: a few threads send requests at a fixed total rate, each with a timeout.
-
-Pacing, not "as fast as possible", keeps the load the same on a laptop and a slow CI machine,
-and bounded; every request is counted, so "none lost" while a replica dies or a version rolls
-out is a fact, not an impression. `run` waits for it; `start` runs it in the background, until
-`stop()`, while commands are typed.
+"""A paced load: a few threads send requests at a fixed total rate, each with a timeout, and count
+every one, so "none lost" while a replica dies or a version rolls out is a fact. Paced, not "as
+fast as possible": the same load on a laptop and a slow CI machine. `run` waits for it; `start`
+runs it in the background while commands are typed, until `stop()`.
 """
 
 from __future__ import annotations
@@ -83,21 +81,15 @@ class Load:
 class Running:
     """A paced load going on in the background (`start`)."""
 
-    load: Load
     began: float  # time.monotonic() when it began: the clock its shots are timed by
-    stopping: threading.Event
     linger: float = 0.0
+    load: Load = field(default_factory=Load)
+    stopping: threading.Event = field(default_factory=threading.Event)
     pool: list[threading.Thread] = field(default_factory=list)  # the senders
     actions: list[threading.Thread] = field(default_factory=list)  # what runs at its time meanwhile
 
     def now(self) -> float:
         return time.monotonic() - self.began
-
-    def mark(self, what: str, at: float | None = None) -> float:
-        """Note an event (a command typed meanwhile) at `at` (default: now) on the load's clock."""
-        when = self.now() if at is None else at
-        self.load.events.append((when, what))
-        return when
 
     def stop(self) -> Load:
         """End the load `linger` seconds from now, once every action has run; what it saw."""
@@ -125,12 +117,11 @@ def start(
     linger: float = 0.0,
 ) -> Running:
     """POST `body` to `path` at `rate` requests/s in total from `threads` threads (a client each)
-    until `seconds` have passed or `stop()` is called. A request without a 2xx answer within
-    `timeout` counts as failed; `answer` reads what a 2xx response said into its Shot. `at` maps
-    a time (s from the start) to an action run then in its own thread (a crash, a scale), the
-    text it returns marked as an event. With `linger`, the load runs that long before this
-    returns and after stop() is called, so a plot shows both sides of what happened meanwhile."""
-    running = Running(Load(), time.monotonic(), threading.Event(), linger)
+    until `seconds` have passed or `stop()` is called; a request without a 2xx answer within
+    `timeout` failed. `answer` reads what a 2xx response said into its Shot; `at` maps a time (s)
+    to an action run then (a crash, a scale), whose text is an event. `linger`: the load runs
+    that long before this returns and after stop(), so a plot shows both sides of a change."""
+    running = Running(time.monotonic(), linger)
     interval = threads / rate
 
     def worker(offset: float) -> None:
@@ -157,7 +148,7 @@ def start(
 
     def act(when: float, action: Callable[[], str]) -> None:
         time.sleep(max(0.0, when - running.now()))
-        running.mark(action(), at=when)
+        running.load.events.append((when, action()))
 
     running.pool = [threading.Thread(target=worker, args=(i * interval / threads,)) for i in range(threads)]
     running.actions = [threading.Thread(target=act, args=item) for item in (at or {}).items()]

@@ -1,14 +1,8 @@
-"""New model versions in the server room, two ways, for `make` and the tests (notebook 07b types
-the same commands itself; these helpers only wait, poll and read).
-
-- A rolling update replaces the serving colour's replicas one at a time (a new one up beside
-  the old ones, then one old one stopped): meanwhile both versions answer.
-- Blue/green starts the new version as the idle colour, then switches the proxy to it
-  (.room/colour.conf, `nginx -s reload`); the old colour keeps running, so a rollback is the
-  same switch back.
-
-Images are tagged by their model version and labelled with it and the model's sha256
-(`make docker-build` puts them there), so the room can say what it runs.
+"""New model versions in the server room, for `make` and the tests (notebook 07b types the same
+commands itself): a rolling update replaces the serving colour's replicas one at a time, while
+both versions answer; blue/green starts the new version as the idle colour and switches the
+proxy to it, the old colour still running for a rollback. Images are tagged and labelled by
+their model version (`make docker-build`), so the room can say what it runs.
 """
 
 from __future__ import annotations
@@ -97,8 +91,8 @@ def proxy_workers() -> set[str]:
 
 
 def wait_workers_replaced(before: set[str], within: float = 30.0) -> float:
-    """Wait until none of the nginx workers in `before` runs and new ones do: after a reload the
-    old workers finish their requests first. Returns time.monotonic() then."""
+    """Wait until none of the nginx workers in `before` runs (after a reload the old workers finish
+    their requests first) and new ones do; time.monotonic() then."""
     deadline = time.monotonic() + within
     while (now := proxy_workers()) & before or not now:
         if time.monotonic() > deadline:
@@ -118,8 +112,7 @@ class Change:
 
 
 def switch(colour: str, env: dict[str, str]) -> None:
-    """Blue/green's switch: colour.conf names `colour`, nginx reloads; returns once the old workers
-    have exited, from when on only `colour` answers."""
+    """colour.conf names `colour`, nginx reloads; once the old workers have exited only `colour` answers."""
     before = proxy_workers()
     room.write_colour(colour)
     room.compose("exec", "-T", "proxy", "nginx", "-s", "reload", env=env)
@@ -139,10 +132,8 @@ def rollout(image: str) -> Change:
 
 def rollback() -> Change:
     """The same switch back to the other colour, which must still run."""
-    started = time.monotonic()
-    back = live_colour()[1]
-    running = containers(back)
-    if not running:
+    started, back = time.monotonic(), live_colour()[1]
+    if not (running := containers(back)):
         raise RolloutError(f"nothing to roll back to: {back} has no running replicas")
     switch(back, images_env())
     version = version_of(running[-1][1], required=False)
@@ -167,9 +158,8 @@ def rolling(image: str) -> Change:
 
 
 def main(action: str, target: str | None = None) -> int:
-    """`python -m workshop room rollout IMAGE | rollback | rolling IMAGE | labels|version|build
-    [ARTIFACTS]`: what `make room-rollout`, `room-rollback`, `room-rolling`, `room-v2` and
-    `docker-build` run."""
+    """`python -m workshop room rollout|rolling IMAGE | rollback | labels|version|build [ARTIFACTS]`:
+    what `make room-rollout`, `room-rolling`, `room-rollback`, `docker-build` and `room-v2` run."""
     folder = Path(target) if target else None
     try:
         if action == "labels":

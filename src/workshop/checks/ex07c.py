@@ -1,11 +1,9 @@
 """Exercise 07c's check: a Deployment and a Service written from scratch, in one file.
 
-On paper first: the strict schema, then the rules a first Deployment needs to serve without
-losing a request (workshop.k8s). Mistakes whose harm under load depends on timing (no readiness
-probe, liveness on /ready) are refused here by name, so a verdict never depends on luck, and a
-refused file never reaches a cluster. Then, where kubectl reaches one: the file applied in a
-namespace of its own, its pods Ready, the Service called, one pod deleted under a paced load
-(none may fail) and replaced, the namespace deleted. Messages never give the answer's lines.
+On paper first (workshop.k8s's rules for a first Deployment): mistakes whose harm under load
+depends on timing (no readiness probe, liveness on /ready) are refused by name, so a verdict
+never depends on luck. Then, where kubectl reaches a cluster: the file applied in a namespace of
+its own, the Service called, a pod deleted under a paced load (none may fail) and replaced.
 """
 
 from __future__ import annotations
@@ -20,7 +18,7 @@ import yaml
 
 from penguins.client import PenguinClient, ServiceError
 from penguins.serving.examples import CLEAN_RECORD
-from workshop.checks.common import CheckFailed, passed
+from workshop.checks.common import CheckFailed, passed, require_file
 from workshop.exercises import TEXT_TODO
 
 READY_WITHIN = 180.0  # seconds for every pod to be Ready (a first start on a laptop loads the image)
@@ -30,8 +28,7 @@ STUCK = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageN
 
 def _documents(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """The file's one Deployment and one Service."""
-    if not path.exists():
-        raise CheckFailed(f"no file {path.name}: run the %%writefile {path.name} cell first")
+    require_file(path, "")
     text = path.read_text(encoding="utf-8")
     if any(line.strip() == TEXT_TODO for line in text.splitlines()):
         raise CheckFailed(
@@ -131,8 +128,8 @@ def _ready_pods(namespace: str, selector: str, replicas: int, without: str = "")
     crashing fails at once with the reason Kubernetes gives."""
     from workshop import k8s
 
-    deadline = time.monotonic() + READY_WITHIN
-    while True:
+    deadline, ready = time.monotonic() + READY_WITHIN, []
+    while time.monotonic() < deadline:
         pods = json.loads(k8s.kubectl("get", "pods", "--namespace", namespace, "-l", selector, "-o", "json"))["items"]
         stuck = [
             f"{pod['metadata']['name']}: {reason} ({status.get('image')})"
@@ -153,9 +150,8 @@ def _ready_pods(namespace: str, selector: str, replicas: int, without: str = "")
         )
         if len(ready) >= replicas:
             return ready
-        if time.monotonic() > deadline:
-            raise CheckFailed(
-                f"the pods: expected {replicas} Ready within {READY_WITHIN:.0f} s; found {len(ready)} "
-                "(Ready: the readiness probe answered). Try: `kubectl describe pod` shows the probe's failures"
-            )
         time.sleep(0.5)
+    raise CheckFailed(
+        f"the pods: expected {replicas} Ready within {READY_WITHIN:.0f} s; found {len(ready)} "
+        "(Ready: the readiness probe answered). Try: `kubectl describe pod` shows the probe's failures"
+    )
