@@ -137,8 +137,8 @@ def start(
                 status, header = response.status_code, response.headers.get(REPLICA_HEADER, "")
                 said = answer(response) if answer and response.ok else ""
                 retry_after = response.headers.get("Retry-After", "")
-            except (requests.RequestException, ValueError):
-                pass  # no answer: status 0
+            except (requests.RequestException, ValueError):  # no answer, or none `answer` could read
+                status = 0
             # "a, b" after a retry; "a, blue : c" when the request started over (nginx.conf's @again)
             tried = tuple(part.strip() for part in header.replace(" : ", ",").split(",") if part.strip())
             shot = Shot(sent - running.began, status, tried, time.monotonic() - sent, said, retry_after)
