@@ -21,7 +21,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -43,6 +42,7 @@ DOCKERFILE = "docker/Dockerfile"
 IGNORE_FILE = ".dockerignore"
 ROOM_FILE = "docker/compose.room.yaml"  # stage 07's server room
 HEALTHY_WITHIN = 90.0  # seconds
+Say = Callable[[str], None]
 
 
 class DockerError(RuntimeError):
@@ -238,24 +238,28 @@ class Built:
         return f"built {self.image} ({self.image_id.removeprefix('sha256:')[:12]}) in {self.seconds:.1f} s"
 
 
-def stream(command: Sequence[str], cwd: Path, timeout: float, say: Callable[[str], None] = print) -> str:
-    """Run a command, each output line to `say` as it comes (a first build takes minutes: never a
-    silent cell); its last lines are returned. DockerError with them when it fails or outlives `timeout`."""
-    tail: deque[str] = deque(maxlen=25)
-    with subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+def stream(
+    command: Sequence[str], cwd: Path, timeout: float, say: Say = print, env: dict[str, str] | None = None
+) -> str:
+    """Run a command (in `env`, if given), each output line to `say` as it comes (a first
+    build takes minutes: never a silent cell); its output. DockerError with the last lines when it fails."""
+    lines: list[str] = []
+    with subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
         timer = threading.Timer(timeout, process.kill)
         timer.start()
         try:
             assert process.stdout is not None  # stdout=PIPE
             for line in process.stdout:
                 say(line.rstrip("\n"))
-                tail.append(line)
+                lines.append(line)
         finally:
             timer.cancel()
     if process.returncode != 0:
         killed = f" (stopped after {timeout:g} s)" if process.returncode < 0 else ""
-        raise DockerError(f"{shlex.join(command[:2])} failed{killed}:\n{''.join(tail)}")
-    return "".join(tail)
+        raise DockerError(f"{shlex.join(command[:2])} failed{killed}:\n{''.join(lines[-25:])}")
+    return "".join(lines)
 
 
 def build(
@@ -263,7 +267,7 @@ def build(
     dockerfile: str | os.PathLike[str] | None = None,
     artifacts: str | os.PathLike[str] | None = None,
     timeout: float = 900,
-    say: Callable[[str], None] = print,
+    say: Say = print,
     options: Sequence[str] = (),
 ) -> Built:
     """`docker build` as `make docker-build` types it (plus `options`, e.g. --label), streamed to `say`.
@@ -345,7 +349,6 @@ class Running:
 
     name: str
     url: str
-    image: str
 
     def stop(self) -> str:
         """`docker stop` (SIGTERM, then --rm removes it); says how long it took."""
@@ -367,7 +370,7 @@ def run(image: str = IMAGE, name: str = CONTAINER, port: int | None = None, insi
     except DockerError:
         remove(name)
         raise
-    return Running(name, f"http://127.0.0.1:{port}", image)
+    return Running(name, f"http://127.0.0.1:{port}")
 
 
 def remove(name: str, stop: bool = False, volumes: bool = False) -> None:

@@ -58,7 +58,7 @@ class Shipped:
 
 def image_of(model: Path, address: str = registry.ADDRESS) -> str:
     """The registry's address, the project's image name, the model version."""
-    return f"{address}/{docker.IMAGE}:{rollout.model_of(model).model_version}"
+    return f"{address}/{rollout.image_tag(model)}"
 
 
 def reason(output: str) -> str:

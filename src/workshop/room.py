@@ -115,14 +115,6 @@ class Secrets:
         return self.folder / RECORDS / "recent.jsonl"
 
 
-def _openssl(command: str, *more: str, cwd: Path) -> None:
-    """One openssl command, written as typed (`command`), plus arguments with spaces (`more`)."""
-    args = ["openssl", *command.split(), *more]
-    result = subprocess.run(args, capture_output=True, text=True, cwd=cwd, timeout=60)
-    if result.returncode != 0:
-        raise RoomError(f"{shlex.join(args)} failed:\n{result.stderr[-1000:]}")
-
-
 def make_secrets(folder: Path | None = None, domain: str | None = None, say: Any = print) -> Secrets:
     """The room's secrets, made once (an existing set is kept): a local CA, the proxy's certificate for
     the domain signed by it, an API key with nginx's map of valid keys, and the station's records folder."""
@@ -131,15 +123,19 @@ def make_secrets(folder: Path | None = None, domain: str | None = None, say: Any
     tls = folder / "tls"
     tls.mkdir(parents=True, exist_ok=True)
     if not (tls / "server.crt").exists():
-        days = f"-days {CERT_DAYS}"
-        _openssl(f"req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt {days} -subj", CA_NAME, cwd=tls)
-        _openssl("req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj", f"/CN={domain}", cwd=tls)
         (tls / "server.ext").write_text(f"subjectAltName=DNS:{domain}\nextendedKeyUsage=serverAuth\n")
-        _openssl(
+        days = f"-days {CERT_DAYS}"
+        for command in (
+            f"req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt {days} -subj '{CA_NAME}'",
+            f"req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN={domain}",
             f"x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt {days} "
             "-extfile server.ext",
-            cwd=tls,
-        )
+        ):
+            made = subprocess.run(
+                ["openssl", *shlex.split(command)], capture_output=True, text=True, cwd=tls, timeout=60
+            )
+            if made.returncode != 0:
+                raise RoomError(f"openssl {command} failed:\n{made.stderr[-1000:]}")
         say(f"made a local CA and a certificate for {domain} in {tls} (valid {CERT_DAYS} days)")
     if not (folder / "api-key").exists():
         key = secrets.token_urlsafe(24)
@@ -180,19 +176,14 @@ class Ran:
         return f"{shell(self.command)}\n{self.output.rstrip()}"
 
 
-def compose(*args: str, timeout: float = UP_WITHIN, check: bool = True, env: dict[str, str] | None = None) -> Ran:
+def compose(*args: str, timeout: float = UP_WITHIN, env: dict[str, str] | None = None) -> Ran:
     """`docker compose -f docker/compose.room.yaml ...` in the project root; RoomError with its output when it fails."""
     command = ["docker", "compose", "-f", COMPOSE_FILE, *args]
     started = time.monotonic()
     try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, cwd=root(), env={**os.environ, **(env or {})}
-        )
-    except subprocess.TimeoutExpired:
-        raise RoomError(f"{shell(command)} did not finish within {timeout:g} s") from None
-    output = result.stdout + result.stderr
-    if check and result.returncode != 0:
-        raise RoomError(f"{shell(command)} failed:\n{output[-2000:]}")
+        output = docker.stream(command, root(), timeout, lambda line: None, {**os.environ, **(env or {})})
+    except docker.DockerError as failed:
+        raise RoomError(f"{shell(command)}: {failed}") from None
     return Ran(command, output, time.monotonic() - started)
 
 
