@@ -91,12 +91,12 @@ class Engine:
         return f"Docker engine {self.version}" if self.running else f"no Docker engine here ({self.reason})"
 
 
-def engine(timeout: float = 20) -> Engine:
+def engine() -> Engine:
     """Ask whether an engine answers; never start one (a system service is the machine owner's call)."""
     if shutil.which("docker") is None:  # the notebooks type docker commands: the CLI is needed too
         return Engine(None, "the docker command is not installed")
     try:
-        return Engine(str(_connect(timeout).version()["Version"]))
+        return Engine(str(_connect(20).version()["Version"]))
     except DockerException:
         return Engine(None, "the docker command is installed, but no engine answers")
 
@@ -264,7 +264,6 @@ def stream(
 
 def build(
     image: str = IMAGE,
-    dockerfile: str | os.PathLike[str] | None = None,
     artifacts: str | os.PathLike[str] | None = None,
     timeout: float = 900,
     say: Say = print,
@@ -272,19 +271,17 @@ def build(
 ) -> Built:
     """`docker build` as `make docker-build` types it (plus `options`, e.g. --label), streamed to `say`.
 
-    With another Dockerfile or artifacts folder (which must hold the ONNX model) than the project's,
-    it builds in a copy of the context holding them. Docker's cache makes a rebuild take seconds.
+    With another artifacts folder (it must hold the ONNX model) than the project's, it builds in a
+    copy of the context holding it. Docker's cache makes a rebuild take seconds.
     """
     base = root()
     folder = Path(artifacts or artifacts_dir()).resolve()
     with tempfile.TemporaryDirectory(prefix="penguins-context-") as scratch:
-        if folder == (base / "artifacts").resolve() and dockerfile is None:
+        if folder == (base / "artifacts").resolve():
             context, where = base, "the project folder, as make does"
         else:
             context = build_context(Path(scratch), folder, base)
             where = "a copy of the project's build files, with the model in use"
-            if dockerfile is not None:
-                shutil.copyfile(dockerfile, context / DOCKERFILE)
         words = ["docker", "build", "-f", DOCKERFILE, *options, "-t", image, "."]
         say(f"{shell(words)}    (in {where})")
         started = time.perf_counter()
@@ -358,12 +355,12 @@ class Running:
         return f"{shell(['docker', 'stop', self.name])}: stopped in {time.perf_counter() - started:.1f} s"
 
 
-def run(image: str = IMAGE, name: str = CONTAINER, port: int | None = None, inside_port: int = 8000) -> Running:
+def run(image: str = IMAGE, name: str = CONTAINER) -> Running:
     """`docker run` as `make docker-run` does it, under its own name (a leftover goes first) and a free
     loopback port; returns once healthy. What a kernel started and did not stop goes when it exits."""
-    port = port or free_port()
+    port = free_port()
     remove(name)
-    api().containers.run(image, detach=True, remove=True, name=name, ports={inside_port: ("127.0.0.1", port)})
+    api().containers.run(image, detach=True, remove=True, name=name, ports={8000: ("127.0.0.1", port)})
     _STARTED.add(name)
     try:
         wait_healthy(name)

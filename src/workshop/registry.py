@@ -27,10 +27,10 @@ CONTAINER = "penguins-registry"
 READY_WITHIN = 30.0  # seconds
 
 
-def answers(timeout: float = 2.0) -> bool:
+def answers() -> bool:
     """Does a registry answer `GET /v2/` (the API's "hello") at ADDRESS?"""
     try:
-        return requests.get(f"http://{ADDRESS}/v2/", timeout=timeout).status_code == 200
+        return requests.get(f"http://{ADDRESS}/v2/", timeout=2).status_code == 200
     except requests.RequestException:
         return False
 

@@ -56,9 +56,9 @@ class Shipped:
         return f"released {self.version}: the room answers with {self.image} ({self.seconds:.0f} s)"
 
 
-def image_of(model: Path, address: str = registry.ADDRESS) -> str:
+def image_of(model: Path) -> str:
     """The registry's address, the project's image name, the model version."""
-    return f"{address}/{rollout.image_tag(model)}"
+    return f"{registry.ADDRESS}/{rollout.image_tag(model)}"
 
 
 def reason(output: str) -> str:
@@ -99,14 +99,14 @@ def wrong_records(report: smoke.Report) -> str:
     return f"{len(wrong)} of {len(report.results)} golden records wrong: {'; '.join(said)}{more}"
 
 
-def release(model: Path, tests: Sequence[str] = TESTS, address: str = registry.ADDRESS, say: Say = print) -> Shipped:
+def release(model: Path, tests: Sequence[str] = TESTS, say: Say = print) -> Shipped:
     """The six steps in order; StepFailed at the first that fails (after switching back in step 6)."""
     started, model = time.monotonic(), Path(model)
     try:
         version = rollout.model_of(model).model_version
     except artifacts.ArtifactError as err:
         raise StepFailed("build", str(err)) from None
-    image = image_of(model, address)
+    image = image_of(model)
     say(f"== 1/6 tests: {shlex.join(tests)}")
     _run("tests", tests, say)
     say(f"== 2/6 build: {image}")
@@ -154,9 +154,7 @@ class Run:
         return f"exit {self.code}; {answered}; the room answers with {self.serving}"
 
 
-def under_load(
-    command: Sequence[str], cwd: Path, rate: float = 20.0, timeout: float = 900, env: Mapping[str, str] | None = None
-) -> Run:
+def under_load(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> Run:
     """Run a release `command` while a paced load goes through the proxy, from half a second before
     it to half a second after: did a request fail while the room changed, and which versions answered?"""
     from penguins.serving.examples import CLEAN_RECORD
@@ -166,14 +164,14 @@ def under_load(
         room.client,
         "/predict",
         dict(CLEAN_RECORD),
-        rate=rate,
+        rate=20.0,
         threads=2,
         answer=lambda r: str(r.json()["model_version"]),
     )
     time.sleep(0.5)
     try:
         finished = subprocess.run(
-            command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=dict(env) if env else None
+            command, cwd=cwd, capture_output=True, text=True, timeout=900, env=dict(env) if env else None
         )
     except (OSError, subprocess.TimeoutExpired) as err:
         finished = subprocess.CompletedProcess(command, -1, "", f"{shlex.join(command)}: {err}")

@@ -69,8 +69,8 @@ class Facts:
 
 
 @cache
-def facts(where: Path | None = None) -> Facts:
-    base = where or root()
+def facts() -> Facts:
+    base = root()
     services = (compose := yaml.safe_load((base / COMPOSE_FILE).read_text(encoding="utf-8")))["services"]
     domain = re.search(r"^\s*server_name\s+([^;\s]+);", (base / NGINX_CONF).read_text(encoding="utf-8"), re.M)
     if domain is None:
@@ -234,17 +234,17 @@ class Replica:
     health: str
 
 
-def running(project: str | None = None, service: str | None = None) -> list[dict[str, Any]]:
-    """`docker inspect` of a compose project's running containers (default: the room's), or one service's."""
-    labels = [f"com.docker.compose.project={project or facts().project}"]
+def running(service: str | None = None) -> list[dict[str, Any]]:
+    """`docker inspect` of the room's running containers, or one service's."""
+    labels = [f"com.docker.compose.project={facts().project}"]
     labels += [f"com.docker.compose.service={service}"] if service else []
     return [container.attrs for container in docker.api().containers.list(filters={"label": labels})]
 
 
-def replicas(project: str | None = None, services: Sequence[str] = MODEL_SERVICES) -> list[Replica]:
+def replicas(services: Sequence[str] = MODEL_SERVICES) -> list[Replica]:
     """The model's running containers (of both colours unless told)."""
     found = []
-    for item in running(project):
+    for item in running():
         if item["Config"]["Labels"].get("com.docker.compose.service") in services:
             networks = item["NetworkSettings"]["Networks"]
             address = next(iter(networks.values()))["IPAddress"] if networks else ""
@@ -273,15 +273,13 @@ def in_rotation(within: float = 20.0) -> set[str]:
     return seen
 
 
-def client(secrets_: Secrets | None = None, key: str | None = "", timeout: float = 5.0) -> PenguinClient:
+def client(secrets_: Secrets | None = None, key: str | None = "") -> PenguinClient:
     """A client of the room as the world sees it: https://<domain>:<port> resolved to 127.0.0.1 by the
     client itself, checked against the room's CA, with the API key (key="": the room's; None: none)."""
     made = secrets_ or make_secrets(say=lambda line: None)
     headers = {} if key is None else {API_KEY_HEADER: key or made.api_key}
     room = facts()
-    return PenguinClient(
-        room.url, timeout=timeout, verify=str(made.ca), resolve={room.domain: "127.0.0.1"}, headers=headers
-    )
+    return PenguinClient(room.url, timeout=5, verify=str(made.ca), resolve={room.domain: "127.0.0.1"}, headers=headers)
 
 
 def main(command: str) -> int:
