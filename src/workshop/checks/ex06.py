@@ -119,7 +119,7 @@ def check_container(
     folder = Path(folder)
     path = folder / context / "Dockerfile"
     if not path.exists():
-        raise CheckFailed(f"expected a Dockerfile at {path.relative_to(folder)}; found none; try the cells above first")
+        raise problem(f"a Dockerfile at {path.relative_to(folder)}", "none", "the cells above first")
     dockerfile = docker.Dockerfile.parse(path.read_text(encoding="utf-8"))
     if not dockerfile.instructions:
         raise CheckFailed("not done yet: write the Dockerfile in place of the line # TODO in the %%writefile cell")

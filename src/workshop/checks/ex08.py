@@ -132,11 +132,8 @@ def _of_predict(family: Metric, suffix: str) -> list[Sample]:
 
 def _status_label(samples: list[Sample]) -> str | None:
     """The label whose every value is an HTTP status ("200", "422", "4xx"), if one is."""
-    names = {name for sample in samples for name in sample.labels}
-    return next(
-        (name for name in sorted(names) if all(_STATUS.match(sample.labels.get(name, "")) for sample in samples)),
-        None,
-    )
+    names = sorted({name for sample in samples for name in sample.labels})
+    return next((name for name in names if all(_STATUS.match(s.labels.get(name, "")) for s in samples)), None)
 
 
 def _counted(families: list[Metric]) -> str:
