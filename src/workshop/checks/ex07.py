@@ -106,15 +106,6 @@ def parse_nginx(text: str) -> Directive:
     return stack[0]
 
 
-@dataclass(frozen=True)
-class Upstream:
-    """Where proxy_pass sends requests, as host:port, and why nginx would not ask DNS again ("": it does)."""
-
-    host: str
-    port: int
-    stale: str
-
-
 def _hostport(address: str) -> tuple[str, int]:
     host, _, port = address.removeprefix("http://").split("/")[0].partition(":")
     return host, int(port) if port.isdigit() else 80
@@ -134,8 +125,9 @@ def _resolver_stale(directives: list[Directive]) -> str:
     return f"resolver {' '.join(directives[0].args)}: answers kept longer (Docker's DNS says 10 minutes)"
 
 
-def upstreams(conf: Directive) -> list[Upstream]:
-    """What each proxy_pass leads to: through a variable (with `set`), an upstream block, or a name."""
+def upstreams(conf: Directive) -> list[tuple[str, int, str]]:
+    """Where each proxy_pass leads (through a variable, an upstream block, or a name) as host, port,
+    and why nginx would not ask DNS about it again ("": it does)."""
     variables = {d.args[0].lstrip("$"): d.args[1] for d in conf.all("set") if len(d.args) == 2}
     blocks = {d.args[0]: d for d in conf.all("upstream") if d.args}
     resolvers = list(conf.all("resolver"))
@@ -144,7 +136,7 @@ def upstreams(conf: Directive) -> list[Upstream]:
         target = proxy_pass.args[0] if proxy_pass.args else ""
         if "$" in target:
             value = re.sub(r"\$\{?(\w+)\}?", lambda m: variables.get(m.group(1), m.group(0)), target)
-            found.append(Upstream(*_hostport(value), _resolver_stale(resolvers)))
+            found.append((*_hostport(value), _resolver_stale(resolvers)))
         elif (name := _hostport(target)[0]) in blocks:
             block = blocks[name]
             here = [*block.all("resolver"), *resolvers]
@@ -152,9 +144,9 @@ def upstreams(conf: Directive) -> list[Upstream]:
             for server in block.all("server"):
                 stale = _resolver_stale(here) if "resolve" in server.args else ONCE
                 stale = stale or ("" if zone else "`resolve` needs a zone in its upstream block")
-                found.append(Upstream(*_hostport(server.args[0]), stale))
+                found.append((*_hostport(server.args[0]), stale))
         else:
-            found.append(Upstream(*_hostport(target), ONCE))
+            found.append((*_hostport(target), ONCE))
     return found
 
 
@@ -179,18 +171,18 @@ def nginx_problems(text: str, model: set[str], port: int) -> None:
     targets = upstreams(conf)
     if not targets:
         raise problem("requests passed on to the model's replicas", "no proxy_pass", "nginx's proxy_pass", "proxy_pass")
-    for target in targets:
-        if target.host not in model or target.port != port:
+    for host, listens_on, stale in targets:
+        if host not in model or listens_on != port:
             raise problem(
                 f"the model's service by its compose name, port {port} (where the image listens)",
-                f"{target.host}:{target.port}",
+                f"{host}:{listens_on}",
                 "the service's name in your compose file is its address inside the room",
                 "proxy_pass",
             )
-        if target.stale:
+        if stale:
             raise problem(
-                f"nginx to ask Docker's DNS ({DOCKER_DNS}) about {target.host} again within {MAX_VALID_S:g} s",
-                target.stale,
+                f"nginx to ask Docker's DNS ({DOCKER_DNS}) about {host} again within {MAX_VALID_S:g} s",
+                stale,
                 "`resolve` on a server of an upstream block that has a zone, or the address in a variable; "
                 "either way a resolver with valid=",
                 "re-resolution",
