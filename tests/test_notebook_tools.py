@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import pickle
 import re
 import subprocess
 import sys
@@ -35,7 +34,6 @@ from workshop import (
     speed,
     stages,
 )
-from workshop.pickles import referenced_names
 from workshop.server import stop_process
 
 # --- glossary -------------------------------------------------------------------------------
@@ -172,46 +170,6 @@ def test_fresh_process_reads_stdin_and_inherits_the_environment(monkeypatch: pyt
     monkeypatch.setenv("PENGUINS_TEST_MARK", "inherited")
     result = fresh.run("import os, sys; print(sys.stdin.read(), os.environ['PENGUINS_TEST_MARK'])", stdin="hello")
     assert result.ok and str(result) == "hello inherited"
-
-
-# --- pickles: names without loading ----------------------------------------------------------
-
-
-class _Recorder(pickle.Unpickler):
-    """The ground truth: the names pickle itself looks up while loading (safe data only)."""
-
-    def __init__(self, data: bytes) -> None:
-        super().__init__(io.BytesIO(data))
-        self.names: list[str] = []
-
-    def find_class(self, module: str, name: str):
-        self.names.append(f"{module}.{name}")
-        return super().find_class(module, name)
-
-
-@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
-def test_referenced_names_match_what_pickle_looks_up(artifact_dir: Path, protocol: int) -> None:
-    from penguins.training.pickles import load_pickle
-
-    model, _ = load_pickle(artifact_dir / "pipeline.pkl")
-    data = pickle.dumps(model, protocol=protocol)
-    recorder = _Recorder(data)
-    recorder.load()
-    expected = list(dict.fromkeys(name.replace("__builtin__.", "builtins.") for name in recorder.names))
-    found = [name.replace("__builtin__.", "builtins.") for name in referenced_names(data)]
-    assert found == expected
-
-
-class _Payload:
-    def __reduce__(self):
-        return (print, ("this must not run",))
-
-
-def test_referenced_names_show_a_payload_without_running_it() -> None:
-    out = io.StringIO()
-    with redirect_stdout(out):
-        names = referenced_names(pickle.dumps(_Payload()))
-    assert names == ["builtins.print"] and out.getvalue() == ""
 
 
 # --- speed and plots -------------------------------------------------------------------------

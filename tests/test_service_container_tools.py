@@ -1,4 +1,4 @@
-"""The helpers of notebooks 05 and 06: addresses, the endpoint-style demo, the docker helper.
+"""The helpers of notebooks 05 and 06: the endpoint-style demo, the docker helper.
 
 What needs a Docker engine (build, run, look inside, sizes) is tested for real in
 tests/test_container.py; here is everything that runs without one.
@@ -14,54 +14,8 @@ import pytest
 from docker.errors import DockerException
 
 from tests.conftest import ROOT
-from workshop import address, docker, endpoint_style
+from workshop import docker, endpoint_style
 from workshop.server import start
-
-# --- addresses (notebook 05) -----------------------------------------------------------------
-
-
-def test_url_parts_fill_in_the_default_port() -> None:
-    assert address.url_parts(f"http://{address.LECTURE_DOMAIN}/predict") == {
-        "scheme": "http",
-        "host": address.LECTURE_DOMAIN,
-        "port": 80,
-        "path": "/predict",
-    }
-    assert address.url_parts("https://example.org")["port"] == 443
-    assert address.url_parts("http://127.0.0.1:8004")["port"] == 8004
-
-
-@pytest.mark.parametrize(
-    ("ip", "starts"),
-    [
-        ("127.0.0.1", "loopback"),
-        ("::1", "loopback"),
-        ("0.0.0.0", "every interface"),
-        ("::", "every interface"),
-        ("192.168.1.20", "private"),
-        ("10.0.0.7", "private"),
-        ("203.0.113.7", "documentation"),
-        ("2001:db8::1", "documentation"),
-        ("8.8.8.8", "public"),
-    ],
-)
-def test_kind_says_who_can_reach_an_address(ip: str, starts: str) -> None:
-    assert address.kind(ip).startswith(starts)
-
-
-def test_resolve_looks_up_local_names_only() -> None:
-    assert set(address.resolve("localhost", 8004)) & {"127.0.0.1", "::1"}
-    assert address.resolve("127.0.0.1", 80) == ["127.0.0.1"]
-    with pytest.raises(ValueError, match="DNS server on the internet"):
-        address.resolve(address.LECTURE_DOMAIN, 80)
-
-
-def test_hosts_line_points_the_lecture_domain_at_this_machine() -> None:
-    assert address.hosts_line() == f"127.0.0.1\t{address.LECTURE_DOMAIN}"
-    assert address.hosts_line("my.test", "::1") == "::1\tmy.test"
-    with pytest.raises(ValueError):
-        address.hosts_line(ip="not an address")
-
 
 # --- async def or def (notebook 05) ----------------------------------------------------------
 

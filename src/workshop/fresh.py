@@ -1,10 +1,6 @@
 """Run a few lines of Python in a fresh process: the honest test of "can someone else use this?".
-
-Inside a notebook everything works, because everything the notebook defined is still in
-memory. Another process, the way a server or a colleague would start, has only what is on
-disk and installed. The notebooks use run() to show exactly that: a model variable that does
-not exist elsewhere, a pickle whose class lived in `__main__`, a model that loads fine.
-"""
+A notebook still holds everything it defined; another process, as a server or a colleague starts
+one, has only what is on disk and installed."""
 
 from __future__ import annotations
 
@@ -14,13 +10,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-TIMEOUT = 120.0
-
 
 @dataclass(frozen=True)
 class Result:
-    """What the other process printed, and how it ended."""
-
     returncode: int
     stdout: str
     stderr: str
@@ -32,41 +24,26 @@ class Result:
     @property
     def error(self) -> str:
         """The last line of stderr: the exception as Python names it, e.g. `AttributeError: ...`."""
-        lines = self.stderr.strip().splitlines()
-        return lines[-1] if lines else ""
+        return (self.stderr.strip().splitlines() or [""])[-1]
 
     def __str__(self) -> str:
-        """What a reader wants to see: the output, or the error the process died of."""
         return self.stdout.rstrip() if self.ok else f"{self.stdout}exit code {self.returncode}: {self.error}".strip()
 
 
-def run(
-    code: str,
-    *,
-    stdin: bytes | str | None = None,
-    python: str | os.PathLike[str] | None = None,
-    env: dict[str, str] | None = None,
-    timeout: float = TIMEOUT,
-) -> Result:
-    """Run `code` with `python -c` (this kernel's Python by default) and capture what it says.
-
-    `stdin` is handed to the process (bytes for a pickle, text for JSON). The process
-    inherits the environment (so $PENGUINS_ARTIFACTS still points at the same models), plus
-    `env`, and starts in the project root when there is one.
-    """
+def run(code: str, *, stdin: str | None = None, python: str | os.PathLike[str] | None = None) -> Result:
+    """Run `code` with `python -c` (this kernel's Python by default) in the project root, `stdin`
+    handed over; it inherits the environment, so $PENGUINS_ARTIFACTS names the same models."""
     from penguins.serving.paths import project_root
 
-    data = stdin.encode() if isinstance(stdin, str) else stdin
     completed = subprocess.run(
         [str(python or sys.executable), "-c", code],
-        input=data,
+        input=stdin,
         capture_output=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})},
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=120,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
         cwd=project_root() or Path.cwd(),
     )
-    return Result(
-        completed.returncode,
-        completed.stdout.decode("utf-8", "replace"),
-        completed.stderr.decode("utf-8", "replace"),
-    )
+    return Result(completed.returncode, completed.stdout, completed.stderr)

@@ -1,20 +1,10 @@
-"""Ask another runtime to run our ONNX files: "another developer, another runtime" (stage 03).
-
-ask() starts `python -m workshop.other_runtime` in the serving-only environment (see
-workshop.serve_env) and hands it raw records as JSON. That process reports which training
-packages it can import (none, we expect), then runs each ONNX file with ONNX Runtime and
-sends the probabilities back, so the notebook can compare them with its own in numbers.
-
-ask() never builds that environment (no notebook installs anything): `make serve-env` does,
-and without it ask() raises NotBuilt, whose message names the command.
-
-Everything that runs in the other process imports only numpy, onnxruntime and `penguins`'
-serving path.
-"""
+"""Another developer, another runtime (stage 03): our ONNX files run in `.venv-serve`, which holds
+only the serving requirements, so the notebook sees which packages that runtime lacks and compares
+its probabilities with its own. `make serve-env` builds it; a notebook never installs anything."""
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import json
 import sys
 from collections.abc import Sequence
@@ -22,9 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-TRAINING_STACK = ("torch", "sklearn", "pandas")
-SERVING_STACK = ("numpy", "onnxruntime")
-BUILD_COMMAND = "make serve-env"
+PACKAGES = ("torch", "sklearn", "pandas", "numpy", "onnxruntime")  # the training stack, then serving's
 
 
 class NotBuilt(RuntimeError):
@@ -40,10 +28,8 @@ class Answer:
     probabilities: dict[str, np.ndarray]
 
     def summary(self) -> str:
-        """A few lines for a notebook: the runtime, then yes/no per package."""
         lines = [f"ran in:    {self.where}"]
-        lines += [f"import {name:<12} {'yes' if ok else 'NO'}" for name, ok in self.importable.items()]
-        return "\n".join(lines)
+        return "\n".join(lines + [f"import {name:<12} {'yes' if ok else 'NO'}" for name, ok in self.importable.items()])
 
 
 def ask(models: Sequence[str], records: Sequence[dict[str, object]]) -> Answer:
@@ -52,32 +38,22 @@ def ask(models: Sequence[str], records: Sequence[dict[str, object]]) -> Answer:
     from workshop.notebook import shown
 
     if not serve_env.is_ready():
-        raise NotBuilt(f"{serve_env.FOLDER}/ is not built or is stale: run `{BUILD_COMMAND}` (about 15 s)")
-    python = serve_env.python()
+        raise NotBuilt(f"{serve_env.FOLDER}/ is not built or is stale: run `make serve-env` (about 15 s)")
     request = json.dumps({"models": list(models), "records": list(records)})
-    result = fresh.run(
-        "import runpy; runpy.run_module('workshop.other_runtime', run_name='__main__')", stdin=request, python=python
-    )
+    code = "import runpy; runpy.run_module('workshop.other_runtime', run_name='__main__')"
+    result = fresh.run(code, stdin=request, python=serve_env.python())
     if not result.ok:
         raise RuntimeError(f"the other runtime failed: {result.error}")
     reply = json.loads(result.stdout)
     return Answer(
-        where=f"{shown(python)}: a separate environment built from {serve_env.REQUIREMENTS}",
+        where=f"{shown(serve_env.python())}: a separate environment built from {serve_env.REQUIREMENTS}",
         importable=reply["importable"],
         probabilities={name: np.array(rows, dtype=np.float32) for name, rows in reply["probabilities"].items()},
     )
 
 
-def _importable(name: str) -> bool:
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        return False
-    return True
-
-
 def main() -> None:
-    """The other side: JSON request on stdin, JSON answer on stdout."""
+    """The other side, importing only numpy, onnxruntime and the serving path: JSON in, JSON out."""
     from penguins.serving.cleaning import clean_records
     from penguins.serving.paths import artifacts_dir
     from penguins.serving.predictor import OnnxBackend
@@ -87,7 +63,7 @@ def main() -> None:
     probabilities = {
         name: OnnxBackend(artifacts_dir() / name).predict_proba(batch).tolist() for name in request["models"]
     }
-    importable = {name: _importable(name) for name in (*TRAINING_STACK, *SERVING_STACK)}
+    importable = {name: importlib.util.find_spec(name) is not None for name in PACKAGES}
     json.dump({"importable": importable, "probabilities": probabilities}, sys.stdout)
 
 

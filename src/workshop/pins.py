@@ -1,10 +1,5 @@
-"""The pinned requirement files, read back: what pip-compile wrote into requirements/*.txt.
-
-The files are generated (`make lock`): pyproject.toml says what the code needs, pip-compile pins
-that and everything it pulls in, with the command that made the file in its header. Whoever needs
-the pins as data reads them here: the test that keeps them in step with pyproject.toml, exercise
-06's build context, the benchmark's size table and notebook 09.
-"""
+"""The pins pip-compile wrote into requirements/*.txt (`make lock`), read back as data for the test
+that keeps them in step with pyproject.toml and for the benchmark's size table."""
 
 from __future__ import annotations
 
@@ -18,19 +13,17 @@ SERVE = "requirements/serve.txt"  # the container's and .venv-serve's pins, with
 DEV = "requirements/dev.txt"  # the whole classroom environment but torch
 DIRECT = "penguins-to-production (pyproject.toml)"  # pip-compile's "via" for pyproject's own requirements
 
-_HEADER = re.compile(r"^#\s+(pip-compile .+)$", re.MULTILINE)
-_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)\s*(?:;\s*(.+?))?\s*$")
+_PIN = re.compile(r"^([A-Za-z0-9][\w.-]*)==(\S+?)(?: ; (.+?))?(?: \\)?$", re.MULTILINE)
+_VIA = re.compile(r"^[ \t]+#[ \t]+(?:via[ \t]+)?(.+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class Pin:
-    """One pinned package: its exact version, the platform marker it keeps, its hashes, who needs it."""
-
     name: str  # canonical: fastapi-offline, prometheus-client
     version: str
     marker: str = ""
     hashes: tuple[str, ...] = ()
-    via: tuple[str, ...] = ()
+    via: tuple[str, ...] = ()  # who needs it
 
     @property
     def line(self) -> str:
@@ -40,7 +33,7 @@ class Pin:
 
 def command(path: Path) -> str:
     """The command in the file's header: how it was made, and how to make it again."""
-    found = _HEADER.search(path.read_text(encoding="utf-8"))
+    found = re.search(r"^#\s+(pip-compile .+)$", path.read_text(encoding="utf-8"), re.MULTILINE)
     if found is None:
         raise ValueError(f"{path} has no pip-compile header: it was written by hand, run `make lock`")
     return found.group(1).strip()
@@ -49,18 +42,9 @@ def command(path: Path) -> str:
 def read(path: Path) -> dict[str, Pin]:
     """Every pin of a pip-compile output file, by canonical name (torch, left out, is not there)."""
     pins: dict[str, Pin] = {}
-    entries = re.split(r"\n(?=[A-Za-z0-9])", path.read_text(encoding="utf-8"))
-    for entry in entries:
-        first = entry.split("\n", 1)[0].removesuffix("\\").strip()
-        match = _PIN.match(first)
-        if match is None:
-            continue
-        name, version, marker = match.groups()
-        hashes = tuple(re.findall(r"--hash=(\S+)", entry))
-        via = tuple(
-            re.sub(r"^#\s*(via\s*)?", "", line.strip()).strip()
-            for line in entry.splitlines()[1:]
-            if line.strip().startswith("#") and line.strip() not in ("# via", "#")
-        )
-        pins[canonicalize_name(name)] = Pin(canonicalize_name(name), version, marker or "", hashes, via)
+    for entry in re.split(r"\n(?=[A-Za-z0-9])", path.read_text(encoding="utf-8")):
+        if found := _PIN.match(entry):
+            name, version, marker = canonicalize_name(found[1]), found[2], found[3] or ""
+            via = tuple(who for who in _VIA.findall(entry) if who != "via")
+            pins[name] = Pin(name, version, marker, tuple(re.findall(r"--hash=(\S+)", entry)), via)
     return pins

@@ -1,9 +1,6 @@
-"""The two charts the lecture notebooks draw: the penguins themselves, and a speed comparison.
-
-Plotting code is not what the workshop teaches, so it lives here and a notebook shows a chart
-with one call. Each function returns a matplotlib Figure that pyplot does not track: it is
-shown once, as the cell's value, and never piles up as an open figure.
-"""
+"""The lecture notebooks' two charts, one call each (plotting is not the lesson): the penguins, and
+a speed comparison. A Figure pyplot does not track is shown once, as the cell's value, and never
+piles up as an open figure."""
 
 from __future__ import annotations
 
@@ -29,8 +26,7 @@ def species_scatter(frame: pd.DataFrame, x: str, y: str, by: str = "species") ->
     shown = frame.dropna(subset=[x, y])
     for colour, (name, group) in zip(COLOURS, shown.groupby(by, sort=True), strict=False):
         ax.scatter(group[x], group[y], s=14, alpha=0.75, color=colour, label=f"{name} ({len(group)})")
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
+    ax.set(xlabel=x, ylabel=y)
     left_out = len(frame) - len(shown)
     ax.set_title(f"{len(shown)} penguins" + (f" ({left_out} without {x} or {y} left out)" if left_out else ""))
     ax.legend(title=by, frameon=False)
@@ -38,13 +34,8 @@ def species_scatter(frame: pd.DataFrame, x: str, y: str, by: str = "species") ->
 
 
 def speed_bars(timings: Mapping[str, Mapping[str, float]], title: str = "time per call") -> Figure:
-    """Grouped bars on a log scale: one group per batch size, one bar per way of predicting.
-
-    `timings` maps a group label ("1 row") to {case name: seconds}; every group must name the
-    same cases. Each bar is labelled with its time, so the ratios can be read off the chart.
-    """
-    groups = list(timings)
-    cases = list(timings[groups[0]])
+    """Bars on a log scale labelled with their times: `timings` maps a group ("1 row") to {case: seconds}."""
+    groups, cases = list(timings), list(next(iter(timings.values())))
     if any(list(timings[group]) != cases for group in groups):
         raise ValueError("every group must time the same cases, in the same order")
     fig = Figure(figsize=(8.0, 4.5), layout="constrained")
@@ -55,11 +46,9 @@ def speed_bars(timings: Mapping[str, Mapping[str, float]], title: str = "time pe
         seconds = [timings[group][case] for group in groups]
         bars = ax.bar(positions + (index - (len(cases) - 1) / 2) * width, seconds, width, color=colour, label=case)
         ax.bar_label(bars, labels=[readable(s) for s in seconds], fontsize=7, padding=2)
-    ax.set_yscale("log")
     every = [seconds for group in timings.values() for seconds in group.values()]
-    ax.set_ylim(min(every) / 3, max(every) * 3)  # room for the labels above the tallest bar
+    ax.set(yscale="log", ylim=(min(every) / 3, max(every) * 3), ylabel="seconds per call (log scale, lower is faster)")
     ax.set_xticks(positions, groups)
-    ax.set_ylabel("seconds per call (log scale, lower is faster)")
     ax.set_title(title)
     fig.legend(loc="outside lower center", ncols=2, frameon=False, fontsize=8)
     return fig

@@ -1,11 +1,6 @@
-"""How long one call takes, measured quickly enough to run live in class.
-
-Stage 03 compares four ways to predict (the scikit-learn pipeline, the same pipeline in ONNX
-Runtime, the PyTorch network, the network in ONNX Runtime) at two batch sizes. A lecture
-cannot wait for a proper benchmark (that is `make bench`), so each case gets a small time
-budget and we report the median of its runs: robust to the odd slow call, honest enough to
-show differences of 10x and more.
-"""
+"""How long one call takes, measured quickly enough to run live in class: a lecture cannot wait for
+a proper benchmark (`make bench`), so each case gets a small time budget and we report the median
+of its runs, robust to the odd slow call and honest enough to show differences of 10x and more."""
 
 from __future__ import annotations
 
@@ -13,27 +8,23 @@ import statistics
 import time
 from collections.abc import Callable, Mapping
 
-BUDGET_SECONDS = 0.15
 MIN_RUNS = 5
-MAX_RUNS = 5000
 
 
-def median_seconds(call: Callable[[], object], budget: float = BUDGET_SECONDS, min_runs: int = MIN_RUNS) -> float:
-    """The median duration of `call()` in seconds, after one untimed warm-up call.
-
-    Runs until `budget` seconds are spent and at least `min_runs` calls are timed.
-    """
+def median_seconds(call: Callable[[], object], budget: float = 0.15) -> float:
+    """The median of `call()`'s durations after an untimed warm-up, run until `budget` seconds are
+    spent and at least MIN_RUNS calls (at most 5,000) are timed."""
     call()
     durations: list[float] = []
     started = time.perf_counter()
-    while len(durations) < MAX_RUNS and (len(durations) < min_runs or time.perf_counter() - started < budget):
+    while len(durations) < 5000 and (len(durations) < MIN_RUNS or time.perf_counter() - started < budget):
         before = time.perf_counter()
         call()
         durations.append(time.perf_counter() - before)
     return statistics.median(durations)
 
 
-def compare(cases: Mapping[str, Callable[[], object]], budget: float = BUDGET_SECONDS) -> dict[str, float]:
+def compare(cases: Mapping[str, Callable[[], object]], budget: float = 0.15) -> dict[str, float]:
     """median_seconds() of each case, in the order given."""
     return {name: median_seconds(call, budget) for name, call in cases.items()}
 

@@ -1,11 +1,6 @@
-"""The build context of notebook 06 and exercise 06: a folder holding everything the image needs, and nothing else.
-
-prepare() writes it beside the notebook: the wrapper and the service (the penguins package's
-serving part), the model with its sidecar, the serving requirements pinned (no torch), a
-.dockerignore of its own and, for the exercise, a service in exercise 05's shape
-(my_service.py). `docker build` sends the engine this folder alone, so what the Dockerfile
-copies is in the build and nothing else is.
-"""
+"""The build context of notebook 06 and exercise 06: a folder with everything the image needs and
+nothing else, since `docker build` sends the engine this folder alone: the serving package, the
+model with its sidecar, the serving pins, a .dockerignore and, for the exercise, my_service.py."""
 
 from __future__ import annotations
 
@@ -15,10 +10,6 @@ from pathlib import Path
 from penguins.serving.paths import artifacts_dir, project_root
 
 SERVICE = Path(__file__).with_name("my_service.py")
-MODEL_FILES = ("mlp.onnx", "mlp.onnx.json")
-SERVE_REQUIREMENTS = "requirements/serve.txt"
-CACHE = "__pycache__"
-REQUIREMENTS_HEADER = "# What the service needs (the project's requirements/serve.txt): no torch, no scikit-learn"
 DOCKERIGNORE = """\
 # What `docker build` may send from this folder: only what the service needs. The Dockerfile,
 # notes, caches and anything else you put here stay out, so `COPY . .` copies just these.
@@ -40,14 +31,15 @@ def prepare(folder: str | Path = "06_context", artifacts: Path | None = None, se
     context, model = Path(folder), Path(artifacts or artifacts_dir())
     for made in ("penguins", "artifacts"):
         shutil.rmtree(context / made, ignore_errors=True)
-    (context / "artifacts").mkdir(parents=True)
+    shutil.copytree(
+        root / "src/penguins/serving", context / "penguins/serving", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copy2(root / "src/penguins/__init__.py", context / "penguins")
+    (context / "artifacts").mkdir()
+    for name in ("mlp.onnx", "mlp.onnx.json"):
+        shutil.copy2(model / name, context / "artifacts")
     if service:
-        shutil.copy2(SERVICE, context / "my_service.py")
-    (context / "penguins").mkdir()
-    shutil.copy2(root / "src/penguins/__init__.py", context / "penguins/__init__.py")
-    shutil.copytree(root / "src/penguins/serving", context / "penguins/serving", ignore=shutil.ignore_patterns(CACHE))
-    for name in MODEL_FILES:
-        shutil.copy2(model / name, context / "artifacts" / name)
+        shutil.copy2(SERVICE, context)
     (context / "requirements.txt").write_text(requirements(root), encoding="utf-8")
     ignored = DOCKERIGNORE if service else DOCKERIGNORE.replace("!my_service.py\n", "")
     (context / ".dockerignore").write_text(ignored, encoding="utf-8")
@@ -55,22 +47,19 @@ def prepare(folder: str | Path = "06_context", artifacts: Path | None = None, se
 
 
 def requirements(root: Path | None = None) -> str:
-    """The context's requirements.txt: the project's requirements/serve.txt as it is (every package
-    the service needs, pinned with its hashes by pip-compile) under a line that says so. The
-    capstone writes the same text, so its image reuses the layer that installs them."""
-    text = ((root or project_root() or Path.cwd()) / SERVE_REQUIREMENTS).read_text(encoding="utf-8")
-    return f"{REQUIREMENTS_HEADER}\n{text}"
+    """requirements/serve.txt as it is, under a line that says so. The capstone writes the same text,
+    so its image reuses the layer that installs them."""
+    text = ((root or project_root() or Path.cwd()) / "requirements/serve.txt").read_text(encoding="utf-8")
+    return f"# What the service needs (the project's requirements/serve.txt): no torch, no scikit-learn\n{text}"
 
 
 def summary(context: Path) -> str:
-    """What the folder holds for the build, one line per file (the package as one line; the
-    Dockerfile, which the build reads but does not copy, left out)."""
-    files = sorted(
-        p.relative_to(context).as_posix() for p in context.rglob("*") if p.is_file() and p.name != "Dockerfile"
-    )
-    package = [path for path in files if path.startswith("penguins/") and CACHE not in path]
+    """What the build gets, one line per file: the package as one line; the Dockerfile, which the
+    build reads but does not copy, left out."""
+    files = [p for p in sorted(context.rglob("*")) if p.is_file() and p.name != "Dockerfile"]
+    package = [p for p in files if p.parts[len(context.parts)] == "penguins" and "__pycache__" not in p.parts]
     lines = [f"{context.as_posix()}/:"]
-    shown = [path for path in files if not path.startswith("penguins/")]
-    lines += [f"  {path:<24} {(context / path).stat().st_size / 1e3:>6,.1f} kB" for path in shown]
-    lines.append(f"  penguins/ ({len(package)} files: the wrapper, the service and what they import)")
-    return "\n".join(lines)
+    for p in files:
+        if p.parts[len(context.parts)] != "penguins":
+            lines.append(f"  {p.relative_to(context).as_posix():<24} {p.stat().st_size / 1e3:>6,.1f} kB")
+    return "\n".join([*lines, f"  penguins/ ({len(package)} files: the wrapper, the service and what they import)"])
