@@ -144,6 +144,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--fast", action="store_true", help=f"the quick loop (make test-fast): -m {FAST!r}")
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under --fast a module of slow tests is not even collected: importing it (torch; schemathesis
+    and the two schemas) costs seconds in each worker of the quick loop."""
+    return True if config.getoption("fast", False) and collection_path.stem in SLOW_MODULES else None
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("fast", False):
         config.option.markexpr = FAST
