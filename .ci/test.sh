@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # .ci/test.sh COMMAND...: how `make test` runs the suite (COMMAND is its pytest).
 #
-# First the environment (make setup serve-env node-env) and lint. Under CI=true, on a fresh
+# First the environments (make setup serve-env node-env) and lint. Under CI=true, on a fresh
 # machine, it also installs and starts what the suite needs, once, before any pytest worker
 # starts: chromium, the buildx plugin, the Kubernetes binaries (built once per machine), the
 # Docker engine with its registry-free images, Compose v2. What does not wait for another runs
-# beside it (the system's installs and the engine beside the virtual environment, lint beside
-# Compose and the room's images), so the set-up costs its longest chain, not its sum. Then it
-# runs COMMAND, whose workers share all of it, and stops the engine it started when COMMAND
-# ends, whatever its result: a worker's teardown must not stop an engine other workers still use.
+# beside it (the system's installs, the engine and node-env beside .venv; then serve-env, lint
+# and Compose side by side), so the set-up costs its longest chain, not its sum. Then it runs
+# COMMAND, whose workers share all of it, and stops the engine it started when COMMAND ends,
+# whatever its result: a worker's teardown must not stop an engine other workers still use.
 # The cluster itself is started by the tests that use it (one xdist group, one worker).
 # Elsewhere nothing is installed: a test that needs what is missing skips and says why.
-# At the end it prints each phase's wall time (the pytest phase ends with conftest.py's
+# At the end it prints each phase's wall time (pytest's own output ends with conftest.py's
 # "where the time went": each xdist group's sum).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -66,7 +66,9 @@ beside "chromium (.ci/browser.sh)" bash .ci/browser.sh
 beside "buildx (.ci/buildx.sh)" bash .ci/buildx.sh
 beside "kubernetes binaries (.ci/k8s-cluster.sh build)" bash .ci/k8s-cluster.sh build
 beside "engine and the room's images (.ci/docker-engine.sh, room-images.sh)" engine
-phase "environment (make setup serve-env node-env)" "${MAKE_[@]}" setup serve-env node-env
+beside "node-env" "${MAKE_[@]}" node-env
+phase "environment (make setup)" "${MAKE_[@]}" setup
+beside "serve-env" "${MAKE_[@]}" serve-env
 beside lint "${MAKE_[@]}" lint
 beside "compose (.ci/compose.sh)" bash .ci/compose.sh
 joined
