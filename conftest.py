@@ -311,7 +311,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    """Where the wall time went: until the first test report (collection, the workers' start),
+    """Where the wall time went: until the first test started (collection, the workers' start),
     then each xdist group's tests summed (a group runs in one worker, in order: the longest is
     the floor of the run's wall time) and each worker's busy time."""
     if hasattr(config, "workerinput") or not _spent:
