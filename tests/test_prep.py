@@ -37,7 +37,7 @@ def test_node_line_without_node_is_a_note(monkeypatch: pytest.MonkeyPatch) -> No
 def test_node_line_without_the_package_says_make_node_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(doctor, "has_node", lambda: True)
     monkeypatch.setattr(node_runtime.shutil, "which", lambda name: f"/usr/bin/{name}")
-    monkeypatch.setattr(node_runtime, "folder", lambda: Path("/nowhere/node"))
+    monkeypatch.setattr(node_runtime, "script", lambda: Path("/nowhere/node/predict.js"))
     ok, text = doctor.node_environment()
     assert not ok and text.endswith("run `make node-env`")
 

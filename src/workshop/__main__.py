@@ -1,16 +1,49 @@
-"""`python -m workshop <command>`: classroom tools (serve, demo, doctor, lab, slides, notebooks, ...)."""
+"""`python -m workshop <command>`: classroom tools (serve, demo, doctor, lab, slides, notebooks, ...).
+
+Each command imports its module only when it runs, so `serve` and `stage-map` start quickly.
+"""
 
 from __future__ import annotations
 
 import argparse
+from importlib import import_module
 from pathlib import Path
+from typing import Any
+
+from penguins.serving.paths import project_root
+
+
+def tool(name: str) -> Any:
+    """The workshop module `name`, imported now."""
+    return import_module(f"workshop.{name}")
+
+
+def call(module: str, function: str = "main") -> Any:
+    """A command that calls workshop.<module>.<function> with the command's options."""
+    return lambda **options: getattr(tool(module), function)(**options)
+
+
+def root() -> Path:
+    return project_root() or Path.cwd()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m workshop")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="the main job: raw messy records through every backend, then over HTTP")
-    serve = commands.add_parser("serve", help="a stage's server in the foreground (make serve-04), or an app")
+
+    def command(name: str, help: str, run: Any) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help)
+        sub.set_defaults(run=run)
+        return sub
+
+    def prep(steps: list[str]) -> int:
+        known = tool("prep").STEPS
+        if unknown := sorted(set(steps) - set(known)):
+            parser.error(f"unknown prep step(s) {', '.join(unknown)}: the steps are {', '.join(known)}")
+        return int(tool("prep").run(tuple(steps) or known))
+
+    command("demo", "the main job: raw messy records through every backend, then over HTTP", call("demo"))
+    serve = command("serve", "a stage's server in the foreground (make serve-04), or an app", call("server", "run"))
     serve.add_argument(
         "target", help='a stage ("04": its backend, mode and port from the stage table) or an app ("module:attribute")'
     )
@@ -20,26 +53,26 @@ def main() -> int:
     serve.add_argument("--run-dir", help="record the pid here so that `python -m penguins stop` can stop it")
     serve.add_argument("--parent", type=int, help="stop once this process is gone (a notebook's kernel)")
     serve.add_argument("--app-dir", default=".", help="where an app's module lives")
-    commands.add_parser("doctor", help="check this laptop before class")
-    prep_steps = commands.add_parser("prep", help="before class, on good Wi-Fi: environments, images, then doctor")
+    command("doctor", "check this laptop before class", call("doctor", "run"))
+    prep_steps = command("prep", "before class, on good Wi-Fi: environments, images, then doctor", prep)
     prep_steps.add_argument("steps", nargs="*", help="some of: serve-env node-env images kind doctor (default: all)")
-    stage_map = commands.add_parser("stage-map", help="print the stage map as a markdown table")
+    stage_map = command("stage-map", "print the stage map as a markdown table", stage_tables)
     stage_map.add_argument("--servers", action="store_true", help="the stage servers' table (README, Serving)")
     stage_map.add_argument("--make-help", action="store_true", help="the stage servers' lines of make help")
-    glossary = commands.add_parser("glossary", help="print the Polish-English glossary as a markdown table")
+    glossary = command("glossary", "print the Polish-English glossary as a markdown table", glossary_command)
     glossary.add_argument("--notebooks", action="store_true", help="rewrite its copies in notebooks/ instead")
-    lab = commands.add_parser("lab", help="JupyterLab on the notebooks with the project's kernel")
-    lab.add_argument("--port", type=int, default=None)
-    lab.add_argument("--token", default=None, help="login token (default: JupyterLab makes one)")
-    slides = commands.add_parser("slides", help="present one lecture notebook as slides (RISE in JupyterLab)")
+    lab = command("lab", "JupyterLab on the notebooks with the project's kernel", lab_command)
+    slides = command("slides", "present one lecture notebook as slides (RISE in JupyterLab)", lab_command)
     slides.add_argument("notebook", help="the notebook, e.g. 04_wrapper_class")
-    slides.add_argument("--port", type=int, default=None)
-    slides.add_argument("--token", default=None, help="login token (default: JupyterLab makes one)")
-    run = commands.add_parser("notebooks", help="execute the lecture notebooks, save their outputs")
+    for jupyter in (lab, slides):
+        jupyter.add_argument("--port", type=int, default=None)
+        jupyter.add_argument("--token", default=None, help="login token (default: JupyterLab makes one)")
+    run = command("notebooks", "execute the lecture notebooks, save their outputs", call("execute"))
     run.add_argument("names", nargs="*", help="notebook file names (default: all lecture notebooks)")
-    commands.add_parser("serve-env", help="build .venv-serve: the serving-only environment, no torch")
-    commands.add_parser("guide", help="write the minutes of notebooks/INSTRUCTOR.md and the README from the notebooks")
-    room = commands.add_parser("room", help="stage 07's server room: docker/compose.room.yaml")
+    command("serve-env", "build .venv-serve: the serving-only environment, no torch", call("serve_env", "ensure"))
+    guide = "write the minutes of notebooks/INSTRUCTOR.md and the README from the notebooks"
+    command("guide", guide, lambda: tool("guide").main(root()))
+    room = command("room", "stage 07's server room: docker/compose.room.yaml", room_command)
     room.add_argument(
         "action", choices=["certs", "up", "down", "ps", "rollout", "rollback", "rolling", "labels", "version", "build"]
     )
@@ -48,133 +81,65 @@ def main() -> int:
         nargs="?",
         help="rollout, rolling: the image of the new version; labels, version, build: an artifacts folder",
     )
-    cluster = commands.add_parser("k8s", help="notebook 07c's cluster: kind (under CI=true .ci/k8s-cluster.sh)")
+    cluster = command("k8s", "notebook 07c's cluster: kind (under CI=true .ci/k8s-cluster.sh)", call("k8s"))
     cluster.add_argument("action", choices=["up", "down"])
-    registry = commands.add_parser("registry", help="stage 06's registry on 127.0.0.1: registry:2")
+    registry = command("registry", "stage 06's registry on 127.0.0.1: registry:2", call("registry"))
     registry.add_argument("action", choices=["up", "down", "push"], help="push: the serving image, by model version")
-    release = commands.add_parser("release", help="stage 09: tests, build, push, switch, smoke, keep or switch back")
+    release = command("release", "stage 09: tests, build, push, switch, smoke, keep or switch back", call("release"))
     release.add_argument("model", nargs="?", default="artifacts", help="the model's folder (default: artifacts)")
     release.add_argument("--tests", help="the tests step's command (default: make test-fast)")
-    commands.add_parser("exercises", help="regenerate exercises/ from solutions/ (instructors)")
-    commands.add_parser("my-exercises", help="copy the exercises into my-exercises/; never overwrites your work")
-    check = commands.add_parser("check-exercises", help="run a folder's exercises: ✓ / not done / failing per task")
+    command("exercises", "regenerate exercises/ from solutions/ (instructors)", regenerate_exercises)
+    command("my-exercises", "copy the exercises into my-exercises/; never overwrites your work", copy_exercises)
+    check = command("check-exercises", "run a folder's exercises: ✓ / not done / failing per task", check_exercises)
     check.add_argument("folder", nargs="?", help="the notebooks' folder (default: my-exercises/)")
-    args = parser.parse_args()
-    if args.command in ("exercises", "my-exercises"):
-        return _exercises_command(args.command)
-    if args.command == "guide":
-        from penguins.serving.paths import project_root
-        from workshop import guide
+    options = vars(parser.parse_args())
+    del options["command"]
+    code = options.pop("run")(**options)
+    return code if isinstance(code, int) else 0  # the tools that return what they made succeeded
 
-        return guide.main(project_root() or Path.cwd())
-    if args.command == "check-exercises":
-        from penguins.serving.paths import project_root
-        from workshop import progress
 
-        progress.check_folder(Path(args.folder) if args.folder else (project_root() or Path.cwd()) / "my-exercises")
-        return 0
-    if args.command in ("glossary", "lab", "slides", "notebooks", "serve-env"):
-        return _notebook_command(args)
-    if args.command == "serve":
-        from workshop import server
-
-        return server.run(
-            args.target,
-            host=args.host,
-            port=args.port,
-            artifacts=args.artifacts,
-            run_dir=args.run_dir,
-            parent=args.parent,
-            app_dir=args.app_dir,
-        )
-    if args.command == "room":
-        from workshop import rollout
-        from workshop import room as server_room
-
-        if args.action in rollout.ACTIONS:
-            return rollout.main(args.action, args.target)
-        return server_room.main(args.action)
-    if args.command == "k8s":
-        from workshop import k8s
-
-        return k8s.main(args.action)
-    if args.command == "registry":
-        from workshop import registry as stage_06_registry
-
-        return stage_06_registry.main(args.action)
-    if args.command == "release":
-        from workshop import release as pipeline
-
-        return pipeline.main(args.model, args.tests)
-    if args.command == "demo":
-        from workshop import demo
-
-        return demo.main()
-    if args.command == "doctor":
-        from workshop import doctor
-
-        return doctor.run()
-    if args.command == "prep":
-        from workshop import prep
-
-        if unknown := sorted(set(args.steps) - set(prep.STEPS)):
-            parser.error(f"unknown prep step(s) {', '.join(unknown)}: the steps are {', '.join(prep.STEPS)}")
-        return prep.run(tuple(args.steps) or prep.STEPS)
-    from workshop import stages
-
-    print(stages.make_help() if args.make_help else stages.servers_table() if args.servers else stages.markdown_table())
+def stage_tables(servers: bool, make_help: bool) -> int:
+    stages = tool("stages")
+    print(stages.make_help() if make_help else stages.servers_table() if servers else stages.markdown_table())
     return 0
 
 
-def _notebook_command(args: argparse.Namespace) -> int:
-    """The notebook tools: glossary, lab, slides, notebooks, serve-env."""
-    if args.command == "glossary":
-        from penguins.serving.paths import project_root
-        from workshop import glossary
-
-        if args.notebooks:
-            for path in glossary.write_notebooks((project_root() or Path.cwd()) / "notebooks"):
-                print(f"wrote {path.name}")
-            return 0
-        print(glossary.markdown_table())
-        return 0
-    if args.command == "lab":
-        from workshop import lab
-
-        return lab.main(args.port or lab.DEFAULT_PORT, args.token)
-    if args.command == "slides":
-        from workshop import lab
-
-        return lab.main(args.port or lab.DEFAULT_PORT, args.token, slides=args.notebook)
-    if args.command == "notebooks":
-        from workshop import execute
-
-        return execute.main(args.names)
-    from workshop import serve_env
-
-    if serve_env.is_ready():
-        print(f"{serve_env.FOLDER}/ is up to date")
+def glossary_command(notebooks: bool) -> int:
+    glossary = tool("glossary")
+    if notebooks:
+        for path in glossary.write_notebooks(root() / "notebooks"):
+            print(f"wrote {path.name}")
     else:
-        serve_env.create()
+        print(glossary.markdown_table())
     return 0
 
 
-def _exercises_command(command: str) -> int:
-    """`exercises` regenerates the generated folder; `my-exercises` gives a student their copies."""
-    from penguins.serving.paths import project_root
-    from workshop import exercises
+def lab_command(port: int | None, token: str | None, notebook: str | None = None) -> int:
+    lab = tool("lab")
+    return int(lab.main(port or lab.DEFAULT_PORT, token, slides=notebook))
 
-    root = project_root() or Path.cwd()
-    if command == "my-exercises":
-        exercises.copy_for_student(root / "exercises", root / "my-exercises")
-        print(
-            "work there: `python -m jupyterlab my-exercises` (from .venv) or VS Code, "
-            'with the kernel "Python (penguins-to-production)"'
-        )
-        return 0
-    changed = exercises.write_all(root / "solutions", root / "exercises")
+
+def room_command(action: str, target: str | None) -> int:
+    rollout = tool("rollout")
+    return int(rollout.main(action, target) if action in rollout.ACTIONS else tool("room").main(action))
+
+
+def check_exercises(folder: str | None) -> None:
+    tool("progress").check_folder(Path(folder) if folder else root() / "my-exercises")
+
+
+def copy_exercises() -> int:
+    """A student's own copies of the exercises; never overwrites their work."""
+    tool("exercises").copy_for_student(root() / "exercises", root() / "my-exercises")
+    kernel = '"Python (penguins-to-production)"'
+    print(f"work there: `python -m jupyterlab my-exercises` (from .venv) or VS Code, with the kernel {kernel}")
+    return 0
+
+
+def regenerate_exercises() -> int:
+    changed = tool("exercises").write_all(root() / "solutions", root() / "exercises")
     for path in changed:
-        print(f"{'wrote' if path.exists() else 'removed'} {path.relative_to(root)}")
+        print(f"{'wrote' if path.exists() else 'removed'} {path.relative_to(root())}")
     if not changed:
         print("exercises/ is up to date")
     return 0

@@ -81,11 +81,8 @@ def stage_ports() -> Check:
 
 
 def docker() -> Check:
-    if not has_docker():
-        return True, "Docker not installed: needed only for stage 06 (install Docker Desktop before class)"
-    if not docker_tools.engine().running:
-        return True, "Docker client found, no engine running: start Docker Desktop for stage 06"
-    return True, "Docker engine running"
+    engine = docker_tools.engine()
+    return True, "Docker engine running" if engine.running else f"{engine.reason}: stage 06 on needs Docker Desktop"
 
 
 def serve_environment() -> Check:
@@ -94,8 +91,7 @@ def serve_environment() -> Check:
     return False, f"{serve_env.FOLDER}/ missing or older than the requirements: run `make serve-env`"
 
 
-def has_node() -> bool:
-    """Is Node.js installed? (A probe of its own, so a test can answer it.)"""
+def has_node() -> bool:  # the probes of their own, so that a test can answer them
     return shutil.which("node") is not None
 
 
@@ -109,7 +105,6 @@ def node_environment() -> Check:
 
 
 def has_docker() -> bool:
-    """Is the docker command installed?"""
     return shutil.which("docker") is not None
 
 
@@ -153,7 +148,6 @@ KIND_MEMORY_GIB = 4.0  # kind's node, the Deployment's three pods and a rollout'
 
 
 def kubernetes() -> Check:
-    """Notebook 07c's tools: kind (a cluster inside Docker), kubectl, and memory for the engine."""
     missing = [tool for tool in ("kind", "kubectl") if shutil.which(tool) is None]
     if missing:
         return True, f"{' and '.join(missing)} not installed: needed only for notebook 07c (k8s/README.md)"

@@ -1,15 +1,10 @@
 """The lecture's Polish terms with the English names this repository uses: one list, many readers.
 
-The lecture is given in Polish and the code speaks English, so students need a bridge. The
-README, notebook 00 (the whole table) and every stage notebook (the terms of its stage) all show
-it; a test checks that each shows exactly what is written here, so the bridge cannot drift.
-Beside the lecturer's own words (often anglicisms: "wrapuje") stand the standard Polish terms a
-student meets in books and documentation ("klasa opakowująca").
-
-A term may be written before its stage exists (the lecture runs ahead of the workshop): it is
-shown once the stage table (workshop.stages) names its stage. Re-print the table with
-`python -m workshop glossary`; `python -m workshop glossary --notebooks` rewrites the copies in
-the notebooks' markdown (00's table, each notebook's top line), with no need to re-execute them.
+The lecture is Polish, the code English. The README, notebook 00 (the whole table) and each stage
+notebook (its stage's terms) show this list, and a test checks that they show exactly it; the
+lecturer's own words (often anglicisms: "wrapuje") stand beside the standard Polish terms. A
+term shows once the stage table names its stage. `python -m workshop glossary [--notebooks]`
+prints the table (or rewrites the notebooks' markdown copies, with no need to re-execute them).
 """
 
 from __future__ import annotations
@@ -21,16 +16,14 @@ import nbformat
 
 from workshop.stages import NOTEBOOKS, STAGES
 
-# Where notebooks link to for the full table: notebook 00's glossary heading.
-FULL_GLOSSARY_LINK = "../README.md#glossary-słowniczek"
+FULL_GLOSSARY_LINK = "../README.md#glossary-słowniczek"  # where a notebook links to the whole table
 LINE_START = "**Słowniczek / glossary:**"
 TABLE_HEADER = "| lecture (Polish) | here (English) | stage |"
 
 
 @dataclass(frozen=True)
 class Term:
-    """One lecture term: as said in Polish, as named here, and the stage that explains it (in
-    one notebook of the stage only, when `notebook` names it)."""
+    """A term as said in Polish, as named here, its stage (and its one notebook, when named)."""
 
     polish: str
     english: str
@@ -110,28 +103,18 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
-def terms_of_stage(stage: int, notebook: str = "") -> tuple[Term, ...]:
-    """The terms a stage's notebook explains, in lecture order: the stage's own, and the
-    notebook's (`notebook`: its name, e.g. "07c_kubernetes")."""
-    return tuple(term for term in shown() if term.stage == stage and term.notebook in ("", notebook))
-
-
 def stage_line(stage: int, notebook: str = "") -> str:
-    """One markdown line for the top of a stage notebook: its terms and a link to the rest.
-
-    Raises ValueError for a stage with no terms, so a notebook cannot promise terms that
-    the glossary does not hold.
-    """
-    terms = terms_of_stage(stage, notebook)
+    """The top line of a stage's notebook (`notebook`, e.g. "07c_kubernetes"): its terms and a link to
+    the rest. ValueError for a stage without terms: a notebook cannot promise what is not here."""
+    terms = [term for term in shown() if term.stage == stage and term.notebook in ("", notebook)]
     if not terms:
         raise ValueError(f"the glossary has no terms for stage {stage}")
     listed = "; ".join(f"*{t.polish}* = {t.english}" for t in terms)
-    return f"**Słowniczek / glossary:** {listed} ([all terms]({FULL_GLOSSARY_LINK}))"
+    return f"{LINE_START} {listed} ([all terms]({FULL_GLOSSARY_LINK}))"
 
 
 def _rewritten(source: str, name: str) -> str:
-    """A markdown cell of notebook `name` with its glossary line (a stage notebook's top) or
-    table as here."""
+    """A markdown cell of notebook `name` with its glossary line or table as written here."""
     lines = source.split("\n")
     if any(line.startswith(LINE_START) for line in lines):
         line_here = stage_line(int(name[:2]), name)
@@ -144,8 +127,7 @@ def _rewritten(source: str, name: str) -> str:
 
 
 def write_notebooks(folder: Path) -> list[Path]:
-    """Rewrite the glossary's copies in the lecture notebooks in `folder`; return those changed.
-    Only markdown changes, so outputs and execution counts stay as they are."""
+    """Rewrite the glossary's copies in the lecture notebooks in `folder` (markdown only); those changed."""
     changed = []
     for name in NOTEBOOKS:
         path = folder / f"{name}.ipynb"

@@ -1,12 +1,9 @@
 """The instructor guide's minutes, written from the notebooks: one home for how long each part takes.
 
-`notebooks/INSTRUCTOR.md` states each lecture notebook's Time and opens with a table of every
-notebook and exercise with its minutes and the course's total; the README states that total.
-Typed by hand, those figures drifted from the notebooks (the guide once added up to 260 minutes),
-so `python -m workshop guide` writes them: a lecture notebook's minutes come from the notebook
-(`workshop.slots`), an exercise's from the one estimate its solution's header states
-(`**Time:** about N minutes`). tests/test_instructor_guide.py checks that the committed files
-are current. Appendix notebooks are listed beside the slots, outside the total.
+Typed by hand, the Time of each section of `notebooks/INSTRUCTOR.md`, its first table and the
+README's course total drifted (the guide once added up to 260 minutes), so `python -m workshop
+guide` writes them: a lecture notebook's minutes from `workshop.slots`, an exercise's from its
+solution's header (`**Time:** about N minutes`); appendices are listed outside the total.
 """
 
 from __future__ import annotations
@@ -29,13 +26,9 @@ ESTIMATE = re.compile(r"\*\*Time:\*\* about (\d+) minutes")
 _TIME = re.compile(r"^(## (\S+)\n\n### Time\n)\d+ minutes", re.M)
 
 
-def lecture_minutes(root: Path) -> dict[str, int]:
-    """Each lecture notebook's minutes, in stage order."""
-    return {name: slots.of(root / "notebooks" / f"{name}.ipynb").minutes for name in NOTEBOOKS}
-
-
-def appendix_minutes(root: Path) -> dict[str, int]:
-    return {name: slots.of(root / "notebooks" / f"{name}.ipynb").minutes for name in APPENDICES}
+def minutes(root: Path, names: tuple[str, ...] = NOTEBOOKS) -> dict[str, int]:
+    """Each notebook's minutes (the lecture's by default), in order."""
+    return {name: slots.of(root / "notebooks" / f"{name}.ipynb").minutes for name in names}
 
 
 def exercise_minutes(root: Path) -> dict[str, int | None]:
@@ -52,15 +45,15 @@ def exercise_minutes(root: Path) -> dict[str, int | None]:
 
 def totals(root: Path) -> tuple[int, int]:
     """The lecture's minutes and the exercises' (those that state an estimate)."""
-    return sum(lecture_minutes(root).values()), sum(m for m in exercise_minutes(root).values() if m)
+    return sum(minutes(root).values()), sum(m for m in exercise_minutes(root).values() if m)
 
 
 def table(root: Path) -> str:
     """The guide's first table: every notebook and exercise with its minutes, and the totals."""
-    lecture, exercises = lecture_minutes(root), exercise_minutes(root)
+    lecture, exercises = minutes(root), exercise_minutes(root)
     taught, practised = totals(root)
     rows = ["| part | minutes | how the minutes are known |", "|---|---:|---|"]
-    rows += [f"| `notebooks/{name}` | {minutes} | computed (`workshop.slots`) |" for name, minutes in lecture.items()]
+    rows += [f"| `notebooks/{name}` | {taken} | computed (`workshop.slots`) |" for name, taken in lecture.items()]
     rows.append(f"| **the lecture, {len(lecture)} slots** | **{taught}** | |")
     for name, estimate in exercises.items():
         said = "the exercise's own estimate" if estimate else "not stated yet: left out of the total"
@@ -68,8 +61,8 @@ def table(root: Path) -> str:
     rows.append(f"| **the exercises** | **{practised}** | |")
     rows.append(f"| **the course** | **{taught + practised}** | |")
     rows += [
-        f"| `notebooks/{name}` (appendix, optional) | {minutes} | computed; outside the course's total |"
-        for name, minutes in appendix_minutes(root).items()
+        f"| `notebooks/{name}` (appendix, optional) | {taken} | computed; outside the course's total |"
+        for name, taken in minutes(root, APPENDICES).items()
     ]
     return "\n".join(rows)
 
@@ -91,10 +84,10 @@ def _block(text: str, body: str, where: Path) -> str:
 
 def render_guide(text: str, root: Path) -> str:
     """The guide with its table and every section's minutes written from the notebooks."""
-    minutes = lecture_minutes(root)
+    lecture = minutes(root)
     text = _block(text, table(root), GUIDE)
     return _TIME.sub(
-        lambda m: f"{m.group(1)}{minutes[m.group(2)]} minutes" if m.group(2) in minutes else m.group(0), text
+        lambda m: f"{m.group(1)}{lecture[m.group(2)]} minutes" if m.group(2) in lecture else m.group(0), text
     )
 
 

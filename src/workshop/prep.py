@@ -1,10 +1,8 @@
 """`make prep` / `python -m workshop prep`: before class, on good Wi-Fi, fetch everything once.
 
-In class the network is slow or shared by thirty laptops, so everything a notebook needs from
-a registry is fetched here: the serving-only environment (notebook 03), the Node environment
-(notebook 03), the serving image and the base images of stages 06-07, kind's node image (07c). Then `make doctor` says
-what is still missing. `make prep` also builds `.venv` first (`make setup`); this module runs
-inside `.venv`, so without make the README's set-up commands come first.
+In class thirty laptops share the network, so whatever a notebook takes from a registry is fetched
+here (.venv-serve, the Node environment, the images of stages 06-07, kind's node image); then
+`make doctor` says what is still missing. Without make, the README's set-up commands come first.
 """
 
 from __future__ import annotations
@@ -28,11 +26,7 @@ KIND_PREP = "penguins-prep"  # a throwaway kind cluster: creating it pulls kind'
 
 
 def serve_environment(say: Callable[[str], None]) -> None:
-    """`.venv-serve`, as `make serve-env` builds it (about 15 s with a pip cache)."""
-    if serve_env.is_ready():
-        say(f"{serve_env.FOLDER}/ is up to date")
-    else:
-        serve_env.create(say=say)
+    serve_env.ensure(say=say)
 
 
 def node_environment(say: Callable[[str], None]) -> None:
@@ -51,8 +45,8 @@ def node_environment(say: Callable[[str], None]) -> None:
 
 
 def images(say: Callable[[str], None]) -> None:
-    """The serving image, built as `make docker-build` does (Docker's output streams, and the build
-    pulls the Dockerfile's base), and the server room's images pulled; without an engine, the commands."""
+    """The serving image built (pulling the Dockerfile's base) and the room's images pulled; without
+    an engine, the commands."""
     engine = docker.engine()
     bases = set(docker.Dockerfile.read().bases)
     pulls = [image for image in docker.pulled_images() if image not in bases]
@@ -74,8 +68,7 @@ def images(say: Callable[[str], None]) -> None:
 
 
 def kind_node_image(say: Callable[[str], None]) -> None:
-    """kind's node image (about 1 GB), pulled by creating a throwaway cluster and deleting it:
-    kind names its image only inside its own binary. Without kind or an engine: nothing to do."""
+    """kind's node image (about 1 GB), pulled by creating a throwaway cluster: only kind's binary names it."""
     if shutil.which("kind") is None:
         say("no kind here: notebook 07c needs a cluster (k8s/README.md: install kind, then make prep)")
         return
@@ -88,13 +81,8 @@ def kind_node_image(say: Callable[[str], None]) -> None:
 
 
 def run(steps: tuple[str, ...] = STEPS, say: Callable[[str], None] = print) -> int:
-    """Run the steps in order, each announced with its number and timed; the last is `make doctor`."""
-    actions: dict[str, Callable[[Callable[[str], None]], None]] = {
-        "serve-env": serve_environment,
-        "node-env": node_environment,
-        "images": images,
-        "kind": kind_node_image,
-    }
+    """Run the steps in order, each announced and timed; the doctor's exit code, or 1 at a failed step."""
+    actions = {"serve-env": serve_environment, "node-env": node_environment, "images": images, "kind": kind_node_image}
     status = 0
     for number, step in enumerate(steps, start=1):
         say(f"== prep {number}/{len(steps)}: {step} ==")
@@ -104,7 +92,7 @@ def run(steps: tuple[str, ...] = STEPS, say: Callable[[str], None] = print) -> i
         started = time.perf_counter()
         try:
             actions[step](say)
-        except (docker.DockerError, subprocess.CalledProcessError) as failure:
+        except (docker.DockerError, subprocess.SubprocessError) as failure:
             say(f"prep stopped at {step}: {failure}")
             return 1
         say(f"   {step} done in {time.perf_counter() - started:.0f} s")

@@ -1,19 +1,10 @@
 """`make check-exercises`: for the instructor, where each task of a class's exercises stands.
 
-Each exercise notebook in the folder (`my-exercises/` by default, where `make my-exercises`
-copies them) is run top to bottom in a fresh kernel, headless, as a student's Shift+Enter
-through it would: the checks then judge exactly what the student's cells define and write
-(a module, a Dockerfile, a running server), with nothing to import from outside the notebook.
-Every check cell (a line `checks.check_...(`) is one task, and its outputs say where it stands:
-
-- ✓: the check printed its ✓ line;
-- not done: it raised CheckFailed "not done yet", the placeholder `...` is still there, and no
-  cell of the task raised anything else;
-- failing: any other outcome, with its one-line reason: the check's message, or the first error
-  of a cell of the task (a student's own cell that crashes is the reason its check cannot pass).
-
-The notebooks are run in place but never saved: the report is printed, the students' files keep
-their own outputs.
+Each exercise notebook of the folder (default `my-exercises/`) runs top to bottom in a fresh
+headless kernel, as a student's Shift+Enter would, so the checks judge exactly what the student's
+cells define and write; nothing is saved. Each check cell (`checks.check_...(`) is one task: ✓
+(it printed its ✓ line), not done (CheckFailed "not done yet" and no other error in the task), or
+failing with one line of reason (the check's message, or the first error of a cell of the task).
 """
 
 from __future__ import annotations
@@ -48,8 +39,8 @@ class Task:
 
 
 def run(path: Path, timeout: int = CELL_TIMEOUT) -> tuple[nbformat.NotebookNode, str | None]:
-    """Execute the notebook in its own folder in a fresh kernel, every cell even after an error;
-    the notebook with its outputs, and why it stopped early (a timeout, a dead kernel) if it did."""
+    """The notebook executed in its folder, every cell even after an error, and why it stopped early
+    (a timeout, a dead kernel) if it did."""
     from workshop.execute import notebook_client
 
     notebook = nbformat.read(path, as_version=4)
@@ -79,7 +70,7 @@ def tasks(name: str, notebook: nbformat.NotebookNode, stopped: str | None = None
 
 
 def _judge(cell: nbformat.NotebookNode, before: list[tuple[str, str]], stopped: str | None) -> tuple[str, str]:
-    """The status and reason of one check cell, given the errors raised by its task's other cells."""
+    """One check cell's status and reason, given the errors of its task's other cells."""
     if before:
         ename, evalue = before[0]
         return FAILING, _first_line(f"an earlier cell of the task raised {ename}: {evalue}")

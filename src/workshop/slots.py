@@ -1,20 +1,12 @@
-"""A lecture notebook's minutes in front of a room, computed from the notebook itself.
+"""A lecture notebook's minutes in front of a room (a slot is 15), computed from the notebook itself.
 
-A slot is 15 minutes. Cells and words alone do not measure one, so the minutes come from what the
-instructor does with each part of the notebook:
-
-- markdown is said aloud: WORDS_PER_MINUTE;
-- the cells tagged `type-live` (the guide's "Type live") are typed in front of the room:
-  SECONDS_PER_TYPED_LINE for each line of code;
-- every other line of code, and every line of a file written with `%%writefile`, is run with
-  Shift+Enter and walked through, not typed: SECONDS_PER_SHOWN_LINE. (The rule first counted every
-  code line at the typing rate; a notebook that writes a 40-line compose file would then need 13
-  minutes for the file alone, though nobody types it: shown lines got their own, reading rate.)
-- the cells' run time, as `make notebooks` recorded it in the notebook's metadata;
-- one minute for a question.
-
-Blank lines and comment-only lines are not counted: nobody types or reads them out.
-The guide's Time for a notebook must equal `minutes(path)` (tests/test_instructor_guide.py).
+Cells and words alone do not measure a slot, so each part counts at the rate the instructor spends
+on it: markdown said aloud (WORDS_PER_MINUTE); lines of cells tagged `type-live` typed in front of
+the room (SECONDS_PER_TYPED_LINE); every other code line, `%%writefile` bodies included, run and
+walked through, not typed (SECONDS_PER_SHOWN_LINE: at the typing rate a 40-line compose file alone
+would take 13 minutes); the run time `make notebooks` recorded in the metadata; one minute for a
+question. Blank and comment-only lines are neither typed nor read out. The guide's Time for a
+notebook must equal its minutes (tests/test_instructor_guide.py).
 """
 
 from __future__ import annotations
@@ -67,11 +59,6 @@ def code_lines(source: str) -> int:
     return sum(1 for line in lines if line and not line.startswith("#") and not line.startswith("%%"))
 
 
-def words(markdown: str) -> int:
-    """Words said aloud: pictures are shown, not read."""
-    return len(_IMAGE.sub("", markdown).split())
-
-
 def _source(cell: dict[str, Any]) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
@@ -83,7 +70,7 @@ def measure(notebook: dict[str, Any]) -> Slot:
     for cell in notebook["cells"]:
         text = _source(cell)
         if cell["cell_type"] == "markdown":
-            said += words(text)
+            said += len(_IMAGE.sub("", text).split())
         elif cell["cell_type"] == "code":
             if TYPE_LIVE in cell.get("metadata", {}).get("tags", []):
                 typed += code_lines(text)

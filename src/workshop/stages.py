@@ -1,11 +1,9 @@
 """The stage table: per lecture stage, its notebooks, titles, make target, port and server.
 
-This is the one home of these facts. `python -m workshop serve 04` (what `make serve-04` runs)
-turns a stage into the service's PENGUINS_* settings; the diagram draws the stages' titles;
-`make doctor` checks their ports; `make help` lists the stage servers from here; the stage
-tables of the README and notebook 00 are checked against `markdown_table()` by a test. The
-capstone exercise, which has no stage of its own, is listed here too, as the table's last row.
-A stage may have several notebooks, and rows for later stages are added at the end.
+The one home of these facts: `python -m workshop serve 04` turns a stage into the service's
+PENGUINS_* settings, `make help`, `make doctor` and the diagram read it, and a test checks the
+README's and notebook 00's stage tables against `markdown_table()`. The capstone exercise, with
+no stage of its own, is the table's last row.
 """
 
 from __future__ import annotations
@@ -28,7 +26,7 @@ class Service:
 
 @dataclass(frozen=True)
 class Stage:
-    """One row of the table; `port` is where the stage's make target listens on 127.0.0.1."""
+    """One row; `port` is where the stage's make target listens on 127.0.0.1."""
 
     number: int
     notebooks: tuple[str, ...]
@@ -38,21 +36,17 @@ class Stage:
     make_target: str
     port: int | None = None
     service: Service | None = None
-    # The exercises, where they are not named like the stage's first notebook: a lesson split over
-    # several notebooks keeps the stage's own name (07 adds Kubernetes' own, 07c).
-    exercise: tuple[str, ...] = ()
+    exercise: tuple[str, ...] = ()  # where not named like the first notebook (07 has 07c's too)
 
     @property
-    def name(self) -> str:
-        """The stage as people write it: "04"."""
+    def name(self) -> str:  # as people write it: "04"
         return f"{self.number:02d}"
 
     @property
     def exercises(self) -> tuple[str, ...]:
-        """The stage's exercises (named like its first notebook unless said); 00 has none."""
-        if not self.number:
-            return ()
-        return tuple(f"exercises/{name}.ipynb" for name in self.exercise or (self.notebooks[0],))
+        """The stage's exercise notebooks; 00 has none."""
+        names = self.exercise or (self.notebooks[0],) if self.number else ()
+        return tuple(f"exercises/{name}.ipynb" for name in names)
 
 
 _WRAPPER = Stage(
@@ -164,11 +158,6 @@ STAGES: tuple[Stage, ...] = (
 # The capstone goes through stages 01-06 again from a blank folder, judged by their exercises'
 # checks: an exercise without a stage (or a lecture notebook) of its own.
 CAPSTONE = "exercises/99_blank_folder.ipynb"
-CAPSTONE_ROW = (
-    "01-06",
-    "the capstone: from a blank folder, train → pickle → ONNX → wrapper → FastAPI → Dockerfile, "
-    "judged by the checks of exercises 01-06",
-)
 
 # Stage 06's registry on 127.0.0.1 (`make registry-up`), where images are pushed to and pulled
 # from: not the registry's usual 5000, which macOS's AirPlay receiver holds.
@@ -212,8 +201,7 @@ def port(number: int | str) -> int:
 
 
 def environment(number: int | str, given: Mapping[str, str]) -> dict[str, str]:
-    """`given` (an environment) with the stage's PENGUINS_* settings added beneath it: a
-    variable already set wins over the stage, so `PENGUINS_PORT=9004` still moves stage 04."""
+    """`given` (an environment) over the stage's PENGUINS_* settings: `PENGUINS_PORT=9004` still moves 04."""
     served = service(number)
     settings = {"BACKEND": served.backend, "MODE": served.mode, "PORT": str(port(number))}
     return {**{PREFIX + key: value for key, value in settings.items()}, **given}
@@ -233,8 +221,10 @@ def markdown_table() -> str:
         rows.append(
             f"| {row.name} | {row.teaches} | {notebooks} | {exercises} | `make {row.make_target}` | {row.port or '-'} |"
         )
-    stages, teaches = CAPSTONE_ROW
-    rows.append(f"| {stages} | {teaches} | - | `{CAPSTONE}` | `make my-exercises` | - |")
+    capstone = "the capstone: from a blank folder, train → pickle → ONNX → wrapper → FastAPI → Dockerfile"
+    rows.append(
+        f"| 01-06 | {capstone}, judged by the checks of exercises 01-06 | - | `{CAPSTONE}` | `make my-exercises` | - |"
+    )
     return "\n".join(rows)
 
 
@@ -251,7 +241,7 @@ def servers_table() -> str:
 
 
 def make_help() -> str:
-    """The stage servers' lines of `make help`, in its format (the Makefile has one rule for them)."""
+    """The stage servers' lines of `make help` (the Makefile has one rule for them)."""
     return "\n".join(
         f"  make {row.make_target:<16} stage {_served_stages(row)} on 127.0.0.1:{row.port}: {row.service.what}"
         for row in STAGES
@@ -260,6 +250,6 @@ def make_help() -> str:
 
 
 def _served_stages(server: Stage) -> str:
-    """The stages a server is for: "02", or "04-05" when a later stage uses stage 04's server."""
+    """The stages a server is for: "02", or "04-05" (stage 05 uses stage 04's server)."""
     users = [row.name for row in STAGES if row.make_target == server.make_target]
     return "-".join(dict.fromkeys((users[0], users[-1])))
