@@ -30,17 +30,23 @@ def counted(text: str) -> int:
     return sum(1 for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
 
 
-def module_counts(commit: str, folder: str) -> dict[str, int]:
-    """Each module of `folder` at `commit`, formatted by ruff, and its counted lines."""
-    paths = [p for p in git("ls-tree", "-r", "--name-only", commit, "--", folder).split() if p.endswith(".py")]
+def formatted_counts(sources: dict[str, str]) -> dict[str, int]:
+    """Each source (by its path) put through ruff format with the project's settings, then counted."""
     with tempfile.TemporaryDirectory() as tmp:
-        for path in paths:
+        for path, text in sources.items():
             target = Path(tmp, path)
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(git("show", f"{commit}:{path}"))
+            target.write_text(text)
         config = ROOT / "pyproject.toml"
         subprocess.run([sys.executable, "-m", "ruff", "format", "--quiet", "--config", str(config), tmp], check=True)
-        return {path.removeprefix(folder + "/"): counted(Path(tmp, path).read_text()) for path in paths}
+        return {path: counted(Path(tmp, path).read_text()) for path in sources}
+
+
+def module_counts(commit: str, folder: str) -> dict[str, int]:
+    """Each module of `folder` at `commit` and its counted lines."""
+    paths = [p for p in git("ls-tree", "-r", "--name-only", commit, "--", folder).split() if p.endswith(".py")]
+    counts = formatted_counts({path: git("show", f"{commit}:{path}") for path in paths})
+    return {path.removeprefix(folder + "/"): n for path, n in counts.items()}
 
 
 def table(folder: str, before: str, after: str) -> tuple[str, int, int]:

@@ -109,13 +109,13 @@ CMD = 'CMD ["uvicorn", "my_service:app", "--host", "0.0.0.0", "--port", "8000"]'
 HOST = '"--host", "0.0.0.0", '
 RULES = [
     ({"USER penguin": "USER root"}, r"^expected the service run by a user without privileges; found USER root \(line"),
-    ({"USER penguin\n": ""}, r"found no USER: it runs as root; try useradd in a RUN, then USER with that name$"),
+    ({"USER penguin\n": ""}, r"found no USER: it runs as root. Try: useradd in a RUN, then USER with that name$"),
     ({CMD: "CMD uvicorn my_service:app --host 0.0.0.0"}, r"^expected CMD in exec form, .*; found CMD \(line \d+\) in"),
     ({HOST: ""}, r"^expected uvicorn to listen on every interface of the container \(0\.0\.0\.0\).*--host option$"),
     ({"requirements.txt\n": "requirements.txt torch\n"}, r"found RUN \(line \d+\) installs torch, gigabytes"),
     ({"COPY . .": "COPY my_service.py ./\nCOPY penguins/ penguins/"}, r"^expected the model \(artifacts/mlp\.onnx\)"),
     ({CMD: ""}, r"^expected a CMD that starts uvicorn; found none"),
-    ({"USER penguin\n": "", HOST: ""}, r"it runs as root; .* \(1 more after this one\)$"),
+    ({"USER penguin\n": "", HOST: ""}, r"it runs as root\. Try: .* \(1 more after this one\)$"),
 ]
 
 

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tests.test_k8s import pinned_image
 from workshop import exercises, k8s
 from workshop.checks import ex07c
 
@@ -77,7 +78,7 @@ def test_there_are_enough_variants() -> None:
 
 
 def test_the_solution_runs_the_image_the_starter_names() -> None:
-    assert f"image: {k8s.pinned_image()}" in cell()
+    assert f"image: {pinned_image()}" in cell()
 
 
 @pytest.mark.parametrize("path", RIGHT, ids=lambda p: p.stem)

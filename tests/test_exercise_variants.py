@@ -303,7 +303,7 @@ def test_with_an_engine_a_container_variant_is_built_pushed_pulled_run_and_calle
     assert name.startswith("wrong_") or f"pushed to {registry_up} and pulled back" in result.message
     pushed = container_lines(path)["push"].split()[-1]
     assert not docker.has_image(pushed), f"the check left the image {pushed}"
-    assert not docker.command(["docker", "ps", "--all", "--quiet", "--filter", f"ancestor={pushed}"], check=False)
+    assert not docker.api().containers.list(all=True, filters={"ancestor": pushed})
 
 
 def container_solution_lines() -> set[str]:

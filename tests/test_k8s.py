@@ -32,6 +32,26 @@ K8S = ROOT / "k8s"
 Mutation = Callable[[dict[str, Any]], None]
 
 
+def manifest(name: str) -> dict[str, Any]:
+    """A file of k8s/ (the other k8s tests read them here too)."""
+    document: dict[str, Any] = yaml.safe_load((K8S / name).read_text(encoding="utf-8"))
+    return document
+
+
+def pinned_image() -> str:
+    """The image `kubectl apply -k k8s/` runs: the Deployment's, with kustomization.yaml's tag."""
+    (pin,) = manifest("kustomization.yaml")["images"]
+    return f"{pin['name']}:{pin['newTag']}"
+
+
+def readme_commands() -> list[str]:
+    """The commands of k8s/README.md's shell blocks, one a line as a student types them (a line
+    ending in a backslash joined with the next)."""
+    text = (K8S / "README.md").read_text(encoding="utf-8")
+    joined = "\n".join(re.findall(r"^```bash\n(.*?)^```", text, re.MULTILINE | re.DOTALL)).replace("\\\n", " ")
+    return [" ".join(line.split()) for line in joined.splitlines() if line.strip()]
+
+
 def _resources() -> list[str]:
     return sorted(path.name for path in K8S.glob("*.yaml") if path.name != "kustomization.yaml")
 
@@ -43,22 +63,22 @@ def _container(deployment: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", _resources())
 def test_each_manifest_is_valid_kubernetes(name: str) -> None:
-    assert k8s.schema_problem(k8s.manifest(name)) is None
+    assert k8s.schema_problem(manifest(name)) is None
 
 
 def test_a_wrong_field_is_caught_and_named() -> None:
-    deployment = k8s.manifest("deployment.yaml")
+    deployment = manifest("deployment.yaml")
     deployment["spec"]["replicas"] = "three"
     problem = k8s.schema_problem(deployment)
     assert problem is not None and problem.where == "spec.replicas" and "'three'" in problem.found
 
 
 def test_kustomize_applies_every_manifest() -> None:
-    assert sorted(k8s.manifest("kustomization.yaml")["resources"]) == _resources()
+    assert sorted(manifest("kustomization.yaml")["resources"]) == _resources()
 
 
 def test_the_deployment_keeps_every_tie() -> None:
-    assert k8s.deployment_problems(k8s.manifest("deployment.yaml")) == []
+    assert k8s.deployment_problems(manifest("deployment.yaml")) == []
 
 
 def test_the_rules_facts_are_the_images_and_the_apps() -> None:
@@ -66,9 +86,9 @@ def test_the_rules_facts_are_the_images_and_the_apps() -> None:
     routes from the app itself, the image name from the Makefile."""
     parser = DockerfileParser(fileobj=(ROOT / "docker" / "Dockerfile").open("rb"))
     instructions = {item["instruction"]: item["value"] for item in parser.structure}
-    container = _container(k8s.manifest("deployment.yaml"))
+    container = _container(manifest("deployment.yaml"))
     assert str(container["ports"][0]["containerPort"]) == instructions["EXPOSE"]
-    pod = k8s.manifest("deployment.yaml")["spec"]["template"]["spec"]
+    pod = manifest("deployment.yaml")["spec"]["template"]["spec"]
     assert str(pod["securityContext"]["runAsUser"]) == instructions["USER"].split(":")[0]
     paths = create_app(Settings()).openapi()["paths"]  # the app's routes, those of its routers included
     served = {path for path, operations in paths.items() if "get" in operations}
@@ -116,7 +136,7 @@ BREAKS: dict[str, tuple[Mutation, str]] = {
 
 @pytest.mark.parametrize("name", BREAKS)
 def test_each_rule_catches_its_break(name: str) -> None:
-    deployment = copy.deepcopy(k8s.manifest("deployment.yaml"))
+    deployment = copy.deepcopy(manifest("deployment.yaml"))
     change, where = BREAKS[name]
     change(deployment)
     problems = k8s.deployment_problems(deployment)
@@ -125,36 +145,36 @@ def test_each_rule_catches_its_break(name: str) -> None:
 
 
 def test_the_replicas_the_service_and_the_autoscaler_agree() -> None:
-    deployment = k8s.manifest("deployment.yaml")
+    deployment = manifest("deployment.yaml")
     assert deployment["spec"]["replicas"] == room.facts().replicas
-    assert k8s.manifest("hpa.yaml")["spec"]["minReplicas"] == deployment["spec"]["replicas"]
-    assert k8s.manifest("hpa.yaml")["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
-    service = k8s.manifest("service.yaml")
+    assert manifest("hpa.yaml")["spec"]["minReplicas"] == deployment["spec"]["replicas"]
+    assert manifest("hpa.yaml")["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
+    service = manifest("service.yaml")
     assert service["spec"]["ports"][0]["targetPort"] == _container(deployment)["ports"][0]["name"]
     assert service["spec"]["selector"] == deployment["spec"]["template"]["metadata"]["labels"]
-    backend = k8s.manifest("ingress.yaml")["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    backend = manifest("ingress.yaml")["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
     assert backend["name"] == service["metadata"]["name"]
 
 
 def test_the_ingress_serves_the_rooms_domain() -> None:
-    spec = k8s.manifest("ingress.yaml")["spec"]
+    spec = manifest("ingress.yaml")["spec"]
     assert spec["rules"][0]["host"] == room.facts().domain
     assert spec["tls"][0]["hosts"] == [room.facts().domain]
 
 
 def test_the_pinned_tag_is_the_model_make_trains(artifact_dir: Path) -> None:
     """`kubectl apply -k k8s/` runs the image `make docker-build` tags for the default model."""
-    image, _, tag = k8s.pinned_image().partition(":")
-    assert image == _container(k8s.manifest("deployment.yaml"))["image"].split(":")[0] == docker.IMAGE
+    image, _, tag = pinned_image().partition(":")
+    assert image == _container(manifest("deployment.yaml"))["image"].split(":")[0] == docker.IMAGE
     assert tag == rollout.model_of(artifact_dir).model_version
 
 
 def _commands(start: str) -> list[list[str]]:
-    return [shlex.split(line) for line in k8s.readme_commands() if line.startswith(start)]
+    return [shlex.split(line) for line in readme_commands() if line.startswith(start)]
 
 
 def test_the_kind_commands_are_all_there_in_order() -> None:
-    lines = k8s.readme_commands()
+    lines = readme_commands()
     needed = [
         "kind create cluster",
         "kind load docker-image",
@@ -173,9 +193,9 @@ def test_the_kind_commands_are_all_there_in_order() -> None:
 
 
 def test_the_kind_commands_name_what_the_manifests_name() -> None:
-    deployment, service = k8s.manifest("deployment.yaml"), k8s.manifest("service.yaml")
+    deployment, service = manifest("deployment.yaml"), manifest("service.yaml")
     name, container = deployment["metadata"]["name"], _container(deployment)
-    image = k8s.pinned_image().partition(":")[0]
+    image = pinned_image().partition(":")[0]
     for load in _commands("kind load docker-image"):
         assert load[3].partition(":")[0] == image
     for command in _commands("kubectl rollout") + _commands("kubectl set image"):
@@ -193,10 +213,11 @@ def test_the_secrets_are_the_ones_the_deployment_and_ingress_ask_for(tmp_path: P
     writes (made here into a scratch folder)."""
     (generic,) = _commands("kubectl create secret generic")
     (tls,) = _commands("kubectl create secret tls")
-    secret, key = k8s.secret_reference(k8s.manifest("deployment.yaml"))
+    (variable,) = [item for item in _container(manifest("deployment.yaml"))["env"] if item["name"] == k8s.SECRET_ENV]
+    secret, key = variable["valueFrom"]["secretKeyRef"]["name"], variable["valueFrom"]["secretKeyRef"]["key"]
     source = generic[5].removeprefix("--from-file=")
     assert generic[4] == secret and source.partition("=")[0] == key
-    assert tls[4] == k8s.manifest("ingress.yaml")["spec"]["tls"][0]["secretName"]
+    assert tls[4] == manifest("ingress.yaml")["spec"]["tls"][0]["secretName"]
     files = [source.partition("=")[2], tls[5].removeprefix("--cert="), tls[6].removeprefix("--key=")]
     room.make_secrets(tmp_path, domain=room.facts().domain, say=lambda line: None)
     for file in files:
@@ -207,15 +228,15 @@ def test_the_secrets_are_the_ones_the_deployment_and_ingress_ask_for(tmp_path: P
 
 def test_the_manifests_apply_to_kubernetes_1_20_and_to_a_current_kind() -> None:
     """One k8s/ for CI's 1.20 and a student's kind: no API newer than 1.20 nor removed since."""
-    versions = {k8s.manifest(name)["apiVersion"] for name in _resources()}
+    versions = {manifest(name)["apiVersion"] for name in _resources()}
     assert versions == {"apps/v1", "v1", "networking.k8s.io/v1", "autoscaling/v1"}
 
 
 def test_the_service_and_the_deployment_keep_each_other_s_rules() -> None:
-    assert k8s.service_problems(k8s.manifest("service.yaml"), k8s.manifest("deployment.yaml")) == []
-    deployment = copy.deepcopy(k8s.manifest("deployment.yaml"))
+    assert k8s.service_problems(manifest("service.yaml"), manifest("deployment.yaml")) == []
+    deployment = copy.deepcopy(manifest("deployment.yaml"))
     del deployment["spec"]["template"]["spec"]["enableServiceLinks"]
-    (problem,) = k8s.service_problems(k8s.manifest("service.yaml"), deployment)
+    (problem,) = k8s.service_problems(manifest("service.yaml"), deployment)
     assert "PENGUINS_PORT" in problem.found
 
 
@@ -225,5 +246,5 @@ def test_notebook_07c_deploys_the_pinned_image() -> None:
     sources = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
     (deployment,) = [source for source in sources if source.startswith("%%writefile deployment.yaml")]
     document = yaml.safe_load(deployment.partition("\n")[2])
-    assert document["spec"]["template"]["spec"]["containers"][0]["image"] == k8s.pinned_image()
+    assert document["spec"]["template"]["spec"]["containers"][0]["image"] == pinned_image()
     assert k8s.deployment_problems(document, hardened=False) == []

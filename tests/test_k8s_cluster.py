@@ -25,12 +25,13 @@ from penguins import smoke
 from penguins.client import PenguinClient
 from penguins.serving.examples import CLEAN_RECORD
 from tests.conftest import ROOT, stop_k8s_cluster
+from tests.test_k8s import manifest, pinned_image, readme_commands
 from workshop import k8s, paced_load, room
 
 NAMESPACE = "penguins-test"
 OVERLAY = ROOT / ".ci" / "k8s" / "overlay"
 DEPLOYMENT = "deployment/penguins"
-CONTAINER = k8s.manifest("deployment.yaml")["spec"]["template"]["spec"]["containers"][0]["name"]
+CONTAINER = manifest("deployment.yaml")["spec"]["template"]["spec"]["containers"][0]["name"]
 SELECTOR = "app.kubernetes.io/name=penguins"
 
 
@@ -53,7 +54,7 @@ def kubectl(*args: str, timeout: float = 180) -> str:
 
 
 def readme_line(start: str) -> list[str]:
-    (line,) = [line for line in k8s.readme_commands() if line.startswith(start)]
+    (line,) = [line for line in readme_commands() if line.startswith(start)]
     return shlex.split(line)
 
 
@@ -65,7 +66,7 @@ def deployed(k8s_cluster: None, artifact_dir: Path, tmp_path_factory: pytest.Tem
     build.train(second, seed=k8s.SECOND_SEED, say=lambda line: None)
     build.export(second, say=lambda line: None)
     v1, v2 = k8s.model_image(artifact_dir), k8s.model_image(second)
-    assert v1 == k8s.pinned_image(), "k8s/kustomization.yaml must pin the model this run trains"
+    assert v1 == pinned_image(), "k8s/kustomization.yaml must pin the model this run trains"
     secrets = room.make_secrets(say=lambda line: None)
     subprocess.run(
         ["kubectl", "delete", "namespace", NAMESPACE, "--ignore-not-found"], capture_output=True, timeout=300
@@ -102,10 +103,8 @@ def under_load(
         rate=k8s.RATE,
         timeout=k8s.TIMEOUT,
         answer=lambda response: str(response.json()["model_version"]),
+        at=actions,
     )
-    for when, action in sorted(actions.items()):
-        time.sleep(max(0.0, when - running.now()))
-        running.mark(action(), at=when)
     while not until():
         time.sleep(0.2)
     return running.stop()
@@ -118,12 +117,12 @@ def by_version(load: paced_load.Load) -> dict[str, int]:
 def test_the_overlay_applies_every_object_of_k8s(deployed: Deployed) -> None:
     """`kubectl apply -k` (kustomize v2.0.3) says one line per object: every kind of k8s/."""
     applied = sorted(line.split()[0].split("/")[0].split(".")[0] for line in deployed.applied.splitlines())
-    kinds = sorted(k8s.manifest(name)["kind"].lower() for name in k8s.manifest("kustomization.yaml")["resources"])
+    kinds = sorted(manifest(name)["kind"].lower() for name in manifest("kustomization.yaml")["resources"])
     assert applied == kinds, deployed.applied
 
 
 def test_the_pods_are_ready_and_the_service_answers_the_golden_set_with_the_key(deployed: Deployed) -> None:
-    assert len(ready_pods()) == k8s.manifest("deployment.yaml")["spec"]["replicas"]
+    assert len(ready_pods()) == manifest("deployment.yaml")["spec"]["replicas"]
     cases = smoke.load_cases(ROOT / "tests" / "golden.json")
     report = smoke.run(
         deployed.url, cases, client=PenguinClient(deployed.url, headers={room.API_KEY_HEADER: deployed.key})
@@ -205,7 +204,7 @@ def said_at_start(pod: str) -> str:
 def test_readiness_holds_back_a_pod_whose_model_is_missing(deployed: Deployed) -> None:
     """A fourth pod with the Service's labels whose model file is missing: the service stops at
     start with its one-line reason, the pod never becomes Ready, and no request reaches it."""
-    broken = k8s.manifest("deployment.yaml")
+    broken = manifest("deployment.yaml")
     broken["metadata"]["name"] = "penguins-broken"
     broken["spec"]["replicas"] = 1
     for part in (broken["spec"]["selector"]["matchLabels"], broken["spec"]["template"]["metadata"]["labels"]):

@@ -1,10 +1,7 @@
-"""A paced load: a few threads send requests at a fixed total rate for a fixed time.
-
-`run` waits for it; `start` runs it in the background while commands are typed (notebook 07b's
-switches), until `stop()`. Stage 07's crash is judged under this load: a replica dies while requests keep coming, and
-every request must still get its answer. Pacing (not "as fast as possible") keeps the load
-the same on a fast laptop and a slow CI machine, and bounded: rate x duration requests, each
-with a timeout, to 127.0.0.1 only.
+"""A paced load: a few threads send requests at a fixed total rate, each with a timeout, and count
+every one, so "none lost" while a replica dies or a version rolls out is a fact. Paced, not "as
+fast as possible": the same load on a laptop and a slow CI machine. `run` waits for it; `start`
+runs it in the background while commands are typed, until `stop()`.
 """
 
 from __future__ import annotations
@@ -25,16 +22,15 @@ from workshop.room import REPLICA_HEADER
 
 @dataclass(frozen=True)
 class Shot:
-    """One request: when it was sent (s from the start), its status (0: no answer), the replicas
-    the proxy tried (its replica header: "a, b" after a retry), how long it took."""
+    """One request: sent `at` s from the start, its status (0: no answer), the replicas the
+    proxy tried (its replica header: "a, b" after a retry), how long it took."""
 
     at: float
     status: int
     tried: tuple[str, ...]
     seconds: float
-    answer: str = ""  # what `answer` read from the response (a model version, ...), "" without it
-    retry_after: str = ""  # the Retry-After header of a refusal, "" without it
-    error: str = ""  # why there was no answer (the exception's name), "" with one
+    answer: str = ""  # what `answer` read from a 2xx response (a model version, ...)
+    retry_after: str = ""  # the Retry-After header of a refusal
 
     @property
     def ok(self) -> bool:
@@ -48,7 +44,7 @@ class Shot:
 
 @dataclass
 class Load:
-    """What a paced load saw, request by request."""
+    """What a paced load saw, request by request, and the events marked meanwhile."""
 
     shots: list[Shot] = field(default_factory=list)
     events: list[tuple[float, str]] = field(default_factory=list)
@@ -61,52 +57,45 @@ class Load:
     def failed(self) -> int:
         return sum(not shot.ok for shot in self.shots)
 
-    def per_second(self) -> list[tuple[int, int, int]]:
-        """(second, answered 2xx, failed) for every second of the run."""
-        ok = Counter(int(s.at) for s in self.shots if s.ok)
-        bad = Counter(int(s.at) for s in self.shots if not s.ok)
-        last = max((int(s.at) for s in self.shots), default=-1)
-        return [(second, ok[second], bad[second]) for second in range(last + 1)]
+    def answers_per_second(self) -> list[tuple[int, Counter[str]]]:
+        """(second, how many 2xx answers said what, "failed": how many failed) for every second."""
+        seconds = [Counter[str]() for _ in range(max((int(s.at) + 1 for s in self.shots), default=0))]
+        for shot in self.shots:
+            seconds[int(shot.at)][shot.answer if shot.ok else "failed"] += 1
+        return list(enumerate(seconds))
 
     def replicas_after(self, at: float) -> Counter[str]:
         """How many answers each replica gave after `at` seconds."""
         return Counter(s.replica for s in self.shots if s.at >= at and s.ok)
 
-    def answers_per_second(self) -> list[tuple[int, Counter[str]]]:
-        """(second, how many 2xx answers said what) for every second of the run: who answered when."""
-        last = max((int(s.at) for s in self.shots), default=-1)
-        return [
-            (second, Counter(s.answer for s in self.shots if s.ok and int(s.at) == second))
-            for second in range(last + 1)
-        ]
-
     def table(self) -> str:
         marks = {int(at): what for at, what in self.events}
         lines = ["second   2xx  failed"]
-        lines += [
-            f"{second:>6} {ok:>5} {bad:>7}  {marks.get(second, '')}".rstrip() for second, ok, bad in self.per_second()
-        ]
-        lines.append(f"sent {self.sent}, failed {self.failed}")
-        return "\n".join(lines)
+        for second, counts in self.answers_per_second():
+            ok = counts.total() - counts["failed"]
+            lines.append(f"{second:>6} {ok:>5} {counts['failed']:>7}  {marks.get(second, '')}".rstrip())
+        return "\n".join([*lines, f"sent {self.sent}, failed {self.failed}"])
 
 
+@dataclass
 class Running:
-    """A paced load going on in the background (`start`): `stop()` ends it and returns what it saw."""
+    """A paced load going on in the background (`start`)."""
 
-    def __init__(self, load: Load, began: float, stopping: threading.Event, pool: list[threading.Thread]) -> None:
-        self.load, self.began, self.stopping, self.pool = load, began, stopping, pool
+    began: float  # time.monotonic() when it began: the clock its shots are timed by
+    linger: float = 0.0
+    load: Load = field(default_factory=Load)
+    stopping: threading.Event = field(default_factory=threading.Event)
+    pool: list[threading.Thread] = field(default_factory=list)  # the senders
+    actions: list[threading.Thread] = field(default_factory=list)  # what runs at its time meanwhile
 
     def now(self) -> float:
-        """Seconds since the load began: the clock its shots are timed by."""
         return time.monotonic() - self.began
 
-    def mark(self, what: str, at: float | None = None) -> float:
-        """Note an event (a command typed meanwhile) at `at` (default: now) on the load's clock."""
-        when = self.now() if at is None else at
-        self.load.events.append((when, what))
-        return when
-
     def stop(self) -> Load:
+        """End the load `linger` seconds from now, once every action has run; what it saw."""
+        time.sleep(self.linger)
+        for thread in self.actions:
+            thread.join()
         self.stopping.set()
         for thread in self.pool:
             thread.join()
@@ -123,86 +112,56 @@ def start(
     seconds: float = math.inf,
     threads: int = 4,
     timeout: float = 3.0,
-    replica_header: str = REPLICA_HEADER,
     answer: Callable[[requests.Response], str] | None = None,
+    at: dict[float, Callable[[], str]] | None = None,
+    linger: float = 0.0,
 ) -> Running:
-    """Begin POSTing `body` to `path`, each thread with its own client, at `rate` requests/s in
-    total from `threads` threads, until `seconds` have passed or `stop()` is called.
-
-    A request without a 2xx answer within `timeout` counts as failed. `answer` reads what each
-    2xx response said (e.g. which model version answered) into its Shot.
-    """
-    load = Load()
-    lock = threading.Lock()
-    stopping = threading.Event()
-    began = time.monotonic()
+    """POST `body` to `path` at `rate` requests/s in total from `threads` threads (a client each)
+    until `seconds` have passed or `stop()` is called; a request without a 2xx answer within
+    `timeout` failed. `answer` reads what a 2xx response said into its Shot; `at` maps a time (s)
+    to an action run then (a crash, a scale), whose text is an event. `linger`: the load runs
+    that long before this returns and after stop(), so a plot shows both sides of a change."""
+    running = Running(time.monotonic(), linger)
     interval = threads / rate
 
     def worker(offset: float) -> None:
-        client = make_client()
-        n = 0
-        while (due := offset + n * interval) < seconds and not stopping.is_set():
-            pause = began + due - time.monotonic()
-            if pause > 0 and stopping.wait(pause):
+        client, n = make_client(), 0
+        while (due := offset + n * interval) < seconds and not running.stopping.is_set():
+            pause = running.began + due - time.monotonic()
+            if pause > 0 and running.stopping.wait(pause):
                 break
             sent = time.monotonic()
-            said, header, retry_after, error = "", "", "", ""
+            status, header, said, retry_after = 0, "", "", ""
             try:
                 response = client.session.post(client.url + path, json=body, timeout=timeout, verify=client.verify)
-                status, header = response.status_code, response.headers.get(replica_header, "")
+                status, header = response.status_code, response.headers.get(REPLICA_HEADER, "")
                 said = answer(response) if answer and response.ok else ""
                 retry_after = response.headers.get("Retry-After", "")
-            except (requests.RequestException, ValueError) as err:
-                status, error = 0, type(err).__name__
+            except (requests.RequestException, ValueError):  # no answer, or none `answer` could read
+                status = 0
             # "a, b" after a retry; "a, blue : c" when the request started over (nginx.conf's @again)
             tried = tuple(part.strip() for part in header.replace(" : ", ",").split(",") if part.strip())
-            shot = Shot(sent - began, status, tried, time.monotonic() - sent, said, retry_after, error)
-            with lock:
-                load.shots.append(shot)
+            shot = Shot(sent - running.began, status, tried, time.monotonic() - sent, said, retry_after)
+            running.load.shots.append(shot)
             n += 1
         client.close()
 
-    pool = [threading.Thread(target=worker, args=(i * interval / threads,), daemon=True) for i in range(threads)]
-    for thread in pool:
-        thread.start()
-    return Running(load, began, stopping, pool)
-
-
-def run(
-    make_client: Callable[[], PenguinClient],
-    path: str,
-    body: Any,
-    *,
-    rate: float = 100.0,
-    seconds: float = 30.0,
-    threads: int = 4,
-    timeout: float = 3.0,
-    replica_header: str = REPLICA_HEADER,
-    at: dict[float, Callable[[], str]] | None = None,
-    answer: Callable[[requests.Response], str] | None = None,
-) -> Load:
-    """The paced load of `start` for `seconds`, waited for. `at` maps a time (s from the start)
-    to an action run then, in its own thread (a crash, a scale); the text it returns is
-    recorded as an event."""
-    running = start(
-        make_client,
-        path,
-        body,
-        rate=rate,
-        seconds=seconds,
-        threads=threads,
-        timeout=timeout,
-        replica_header=replica_header,
-        answer=answer,
-    )
-
     def act(when: float, action: Callable[[], str]) -> None:
         time.sleep(max(0.0, when - running.now()))
-        running.mark(action(), at=when)
+        running.load.events.append((when, action()))
 
-    actions = [threading.Thread(target=act, args=item) for item in (at or {}).items()]
-    for thread in actions:
+    running.pool = [threading.Thread(target=worker, args=(i * interval / threads,)) for i in range(threads)]
+    running.actions = [threading.Thread(target=act, args=item) for item in (at or {}).items()]
+    for thread in running.pool + running.actions:
+        thread.daemon = True
         thread.start()
-    for thread in running.pool + actions:
+    time.sleep(linger)
+    return running
+
+
+def run(*args: Any, seconds: float = 30.0, **options: Any) -> Load:
+    """`start`'s load for `seconds` (make_client, path, body, and its options), waited for."""
+    running = start(*args, seconds=seconds, **options)
+    for thread in running.pool:
         thread.join()
-    return running.stop()
+    return running.stop()  # once the actions have run too

@@ -1,17 +1,9 @@
-"""Stage 06's registry: the server an image is pushed to and pulled from, here on 127.0.0.1.
+"""Stage 06's registry: the server an image is pushed to and pulled from, here the official
+`registry:2` on 127.0.0.1 (Docker trusts a registry on 127.0.0.0/8 without TLS).
 
-A registry stores images by name and tag and hands them out over HTTP (`/v2/...`): a team
-pushes an image once, and every server that runs it pulls it from there. On a laptop the
-official `registry:2` image is that server. Docker trusts a registry on 127.0.0.0/8 without
-TLS, so `docker push 127.0.0.1:5001/penguins:<version>` works as it is.
-
-- up() starts it unless one already answers, and says whether it did: a notebook stops
-  (down()) only what it started, never a registry `make registry-up` runs for the class.
-- push() is `make docker-push`: the serving image, tagged with its model's version under the
-  registry's address, pushed there.
-
-`python -m workshop registry up|down|push` is what `make registry-up`, `registry-down` and
-`docker-push` run.
+up() starts one unless one answers and says whether it did, so a notebook stops (down()) only what
+it started, never the class's `make registry-up`. `python -m workshop registry up|down|push` is what
+`make registry-up`, `registry-down` and `docker-push` run.
 """
 
 from __future__ import annotations
@@ -21,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
+from docker.errors import DockerException
 
 from penguins.serving import artifacts
 from penguins.serving.contract import BACKEND_FILES, DEFAULT_BACKEND
@@ -34,10 +27,10 @@ CONTAINER = "penguins-registry"
 READY_WITHIN = 30.0  # seconds
 
 
-def answers(timeout: float = 2.0) -> bool:
-    """Does a registry answer at ADDRESS? (`GET /v2/` is the API's "hello": 200.)"""
+def answers() -> bool:
+    """Does a registry answer `GET /v2/` (the API's "hello") at ADDRESS?"""
     try:
-        return requests.get(f"http://{ADDRESS}/v2/", timeout=timeout).status_code == 200
+        return requests.get(f"http://{ADDRESS}/v2/", timeout=2).status_code == 200
     except requests.RequestException:
         return False
 
@@ -50,14 +43,15 @@ def up(say: Callable[[str], None] = print) -> bool:
     if answers():
         say(f"a registry answers at {ADDRESS}")
         return False
-    command = ["docker", "run", "--detach", "--rm", "--name", CONTAINER, "--publish", f"{ADDRESS}:5000", IMAGE]
-    say(docker.shell(command))
-    docker.command(command)
+    say(docker.shell(["docker", "run", "--detach", "--rm", "--name", CONTAINER, "--publish", f"{ADDRESS}:5000", IMAGE]))
+    docker.api().containers.run(
+        IMAGE, detach=True, remove=True, name=CONTAINER, ports={5000: ("127.0.0.1", REGISTRY_PORT)}
+    )
     deadline = time.monotonic() + READY_WITHIN
     while not answers():
         if time.monotonic() > deadline or not docker.exists(CONTAINER):
             log = docker.log_tail(CONTAINER)
-            down(say=lambda line: None)
+            docker.remove(CONTAINER, volumes=True)
             raise docker.DockerError(f"the registry did not answer at {ADDRESS} within {READY_WITHIN:g} s:\n{log}")
         time.sleep(0.2)
     say(f"{IMAGE} answers at http://{ADDRESS}/v2/")
@@ -65,19 +59,17 @@ def up(say: Callable[[str], None] = print) -> bool:
 
 
 def down(say: Callable[[str], None] = print) -> None:
-    """Remove the registry container (and the images pushed to it: they live in its volume)."""
-    if not docker.engine().running:
-        return
-    if docker.exists(CONTAINER):
-        docker.command(["docker", "rm", "--force", "--volumes", CONTAINER])
+    """Remove the registry container and its volume: what was pushed to it goes too."""
+    if docker.engine().running and docker.exists(CONTAINER):
+        docker.remove(CONTAINER, volumes=True)
         say(f"registry {CONTAINER} stopped and removed")
     else:
         say(f"no registry {CONTAINER} runs")
 
 
 def push(local: str | None = None, say: Callable[[str], None] = print) -> str:
-    """`make docker-push`: the image (default: as `make docker-build` tags it, by its model's version)
-    tagged under the registry's address and pushed there; the pushed name."""
+    """`make docker-push`: the image (default: `make docker-build`'s, tagged by its model's version)
+    tagged under the registry's address and pushed there, as typed; the pushed name."""
     model = artifacts_dir() / BACKEND_FILES[DEFAULT_BACKEND]
     local = local or f"{docker.IMAGE}:{artifacts.read_metadata(model).model_version}"
     remote = f"{ADDRESS}/{local}"
@@ -90,13 +82,8 @@ def push(local: str | None = None, say: Callable[[str], None] = print) -> str:
 def main(action: str) -> int:
     """`python -m workshop registry up|down|push`."""
     try:
-        if action == "up":
-            up()
-        elif action == "down":
-            down()
-        else:
-            print(f"pushed {push()}")
-    except docker.DockerError as error:
+        up() if action == "up" else down() if action == "down" else print(f"pushed {push()}")
+    except (docker.DockerError, DockerException) as error:  # DockerException: what the engine refused
         print(error)
         return 1
     return 0

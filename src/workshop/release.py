@@ -1,19 +1,16 @@
 """The release: one model version from its folder into the server room, by the steps notebook 09
-types out one by one, each a real command, stopping at the first that fails.
+types out one by one, stopping at the first that fails:
 
-    1 tests   make test-fast: the code the image carries passes its tests
-    2 build   docker build, tagged <registry>/penguins-to-production:<model_version>; the Dockerfile
-              refuses a model file that fails its sha256, so such a file never reaches the room
+    1 tests   make test-fast
+    2 build   docker build, tagged <registry>/penguins-to-production:<model_version> (the Dockerfile
+              refuses a model that fails its sha256, so it never reaches the room)
     3 push    docker push to the room's registry
     4 switch  blue/green: the idle colour starts from that image, the proxy switches to it
-    5 smoke   the golden set through the proxy at the domain: each answer against the truth and
-              against the same model run here
+    5 smoke   the golden set through the proxy, against the truth and the same model run here
     6 keep    or switch back to the colour that was live, and fail naming the records it got wrong
 
-`make release MODEL=<folder>` runs `python -m workshop release <folder>`. Each step prints the
-command as typed; a failure prints one line, `release stopped at step N/6 (name): why`, and the
-exit code is 1. Notebook 09 runs the same commands cell by cell; this module adds the order, the
-stop and the switch back.
+`make release MODEL=<folder>` runs `python -m workshop release <folder>`: each step's command as
+typed, and on failure one line, `release stopped at step N/6 (name): why`, and exit code 1.
 """
 
 from __future__ import annotations
@@ -21,14 +18,11 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import requests
 
 from penguins import smoke
 from penguins.client import ServiceError
@@ -42,21 +36,18 @@ Say = Callable[[str], None]
 
 
 class StepFailed(RuntimeError):
-    """A step that failed: its name and one line saying why."""
+    """A step that failed, and one line saying why."""
 
     def __init__(self, step: str, why: str) -> None:
         self.step = step
         super().__init__(why)
 
     def __str__(self) -> str:
-        number = STEPS.index(self.step) + 1
-        return f"release stopped at step {number}/{len(STEPS)} ({self.step}): {self.args[0]}"
+        return f"release stopped at step {STEPS.index(self.step) + 1}/{len(STEPS)} ({self.step}): {self.args[0]}"
 
 
 @dataclass(frozen=True)
 class Shipped:
-    """A release that went through: the image the room now answers with, and how long it took."""
-
     image: str
     version: str
     seconds: float
@@ -65,9 +56,9 @@ class Shipped:
         return f"released {self.version}: the room answers with {self.image} ({self.seconds:.0f} s)"
 
 
-def image_of(model: Path, address: str = registry.ADDRESS) -> str:
-    """The tag a model's image gets: the registry (stage 06's), the project's image name, the model version."""
-    return f"{address}/{docker.IMAGE}:{rollout.model_of(model).model_version}"
+def image_of(model: Path) -> str:
+    """The registry's address, the project's image name, the model version."""
+    return f"{registry.ADDRESS}/{rollout.image_tag(model)}"
 
 
 def reason(output: str) -> str:
@@ -81,76 +72,59 @@ def reason(output: str) -> str:
     return lines[-1] if lines else "it printed nothing"
 
 
-def _run(step: str, command: Sequence[str], say: Say, cwd: Path | None = None, timeout: float = 1800) -> str:
-    """Run one command of a step, its output streamed to `say`; StepFailed with the line saying why."""
-    say(room.shell(command))
+def _run(step: str, command: Sequence[str], say: Say, model: Path | None = None) -> None:
+    """One step's command, streamed to `say` (a build: docker.build's, with `model`); StepFailed saying why."""
     try:
-        return docker.stream(command, cwd or room.root(), timeout, say)
+        if model:
+            docker.build(command[-1], artifacts=model, timeout=1800, say=say, options=rollout.label_args(model))
+        else:
+            say(room.shell(command))
+            docker.stream(command, room.root(), 1800, say)
     except docker.DockerError as failed:
         raise StepFailed(step, f"`{shlex.join(command[:2])}` failed: {reason(str(failed))}") from None
     except OSError as err:
         raise StepFailed(step, f"`{shlex.join(command[:2])}` did not start: {err}") from None
 
 
-def build(model: Path, image: str, say: Say) -> None:
-    """`docker build` of the serving image with this model, in a build context that holds it."""
-    with tempfile.TemporaryDirectory(prefix="penguins-release-") as scratch:
-        context = docker.build_context(Path(scratch), model)
-        command = ["docker", "build", "-f", docker.DOCKERFILE, *rollout.label_args(model), "-t", image, "."]
-        _run("build", command, say, cwd=context)
-
-
 def wrong_records(report: smoke.Report) -> str:
-    """The golden records the room got wrong, as one line: their rows, and what each got."""
+    """The golden records the room got wrong, in one line: `row 12: Gentoo (truth Adelie)`."""
     wrong = [result for result in report.results if result.problems]
-    named = "; ".join(f"row {r.case.source_row}: {_said(r)}" for r in wrong[:4])
+    said = []
+    for result in wrong[:4]:
+        answer, case = result.over_http, result.case
+        got = f"refused {', '.join(answer)}" if isinstance(answer, tuple) else answer.species
+        truth = f"truth {case.species}" if case.refusal is None else "expected a refusal"
+        said.append(f"row {case.source_row}: {got} ({truth})")
     more = f" and {len(wrong) - 4} more" if len(wrong) > 4 else ""
-    return f"{len(wrong)} of {len(report.results)} golden records wrong: {named}{more}"
+    return f"{len(wrong)} of {len(report.results)} golden records wrong: {'; '.join(said)}{more}"
 
 
-def _said(result: smoke.Checked) -> str:
-    """What the room answered for one golden record, against the truth: `Gentoo (truth Adelie)`."""
-    answer = result.over_http
-    got = f"refused {', '.join(answer)}" if isinstance(answer, tuple) else answer.species
-    return f"{got} (truth {result.case.species})" if result.case.refusal is None else f"{got} (expected a refusal)"
-
-
-def check(model: Path, say: Say) -> smoke.Report:
-    """The golden set through the proxy at the domain, compared with the truth and the model here."""
-    cases = smoke.load_cases(room.root() / GOLDEN)
-    client = room.client()
-    say(f"golden set ({len(cases)} records) through {client.url}")
+def release(model: Path, tests: Sequence[str] = TESTS, say: Say = print) -> Shipped:
+    """The six steps in order; StepFailed at the first that fails (after switching back in step 6)."""
+    started, model = time.monotonic(), Path(model)
+    try:
+        version = rollout.model_of(model).model_version
+    except artifacts.ArtifactError as err:
+        raise StepFailed("build", str(err)) from None
+    image = image_of(model)
+    say(f"== 1/6 tests: {shlex.join(tests)}")
+    _run("tests", tests, say)
+    say(f"== 2/6 build: {image}")
+    _run("build", ["docker", "build", image], say, model)
+    say(f"== 3/6 push: {image}")
+    _run("push", ["docker", "push", image], say)
+    say("== 4/6 switch: blue/green")
+    try:
+        say(str(rollout.rollout(image)))
+    except (rollout.RolloutError, room.RoomError) as err:
+        raise StepFailed("switch", str(err).splitlines()[0]) from None
+    cases, client = smoke.load_cases(room.root() / GOLDEN), room.client()
+    say(f"== 5/6 smoke\ngolden set ({len(cases)} records) through {client.url}")
     try:
         report = smoke.run(client.url, cases, model, client=client)
     except ServiceError as err:
         raise StepFailed("smoke", f"the room did not answer: {err}") from None
     say(report.describe())
-    return report
-
-
-def release(model: Path, tests: Sequence[str] = TESTS, address: str = registry.ADDRESS, say: Say = print) -> Shipped:
-    """The six steps in order; StepFailed at the first that fails (after switching back in step 6)."""
-    started = time.monotonic()
-    model = Path(model)
-    try:
-        version = rollout.model_of(model).model_version
-    except artifacts.ArtifactError as err:
-        raise StepFailed("build", str(err)) from None
-    image = image_of(model, address)
-    say(f"== 1/6 tests: {shlex.join(tests)}")
-    _run("tests", tests, say)
-    say(f"== 2/6 build: {image}")
-    build(model, image, say)
-    say(f"== 3/6 push: {image}")
-    _run("push", ["docker", "push", image], say)
-    say("== 4/6 switch: blue/green")
-    try:
-        switched = rollout.rollout(image)
-    except (rollout.RolloutError, room.RoomError) as err:
-        raise StepFailed("switch", str(err).splitlines()[0]) from None
-    say(str(switched))
-    say("== 5/6 smoke")
-    report = check(model, say)
     say("== 6/6 keep or switch back")
     if not report.ok:
         try:
@@ -164,8 +138,8 @@ def release(model: Path, tests: Sequence[str] = TESTS, address: str = registry.A
 
 @dataclass(frozen=True)
 class Run:
-    """A release command run under a paced load: its exit code and output, what the load saw (how
-    many answers each model version gave), and the model version the room answers with afterwards."""
+    """A release command run under a paced load: its exit code and output, the requests sent and failed,
+    how many answers each model version gave, and the version the room answers with afterwards."""
 
     code: int
     output: str
@@ -180,23 +154,24 @@ class Run:
         return f"exit {self.code}; {answered}; the room answers with {self.serving}"
 
 
-def under_load(
-    command: Sequence[str], cwd: Path, rate: float = 20.0, timeout: float = 900, env: Mapping[str, str] | None = None
-) -> Run:
-    """Run a release `command` while a paced load goes through the proxy at the domain, from half
-    a second before it until half a second after: did any request fail while the room changed
-    under it, and which versions answered?"""
+def under_load(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> Run:
+    """Run a release `command` while a paced load goes through the proxy, from half a second before
+    it to half a second after: did a request fail while the room changed, and which versions answered?"""
     from penguins.serving.examples import CLEAN_RECORD
     from workshop import paced_load
 
-    def version(response: requests.Response) -> str:
-        return str(response.json()["model_version"])
-
-    load = paced_load.start(room.client, "/predict", dict(CLEAN_RECORD), rate=rate, threads=2, answer=version)
+    load = paced_load.start(
+        room.client,
+        "/predict",
+        dict(CLEAN_RECORD),
+        rate=20.0,
+        threads=2,
+        answer=lambda r: str(r.json()["model_version"]),
+    )
     time.sleep(0.5)
     try:
         finished = subprocess.run(
-            command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=dict(env) if env else None
+            command, cwd=cwd, capture_output=True, text=True, timeout=900, env=dict(env) if env else None
         )
     except (OSError, subprocess.TimeoutExpired) as err:
         finished = subprocess.CompletedProcess(command, -1, "", f"{shlex.join(command)}: {err}")

@@ -1,10 +1,8 @@
-"""Stage 07, the server room: docker/compose.room.yaml driven from Python, for make, tests
-and the benchmark (the notebooks type the compose commands themselves).
+"""Stage 07, the server room: docker/compose.room.yaml driven from Python for make, tests and the
+benchmark (the notebooks type the compose commands themselves).
 
-The facts live in the files a student reads: the replica count and the published ports in
-docker/compose.room.yaml, the domain in docker/proxy/nginx.conf. This module reads them from
-there, makes the room's secrets (a local certificate authority, the proxy's certificate, an API
-key) with openssl into the git-ignored .room/, and runs `docker compose` with them.
+The facts (replicas, published ports, the domain) are read from the files a student reads; the
+secrets (a local CA, the proxy's certificate, an API key) are made with openssl into the git-ignored .room/.
 """
 
 from __future__ import annotations
@@ -25,11 +23,11 @@ import yaml
 
 from penguins.client import PenguinClient
 from penguins.serving.api.deps import API_KEY_HEADER as API_KEY_HEADER  # the room's clients send it
-from penguins.serving.paths import project_root
 from workshop import docker
+from workshop.docker import root as root
 from workshop.docker import shell as shell  # what release and notebook 07 print commands with
 
-COMPOSE_FILE = "docker/compose.room.yaml"
+COMPOSE_FILE = docker.ROOM_FILE
 NGINX_CONF = "docker/proxy/nginx.conf"
 SECRETS = ".room"  # git-ignored: the CA, the proxy's certificate and key, the API keys
 RECORDS = "records"  # in SECRETS: the station's recent.jsonl, the raw records it forwarded
@@ -46,19 +44,9 @@ class RoomError(RuntimeError):
     """A compose or openssl command failed; the message ends with its output."""
 
 
-def root() -> Path:
-    found = project_root()
-    if found is None:
-        raise RoomError("no project checkout found: the room is started from its files")
-    return found
-
-
-# ---------------------------------------------------------------- the facts, from the files
-
-
 @dataclass(frozen=True)
 class Facts:
-    """What docker/compose.room.yaml and nginx.conf say: read once, used everywhere."""
+    """What docker/compose.room.yaml and nginx.conf say."""
 
     project: str
     replicas: int
@@ -76,41 +64,36 @@ class Facts:
 
     @property
     def prometheus_url(self) -> str:
-        """Prometheus' page and HTTP API, published on this machine's loopback only."""
+        """Published on this machine's loopback only."""
         return f"http://127.0.0.1:{self.prometheus_port}"
 
 
-def _published(service: dict[str, Any], inside: int) -> int:
-    for entry in service.get("ports", []):
-        host, _, container = str(entry).rpartition(":")
-        if int(container) == inside:
-            return int(host.rpartition(":")[2])
-    raise RoomError(f"no published port for container port {inside} in {COMPOSE_FILE}")
-
-
 @cache
-def facts(where: Path | None = None) -> Facts:
-    base = where or root()
-    compose = yaml.safe_load((base / COMPOSE_FILE).read_text(encoding="utf-8"))
-    services = compose["services"]
-    conf = (base / NGINX_CONF).read_text(encoding="utf-8")
-    domain = re.search(r"^\s*server_name\s+([^;\s]+);", conf, re.MULTILINE)
+def facts() -> Facts:
+    base = root()
+    services = (compose := yaml.safe_load((base / COMPOSE_FILE).read_text(encoding="utf-8")))["services"]
+    domain = re.search(r"^\s*server_name\s+([^;\s]+);", (base / NGINX_CONF).read_text(encoding="utf-8"), re.M)
     if domain is None:
         raise RoomError(f"no server_name in {NGINX_CONF}")
+
+    def published(service: str, inside: int) -> int:
+        for entry in services[service].get("ports", []):
+            host, _, container = str(entry).rpartition(":")
+            if int(container) == inside:
+                return int(host.rpartition(":")[2])
+        raise RoomError(f"no published port for {service}'s port {inside} in {COMPOSE_FILE}")
+
     return Facts(
         project=compose["name"],
         replicas=int(services[MODEL_SERVICES[0]]["deploy"]["replicas"]),
-        https_port=_published(services["proxy"], 443),
-        http_port=_published(services["proxy"], 80),
-        station_port=_published(services["station"], 8010),
-        prometheus_port=_published(services["prometheus"], 9090),
+        https_port=published("proxy", 443),
+        http_port=published("proxy", 80),
+        station_port=published("station", 8010),
+        prometheus_port=published("prometheus", 9090),
         domain=domain.group(1),
         nginx_image=services["proxy"]["image"],
         prometheus_image=services["prometheus"]["image"],
     )
-
-
-# ---------------------------------------------------------------- secrets: CA, certificate, key
 
 
 @dataclass(frozen=True)
@@ -132,32 +115,27 @@ class Secrets:
         return self.folder / RECORDS / "recent.jsonl"
 
 
-def _openssl(command: str, *more: str, cwd: Path) -> None:
-    """One openssl command, written as typed (`command`), plus arguments with spaces (`more`)."""
-    args = ["openssl", *command.split(), *more]
-    result = subprocess.run(args, capture_output=True, text=True, cwd=cwd, timeout=60)
-    if result.returncode != 0:
-        raise RoomError(f"{shlex.join(args)} failed:\n{result.stderr[-1000:]}")
-
-
 def make_secrets(folder: Path | None = None, domain: str | None = None, say: Any = print) -> Secrets:
-    """The room's secrets, made once (an existing set is kept): a local CA, the proxy's
-    certificate for the domain signed by it, and an API key with nginx's map of valid keys;
-    and the folder the station writes its records to."""
+    """The room's secrets, made once (an existing set is kept): a local CA, the proxy's certificate for
+    the domain signed by it, an API key with nginx's map of valid keys, and the station's records folder."""
     folder = folder or root() / SECRETS
     domain = domain or facts().domain
     tls = folder / "tls"
     tls.mkdir(parents=True, exist_ok=True)
     if not (tls / "server.crt").exists():
-        days = f"-days {CERT_DAYS}"
-        _openssl(f"req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt {days} -subj", CA_NAME, cwd=tls)
-        _openssl("req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj", f"/CN={domain}", cwd=tls)
         (tls / "server.ext").write_text(f"subjectAltName=DNS:{domain}\nextendedKeyUsage=serverAuth\n")
-        _openssl(
+        days = f"-days {CERT_DAYS}"
+        for command in (
+            f"req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt {days} -subj '{CA_NAME}'",
+            f"req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN={domain}",
             f"x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt {days} "
             "-extfile server.ext",
-            cwd=tls,
-        )
+        ):
+            made = subprocess.run(
+                ["openssl", *shlex.split(command)], capture_output=True, text=True, cwd=tls, timeout=60
+            )
+            if made.returncode != 0:
+                raise RoomError(f"openssl {command} failed:\n{made.stderr[-1000:]}")
         say(f"made a local CA and a certificate for {domain} in {tls} (valid {CERT_DAYS} days)")
     if not (folder / "api-key").exists():
         key = secrets.token_urlsafe(24)
@@ -170,32 +148,22 @@ def make_secrets(folder: Path | None = None, domain: str | None = None, say: Any
         say(f"made an API key in {folder / 'api-key'}")
     if not (folder / COLOUR_CONF).exists():
         write_colour(MODEL_SERVICES[0], folder)
-    # The station's folder for its records, mounted into its container. It writes as its image's
-    # user (10001), not as whoever runs the room: anyone may write here (a classroom's laptop).
-    records = folder / RECORDS
-    records.mkdir(exist_ok=True)
-    records.chmod(0o777)
+    # The station writes its records as its image's user (10001), not as whoever runs the room.
+    (folder / RECORDS).mkdir(exist_ok=True)
+    (folder / RECORDS).chmod(0o777)
     return Secrets(folder)
 
 
 def colour_line(service: str) -> str:
-    """colour.conf's one line for a model service: `set $colour blue;` names nginx's upstream."""
+    """colour.conf's one line: `set $colour blue;` names nginx's upstream."""
     return f"set $colour {service.removeprefix('penguins-')};\n"
 
 
 def write_colour(service: str, folder: Path | None = None) -> Path:
-    """Write which colour the proxy sends to; it reads it at its next start or reload."""
+    """Which colour the proxy sends to, read at its next start or reload."""
     path = (folder or root() / SECRETS) / COLOUR_CONF
     path.write_text(colour_line(service), encoding="utf-8")
     return path
-
-
-# ---------------------------------------------------------------- docker compose
-
-
-def compose_command(*args: str) -> list[str]:
-    """`docker compose -f docker/compose.room.yaml ...` as typed from the project root."""
-    return ["docker", "compose", "-f", COMPOSE_FILE, *args]
 
 
 @dataclass(frozen=True)
@@ -208,19 +176,14 @@ class Ran:
         return f"{shell(self.command)}\n{self.output.rstrip()}"
 
 
-def compose(*args: str, timeout: float = UP_WITHIN, check: bool = True, env: dict[str, str] | None = None) -> Ran:
-    """Run one compose command in the project root; RoomError with its output when it fails."""
-    command = compose_command(*args)
+def compose(*args: str, timeout: float = UP_WITHIN, env: dict[str, str] | None = None) -> Ran:
+    """`docker compose -f docker/compose.room.yaml ...` in the project root; RoomError with its output when it fails."""
+    command = ["docker", "compose", "-f", COMPOSE_FILE, *args]
     started = time.monotonic()
     try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, cwd=root(), env={**os.environ, **(env or {})}
-        )
-    except subprocess.TimeoutExpired:
-        raise RoomError(f"{shell(command)} did not finish within {timeout:g} s") from None
-    output = result.stdout + result.stderr
-    if check and result.returncode != 0:
-        raise RoomError(f"{shell(command)} failed:\n{output[-2000:]}")
+        output = docker.stream(command, root(), timeout, lambda line: None, {**os.environ, **(env or {})})
+    except docker.DockerError as failed:
+        raise RoomError(f"{shell(command)}: {failed}") from None
     return Ran(command, output, time.monotonic() - started)
 
 
@@ -230,11 +193,11 @@ def compose_version() -> str | None:
         result = subprocess.run(["docker", "compose", "version", "--short"], capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return result.stdout.strip().removeprefix("v") if result.returncode == 0 and result.stdout.strip() else None
+    return result.stdout.strip().removeprefix("v") or None if result.returncode == 0 else None
 
 
 def compose_v2() -> str | None:
-    """Compose v2's version, or None: the room needs `docker compose` (v2) for `up --wait`."""
+    """Compose v2's version, or None: the room needs v2 for `up --wait`."""
     version = compose_version()
     return version if version and version.startswith("2.") else None
 
@@ -247,9 +210,8 @@ def up(*extra: str, env: dict[str, str] | None = None) -> Ran:
 
 
 def model_image(env: dict[str, str] | None = None) -> str:
-    """The image the room's replicas run, built as `make docker-build` builds it when missing:
-    labelled with the model's version, which rollouts and releases read (compose itself never
-    builds it: an image it built would carry no label)."""
+    """The replicas' image, built as `make docker-build` does when missing: labelled with the model's
+    version, which rollouts and releases read (an image compose built would carry no label)."""
     given = {**os.environ, **(env or {})}
     image = given.get("BLUE_IMAGE") or given.get("PENGUINS_IMAGE") or docker.IMAGE
     if not docker.has_image(image):
@@ -260,11 +222,8 @@ def model_image(env: dict[str, str] | None = None) -> str:
 
 
 def down(env: dict[str, str] | None = None) -> Ran:
-    """`down`: stop the room and remove its containers and network."""
+    """Stop the room and remove its containers and network."""
     return compose("down", "--timeout", "5", env=env)
-
-
-# ---------------------------------------------------------------- looking inside
 
 
 @dataclass(frozen=True)
@@ -275,24 +234,22 @@ class Replica:
     health: str
 
 
-def running(project: str | None = None, service: str | None = None) -> list[dict[str, Any]]:
-    """What `docker inspect` says of a compose project's running containers (default: the
-    room's), of one service when told."""
-    labels = [f"com.docker.compose.project={project or facts().project}"]
+def running(service: str | None = None) -> list[dict[str, Any]]:
+    """`docker inspect` of the room's running containers, or one service's."""
+    labels = [f"com.docker.compose.project={facts().project}"]
     labels += [f"com.docker.compose.service={service}"] if service else []
     return [container.attrs for container in docker.api().containers.list(filters={"label": labels})]
 
 
-def replicas(project: str | None = None, services: Sequence[str] = MODEL_SERVICES) -> list[Replica]:
-    """The model's running containers (of both colours unless told), with address, restarts, health."""
+def replicas(services: Sequence[str] = MODEL_SERVICES) -> list[Replica]:
+    """The model's running containers (of both colours unless told)."""
     found = []
-    for item in running(project):
-        if item["Config"]["Labels"].get("com.docker.compose.service") not in services:
-            continue
-        networks = item["NetworkSettings"]["Networks"]
-        address = next(iter(networks.values()))["IPAddress"] if networks else ""
-        health = item["State"].get("Health", {}).get("Status", "none")
-        found.append(Replica(item["Name"].lstrip("/"), address, int(item["RestartCount"]), health))
+    for item in running():
+        if item["Config"]["Labels"].get("com.docker.compose.service") in services:
+            networks = item["NetworkSettings"]["Networks"]
+            address = next(iter(networks.values()))["IPAddress"] if networks else ""
+            health = item["State"].get("Health", {}).get("Status", "none")
+            found.append(Replica(item["Name"].lstrip("/"), address, int(item["RestartCount"]), health))
     return sorted(found, key=lambda r: r.name)
 
 
@@ -300,25 +257,9 @@ def restart_count(name: str) -> int:
     return int((docker.inspect(name) or {"RestartCount": 0})["RestartCount"])
 
 
-# The command a crash is made with: SIGKILL to uvicorn, sent from inside its container. Not
-# `docker kill`: Docker counts that as a manual stop, and the restart policy would not fire.
-KILL_UVICORN = "kill -KILL $(pidof -x uvicorn)"
-
-
-def kill_command(name: str) -> list[str]:
-    return ["docker", "exec", name, "sh", "-c", KILL_UVICORN]
-
-
-def crash(name: str) -> None:
-    result = subprocess.run(kill_command(name), capture_output=True, text=True, timeout=30)
-    if result.returncode not in (0, 137):  # 137: the exec itself died with the container
-        raise RoomError(f"{shell(kill_command(name))} failed: {result.stderr.strip()}")
-
-
 def in_rotation(within: float = 20.0) -> set[str]:
-    """Wait (bounded) until every running replica has answered through the proxy: nginx leaves a
-    replica it tried while it was starting out of rotation for fail_timeout (10 s, nginx.conf).
-    Returns the addresses that answered."""
+    """Wait until every healthy replica has answered through the proxy: nginx leaves one it tried while
+    it started out of rotation for fail_timeout (10 s, nginx.conf). The addresses that answered."""
     wanted = {replica.address for replica in replicas() if replica.health == "healthy"}
     seen: set[str] = set()
     deadline = time.monotonic() + within
@@ -332,16 +273,13 @@ def in_rotation(within: float = 20.0) -> set[str]:
     return seen
 
 
-def client(secrets_: Secrets | None = None, key: str | None = "", timeout: float = 5.0) -> PenguinClient:
-    """A client of the room as the world sees it: https://<domain>:<port>, the name resolved
-    to 127.0.0.1 by the client itself, the certificate checked against the room's CA, and
-    the API key (key="" means the room's own, None means none)."""
+def client(secrets_: Secrets | None = None, key: str | None = "") -> PenguinClient:
+    """A client of the room as the world sees it: https://<domain>:<port> resolved to 127.0.0.1 by the
+    client itself, checked against the room's CA, with the API key (key="": the room's; None: none)."""
     made = secrets_ or make_secrets(say=lambda line: None)
     headers = {} if key is None else {API_KEY_HEADER: key or made.api_key}
     room = facts()
-    return PenguinClient(
-        room.url, timeout=timeout, verify=str(made.ca), resolve={room.domain: "127.0.0.1"}, headers=headers
-    )
+    return PenguinClient(room.url, timeout=5, verify=str(made.ca), resolve={room.domain: "127.0.0.1"}, headers=headers)
 
 
 def main(command: str) -> int:

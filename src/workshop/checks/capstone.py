@@ -1,15 +1,7 @@
-"""The capstone (solutions/99_blank_folder.ipynb): every stage from a blank folder, judged by the stages' own checks.
-
-Why it is built this way:
-- No check of its own: each step is judged by the very function that judges that stage's
-  exercise (ex01 ... ex06), so passing the capstone means what passing the six exercises means,
-  and a fix to one check reaches both.
-- All steps run every time, in order, and each gets one line: a student who runs the cell
-  early sees which steps are done, which are not yet, and the reason of the first thing wrong in
-  each, instead of stopping at step 1.
-- A step's own output is held back while it runs and its one line printed with the others, so
-  that the summary reads as a table; the build log a check clears once it passes goes with it
-  (so a first `docker build`, a minute or two, shows nothing until it ends).
+"""The capstone (solutions/99_blank_folder.ipynb): every stage from a blank folder, each step judged
+by its stage's own check (ex01 ... ex06), so passing it means what passing them means. All steps
+run every time, one line each (their own output held back), so a student sees which are done,
+which are not yet, and the first thing wrong in each.
 """
 
 from __future__ import annotations
@@ -45,10 +37,6 @@ class Step:
     passed: bool
     line: str
 
-    @property
-    def not_done(self) -> bool:
-        return not self.passed and self.line.startswith(NOT_DONE)
-
     def __str__(self) -> str:
         return f"{'✓' if self.passed else '✗'} {self.number} {self.name:<8} {self.line}"
 
@@ -78,9 +66,8 @@ def check_capstone(
     run: str,
     folder: Path | str,
 ) -> None:
-    """Each step judged by its stage's check, in order, one line each; fails unless all pass.
-    `folder` is the capstone's own folder, relative to the notebook's: the service's home and
-    the build context."""
+    """Each step judged by its stage's check, in order; `folder` (the capstone's, relative to the
+    notebook's) is the service's home and the build context."""
     steps = [
         run_step(1, "train", check_two_feature_model, model),
         run_step(2, "pickle", check_save_and_verify, save, verify, model),
@@ -101,9 +88,9 @@ def report(steps: list[Step]) -> None:
         print(f"✓ all {len(steps)} steps pass, each judged by its stage's own check")
         return
     numbers = ", ".join(str(step.number) for step in failed)
-    if all(step.not_done for step in failed):
+    wrong = [step for step in failed if not step.line.startswith(NOT_DONE)]
+    if not wrong:
         raise CheckFailed(f"{NOT_DONE}: step {numbers} of {len(steps)} (the lines above say what each asks for)")
-    wrong = [step for step in failed if not step.not_done]
     raise CheckFailed(
         f"{len(failed)} of {len(steps)} steps do not pass yet ({numbers}); start with step {wrong[0].number}: "
         "its line above says what was expected, what was found and what to try"

@@ -1,35 +1,35 @@
-"""Self-checks for the exercises: one function per task, one line when it passes, and a
-`CheckFailed` that says what was expected, what was found and what to try when it does not.
-
-Why it is built this way:
-- A blank answer is the placeholder `...` that `workshop.exercises` leaves in place of the
-  solution. Every check looks for it first and answers "not done yet: <what to do>", so a
-  student who runs a check early reads the task, not a NameError.
-- Every check works out what it expects on its own: from the data, or by running the
-  student's function or file on inputs it makes itself. A check that trusts the numbers it is
-  checking passes on a wrong answer.
-- Heavy libraries are imported inside the check that needs them: every exercise imports this
-  module, and a stage without torch should not pay for it.
+"""What every check shares: `CheckFailed`, "not done yet" while the placeholder `...` stands (so a
+check run early reads the task, not a NameError), one message shape (expected / found / try), and
+the student's app started in a server of its own. Heavy libraries are imported inside the check
+that needs them: every exercise imports this module.
 """
 
 from __future__ import annotations
 
 import ast
+import re
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workshop.server import Server
 
 PLACEHOLDER = ...
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception)\b.*")  # a traceback's last line
 
 
 class CheckFailed(AssertionError):
-    """A check that did not pass; its message is all a student reads, so it says what to do.
-
-    An AssertionError, so pytest reports it as a failed assertion; in a notebook it shows as
-    one red line instead of a traceback through this module.
-    """
+    """A check that did not pass: an AssertionError for pytest, one red line in a notebook."""
 
     def _render_traceback_(self) -> list[str]:
         """IPython shows this instead of the traceback: the message is the whole story."""
         return [f"\x1b[31mCheckFailed\x1b[0m: {self}"]
+
+
+def problem(expected: str, found: str, tip: str, what: str = "") -> CheckFailed:
+    """The one shape of a failure: expected, found, one thing to try (never the answer)."""
+    return CheckFailed(f"{what}: " * bool(what) + f"expected {expected}; found {found}. Try: {tip}")
 
 
 def require(value: object, todo: str) -> None:
@@ -39,22 +39,26 @@ def require(value: object, todo: str) -> None:
 
 
 def require_file(path: Path, todo: str, name: str | None = None) -> None:
-    """Stop with "not done yet" while the file a %%writefile cell writes is missing, or while a
-    top-level `name = ...` in it (any name, unless one is given) is still the placeholder."""
+    """Stop with "not done yet" while the %%writefile cell's file is missing, or while a top-level
+    `name = ...` in it (any name, unless one is given) is still the placeholder."""
     if not path.is_file():
         raise CheckFailed(
             f"not done yet: expected the file {path} (in {path.resolve().parent}), found none: "
             "run the %%writefile cell that writes it"
         )
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except SyntaxError:
-        return  # the server's start-up names the line
-    for node in tree.body:
+    for node in _parsed(path):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is PLACEHOLDER:
             found = ast.unparse(node.targets[0])
             if name in (None, found):
                 raise CheckFailed(f"not done yet: {path.name} still says {found} = ...: {todo}")
+
+
+def _parsed(path: Path) -> list[ast.stmt]:
+    """The module's top-level statements; none when it does not parse (the server's start-up names the line)."""
+    try:
+        return ast.parse(path.read_text(encoding="utf-8")).body
+    except SyntaxError:
+        return []
 
 
 def passed(message: str) -> None:
@@ -66,3 +70,59 @@ def first_line(error: BaseException) -> str:
     """An error as one short line: its type, and the first line of its message if it has one."""
     lines = str(error).strip().splitlines()
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def start_app(path: Path) -> Server:
+    """The student's `app` in a server of its own (exercises 05 and 08); a start that fails says why."""
+    from workshop.server import Server, ServerFailed
+
+    stopped = f"expected {path.name} to start a server, but it stopped before it answered"
+    if _runs_uvicorn_at_import(path):  # the server would stop without a word after its 30 s wait: say why now
+        raise CheckFailed(
+            f"{stopped}, with no error: importing it calls uvicorn.run, which starts a server inside the one "
+            'that imports the app. Keep that call under if __name__ == "__main__": so it runs only as a script'
+        )
+    server = Server(f"{path.stem}:app", app_dir=path.parent)
+    try:
+        server.start(echo=False)
+    except ServerFailed:
+        lines = [line.strip() for line in server.logs().splitlines() if line.strip()] or ["nothing"]
+        error = last_error(server.logs())
+        said = f"{error}, then {lines[-1]}" if error and error != lines[-1] else lines[-1]
+        raise CheckFailed(
+            f"{stopped}; its log ends: {said} (fix what the error names; `python -m uvicorn {path.stem}:app` "
+            f"in a terminal in {path.name}'s folder shows the whole traceback)"
+        ) from None
+    return server
+
+
+def _runs_uvicorn_at_import(path: Path) -> bool:
+    """Whether the module calls uvicorn.run (or a `run` imported from uvicorn) at its top level,
+    outside `if __name__ == "__main__":`: importing it then starts a second server."""
+    body = _parsed(path)
+    runs = {"uvicorn.run"} | {
+        alias.asname or alias.name
+        for node in body
+        if isinstance(node, ast.ImportFrom) and node.module == "uvicorn"
+        for alias in node.names
+        if alias.name == "run"
+    }
+    return any(
+        isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and ast.unparse(node.value.func) in runs
+        for node in body
+    )
+
+
+def last_error(logs: str) -> str:
+    """The last line of the last traceback in a server's log; "" if there is none."""
+    errors = [line for line in map(str.strip, logs.splitlines()) if _EXCEPTION_LINE.match(line)]
+    return errors[-1] if errors else ""
+
+
+def crash(server: Server, since: int) -> str:
+    """The error a server logged after `since`: uvicorn logs the traceback just after it answers 500,
+    so it is given a moment to arrive."""
+    deadline = time.monotonic() + 3
+    while not (error := last_error(server.logs()[since:])) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return error or "nothing yet"

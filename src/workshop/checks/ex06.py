@@ -1,15 +1,10 @@
 """Exercise 06, the container: a student's Dockerfile and the lines that build, ship and run it.
 
-Why it is built this way:
-- A few rules read the Dockerfile (dockerfile-parse), one per thing the lesson teaches: not root, no
-  training stack, the model copied, an exec-form CMD (uvicorn as PID 1) on 0.0.0.0.
-- Then the real thing is the judge: the student's own lines run as typed (docker reads their
-  options, this check does not): build, tag, push; the local image removed and pulled back, so the
-  run line starts what the registry holds; /health and /predict from outside, `id -u` inside; the
-  container and the image removed (the build cache stays). The engine says which container the run
-  line started and where it publishes (`docker ps` before and after, `docker inspect`); its log is
-  followed from the start, so a container that stops is explained. Without an engine the message
-  says what did not run. Every failure says expected / found / try.
+A few rules read the Dockerfile, one per thing the lesson teaches (not root, no training stack,
+the model copied, an exec-form CMD on 0.0.0.0). Then, where an engine answers, the real thing
+judges: the student's lines run as typed (docker reads their options, this check does not), the
+local image removed and pulled back, so the run line starts what the registry holds; /health and
+/predict from outside, `id -u` inside; then the container and the image go (the cache stays).
 """
 
 from __future__ import annotations
@@ -30,7 +25,7 @@ from IPython import get_ipython
 from IPython.display import clear_output
 
 from workshop import docker, registry
-from workshop.checks.common import CheckFailed, passed, require
+from workshop.checks.common import CheckFailed, passed, problem, require
 
 CONTEXT = "06_context"  # the folder the exercise prepares beside the notebook
 MODEL = "artifacts/mlp.onnx"  # where the model sits in the context, and where the service looks for it
@@ -40,14 +35,9 @@ TRAINING_STACK = re.compile(
 COMMENT = re.compile(r"^\s*#.*$", re.M)
 RUN_RETURNS_WITHIN = 20.0  # seconds for `docker run -d` to hand back the prompt
 ANSWER_WITHIN = 60.0  # seconds from `docker run` to a /health that answers
+NOT_ROOT = "the service run by a user without privileges"
 FIX_USER = "useradd in a RUN, then USER with that name"
-FIX_MODEL = "a COPY of the artifacts folder, or of the whole folder"
-GONE = "it stopped at once, and --rm removed it with its log"
 Say = Callable[[str], None]
-
-
-def problem(expected: str, found: str, fix: str) -> CheckFailed:
-    return CheckFailed(f"expected {expected}; found {found}; try {fix}")
 
 
 # ---------------------------------------------------------------- the rules
@@ -59,7 +49,7 @@ def lint(dockerfile: docker.Dockerfile, context: Path) -> list[CheckFailed]:
     user = dockerfile.last("USER")
     if user is None or user.value.split(":")[0] in ("root", "0"):
         where = f"USER {user.value} (line {user.line})" if user else "no USER"
-        found.append(problem("the service run by a user without privileges", f"{where}: it runs as root", FIX_USER))
+        found.append(problem(NOT_ROOT, f"{where}: it runs as root", FIX_USER))
     starts = [i for i in dockerfile.final if i.name in ("ENTRYPOINT", "CMD")]
     if not starts:
         found.append(problem("a CMD that starts uvicorn", "none", "CMD with uvicorn and the module:attribute"))
@@ -93,7 +83,8 @@ def lint(dockerfile: docker.Dockerfile, context: Path) -> list[CheckFailed]:
         )
     for model in sorted(path.relative_to(context).as_posix() for path in context.rglob("*.onnx")):
         if not any(copies(i, model) for i in dockerfile.final if i.name in ("COPY", "ADD")):
-            found.append(problem(f"the model ({model}) in the image", "no COPY brings it in", FIX_MODEL))
+            fix = "a COPY of the artifacts folder, or of the whole folder"
+            found.append(problem(f"the model ({model}) in the image", "no COPY brings it in", fix))
     return found
 
 
@@ -128,7 +119,7 @@ def check_container(
     folder = Path(folder)
     path = folder / context / "Dockerfile"
     if not path.exists():
-        raise CheckFailed(f"expected a Dockerfile at {path.relative_to(folder)}; found none; try the cells above first")
+        raise problem(f"a Dockerfile at {path.relative_to(folder)}", "none", "the cells above first")
     dockerfile = docker.Dockerfile.parse(path.read_text(encoding="utf-8"))
     if not dockerfile.instructions:
         raise CheckFailed("not done yet: write the Dockerfile in place of the line # TODO in the %%writefile cell")
@@ -204,7 +195,7 @@ def judge_run(
         answers = ask(url, context)
         uid = docker.api().containers.get(started[-1]).exec_run(["id", "-u"]).output.decode().strip()
         if uid == "0":
-            raise problem("the service run by a user without privileges", "it runs as uid 0, root", FIX_USER)
+            raise problem(NOT_ROOT, "it runs as uid 0, root", FIX_USER)
         return started[-1], url, uid, answers
     finally:
         for name in started:
@@ -266,7 +257,8 @@ def wait_answering(container: str, url: str, log: subprocess.Popen[str]) -> None
         printed = log.communicate()[0]
     tail = "\n".join(printed.strip().splitlines()[-15:]) or "(nothing)"
     if status == "gone" and "No such container" in printed:
-        raise problem("the container to keep serving", GONE, "the run line without --rm in a terminal, to read why")
+        gone = "it stopped at once, and --rm removed it with its log"
+        raise problem("the container to keep serving", gone, "the run line without --rm in a terminal, to read why")
     if status == "running":
         fix = "-p with the port uvicorn listens on inside, last"
         raise problem(f"/health to answer at {url} within {ANSWER_WITHIN:g} s", f"no answer; its log:\n{tail}\n", fix)

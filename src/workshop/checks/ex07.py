@@ -1,19 +1,12 @@
 """Exercise 07, the server room from scratch: a student's compose file and nginx server block,
 judged by what the room does.
 
-1. The files as Docker and nginx read them: `docker compose config` normalises the compose file
-   (anchors, short or long syntax; PyYAML where there is no Compose v2), and a small reader
-   splits the nginx file into nested directives. Rules for what the lesson teaches: the stage 06
-   image as several replicas with a healthcheck on /ready, nginx as the only published service,
-   TLS at the domain, proxy_pass to the replicas' port with re-resolution (a `resolve` server
-   in an upstream, or a variable with a resolver) and retries on error, POST included. Any
-   style that does those passes; a file these rules refuse never starts a room.
-2. `nginx -t` in the student's own nginx service (`docker compose run`, their mounts).
-3. The room itself, under its own project name and on a free loopback port: `up --wait`, the
-   golden set through the proxy at the domain, one replica killed (`docker kill`) under a paced
-   load with 0 failed requests allowed, then `down`.
-Steps 2 and 3 need a Docker engine and Compose v2; without them the check says so and passes on
-step 1. Messages say what was expected, what was found and one thing to try, never the answer.
+1. The files as Docker and nginx read them (`docker compose config`, PyYAML without Compose v2; a
+   small reader of nginx's nested directives), held to what the lesson teaches: the stage 06 image
+   as replicas with a healthcheck on /ready, nginx the only published service, TLS at the domain,
+   proxy_pass to the replicas re-resolved and retried on error (POST too), in any style.
+2. With an engine and Compose v2: `nginx -t` in the student's nginx service, then the room under
+   its own project name, the golden set at the domain and a replica killed under load, 0 failed.
 """
 
 from __future__ import annotations
@@ -25,7 +18,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +27,7 @@ import yaml
 from penguins import smoke
 from penguins.client import InvalidInput, PenguinClient
 from workshop import docker, paced_load, room
-from workshop.checks.common import CheckFailed, passed
+from workshop.checks.common import CheckFailed, passed, problem
 
 DOMAIN = "www.mojadomena.zmodelami.pl"
 PROJECT = "penguins-ex07"  # the check's own compose project: it never touches the student's
@@ -42,13 +35,10 @@ DOCKER_DNS = "127.0.0.11"
 MAX_VALID_S = 5.0  # nginx must forget a DNS answer within seconds, or a new replica stays unseen
 MAX_INTERVAL_S = 10.0  # a replica is known healthy (or not) within seconds
 RETRY_ON = ("error", "timeout", "non_idempotent")
-LOAD = {"rate": 100.0, "seconds": 5.0, "threads": 4, "timeout": 3.0, "kill_at": 1.5}
+LOAD_SECONDS, KILL_AT, TIMEOUT = 5.0, 1.5, 3.0  # paced_load's 100 requests/s; a replica killed 1.5 s in
+LOOPBACK = {DOMAIN: "127.0.0.1"}
 _TOKEN = re.compile(r"""'([^']*)'|"([^"]*)"|(#[^\n]*)|([{};])|([^\s{};'"#]+)""")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-
-
-def failed(what: str, expected: str, found: str, tip: str) -> CheckFailed:
-    return CheckFailed(f"{what}: expected {expected}; found {found}. Try: {tip}")
 
 
 def _read(path: Path, what: str) -> str:
@@ -116,15 +106,6 @@ def parse_nginx(text: str) -> Directive:
     return stack[0]
 
 
-@dataclass(frozen=True)
-class Upstream:
-    """Where proxy_pass sends requests, as host:port, and why nginx would not ask DNS again ("": it does)."""
-
-    host: str
-    port: int
-    stale: str
-
-
 def _hostport(address: str) -> tuple[str, int]:
     host, _, port = address.removeprefix("http://").split("/")[0].partition(":")
     return host, int(port) if port.isdigit() else 80
@@ -144,8 +125,9 @@ def _resolver_stale(directives: list[Directive]) -> str:
     return f"resolver {' '.join(directives[0].args)}: answers kept longer (Docker's DNS says 10 minutes)"
 
 
-def upstreams(conf: Directive) -> list[Upstream]:
-    """What each proxy_pass leads to: through a variable (with `set`), an upstream block, or a name."""
+def upstreams(conf: Directive) -> list[tuple[str, int, str]]:
+    """Where each proxy_pass leads (through a variable, an upstream block, or a name) as host, port,
+    and why nginx would not ask DNS about it again ("": it does)."""
     variables = {d.args[0].lstrip("$"): d.args[1] for d in conf.all("set") if len(d.args) == 2}
     blocks = {d.args[0]: d for d in conf.all("upstream") if d.args}
     resolvers = list(conf.all("resolver"))
@@ -154,7 +136,7 @@ def upstreams(conf: Directive) -> list[Upstream]:
         target = proxy_pass.args[0] if proxy_pass.args else ""
         if "$" in target:
             value = re.sub(r"\$\{?(\w+)\}?", lambda m: variables.get(m.group(1), m.group(0)), target)
-            found.append(Upstream(*_hostport(value), _resolver_stale(resolvers)))
+            found.append((*_hostport(value), _resolver_stale(resolvers)))
         elif (name := _hostport(target)[0]) in blocks:
             block = blocks[name]
             here = [*block.all("resolver"), *resolvers]
@@ -162,9 +144,9 @@ def upstreams(conf: Directive) -> list[Upstream]:
             for server in block.all("server"):
                 stale = _resolver_stale(here) if "resolve" in server.args else ONCE
                 stale = stale or ("" if zone else "`resolve` needs a zone in its upstream block")
-                found.append(Upstream(*_hostport(server.args[0]), stale))
+                found.append((*_hostport(server.args[0]), stale))
         else:
-            found.append(Upstream(*_hostport(target), ONCE))
+            found.append((*_hostport(target), ONCE))
     return found
 
 
@@ -173,51 +155,51 @@ def nginx_problems(text: str, model: set[str], port: int) -> None:
     try:
         conf = parse_nginx(text)
     except ValueError as error:
-        raise failed("the nginx file", "blocks in { } and directives ending in ;", str(error), "nginx -t") from None
+        raise problem("blocks in { } and directives ending in ;", str(error), "nginx -t", "the nginx file") from None
     listens = [d.args for d in conf.all("listen")]
     if not any("ssl" in args and any(a.endswith("443") for a in args) for args in listens):
         found = "; ".join("listen " + " ".join(args) for args in listens) or "no listen"
-        raise failed("listen", "HTTPS on port 443 (`ssl`)", found, "nginx's `listen` and its `ssl` flag")
+        raise problem("HTTPS on port 443 (`ssl`)", found, "nginx's `listen` and its `ssl` flag", "listen")
     names = [a for d in conf.all("server_name") for a in d.args]
     if DOMAIN not in names or not any(True for _ in conf.all("ssl_certificate")):
-        raise failed(
-            "the server block",
+        raise problem(
             f"server_name {DOMAIN} with its certificate and key",
             f"server_name {names or 'missing'}",
             "ssl_certificate and ssl_certificate_key name the files inside the container",
+            "the server block",
         )
     targets = upstreams(conf)
     if not targets:
-        raise failed("proxy_pass", "requests passed on to the model's replicas", "no proxy_pass", "nginx's proxy_pass")
-    for target in targets:
-        if target.host not in model or target.port != port:
-            raise failed(
-                "proxy_pass",
+        raise problem("requests passed on to the model's replicas", "no proxy_pass", "nginx's proxy_pass", "proxy_pass")
+    for host, listens_on, stale in targets:
+        if host not in model or listens_on != port:
+            raise problem(
                 f"the model's service by its compose name, port {port} (where the image listens)",
-                f"{target.host}:{target.port}",
+                f"{host}:{listens_on}",
                 "the service's name in your compose file is its address inside the room",
+                "proxy_pass",
             )
-        if target.stale:
-            raise failed(
-                "re-resolution",
-                f"nginx to ask Docker's DNS ({DOCKER_DNS}) about {target.host} again within {MAX_VALID_S:g} s",
-                target.stale,
+        if stale:
+            raise problem(
+                f"nginx to ask Docker's DNS ({DOCKER_DNS}) about {host} again within {MAX_VALID_S:g} s",
+                stale,
                 "`resolve` on a server of an upstream block that has a zone, or the address in a variable; "
                 "either way a resolver with valid=",
+                "re-resolution",
             )
     retry = [d.args for d in conf.all("proxy_next_upstream")]
     on = retry[-1] if retry else ["error", "timeout"]
     missing = [case for case in RETRY_ON if case not in on]
     if missing or "off" in on:
-        raise failed(
-            "proxy_next_upstream",
+        raise problem(
             f"a failed request retried on another replica: {', '.join(RETRY_ON)} (a POST too)",
             f"{' '.join(on)}{'' if retry else ' (the default)'}",
             "nginx's documentation of proxy_next_upstream lists the cases",
+            "proxy_next_upstream",
         )
     tries = [d.args[0] for d in conf.all("proxy_next_upstream_tries") if d.args]
     if tries and tries[-1] == "1":
-        raise failed("proxy_next_upstream_tries", "2 or more (0: no limit)", "1", "the first try counts as one")
+        raise problem("2 or more (0: no limit)", "1", "the first try counts as one", "proxy_next_upstream_tries")
 
 
 # ---------------------------------------------------------------- 1b. the compose file
@@ -225,19 +207,20 @@ def nginx_problems(text: str, model: set[str], port: int) -> None:
 
 @dataclass
 class Service:
+    """One compose service, read from its long or short syntax alike."""
+
     name: str
     image: str
     replicas: int
     healthcheck: dict[str, Any]
     published: list[int]  # container ports published on the host
     mounts: list[Path]  # host paths mounted into it
-    aliases: set[str] = field(default_factory=set)
+    aliases: set[str]
 
 
 def _repository(image: str) -> str:
-    """An image's name without registry, folders and tag: "127.0.0.1:5001/penguins:v1" -> "penguins"."""
-    last = image.rpartition("/")[2]
-    return last.partition(":")[0] if "@" not in last else last.partition("@")[0]
+    """An image's name without registry, folders, tag or digest: "127.0.0.1:5001/penguins:v1" -> "penguins"."""
+    return re.split("[:@]", image.rpartition("/")[2])[0]
 
 
 def _ports(entries: list[Any]) -> list[int]:
@@ -254,26 +237,18 @@ def _mounts(entries: list[Any], base: Path) -> list[Path]:
 def services(compose_file: Path) -> tuple[list[Service], dict[str, Any], str]:
     """The services as the room runs them, the normalised document, and how it was read."""
     if room.compose_v2():
-        result = subprocess.run(
-            ["docker", "compose", "-f", str(compose_file), "config", "--format", "json"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = _run(["docker", "compose", "-f", str(compose_file), "config", "--format", "json"], 60)
         if result.returncode != 0:
             said = (result.stderr.strip().splitlines() or ["?"])[-1].split(".yaml: ")[-1]
-            raise failed(
-                "docker compose config",
-                "a compose file Docker reads",
-                said,
-                "each key deeper than its parent",
+            raise problem(
+                "a compose file Docker reads", said, "each key deeper than its parent", "docker compose config"
             )
         document, how = json.loads(result.stdout), "docker compose config passed"
     else:
         try:
             document = yaml.safe_load(compose_file.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as error:
-            raise failed("the YAML", "a file PyYAML reads", " ".join(str(error).split())[:200], "indent") from None
+            raise problem("a file PyYAML reads", " ".join(str(error).split())[:200], "indent", "the YAML") from None
         how = "read with PyYAML (no Compose v2 here)"
     found = []
     for name, spec in (document.get("services") or {}).items():
@@ -299,39 +274,39 @@ def compose_problems(found: list[Service], conf: Path) -> tuple[Service, Service
     models = [s for s in found if _repository(s.image).startswith("penguins")]
     proxies = [s for s in found if _repository(s.image) == "nginx"]
     if not models or not proxies:
-        raise failed(
-            "the services",
+        raise problem(
             f"one running the stage 06 image ({docker.IMAGE}) and one running nginx",
             ", ".join(f"{s.name} ({s.image or 'no image'})" for s in found) or "no services",
             "each service's `image:`",
+            "the services",
         )
     model, proxy = models[0], proxies[0]
     if model.replicas < 2:
-        raise failed("replicas", "3 replicas of the model, so one can die", f"{model.replicas}", "compose's `deploy:`")
+        raise problem("3 replicas of the model, so one can die", f"{model.replicas}", "compose's `deploy:`", "replicas")
     test = model.healthcheck.get("test") or []
     command = " ".join(test) if isinstance(test, list) else str(test)
     if model.healthcheck.get("disable") or "/ready" not in command:
         asked = re.findall(r"https?://[^'\"\s)]+", command)
-        raise failed(
-            "healthcheck",
+        raise problem(
             "a test that asks the readiness path, /ready (200 once the model is loaded)",
             f"a test asking {asked[0]}" if asked else command[-60:] or "none (the image's own asks /health)",
             "compose's `healthcheck:`; the image has Python, not curl",
+            "healthcheck",
         )
     if seconds(str(model.healthcheck.get("interval", "30s"))) > MAX_INTERVAL_S:
         interval = str(model.healthcheck["interval"])
-        raise failed("healthcheck.interval", f"at most {MAX_INTERVAL_S:g} s", interval, "a few seconds")
+        raise problem(f"at most {MAX_INTERVAL_S:g} s", interval, "a few seconds", "healthcheck.interval")
     published = [s.name for s in found if s.published and s is not proxy]
     if 443 not in proxy.published or published:
-        raise failed(
-            "ports",
+        raise problem(
             "nginx as the only published service, its port 443 published",
             f"published: {', '.join(f'{s.name} {s.published}' for s in found if s.published) or 'nothing'}",
             "only the front door gets `ports:`; the replicas are reached inside the room",
+            "ports",
         )
     if not any(conf.resolve().is_relative_to(mount) for mount in proxy.mounts):
         mounted = ", ".join(mount.name for mount in proxy.mounts) or "nothing"
-        raise failed("volumes", f"{conf.name} mounted into the nginx service", mounted, "the service's `volumes:`")
+        raise problem(f"{conf.name} mounted into the nginx service", mounted, "the service's `volumes:`", "volumes")
     return model, proxy
 
 
@@ -346,7 +321,7 @@ def _missing(model_image: str, proxy_image: str) -> str:
         return "no Compose v2 (`docker compose version`)"
     missing = [image for image in (model_image, proxy_image) if not docker.has_image(image)]
     if missing:
-        raise failed("the images", "the room's images on this machine", f"no {missing[0]}", "make docker-build")
+        raise problem("the room's images on this machine", f"no {missing[0]}", "make docker-build", "the images")
     return ""
 
 
@@ -368,15 +343,20 @@ def _room(document: dict[str, Any], proxy: str, model: str, image: str) -> Itera
         try:
             yield command
         finally:
-            subprocess.run([*command, "down", "--timeout", "3"], capture_output=True, timeout=120)
+            _run([*command, "down", "--timeout", "3"], 120)
 
 
-def _compose(command: list[str], *args: str, timeout: float = room.UP_WITHIN) -> str:
-    result = subprocess.run([*command, *args], capture_output=True, text=True, timeout=timeout)
+def _run(command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+
+def _compose(command: list[str], *args: str) -> str:
+    """One `docker compose` command on the check's project; its output, or what failed."""
+    result = _run([*command, *args], room.UP_WITHIN)
     if result.returncode != 0:
         lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
         found = " | ".join(lines[-3:])[-400:]
-        raise failed(f"docker compose {args[0]}", "the room to start from your files", found, "docker compose logs")
+        raise problem("the room to start from your files", found, "docker compose logs", f"docker compose {args[0]}")
     return result.stdout + result.stderr
 
 
@@ -389,17 +369,16 @@ def _golden(client: PenguinClient, cases: list[smoke.Case]) -> None:
             outcome = f"refused:{','.join(refused.codes)}"
         expected = case.species if case.refusal is None else f"refused:{case.refusal}"
         if not outcome.startswith(expected):
-            raise failed("the golden set", f"{expected} for source row {case.source_row}", outcome, "the model image")
+            raise problem(f"{expected} for source row {case.source_row}", outcome, "the model image", "the golden set")
 
 
 def _nginx_t(command: list[str], proxy: str) -> str:
     """`nginx -t` in the student's nginx service, with its mounts, without starting anything else."""
-    args = [*command, "run", "--rm", "--no-deps", "-T", proxy, "nginx", "-t"]
-    result = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    result = _run([*command, "run", "--rm", "--no-deps", "-T", proxy, "nginx", "-t"], 120)
     if result.returncode != 0 or "test is successful" not in result.stderr:
         said = [line for line in result.stderr.splitlines() if "[emerg]" in line] or result.stderr.splitlines()[-1:]
         found = re.sub(r"^.*?\[emerg\] \S+ ", "", said[0] if said else "no answer")
-        raise failed("nginx -t", "the configuration test to pass", found, "the file and line nginx names")
+        raise problem("the configuration test to pass", found, "the file and line nginx names", "nginx -t")
     return "nginx -t passed"
 
 
@@ -409,34 +388,25 @@ def _killed_under_load(command: list[str], proxy: str, model: str, ca: Path) -> 
     port = int(_compose(command, "port", proxy, "443").strip().rpartition(":")[2])
     victim = _compose(command, "ps", "--quiet", model).split()[0]
 
-    def client() -> PenguinClient:
-        url = f"https://{DOMAIN}:{port}"
-        # No retries of the client's own: every retry the room needs is the student's nginx's.
-        return PenguinClient(url, timeout=LOAD["timeout"], verify=str(ca), resolve={DOMAIN: "127.0.0.1"}, retries=0)
+    def client() -> PenguinClient:  # no retries of its own: every retry the room needs is the student's nginx's
+        return PenguinClient(f"https://{DOMAIN}:{port}", timeout=TIMEOUT, verify=str(ca), resolve=LOOPBACK, retries=0)
 
     def kill() -> str:
-        subprocess.run(["docker", "kill", victim], capture_output=True, timeout=30)
+        _run(["docker", "kill", victim], 30)
         return "docker kill"
 
     cases = smoke.load_cases(room.root() / "tests" / "golden.json")
     with client() as first:
         _golden(first, cases)
     load = paced_load.run(
-        client,
-        "/predict",
-        cases[0].record,
-        rate=LOAD["rate"],
-        seconds=LOAD["seconds"],
-        threads=int(LOAD["threads"]),
-        timeout=LOAD["timeout"],
-        at={LOAD["kill_at"]: kill},
+        client, "/predict", cases[0].record, seconds=LOAD_SECONDS, timeout=TIMEOUT, at={KILL_AT: kill}
     )
     if load.failed:
-        raise failed(
-            "a replica killed under load",
+        raise problem(
             "0 failed requests",
             f"{load.failed} of {load.sent} failed:\n{load.table()}\n",
             "which failures nginx retries on another replica, for which methods, and how long it waits to connect",
+            "a replica killed under load",
         )
     return f"{len(cases)} golden records at the domain; {load.sent} requests, a replica killed, 0 failed"
 

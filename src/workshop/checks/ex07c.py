@@ -1,19 +1,9 @@
 """Exercise 07c's check: a Deployment and a Service written from scratch, in one file.
 
-It judges in two steps, and says which ran:
-1. on paper: both documents against the Kubernetes schema, strict, then the rules a first
-   Deployment needs to serve without losing a request (workshop.k8s, which holds k8s/ to its
-   harder standard): two replicas or more, a selector that matches the pod template, the
-   model's image used as it is on the node, the image's port, a readiness probe on /ready (and
-   liveness, if any, on /health), and a Service whose selector and port lead to those pods.
-   Mistakes whose harm under load depends on timing (no readiness probe, liveness on /ready)
-   are refused here by name, so the verdict never depends on luck; a refused file never
-   reaches a cluster;
-2. on a cluster, when kubectl reaches one (kind on a laptop): the file applied in a namespace
-   of its own, its pods waited for until Ready, the Service called through the API server's
-   proxy, one pod deleted under a short paced load (every request must be answered), the
-   deleted pod replaced; then the namespace is deleted.
-Messages say what was expected, what was found and one thing to try; never the answer's lines.
+On paper first (workshop.k8s's rules for a first Deployment): mistakes whose harm under load
+depends on timing (no readiness probe, liveness on /ready) are refused by name, so a verdict
+never depends on luck. Then, where kubectl reaches a cluster: the file applied in a namespace of
+its own, the Service called, a pod deleted under a paced load (none may fail) and replaced.
 """
 
 from __future__ import annotations
@@ -28,50 +18,38 @@ import yaml
 
 from penguins.client import PenguinClient, ServiceError
 from penguins.serving.examples import CLEAN_RECORD
-from workshop.checks.common import CheckFailed, passed
+from workshop.checks.common import CheckFailed, passed, require_file
+from workshop.exercises import TEXT_TODO
 
-TODO = "# TODO"
 READY_WITHIN = 180.0  # seconds for every pod to be Ready (a first start on a laptop loads the image)
-LOAD_SECONDS, DELETE_AT = 6.0, 1.5  # the paced load, and when a pod is deleted during it
 # A pod that waits for one of these will not become Ready by waiting longer.
 STUCK = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName", "CrashLoopBackOff")
 
 
-def _read(path: Path, what: str) -> str:
-    if not path.exists():
-        raise CheckFailed(f"no file {path.name}: run the %%writefile {path.name} cell first")
+def _documents(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The file's one Deployment and one Service."""
+    require_file(path, "")
     text = path.read_text(encoding="utf-8")
-    if any(line.strip() == TODO for line in text.splitlines()):
+    if any(line.strip() == TEXT_TODO for line in text.splitlines()):
         raise CheckFailed(
-            f"not done yet: write {what} in place of the line {TODO} in the %%writefile {path.name} "
-            "cell, then run that cell and this one"
+            f"not done yet: write the Deployment and the Service in place of the line {TEXT_TODO} in the "
+            f"%%writefile {path.name} cell, then run that cell and this one"
         )
-    return text
-
-
-def _yaml(text: str) -> list[Any]:
     try:
-        return [document for document in yaml.safe_load_all(text) if document is not None]
+        documents = [document for document in yaml.safe_load_all(text) if document is not None]
     except yaml.YAMLError as error:
         raise CheckFailed(
-            "the YAML: expected a file PyYAML can read; found "
-            f"{' '.join(str(error).split())[:300]}. Try: indent with spaces only, each level two deeper "
-            "than the key above it"
+            f"the YAML: expected a file PyYAML can read; found {' '.join(str(error).split())[:300]}. "
+            "Try: indent with spaces only, each level two deeper than the key above it"
         ) from None
-
-
-def _pair(documents: list[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The file's one Deployment and one Service."""
-    kinds = [
-        str(document.get("kind")) if isinstance(document, dict) else type(document).__name__ for document in documents
-    ]
-    by_kind = {kind: document for kind, document in zip(kinds, documents, strict=True)}
+    kinds = [str(d.get("kind")) if isinstance(d, dict) else type(d).__name__ for d in documents]
     if sorted(kinds) != ["Deployment", "Service"]:
         raise CheckFailed(
             f"the file: expected two documents, a Deployment and a Service, separated by a line `---`; "
             f"found {kinds or 'none'}. Try: `kind:` names what each document is"
         )
-    return by_kind["Deployment"], by_kind["Service"]
+    deployment, service = sorted(documents, key=lambda document: str(document["kind"]))
+    return deployment, service
 
 
 def check_kubernetes(manifest_file: Path | str) -> None:
@@ -79,16 +57,15 @@ def check_kubernetes(manifest_file: Path | str) -> None:
     from workshop import k8s
 
     path = Path(manifest_file)
-    deployment, service = _pair(_yaml(_read(path, "the Deployment and the Service")))
+    deployment, service = _documents(path)
     problems = k8s.deployment_problems(deployment, hardened=False) or k8s.service_problems(service, deployment)
     if problems:
         raise CheckFailed(str(problems[0]))
     on_paper = f"{path.name}: a valid Deployment and Service (Kubernetes {k8s.KUBERNETES}, strict) that keep the rules"
-    reason = k8s.unreachable()
-    if reason:
+    if reason := k8s.unreachable():
         passed(f"{on_paper}; not run on a cluster ({reason}): `kind create cluster` makes one (k8s/README.md)")
-        return
-    passed(f"{on_paper}; on a cluster: {on_a_cluster(path, deployment, service)}")
+    else:
+        passed(f"{on_paper}; on a cluster: {on_a_cluster(path, deployment, service)}")
 
 
 def on_a_cluster(path: Path, deployment: dict[str, Any], service: dict[str, Any]) -> str:
@@ -107,7 +84,7 @@ def on_a_cluster(path: Path, deployment: dict[str, Any], service: dict[str, Any]
                 f"kubectl apply: expected the cluster to accept the file; found {refused}. Try: the line it names"
             ) from None
         started = time.monotonic()
-        pods = _ready_pods(namespace, selector, replicas)
+        victim = _ready_pods(namespace, selector, replicas)[0]
         url = k8s.service_url(service["metadata"]["name"], service["spec"]["ports"][0]["port"], namespace)
         try:
             with PenguinClient(url, timeout=k8s.TIMEOUT) as client:
@@ -117,7 +94,6 @@ def on_a_cluster(path: Path, deployment: dict[str, Any], service: dict[str, Any]
                 f"the Service: expected an answer to POST /predict through it; found {error}. "
                 "Try: `kubectl describe service` lists its endpoints, the pods it sends requests to"
             ) from None
-        victim = pods[0]
 
         def delete() -> str:
             k8s.kubectl("delete", "pod", victim, "--namespace", namespace, "--wait=false")
@@ -128,9 +104,9 @@ def on_a_cluster(path: Path, deployment: dict[str, Any], service: dict[str, Any]
             "/predict",
             CLEAN_RECORD,
             rate=k8s.RATE,
-            seconds=LOAD_SECONDS,
             timeout=k8s.TIMEOUT,
-            at={DELETE_AT: delete},
+            seconds=6,
+            at={1.5: delete},
         )
         if load.failed:
             raise CheckFailed(
@@ -152,29 +128,30 @@ def _ready_pods(namespace: str, selector: str, replicas: int, without: str = "")
     crashing fails at once with the reason Kubernetes gives."""
     from workshop import k8s
 
-    deadline = time.monotonic() + READY_WITHIN
-    while True:
-        found = json.loads(k8s.kubectl("get", "pods", "--namespace", namespace, "-l", selector, "-o", "json"))
-        ready, waiting = [], []
-        for pod in found["items"]:
-            name = pod["metadata"]["name"]
-            conditions = {c["type"]: c["status"] for c in pod["status"].get("conditions", [])}
-            if conditions.get("Ready") == "True" and name != without and "deletionTimestamp" not in pod["metadata"]:
-                ready.append(name)
-            for status in pod["status"].get("containerStatuses", []):
-                reason = (status.get("state", {}).get("waiting") or {}).get("reason", "")
-                if reason in STUCK:
-                    waiting.append(f"{name}: {reason} ({status.get('image')})")
-        if waiting:
+    deadline, ready = time.monotonic() + READY_WITHIN, []
+    while time.monotonic() < deadline:
+        pods = json.loads(k8s.kubectl("get", "pods", "--namespace", namespace, "-l", selector, "-o", "json"))["items"]
+        stuck = [
+            f"{pod['metadata']['name']}: {reason} ({status.get('image')})"
+            for pod in pods
+            for status in pod["status"].get("containerStatuses", [])
+            if (reason := (status.get("state", {}).get("waiting") or {}).get("reason")) in STUCK
+        ]
+        if stuck:
             raise CheckFailed(
-                f"the pods: expected them Ready; found {waiting[0]}. Try: the image must be on the cluster's node "
+                f"the pods: expected them Ready; found {stuck[0]}. Try: the image must be on the cluster's node "
                 "(make docker-build; on kind also `kind load docker-image`), and `kubectl describe pod` says more"
             )
+        ready = sorted(
+            pod["metadata"]["name"]
+            for pod in pods
+            if pod["metadata"]["name"] != without and "deletionTimestamp" not in pod["metadata"]
+            if any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
+        )
         if len(ready) >= replicas:
-            return sorted(ready)
-        if time.monotonic() > deadline:
-            raise CheckFailed(
-                f"the pods: expected {replicas} Ready within {READY_WITHIN:.0f} s; found {len(ready)} "
-                "(Ready: the readiness probe answered). Try: `kubectl describe pod` shows the probe's failures"
-            )
+            return ready
         time.sleep(0.5)
+    raise CheckFailed(
+        f"the pods: expected {replicas} Ready within {READY_WITHIN:.0f} s; found {len(ready)} "
+        "(Ready: the readiness probe answered). Try: `kubectl describe pod` shows the probe's failures"
+    )

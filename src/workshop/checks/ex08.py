@@ -1,23 +1,12 @@
 """Exercise 08, running it: the student's own counters, judged by what /metrics says after a
-known mix of requests; then a drift decision, `drifted_features(reference, recent, alpha)`,
-judged by running it.
+known mix of requests; then `drifted_features(reference, recent, alpha)`, judged by running it.
 
-Task 1 starts the file's `app` in a server of its own (workshop.server, as the notebooks do),
-sends records the given service answers and records it refuses, in a mixed order, and reads
-GET /metrics with prometheus_client's own parser. Any style passes that counts what the task
-asks: the answers and the refusals apart (one Counter with the status as a label, or a Counter
-each), a Histogram that timed every answer, all served by the app itself. Python's default
-metrics (python_*, process_*) are left out, and a counter with a "/predict" label value is read
-on those series only, so the check's own scrape or a 404 never counts.
-
-Task 2 builds its own cases from the penguins (a seeded half as the training data, the other
-half as today's traffic) and calls the student's function on each; it knows every answer
-because it made the change itself: the other half as it is; body mass +2,000 g; flipper
-lengths spread 1.6 times wider around the same mean (a test of means cannot see it); every
-second Dream penguin recorded as Torgersen; every penguin recorded as male. Then a shift of
-bill depth, judged at two alphas of the check's choosing: one puts its p-value 10 % below
-alpha / 6, the other 10 % above. Only a correction that divides alpha by the six tests made
-gets both right: by 5 or fewer it calls the second drifted, by 7 or more it misses the first.
+Metrics: any style passes that counts the answers and the refusals apart (a status label, or a
+Counter each) and times every answer in a Histogram served by the app itself; Python's default
+metrics and, where a label names "/predict", other paths (the check's own scrape, a 404) are not
+read. Drift: the check knows every answer because it made each change itself, on a seeded half
+of the penguins. The last two cases shift bill depth so that its p-value sits 10 % below alpha / 6
+at one alpha and 10 % above at the other: only dividing alpha by the six tests gets both right.
 """
 
 from __future__ import annotations
@@ -30,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workshop.checks.common import CheckFailed, first_line, passed, require, require_file
-from workshop.checks.ex05 import start_app
+from penguins.serving.contract import FEATURES
+from workshop.checks.common import CheckFailed, first_line, passed, require, require_file, start_app
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,14 +69,12 @@ def _mix() -> list[tuple[dict[str, Any], bool]]:
     among the answers, so counting "the last few" or "the first few" cannot pass."""
     from penguins.serving.examples import CLEAN_RECORD
 
-    answers = [
+    mixed = [
         ({**CLEAN_RECORD, "body_mass_g": 3600 + 25 * index, "bill_length_mm": 38.0 + 0.2 * index}, True)
         for index in range(ANSWERED)
     ]
-    refusals = [({**CLEAN_RECORD, field: value}, False) for field, value in BAD_VALUES]
-    mixed = list(answers)
-    for place, refusal in enumerate(refusals):
-        mixed.insert(1 + place * 3, refusal)
+    for place, (field, value) in enumerate(BAD_VALUES):
+        mixed.insert(1 + place * 3, ({**CLEAN_RECORD, field: value}, False))
     return mixed
 
 
@@ -137,20 +124,16 @@ def _own(families: list[Metric], kind: str) -> list[Metric]:
     return [family for family in families if family.type == kind and not family.name.startswith(DEFAULT_METRICS)]
 
 
-def _of_predict(samples: Iterable[Sample]) -> list[Sample]:
-    """The samples about /predict where some label says so; all of them where none does."""
-    samples = list(samples)
-    about = [sample for sample in samples if PATH in sample.labels.values()]
-    return about or samples
+def _of_predict(family: Metric, suffix: str) -> list[Sample]:
+    """The family's `suffix` samples about /predict where some label says so; all of them where none does."""
+    samples = [sample for sample in family.samples if sample.name.endswith(suffix)]
+    return [sample for sample in samples if PATH in sample.labels.values()] or samples
 
 
 def _status_label(samples: list[Sample]) -> str | None:
     """The label whose every value is an HTTP status ("200", "422", "4xx"), if one is."""
-    names = {name for sample in samples for name in sample.labels}
-    return next(
-        (name for name in sorted(names) if all(_STATUS.match(sample.labels.get(name, "")) for sample in samples)),
-        None,
-    )
+    names = sorted({name for sample in samples for name in sample.labels})
+    return next((name for name in names if all(_STATUS.match(s.labels.get(name, "")) for s in samples)), None)
 
 
 def _counted(families: list[Metric]) -> str:
@@ -167,7 +150,7 @@ def _counted(families: list[Metric]) -> str:
     refusals: dict[str, float] = {}
     totals: dict[str, float] = {}
     for family in counters:
-        samples = _of_predict(sample for sample in family.samples if sample.name.endswith("_total"))
+        samples = _of_predict(family, "_total")
         status = _status_label(samples)
         if status is None:
             totals[family.name] = sum(sample.value for sample in samples)
@@ -221,10 +204,7 @@ def _timed(families: list[Metric]) -> tuple[str, float]:
             f"expected a Histogram of the time each request took, found {found}: a Histogram counts "
             "durations in buckets, which is what p95 is computed from"
         )
-    observed = {
-        family.name: sum(sample.value for sample in _of_predict(s for s in family.samples if s.name.endswith("_count")))
-        for family in histograms
-    }
+    observed = {family.name: sum(sample.value for sample in _of_predict(family, "_count")) for family in histograms}
     name, timed = max(observed.items(), key=lambda item: item[1])
     if timed < ANSWERED:
         raise CheckFailed(
@@ -236,21 +216,15 @@ def _timed(families: list[Metric]) -> tuple[str, float]:
 
 # ---------------------------------------------------------------- task 2: the drift decision
 
-NUMBERS = ("bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g")
-CATEGORIES = ("island", "sex")
-FEATURES = ("island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g", "sex")
 ALPHA = 0.01
 CHECK_SEED = 11  # not the notebook's split: the check's halves are ones the student never saw
-# The bill-depth shift's p-value sits this far below alpha / 6 at one alpha, this far above at the
-# other: with 10 %, dividing by 5 calls the second drifted (6 / 5 = 1.2 > 1.1), dividing by 7
-# misses the first (6 / 7 = 0.86 < 0.9).
+# 10 %: dividing by 5 calls the lenient case drifted (6 / 5 = 1.2 > 1.1), by 7 misses the strict one (0.86 < 0.9).
 MARGIN = 0.1
 
 
 @dataclass(frozen=True)
 class Case:
-    """One call of the student's function: what was changed, today's rows, the features that
-    drifted, what to try if the verdict is wrong, and the alpha passed (None: the default)."""
+    """One call of the student's function, and the verdict it must give (alpha None: the default)."""
 
     what: str
     recent: pd.DataFrame
@@ -284,8 +258,7 @@ def check_drift_decision(drifted_features: Callable[..., Any]) -> None:
 
 
 def _names(features: Iterable[str]) -> str:
-    listed = sorted(features)
-    return "[" + ", ".join(listed) + "]" if listed else "nothing"
+    return f"[{', '.join(sorted(features))}]" if features else "nothing"
 
 
 def _verdict(drifted_features: Callable[..., Any], reference: pd.DataFrame, case: Case) -> frozenset[str]:
@@ -305,8 +278,7 @@ def _verdict(drifted_features: Callable[..., Any], reference: pd.DataFrame, case
             f"{type(answer).__name__}: return only the names of the features that drifted"
         )
     found = frozenset(str(name) for name in answer)
-    unknown = sorted(found - set(FEATURES))
-    if unknown:
+    if unknown := sorted(found - set(FEATURES)):
         raise CheckFailed(f"case '{case.what}': {unknown} are not features; the features are {', '.join(FEATURES)}")
     return found
 
@@ -320,65 +292,41 @@ def _cases() -> tuple[pd.DataFrame, tuple[Case, ...]]:
     reference = penguins.sample(frac=0.5, random_state=CHECK_SEED)
     today = penguins.drop(reference.index).reset_index(drop=True)
     reference = reference.reset_index(drop=True)
-    heavier = today.assign(body_mass_g=today["body_mass_g"] + 2000)
     flippers = today["flipper_length_mm"]
-    wider = today.assign(flipper_length_mm=flippers.mean() + 1.6 * (flippers - flippers.mean()))
     dream = today.index[today["island"] == "Dream"][::2]
-    relabelled = today.assign(island=today["island"].mask(today.index.isin(dream), "Torgersen"))
-    males = today.assign(sex="male")
     shift, p_value = _small_shift(reference, today)
-    deeper = today.assign(bill_depth_mm=today["bill_depth_mm"] + shift)
     tests = len(FEATURES)
-    strict, lenient = tests * p_value / (1 - MARGIN), tests * p_value / (1 + MARGIN)
-
-    def correction(alpha: float) -> str:
-        return (
-            f"bill_depth_mm has p = {p_value:.5f} here and the check passed alpha = {alpha:.4f}: with {tests} "
-            "tests at once, hold each to the alpha your function is given divided by the number of tests it makes"
-        )
-
-    cases = (
-        Case(
-            "the other half of the penguins, unchanged",
-            today,
-            frozenset(),
-            f"with {tests} tests at once, one may pass alpha by chance: hold each to alpha divided by the number "
-            "of tests",
-        ),
-        Case(
-            "body mass +2,000 g",
-            heavier,
-            frozenset({"body_mass_g"}),
+    divide = f"with {tests} tests at once, hold each to the alpha your function is given divided by the number of tests"
+    changes = {  # what changed: the new column and what to try when it is missed
+        "body mass +2,000 g": (
+            {"body_mass_g": today["body_mass_g"] + 2000},
             "compare each numeric feature's two samples as distributions",
         ),
-        Case(
-            "flipper lengths spread 1.6 times wider around the same mean",
-            wider,
-            frozenset({"flipper_length_mm"}),
+        "flipper lengths spread 1.6 times wider around the same mean": (
+            {"flipper_length_mm": flippers.mean() + 1.6 * (flippers - flippers.mean())},
             "a test of means sees no change when only the spread changes: compare whole distributions",
         ),
-        Case(
-            "every second Dream penguin recorded as Torgersen",
-            relabelled,
-            frozenset({"island"}),
+        "every second Dream penguin recorded as Torgersen": (
+            {"island": today["island"].mask(today.index.isin(dream), "Torgersen")},
             "island is a category: compare the counts of each of its values in the two samples",
         ),
-        Case(
-            "every penguin recorded as male",
-            males,
-            frozenset({"sex"}),
+        "every penguin recorded as male": (
+            {"sex": "male"},
             "sex is a category too: count each value in both samples, even one that no longer occurs",
         ),
-        Case(
-            f"bill depth {shift:+.2f} mm, alpha {strict:.4f}",
-            deeper,
-            frozenset({"bill_depth_mm"}),
-            correction(strict),
-            strict,
-        ),
-        Case(f"bill depth {shift:+.2f} mm, alpha {lenient:.4f}", deeper, frozenset(), correction(lenient), lenient),
-    )
-    return reference, cases
+    }
+    cases = [
+        Case("the other half of the penguins, unchanged", today, frozenset(), f"one may pass alpha by chance: {divide}")
+    ]
+    cases += [Case(what, today.assign(**new), frozenset(new), tip) for what, (new, tip) in changes.items()]
+    deeper = today.assign(bill_depth_mm=today["bill_depth_mm"] + shift)
+    for alpha, drifted in (
+        (tests * p_value / (1 - MARGIN), {"bill_depth_mm"}),
+        (tests * p_value / (1 + MARGIN), set()),
+    ):
+        tip = f"bill_depth_mm has p = {p_value:.5f} here and the check passed alpha = {alpha:.4f}: {divide} it makes"
+        cases.append(Case(f"bill depth {shift:+.2f} mm, alpha {alpha:.4f}", deeper, frozenset(drifted), tip, alpha))
+    return reference, tuple(cases)
 
 
 def _small_shift(reference: pd.DataFrame, today: pd.DataFrame) -> tuple[float, float]:

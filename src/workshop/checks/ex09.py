@@ -1,17 +1,10 @@
 """Exercise 09, the pipeline: the student's release (a script or a Makefile), judged by running it.
 
-The check never reads the release's text for steps. It has two model versions of its own, a good
-one (the recipe with another seed) and a bad one (trained on the data with the species shuffled:
-it loads, it is healthy, it answers wrongly), and runs the student's command on each against the
-running server room while a paced load goes through the proxy:
-- the bad one first: a non-zero exit, and the room answering with the version it answered before;
-- then the good one: exit 0, and the room answering with it;
-each pushed to the registry (the tag is the version), and no request of either load may fail.
-Whatever the release prints is shown when it fails.
-
-The two are trained once (into the artifacts folder, `exercise-09/`) and named afresh on every
-run: a version nobody shipped yet, so a second run (or another answer in the same room and
-registry) proves a second release, never the first one's leftovers.
+The check has two model versions of its own, a bad one (trained on shuffled species: healthy, but
+wrong) and a good one (another seed), trained once into the artifacts folder and renamed on every
+run so no earlier release's leftovers can pass. It runs the student's command on each against the
+running room under a paced load: the bad one must exit non-zero with the room back on its version,
+the good one exit 0 with the room on it; each pushed to the registry, and no request may fail.
 """
 
 from __future__ import annotations
@@ -107,10 +100,6 @@ def in_registry(version: str) -> list[str]:
     return [name for name, held in tags.items() if version in held]
 
 
-def _tail(output: str, lines: int = 12) -> str:
-    return "\n".join(output.strip().splitlines()[-lines:]) or "(it printed nothing)"
-
-
 def check_release(command: str, folder: Path | str = ".", say: Callable[[str], None] = print) -> None:
     """Exercise 09: `command` rolls a bad model version back and ships a good one, losing no request.
 
@@ -142,7 +131,11 @@ def check_release(command: str, folder: Path | str = ".", say: Callable[[str], N
         f"good {versions['good']} (seed {SEEDS['good']})"
     )
     started = time.monotonic()
-    bad = under_load(_words(command, models["bad"]), cwd, env=env)
+
+    def ship(name: str) -> Run:
+        return under_load(shlex.split(command.replace(MODEL, shlex.quote(str(models[name])))), cwd, env=env)
+
+    bad = ship("bad")
     if bad.code == 0:
         raise CheckFailed(
             f"expected the bad version {versions['bad']} (it answers wrongly) to fail the release; found exit 0 "
@@ -154,11 +147,12 @@ def check_release(command: str, folder: Path | str = ".", say: Callable[[str], N
             "try switching back before the script exits when the smoke step fails"
         )
     _checked("the bad version", bad, versions["bad"])
-    good = under_load(_words(command, models["good"]), cwd, env=env)
+    good = ship("good")
     if good.code != 0:
+        ends = "\n".join(good.output.strip().splitlines()[-12:]) or "(it printed nothing)"
         raise CheckFailed(
             f"expected the good version {versions['good']} to ship (exit 0); found exit {good.code}, its output ends:\n"
-            f"{_tail(good.output)}\ntry running the command on it by hand and read the first step that fails"
+            f"{ends}\ntry running the command on it by hand and read the first step that fails"
         )
     if good.serving != versions["good"]:
         raise CheckFailed(
@@ -175,10 +169,6 @@ def check_release(command: str, folder: Path | str = ".", say: Callable[[str], N
 def _has_todo(path: Path) -> bool:
     """A file of the command that still holds the exercise's placeholder line."""
     return path.is_file() and any(line.strip() == TODO for line in path.read_text(encoding="utf-8").splitlines())
-
-
-def _words(command: str, model: Path) -> list[str]:
-    return shlex.split(command.replace(MODEL, shlex.quote(str(model))))
 
 
 def _checked(which: str, run: Run, version: str) -> None:
