@@ -59,7 +59,7 @@ class Model:
 
 def model_of(request: Request) -> Model:
     """The app's model; a 503 while it is not loaded. The prediction routes call it themselves:
-    FastAPI solving it as a dependency costs ~40 µs a request, a tenth of one (bench/results/ab.md)."""
+    FastAPI solving it as a dependency cost ~40 µs a request in process (bench.ab: the whole A/B)."""
     model: Model | None = request.app.state.model
     if model is None:
         raise ServingError(503, NOT_LOADED)
