@@ -133,10 +133,10 @@ async def predict_features_batch(request: Request) -> Response:
     return answered(await model.answer(lambda predictor: predictor.predict_typed(records), len(records)))
 
 
-def router(settings: Settings) -> APIRouter:
+def router(settings: Settings, guard: dict[str, Any]) -> APIRouter:
     """/predict and /predict/batch for the settings' mode, their bodies documented with the one
-    record limit; the endpoints above read the bodies themselves."""
-    routes = APIRouter(responses=STATUSES)
+    record limit, behind `guard` (deps.guarded); the endpoints above read the bodies themselves."""
+    routes = APIRouter(**{**guard, "responses": STATUSES | guard.get("responses", {})})
     raw, limit = settings.mode == "raw", settings.batch_limit
     record = record_schema() if raw else FeatureRecord.model_json_schema()
     what = "raw {}" if raw else "{} of clean typed features"

@@ -300,9 +300,9 @@ async def infer(request: Request) -> InferenceResponse:
     return response_of(inference, await model.answer(lambda predictor: predictor.predict_columns(columns), count))
 
 
-def router(settings: Settings) -> APIRouter:
-    """The protocol's routes, infer's body documented with the one record limit."""
-    routes = APIRouter()
+def router(settings: Settings, guard: dict[str, Any]) -> APIRouter:
+    """The protocol's routes behind `guard` (deps.guarded), infer's body documented with the one record limit."""
+    routes = APIRouter(**guard)
     routes.include_router(documents)
     routes.add_api_route(
         f"/v2/models/{MODEL}/infer",
