@@ -9,8 +9,9 @@ from __future__ import annotations
 import ast
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from workshop.server import Server
@@ -70,6 +71,14 @@ def first_line(error: BaseException) -> str:
     """An error as one short line: its type, and the first line of its message if it has one."""
     lines = str(error).strip().splitlines()
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def call(function: Callable[..., Any], expected: str, advice: str, *args: Any) -> Any:
+    """The student's function called; whatever it raises is the finding, as one CheckFailed."""
+    try:
+        return function(*args)
+    except Exception as error:
+        raise CheckFailed(f"expected {expected}, but it raised {first_line(error)}: {advice}") from None
 
 
 def start_app(path: Path) -> Server:

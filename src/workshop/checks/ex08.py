@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from penguins.serving.contract import FEATURES
-from workshop.checks.common import CheckFailed, first_line, passed, require, require_file, start_app
+from workshop.checks.common import CheckFailed, call, first_line, passed, require, require_file, start_app
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -137,7 +137,8 @@ def _status_label(samples: list[Sample]) -> str | None:
 
 
 def _counted(families: list[Metric]) -> str:
-    """The counters that hold the answered and the refused requests apart; what was found, if none do."""
+    """The counters that hold the answered and the refused requests apart; else expected, found and
+    the one thing to try, for counters that do not add up."""
     counters = _own(families, "counter")
     if not counters:
         others = sorted({family.name for family in families if not family.name.startswith(DEFAULT_METRICS)})
@@ -164,13 +165,8 @@ def _counted(families: list[Metric]) -> str:
     refused = [name for name, value in {**refusals, **totals}.items() if value == REFUSED]
     if answered and refused:
         return " and ".join(dict.fromkeys((answered[0], refused[0])))
-    raise CheckFailed(_miscount(answers, refusals, totals))
-
-
-def _miscount(answers: dict[str, float], refusals: dict[str, float], totals: dict[str, float]) -> str:
-    """Expected, found, and the one thing to try, for counters that do not add up."""
-    found = [f"{name} = {answers[name]:g} answered and {refusals[name]:g} refused" for name in answers]
-    found += [f"{name} = {value:g}" for name, value in totals.items()]
+    counted = [f"{name} = {answers[name]:g} answered and {refusals[name]:g} refused" for name in answers]
+    counted += [f"{name} = {value:g}" for name, value in totals.items()]
     everything = ANSWERED + REFUSED
     refusals_counted = REFUSED in {**refusals, **totals}.values()
     if everything in answers.values() or (refusals_counted and everything in totals.values()):
@@ -184,9 +180,9 @@ def _miscount(answers: dict[str, float], refusals: dict[str, float], totals: dic
         )
     else:
         tip = f"count each request to {PATH} once, by whether it was answered or refused"
-    return (
+    raise CheckFailed(
         f"the check sent {ANSWERED} records the service answered (200) and {REFUSED} it refused (422); "
-        f"expected them counted apart, found {', '.join(found)}. Try: {tip}"
+        f"expected them counted apart, found {', '.join(counted)}. Try: {tip}"
     )
 
 
@@ -264,10 +260,8 @@ def _names(features: Iterable[str]) -> str:
 def _verdict(drifted_features: Callable[..., Any], reference: pd.DataFrame, case: Case) -> frozenset[str]:
     """The student's answer on one case as a set of feature names; what went wrong, in words, if not."""
     given = () if case.alpha is None else (case.alpha,)
-    try:
-        answer = drifted_features(reference.copy(), case.recent.copy(), *given)
-    except Exception as error:  # any error of the student's code becomes its one line
-        raise CheckFailed(f"case '{case.what}': your function raised {first_line(error)}") from None
+    args = (reference.copy(), case.recent.copy(), *given)
+    answer = call(drifted_features, f"an answer for case '{case.what}'", "run it on that case in a cell", *args)
     if answer is None:
         raise CheckFailed(
             f"case '{case.what}': your function returned None: end it with `return` and the list of drifted features"
