@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import requests
+
     from workshop.server import Server
 
 PLACEHOLDER = ...
@@ -79,6 +81,34 @@ def call(function: Callable[..., Any], expected: str, advice: str, *args: Any) -
         return function(*args)
     except Exception as error:
         raise CheckFailed(f"expected {expected}, but it raised {first_line(error)}: {advice}") from None
+
+
+def judge_species(response: requests.Response, record: object, expected: str | None, what: str, tip: str = "") -> None:
+    """A /predict answer (exercises 05 and 06): a 2xx JSON object whose "species" is one name, the
+    `expected` one when given. `tip` replaces each case's own advice (the given service in 06)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    species = body.get("species") if isinstance(body, dict) else None
+    if not 200 <= response.status_code < 300:
+        typed = 'take the record as a person types it (numbers may be text like "39,1") and let your wrapper clean it'
+        said = (f"the species of {what} ({record})", f"{response.status_code} {response.text[:200]}", typed)
+    elif species is None:
+        said = (
+            'a JSON object with the key "species"',
+            response.text[:150],
+            'answer with a dict such as {"species": "Adelie"}',
+        )
+    elif isinstance(species, list):
+        one = '"species" to be one name (a str) for the one record sent'
+        said = (one, f"a list {species}", "take the first (the only) prediction")
+    elif expected is not None and species != expected:
+        wrapper = f"{expected!r} for {what} ({record}), as the wrapper says in this process"
+        said = (wrapper, repr(species), "send the record to the wrapper as it came, all six fields")
+    else:
+        return
+    raise CheckFailed(f"expected {said[0]}, found {said[1]}: {tip or said[2]}")
 
 
 def start_app(path: Path) -> Server:

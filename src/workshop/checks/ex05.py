@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from penguins.serving.contract import NUMERIC_FEATURES
-from workshop.checks.common import CheckFailed, crash, first_line, passed, require_file, start_app
+from workshop.checks.common import CheckFailed, crash, first_line, judge_species, passed, require_file, start_app
 
 if TYPE_CHECKING:
     from workshop.server import Server
@@ -83,31 +83,7 @@ def _post(server: Server, record: dict[str, Any], what: str, on_crash: str) -> A
 def _check_species_of(server: Server, record: dict[str, Any], expected: str, what: str) -> None:
     """The answer is a JSON object whose "species" is the one name the wrapper gives here."""
     response = _post(server, record, what, "send the same record to your wrapper in a cell to see where it breaks")
-    if not 200 <= response.status_code < 300:
-        raise CheckFailed(
-            f"expected the species of {what} ({record}), found {response.status_code} {response.text[:200]}: "
-            'take the record as a person types it (numbers may be text like "39,1") and let your wrapper clean it'
-        )
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    species = body.get("species") if isinstance(body, dict) else None
-    if species is None:
-        raise CheckFailed(
-            f'expected a JSON object with the key "species", found {response.text[:150]}: answer with a '
-            'dict such as {"species": "Adelie"}'
-        )
-    if isinstance(species, list):
-        raise CheckFailed(
-            f'expected "species" to be one name (a str) for the one record sent, found a list {species}: '
-            "take the first (the only) prediction"
-        )
-    if species != expected:
-        raise CheckFailed(
-            f"expected {expected!r} for {what} ({record}), as the wrapper says in this process, found "
-            f"{species!r}: send the record to the wrapper as it came, all six fields"
-        )
+    judge_species(response, record, expected, what)
 
 
 def _check_bad_field(server: Server, record: dict[str, Any], field: str, value: str) -> None:
