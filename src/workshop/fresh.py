@@ -37,9 +37,8 @@ def run(
     python: str | os.PathLike[str] | None = None,
     cwd: str | os.PathLike[str] | None = None,
 ) -> Result:
-    """Run `code` with `python -c` (this kernel's Python by default) in `cwd` (default: the project
-    root), which `-c` puts on sys.path, `stdin` handed over; it inherits the environment, so
-    $PENGUINS_ARTIFACTS names the same models."""
+    """`python -c code` (this kernel's Python by default) in `cwd` (on its sys.path; default: the project
+    root), `stdin` handed over, this environment inherited: $PENGUINS_ARTIFACTS names the same models."""
     from penguins.serving.paths import project_root
 
     completed = subprocess.run(
