@@ -82,9 +82,10 @@ demo: $(STAMP) ## the main job: set up, train, export, predict raw messy records
 ##@ Checks
 .PHONY: test test-fast lint doctor diagram browser lines
 # The suite runs in 4 pytest-xdist workers; what shares a port, the room or the cluster runs in one
-# of them (--dist loadgroup; the groups are conftest.py's). .ci/test.sh runs it: under CI=true it
-# first installs and starts what the suite needs and stops it after the last worker.
-test: $(STAMP) buildx serve-env node-env lint ## the whole test suite (what CI runs): lint, then tests/, the notebooks and solutions under nbval, 4 workers
+# of them (--dist loadgroup; the groups are conftest.py's). .ci/test.sh runs it: it sets up the
+# environments and lints first; under CI=true it also installs and starts what the suite needs
+# (side by side with the environments), stops it after the last worker and prints each phase's time.
+test: ## the whole test suite (what CI runs): set-up and lint, then tests/, the notebooks and solutions under nbval, 4 workers
 	bash .ci/test.sh $(PY) -m pytest tests notebooks solutions --nbval-lax --nbval-cell-timeout=600 -n 4 --dist loadgroup --durations=15
 
 # The quick loop while working, and the release's first step (make release, .github/workflows/

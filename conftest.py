@@ -34,6 +34,8 @@ import os
 import re
 import shutil
 import tempfile
+import time
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -143,8 +145,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """Under --fast a module of slow tests is not even collected: schemathesis generates its
-    cases while pytest collects (a minute on 2 cores)."""
+    """Under --fast a module of slow tests is not even collected: importing it (torch; schemathesis
+    and the two schemas) costs seconds in each worker of the quick loop."""
     return True if config.getoption("fast", False) and collection_path.stem in SLOW_MODULES else None
 
 
@@ -212,9 +214,10 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.name == LAST)  # stable: everything else keeps its order
+    groups = {item.nodeid: group_of(item) for item in items}
     if (folder := os.environ.get(GROUPS)) and (worker := os.environ.get("PYTEST_XDIST_WORKER")):
-        groups = {item.nodeid: group_of(item) for item in items}
         (Path(folder) / f"{worker}.json").write_text(json.dumps(groups), encoding="utf-8")
+    _group.update(groups)  # without xdist: this process's own; under xdist the workers' (read below)
     needing = [item for item in items if item.path.suffix == ".ipynb" and "docker" in _needs(item.path)]
     if needing and os.environ.get("CI") != "true":
         from workshop.docker import engine
@@ -294,9 +297,47 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.fail(f"CI=true, so notebook {item.path.name} must drive a cluster, but: {reason}")
 
 
+_group: dict[str, str] = {}  # test id -> its xdist group
+_spent: dict[str, float] = defaultdict(float)  # test id -> seconds of setup, call and teardown
+_worker: dict[str, str] = {}  # test id -> the xdist worker that ran it
+_clock: dict[str, float] = {}  # "start", "first": the session's start, its first test's (epoch seconds)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _clock["first"] = min(_clock.get("first", report.start), report.start)
+    _spent[report.nodeid] += report.duration
+    if node := getattr(report, "node", None):  # under xdist, in the controller
+        _worker[report.nodeid] = node.gateway.id
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Where the wall time went: until the first test started (collection, the workers' start),
+    then each xdist group's tests summed (a group runs in one worker, in order: the longest is
+    the floor of the run's wall time) and each worker's busy time."""
+    if hasattr(config, "workerinput") or not _spent:
+        return
+    if folder := os.environ.get(GROUPS):
+        for found in Path(folder).glob("*.json"):
+            _group.update(json.loads(found.read_text(encoding="utf-8")))
+    groups: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
+    workers: dict[str, float] = defaultdict(float)
+    for nodeid, seconds in _spent.items():
+        groups[_group.get(nodeid, nodeid)][0] += seconds
+        groups[_group.get(nodeid, nodeid)][1] += 1
+        workers[_worker.get(nodeid, "main")] += seconds
+    write = terminalreporter.write_line
+    terminalreporter.write_sep("=", "where the time went")
+    write(f"{_clock['first'] - _clock['start']:7.1f} s  until the first test started (collection, workers' start)")
+    for name, (seconds, count) in sorted(groups.items(), key=lambda kv: -kv[1][0])[:12]:
+        write(f"{seconds:7.1f} s  group {name} ({count} tests)")
+    write(f"{sum(s for s, _ in groups.values()):7.1f} s  all {len(groups)} groups")
+    write("  ".join(f"{worker} {seconds:.0f} s" for worker, seconds in sorted(workers.items())) + "  (busy per worker)")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Under xdist the controller trains the models while its workers start (xdist starts them
     after this hook); the workers' tests and notebooks wait for them (tests/conftest.py)."""
+    _clock["start"] = time.time()
     if getattr(session.config.option, "numprocesses", None) and not hasattr(session.config, "workerinput"):
         from tests.conftest import train_for_the_workers
 

@@ -2,11 +2,12 @@
 # Sourced by the .ci/ scripts that install Debian packages: apt_install LOG PACKAGE...
 # installs the packages that are missing (apt-get update first) as root, without letting a
 # package's scripts start a service (dockerd and etcd are started by our own scripts), and
-# says how long it took. On failure it shows the last lines of LOG and exits 1. The caller
+# says how long it took. One apt-get at a time (a lock): .ci/test.sh runs these scripts side by
+# side. On failure it shows the last lines of LOG and exits 1. The caller
 # defines say().
 
 apt_install() {
-    local log=$1 missing=() p t0
+    local log=$1 missing=() p t0 lock
     shift
     for p in "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -16,6 +17,8 @@ apt_install() {
         say "installing ${missing[*]} needs root and apt-get (Debian/Ubuntu)" >&2
         exit 1
     fi
+    exec {lock}>/var/lock/penguins-apt.lock
+    flock "$lock"
     say "installing ${missing[*]} with apt-get"
     t0=$(date +%s)
     local guard=""
@@ -36,4 +39,5 @@ apt_install() {
         exit 1
     fi
     say "installed ${missing[*]} in $(($(date +%s) - t0)) s"
+    exec {lock}>&-
 }

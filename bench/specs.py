@@ -102,13 +102,13 @@ def tuned(folder: Path) -> ServerSpec:
     return ServerSpec(SERVED_TUNED, argv, body(CLEAN_RECORD))
 
 
-def before(folder: Path) -> ServerSpec:
-    """The served /predict as of BEFORE_COMMIT: `git archive` of its src/ into bench/.before/,
+def before(folder: Path, commit: str = BEFORE_COMMIT, name: str = SERVED_BEFORE) -> ServerSpec:
+    """The served /predict as of `commit`: `git archive` of its src/ into bench/.before/,
     first on PYTHONPATH, started the same way as `served`."""
-    src = ROOT / "bench" / ".before" / BEFORE_COMMIT
+    src = ROOT / "bench" / ".before" / commit
     if not (src / "src").is_dir():
         src.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "archive", BEFORE_COMMIT, "src"], cwd=ROOT, capture_output=True, check=True)
+        archive = subprocess.run(["git", "archive", commit, "src"], cwd=ROOT, capture_output=True, check=True)
         subprocess.run(["tar", "-x", "-C", str(src)], input=archive.stdout, check=True)
     spec = served(folder)
-    return ServerSpec(SERVED_BEFORE, spec.argv, spec.body, env={"PYTHONPATH": str(src / "src")})
+    return ServerSpec(name, spec.argv, spec.body, env={"PYTHONPATH": str(src / "src")})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -453,3 +454,26 @@ def test_settings_accept_each_backend_the_course_serves(
     monkeypatch.setenv("PENGUINS_BACKEND", backend)
     assert Settings().backend == backend
     assert (artifact_dir / BACKEND_FILES[backend]).is_file()
+
+
+def test_a_big_batch_runs_off_the_event_loop_and_a_small_one_on_it(artifact_dir: Path) -> None:
+    """Up to INLINE_RECORDS records cost less than a hop to the thread pool; a bigger batch there
+    would stall every other request on the loop, so it goes to the pool. Same answers either way."""
+    from penguins.serving.api.deps import INLINE_RECORDS
+
+    app = create_app(Settings(model_path=artifact_dir / "mlp.onnx", backend="mlp-onnx", batch_limit=INLINE_RECORDS + 1))
+    with TestClient(app) as client:
+        predictor = app.state.predictor
+        threads: list[str] = []
+        original = predictor.predict
+
+        def noting(records: list[dict], one_record: bool = False) -> object:
+            threads.append(threading.current_thread().name)
+            return original(records, one_record)
+
+        predictor.predict = noting
+        for size in (INLINE_RECORDS, INLINE_RECORDS + 1):
+            response = client.post("/predict/batch", json=[CLEAN_RECORD] * size)
+            assert response.status_code == 200 and len(response.json()["predictions"]) == size
+        loop_thread = client.portal.call(lambda: threading.current_thread().name)  # type: ignore[union-attr]
+    assert threads[0] == loop_thread and threads[1] != loop_thread

@@ -199,9 +199,11 @@ def stream(cell: nbformat.NotebookNode, name: str) -> str:
     return "".join(out.text for out in cell.get("outputs", []) if out.output_type == "stream" and out.name == name)
 
 
-# Exercise 09's starter starts the server room and the registry (most of a minute) before its check
-# says "not done yet": its blank is judged below without them (the check looks for the TODO first).
-BLANK_WITHOUT_A_ROOM = ("09_pipeline.ipynb",)
+# Exercise 09's starter starts the server room and the registry (most of a minute), 07c's builds the
+# model's image onto the cluster's node, before the check says "not done yet": their blanks are
+# judged below without them (each check looks for the TODO first); their starters run in the
+# solutions, under nbval.
+BLANK_WITHOUT_A_ROOM = ("07c_kubernetes.ipynb", "09_pipeline.ipynb")
 
 
 def test_the_blank_release_is_not_done_yet_before_anything_runs(tmp_path: Path) -> None:
@@ -215,6 +217,21 @@ def test_the_blank_release_is_not_done_yet_before_anything_runs(tmp_path: Path) 
     assert command, call
     with pytest.raises(checks.CheckFailed, match=r"not done yet: write the release in release\.sh"):
         checks.check_release(command[1], tmp_path)
+
+
+def test_the_blank_cluster_is_not_done_yet_before_anything_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workshop import checks
+
+    blank = nbformat.read(EXERCISES / "07c_kubernetes.ipynb", as_version=4)
+    (written,) = [cell.source for cell in blank.cells if cell.source.startswith("%%writefile ")]
+    header, _, body = written.partition("\n")
+    (tmp_path / header.split()[1]).write_text(body, encoding="utf-8")
+    (call,) = [cell.source for cell in blank.cells if CHECK_CALL.search(cell.source)]
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(checks.CheckFailed, match=r"^not done yet: "):
+        eval(call, {"checks": checks})  # the check cell as the student runs it
 
 
 @pytest.mark.slow

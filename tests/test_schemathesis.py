@@ -15,9 +15,11 @@ state: values the model gives no finite odds for (no_finite_odds).
 Bounded and reproducible: at most EXAMPLES generated cases per operation and phase, a fixed
 seed, no deadline (this is not a timing test), in process through ASGI. The schema is read from
 an app built without a model (the schema does not need one), so it exists when pytest collects;
-the requests go to the same app built around a loaded model. (schemathesis.pytest.from_fixture
-would be the usual way, but its lazy loader touches a private pytest attribute that pytest 9 no
-longer has.)
+the requests go to the same app built around a loaded model. Each operation's test is built when
+it runs, not while pytest collects: schemathesis builds its coverage phase's cases with the test
+(a minute of CPU), which `parametrize()` would spend in every xdist worker of `make test`, the
+workers that never run it included. (schemathesis.pytest.from_fixture would be the usual lazy
+way, but it touches a private pytest attribute that pytest 9 no longer has.)
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, seed, settings
 from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.core.failures import FailureGroup, as_reported_failure
+from schemathesis.pytest.lazy import get_all_tests
 
 from penguins.serving.api import create_app
 from penguins.serving.contract import BACKEND_FILES
@@ -67,9 +71,30 @@ def excused(response: object) -> bool:
     return bool(detail) and all(item.get("type") == EXCUSED for item in detail)
 
 
+@seed(SEED)
+@BOUNDED
 def call_and_check_all(case: schemathesis.Case, app: FastAPI) -> None:
     response = case.call(app=app)
     case.validate_response(response, excluded_checks=[POSITIVE_DATA_ACCEPTANCE] if excused(response) else None)
+
+
+def operations(schema: schemathesis.BaseSchema) -> list[str]:
+    """Each operation's label ("POST /predict"): the test ids `parametrize()` would give."""
+    return [result.ok().label for result in schema.get_all_operations()]
+
+
+def every_phase(schema: schemathesis.BaseSchema, label: str, app: FastAPI) -> None:
+    """The operation's hypothesis test as `parametrize()` builds it (examples, fuzzing, coverage), run."""
+    method, path = label.split(" ", 1)
+    (built,) = get_all_tests(
+        schema=schema.include(method=method, path=path), test_func=call_and_check_all, settings=None, given_kwargs=None
+    )
+    operation, test = built.ok()
+    assert operation.label == label
+    try:
+        test(app=app)
+    except FailureGroup as failures:
+        raise as_reported_failure(failures) from None
 
 
 @pytest.fixture(scope="module")
@@ -82,15 +107,11 @@ def bare_app(artifact_dir: Path) -> FastAPI:
     return _loaded_app(artifact_dir, "features")
 
 
-@wrapper.parametrize()
-@seed(SEED)
-@BOUNDED
-def test_wrapper_passes_every_check(case: schemathesis.Case, wrapper_app: FastAPI) -> None:
-    call_and_check_all(case, wrapper_app)
+@pytest.mark.parametrize("label", operations(wrapper))
+def test_wrapper_passes_every_check(label: str, wrapper_app: FastAPI) -> None:
+    every_phase(wrapper, label, wrapper_app)
 
 
-@bare.parametrize()
-@seed(SEED)
-@BOUNDED
-def test_bare_model_passes_every_check(case: schemathesis.Case, bare_app: FastAPI) -> None:
-    call_and_check_all(case, bare_app)
+@pytest.mark.parametrize("label", operations(bare))
+def test_bare_model_passes_every_check(label: str, bare_app: FastAPI) -> None:
+    every_phase(bare, label, bare_app)

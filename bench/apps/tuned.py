@@ -8,6 +8,8 @@ an optimisation earns its place with a same-run A/B, more than 10 %):
 2. /predict answered with pre-serialised bytes (a Response), bypassing the response model;
 3. its two dependencies (a JSON body, a loaded model) merged into one;
 4. the API's routes sorted before the pages' (/docs, /openapi.json, ...).
+Since issue 24's A/B (bench/results/ab.md) the service itself does 2. and the prediction routes
+look the model up without a dependency, so this row now measures 1. and 4. (and a route of its own).
 It is started like `python -m penguins serve --stage 04` (same uvicorn settings, one worker,
 no access log; the app's own request log line on), and nothing imports it.
 Run: python -m bench.apps.tuned --port 8099 --artifacts artifacts

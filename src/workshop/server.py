@@ -24,10 +24,12 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from penguins.client import PenguinClient
 from penguins.ports import free_port
+
+if TYPE_CHECKING:  # requests is a tenth of a second to import: not on a server's way to /ready
+    from penguins.client import PenguinClient
 
 HOST = "127.0.0.1"
 READY_TIMEOUT = 30.0
@@ -144,6 +146,8 @@ class Server:
         return code
 
     def client(self, timeout: float = 5.0) -> PenguinClient:
+        from penguins.client import PenguinClient
+
         return PenguinClient(self.url, timeout=timeout)
 
     def logs(self) -> str:

@@ -1,26 +1,13 @@
 """Raw records in, clean typed columns out: the one home of every value rule.
 
-A client sends whatever it has: numbers as text, "NA" for a missing value, "MALE" where the
-model was trained on "male", a decimal comma. Every rule that turns such a value into what
-the model expects, or refuses it with a code and a sentence a person can act on, lives here
-and nowhere else, so the notebook, the predictor, the command line and the service can never
-disagree about what a valid penguin is, and the service's OpenAPI schema is written from the
-same rules (`json_schema`).
-
-Two steps, both here:
-- `Cleaner.clean(records)`: each value by its field's rule, into typed columns (training and
-  parity checks use this on the whole data set);
-- `Cleaner.prepare(records)`: the same, plus what answering needs: a record with no
-  measurement at all is refused, and every field the model fills in (imputes) or does not know
-  comes back as a warning. The predictor calls this one.
-
-Every refusal and every warning carries a code from a closed list (REFUSALS, WARNINGS): the
-service returns it as the `type` of a 422 item or a warning's `code`; later stages count by it.
-
-The rules work on whole columns with numpy; a value gets a look of its own only when it is not
-a plain number (text, a wrong type) or breaks a rule, so a batch costs little more than the
-model itself. This module is on the serving path: it imports only the standard library, numpy
-and the feature contract (no pandas, no scikit-learn, no torch).
+Clients send numbers as text, "NA", "MALE", a decimal comma. Every rule that turns such a value
+into what the model expects, or refuses it with a code (REFUSALS) and a sentence a person can
+act on, lives here, so the notebook, the predictor, the command line and the service never
+disagree, and the OpenAPI schema is written from the same rules (`json_schema`).
+`Cleaner.clean` types the columns; `Cleaner.prepare` also refuses a record with no measurement
+and warns (WARNINGS) about each field the model fills in or does not know. The rules work on
+whole columns with numpy; a value gets a look of its own only when it is not a plain number or
+breaks a rule. Standard library, numpy and the contract only.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """The service's log lines: plain text for a person at a terminal, or one JSON object per line
 (PENGUINS_LOG_FORMAT=json) for a log collector that indexes fields rather than parsing text.
 
-Both carry the same facts; a request's line also has its fields (method, path, status, ms,
-request_id) as record attributes, which the JSON form writes as keys of their own, so a log
-search for one request id finds its line in every service it passed through.
+A request's line also has its fields (REQUEST_FIELDS) as record attributes, which the JSON form
+writes as keys, so a search for one request id finds its line in every service it passed.
 """
 
 from __future__ import annotations

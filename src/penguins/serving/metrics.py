@@ -12,11 +12,9 @@ what did it refuse?"; these are the answers, in the Prometheus text format:
     penguins_warnings_total{code}                  every warning given with an answer (WARNINGS)
     penguins_model_info{model_version,sha256,backend}  1: which model answers
 
-Each app has its own registry (not prometheus_client's global one), so many apps in one process
-(the tests build dozens) never collide, and one process serves one replica's figures: the
-service runs one worker per replica, so no multiprocess directory is needed (the container's
-filesystem is read-only). The codes and species are known in advance, so their series exist
-at 0 from the start: a rate over a code that never happened is 0, not "no data".
+Each app has its own registry, so the dozens of apps the tests build never collide; one worker
+per replica needs no multiprocess directory. Codes and species are known in advance, so their
+series exist at 0 from the start: a rate over a code that never happened is 0, not "no data".
 """
 
 from __future__ import annotations

@@ -1,21 +1,12 @@
 """PenguinPredictor: the wrapper class. Raw records in, species and probabilities out.
 
-The model alone is not enough: clients send raw, messy values. The wrapper cleans them
-(`penguins.serving.cleaning`), refuses what it will not answer, feeds the model and names the
-answer with its warnings, so every user (a notebook, the command line, the service, its batch
-endpoint, the container) gets the same species, probabilities and warnings from one class:
-
-    predictor.predict_one(record)   -> Prediction (species, probabilities, model_version, warnings)
-    predictor.predict(records)      -> Predictions (arrays; a Prediction per record on demand)
-
-Both raise CleaningError for records they will not answer, each problem with its code.
-
-Any backend sits behind one interface (`Backend`: probabilities for a clean batch). Serving
-opens the ONNX files, which need only numpy and onnxruntime:
-- `sklearn-onnx`: the scikit-learn pipeline exported to ONNX;
-- `mlp-onnx`: the PyTorch MLP with the pipeline's preprocessing, exported to ONNX.
-The pickled pipeline of stage 02 (`sklearn-pickle`) needs scikit-learn, so its backend lives
-with training (penguins.training.pickles) and is handed to the wrapper from there.
+Clients send raw, messy values: the wrapper cleans them (`penguins.serving.cleaning`), refuses
+what it will not answer (CleaningError, each problem with its code), feeds the model and names
+the answer with its warnings, so a notebook, the command line, the service and the container
+get the same answers from one class: `predict_one(record)` -> Prediction, `predict(records)`
+-> Predictions. Any backend sits behind one interface (`ModelBackend`); serving opens the ONNX
+files (numpy and onnxruntime only); the pickle of stage 02 needs scikit-learn, so its backend
+lives with training (penguins.training.pickles).
 """
 
 from __future__ import annotations

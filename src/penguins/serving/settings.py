@@ -1,15 +1,10 @@
 """The service's settings, read from environment variables.
 
-Which model to serve, how and where is configuration, not code: the same package (and the
-same container image) serves any stage by changing the environment. Every name carries the
-prefix PENGUINS_, so a variable meant for another program (a bare PORT or MODE, set by a
-shell, a CI runner or a platform) never reconfigures the model by accident, e.g.
-`PENGUINS_BACKEND=sklearn-onnx python -m penguins serve`. (In the container uvicorn listens
-on 8000 inside, the Dockerfile's EXPOSE; `docker run --publish` picks the port outside.)
-
-Each field of Settings is one variable, named in capitals after the prefix (`batch_limit`:
-PENGUINS_BATCH_LIMIT); its type says what it takes, its default and description the rest.
-The artifacts folder, PENGUINS_ARTIFACTS, is penguins.serving.paths'.
+Which model to serve, how and where is configuration, not code: the same package (and image)
+serves any stage by changing the environment. Every name carries the prefix PENGUINS_, so a
+variable meant for another program (a bare PORT or MODE) never reconfigures the model by
+accident: `batch_limit` is PENGUINS_BATCH_LIMIT (`PENGUINS_BACKEND=sklearn-onnx python -m
+penguins serve`). The artifacts folder, PENGUINS_ARTIFACTS, is penguins.serving.paths'.
 """
 
 from __future__ import annotations

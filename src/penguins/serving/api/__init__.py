@@ -1,20 +1,9 @@
 """The service (lecture stage 05): a FastAPI app around one PenguinPredictor.
 
-`create_app(settings)` builds it; `python -m penguins serve` and the container's
-`uvicorn penguins.serving.app:app` both call it, so there is one service whatever starts it.
-HTTP only, one module per resource, as full-stack-fastapi-template and MLServer lay it out:
-
-    status    /, /health, /ready, /model
-    predict   /predict, /predict/batch (raw records; stage 03's features mode: typed features)
-    v2        the Open Inference Protocol's /v2 routes (raw mode)
-    metrics   /metrics for Prometheus (when PENGUINS_METRICS is on)
-    deps      what routes share: the model, the counters, the body, the record limit, the key
-    errors    ServingError and its one handler
-    gate      every request's id, log line and count, and the 500 of a crash
-
-This package is on the serving path: no torch, scikit-learn or pandas (the pickle backend
-brings scikit-learn in by itself, only when it is chosen). Annotations are evaluated where
-FastAPI reads them.
+`create_app(settings)` builds it for `python -m penguins serve` and the container's uvicorn
+alike. HTTP only, one module per resource (status, predict, v2, metrics) as
+full-stack-fastapi-template and MLServer lay it out; `deps` holds what routes share, `errors`
+the one error type, `gate` what every request goes through. No torch, scikit-learn or pandas.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """One serving error type, carrying its status, and the one handler that answers it.
 
-Every 4xx the service gives itself is a ServingError: a refusal of cleaning's (422, each item
-with its code), a body that is not JSON, a missing key, a model not loaded yet. The handler
-writes it in the shape of the route family that raised it: FastAPI's `{"detail": ...}` for
-/predict (each item `{type, loc, msg, input}`, with cleaning's code as the `type`), and the
-Open Inference Protocol's `{"error": "..."}` under /v2, as MLServer does with its one
-exception type and handler.
+Every 4xx the service gives itself is a ServingError (a refusal, a body that is not JSON, a
+missing key, a model not loaded yet), answered in its route family's shape: FastAPI's
+`{"detail": ...}`, or the Open Inference Protocol's `{"error": "..."}` under /v2, as MLServer
+does with its one exception type and handler.
 """
 
 from __future__ import annotations

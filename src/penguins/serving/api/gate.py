@@ -1,17 +1,11 @@
 """What every request goes through first: a request id, one log line, its count, and a 500
 of one line (never a traceback) when a bug crashes it.
 
-The request id follows one call through every service it passes: a caller's X-Request-ID is
-kept when it is a safe token (REQUEST_ID: it goes into log lines and headers), else a new one
-is made; every response carries it back, the 500 of a crash too. The log line says method,
-path, status, latency and the id (the JSON log format has them as fields).
-
-The line is written, and the request counted, just before the answer's last part is sent, so
-whoever holds an answer (a caller, a test, a person at a terminal) finds its line and its count
-already there; the latency is the server's whole work on the request up to that moment.
-
-One plain ASGI middleware (not BaseHTTPMiddleware, nor a stack of middlewares) because it runs
-on every request and should cost microseconds. The body limit is FastAPI's own (max_body_size).
+A caller's X-Request-ID is kept when it is a safe token (REQUEST_ID: it goes into log lines and
+headers), else one is made; every response carries it back. The line (method, path, status,
+latency, id) is written and the request counted just before the answer's last part is sent, so
+whoever holds an answer finds both already there. One plain ASGI middleware, not
+BaseHTTPMiddleware: it runs on every request and should cost microseconds.
 """
 
 from __future__ import annotations

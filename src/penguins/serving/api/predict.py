@@ -1,14 +1,10 @@
 """POST /predict and /predict/batch: raw records in, species, probabilities and warnings out.
 
-The body is read as JSON (deps.json_body) and handed to the wrapper exactly as the client sent
-it: whether "46,5", "NA" or -3 is acceptable is penguins.serving.cleaning's call, and so is the
-schema /docs shows (cleaning.record_schema, published through `openapi_extra`: FastAPI checks
-no value, so there is one validation layer). Whatever the wrapper refuses is a 422 in FastAPI's
-error shape, with cleaning's code as each item's `type` (errors.ServingError.refused).
-
-In `features` mode (stage 03) the same paths serve the bare model instead: six clean, typed
-features checked by a pydantic model (FeatureRecord), so a messy record fails with a 422,
-which is why stage 04 wraps the model.
+The body goes to the wrapper exactly as sent: what is acceptable is cleaning's call, and so is
+the schema /docs shows (cleaning.record_schema through `openapi_extra`): one validation layer.
+A refusal is a 422 in FastAPI's shape, cleaning's code as each item's `type`. In `features`
+mode (stage 03) the same paths serve the bare model: six typed features (FeatureRecord), so a
+messy record is a 422, which is why stage 04 wraps the model.
 """
 
 import functools
@@ -16,15 +12,15 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic_core import to_json
 
-from penguins.serving.api.deps import Loaded, json_body, many, request_body, validated
+from penguins.serving.api.deps import json_body, many, model_of, request_body, validated
 from penguins.serving.cleaning import WarningCode, record_schema, unicode_text
 from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_RECORDS
-from penguins.serving.predictor import Prediction
+from penguins.serving.predictor import Predictions
 from penguins.serving.settings import Settings
-
-Answers = dict[str, object]  # a BatchOut's fields: FastAPI validates them against BatchOut
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -98,18 +94,26 @@ FEATURE_EXAMPLES = {
 }
 FEATURE_BATCH_EXAMPLES = {"clean": _example("clean typed features", [CLEAN_RECORD])}
 
+
+def answered(answers: Predictions, one_record: bool = False) -> Response:
+    """The answer rendered once, as bytes, from the wrapper's dataclasses: a Response goes out as
+    it is, so the response models only document it (their validation cost CPU: bench/results/ab.md)."""
+    body = answers[0] if one_record else dict(predictions=list(answers), model_version=answers.model_version)
+    return Response(to_json(body), media_type="application/json")
+
+
 # ---------------------------------------------------------------- the wrapper: raw records
 
 
-async def predict(request: Request, model: Loaded) -> Prediction:
-    record = await json_body(request)
-    return (await model.answer(lambda predictor: predictor.predict([record], one_record=True)))[0]
+async def predict(request: Request) -> Response:
+    model, record = model_of(request), await json_body(request)
+    return answered(await model.answer(lambda predictor: predictor.predict([record], one_record=True)), True)
 
 
-async def predict_batch(request: Request, model: Loaded) -> Answers:
+async def predict_batch(request: Request) -> Response:
+    model = model_of(request)
     records = many(await json_body(request), model.settings.batch_limit)
-    predictions = await model.answer(lambda predictor: predictor.predict(records))
-    return {"predictions": list(predictions), "model_version": predictions.model_version}
+    return answered(await model.answer(lambda predictor: predictor.predict(records), len(records)))
 
 
 # ---------------------------------------------------------------- stage 03: the bare model, typed features
@@ -117,16 +121,16 @@ async def predict_batch(request: Request, model: Loaded) -> Answers:
 _ONE, _MANY = TypeAdapter(FeatureRecord), TypeAdapter(list[FeatureRecord])
 
 
-async def predict_features(request: Request, model: Loaded) -> Prediction:
-    record = validated(_ONE, await json_body(request)).model_dump()
-    return (await model.answer(lambda predictor: predictor.predict_typed([record], one_record=True)))[0]
+async def predict_features(request: Request) -> Response:
+    model, record = model_of(request), validated(_ONE, await json_body(request)).model_dump()
+    return answered(await model.answer(lambda predictor: predictor.predict_typed([record], one_record=True)), True)
 
 
-async def predict_features_batch(request: Request, model: Loaded) -> Answers:
+async def predict_features_batch(request: Request) -> Response:
+    model = model_of(request)
     checked = validated(_MANY, many(await json_body(request), model.settings.batch_limit))
     records = [record.model_dump() for record in checked]
-    predictions = await model.answer(lambda predictor: predictor.predict_typed(records))
-    return {"predictions": list(predictions), "model_version": predictions.model_version}
+    return answered(await model.answer(lambda predictor: predictor.predict_typed(records), len(records)))
 
 
 def router(settings: Settings) -> APIRouter:

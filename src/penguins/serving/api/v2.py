@@ -1,12 +1,6 @@
 """The Open Inference Protocol (KServe V2) beside /predict: KServe, Seldon MLServer, Triton and
 OpenVINO speak it, so their clients and tools can call this model without a custom client.
 
-    GET  /v2                          the server: name, version, extensions (none)
-    GET  /v2/health/live, /ready      the process is alive; the model is loaded
-    GET  /v2/models/penguins          versions [model_version], its inputs and outputs
-    GET  /v2/models/penguins/ready
-    POST /v2/models/penguins/infer    tensors in, tensors out
-
 One input per feature column, BYTES (text exactly as sent, so "46,5" and "NA" reach cleaning)
 or, for a number, FP32; shape [n] or [n, 1]. The columns go to the wrapper as they are
 (PenguinPredictor.predict_columns: the one path, no record per row), and the answer is
@@ -23,7 +17,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, TypeAdapter
 
 from penguins import __version__
-from penguins.serving.api.deps import Loaded, json_body, many, request_body, validated
+from penguins.serving.api.deps import Loaded, json_body, many, model_of, request_body, validated
 from penguins.serving.api.errors import ServingError
 from penguins.serving.cleaning import json_schema
 from penguins.serving.contract import CLASSES, FEATURES, NUMERIC_FEATURES, OUTPUT
@@ -298,11 +292,12 @@ async def model_ready(model: Loaded) -> ModelReady:
     return ModelReady(name=MODEL, ready=True)
 
 
-async def infer(request: Request, model: Loaded) -> InferenceResponse:
+async def infer(request: Request) -> InferenceResponse:
     """The body is read here, not by FastAPI, so a malformed request is the protocol's 400."""
-    inference = validated(REQUEST, await json_body(request, protocol=True))
+    model, inference = model_of(request), validated(REQUEST, await json_body(request, protocol=True))
     columns = columns_of(inference, model.settings.batch_limit)
-    return response_of(inference, await model.answer(lambda predictor: predictor.predict_columns(columns)))
+    count = len(inference.inputs[0].data)
+    return response_of(inference, await model.answer(lambda predictor: predictor.predict_columns(columns), count))
 
 
 def router(settings: Settings) -> APIRouter:
