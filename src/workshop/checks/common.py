@@ -83,6 +83,32 @@ def call(function: Callable[..., Any], expected: str, advice: str, *args: Any) -
         raise CheckFailed(f"expected {expected}, but it raised {first_line(error)}: {advice}") from None
 
 
+def post_record(server: Server, record: dict[str, Any], what: str, on_crash: str) -> requests.Response:
+    """POST one record to the student's /predict (exercises 05 and 08); no answer, no route, or a
+    crash (with `on_crash` to try) is the finding."""
+    import requests
+
+    since = len(server.logs())
+    try:
+        response = requests.post(server.url + "/predict", json=record, timeout=10)
+    except requests.RequestException as error:
+        raise CheckFailed(
+            f"expected an answer to {what} within 10 s, found none ({first_line(error)}): send the same record "
+            "to your wrapper in a cell; it should answer in well under a second"
+        ) from None
+    if response.status_code in (404, 405):
+        raise CheckFailed(
+            f"expected POST /predict to answer {what}, found {response.status_code}: declare a POST route "
+            "at the path /predict on app"
+        )
+    if response.status_code >= 500:
+        raise CheckFailed(
+            f"expected an answer to {what} ({record}), found {response.status_code} (the server's log says "
+            f"{crash(server, since)}): {on_crash}"
+        )
+    return response
+
+
 def judge_species(response: requests.Response, record: object, expected: str | None, what: str, tip: str = "") -> None:
     """A /predict answer (exercises 05 and 06): a 2xx JSON object whose "species" is one name, the
     `expected` one when given. `tip` replaces each case's own advice (the given service in 06)."""

@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from penguins.serving.contract import FEATURES
-from workshop.checks.common import CheckFailed, call, first_line, passed, require, require_file, start_app
+from workshop.checks.common import CheckFailed, call, first_line, passed, post_record, require, require_file, start_app
 
 if TYPE_CHECKING:
     import pandas as pd
     from prometheus_client.metrics_core import Metric
     from prometheus_client.samples import Sample
+
+    from workshop.server import Server
 
 # ---------------------------------------------------------------- task 1: the service's metrics
 
@@ -52,7 +54,7 @@ def check_metrics(path: str | Path = "counted_service.py") -> None:
     require_file(path, "write your metrics there")
     server = start_app(path)
     try:
-        _send_mix(server.url)
+        _send_mix(server)
         families = _scrape(server.url)
     finally:
         server.stop()
@@ -78,25 +80,14 @@ def _mix() -> list[tuple[dict[str, Any], bool]]:
     return mixed
 
 
-def _send_mix(url: str) -> None:
+def _send_mix(server: Server) -> None:
     """POST every record of the mix; the given service must still answer and refuse as given."""
-    import requests
-
-    with requests.Session() as http:
-        for record, answered in _mix():
-            try:
-                status = http.post(url + PATH, json=record, timeout=10).status_code
-            except requests.RequestException as error:
-                raise CheckFailed(
-                    f"expected POST {PATH} to answer, found no answer ({first_line(error)}): server.logs() "
-                    "of a server started in a cell shows why"
-                ) from None
-            if answered != (status == 200):
-                expected = "200 (answered)" if answered else "a 4xx (refused)"
-                raise CheckFailed(
-                    f"expected {expected} for {record}, found {status}: keep what the given service answers "
-                    "as it was, and count around it"
-                )
+    keep = "keep what the given service answers as it was, and count around it"
+    for record, answered in _mix():
+        status = post_record(server, record, "a record of the check's mix", keep).status_code
+        if answered != (status == 200):
+            expected = "200 (answered)" if answered else "a 4xx (refused)"
+            raise CheckFailed(f"expected {expected} for {record}, found {status}: {keep}")
 
 
 def _scrape(url: str) -> list[Metric]:
