@@ -56,6 +56,22 @@ def require_file(path: Path, todo: str, name: str | None = None) -> None:
                 raise CheckFailed(f"not done yet: {path.name} still says {found} = ...: {todo}")
 
 
+def written(path: Path, what: str) -> str:
+    """The text of a %%writefile file that is not Python; "not done yet" while it is missing, holds
+    only comments, or still holds the line the exercise leaves in place of `what`."""
+    from workshop.exercises import TEXT_TODO
+
+    require_file(path, what, name="")  # its missing-file message; no Python placeholder to look for
+    text = path.read_text(encoding="utf-8")
+    lines = [line.strip() for line in text.splitlines()]
+    if TEXT_TODO in lines or not [line for line in lines if line and not line.startswith("#")]:
+        raise CheckFailed(
+            f"not done yet: write {what} in place of the line {TEXT_TODO} in the %%writefile {path.name} cell, "
+            "then run that cell and this one"
+        )
+    return text
+
+
 def _parsed(path: Path) -> list[ast.stmt]:
     """The module's top-level statements; none when it does not parse (the server's start-up names the line)."""
     try:

@@ -17,8 +17,7 @@ import yaml
 
 from penguins.client import PenguinClient, ServiceError
 from penguins.serving.examples import CLEAN_RECORD
-from workshop.checks.common import CheckFailed, passed, problem, require_file
-from workshop.exercises import TEXT_TODO
+from workshop.checks.common import CheckFailed, passed, problem, written
 
 READY_WITHIN = 180.0  # seconds for every pod to be Ready (a first start on a laptop loads the image)
 # A pod that waits for one of these will not become Ready by waiting longer.
@@ -27,13 +26,7 @@ STUCK = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageN
 
 def _documents(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """The file's one Deployment and one Service."""
-    require_file(path, "")
-    text = path.read_text(encoding="utf-8")
-    if any(line.strip() == TEXT_TODO for line in text.splitlines()):
-        raise CheckFailed(
-            f"not done yet: write the Deployment and the Service in place of the line {TEXT_TODO} in the "
-            f"%%writefile {path.name} cell, then run that cell and this one"
-        )
+    text = written(path, "the Deployment and the Service")
     try:
         documents = [document for document in yaml.safe_load_all(text) if document is not None]
     except yaml.YAMLError as error:
