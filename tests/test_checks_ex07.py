@@ -23,7 +23,7 @@ import yaml
 
 from tests.conftest import ROOT, unavailable
 from workshop import docker, exercises, room
-from workshop.checks import ex07
+from workshop.checks import CheckFailed, ex07
 
 VARIANTS = ROOT / "tests" / "exercise_variants" / "07"
 SOLUTION = ROOT / "solutions" / "07_server_room.ipynb"
@@ -86,7 +86,7 @@ def variants(kind: str, engine: bool) -> list[Path]:
 def refused(path: Path, folder: Path, tls: Path, image: str | None = None) -> None:
     """The variant fails with its own message, in the form every message has, giving nothing away."""
     compose, conf, ca = write_answer(path, folder, tls)
-    with pytest.raises(ex07.CheckFailed) as caught:
+    with pytest.raises(CheckFailed) as caught:
         ex07.check_server_room(compose, conf, ca, image=image)
     message = str(caught.value)
     assert load(path)["expect"] in message, message
@@ -145,7 +145,7 @@ def test_the_blank_exercise_is_not_done_yet(tmp_path: Path, tls: Path) -> None:
         blank = exercises.blank_regions(f"{exercises.WRITEFILE} {name}\n{body}").partition("\n")[2]
         paths.append(tmp_path / Path(name).name)
         paths[-1].write_text(blank, encoding="utf-8")
-    with pytest.raises(ex07.CheckFailed, match=r"^not done yet: "):
+    with pytest.raises(CheckFailed, match=r"^not done yet: "):
         ex07.check_server_room(*paths, tls / "ca.crt")
 
 

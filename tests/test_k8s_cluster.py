@@ -83,13 +83,7 @@ def deployed(k8s_cluster: None, artifact_dir: Path, tmp_path_factory: pytest.Tem
 
 
 def ready_pods() -> list[str]:
-    pods = json.loads(kubectl("get", "pods", "-l", SELECTOR, "-o", "json"))["items"]
-    return sorted(
-        pod["metadata"]["name"]
-        for pod in pods
-        if "deletionTimestamp" not in pod["metadata"]
-        and any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
-    )
+    return k8s.ready(k8s.pods(SELECTOR, NAMESPACE))
 
 
 def under_load(

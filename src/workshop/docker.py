@@ -340,6 +340,19 @@ def wait_healthy(name: str, timeout: float = HEALTHY_WITHIN) -> float:
         time.sleep(0.5)
 
 
+def wait_answering(name: str, port: int, path: str, within: float) -> str:
+    """Until GET `path` on the loopback `port` answers 200 while the container runs: "answering",
+    else the container's status when the wait ended ("running" when time ran out)."""
+    from workshop.server import get_status
+
+    deadline = time.monotonic() + within
+    while (status := container_status(name)) == "running" and time.monotonic() < deadline:
+        if get_status(port, path) == 200:
+            return "answering"
+        time.sleep(0.2)
+    return status
+
+
 @dataclass(frozen=True)
 class Running:
     """A container started by run()."""

@@ -30,9 +30,15 @@ class Result:
         return self.stdout.rstrip() if self.ok else f"{self.stdout}exit code {self.returncode}: {self.error}".strip()
 
 
-def run(code: str, *, stdin: str | None = None, python: str | os.PathLike[str] | None = None) -> Result:
-    """Run `code` with `python -c` (this kernel's Python by default) in the project root, `stdin`
-    handed over; it inherits the environment, so $PENGUINS_ARTIFACTS names the same models."""
+def run(
+    code: str,
+    *,
+    stdin: str | None = None,
+    python: str | os.PathLike[str] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+) -> Result:
+    """`python -c code` (this kernel's Python by default) in `cwd` (on its sys.path; default: the project
+    root), `stdin` handed over, this environment inherited: $PENGUINS_ARTIFACTS names the same models."""
     from penguins.serving.paths import project_root
 
     completed = subprocess.run(
@@ -44,6 +50,6 @@ def run(code: str, *, stdin: str | None = None, python: str | os.PathLike[str] |
         errors="replace",
         timeout=120,
         env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-        cwd=project_root() or Path.cwd(),
+        cwd=cwd or project_root() or Path.cwd(),
     )
     return Result(completed.returncode, completed.stdout, completed.stderr)

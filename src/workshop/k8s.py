@@ -14,7 +14,6 @@ import os
 import shutil
 import subprocess
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from penguins.client import PenguinClient
 from penguins.serving.examples import CLEAN_RECORD
 from penguins.serving.settings import PREFIX, Settings
 from workshop import docker, paced_load, rollout, room
+from workshop.checks.common import CheckFailed, problem
 from workshop.server import stop_process
 
 if TYPE_CHECKING:
@@ -39,20 +39,7 @@ SECRET_ENV = f"{PREFIX}API_KEY"
 DOCS = "https://kubernetes.io/docs/"
 
 
-@dataclass(frozen=True)
-class Problem:
-    """What is wrong, where: as the checks of the exercises word it."""
-
-    where: str
-    expected: str
-    found: str
-    tip: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: expected {self.expected}; found {self.found}. Try: {self.tip}"
-
-
-def schema_problem(document: dict[str, Any]) -> Problem | None:
+def schema_problem(document: dict[str, Any]) -> CheckFailed | None:
     """The document against the Kubernetes schema of its kind, strict: unknown fields refused."""
     kind = document.get("kind", "manifest")
     try:
@@ -60,9 +47,9 @@ def schema_problem(document: dict[str, Any]) -> Problem | None:
     except kubernetes_validate.ValidationError as error:
         where = ".".join(str(part) for part in error.path) or kind
         tip = "field names are case-sensitive camelCase; `kubectl explain deployment.spec` lists them"
-        return Problem(where, f"a valid {kind} (Kubernetes {KUBERNETES}, strict)", error.message, tip)
+        return problem(f"a valid {kind} (Kubernetes {KUBERNETES}, strict)", error.message, tip, where)
     except kubernetes_validate.SchemaNotFoundError as error:
-        return Problem("kind", "a kind and apiVersion Kubernetes knows", error.message, "apiVersion: apps/v1")
+        return problem("a kind and apiVersion Kubernetes knows", error.message, "apiVersion: apps/v1", "kind")
     return None
 
 
@@ -77,12 +64,12 @@ def _pod(deployment: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return template.get("metadata") or {}, template.get("spec") or {}
 
 
-def _selects(where: str, selector: dict[str, Any] | None, deployment: dict[str, Any], so: str) -> Iterator[Problem]:
+def _selects(where: str, selector: dict[str, Any] | None, deployment: dict[str, Any], so: str) -> Iterator[CheckFailed]:
     """A selector picks the Deployment's pods when their labels include it."""
     labels = _pod(deployment)[0].get("labels") or {}
     if not selector or not selector.items() <= labels.items():
         expected, tip = f"labels of the pod template, so {so}", "the same key: value as its `metadata.labels`"
-        yield Problem(where, expected, f"{selector or {}} for pods labelled {labels}", tip)
+        yield problem(expected, f"{selector or {}} for pods labelled {labels}", tip, where)
 
 
 def _port(container: dict[str, Any], port: Any) -> Any:
@@ -91,7 +78,7 @@ def _port(container: dict[str, Any], port: Any) -> Any:
     return names.get(port, port)
 
 
-def deployment_problems(deployment: dict[str, Any], hardened: bool = True) -> list[Problem]:
+def deployment_problems(deployment: dict[str, Any], hardened: bool = True) -> list[CheckFailed]:
     """Everything wrong with a Deployment of the model's image; the schema first (the ties assume
     a valid document). `hardened`: k8s/'s standard (liveness, non-root, read-only, settings, an
     explicit rollout); else what a first Deployment needs to lose no request (exercise 07c)."""
@@ -101,7 +88,7 @@ def deployment_problems(deployment: dict[str, Any], hardened: bool = True) -> li
     spec, pod = deployment.get("spec") or {}, _pod(deployment)[1]
     containers = pod.get("containers") or []
     if len(containers) != 1:
-        return [Problem("containers", "one container, the model's", f"{len(containers)}", "one image per pod here")]
+        return [problem("one container, the model's", f"{len(containers)}", "one image per pod here", "containers")]
     selector = (spec.get("selector") or {}).get("matchLabels")
     return [
         *_selects("spec.selector.matchLabels", selector, deployment, "the Deployment finds the pods it makes"),
@@ -112,7 +99,7 @@ def deployment_problems(deployment: dict[str, Any], hardened: bool = True) -> li
     ]
 
 
-def _rollout_problems(spec: dict[str, Any], hardened: bool) -> Iterator[Problem]:
+def _rollout_problems(spec: dict[str, Any], hardened: bool) -> Iterator[CheckFailed]:
     replicas = spec.get("replicas") or 1  # Kubernetes runs 1 when it is left out (or null)
     strategy = spec.get("strategy") or {}
     rolling = strategy.get("rollingUpdate") or {}
@@ -124,40 +111,40 @@ def _rollout_problems(spec: dict[str, Any], hardened: bool) -> Iterator[Problem]
         some_go = (int(text[:-1]) * replicas // 100 if text.endswith("%") else int(text)) > 0
     if replicas < 2:
         expected = "enough replicas that one can go while the others answer"
-        yield Problem("spec.replicas", expected, f"{replicas}", "as many as the room runs (docker/compose.room.yaml)")
+        yield problem(expected, f"{replicas}", "as many as the room runs (docker/compose.room.yaml)", "spec.replicas")
     guide = f"{DOCS}concepts/workloads/controllers/deployment/"
     if strategy.get("type", "RollingUpdate") != "RollingUpdate":
         found = f"{strategy['type']}: every old pod is stopped before a new one starts"
         expected = "a rolling update (old pods serve until new ones are ready)"
-        yield Problem("spec.strategy.type", expected, found, f"the Deployment's strategy in {guide}#strategy")
+        yield problem(expected, found, f"the Deployment's strategy in {guide}#strategy", "spec.strategy.type")
     elif some_go:
         found = f"{unavailable!r}{'' if 'maxUnavailable' in rolling else ' (the default)'}: old pods may stop first"
         expected = "no replica taken away before its successor is ready"
-        yield Problem("spec.strategy.rollingUpdate.maxUnavailable", expected, found, f"{guide}#max-unavailable")
+        yield problem(expected, found, f"{guide}#max-unavailable", "spec.strategy.rollingUpdate.maxUnavailable")
     elif str(surge) in ("0", "0%"):
         found = f"{surge!r} and no pod may be unavailable: the rollout cannot move"
         expected = "room for at least one new pod beside the old ones"
-        yield Problem("spec.strategy.rollingUpdate.maxSurge", expected, found, "one extra pod at a time is usual")
+        yield problem(expected, found, "one extra pod at a time is usual", "spec.strategy.rollingUpdate.maxSurge")
 
 
-def _image_problems(container: dict[str, Any], hardened: bool) -> Iterator[Problem]:
+def _image_problems(container: dict[str, Any], hardened: bool) -> Iterator[CheckFailed]:
     image = str(container.get("image", ""))
     name, _, tag = image.partition(":")
     if name != docker.IMAGE:
         expected = f"the image `make docker-build` tags, {docker.IMAGE}"
-        yield Problem("image", expected, repr(image), "the Makefile's IMAGE")
+        yield problem(expected, repr(image), "the Makefile's IMAGE", "image")
     # Without a policy Kubernetes pulls a `latest` (or untagged) image every time, another tag once.
     policy = container.get("imagePullPolicy") or ("Always" if tag in ("", "latest") else "IfNotPresent")
     if policy != "IfNotPresent" and (hardened or policy == "Always"):
         expected = "the image loaded into the cluster used as it is (kind load docker-image)"
         found = repr(container.get("imagePullPolicy", f"the default for {image!r}, {policy}"))
-        yield Problem("imagePullPolicy", expected, found, "the policy that pulls only when the node lacks the image")
+        yield problem(expected, found, "the policy that pulls only when the node lacks the image", "imagePullPolicy")
 
 
-def _probe_problems(container: dict[str, Any], hardened: bool) -> Iterator[Problem]:
+def _probe_problems(container: dict[str, Any], hardened: bool) -> Iterator[CheckFailed]:
     image_port = docker.Dockerfile.read().port
     if (shown := [port.get("containerPort") for port in container.get("ports") or []]) != [image_port]:
-        yield Problem("ports", f"the image's one port ({image_port})", f"{shown}", "the Dockerfile's EXPOSE")
+        yield problem(f"the image's one port ({image_port})", f"{shown}", "the Dockerfile's EXPOSE", "ports")
     for probe, path, why in (
         ("readinessProbe", READINESS, "the path that answers 200 only once the model is loaded"),
         ("livenessProbe", LIVENESS, "the path that answers while the process is alive, model or not"),
@@ -168,20 +155,20 @@ def _probe_problems(container: dict[str, Any], hardened: bool) -> Iterator[Probl
         if http is None:
             missing = f"no {probe}" if probe not in container else "a probe that is not httpGet"
             tip = f"{DOCS}tasks/configure-pod-container/configure-liveness-readiness-startup-probes/"
-            yield Problem(probe, f"an HTTP GET probe on {why}", missing, tip)
+            yield problem(f"an HTTP GET probe on {why}", missing, tip, probe)
             continue
         if http.get("path") != path:
-            yield Problem(f"{probe}.httpGet.path", why, repr(http.get("path")), "GET /docs lists the paths")
+            yield problem(why, repr(http.get("path")), "GET /docs lists the paths", f"{probe}.httpGet.path")
         if _port(container, port := http.get("port")) != image_port:
             expected = f"the port the container listens on ({image_port}), by number or by its name"
-            yield Problem(f"{probe}.httpGet.port", expected, repr(port), "the container's `ports:`")
+            yield problem(expected, repr(port), "the container's `ports:`", f"{probe}.httpGet.port")
     period = (container.get("readinessProbe") or {}).get("periodSeconds") or 10  # Kubernetes' default
     if period > MAX_READINESS_PERIOD_S:
         expected = f"at most {MAX_READINESS_PERIOD_S} s, so a replica that stops being ready loses traffic soon"
-        yield Problem("readinessProbe.periodSeconds", expected, f"{period} s", "a few seconds")
+        yield problem(expected, f"{period} s", "a few seconds", "readinessProbe.periodSeconds")
 
 
-def _hardened_problems(pod: dict[str, Any], container: dict[str, Any]) -> Iterator[Problem]:
+def _hardened_problems(pod: dict[str, Any], container: dict[str, Any]) -> Iterator[CheckFailed]:
     """The securityContext (the pod's and the container's, the container's winning) and the env."""
     user = docker.Dockerfile.read().last("USER")
     uid = int(user.value.split(":")[0]) if user else None
@@ -194,17 +181,17 @@ def _hardened_problems(pod: dict[str, Any], container: dict[str, Any]) -> Iterat
     ):
         if not right:
             found = str(context[field]).lower() if field in context else "not set"
-            yield Problem(f"securityContext.{field}", expected, found, tip)
+            yield problem(expected, found, tip, f"securityContext.{field}")
     for variable in container.get("env") or []:
         if (name := variable.get("name")) not in setting_names():
-            yield Problem("env", "settings the service reads (PENGUINS_*)", repr(name), "penguins.serving.settings")
+            yield problem("settings the service reads (PENGUINS_*)", repr(name), "penguins.serving.settings", "env")
         elif name == SECRET_ENV and "value" in variable:
             expected = "the key from a Secret (valueFrom), so it never sits in a file in git"
             tip = f"valueFrom.secretKeyRef in {DOCS}concepts/configuration/secret/"
-            yield Problem(f"env {SECRET_ENV}", expected, "the key written into the manifest", tip)
+            yield problem(expected, "the key written into the manifest", tip, f"env {SECRET_ENV}")
 
 
-def service_problems(service: dict[str, Any], deployment: dict[str, Any]) -> list[Problem]:
+def service_problems(service: dict[str, Any], deployment: dict[str, Any]) -> list[CheckFailed]:
     """Everything wrong with a Service in front of the Deployment's pods: schema, a selector
     that picks them, no name that clashes with a setting, a port that leads to the container's."""
     invalid = schema_problem(service)
@@ -221,14 +208,14 @@ def service_problems(service: dict[str, Any], deployment: dict[str, Any]) -> lis
         expected = "no variable Kubernetes derives from it that the service reads as a setting"
         found = f"{clash[0]}: Kubernetes sets it to tcp://<address>:<port> in the pods; the service refuses it"
         tip = "turn the pods' Service variables off (`enableServiceLinks`, in the pod template's spec), or rename it"
-        return [Problem("the Service's name", expected, found, tip)]
+        return [problem(expected, found, tip, "the Service's name")]
     image_port = docker.Dockerfile.read().port
     targets = [port.get("targetPort", port.get("port")) for port in spec.get("ports") or []]
     if image_port in [_port(pod["containers"][0], target) for target in targets]:
         return []
     expected = f"a targetPort that is the container's port ({image_port}), by number or by its name"
     tip = f"{DOCS}concepts/services-networking/service/#defining-a-service"
-    return [Problem("the Service's ports", expected, f"targetPort {targets} (without one, its `port`)", tip)]
+    return [problem(expected, f"targetPort {targets} (without one, its `port`)", tip, "the Service's ports")]
 
 
 # ---------------------------------------------------------------- a cluster, through kubectl
@@ -252,6 +239,24 @@ def kubectl(*args: str, timeout: float = 180, stdin: str | None = None) -> str:
     if result.returncode != 0:
         raise ClusterError(f"kubectl {' '.join(args)}: {(result.stderr or result.stdout).strip()[-800:]}")
     return result.stdout
+
+
+def pods(selector: str, namespace: str) -> list[dict[str, Any]]:
+    """The pods the label selector picks, as `kubectl get pods -o json` lists them."""
+    listed: list[dict[str, Any]] = json.loads(kubectl("get", "pods", "-n", namespace, "-l", selector, "-o", "json"))[
+        "items"
+    ]
+    return listed
+
+
+def ready(listed: list[dict[str, Any]], without: str = "") -> list[str]:
+    """The names of the Ready pods (the readiness probe answers) not being deleted, nor `without`."""
+    return sorted(
+        pod["metadata"]["name"]
+        for pod in listed
+        if pod["metadata"]["name"] != without and "deletionTimestamp" not in pod["metadata"]
+        if any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
+    )
 
 
 def unreachable() -> str:

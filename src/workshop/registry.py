@@ -8,17 +8,16 @@ it started, never the class's `make registry-up`. `python -m workshop registry u
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-import requests
 from docker.errors import DockerException
 
 from penguins.serving import artifacts
 from penguins.serving.contract import BACKEND_FILES, DEFAULT_BACKEND
 from penguins.serving.paths import artifacts_dir
 from workshop import docker
+from workshop.server import get_status
 from workshop.stages import REGISTRY_PORT
 
 ADDRESS = f"127.0.0.1:{REGISTRY_PORT}"
@@ -27,33 +26,22 @@ CONTAINER = "penguins-registry"
 READY_WITHIN = 30.0  # seconds
 
 
-def answers() -> bool:
-    """Does a registry answer `GET /v2/` (the API's "hello") at ADDRESS?"""
-    try:
-        return requests.get(f"http://{ADDRESS}/v2/", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
-
-
 def up(say: Callable[[str], None] = print) -> bool:
     """Start `registry:2` on ADDRESS unless a registry answers there; True when this call started it."""
     if not (engine := docker.engine()).running:
         say(f"{engine}: no registry started")
         return False
-    if answers():
+    if get_status(REGISTRY_PORT, "/v2/") == 200:
         say(f"a registry answers at {ADDRESS}")
         return False
     say(docker.shell(["docker", "run", "--detach", "--rm", "--name", CONTAINER, "--publish", f"{ADDRESS}:5000", IMAGE]))
     docker.api().containers.run(
         IMAGE, detach=True, remove=True, name=CONTAINER, ports={5000: ("127.0.0.1", REGISTRY_PORT)}
     )
-    deadline = time.monotonic() + READY_WITHIN
-    while not answers():
-        if time.monotonic() > deadline or not docker.exists(CONTAINER):
-            log = docker.log_tail(CONTAINER)
-            docker.remove(CONTAINER, volumes=True)
-            raise docker.DockerError(f"the registry did not answer at {ADDRESS} within {READY_WITHIN:g} s:\n{log}")
-        time.sleep(0.2)
+    if docker.wait_answering(CONTAINER, REGISTRY_PORT, "/v2/", READY_WITHIN) != "answering":
+        log = docker.log_tail(CONTAINER)
+        docker.remove(CONTAINER, volumes=True)
+        raise docker.DockerError(f"the registry did not answer at {ADDRESS} within {READY_WITHIN:g} s:\n{log}")
     say(f"{IMAGE} answers at http://{ADDRESS}/v2/")
     return True
 

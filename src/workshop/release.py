@@ -167,15 +167,14 @@ def under_load(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None 
         rate=20.0,
         threads=2,
         answer=lambda r: str(r.json()["model_version"]),
+        linger=0.5,
     )
-    time.sleep(0.5)
     try:
         finished = subprocess.run(
             command, cwd=cwd, capture_output=True, text=True, timeout=900, env=dict(env) if env else None
         )
     except (OSError, subprocess.TimeoutExpired) as err:
         finished = subprocess.CompletedProcess(command, -1, "", f"{shlex.join(command)}: {err}")
-    time.sleep(0.5)
     seen = load.stop()
     with room.client() as client:
         serving = str(client.model()["model_version"])

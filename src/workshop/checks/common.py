@@ -9,10 +9,13 @@ from __future__ import annotations
 import ast
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import requests
+
     from workshop.server import Server
 
 PLACEHOLDER = ...
@@ -53,6 +56,22 @@ def require_file(path: Path, todo: str, name: str | None = None) -> None:
                 raise CheckFailed(f"not done yet: {path.name} still says {found} = ...: {todo}")
 
 
+def written(path: Path, what: str) -> str:
+    """The text of a %%writefile file that is not Python; "not done yet" while it is missing, holds
+    only comments, or still holds the line the exercise leaves in place of `what`."""
+    from workshop.exercises import TEXT_TODO
+
+    require_file(path, what, name="")  # its missing-file message; no Python placeholder to look for
+    text = path.read_text(encoding="utf-8")
+    lines = [line.strip() for line in text.splitlines()]
+    if TEXT_TODO in lines or not [line for line in lines if line and not line.startswith("#")]:
+        raise CheckFailed(
+            f"not done yet: write {what} in place of the line {TEXT_TODO} in the %%writefile {path.name} cell, "
+            "then run that cell and this one"
+        )
+    return text
+
+
 def _parsed(path: Path) -> list[ast.stmt]:
     """The module's top-level statements; none when it does not parse (the server's start-up names the line)."""
     try:
@@ -70,6 +89,68 @@ def first_line(error: BaseException) -> str:
     """An error as one short line: its type, and the first line of its message if it has one."""
     lines = str(error).strip().splitlines()
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def call(function: Callable[..., Any], expected: str, advice: str, *args: Any) -> Any:
+    """The student's function called; whatever it raises is the finding, as one CheckFailed."""
+    try:
+        return function(*args)
+    except Exception as error:
+        raise CheckFailed(f"expected {expected}, but it raised {first_line(error)}: {advice}") from None
+
+
+def post_record(server: Server, record: dict[str, Any], what: str, on_crash: str) -> requests.Response:
+    """POST one record to the student's /predict (exercises 05 and 08); no answer, no route, or a
+    crash (with `on_crash` to try) is the finding."""
+    import requests
+
+    since = len(server.logs())
+    try:
+        response = requests.post(server.url + "/predict", json=record, timeout=10)
+    except requests.RequestException as error:
+        raise CheckFailed(
+            f"expected an answer to {what} within 10 s, found none ({first_line(error)}): send the same record "
+            "to your wrapper in a cell; it should answer in well under a second"
+        ) from None
+    if response.status_code in (404, 405):
+        raise CheckFailed(
+            f"expected POST /predict to answer {what}, found {response.status_code}: declare a POST route "
+            "at the path /predict on app"
+        )
+    if response.status_code >= 500:
+        raise CheckFailed(
+            f"expected an answer to {what} ({record}), found {response.status_code} (the server's log says "
+            f"{crash(server, since)}): {on_crash}"
+        )
+    return response
+
+
+def judge_species(response: requests.Response, record: object, expected: str | None, what: str, tip: str = "") -> None:
+    """A /predict answer (exercises 05 and 06): a 2xx JSON object whose "species" is one name, the
+    `expected` one when given. `tip` replaces each case's own advice (the given service in 06)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    species = body.get("species") if isinstance(body, dict) else None
+    if not 200 <= response.status_code < 300:
+        typed = 'take the record as a person types it (numbers may be text like "39,1") and let your wrapper clean it'
+        said = (f"the species of {what} ({record})", f"{response.status_code} {response.text[:200]}", typed)
+    elif species is None:
+        said = (
+            'a JSON object with the key "species"',
+            response.text[:150],
+            'answer with a dict such as {"species": "Adelie"}',
+        )
+    elif isinstance(species, list):
+        one = '"species" to be one name (a str) for the one record sent'
+        said = (one, f"a list {species}", "take the first (the only) prediction")
+    elif expected is not None and species != expected:
+        wrapper = f"{expected!r} for {what} ({record}), as the wrapper says in this process"
+        said = (wrapper, repr(species), "send the record to the wrapper as it came, all six fields")
+    else:
+        return
+    raise CheckFailed(f"expected {said[0]}, found {said[1]}: {tip or said[2]}")
 
 
 def start_app(path: Path) -> Server:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from workshop.checks.common import CheckFailed, first_line, passed, require
+from workshop.checks.common import CheckFailed, call, passed, require
 
 FEATURES = ["bill_length_mm", "bill_depth_mm"]
 CHECK_SEED = 7  # not the notebook's split: the check's held-out rows are ones the student never chose
@@ -52,14 +52,11 @@ def check_two_feature_model(model: Any) -> None:
             "fit it on X_train, which holds just the two bill columns"
         )
     train_x, test_x, train_y, test_y = _split(CHECK_SEED)
-    try:
-        predicted = clone(model).fit(train_x, train_y).predict(test_x)
-    except Exception as error:  # clone refuses non-estimators; whatever the recipe raises is the finding
-        raise CheckFailed(
-            f"expected a copy of your model (sklearn.base.clone) to refit on a table of the columns "
-            f"{', '.join(FEATURES)}, but it raised {first_line(error)}: build it from scikit-learn parts, and "
-            "select columns by those names or take the table as it comes"
-        ) from None
+    predicted = call(
+        lambda: clone(model).fit(train_x, train_y).predict(test_x),  # clone refuses non-estimators
+        f"a copy of your model (sklearn.base.clone) to refit on a table of the columns {', '.join(FEATURES)}",
+        "build it from scikit-learn parts, and select columns by those names or take the table as it comes",
+    )
     accuracy = float(np.mean(np.asarray(predicted) == np.asarray(test_y)))
     if accuracy < THRESHOLD:
         raise CheckFailed(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import re
 import shutil
@@ -20,16 +19,14 @@ import numpy as np
 
 from penguins.serving.artifacts import sidecar
 from workshop import fresh
-from workshop.checks.common import CheckFailed, first_line, passed, require
+from workshop.checks.common import CheckFailed, call, passed, require
 
 VERSION_NUMBER = re.compile(r"\d+(?:\.\d+)+")  # 3.11, 3.11.7, 1.9.1: the number inside a version text
 MAIN_CLASS = re.compile(r"Can't get attribute '([\w.]+)' on <module '__main__'")
-# Unpickle where nothing of the notebook exists, with the notebook's folder on sys.path as `python` there has.
+# Unpickle where nothing of the notebook exists, in the notebook's folder (on sys.path) as `python` there.
 LOADER = """\
-import json, pickle, sys
-folder, path = json.load(sys.stdin)
-sys.path.insert(0, folder)
-with open(path, "rb") as file:
+import pickle, sys
+with open(sys.stdin.read(), "rb") as file:
     model = pickle.load(file)
 print(type(model).__module__ + "." + type(model).__qualname__)
 """
@@ -46,13 +43,13 @@ def check_save_and_verify(save: Callable[[Any, Path], object], verify: Callable[
     require(verify, "define verify(path)")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.pkl"
-        try:
-            result = save(model, path)
-        except Exception as error:  # any crash of the student's function is the finding
-            raise CheckFailed(
-                f"expected save(model, path) to write the files, but it raised {first_line(error)}: "
-                "a lambda or a class defined in this notebook cannot be pickled by reference; put it in a module"
-            ) from None
+        result = call(
+            save,
+            "save(model, path) to write the files",
+            "a lambda or a class defined in this notebook cannot be pickled by reference; put it in a module",
+            model,
+            path,
+        )
         require(result, "write the body of save: pickle the model to path, then the sidecar next to it")
         for written, advice in (
             (path, "write to the path you are given"),
@@ -79,7 +76,7 @@ def check_save_and_verify(save: Callable[[Any, Path], object], verify: Callable[
 
 
 def _load_in_fresh_process(path: Path) -> str:
-    done = fresh.run(LOADER, stdin=json.dumps([os.getcwd(), str(path)]))
+    done = fresh.run(LOADER, stdin=str(path), cwd=Path.cwd())
     if done.ok:
         return done.stdout.strip()
     found = MAIN_CLASS.search(done.stderr)
@@ -124,13 +121,12 @@ def _check_sidecar(path: Path) -> str:
 
 
 def _expect(verify: Callable[[Path], object], path: Path, what: str, expected: bool) -> None:
-    try:
-        verdict = verify(path)
-    except Exception as error:  # any crash of the student's function is the finding
-        raise CheckFailed(
-            f"expected verify to return {expected} for {what}, but it raised {first_line(error)}: "
-            "compare hashes before anything reads the pickle, and return the result"
-        ) from None
+    verdict = call(
+        verify,
+        f"verify to return {expected} for {what}",
+        "compare hashes before anything reads the pickle, and return the result",
+        path,
+    )
     require(verdict, "write the body of verify: hash the file and compare with the sidecar's sha256")
     if not isinstance(verdict, (bool, np.bool_)):
         raise CheckFailed(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from penguins.serving.contract import NUMERIC_FEATURES as NUMBERS
-from workshop.checks.common import CheckFailed, first_line, passed, require
+from workshop.checks.common import CheckFailed, call, first_line, passed, require
 
 WRAPPER_PENGUINS = 24
 WRAPPER_AGREEMENT = 0.90  # the starter's model is right about 0.97 of the time on these birds
@@ -37,7 +37,7 @@ CLEAN_FIRST = (
 def check_predictor(make_predictor: Callable[[], Any], model_path: Path | str | None = None) -> None:
     """make_predictor() gives an object whose predict(records) reads messy records like clean ones."""
     require(make_predictor, "define make_predictor() that returns your wrapper object")
-    predictor = _call(make_predictor, "make_predictor() to return your wrapper", "build it inside and return it")
+    predictor = call(make_predictor, "make_predictor() to return your wrapper", "build it inside and return it")
     require(predictor, "write the body of make_predictor: build your wrapper and return it")
     if not callable(getattr(predictor, "predict", None)):
         raise CheckFailed(
@@ -88,14 +88,6 @@ def check_predictor(make_predictor: Callable[[], Any], model_path: Path | str | 
     )
 
 
-def _call(function: Callable[..., Any], expected: str, advice: str, *args: Any) -> Any:
-    """The student's function called; whatever it raises is the finding."""
-    try:
-        return function(*args)
-    except Exception as error:
-        raise CheckFailed(f"expected {expected}, but it raised {first_line(error)}: {advice}") from None
-
-
 def _check_gaps_like_the_model(said: list[str], clean: list[dict[str, Any]], model_path: Path) -> None:
     """Records with a missing measurement get the species the wrapped pipeline gives them with NaN there."""
     import pickle
@@ -120,7 +112,7 @@ def _check_gaps_like_the_model(said: list[str], clean: list[dict[str, Any]], mod
 
 def _predict(predictor: Any, records: Any, what: str, advice: str = CLEAN_FIRST) -> list[str]:
     """The wrapper's answer as a list of str: a list, tuple or array of names; a lone str for one dict."""
-    answer = _call(predictor.predict, f"predict to answer {what}", advice, records)
+    answer = call(predictor.predict, f"predict to answer {what}", advice, records)
     length = 1 if isinstance(records, dict) else len(records)
     answer = [answer] if isinstance(answer, str) and isinstance(records, dict) else answer
     answer = answer.tolist() if isinstance(answer, np.ndarray) else answer

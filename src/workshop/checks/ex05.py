@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from penguins.serving.contract import NUMERIC_FEATURES
-from workshop.checks.common import CheckFailed, crash, first_line, passed, require_file, start_app
+from workshop.checks.common import CheckFailed, judge_species, passed, post_record, require_file, start_app
 
 if TYPE_CHECKING:
     from workshop.server import Server
@@ -55,65 +55,20 @@ def check_service(path: str | Path = "my_service.py") -> None:
     )
 
 
-def _post(server: Server, record: dict[str, Any], what: str, on_crash: str) -> Any:
-    """POST one record to /predict; no answer, no route, or a crash (with `on_crash` to try) is the message."""
-    import requests
-
-    since = len(server.logs())
-    try:
-        response = requests.post(server.url + "/predict", json=record, timeout=10)
-    except requests.RequestException as error:
-        raise CheckFailed(
-            f"expected an answer to {what} within 10 s, found none ({first_line(error)}): send the same record "
-            "to your wrapper in a cell; it should answer in well under a second"
-        ) from None
-    if response.status_code in (404, 405):
-        raise CheckFailed(
-            f"expected POST /predict to answer {what}, found {response.status_code}: declare a POST route "
-            "at the path /predict on app"
-        )
-    if response.status_code >= 500:
-        raise CheckFailed(
-            f"expected an answer to {what} ({record}), found {response.status_code} (the server's log says "
-            f"{crash(server, since)}): {on_crash}"
-        )
-    return response
-
-
 def _check_species_of(server: Server, record: dict[str, Any], expected: str, what: str) -> None:
     """The answer is a JSON object whose "species" is the one name the wrapper gives here."""
-    response = _post(server, record, what, "send the same record to your wrapper in a cell to see where it breaks")
-    if not 200 <= response.status_code < 300:
-        raise CheckFailed(
-            f"expected the species of {what} ({record}), found {response.status_code} {response.text[:200]}: "
-            'take the record as a person types it (numbers may be text like "39,1") and let your wrapper clean it'
-        )
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    species = body.get("species") if isinstance(body, dict) else None
-    if species is None:
-        raise CheckFailed(
-            f'expected a JSON object with the key "species", found {response.text[:150]}: answer with a '
-            'dict such as {"species": "Adelie"}'
-        )
-    if isinstance(species, list):
-        raise CheckFailed(
-            f'expected "species" to be one name (a str) for the one record sent, found a list {species}: '
-            "take the first (the only) prediction"
-        )
-    if species != expected:
-        raise CheckFailed(
-            f"expected {expected!r} for {what} ({record}), as the wrapper says in this process, found "
-            f"{species!r}: send the record to the wrapper as it came, all six fields"
-        )
+    response = post_record(
+        server, record, what, "send the same record to your wrapper in a cell to see where it breaks"
+    )
+    judge_species(response, record, expected, what)
 
 
 def _check_bad_field(server: Server, record: dict[str, Any], field: str, value: str) -> None:
     """A value that is not a number gets a 4xx whose body names its field."""
     what = f"{field}={value!r}"
-    response = _post(server, record, what, "catch your wrapper's error and answer it with a 4xx (an HTTPException)")
+    response = post_record(
+        server, record, what, "catch your wrapper's error and answer it with a 4xx (an HTTPException)"
+    )
     if not 400 <= response.status_code < 500:
         raise CheckFailed(
             f"expected a 4xx naming {field!r} for {what}, found {response.status_code} {response.text[:150]}: "

@@ -9,13 +9,11 @@ local image removed and pulled back, so the run line starts what the registry ho
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import posixpath
 import re
 import shlex
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,8 @@ from IPython import get_ipython
 from IPython.display import clear_output
 
 from workshop import docker, registry
-from workshop.checks.common import CheckFailed, passed, problem, require
+from workshop.checks.common import CheckFailed, judge_species, passed, problem, require
+from workshop.server import stop_process
 
 CONTEXT = "06_context"  # the folder the exercise prepares beside the notebook
 MODEL = "artifacts/mlp.onnx"  # where the model sits in the context, and where the service looks for it
@@ -190,8 +189,9 @@ def judge_run(
         if process.returncode != 0 or not started:
             said = f"docker said:\n{output.strip()[-1500:]}\n"
             raise problem("the run line to start a container", said, "`docker ps` for what holds the port")
-        url = f"http://127.0.0.1:{published(started[-1])}"
-        wait_answering(started[-1], url, logs[-1])
+        port = published(started[-1])
+        url = f"http://127.0.0.1:{port}"
+        wait_answering(started[-1], port, url, logs[-1])
         answers = ask(url, context)
         uid = docker.api().containers.get(started[-1]).exec_run(["id", "-u"]).output.decode().strip()
         if uid == "0":
@@ -203,9 +203,8 @@ def judge_run(
         for image in images - {"", *dockerfile.bases}:
             docker.remove_image(image)
         for each in (process, *logs):
-            if each.returncode is None:
-                each.kill()
-                each.communicate()
+            stop_process(each)
+            each.communicate()
 
 
 def output_of(command: list[str], folder: Path) -> subprocess.Popen[str]:
@@ -224,11 +223,11 @@ def ran_by(run: str, new: set[str]) -> set[str]:
     return {name for name in new if ((docker.inspect(name) or {}).get("Config") or {}).get("Image") in words}
 
 
-def published(container: str) -> str:
+def published(container: str) -> int:
     """The host port the container publishes, on loopback only (Docker's answer once it runs)."""
     inspected = docker.inspect(container)
     if inspected is None:
-        return "?"  # wait_answering() says why
+        return 0  # wait_answering() says why
     bindings, ports = inspected["HostConfig"]["PortBindings"] or {}, inspected["NetworkSettings"]["Ports"] or {}
     found = [(inside, bound) for inside, each in bindings.items() for bound in each or []]
     if not found:
@@ -239,21 +238,17 @@ def published(container: str) -> str:
             everywhere = f"{inside} published on every interface ({bound.get('HostIp') or '0.0.0.0'}), the network's"
             raise problem("the port published on loopback only (127.0.0.1)", everywhere, "an address before -p's port")
     inside, bound = found[0]
-    return str((ports.get(inside) or [bound])[0]["HostPort"])
+    return int((ports.get(inside) or [bound])[0]["HostPort"])
 
 
-def wait_answering(container: str, url: str, log: subprocess.Popen[str]) -> None:
+def wait_answering(container: str, port: int, url: str, log: subprocess.Popen[str]) -> None:
     """Until /health answers 200 from outside; a container that stops is reported at once, with its log."""
-    deadline = time.monotonic() + ANSWER_WITHIN
-    while (status := docker.container_status(container)) == "running" and time.monotonic() < deadline:
-        with contextlib.suppress(requests.RequestException):
-            if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        time.sleep(0.5)
+    if (status := docker.wait_answering(container, port, "/health", ANSWER_WITHIN)) == "answering":
+        return
     try:
         printed = log.communicate(timeout=5)[0]  # `docker logs --follow` ends with a container that stopped
     except subprocess.TimeoutExpired:
-        log.kill()
+        stop_process(log)
         printed = log.communicate()[0]
     tail = "\n".join(printed.strip().splitlines()[-15:]) or "(nothing)"
     if status == "gone" and "No such container" in printed:
@@ -277,11 +272,7 @@ def ask(url: str, context: Path) -> int:
     predictor = PenguinPredictor.load("mlp-onnx", context / MODEL) if packaged else None
     records: list[dict[str, Any]] = [CLEAN_RECORD, *MESSY_RECORDS]
     for record in records:
+        expected = predictor.predict_one(record).species if predictor else None
         answer = requests.post(f"{url}/predict", json=record, timeout=5)
-        body = answer.json() if answer.headers.get("content-type") == "application/json" else None
-        species = body.get("species") if isinstance(body, dict) else None
-        expected = repr(predictor.predict_one(record).species) if predictor else "a species"
-        if answer.status_code != 200 or species is None or (predictor and repr(species) != expected):
-            said = f"status {answer.status_code}: {answer.text[:200]}"
-            raise problem(f"POST /predict to answer {{'species': {expected}}} for {record}", said, "the given service")
+        judge_species(answer, record, expected, "POST /predict", "the given service, as it is, in the image")
     return len(records)

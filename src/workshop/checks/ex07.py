@@ -27,7 +27,7 @@ import yaml
 from penguins import smoke
 from penguins.client import InvalidInput, PenguinClient
 from workshop import docker, paced_load, room
-from workshop.checks.common import CheckFailed, passed, problem
+from workshop.checks.common import passed, problem, written
 
 DOMAIN = "www.mojadomena.zmodelami.pl"
 PROJECT = "penguins-ex07"  # the check's own compose project: it never touches the student's
@@ -39,16 +39,6 @@ LOAD_SECONDS, KILL_AT, TIMEOUT = 5.0, 1.5, 3.0  # paced_load's 100 requests/s; a
 LOOPBACK = {DOMAIN: "127.0.0.1"}
 _TOKEN = re.compile(r"""'([^']*)'|"([^"]*)"|(#[^\n]*)|([{};])|([^\s{};'"#]+)""")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-
-
-def _read(path: Path, what: str) -> str:
-    if not path.exists():
-        raise CheckFailed(f"no file {path}: run the %%writefile cell of {what} first")
-    text = path.read_text(encoding="utf-8")
-    lines = [line.strip() for line in text.splitlines()]
-    if "# TODO" in lines or not [line for line in lines if line and not line.startswith("#")]:
-        raise CheckFailed(f"not done yet: write {what} in the %%writefile {path.name} cell, then run it and this one")
-    return text
 
 
 def seconds(text: str) -> float:
@@ -418,8 +408,8 @@ def check_server_room(
     `ca` signed the proxy's certificate; `image` replaces the model's image (tests); `start=False`
     stops after `nginx -t`."""
     compose_path, conf = Path(compose_file), Path(nginx_conf)
-    _read(compose_path, "the room's compose file")
-    conf_text = _read(conf, "the nginx server block")
+    written(compose_path, "the room's compose file")
+    conf_text = written(conf, "the nginx server block")
     found, document, how = services(compose_path)
     model, proxy = compose_problems(found, conf)
     nginx_problems(conf_text, {model.name, *model.aliases}, docker.Dockerfile.read().port)

@@ -8,7 +8,6 @@ its own, the Service called, a pod deleted under a paced load (none may fail) an
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from pathlib import Path
@@ -18,8 +17,7 @@ import yaml
 
 from penguins.client import PenguinClient, ServiceError
 from penguins.serving.examples import CLEAN_RECORD
-from workshop.checks.common import CheckFailed, passed, require_file
-from workshop.exercises import TEXT_TODO
+from workshop.checks.common import CheckFailed, passed, problem, written
 
 READY_WITHIN = 180.0  # seconds for every pod to be Ready (a first start on a laptop loads the image)
 # A pod that waits for one of these will not become Ready by waiting longer.
@@ -28,26 +26,17 @@ STUCK = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageN
 
 def _documents(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """The file's one Deployment and one Service."""
-    require_file(path, "")
-    text = path.read_text(encoding="utf-8")
-    if any(line.strip() == TEXT_TODO for line in text.splitlines()):
-        raise CheckFailed(
-            f"not done yet: write the Deployment and the Service in place of the line {TEXT_TODO} in the "
-            f"%%writefile {path.name} cell, then run that cell and this one"
-        )
+    text = written(path, "the Deployment and the Service")
     try:
         documents = [document for document in yaml.safe_load_all(text) if document is not None]
     except yaml.YAMLError as error:
-        raise CheckFailed(
-            f"the YAML: expected a file PyYAML can read; found {' '.join(str(error).split())[:300]}. "
-            "Try: indent with spaces only, each level two deeper than the key above it"
-        ) from None
+        found = " ".join(str(error).split())[:300]
+        tip = "indent with spaces only, each level two deeper than the key above it"
+        raise problem("a file PyYAML can read", found, tip, "the YAML") from None
     kinds = [str(d.get("kind")) if isinstance(d, dict) else type(d).__name__ for d in documents]
     if sorted(kinds) != ["Deployment", "Service"]:
-        raise CheckFailed(
-            f"the file: expected two documents, a Deployment and a Service, separated by a line `---`; "
-            f"found {kinds or 'none'}. Try: `kind:` names what each document is"
-        )
+        expected = "two documents, a Deployment and a Service, separated by a line `---`"
+        raise problem(expected, f"{kinds or 'none'}", "`kind:` names what each document is", "the file")
     deployment, service = sorted(documents, key=lambda document: str(document["kind"]))
     return deployment, service
 
@@ -60,7 +49,7 @@ def check_kubernetes(manifest_file: Path | str) -> None:
     deployment, service = _documents(path)
     problems = k8s.deployment_problems(deployment, hardened=False) or k8s.service_problems(service, deployment)
     if problems:
-        raise CheckFailed(str(problems[0]))
+        raise problems[0]
     on_paper = f"{path.name}: a valid Deployment and Service (Kubernetes {k8s.KUBERNETES}, strict) that keep the rules"
     if reason := k8s.unreachable():
         passed(f"{on_paper}; not run on a cluster ({reason}): `kind create cluster` makes one (k8s/README.md)")
@@ -80,8 +69,8 @@ def on_a_cluster(path: Path, deployment: dict[str, Any], service: dict[str, Any]
         try:
             k8s.kubectl("apply", "--namespace", namespace, "-f", str(path))
         except k8s.ClusterError as refused:
-            raise CheckFailed(
-                f"kubectl apply: expected the cluster to accept the file; found {refused}. Try: the line it names"
+            raise problem(
+                "the cluster to accept the file", f"{refused}", "the line it names", "kubectl apply"
             ) from None
         started = time.monotonic()
         victim = _ready_pods(namespace, selector, replicas)[0]
@@ -90,10 +79,8 @@ def on_a_cluster(path: Path, deployment: dict[str, Any], service: dict[str, Any]
             with PenguinClient(url, timeout=k8s.TIMEOUT) as client:
                 species = client.predict(CLEAN_RECORD).species
         except ServiceError as error:
-            raise CheckFailed(
-                f"the Service: expected an answer to POST /predict through it; found {error}. "
-                "Try: `kubectl describe service` lists its endpoints, the pods it sends requests to"
-            ) from None
+            tip = "`kubectl describe service` lists its endpoints, the pods it sends requests to"
+            raise problem("an answer to POST /predict through it", f"{error}", tip, "the Service") from None
 
         def delete() -> str:
             k8s.kubectl("delete", "pod", victim, "--namespace", namespace, "--wait=false")
@@ -130,7 +117,7 @@ def _ready_pods(namespace: str, selector: str, replicas: int, without: str = "")
 
     deadline, ready = time.monotonic() + READY_WITHIN, []
     while time.monotonic() < deadline:
-        pods = json.loads(k8s.kubectl("get", "pods", "--namespace", namespace, "-l", selector, "-o", "json"))["items"]
+        pods = k8s.pods(selector, namespace)
         stuck = [
             f"{pod['metadata']['name']}: {reason} ({status.get('image')})"
             for pod in pods
@@ -138,20 +125,12 @@ def _ready_pods(namespace: str, selector: str, replicas: int, without: str = "")
             if (reason := (status.get("state", {}).get("waiting") or {}).get("reason")) in STUCK
         ]
         if stuck:
-            raise CheckFailed(
-                f"the pods: expected them Ready; found {stuck[0]}. Try: the image must be on the cluster's node "
-                "(make docker-build; on kind also `kind load docker-image`), and `kubectl describe pod` says more"
-            )
-        ready = sorted(
-            pod["metadata"]["name"]
-            for pod in pods
-            if pod["metadata"]["name"] != without and "deletionTimestamp" not in pod["metadata"]
-            if any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
-        )
+            tip = "the image must be on the cluster's node (make docker-build; on kind also `kind load docker-image`)"
+            raise problem("them Ready", stuck[0], f"{tip}, and `kubectl describe pod` says more", "the pods")
+        ready = k8s.ready(pods, without)
         if len(ready) >= replicas:
             return ready
         time.sleep(0.5)
-    raise CheckFailed(
-        f"the pods: expected {replicas} Ready within {READY_WITHIN:.0f} s; found {len(ready)} "
-        "(Ready: the readiness probe answered). Try: `kubectl describe pod` shows the probe's failures"
-    )
+    found = f"{len(ready)} (Ready: the readiness probe answered)"
+    tip = "`kubectl describe pod` shows the probe's failures"
+    raise problem(f"{replicas} Ready within {READY_WITHIN:.0f} s", found, tip, "the pods")

@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from penguins.serving.contract import FEATURES
-from workshop.checks.common import CheckFailed, first_line, passed, require, require_file, start_app
+from workshop.checks.common import CheckFailed, call, first_line, passed, post_record, require, require_file, start_app
 
 if TYPE_CHECKING:
     import pandas as pd
     from prometheus_client.metrics_core import Metric
     from prometheus_client.samples import Sample
+
+    from workshop.server import Server
 
 # ---------------------------------------------------------------- task 1: the service's metrics
 
@@ -52,7 +54,7 @@ def check_metrics(path: str | Path = "counted_service.py") -> None:
     require_file(path, "write your metrics there")
     server = start_app(path)
     try:
-        _send_mix(server.url)
+        _send_mix(server)
         families = _scrape(server.url)
     finally:
         server.stop()
@@ -78,25 +80,14 @@ def _mix() -> list[tuple[dict[str, Any], bool]]:
     return mixed
 
 
-def _send_mix(url: str) -> None:
+def _send_mix(server: Server) -> None:
     """POST every record of the mix; the given service must still answer and refuse as given."""
-    import requests
-
-    with requests.Session() as http:
-        for record, answered in _mix():
-            try:
-                status = http.post(url + PATH, json=record, timeout=10).status_code
-            except requests.RequestException as error:
-                raise CheckFailed(
-                    f"expected POST {PATH} to answer, found no answer ({first_line(error)}): server.logs() "
-                    "of a server started in a cell shows why"
-                ) from None
-            if answered != (status == 200):
-                expected = "200 (answered)" if answered else "a 4xx (refused)"
-                raise CheckFailed(
-                    f"expected {expected} for {record}, found {status}: keep what the given service answers "
-                    "as it was, and count around it"
-                )
+    keep = "keep what the given service answers as it was, and count around it"
+    for record, answered in _mix():
+        status = post_record(server, record, "a record of the check's mix", keep).status_code
+        if answered != (status == 200):
+            expected = "200 (answered)" if answered else "a 4xx (refused)"
+            raise CheckFailed(f"expected {expected} for {record}, found {status}: {keep}")
 
 
 def _scrape(url: str) -> list[Metric]:
@@ -137,7 +128,8 @@ def _status_label(samples: list[Sample]) -> str | None:
 
 
 def _counted(families: list[Metric]) -> str:
-    """The counters that hold the answered and the refused requests apart; what was found, if none do."""
+    """The counters that hold the answered and the refused requests apart; else expected, found and
+    the one thing to try, for counters that do not add up."""
     counters = _own(families, "counter")
     if not counters:
         others = sorted({family.name for family in families if not family.name.startswith(DEFAULT_METRICS)})
@@ -164,13 +156,8 @@ def _counted(families: list[Metric]) -> str:
     refused = [name for name, value in {**refusals, **totals}.items() if value == REFUSED]
     if answered and refused:
         return " and ".join(dict.fromkeys((answered[0], refused[0])))
-    raise CheckFailed(_miscount(answers, refusals, totals))
-
-
-def _miscount(answers: dict[str, float], refusals: dict[str, float], totals: dict[str, float]) -> str:
-    """Expected, found, and the one thing to try, for counters that do not add up."""
-    found = [f"{name} = {answers[name]:g} answered and {refusals[name]:g} refused" for name in answers]
-    found += [f"{name} = {value:g}" for name, value in totals.items()]
+    counted = [f"{name} = {answers[name]:g} answered and {refusals[name]:g} refused" for name in answers]
+    counted += [f"{name} = {value:g}" for name, value in totals.items()]
     everything = ANSWERED + REFUSED
     refusals_counted = REFUSED in {**refusals, **totals}.values()
     if everything in answers.values() or (refusals_counted and everything in totals.values()):
@@ -184,9 +171,9 @@ def _miscount(answers: dict[str, float], refusals: dict[str, float], totals: dic
         )
     else:
         tip = f"count each request to {PATH} once, by whether it was answered or refused"
-    return (
+    raise CheckFailed(
         f"the check sent {ANSWERED} records the service answered (200) and {REFUSED} it refused (422); "
-        f"expected them counted apart, found {', '.join(found)}. Try: {tip}"
+        f"expected them counted apart, found {', '.join(counted)}. Try: {tip}"
     )
 
 
@@ -264,10 +251,8 @@ def _names(features: Iterable[str]) -> str:
 def _verdict(drifted_features: Callable[..., Any], reference: pd.DataFrame, case: Case) -> frozenset[str]:
     """The student's answer on one case as a set of feature names; what went wrong, in words, if not."""
     given = () if case.alpha is None else (case.alpha,)
-    try:
-        answer = drifted_features(reference.copy(), case.recent.copy(), *given)
-    except Exception as error:  # any error of the student's code becomes its one line
-        raise CheckFailed(f"case '{case.what}': your function raised {first_line(error)}") from None
+    args = (reference.copy(), case.recent.copy(), *given)
+    answer = call(drifted_features, f"an answer for case '{case.what}'", "run it on that case in a cell", *args)
     if answer is None:
         raise CheckFailed(
             f"case '{case.what}': your function returned None: end it with `return` and the list of drifted features"

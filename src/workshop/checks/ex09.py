@@ -21,14 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from workshop.checks.common import CheckFailed, passed, require
+from workshop.checks.common import passed, problem, require, written
 
 if TYPE_CHECKING:
     from workshop.release import Run
 
 SEEDS = {"bad": 11, "good": 7}  # in the order the check releases them
 MODEL = "{model}"
-TODO = "# TODO"  # what the exercise leaves in place of the release (workshop.exercises.TEXT_TODO)
 TRAINED = "exercise-09"  # in the artifacts folder: the check's two models, trained once
 
 
@@ -93,10 +92,8 @@ def in_registry(version: str) -> list[str]:
         listed = requests.get(f"{base}/_catalog", timeout=5).json().get("repositories") or []
         tags = {name: requests.get(f"{base}/{name}/tags/list", timeout=5).json().get("tags") or [] for name in listed}
     except (requests.RequestException, ValueError) as err:
-        raise CheckFailed(
-            f"expected the registry at {registry.ADDRESS}; found it not answering ({type(err).__name__}); "
-            "try running the starter cell again (registry.up())"
-        ) from None
+        found = f"it not answering ({type(err).__name__})"
+        raise problem(f"the registry at {registry.ADDRESS}", found, "the starter cell again (registry.up())") from None
     return [name for name, held in tags.items() if version in held]
 
 
@@ -108,17 +105,15 @@ def check_release(command: str, folder: Path | str = ".", say: Callable[[str], N
     """
     require(command, 'write your release, then its command line with {model}, e.g. "bash release.sh {model}"')
     if not isinstance(command, str) or MODEL not in command:
-        raise CheckFailed(
-            f"expected the command as text with {MODEL} where the model's folder goes; found {command!r}; "
-            'try "bash release.sh {model}" (the check runs it once per model version)'
-        )
+        tip = '"bash release.sh {model}" (the check runs it once per model version)'
+        raise problem(f"the command as text with {MODEL} where the model's folder goes", repr(command), tip)
     from workshop import room
     from workshop.release import under_load
 
     cwd = Path(folder)
-    unfinished = [word for word in shlex.split(command) if _has_todo(cwd / word)]
-    if unfinished:
-        raise CheckFailed(f"not done yet: write the release in {unfinished[0]} in place of the line {TODO}")
+    for word in shlex.split(command):
+        if (cwd / word).is_file():
+            written(cwd / word, f"the release in {word}")
     # The release runs with this kernel's Python first on PATH, so `python -m ...` in it finds the project.
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     run = datetime.now(UTC).isoformat()
@@ -137,28 +132,22 @@ def check_release(command: str, folder: Path | str = ".", say: Callable[[str], N
 
     bad = ship("bad")
     if bad.code == 0:
-        raise CheckFailed(
-            f"expected the bad version {versions['bad']} (it answers wrongly) to fail the release; found exit 0 "
-            f"and the room on {bad.serving}; try making the smoke step's failure end the script with a non-zero exit"
-        )
+        expected = f"the bad version {versions['bad']} (it answers wrongly) to fail the release"
+        tip = "making the smoke step's failure end the script with a non-zero exit"
+        raise problem(expected, f"exit 0 and the room on {bad.serving}", tip)
     if bad.serving != before:
-        raise CheckFailed(
-            f"expected the room back on {before} after the bad version failed; found {bad.serving}; "
-            "try switching back before the script exits when the smoke step fails"
-        )
+        tip = "switching back before the script exits when the smoke step fails"
+        raise problem(f"the room back on {before} after the bad version failed", bad.serving, tip)
     _checked("the bad version", bad, versions["bad"])
     good = ship("good")
     if good.code != 0:
         ends = "\n".join(good.output.strip().splitlines()[-12:]) or "(it printed nothing)"
-        raise CheckFailed(
-            f"expected the good version {versions['good']} to ship (exit 0); found exit {good.code}, its output ends:\n"
-            f"{ends}\ntry running the command on it by hand and read the first step that fails"
-        )
+        found = f"exit {good.code}, its output ends:\n{ends}\n"
+        tip = "running the command on it by hand and read the first step that fails"
+        raise problem(f"the good version {versions['good']} to ship (exit 0)", found, tip)
     if good.serving != versions["good"]:
-        raise CheckFailed(
-            f"expected the room to answer with {versions['good']} after the release said it shipped; found "
-            f"{good.serving}; try checking that the switch step starts the image you pushed"
-        )
+        expected = f"the room to answer with {versions['good']} after the release said it shipped"
+        raise problem(expected, good.serving, "checking that the switch step starts the image you pushed")
     _checked("the good version", good, versions["good"])
     passed(
         f"your release rolled {versions['bad']} back ({bad.sent} requests, 0 failed) and shipped {versions['good']} "
@@ -166,22 +155,15 @@ def check_release(command: str, folder: Path | str = ".", say: Callable[[str], N
     )
 
 
-def _has_todo(path: Path) -> bool:
-    """A file of the command that still holds the exercise's placeholder line."""
-    return path.is_file() and any(line.strip() == TODO for line in path.read_text(encoding="utf-8").splitlines())
-
-
 def _checked(which: str, run: Run, version: str) -> None:
     """No request failed while `which` was released, and its image went to the registry."""
     from workshop import registry
 
     if run.failed:
-        raise CheckFailed(
-            f"expected no failed request while {which} was released; found {run.failed} of {run.sent}; "
-            "try starting the new colour and waiting until it is ready before the switch"
-        )
+        tip = "starting the new colour and waiting until it is ready before the switch"
+        raise problem(f"no failed request while {which} was released", f"{run.failed} of {run.sent}", tip)
     if not in_registry(version):
-        raise CheckFailed(
-            f"expected {which}'s image in the registry at {registry.ADDRESS}, tagged {version}; found no such tag; "
-            "try docker push after the build (the room's servers pull from the registry)"
+        expected = f"{which}'s image in the registry at {registry.ADDRESS}, tagged {version}"
+        raise problem(
+            expected, "no such tag", "docker push after the build (the room's servers pull from the registry)"
         )
