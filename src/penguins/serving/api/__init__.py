@@ -19,7 +19,7 @@ from penguins import __version__
 from penguins.serving import logs
 from penguins.serving.api import metrics as metrics_route
 from penguins.serving.api import predict, status, v2
-from penguins.serving.api.deps import Model, guarded
+from penguins.serving.api.deps import Model
 from penguins.serving.api.errors import ServingError, handle
 from penguins.serving.api.gate import REQUEST_ID, RequestGate
 from penguins.serving.metrics import Metrics, NoMetrics
@@ -58,10 +58,8 @@ def create_app(settings: Settings | None = None, predictor: PenguinPredictor | N
     app.state.predictor, app.state.model, app.state.metrics = predictor, None, meter
     app.add_middleware(RequestGate, metrics=meter)
     app.add_exception_handler(ServingError, handle)
-    guard = guarded(settings)
-    routers = [predict.router(settings, guard), status.router]
-    if settings.mode == "raw":  # the protocol's clients send raw values through the wrapper, as /predict's do
-        routers.insert(1, v2.router(settings, guard))
+    raw = settings.mode == "raw"  # the protocol's clients send raw values through the wrapper, as /predict's do
+    routers = [predict.router(settings), *([v2.router(settings)] if raw else []), status.router]
     if isinstance(meter, Metrics):
         routers.append(metrics_route.router)
     # The routes themselves, /predict first, not include_router's nested router: FastAPI 0.165

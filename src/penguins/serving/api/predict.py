@@ -16,7 +16,7 @@ from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 from pydantic_core import to_json
 
-from penguins.serving.api.deps import json_body, many, model_of, request_body, validated
+from penguins.serving.api.deps import guarded, json_body, many, model_of, request_body, validated
 from penguins.serving.cleaning import WarningCode, record_schema, unicode_text
 from penguins.serving.examples import BAD_RECORD, CLEAN_RECORD, INCOMPLETE_RECORD, MESSY_RECORDS
 from penguins.serving.predictor import Predictions
@@ -133,9 +133,10 @@ async def predict_features_batch(request: Request) -> Response:
     return answered(await model.answer(lambda predictor: predictor.predict_typed(records), len(records)))
 
 
-def router(settings: Settings, guard: dict[str, Any]) -> APIRouter:
-    """/predict and /predict/batch for the settings' mode, their bodies documented with the one
-    record limit, behind `guard` (deps.guarded); the endpoints above read the bodies themselves."""
+def router(settings: Settings) -> APIRouter:
+    """/predict and /predict/batch for the settings' mode, behind deps.guarded, their bodies documented
+    with the one record limit; the endpoints above read the bodies themselves."""
+    guard = guarded(settings)
     routes = APIRouter(**{**guard, "responses": STATUSES | guard.get("responses", {})})
     raw, limit = settings.mode == "raw", settings.batch_limit
     record = record_schema() if raw else FeatureRecord.model_json_schema()

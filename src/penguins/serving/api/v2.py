@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, TypeAdapter
 
 from penguins import __version__
-from penguins.serving.api.deps import Loaded, json_body, many, model_of, request_body, validated
+from penguins.serving.api.deps import Loaded, guarded, json_body, many, model_of, request_body, validated
 from penguins.serving.api.errors import ServingError
 from penguins.serving.cleaning import json_schema
 from penguins.serving.contract import CLASSES, FEATURES, NUMERIC_FEATURES, OUTPUT
@@ -300,9 +300,9 @@ async def infer(request: Request) -> InferenceResponse:
     return response_of(inference, await model.answer(lambda predictor: predictor.predict_columns(columns), count))
 
 
-def router(settings: Settings, guard: dict[str, Any]) -> APIRouter:
-    """The protocol's routes behind `guard` (deps.guarded), infer's body documented with the one record limit."""
-    routes = APIRouter(**guard)
+def router(settings: Settings) -> APIRouter:
+    """The protocol's routes behind deps.guarded, infer's body documented with the one record limit."""
+    routes = APIRouter(**guarded(settings))
     routes.include_router(documents)
     routes.add_api_route(
         f"/v2/models/{MODEL}/infer",
