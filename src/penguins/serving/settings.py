@@ -3,8 +3,7 @@
 Which model to serve, how and where is configuration, not code: the same package (and image)
 serves any stage by changing the environment. Every name carries the prefix PENGUINS_, so a
 variable meant for another program (a bare PORT or MODE) never reconfigures the model by
-accident: `batch_limit` is PENGUINS_BATCH_LIMIT (`PENGUINS_BACKEND=sklearn-onnx python -m
-penguins serve`). The artifacts folder, PENGUINS_ARTIFACTS, is penguins.serving.paths'.
+accident: `batch_limit` is PENGUINS_BATCH_LIMIT. PENGUINS_ARTIFACTS is penguins.serving.paths'.
 """
 
 from __future__ import annotations

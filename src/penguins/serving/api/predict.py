@@ -136,15 +136,14 @@ async def predict_features_batch(request: Request) -> Response:
 def router(settings: Settings) -> APIRouter:
     """/predict and /predict/batch for the settings' mode, behind deps.guarded, their bodies documented
     with the one record limit; the endpoints above read the bodies themselves."""
-    guard = guarded(settings)
-    routes = APIRouter(**{**guard, "responses": STATUSES | guard.get("responses", {})})
+    routes = APIRouter(responses=STATUSES)
     raw, limit = settings.mode == "raw", settings.batch_limit
     record = record_schema() if raw else FeatureRecord.model_json_schema()
     what = "raw {}" if raw else "{} of clean typed features"
     endpoints = (predict, predict_batch) if raw else (predict_features, predict_features_batch)
     examples = (RAW_EXAMPLES, RAW_BATCH_EXAMPLES) if raw else (FEATURE_EXAMPLES, FEATURE_BATCH_EXAMPLES)
     batch = {"type": "array", "items": record, "minItems": 1, "maxItems": limit}
-    post = functools.partial(routes.add_api_route, methods=["POST"])
+    post = functools.partial(routes.add_api_route, methods=["POST"], **guarded(settings))
     post(
         "/predict",
         endpoints[0],
