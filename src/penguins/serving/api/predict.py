@@ -145,15 +145,15 @@ def router(settings: Settings) -> APIRouter:
     batch = {"type": "array", "items": record, "minItems": 1, "maxItems": limit}
     post = functools.partial(routes.add_api_route, methods=["POST"], **guarded(settings))
     post(
-        "/predict",
-        endpoints[0],
+        path="/predict",
+        endpoint=endpoints[0],
         response_model=PredictionOut,
         summary=f"predict one {what.format('record')}",
         openapi_extra=request_body(record, examples[0]),
     )
     post(
-        "/predict/batch",
-        endpoints[1],
+        path="/predict/batch",
+        endpoint=endpoints[1],
         response_model=BatchOut,
         summary=f"predict up to {limit} {what.format('records')}",
         openapi_extra=request_body(batch, examples[1]),
