@@ -183,13 +183,15 @@ def test_a_deleted_pod_loses_no_request_and_is_replaced(deployed: Deployed) -> N
 
 def said_at_start(pod: str) -> str:
     """What the pod's container printed before it exited (the one before, once it restarted);
-    a container between two starts may have no log to read for a moment."""
+    a container between two starts may have no log to read for a moment, and the kubelet answers
+    a removed container's logs with a line of its own (exit 0) instead of the container's."""
     for _ in range(20):
         for previous in ("--previous", "--timestamps=false"):
             result = subprocess.run(
                 ["kubectl", "logs", pod, previous, "--namespace", NAMESPACE], capture_output=True, text=True
             )
-            if result.returncode == 0 and result.stdout.strip():
+            gone = result.stdout.startswith("unable to retrieve container logs")
+            if result.returncode == 0 and result.stdout.strip() and not gone:
                 return result.stdout
         time.sleep(0.5)
     return ""
