@@ -159,9 +159,11 @@ def start(
     return running
 
 
-def run(*args: Any, seconds: float = 30.0, **options: Any) -> Load:
-    """`start`'s load for `seconds` (make_client, path, body, and its options), waited for."""
-    running = start(*args, seconds=seconds, **options)
+def run(
+    make_client: Callable[[], PenguinClient], path: str, body: Any, *, seconds: float = 30.0, **options: Any
+) -> Load:
+    """`start`'s load for `seconds` (its other options as start takes them), waited for."""
+    running = start(make_client, path, body, seconds=seconds, **options)
     for thread in running.pool:
         thread.join()
     return running.stop()  # once the actions have run too
