@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import gc
 import logging
+import os
 import signal
 import socket
 import sys
@@ -30,11 +31,12 @@ from pydantic import ValidationError
 from penguins import ports
 from penguins.serving.artifacts import ArtifactError
 from penguins.serving.contract import BACKEND_FILES
-from penguins.serving.predictor import PenguinPredictor
 from penguins.serving.settings import PREFIX, Settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from penguins.serving.predictor import PenguinPredictor
 
 EXIT_BAD_SETUP = 2  # a setting, or the model file, is wrong
 EXIT_PORT_BUSY = 1
@@ -62,6 +64,9 @@ def main(
     """Check everything, then serve until SIGTERM or Ctrl-C; the exit code says how it went.
     `title` is the banner's first line (a stage's launcher names the stage there), `stop_hint`
     its last (a server started by a notebook is not stopped from a terminal)."""
+    # Before numpy loads: the service multiplies no matrices with it (ONNX Runtime has its own
+    # kernels), and OpenBLAS starting a thread per core is ~50 ms of every cold start.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from penguins.serving.api import create_app
 
     _exit_on_signals()

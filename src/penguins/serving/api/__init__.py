@@ -52,9 +52,11 @@ def create_app(settings: Settings | None = None, predictor: PenguinPredictor | N
         log.info("model %s (%s, %s mode) ready", meta.model_version, settings.backend, settings.mode)
         yield
 
-    app = FastAPIOffline(
-        title="Penguin species service", version=__version__, description=_description(settings), lifespan=lifespan
-    )
+    # FastAPI's own OpenTelemetry stays off: it asks three providers per request whether anyone
+    # set one, and this service counts for Prometheus (metrics) and logs one line per request.
+    off = {"tracing": False, "metrics": False, "logs": False}
+    app = FastAPIOffline(title="Penguin species service", version=__version__, lifespan=lifespan, telemetry=off)
+    app.description = _description(settings)
     app.state.predictor, app.state.model, app.state.metrics = predictor, None, meter
     app.add_middleware(RequestGate, metrics=meter)
     app.add_exception_handler(ServingError, handle)
