@@ -16,6 +16,8 @@ LogFormat = Literal["text", "json"]
 # The attributes a request's line carries (RequestGate passes them as `extra`).
 REQUEST_FIELDS = ("method", "path", "status", "ms", "request_id")
 _OURS = "_penguins_handler"  # marks the handler configure() installed, so a later call can change it
+# json.dumps with options builds an encoder per call: one, made once, is ~1 µs less per line.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, default=str).encode
 
 
 class JsonFormatter(logging.Formatter):
@@ -32,7 +34,7 @@ class JsonFormatter(logging.Formatter):
         line.update({name: getattr(record, name) for name in REQUEST_FIELDS if hasattr(record, name)})
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return _ENCODE(line)
 
 
 def configure(level: str, form: LogFormat = "text") -> None:
