@@ -137,7 +137,7 @@ def copy_exercises() -> int:
 
 
 def regenerate_exercises() -> int:
-    changed = tool("exercises").write_all(root() / "solutions", root() / "exercises")
+    changed = tool("exercises").stale(root() / "solutions", root() / "exercises", write=True)
     for path in changed:
         print(f"{'wrote' if path.exists() else 'removed'} {path.relative_to(root())}")
     if not changed:
