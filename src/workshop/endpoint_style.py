@@ -1,6 +1,7 @@
-"""`async def` or `def` (stage 05): the same pretend model behind both styles, so notebook 05b can
-measure that a blocking model on the event loop makes requests queue, while in the thread pool
-they overlap. No `from __future__ import annotations`: FastAPI reads the endpoints' annotations."""
+"""`async def` or `def` (notebook 05b): the same pretend model behind both, to measure that a blocking
+model on the event loop makes requests queue while in the thread pool they overlap."""
+
+# No `from __future__ import annotations`: FastAPI reads the endpoints' annotations.
 
 import time
 from concurrent.futures import ThreadPoolExecutor

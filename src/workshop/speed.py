@@ -1,6 +1,5 @@
-"""How long one call takes, measured quickly enough to run live in class: a lecture cannot wait for
-a proper benchmark (`make bench`), so each case gets a small time budget and we report the median
-of its runs, robust to the odd slow call and honest enough to show differences of 10x and more."""
+"""How long one call takes, quickly enough to run live (`make bench` is the proper benchmark): the
+median of a small time budget's runs, robust to the odd slow call, shows differences of 10x and more."""
 
 from __future__ import annotations
 
@@ -12,8 +11,7 @@ MIN_RUNS = 5
 
 
 def median_seconds(call: Callable[[], object], budget: float = 0.15) -> float:
-    """The median of `call()`'s durations after an untimed warm-up, run until `budget` seconds are
-    spent and at least MIN_RUNS calls (at most 5,000) are timed."""
+    """The median of `call()`'s durations after a warm-up: MIN_RUNS to 5,000 calls within `budget` seconds."""
     call()
     durations: list[float] = []
     started = time.perf_counter()
