@@ -6,6 +6,9 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
 
 MIN_RUNS = 5
 
@@ -25,6 +28,20 @@ def median_seconds(call: Callable[[], object], budget: float = 0.15) -> float:
 def compare(cases: Mapping[str, Callable[[], object]], budget: float = 0.15) -> dict[str, float]:
     """median_seconds() of each case, in the order given."""
     return {name: median_seconds(call, budget) for name, call in cases.items()}
+
+
+def together(url: str, calls: int = 4, each: int = 1) -> float:
+    """Seconds until `calls` clients at once, each sending `each` GETs on one keep-alive session, are answered."""
+
+    def client(_: int) -> None:
+        with requests.Session() as session:
+            for _ in range(each):
+                session.get(url, timeout=30).raise_for_status()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=calls) as pool:
+        list(pool.map(client, range(calls)))
+    return time.perf_counter() - started
 
 
 def readable(seconds: float) -> str:
