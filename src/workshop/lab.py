@@ -69,8 +69,9 @@ def register_kernel() -> bool:
     return True
 
 
-def main(port: int = DEFAULT_PORT, token: str | None = None, slides: str | None = None) -> int:
-    """JupyterLab in the foreground (Ctrl+C stops it); 1 if the port is taken or the notebook is missing."""
+def main(port: int | None = None, token: str | None = None, notebook: str | None = None) -> int:
+    """JupyterLab in the foreground, or `notebook` as slides; 1 if the port is taken or the notebook missing."""
+    port, slides = port or DEFAULT_PORT, notebook
     if slides is not None and not (root_dir() / "notebooks" / notebook_file(slides)).exists():
         print(
             f"no notebooks/{notebook_file(slides)}: name one of notebooks/ (make slides NB=04_wrapper_class)",
