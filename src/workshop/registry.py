@@ -48,7 +48,7 @@ def up(say: Callable[[str], None] = print) -> bool:
 
 def down(say: Callable[[str], None] = print) -> None:
     """Remove the registry container and its volume: what was pushed to it goes too."""
-    if docker.engine().running and docker.exists(CONTAINER):
+    if docker.engine().running and docker.inspect(CONTAINER):
         docker.remove(CONTAINER, volumes=True)
         say(f"registry {CONTAINER} stopped and removed")
     else:

@@ -1,12 +1,8 @@
 """A server in a child process: started on a free loopback port, ready when it answers, stopped.
 
-The one way notebooks, the demo, the benchmarks and the tests start a server: in a notebook
-`uvicorn.run` fails (the kernel already runs an event loop), so a cell starts a child and keeps
-its handle across cells (`server = start("04")`, `server.url`, `server.stop()`, or `with`).
-`start` prints the exact command, so the same server can be started by hand. No server outlives
-its notebook: stop() ends the child's whole process group, the kernel stops its servers at exit,
-and the child, told its parent's pid, shuts itself down once the kernel is gone (even after a
-SIGKILL, when nothing else gets the chance to run).
+The one way to start a server here (in a notebook `uvicorn.run` fails: the kernel runs an event
+loop). `start` prints the command, so it can be typed by hand. No server outlives its notebook: stop()
+ends its process group, the kernel stops its servers at exit, and the child stops once its parent is gone.
 """
 
 from __future__ import annotations
@@ -40,13 +36,9 @@ class ServerFailed(RuntimeError):
 
 
 class Server:
-    """One server in a child process.
-
-    `target` is a stage ("04") or an app ("module:attribute", found in `app_dir`), both run by
-    `python -m workshop serve` with `args` added; or a whole command (a list) listening on `port`.
-    A stage or a command is ready when `ready_path` says 200, an app once it answers HTTP at all.
-    The output goes to `log` (kept), or to a temporary file removed on stop().
-    """
+    """A stage ("04") or an app ("module:attribute" in `app_dir`) run by `python -m workshop serve`
+    with `args`, or a whole command (a list) listening on `port`. A stage or a command is ready when
+    `ready_path` says 200, an app once it answers at all. Its output goes to `log`, else a temporary file."""
 
     def __init__(
         self,
@@ -133,7 +125,7 @@ class Server:
         return self
 
     def stop(self, timeout: float = 5.0) -> int | None:
-        """Stop the server and its process group (see stop_process); its exit code."""
+        """Stop the server and its process group; its exit code."""
         process, self.process = self.process, None
         _RUNNING.discard(self)
         if process is None:
@@ -183,9 +175,8 @@ def shown(command: Sequence[str]) -> str:
 
 
 def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0, group: bool = False) -> int | None:
-    """SIGTERM (to its whole process group when `group`, where groups exist), a bounded wait, SIGKILL
-    only if it lingers; its exit code. Every child the workshop starts stops this way, so a uvicorn
-    child always gets its graceful shutdown first."""
+    """SIGTERM (to its process group when `group`), a bounded wait, SIGKILL only if it lingers; its exit
+    code. Every child the workshop starts stops this way: uvicorn always gets its graceful shutdown."""
     for sig, wait in ((signal.SIGTERM, timeout), (getattr(signal, "SIGKILL", signal.SIGTERM), None)):
         if process.poll() is not None:
             break
@@ -219,8 +210,8 @@ def run(
     parent: int | None = None,
     app_dir: str = ".",
 ) -> int:
-    """`python -m workshop serve` (the child's side): a stage's server, its settings from
-    workshop.stages beneath any PENGUINS_* variable already set and the flags; or an app under uvicorn."""
+    """`python -m workshop serve` (the child's side): a stage's server (workshop.stages' settings beneath
+    the PENGUINS_* variables and the flags), or an app under uvicorn."""
     if ":" in target:
         import uvicorn
 
