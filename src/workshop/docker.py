@@ -64,7 +64,6 @@ def api() -> sdk.DockerClient:
 
 
 def shell(words: Sequence[str]) -> str:
-    """A command as you would type it in a terminal."""
     return "$ " + shlex.join(words)
 
 
@@ -298,20 +297,17 @@ def wait_healthy(name: str, timeout: float = HEALTHY_WITHIN) -> float:
     """Until the image's HEALTHCHECK says healthy (`docker run --detach` returns long before the model
     is loaded); the seconds it took. DockerError with its log when it stops, turns unhealthy or times out."""
     started = time.monotonic()
-    while True:
+    while (waited := time.monotonic() - started) < timeout:
         state = (inspect(name) or {"State": {"Status": "gone"}})["State"]
         status, verdict = state["Status"], state.get("Health", {}).get("Status", "none")
-        waited = time.monotonic() - started
-        if status == "running" and verdict == "healthy":
-            return waited
         if status == "gone":
             raise DockerError(f"there is no container {name}: it never started, or it stopped and --rm removed it")
-        problem = "stopped" if status != "running" else _HEALTH_PROBLEMS.get(verdict)
-        if not problem and waited > timeout:
-            problem = f"is not healthy after {timeout:g} s"
-        if problem:
+        if status == "running" and verdict == "healthy":
+            return waited
+        if problem := "stopped" if status != "running" else _HEALTH_PROBLEMS.get(verdict):
             raise DockerError(f"the container {problem}; its log ends:\n{log_tail(name)}")
         time.sleep(0.5)
+    raise DockerError(f"the container is not healthy after {timeout:g} s; its log ends:\n{log_tail(name)}")
 
 
 def wait_answering(name: str, port: int, path: str, within: float) -> str:
@@ -343,7 +339,6 @@ def remove_image(image: str) -> None:
 
 
 def main(argv: Sequence[str]) -> int:
-    """`python -m workshop.docker wait-healthy NAME [SECONDS]`."""
     if len(argv) not in (2, 3) or argv[0] != "wait-healthy":
         print("usage: python -m workshop.docker wait-healthy CONTAINER [SECONDS]", file=sys.stderr)
         return 2

@@ -223,7 +223,6 @@ class ClusterError(RuntimeError):
 
 
 def kubectl(*args: str, timeout: float = 180, stdin: str | None = None) -> str:
-    """kubectl with these arguments against the current context; what it printed."""
     result = subprocess.run(["kubectl", *args], input=stdin, capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
         raise ClusterError(f"kubectl {' '.join(args)}: {(result.stderr or result.stdout).strip()[-800:]}")
@@ -231,7 +230,6 @@ def kubectl(*args: str, timeout: float = 180, stdin: str | None = None) -> str:
 
 
 def pods(selector: str, namespace: str) -> list[dict[str, Any]]:
-    """The pods the label selector picks, as `kubectl get pods -o json` lists them."""
     return list(json.loads(kubectl("get", "pods", "-n", namespace, "-l", selector, "-o", "json"))["items"])
 
 

@@ -62,7 +62,6 @@ class Load:
         return list(enumerate(seconds))
 
     def replicas_after(self, at: float) -> Counter[str]:
-        """How many answers each replica gave after `at` seconds."""
         return Counter(s.replica for s in self.shots if s.at >= at and s.ok)
 
     def table(self) -> str:
@@ -76,8 +75,6 @@ class Load:
 
 @dataclass
 class Running:
-    """A paced load going on in the background (`start`)."""
-
     began: float  # time.monotonic() when it began: the clock its shots are timed by
     linger: float = 0.0
     load: Load = field(default_factory=Load)

@@ -68,7 +68,6 @@ def push(local: str | None = None, say: Callable[[str], None] = print) -> str:
 
 
 def main(action: str) -> int:
-    """`python -m workshop registry up|down|push`."""
     try:
         up() if action == "up" else down() if action == "down" else print(f"pushed {push()}")
     except (docker.DockerError, DockerException) as error:  # DockerException: what the engine refused

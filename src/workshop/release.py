@@ -47,7 +47,6 @@ class Shipped:
 
 
 def image_of(model: Path) -> str:
-    """The registry's address, the project's image name, the model version."""
     return f"{registry.ADDRESS}/{rollout.image_tag(model)}"
 
 

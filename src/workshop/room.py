@@ -60,11 +60,6 @@ class Facts:
     def url(self) -> str:
         return f"https://{self.domain}:{self.https_port}"
 
-    @property
-    def prometheus_url(self) -> str:
-        """Published on this machine's loopback only."""
-        return f"http://127.0.0.1:{self.prometheus_port}"
-
 
 @cache
 def facts() -> Facts:
@@ -106,11 +101,6 @@ class Secrets:
     @property
     def api_key(self) -> str:
         return (self.folder / "api-key").read_text(encoding="utf-8").strip()
-
-    @property
-    def recent_records(self) -> Path:
-        """The station's JSON Lines of the records it forwarded (penguins.monitoring.drift reads it)."""
-        return self.folder / RECORDS / "recent.jsonl"
 
 
 def make_secrets(folder: Path | None = None, domain: str | None = None, say: Any = print) -> Secrets:
@@ -220,7 +210,6 @@ def model_image(env: dict[str, str] | None = None) -> str:
 
 
 def down(env: dict[str, str] | None = None) -> Ran:
-    """Stop the room and remove its containers and network."""
     return compose("down", "--timeout", "5", env=env)
 
 

@@ -125,7 +125,6 @@ class Server:
         return self
 
     def stop(self, timeout: float = 5.0) -> int | None:
-        """Stop the server and its process group; its exit code."""
         process, self.process = self.process, None
         _RUNNING.discard(self)
         if process is None:
@@ -162,7 +161,6 @@ def get_status(port: int, path: str, timeout: float = 2.0) -> int | None:
 def start(
     target: str | Sequence[str] = "04", *, timeout: float = READY_TIMEOUT, echo: bool = True, **options: Any
 ) -> Server:
-    """Start a stage's server ("04") or an app ("module:attribute"); see Server."""
     return Server(target, **options).start(timeout, echo=echo)
 
 
