@@ -36,16 +36,6 @@ class StepFailed(RuntimeError):
         return f"release stopped at step {STEPS.index(self.step) + 1}/{len(STEPS)} ({self.step}): {self.args[0]}"
 
 
-@dataclass(frozen=True)
-class Shipped:
-    image: str
-    version: str
-    seconds: float
-
-    def __str__(self) -> str:
-        return f"released {self.version}: the room answers with {self.image} ({self.seconds:.0f} s)"
-
-
 def image_of(model: Path) -> str:
     return f"{registry.ADDRESS}/{rollout.image_tag(model)}"
 
@@ -87,8 +77,8 @@ def wrong_records(report: smoke.Report) -> str:
     return f"{len(wrong)} of {len(report.results)} golden records wrong: {'; '.join(said)}{more}"
 
 
-def release(model: Path, tests: Sequence[str] = TESTS, say: Say = print) -> Shipped:
-    """The six steps in order; StepFailed at the first that fails (after switching back in step 6)."""
+def release(model: Path, tests: Sequence[str] = TESTS, say: Say = print) -> str:
+    """The six steps in order, what shipped in words; StepFailed at the first that fails (after switching back)."""
     started, model = time.monotonic(), Path(model)
     try:
         version = rollout.model_of(model).model_version
@@ -121,7 +111,7 @@ def release(model: Path, tests: Sequence[str] = TESTS, say: Say = print) -> Ship
             raise StepFailed("keep", f"{version} {wrong_records(report)}; switching back failed: {err}") from None
         say(str(back))
         raise StepFailed("keep", f"{version} {wrong_records(report)}; switched back to {back.version}")
-    return Shipped(image, version, time.monotonic() - started)
+    return f"released {version}: the room answers with {image} ({time.monotonic() - started:.0f} s)"
 
 
 @dataclass(frozen=True)
