@@ -312,14 +312,10 @@ def wait_healthy(name: str, timeout: float = HEALTHY_WITHIN) -> float:
 
 def wait_answering(name: str, port: int, path: str, within: float) -> str:
     """Until GET `path` on the loopback `port` answers 200: "answering", else the container's status then."""
-    from workshop.server import get_status
+    from workshop.server import wait_ready
 
-    deadline = time.monotonic() + within
-    while (status := container_status(name)) == "running" and time.monotonic() < deadline:
-        if get_status(port, path) == 200:
-            return "answering"
-        time.sleep(0.2)
-    return status
+    answered = wait_ready(port, path, lambda: container_status(name) == "running", within, every=0.2)
+    return "answering" if answered else container_status(name)
 
 
 def remove(name: str, volumes: bool = False) -> None:

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -108,16 +108,10 @@ class Server:
         self.process = process
         _RUNNING.add(self)
         try:
-            while True:
-                if process.poll() is not None:
-                    why = f"stopped (exit code {process.returncode}) before it was ready"
-                    raise ServerFailed(f"{self.target} {why}:\n{self.logs()[-1500:]}")
-                status = get_status(self.port, self.ready_path or "/")  # an app: any answer; else a 200
-                if status == 200 if self.ready_path else status is not None:
-                    break
-                if time.perf_counter() > started + timeout:
-                    raise ServerFailed(f"{self.target} did not answer at {self.url} in time:\n{self.logs()[-1500:]}")
-                time.sleep(poll)
+            if not wait_ready(self.port, self.ready_path, lambda: process.poll() is None, timeout, poll):
+                why = f"stopped (exit code {process.returncode}) before it was ready"
+                why = f"did not answer at {self.url} in time" if process.poll() is None else why
+                raise ServerFailed(f"{self.target} {why}:\n{self.logs()[-1500:]}")
         except BaseException:
             self.stop()
             raise
@@ -156,6 +150,17 @@ def get_status(port: int, path: str, timeout: float = 2.0) -> int | None:
         return None
     finally:
         connection.close()
+
+
+def wait_ready(port: int, path: str | None, alive: Callable[[], bool], within: float, every: float = 0.05) -> bool:
+    """Whether GET `path` on the loopback `port` answered 200 (path None: anything) while `alive()`, within
+    `within` s: the one wait-until-ready loop (a server here, a container, the registry)."""
+    deadline = time.monotonic() + within
+    while alive() and time.monotonic() < deadline:
+        if (status := get_status(port, path or "/")) == 200 or (path is None and status is not None):
+            return True
+        time.sleep(every)
+    return False
 
 
 def start(
