@@ -186,8 +186,7 @@ def compose_version() -> str | None:
 
 def compose_v2() -> str | None:
     """Compose v2's version, or None: the room needs v2 for `up --wait`."""
-    version = compose_version()
-    return version if version and version.startswith("2.") else None
+    return version if (version := compose_version()) and version.startswith("2.") else None
 
 
 def up(*extra: str, env: dict[str, str] | None = None) -> Ran:
