@@ -123,11 +123,11 @@ def test_no_engine_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not engine.running and str(engine).startswith("no Docker engine here (the docker command is not installed)")
     monkeypatch.undo()
 
-    def refused(timeout: float) -> None:
+    def refused() -> None:
         raise DockerException("Error while fetching server API version: Connection refused")
 
     monkeypatch.setattr(docker.shutil, "which", lambda name: "/usr/bin/docker")
-    monkeypatch.setattr(docker, "_connect", refused)
+    monkeypatch.setattr(docker, "api", refused)
     assert "no engine answers" in str(docker.engine())
 
 
