@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from docker.errors import DockerException
-
 from workshop import docker, rollout
 from workshop.server import get_status
 from workshop.stages import REGISTRY_PORT
@@ -60,10 +58,5 @@ def push(local: str | None = None, say: Callable[[str], None] = print) -> str:
     return remote
 
 
-def main(action: str) -> int:
-    try:
-        up() if action == "up" else down() if action == "down" else print(f"pushed {push()}")
-    except (docker.DockerError, DockerException) as error:  # DockerException: what the engine refused
-        print(error)
-        return 1
-    return 0
+def main(action: str) -> None:
+    up() if action == "up" else down() if action == "down" else print(f"pushed {push()}")

@@ -158,11 +158,6 @@ def under_load(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None 
     return Run(finished.returncode, finished.stdout + finished.stderr, seen.sent, seen.failed, answers, serving)
 
 
-def main(model: str, tests: str | None = None) -> int:
+def main(model: str, tests: str | None = None) -> None:
     """`python -m workshop release MODEL [--tests COMMAND]`: what `make release` runs."""
-    try:
-        print(release(Path(model), shlex.split(tests) if tests else TESTS))
-    except StepFailed as failed:
-        print(failed)
-        return 1
-    return 0
+    print(release(Path(model), shlex.split(tests) if tests else TESTS))

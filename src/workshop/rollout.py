@@ -153,24 +153,19 @@ def rolling(image: str) -> Change:
     return Change(f"every {colour} replica runs {image}", version, time.monotonic() - started)
 
 
-def main(action: str, target: str | None = None) -> int:
+def main(action: str, target: str | None = None) -> None:
     """`python -m workshop room rollout|rolling IMAGE | rollback | labels|version|build [ARTIFACTS]`:
     what `make room-rollout`, `room-rolling`, `room-rollback`, `docker-build` and `room-v2` run."""
     folder = Path(target) if target else None
-    try:
-        if action == "labels":
-            print(" ".join(label_args(folder)))
-        elif action == "version":
-            print(model_of(folder).model_version)
-        elif action == "build":
-            print(f"built {build_version(folder or artifacts_dir())}")
-        elif action == "rollback":
-            print(rollback())
-        elif not target:
-            raise RolloutError(f"which image? make room-{action} VERSION=<model_version>")
-        else:
-            print(rollout(target) if action == "rollout" else rolling(target))
-    except (RolloutError, room.RoomError, docker.DockerError, artifacts.ArtifactError) as err:
-        print(err)
-        return 1
-    return 0
+    if action == "labels":
+        print(" ".join(label_args(folder)))
+    elif action == "version":
+        print(model_of(folder).model_version)
+    elif action == "build":
+        print(f"built {build_version(folder or artifacts_dir())}")
+    elif action == "rollback":
+        print(rollback())
+    elif not target:
+        raise RolloutError(f"which image? make room-{action} VERSION=<model_version>")
+    else:
+        print(rollout(target) if action == "rollout" else rolling(target))
