@@ -47,7 +47,8 @@ def require_file(path: Path, todo: str, name: str | None = None) -> None:
         )
     for node in _parsed(path):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is ...:
-            if name in (None, found := ast.unparse(node.targets[0])):
+            found = ast.unparse(node.targets[0])
+            if name in (None, found):
                 raise CheckFailed(f"not done yet: {path.name} still says {found} = ...: {todo}")
 
 
@@ -109,9 +110,9 @@ def post_record(server: Server, record: dict[str, Any], what: str, on_crash: str
         raise CheckFailed(f"expected POST /predict to answer {what}, found {status}: declare a POST route at /predict")
     if status >= 500:
         deadline = time.monotonic() + 3  # uvicorn logs the traceback just after it answers 500
-        while not (error := last_error(server.logs()[since:])) and time.monotonic() < deadline:
+        while not (logged := last_error(server.logs()[since:])) and time.monotonic() < deadline:
             time.sleep(0.05)
-        said = f"{status} (the server's log says {error or 'nothing yet'})"
+        said = f"{status} (the server's log says {logged or 'nothing yet'})"
         raise CheckFailed(f"expected an answer to {what} ({record}), found {said}: {on_crash}")
     return response
 
@@ -131,7 +132,12 @@ def judge_species(response: requests.Response, record: object, expected: str | N
             f"{response.status_code} {response.text[:200]}",
             'take the record as a person types it (numbers may be text like "39,1") and let your wrapper clean it',
         ),
-        (species is None, 'a JSON object with the key "species"', response.text[:150], 'answer {"species": "Adelie"}'),
+        (
+            species is None,
+            'a JSON object with the key "species"',
+            response.text[:150],
+            'answer with a dict such as {"species": "Adelie"}',
+        ),
         (
             isinstance(species, list),
             '"species" to be one name (a str) for the one record sent',
