@@ -1,11 +1,6 @@
-"""Exercise 06, the container: a student's Dockerfile and the lines that build, ship and run it.
-
-A few rules read the Dockerfile, one per thing the lesson teaches (not root, no training stack,
-the model copied, an exec-form CMD on 0.0.0.0). Then, where an engine answers, the real thing
-judges: the student's lines run as typed (docker reads their options, this check does not), the
-local image removed and pulled back, so the run line starts what the registry holds; /health and
-/predict from outside, `id -u` inside; then the container and the image go (the cache stays).
-"""
+"""Exercise 06, the container: the student's Dockerfile held to the lesson's rules; then, where an
+engine answers, the student's lines run as typed (docker reads their options, this check does not),
+the image pulled back from the registry, called from outside, `id -u` asked inside, all removed."""
 
 from __future__ import annotations
 
@@ -43,7 +38,7 @@ Say = Callable[[str], None]
 
 
 def lint(dockerfile: docker.Dockerfile, context: Path) -> list[CheckFailed]:
-    """What the lesson teaches, read from the Dockerfile: every problem, in the order of the lesson."""
+    """Every problem the lesson's rules find in the Dockerfile, in the lesson's order."""
     found = []
     user = dockerfile.last("USER")
     if user is None or user.value.split(":")[0] in ("root", "0"):
@@ -110,8 +105,7 @@ def check_container(
     push: str | None = None,
     say: Say = print,
 ) -> None:
-    """The Dockerfile in `context` and the command lines, run in `folder` (the notebook's): the rules,
-    then, where an engine answers, build, (tag, push, pull back,) run and call, for real."""
+    """The Dockerfile in `context` by the rules; then, with an engine, the lines run in `folder`."""
     lines = {"build": build, "tag": tag, "push": push, "run": run}
     for name, line in lines.items():
         require(line, f"write the {name} line as a string, as you would type it in a terminal")
@@ -149,7 +143,6 @@ def check_container(
 
 
 def step(line: str, folder: Path, say: Say, expected: str, fix: str) -> None:
-    """Run one line as typed, its output streamed."""
     say(f"$ {line}")
     try:
         docker.stream(shlex.split(line), folder, 900, say)
@@ -171,7 +164,7 @@ def ship(tag: str | None, push: str, pushed: str, folder: Path, dockerfile: dock
 def judge_run(
     run: str, folder: Path, context: Path, dockerfile: docker.Dockerfile, say: Say, pushed: str = ""
 ) -> tuple[str, str, str, int]:
-    """Run the run line as typed; find its container, call it, look inside; then remove it and its image."""
+    """Run the run line; find its container, call it, look inside; then remove it and its image."""
     before = containers()
     say(f"$ {run}")
     process = output_of(shlex.split(run), folder)
@@ -216,15 +209,13 @@ def containers() -> set[str]:
 
 
 def ran_by(run: str, new: set[str]) -> set[str]:
-    """The new containers whose image the run line names: the engine is shared (a Kubernetes node,
-    the room, another notebook may start containers meanwhile), and only the student's are judged
-    and removed with their image."""
+    """The new containers whose image the run line names: the engine is shared, and only the
+    student's are judged and removed."""
     words = set(shlex.split(run))
     return {name for name in new if ((docker.inspect(name) or {}).get("Config") or {}).get("Image") in words}
 
 
 def published(container: str) -> int:
-    """The host port the container publishes, on loopback only (Docker's answer once it runs)."""
     inspected = docker.inspect(container)
     if inspected is None:
         return 0  # wait_answering() says why
@@ -242,7 +233,7 @@ def published(container: str) -> int:
 
 
 def wait_answering(container: str, port: int, url: str, log: subprocess.Popen[str]) -> None:
-    """Until /health answers 200 from outside; a container that stops is reported at once, with its log."""
+    """Until /health answers 200 from outside; a container that stops is reported with its log."""
     if (status := docker.wait_answering(container, port, "/health", ANSWER_WITHIN)) == "answering":
         return
     try:
@@ -262,12 +253,10 @@ def wait_answering(container: str, port: int, url: str, log: subprocess.Popen[st
 
 
 def ask(url: str, context: Path) -> int:
-    """POST /predict with raw records: the species must be the wrapper's here, on the same model."""
     from penguins.serving.examples import CLEAN_RECORD, MESSY_RECORDS
     from penguins.serving.predictor import PenguinPredictor
 
-    # The package's model carries its sidecar, and then the wrapper here knows its answers; a model
-    # of the student's own (the capstone's) has none, and a 200 with a species is what can be asked.
+    # With the package's model (and its sidecar) the wrapper here knows the answers; the capstone's has none.
     packaged = (context / MODEL).is_file() and (context / f"{MODEL}.json").is_file()
     predictor = PenguinPredictor.load("mlp-onnx", context / MODEL) if packaged else None
     records: list[dict[str, Any]] = [CLEAN_RECORD, *MESSY_RECORDS]

@@ -1,13 +1,8 @@
-"""Exercise 08, running it: the student's own counters, judged by what /metrics says after a
-known mix of requests; then `drifted_features(reference, recent, alpha)`, judged by running it.
-
-Metrics: any style passes that counts the answers and the refusals apart (a status label, or a
-Counter each) and times every answer in a Histogram served by the app itself; Python's default
-metrics and, where a label names "/predict", other paths (the check's own scrape, a 404) are not
-read. Drift: the check knows every answer because it made each change itself, on a seeded half
-of the penguins. The last two cases shift bill depth so that its p-value sits 10 % below alpha / 6
-at one alpha and 10 % above at the other: only dividing alpha by the six tests gets both right.
-"""
+"""Exercise 08, running it. Metrics: the student's app, in a server of its own, must count a known
+mix of answered and refused requests apart (a status label, or a Counter each) and time the answers
+in a Histogram it serves itself, in any style. Drift: `drifted_features(reference, recent, alpha)`
+must name exactly the feature the check changed on a seeded half of the penguins; two cases put bill
+depth's p-value 10 % either side of alpha / 6, so only dividing alpha by the six tests gets both."""
 
 from __future__ import annotations
 
@@ -48,8 +43,6 @@ NOT_A_REFUSAL = ("404", "405")  # no such route: the check's readiness probe, no
 
 
 def check_metrics(path: str | Path = "counted_service.py") -> None:
-    """The file's `app`, started in a server of its own, counts the check's answered and refused
-    requests apart at GET /metrics, and times them in a Histogram."""
     path = Path(path)
     require_file(path, "write your metrics there")
     server = start_app(path)
@@ -67,8 +60,8 @@ def check_metrics(path: str | Path = "counted_service.py") -> None:
 
 
 def _mix() -> list[tuple[dict[str, Any], bool]]:
-    """The check's requests, each with whether the given service answers it: refusals spread
-    among the answers, so counting "the last few" or "the first few" cannot pass."""
+    """The check's requests, each with whether the given service answers it: refusals spread among
+    the answers, so counting "the last few" cannot pass."""
     from penguins.serving.examples import CLEAN_RECORD
 
     mixed = [
@@ -81,7 +74,6 @@ def _mix() -> list[tuple[dict[str, Any], bool]]:
 
 
 def _send_mix(server: Server) -> None:
-    """POST every record of the mix; the given service must still answer and refuse as given."""
     keep = "keep what the given service answers as it was, and count around it"
     for record, answered in _mix():
         status = post_record(server, record, "a record of the check's mix", keep).status_code
@@ -91,7 +83,6 @@ def _send_mix(server: Server) -> None:
 
 
 def _scrape(url: str) -> list[Metric]:
-    """GET /metrics, parsed by prometheus_client as Prometheus would read it."""
     import requests
     from prometheus_client.parser import text_string_to_metric_families
 
@@ -116,7 +107,7 @@ def _own(families: list[Metric], kind: str) -> list[Metric]:
 
 
 def _of_predict(family: Metric, suffix: str) -> list[Sample]:
-    """The family's `suffix` samples about /predict where some label says so; all of them where none does."""
+    """The family's `suffix` samples about /predict where a label says so; else all of them."""
     samples = [sample for sample in family.samples if sample.name.endswith(suffix)]
     return [sample for sample in samples if PATH in sample.labels.values()] or samples
 
@@ -128,8 +119,7 @@ def _status_label(samples: list[Sample]) -> str | None:
 
 
 def _counted(families: list[Metric]) -> str:
-    """The counters that hold the answered and the refused requests apart; else expected, found and
-    the one thing to try, for counters that do not add up."""
+    """The counters that hold the answered and the refused requests apart."""
     counters = _own(families, "counter")
     if not counters:
         others = sorted({family.name for family in families if not family.name.startswith(DEFAULT_METRICS)})
@@ -138,13 +128,10 @@ def _counted(families: list[Metric]) -> str:
             f"expected a Counter of your own in /metrics, found {found}: a count that only goes up is a "
             "prometheus_client Counter"
         )
-    answers: dict[str, float] = {}
-    refusals: dict[str, float] = {}
-    totals: dict[str, float] = {}
+    answers, refusals, totals = dict[str, float](), dict[str, float](), dict[str, float]()
     for family in counters:
         samples = _of_predict(family, "_total")
-        status = _status_label(samples)
-        if status is None:
+        if (status := _status_label(samples)) is None:
             totals[family.name] = sum(sample.value for sample in samples)
             continue
         codes = [(sample.labels[status], sample.value) for sample in samples]
@@ -178,15 +165,10 @@ def _counted(families: list[Metric]) -> str:
 
 
 def _timed(families: list[Metric]) -> tuple[str, float]:
-    """The Histogram that observed the most /predict requests, and how many it observed."""
     histograms = _own(families, "histogram")
     if not histograms:
         summaries = _own(families, "summary")
-        found = (
-            f"a Summary ({summaries[0].name}), whose count and sum give no percentile across replicas"
-            if summaries
-            else "none"
-        )
+        found = f"a Summary ({summaries[0].name}), whose count and sum give no percentile" if summaries else "none"
         raise CheckFailed(
             f"expected a Histogram of the time each request took, found {found}: a Histogram counts "
             "durations in buckets, which is what p95 is computed from"
@@ -211,7 +193,7 @@ MARGIN = 0.1
 
 @dataclass(frozen=True)
 class Case:
-    """One call of the student's function, and the verdict it must give (alpha None: the default)."""
+    """One call of the student's function and its right verdict (alpha None: the default)."""
 
     what: str
     recent: pd.DataFrame
@@ -221,7 +203,6 @@ class Case:
 
 
 def check_drift_decision(drifted_features: Callable[..., Any]) -> None:
-    """Exercise 08: the function's verdict on each of the check's cases is the feature that was changed."""
     require(drifted_features, "write drifted_features(reference, recent, alpha=0.01) in the cell above")
     if not callable(drifted_features):
         raise CheckFailed(
@@ -249,18 +230,14 @@ def _names(features: Iterable[str]) -> str:
 
 
 def _verdict(drifted_features: Callable[..., Any], reference: pd.DataFrame, case: Case) -> frozenset[str]:
-    """The student's answer on one case as a set of feature names; what went wrong, in words, if not."""
     given = () if case.alpha is None else (case.alpha,)
     args = (reference.copy(), case.recent.copy(), *given)
     answer = call(drifted_features, f"an answer for case '{case.what}'", "run it on that case in a cell", *args)
-    if answer is None:
-        raise CheckFailed(
-            f"case '{case.what}': your function returned None: end it with `return` and the list of drifted features"
-        )
     if isinstance(answer, (dict, str)) or not isinstance(answer, Iterable):
         raise CheckFailed(
-            f"case '{case.what}': expected a list of feature names such as ['body_mass_g'], found a "
-            f"{type(answer).__name__}: return only the names of the features that drifted"
+            f"case '{case.what}': expected a list of feature names such as ['body_mass_g'], found "
+            f"{'None' if answer is None else 'a ' + type(answer).__name__}: return only the names of the features "
+            "that drifted"
         )
     found = frozenset(str(name) for name in answer)
     if unknown := sorted(found - set(FEATURES)):
@@ -270,7 +247,6 @@ def _verdict(drifted_features: Callable[..., Any], reference: pd.DataFrame, case
 
 @functools.cache
 def _cases() -> tuple[pd.DataFrame, tuple[Case, ...]]:
-    """The training half and the cases, made once per kernel from the penguins themselves."""
     import palmerpenguins
 
     penguins = palmerpenguins.load_penguins().dropna(subset=list(FEATURES))[list(FEATURES)]
@@ -315,8 +291,7 @@ def _cases() -> tuple[pd.DataFrame, tuple[Case, ...]]:
 
 
 def _small_shift(reference: pd.DataFrame, today: pd.DataFrame) -> tuple[float, float]:
-    """The shift of bill depth (0.01 mm steps) whose KS p-value is nearest alpha / 6 on a log
-    scale, so the two alphas made from it are of the usual size (about 0.004 with this split)."""
+    """The shift of bill depth (0.01 mm steps) whose KS p-value is nearest alpha / 6 (log scale)."""
     import numpy as np
     from scipy import stats
 
