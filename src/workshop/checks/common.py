@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import requests
 
+    from penguins.client import PenguinClient
+    from workshop.paced_load import Load
     from workshop.server import Server
 
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception)\b.*")  # a traceback's last line
@@ -194,3 +196,24 @@ def last_error(logs: str) -> str:
     """The last line of the last traceback in a server's log; "" if there is none."""
     errors = [line for line in map(str.strip, logs.splitlines()) if _EXCEPTION_LINE.match(line)]
     return errors[-1] if errors else ""
+
+
+def yaml_documents(text: str) -> list[Any]:
+    """The file's YAML documents; a file PyYAML cannot read is the finding."""
+    import yaml
+
+    try:
+        return [document for document in yaml.safe_load_all(text) if document is not None]
+    except yaml.YAMLError as error:
+        tip = "indent with spaces only, each level two deeper than the key above it"
+        raise problem("a file PyYAML can read", " ".join(str(error).split())[:300], tip, "the YAML") from None
+
+
+def survives(make_client: Callable[[], PenguinClient], record: object, what: str, tip: str, **load: Any) -> Load:
+    """A paced load on /predict, with its fault (`at`), in which no request may fail."""
+    from workshop import paced_load
+
+    done = paced_load.run(make_client, "/predict", record, **load)
+    if done.failed:
+        raise problem("0 failed requests", f"{done.failed} of {done.sent} failed:\n{done.table()}\n", tip, what)
+    return done

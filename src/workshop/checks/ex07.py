@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from penguins import smoke
 from penguins.client import InvalidInput, PenguinClient
-from workshop import docker, paced_load, room
-from workshop.checks.common import passed, problem, written
+from workshop import docker, room
+from workshop.checks.common import passed, problem, survives, written, yaml_documents
 
 DOMAIN = "www.mojadomena.zmodelami.pl"
 PROJECT = "penguins-ex07"  # the check's own compose project: it never touches the student's
@@ -212,10 +210,7 @@ def services(compose_file: Path) -> tuple[dict[str, dict[str, Any]], dict[str, A
             )
         document, how = json.loads(result.stdout), "docker compose config passed"
     else:
-        try:
-            document = yaml.safe_load(compose_file.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as error:
-            raise problem("a file PyYAML reads", " ".join(str(error).split())[:200], "indent", "the YAML") from None
+        document = (yaml_documents(compose_file.read_text(encoding="utf-8")) or [{}])[0]
         how = "read with PyYAML (no Compose v2 here)"
     return {name: spec or {} for name, spec in (document.get("services") or {}).items()}, document, how
 
@@ -353,16 +348,16 @@ def _killed_under_load(command: list[str], proxy: str, model: str, ca: Path) -> 
     cases = smoke.load_cases(room.root() / "tests" / "golden.json")
     with client() as first:
         _golden(first, cases)
-    load = paced_load.run(
-        client, "/predict", cases[0].record, seconds=LOAD_SECONDS, timeout=TIMEOUT, at={KILL_AT: kill}
+    tip = "which failures nginx retries on another replica, for which methods, and how long it waits to connect"
+    load = survives(
+        client,
+        cases[0].record,
+        "a replica killed under load",
+        tip,
+        seconds=LOAD_SECONDS,
+        timeout=TIMEOUT,
+        at={KILL_AT: kill},
     )
-    if load.failed:
-        raise problem(
-            "0 failed requests",
-            f"{load.failed} of {load.sent} failed:\n{load.table()}\n",
-            "which failures nginx retries on another replica, for which methods, and how long it waits to connect",
-            "a replica killed under load",
-        )
     return f"{len(cases)} golden records at the domain; {load.sent} requests, a replica killed, 0 failed"
 
 
