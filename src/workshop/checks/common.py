@@ -7,7 +7,8 @@ from __future__ import annotations
 import ast
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -158,10 +159,13 @@ def judge_species(response: requests.Response, record: object, expected: str | N
             raise CheckFailed(f"expected {wanted}, found {found}: {tip or advice}")
 
 
-def start_app(path: Path) -> Server:
-    """The student's `app` in a server of its own; a start that fails says why."""
+@contextmanager
+def started(path: Path, todo: str, name: str | None = None) -> Iterator[Server]:
+    """The student's `app` in a server of its own (require_file's "not done yet" first); a start
+    that fails says why."""
     from workshop.server import Server, ServerFailed
 
+    require_file(path, todo, name)
     stopped = f"expected {path.name} to start a server, but it stopped before it answered"
     body = _parsed(path)
     runs = {"uvicorn.run"} | {  # a top-level uvicorn.run starts a second server on import, which then waits 30 s
@@ -189,7 +193,10 @@ def start_app(path: Path) -> Server:
             f"{stopped}; its log ends: {said} (fix what the error names; `python -m uvicorn {path.stem}:app` "
             f"in a terminal in {path.name}'s folder shows the whole traceback)"
         ) from None
-    return server
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def last_error(logs: str) -> str:

@@ -9,7 +9,7 @@ import posixpath
 import re
 import shlex
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,47 +39,43 @@ Say = Callable[[str], None]
 
 def lint(dockerfile: docker.Dockerfile, context: Path) -> list[CheckFailed]:
     """Every problem the lesson's rules find in the Dockerfile, in the lesson's order."""
-    found = []
+    return list(_rules(dockerfile, context))
+
+
+def _rules(dockerfile: docker.Dockerfile, context: Path) -> Iterator[CheckFailed]:
     user = dockerfile.last("USER")
     if user is None or user.value.split(":")[0] in ("root", "0"):
         where = f"USER {user.value} (line {user.line})" if user else "no USER"
-        found.append(problem(NOT_ROOT, f"{where}: it runs as root", FIX_USER))
+        yield problem(NOT_ROOT, f"{where}: it runs as root", FIX_USER)
     starts = [i for i in dockerfile.final if i.name in ("ENTRYPOINT", "CMD")]
     if not starts:
-        found.append(problem("a CMD that starts uvicorn", "none", "CMD with uvicorn and the module:attribute"))
+        yield problem("a CMD that starts uvicorn", "none", "CMD with uvicorn and the module:attribute")
     elif starts[-1].exec_form is None:
-        found.append(
-            problem(
-                "CMD in exec form, so that uvicorn is PID 1 and gets docker stop's SIGTERM",
-                f"{starts[-1].name} (line {starts[-1].line}) in shell form: /bin/sh is PID 1 and keeps SIGTERM",
-                "a JSON list, one string per word",
-            )
+        yield problem(
+            "CMD in exec form, so that uvicorn is PID 1 and gets docker stop's SIGTERM",
+            f"{starts[-1].name} (line {starts[-1].line}) in shell form: /bin/sh is PID 1 and keeps SIGTERM",
+            "a JSON list, one string per word",
         )
     said = " ".join(i.value for i in dockerfile.final if i.name in ("ENTRYPOINT", "CMD", "ENV"))
     if starts and "0.0.0.0" not in said:
-        found.append(
-            problem(
-                "uvicorn to listen on every interface of the container (0.0.0.0), where a published port reaches it",
-                "uvicorn's default, 127.0.0.1: the container itself, which no published port reaches",
-                "uvicorn's --host option",
-            )
+        yield problem(
+            "uvicorn to listen on every interface of the container (0.0.0.0), where a published port reaches it",
+            "uvicorn's default, 127.0.0.1: the container itself, which no published port reaches",
+            "uvicorn's --host option",
         )
     installs = [(f"RUN (line {i.line})", i.value) for i in dockerfile.every("RUN")]
     installs += [(path.name, path.read_text(encoding="utf-8")) for path in sorted(context.glob("*.txt"))]
     heavy = [(where, hit.group()) for where, text in installs if (hit := TRAINING_STACK.search(COMMENT.sub("", text)))]
     if heavy:
-        found.append(
-            problem(
-                "only what serving imports installed (ONNX Runtime, FastAPI, uvicorn: requirements.txt)",
-                f"{heavy[0][0]} installs {heavy[0][1]}, gigabytes the service never imports",
-                "installing requirements.txt alone",
-            )
+        yield problem(
+            "only what serving imports installed (ONNX Runtime, FastAPI, uvicorn: requirements.txt)",
+            f"{heavy[0][0]} installs {heavy[0][1]}, gigabytes the service never imports",
+            "installing requirements.txt alone",
         )
     for model in sorted(path.relative_to(context).as_posix() for path in context.rglob("*.onnx")):
         if not any(copies(i, model) for i in dockerfile.final if i.name in ("COPY", "ADD")):
             fix = "a COPY of the artifacts folder, or of the whole folder"
-            found.append(problem(f"the model ({model}) in the image", "no COPY brings it in", fix))
-    return found
+            yield problem(f"the model ({model}) in the image", "no COPY brings it in", fix)
 
 
 def copies(instruction: docker.Instruction, path: str) -> bool:

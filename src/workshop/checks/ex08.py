@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from penguins.serving.contract import FEATURES
-from workshop.checks.common import CheckFailed, call, first_line, passed, post_record, require, require_file, start_app
+from workshop.checks.common import CheckFailed, call, first_line, passed, post_record, require, started
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,13 +44,9 @@ NOT_A_REFUSAL = ("404", "405")  # no such route: the check's readiness probe, no
 
 def check_metrics(path: str | Path = "counted_service.py") -> None:
     path = Path(path)
-    require_file(path, "write your metrics there")
-    server = start_app(path)
-    try:
+    with started(path, "write your metrics there") as server:
         _send_mix(server)
         families = _scrape(server.url)
-    finally:
-        server.stop()
     counters = _counted(families)
     histogram, timed = _timed(families)
     passed(
