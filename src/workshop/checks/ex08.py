@@ -7,7 +7,6 @@ depth's p-value 10 % either side of alpha / 6, so only dividing alpha by the six
 from __future__ import annotations
 
 import functools
-import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -181,10 +180,10 @@ def _timed(families: list[Metric]) -> tuple[str, float]:
 
 # ---------------------------------------------------------------- task 2: the drift decision
 
-ALPHA = 0.01
 CHECK_SEED = 11  # not the notebook's split: the check's halves are ones the student never saw
 # 10 %: dividing by 5 calls the lenient case drifted (6 / 5 = 1.2 > 1.1), by 7 misses the strict one (0.86 < 0.9).
 MARGIN = 0.1
+SHIFT = 1.21  # mm of bill depth: its KS p-value on the check's split is then nearest 0.01 / 6 (log scale)
 
 
 @dataclass(frozen=True)
@@ -244,6 +243,7 @@ def _verdict(drifted_features: Callable[..., Any], reference: pd.DataFrame, case
 @functools.cache
 def _cases() -> tuple[pd.DataFrame, tuple[Case, ...]]:
     import palmerpenguins
+    from scipy import stats
 
     penguins = palmerpenguins.load_penguins().dropna(subset=list(FEATURES))[list(FEATURES)]
     reference = penguins.sample(frac=0.5, random_state=CHECK_SEED)
@@ -251,7 +251,6 @@ def _cases() -> tuple[pd.DataFrame, tuple[Case, ...]]:
     reference = reference.reset_index(drop=True)
     flippers = today["flipper_length_mm"]
     dream = today.index[today["island"] == "Dream"][::2]
-    shift, p_value = _small_shift(reference, today)
     tests = len(FEATURES)
     divide = f"with {tests} tests at once, hold each to the alpha your function is given divided by the number of tests"
     changes = {  # what changed: the new column and what to try when it is missed
@@ -276,24 +275,12 @@ def _cases() -> tuple[pd.DataFrame, tuple[Case, ...]]:
         Case("the other half of the penguins, unchanged", today, frozenset(), f"one may pass alpha by chance: {divide}")
     ]
     cases += [Case(what, today.assign(**new), frozenset(new), tip) for what, (new, tip) in changes.items()]
-    deeper = today.assign(bill_depth_mm=today["bill_depth_mm"] + shift)
+    deeper = today.assign(bill_depth_mm=today["bill_depth_mm"] + SHIFT)
+    p_value = float(stats.ks_2samp(reference["bill_depth_mm"], deeper["bill_depth_mm"]).pvalue)
     for alpha, drifted in (
         (tests * p_value / (1 - MARGIN), {"bill_depth_mm"}),
         (tests * p_value / (1 + MARGIN), set()),
     ):
         tip = f"bill_depth_mm has p = {p_value:.5f} here and the check passed alpha = {alpha:.4f}: {divide} it makes"
-        cases.append(Case(f"bill depth {shift:+.2f} mm, alpha {alpha:.4f}", deeper, frozenset(drifted), tip, alpha))
+        cases.append(Case(f"bill depth {SHIFT:+.2f} mm, alpha {alpha:.4f}", deeper, frozenset(drifted), tip, alpha))
     return reference, tuple(cases)
-
-
-def _small_shift(reference: pd.DataFrame, today: pd.DataFrame) -> tuple[float, float]:
-    """The shift of bill depth (0.01 mm steps) whose KS p-value is nearest alpha / 6 (log scale)."""
-    import numpy as np
-    from scipy import stats
-
-    depth = reference["bill_depth_mm"].to_numpy()
-    shifts = np.round(np.arange(0.01, 2.0, 0.01), 2)
-    p_values = [float(stats.ks_2samp(depth, today["bill_depth_mm"].to_numpy() + shift).pvalue) for shift in shifts]
-    target = math.log(ALPHA / len(FEATURES))
-    best = min(range(len(shifts)), key=lambda index: abs(math.log(p_values[index]) - target))
-    return float(shifts[best]), p_values[best]
