@@ -123,7 +123,9 @@ def _counted(families: list[Metric]) -> str:
             f"expected a Counter of your own in /metrics, found {found}: a count that only goes up is a "
             "prometheus_client Counter"
         )
-    answers, refusals, totals = dict[str, float](), dict[str, float](), dict[str, float]()
+    answers: dict[str, float] = {}
+    refusals: dict[str, float] = {}
+    totals: dict[str, float] = {}
     for family in counters:
         samples = _of_predict(family, "_total")
         if (status := _status_label(samples)) is None:
