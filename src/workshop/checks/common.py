@@ -128,35 +128,23 @@ def judge_species(response: requests.Response, record: object, expected: str | N
     except ValueError:
         body = None
     species = body.get("species") if isinstance(body, dict) else None
-    cases = (
-        (
-            not 200 <= response.status_code < 300,
-            f"the species of {what} ({record})",
-            f"{response.status_code} {response.text[:200]}",
-            'take the record as a person types it (numbers may be text like "39,1") and let your wrapper clean it',
-        ),
-        (
-            species is None,
+    if not 200 <= response.status_code < 300:
+        typed = 'take the record as a person types it (numbers may be text like "39,1") and let your wrapper clean it'
+        said = (f"the species of {what} ({record})", f"{response.status_code} {response.text[:200]}", typed)
+    elif species is None:
+        said = (
             'a JSON object with the key "species"',
             response.text[:150],
-            'answer with a dict such as {"species": "Adelie"}',
-        ),
-        (
-            isinstance(species, list),
-            '"species" to be one name (a str) for the one record sent',
-            f"a list {species}",
-            "take the first (the only) prediction",
-        ),
-        (
-            expected is not None and species != expected,
-            f"{expected!r} for {what} ({record}), as the wrapper says in this process",
-            repr(species),
-            "send the record to the wrapper as it came, all six fields",
-        ),
-    )
-    for wrong, wanted, found, advice in cases:
-        if wrong:
-            raise CheckFailed(f"expected {wanted}, found {found}: {tip or advice}")
+            'answer a dict such as {"species": "Adelie"}',
+        )
+    elif isinstance(species, list):
+        said = ('"species" to be one name (a str) for the one record sent', f"a list {species}", "take the first one")
+    elif expected is not None and species != expected:
+        wrapper = f"{expected!r} for {what} ({record}), as the wrapper says in this process"
+        said = (wrapper, repr(species), "send the record to the wrapper as it came, all six fields")
+    else:
+        return
+    raise CheckFailed(f"expected {said[0]}, found {said[1]}: {tip or said[2]}")
 
 
 @contextmanager
