@@ -11,6 +11,7 @@ import os
 import shlex
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -35,8 +36,10 @@ def trained() -> dict[str, Path]:
 
     made = {name: artifacts_dir() / TRAINED / name for name in ("bad", "good")}
     if not (made["bad"] / "mlp.onnx.json").exists():
-        build.train(made["good"], seed=SEED, say=lambda line: None)
-        classes = build.export(made["good"], say=lambda line: None)["mlp.onnx"].classes
+        with tempfile.TemporaryDirectory() as folder:  # the build's other files stay out of the release
+            build.train(Path(folder), seed=SEED, say=lambda line: None)
+            classes = build.export(Path(folder), say=lambda line: None)["mlp.onnx"].classes
+            named(Path(folder), made["good"], "trained")
         named(made["good"], made["bad"], "classes rotated", classes=[*classes[1:], classes[0]])
     return made
 
