@@ -120,11 +120,9 @@ def upstreams(conf: Directive) -> list[tuple[str, int, str]]:
             value = re.sub(r"\$\{?(\w+)\}?", lambda m: variables.get(m.group(1), m.group(0)), target)
             found.append((*_hostport(value), _resolver_stale(resolvers)))
         elif (name := _hostport(target)[0]) in blocks:
-            block = blocks[name]
-            here = [*block.all("resolver"), *resolvers]
-            zone = any(True for _ in block.all("zone"))
-            for server in block.all("server"):
-                stale = _resolver_stale(here) if "resolve" in server.args else ONCE
+            zone = any(True for _ in blocks[name].all("zone"))
+            for server in blocks[name].all("server"):
+                stale = _resolver_stale(resolvers) if "resolve" in server.args else ONCE
                 stale = stale or ("" if zone else "`resolve` needs a zone in its upstream block")
                 found.append((*_hostport(server.args[0]), stale))
         else:
