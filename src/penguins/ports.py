@@ -9,8 +9,6 @@ from __future__ import annotations
 import socket
 from typing import TYPE_CHECKING
 
-import psutil
-
 if TYPE_CHECKING:
     from psutil._ntuples import pconn, sconn
 
@@ -36,8 +34,11 @@ def holder(port: int) -> str | None:
     """'name (pid N)' of the process listening on `port`, when the system tells us.
 
     The whole system's table first; where that needs privileges (macOS), each process we may
-    look at, one by one.
+    look at, one by one. psutil is imported here, when a port is taken: every server starts
+    without it.
     """
+    import psutil
+
     try:
         pids = {c.pid for c in psutil.net_connections("tcp") if _listens(c, port)}
     except psutil.AccessDenied:
@@ -58,7 +59,7 @@ def holder(port: int) -> str | None:
 
 def _listens(connection: sconn | pconn, port: int) -> bool:
     """A listening socket on `port` (laddr is an empty tuple for some sockets)."""
-    return connection.status == psutil.CONN_LISTEN and getattr(connection.laddr, "port", None) == port
+    return connection.status == "LISTEN" and getattr(connection.laddr, "port", None) == port
 
 
 def in_use_message(port: int, host: str = "127.0.0.1") -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import gc
 import logging
+import os
 import signal
 import socket
 import sys
@@ -24,17 +25,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import psutil
 from pydantic import ValidationError
 
 from penguins import ports
 from penguins.serving.artifacts import ArtifactError
 from penguins.serving.contract import BACKEND_FILES
-from penguins.serving.predictor import PenguinPredictor
 from penguins.serving.settings import PREFIX, Settings
 
 if TYPE_CHECKING:
+    import psutil
     from fastapi import FastAPI
+
+    from penguins.serving.predictor import PenguinPredictor
 
 EXIT_BAD_SETUP = 2  # a setting, or the model file, is wrong
 EXIT_PORT_BUSY = 1
@@ -62,6 +64,12 @@ def main(
     """Check everything, then serve until SIGTERM or Ctrl-C; the exit code says how it went.
     `title` is the banner's first line (a stage's launcher names the stage there), `stop_hint`
     its last (a server started by a notebook is not stopped from a terminal)."""
+    # Before numpy loads: the service multiplies no matrices with it (ONNX Runtime has its own
+    # kernels), and OpenBLAS starting a thread per core is ~50 ms of every cold start.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # Start-up keeps what it allocates (modules, routes, the model): no collection until _run
+    # freezes it all, ~10 % of the imports' CPU (a failed start-up ends the process anyway).
+    gc.disable()
     from penguins.serving.api import create_app
 
     _exit_on_signals()
@@ -163,6 +171,7 @@ def _run(app: FastAPI, sock: socket.socket, settings: Settings) -> None:
     # What start-up built (FastAPI's routes, pydantic's validators, the model) never becomes
     # garbage: frozen, the collector's full passes skip it (bench/results/ab.md: p99 and CPU).
     gc.freeze()
+    gc.enable()
     # Each request's log line skips what no format here prints (thread, process, caller): the
     # logging HOWTO's "Optimization" switches, a quarter of the line's cost.
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
@@ -199,6 +208,8 @@ def _pid_file(run_dir: Path | None, port: int) -> Iterator[None]:
     if run_dir is None:
         yield
         return
+    import psutil  # here, not at the top: only a server with a pid file needs it
+
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / f"serve-{port}.pid"
     me = psutil.Process()
@@ -228,6 +239,8 @@ def stop_all(run_dir: Path, timeout: float = STOP_TIMEOUT) -> int:
 
 def _recorded(path: Path) -> psutil.Process | None:
     """The live process a pid file names: same pid, same start time, not a zombie."""
+    import psutil
+
     try:
         pid, started = path.read_text(encoding="utf-8").split()
         process = psutil.Process(int(pid))
@@ -239,6 +252,8 @@ def _recorded(path: Path) -> psutil.Process | None:
 
 def _terminate(process: psutil.Process, timeout: float) -> None:
     """SIGTERM, then wait for the graceful shutdown; SIGKILL if it does not come."""
+    import psutil
+
     try:
         process.terminate()
         process.wait(timeout)

@@ -61,8 +61,8 @@ def main() -> int:
     stage_map.add_argument("--make-help", action="store_true", help="the stage servers' lines of make help")
     glossary = command("glossary", "print the Polish-English glossary as a markdown table", glossary_command)
     glossary.add_argument("--notebooks", action="store_true", help="rewrite its copies in notebooks/ instead")
-    lab = command("lab", "JupyterLab on the notebooks with the project's kernel", lab_command)
-    slides = command("slides", "present one lecture notebook as slides (RISE in JupyterLab)", lab_command)
+    lab = command("lab", "JupyterLab on the notebooks with the project's kernel", call("lab"))
+    slides = command("slides", "present one lecture notebook as slides (RISE in JupyterLab)", call("lab"))
     slides.add_argument("notebook", help="the notebook, e.g. 04_wrapper_class")
     for jupyter in (lab, slides):
         jupyter.add_argument("--port", type=int, default=None)
@@ -114,11 +114,6 @@ def glossary_command(notebooks: bool) -> int:
     return 0
 
 
-def lab_command(port: int | None, token: str | None, notebook: str | None = None) -> int:
-    lab = tool("lab")
-    return int(lab.main(port or lab.DEFAULT_PORT, token, slides=notebook))
-
-
 def room_command(action: str, target: str | None) -> int:
     rollout = tool("rollout")
     return int(rollout.main(action, target) if action in rollout.ACTIONS else tool("room").main(action))
@@ -137,7 +132,7 @@ def copy_exercises() -> int:
 
 
 def regenerate_exercises() -> int:
-    changed = tool("exercises").write_all(root() / "solutions", root() / "exercises")
+    changed = tool("exercises").stale(root() / "solutions", root() / "exercises", write=True)
     for path in changed:
         print(f"{'wrote' if path.exists() else 'removed'} {path.relative_to(root())}")
     if not changed:
