@@ -231,10 +231,14 @@ authentication:
   webhook: {enabled: true}
   x509: {clientCAFile: "$STATE/pki/ca.crt"}
 authorization: {mode: Webhook}
-# a shared engine: never garbage-collect other people's images, never evict for a full disk
+# A shared engine: never remove other people's images, never evict for a full disk. Image GC at
+# 100 % still runs under 1 % free (GBs of a large disk), and so does the reclaim at a disk
+# threshold: both delete every unused image on the engine (the base images included) but those
+# younger than imageMinimumGCAge, counted from the kubelet's start. Disk floors are absolute.
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
-evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%"}
+imageMinimumGCAge: 87600h
+evictionHard: {memory.available: "100Mi", nodefs.available: "100Mi", imagefs.available: "100Mi"}
 EOF
 }
 

@@ -311,7 +311,8 @@ def two_crashed(env: dict[str, str]) -> Outcome:
 
     result, _ = under_load("two of three replicas crashed at once (SIGKILL)", crash)
     whole_again(env)
-    restarts = [room.restart_count(victim.name) - victim.restarts for victim in victims]
+    now = {replica.name: replica.restarts for replica in room.replicas()}
+    restarts = [now.get(victim.name, 0) - victim.restarts for victim in victims]
     return Outcome(**{**result.__dict__, "note": f"restarted by Docker: {restarts}"})
 
 

@@ -60,10 +60,10 @@ def image_rows() -> tuple[list[Row], str]:
         return [], "no Docker engine answers: image not measured"
     if not docker.has_image(docker.IMAGE):
         return [], f"image {docker.IMAGE} not built (make docker-build): not measured"
-    base, total = docker.Dockerfile.read().base, docker.image_size(docker.IMAGE) / MB
+    base, total = docker.Dockerfile.read().base, docker.api().images.get(docker.IMAGE).attrs["Size"] / MB
     if not docker.has_image(base):
         return [Row(SECTION, "serving image: total", "", total, "MB")], f"its base image {base} is not here"
-    base_size = docker.image_size(base) / MB
+    base_size = docker.api().images.get(base).attrs["Size"] / MB
     return [
         Row(SECTION, f"serving image: base ({base})", "", base_size, "MB"),
         Row(SECTION, "serving image: added by us", "", total - base_size, "MB"),

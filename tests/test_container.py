@@ -188,21 +188,6 @@ def test_notebook_build_streams_docker_s_output_and_reuses_the_cache(image: str,
     assert built.image_id == before  # nothing rebuilt: the same image, its labels too
 
 
-def test_the_helpers_container_turns_healthy_answers_and_stops(image: str) -> None:
-    """Notebook 06's hardened cell: run() returns once Docker says healthy; stop() ends it (--rm removes it)."""
-    running = helper.run(image, name="penguins-06-test-helper")
-    try:
-        with PenguinClient(running.url) as client:
-            assert client.health()["status"] == "ok"
-    finally:
-        said = running.stop()
-    assert said.startswith("$ docker stop penguins-06-test-helper: stopped in ")
-    deadline = time.monotonic() + 10
-    while helper.exists(running.name) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not helper.exists(running.name)
-
-
 @dataclass(frozen=True)
 class Shipped:
     pushed: str
@@ -234,13 +219,14 @@ def test_the_image_pulled_from_the_registry_answers_as_the_built_one(
 ) -> None:
     catalog = requests.get(f"http://{registry.ADDRESS}/v2/_catalog", timeout=5).json()
     assert shipped.pushed.split("/", 1)[1].split(":")[0] in catalog["repositories"]
-    pulled = helper.run(shipped.pushed, name="penguins-06-test-pulled")
+    pulled, url = start(shipped.pushed)
     try:
-        with PenguinClient(pulled.url) as here, PenguinClient(service.url) as built:
+        helper.wait_healthy(pulled)
+        with PenguinClient(url) as here, PenguinClient(service.url) as built:
             for record in (CLEAN_RECORD, *MESSY_RECORDS):
                 assert here.predict(record) == built.predict(record)
     finally:
-        pulled.stop()
+        docker("rm", "--force", pulled, check=False)
     with capsys.disabled():
         print(f"\nregistry: push {shipped.push_seconds:.1f} s, pull {shipped.pull_seconds:.1f} s ({shipped.pushed})")
 

@@ -108,8 +108,8 @@ def test_write_all_is_idempotent_and_stale_names_every_difference(tmp_path: Path
     first = solution_notebook(solutions, "01_a.ipynb", SOLVED)
     solution_notebook(solutions, "02_b.ipynb", "x = 1")
     assert exercises.stale(solutions, generated) == [generated / "01_a.ipynb", generated / "02_b.ipynb"]
-    assert len(exercises.write_all(solutions, generated)) == 2
-    assert exercises.write_all(solutions, generated) == []
+    assert len(exercises.stale(solutions, generated, write=True)) == 2
+    assert exercises.stale(solutions, generated, write=True) == []
     assert exercises.stale(solutions, generated) == []
 
     solution_notebook(solutions, "01_a.ipynb", SOLVED.replace("16", "25"))
@@ -119,7 +119,7 @@ def test_write_all_is_idempotent_and_stale_names_every_difference(tmp_path: Path
         generated / "03_b.ipynb",
         generated / "02_b.ipynb",
     ]
-    exercises.write_all(solutions, generated)
+    exercises.stale(solutions, generated, write=True)
     assert exercises.stale(solutions, generated) == []
     assert sorted(p.name for p in generated.iterdir()) == ["01_a.ipynb", "03_b.ipynb"]
     assert "25" in (generated / first.name).read_text(encoding="utf-8")
@@ -129,7 +129,7 @@ def test_copy_for_student_never_overwrites_their_work(tmp_path: Path) -> None:
     solutions, generated, mine = tmp_path / "solutions", tmp_path / "exercises", tmp_path / "my-exercises"
     solution_notebook(solutions, "01_a.ipynb", SOLVED)
     solution_notebook(solutions, "02_b.ipynb", "x = 1")
-    exercises.write_all(solutions, generated)
+    exercises.stale(solutions, generated, write=True)
     mine.mkdir()
     (mine / "01_a.ipynb").write_text("my answers", encoding="utf-8")
     said: list[str] = []
@@ -147,7 +147,7 @@ def test_the_committed_exercises_are_generated_from_the_current_solutions() -> N
 
 
 def test_every_ready_stage_has_its_solution_and_exercise_under_the_stage_maps_name() -> None:
-    found = {f"exercises/{p.name}" for p in exercises.solutions(SOLUTIONS)}
+    found = {f"exercises/{p.name}" for p in sorted(SOLUTIONS.glob(exercises.NOTEBOOKS))}
     assert found <= set(stages.EXERCISES), "a solution whose name is not an exercise in workshop.stages"
     assert stages.CAPSTONE in found
     assert {exercise for s in STAGES if s.number in READY_STAGES for exercise in s.exercises} <= found
@@ -235,7 +235,9 @@ def test_the_blank_cluster_is_not_done_yet_before_anything_runs(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [p.name for p in exercises.solutions(SOLUTIONS) if p.name not in BLANK_WITHOUT_A_ROOM])
+@pytest.mark.parametrize(
+    "name", [p.name for p in sorted(SOLUTIONS.glob(exercises.NOTEBOOKS)) if p.name not in BLANK_WITHOUT_A_ROOM]
+)
 def test_every_check_fails_on_the_blank_exercise(name: str, artifact_dir: Path) -> None:
     """The blank exercise, run as a student opens it: each check cell says "not done yet" and
     nothing else fails. The solutions run once, under nbval (`make test`'s `solutions` folder),

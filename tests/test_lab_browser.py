@@ -68,7 +68,7 @@ def test_make_slides_opens_one_notebook_in_rise() -> None:
 
 
 def test_make_slides_refuses_a_notebook_that_does_not_exist(capsys: pytest.CaptureFixture[str]) -> None:
-    assert lab_command.main(lab_command.DEFAULT_PORT, slides="99_nothing") == 1
+    assert lab_command.main(lab_command.DEFAULT_PORT, notebook="99_nothing") == 1
     assert "no notebooks/99_nothing.ipynb" in capsys.readouterr().err
 
 

@@ -15,12 +15,12 @@ import pytest
 from workshop import release
 
 
-def test_a_failing_step_stops_the_release_with_one_line_naming_it(
-    artifact_dir: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_failing_step_stops_the_release_with_one_line_naming_it(artifact_dir: Path) -> None:
     failing = f"{sys.executable} -c \"print('== 2 failed, 40 passed in 3.1s =='); raise SystemExit(1)\""
-    assert release.main(str(artifact_dir), failing) == 1
-    lines = capsys.readouterr().out.splitlines()
+    command = [sys.executable, "-m", "workshop", "release", str(artifact_dir), "--tests", failing]
+    ran = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 1, ran.stderr
+    lines = ran.stdout.splitlines()
     assert (
         lines[-1]
         == "release stopped at step 1/6 (tests): `" + sys.executable + " -c` failed: 2 failed, 40 passed in 3.1s"

@@ -145,7 +145,10 @@ def test_one_id_sent_to_the_station_is_in_the_station_and_model_logs_and_its_rec
     found = _logged(request_id, ("station", room.MODEL_SERVICES[0]))
     assert [" POST /observations 200 " in line for line in found["station"]] == [True]
     assert [" POST /predict/batch 200 " in line for line in found[room.MODEL_SERVICES[0]]] == [True]
-    kept = [json.loads(line) for line in the_room.recent_records.read_text(encoding="utf-8").splitlines()]
+    kept = [
+        json.loads(line)
+        for line in (the_room.folder / room.RECORDS / "recent.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert [line["record"] for line in kept if line["request_id"] == request_id] == [record]
 
 
@@ -170,7 +173,9 @@ def test_one_id_made_by_the_proxy_is_in_the_proxy_and_model_logs(the_room: room.
 
 def _prometheus(query: str) -> list[dict]:
     """One instant query to the room's Prometheus over its HTTP API: the result's series."""
-    reply = requests.get(f"{room.facts().prometheus_url}/api/v1/query", params={"query": query}, timeout=5)
+    reply = requests.get(
+        f"http://127.0.0.1:{room.facts().prometheus_port}/api/v1/query", params={"query": query}, timeout=5
+    )
     assert reply.status_code == 200, reply.text
     body = reply.json()
     assert body["status"] == "success", body
@@ -207,7 +212,9 @@ def test_prometheus_scrapes_every_replica_and_counts_every_request(the_room: roo
     assert after - before == sent
     targets = {series["metric"]["instance"] for series in _prometheus('up{job="penguins"} == 1')}
     assert targets == {f"{r.address}:8000" for r in replicas}  # found by Docker's DNS, every replica
-    rules = requests.get(f"{room.facts().prometheus_url}/api/v1/rules", timeout=5).json()["data"]["groups"]
+    rules = requests.get(f"http://127.0.0.1:{room.facts().prometheus_port}/api/v1/rules", timeout=5).json()["data"][
+        "groups"
+    ]
     assert [rule["name"] for group in rules for rule in group["rules"]] == ["PenguinsErrorRatioHigh"]
 
 

@@ -123,7 +123,7 @@ def test_the_station_writes_its_records_where_the_room_reads_them() -> None:
     inside = Path(station["environment"]["RECORDS_FILE"])
     mount = next(v for v in station["volumes"] if v.endswith(f":{inside.parent}"))
     outside = (ROOT / "docker" / mount.rpartition(":")[0]).resolve() / inside.name
-    assert outside == room.Secrets(ROOT / room.SECRETS).recent_records.resolve()
+    assert outside == (ROOT / room.SECRETS / room.RECORDS / "recent.jsonl").resolve()
 
 
 def test_station_says_502_when_the_model_is_down(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -178,7 +178,7 @@ def test_every_published_port_is_on_loopback_and_prometheus_scrapes_the_model_by
     compose = yaml.safe_load((ROOT / room.COMPOSE_FILE).read_text())
     published = [str(port) for service in compose["services"].values() for port in service.get("ports", [])]
     assert published and all(port.startswith("127.0.0.1:") for port in published), published
-    assert room.facts().prometheus_url == "http://127.0.0.1:9090"
+    assert room.facts().prometheus_port == 9090
     config = yaml.safe_load((ROOT / "docker" / "prometheus" / "prometheus.yml").read_text())
     (job,) = config["scrape_configs"]
     assert job["dns_sd_configs"] == [{"names": ["penguins"], "type": "A", "port": 8000, "refresh_interval": "5s"}]

@@ -1,4 +1,4 @@
-"""The helpers of notebooks 05 and 06: the endpoint-style demo, the docker helper.
+"""The helpers of notebooks 05 and 06: the endpoint-style app, the docker helper.
 
 What needs a Docker engine (build, run, look inside, sizes) is tested for real in
 tests/test_container.py; here is everything that runs without one.
@@ -6,6 +6,7 @@ tests/test_container.py; here is everything that runs without one.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 from pathlib import Path
@@ -14,17 +15,22 @@ import pytest
 from docker.errors import DockerException
 
 from tests.conftest import ROOT
-from workshop import docker, endpoint_style
+from workshop import docker, notebook
 from workshop.server import start
+from workshop.speed import together
 
 # --- async def or def (notebook 05) ----------------------------------------------------------
 
 
-def test_a_slow_async_endpoint_makes_requests_wait_for_each_other() -> None:
-    calls, slow = 3, endpoint_style.SLOW_SECONDS
-    with start("workshop.endpoint_style:app") as server:
-        on_the_loop = endpoint_style.together(server.url + "/async-def", calls)
-        in_threads = endpoint_style.together(server.url + "/def", calls)
+def test_a_slow_async_endpoint_makes_requests_wait_for_each_other(tmp_path: Path) -> None:
+    """Notebook 05b's app, as its cell writes it."""
+    calls, slow = 6, 0.2  # six calls: side by side stays well under half even on a loaded machine
+    with contextlib.chdir(tmp_path):
+        assert notebook.replay("05b_addresses_and_async.ipynb", "two-styles") == ["%%writefile two_styles.py"]
+        assert f"SLOW_SECONDS = {slow}" in Path("two_styles.py").read_text(encoding="utf-8")
+        with start("two_styles:app") as server:
+            on_the_loop = together(server.url + "/async-def", calls)
+            in_threads = together(server.url + "/def", calls)
     assert on_the_loop >= calls * slow * 0.95  # one after another
     assert in_threads < on_the_loop / 2  # side by side
 
@@ -117,11 +123,11 @@ def test_no_engine_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not engine.running and str(engine).startswith("no Docker engine here (the docker command is not installed)")
     monkeypatch.undo()
 
-    def refused(timeout: float) -> None:
+    def refused() -> None:
         raise DockerException("Error while fetching server API version: Connection refused")
 
     monkeypatch.setattr(docker.shutil, "which", lambda name: "/usr/bin/docker")
-    monkeypatch.setattr(docker, "_connect", refused)
+    monkeypatch.setattr(docker, "api", refused)
     assert "no engine answers" in str(docker.engine())
 
 

@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 from penguins import ports
 from tests.conftest import ROOT
 from workshop import doctor
@@ -46,3 +48,12 @@ def test_doctor_runs_and_reports_every_check() -> None:
     assert len(lines) == len(doctor.CHECKS) + 1
     assert all(line.startswith(("OK ", "FIX")) for line in lines[:-1])
     assert "Python 3.11" in result.stdout and "torch 2.13.0" in result.stdout
+
+
+def test_doctor_names_a_requirement_of_pyproject_that_is_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment line checks pyproject.toml's requirements (train and dev extras), not a list of its own."""
+    assert doctor.environment()[0], doctor.environment()[1]
+    required = doctor.md.requires("penguins-to-production") or []
+    extra = ["not-installed-here>=1", 'bench-only; extra == "bench"', 'windows-only; sys_platform == "win32"']
+    monkeypatch.setattr(doctor.md, "requires", lambda name: [*required, *extra])
+    assert doctor.environment() == (False, "not installed: not-installed-here: run `make setup`")

@@ -23,6 +23,13 @@ def call(module: str, function: str = "main") -> Any:
     return lambda **options: getattr(tool(module), function)(**options)
 
 
+def said(error: Exception) -> bool:
+    """Whether an error is one our code raises for a person (a RuntimeError of workshop or penguins,
+    the engine's refusal): a command prints it and exits 1; any other is a bug and its traceback."""
+    module = type(error).__module__.split(".")[0]
+    return module == "docker" or (isinstance(error, RuntimeError) and module in ("workshop", "penguins"))
+
+
 def root() -> Path:
     return project_root() or Path.cwd()
 
@@ -61,8 +68,8 @@ def main() -> int:
     stage_map.add_argument("--make-help", action="store_true", help="the stage servers' lines of make help")
     glossary = command("glossary", "print the Polish-English glossary as a markdown table", glossary_command)
     glossary.add_argument("--notebooks", action="store_true", help="rewrite its copies in notebooks/ instead")
-    lab = command("lab", "JupyterLab on the notebooks with the project's kernel", lab_command)
-    slides = command("slides", "present one lecture notebook as slides (RISE in JupyterLab)", lab_command)
+    lab = command("lab", "JupyterLab on the notebooks with the project's kernel", call("lab"))
+    slides = command("slides", "present one lecture notebook as slides (RISE in JupyterLab)", call("lab"))
     slides.add_argument("notebook", help="the notebook, e.g. 04_wrapper_class")
     for jupyter in (lab, slides):
         jupyter.add_argument("--port", type=int, default=None)
@@ -94,55 +101,52 @@ def main() -> int:
     check.add_argument("folder", nargs="?", help="the notebooks' folder (default: my-exercises/)")
     options = vars(parser.parse_args())
     del options["command"]
-    code = options.pop("run")(**options)
+    try:
+        code = options.pop("run")(**options)
+    except Exception as error:
+        if not said(error):
+            raise
+        print(error)
+        return 1
     return code if isinstance(code, int) else 0  # the tools that return what they made succeeded
 
 
-def stage_tables(servers: bool, make_help: bool) -> int:
+def stage_tables(servers: bool, make_help: bool) -> None:
     stages = tool("stages")
     print(stages.make_help() if make_help else stages.servers_table() if servers else stages.markdown_table())
-    return 0
 
 
-def glossary_command(notebooks: bool) -> int:
+def glossary_command(notebooks: bool) -> None:
     glossary = tool("glossary")
     if notebooks:
         for path in glossary.write_notebooks(root() / "notebooks"):
             print(f"wrote {path.name}")
     else:
         print(glossary.markdown_table())
-    return 0
 
 
-def lab_command(port: int | None, token: str | None, notebook: str | None = None) -> int:
-    lab = tool("lab")
-    return int(lab.main(port or lab.DEFAULT_PORT, token, slides=notebook))
-
-
-def room_command(action: str, target: str | None) -> int:
+def room_command(action: str, target: str | None) -> Any:
     rollout = tool("rollout")
-    return int(rollout.main(action, target) if action in rollout.ACTIONS else tool("room").main(action))
+    return rollout.main(action, target) if action in rollout.ACTIONS else tool("room").main(action)
 
 
 def check_exercises(folder: str | None) -> None:
     tool("progress").check_folder(Path(folder) if folder else root() / "my-exercises")
 
 
-def copy_exercises() -> int:
+def copy_exercises() -> None:
     """A student's own copies of the exercises; never overwrites their work."""
     tool("exercises").copy_for_student(root() / "exercises", root() / "my-exercises")
     kernel = '"Python (penguins-to-production)"'
     print(f"work there: `python -m jupyterlab my-exercises` (from .venv) or VS Code, with the kernel {kernel}")
-    return 0
 
 
-def regenerate_exercises() -> int:
-    changed = tool("exercises").write_all(root() / "solutions", root() / "exercises")
+def regenerate_exercises() -> None:
+    changed = tool("exercises").stale(root() / "solutions", root() / "exercises", write=True)
     for path in changed:
         print(f"{'wrote' if path.exists() else 'removed'} {path.relative_to(root())}")
     if not changed:
         print("exercises/ is up to date")
-    return 0
 
 
 raise SystemExit(main())

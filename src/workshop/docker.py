@@ -1,14 +1,11 @@
 """The one docker helper: is an engine there, read a Dockerfile, build the project's image, run it, wait.
 
-Notebooks type their docker commands; this module waits, polls and cleans up around them for
-notebooks, make, the bench and the tests. Questions to the engine go through the Docker SDK; the
-build alone goes through the CLI, because the SDK speaks the legacy builder's API, not BuildKit's.
-`python -m workshop.docker wait-healthy NAME` is what `make docker-run` waits with.
+Notebooks type their docker commands; this module waits and cleans up around them. Questions to the
+engine go through the Docker SDK; the build through the CLI (the SDK speaks the legacy builder's API).
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import io
 import json
@@ -33,7 +30,6 @@ from docker.errors import APIError, DockerException, NotFound
 from dockerfile_parse import DockerfileParser
 
 import docker as sdk
-from penguins.ports import free_port
 from penguins.serving.paths import artifacts_dir, project_root
 
 IMAGE = "penguins-to-production"  # the image `make docker-build` tags (the Makefile's IMAGE)
@@ -57,22 +53,17 @@ def root() -> Path:
     return found
 
 
-def _connect(timeout: float) -> sdk.DockerClient:
-    """The engine the CLI talks to: DOCKER_HOST, else the CLI's context (Docker Desktop, colima and
-    rootless engines sit behind one; the SDK's from_env reads no context)."""
-    if os.environ.get("DOCKER_HOST"):
-        return sdk.from_env(timeout=timeout)
-    context = ContextAPI.get_context(os.environ.get("DOCKER_CONTEXT")) or ContextAPI.get_context("default")
-    return sdk.DockerClient(base_url=context.Host, tls=context.TLSConfig, timeout=timeout)
-
-
 @cache
 def api() -> sdk.DockerClient:
-    return _connect(60)
+    """The engine the CLI talks to: DOCKER_HOST, else the CLI's context (Docker Desktop, colima and
+    rootless engines sit behind one; the SDK's from_env reads no context). DockerException: none."""
+    if os.environ.get("DOCKER_HOST"):
+        return sdk.from_env(timeout=60)
+    context = ContextAPI.get_context(os.environ.get("DOCKER_CONTEXT")) or ContextAPI.get_context("default")
+    return sdk.DockerClient(base_url=context.Host, tls=context.TLSConfig, timeout=60)
 
 
 def shell(words: Sequence[str]) -> str:
-    """A command as you would type it in a terminal."""
     return "$ " + shlex.join(words)
 
 
@@ -96,8 +87,8 @@ def engine() -> Engine:
     if shutil.which("docker") is None:  # the notebooks type docker commands: the CLI is needed too
         return Engine(None, "the docker command is not installed")
     try:
-        return Engine(str(_connect(20).version()["Version"]))
-    except DockerException:
+        return Engine(str(api().version()["Version"]))
+    except (DockerException, OSError):  # OSError: a cached client's engine gone (requests' errors)
         return Engine(None, "the docker command is installed, but no engine answers")
 
 
@@ -113,18 +104,12 @@ def has_image(image: str) -> bool:
     return image_id(image) != ""
 
 
-def image_size(image: str) -> int:
-    """Bytes, as `docker image ls` counts them."""
-    return int(api().images.get(image).attrs["Size"])
-
-
 # `image: nginx:1.28` in a compose file; an image named by a variable (`${...}`) is built here.
 _COMPOSE_IMAGE = re.compile(r"^\s*image:\s*([^\s$#][^\s#]*)", re.M)
 
 
 def pulled_images(base: Path | None = None) -> tuple[str, ...]:
-    """The images taken from a registry, not built: the Dockerfile's bases, the registry's own image
-    and the room's (nginx). `make prep` fetches them on good Wi-Fi; `make doctor` checks them."""
+    """The images pulled, not built (the Dockerfile's bases, registry:2, the room's): `make prep` fetches them."""
     from workshop import registry
 
     base = base or root()
@@ -155,7 +140,7 @@ class Instruction:
 
 @dataclass(frozen=True)
 class Dockerfile:
-    """A parsed Dockerfile: its instructions and the image each stage starts FROM (ARG defaults filled in)."""
+    """Its instructions and the image each stage starts FROM (ARG defaults filled in)."""
 
     instructions: tuple[Instruction, ...]
     bases: tuple[str, ...]
@@ -211,8 +196,7 @@ def allowed_in_build(path: str | os.PathLike[str] | None = None) -> list[str]:
 
 
 def build_context(into: Path, artifacts: Path, base: Path | None = None) -> Path:
-    """A build context in `into`: what the allow-list names (plus itself and the Dockerfile) from the
-    project, the model from `artifacts` (tests and notebooks use their own). Written over an older one."""
+    """A build context in `into`: what the allow-list names, the model from `artifacts` instead of the project's."""
     base = base or root()
     for path in (*allowed_in_build(base / IGNORE_FILE), IGNORE_FILE, DOCKERFILE):
         source = Path(artifacts) / Path(path).name if path.startswith("artifacts/") else base / path
@@ -241,8 +225,8 @@ class Built:
 def stream(
     command: Sequence[str], cwd: Path, timeout: float, say: Say = print, env: dict[str, str] | None = None
 ) -> str:
-    """Run a command (in `env`, if given), each output line to `say` as it comes (a first
-    build takes minutes: never a silent cell); its output. DockerError with the last lines when it fails."""
+    """Run a command, each output line to `say` as it comes (never a silent cell); its output.
+    DockerError with the last lines when it fails."""
     lines: list[str] = []
     with subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -269,11 +253,8 @@ def build(
     say: Say = print,
     options: Sequence[str] = (),
 ) -> Built:
-    """`docker build` as `make docker-build` types it (plus `options`, e.g. --label), streamed to `say`.
-
-    With another artifacts folder (it must hold the ONNX model) than the project's, it builds in a
-    copy of the context holding it. Docker's cache makes a rebuild take seconds.
-    """
+    """`docker build` as `make docker-build` types it (plus `options`), streamed to `say`; with another
+    artifacts folder than the project's, in a copy of the context holding it."""
     base = root()
     folder = Path(artifacts or artifacts_dir()).resolve()
     with tempfile.TemporaryDirectory(prefix="penguins-context-") as scratch:
@@ -306,89 +287,42 @@ def log_tail(name: str, lines: int = 15) -> str:
 
 def container_status(name: str) -> str:
     """`running`, `exited`, ... as Docker says; `gone` for a container it does not know."""
-    found = inspect(name)
-    return str(found["State"]["Status"]) if found else "gone"
-
-
-def exists(name: str) -> bool:
-    return inspect(name) is not None
+    return str((inspect(name) or {"State": {"Status": "gone"}})["State"]["Status"])
 
 
 _HEALTH_PROBLEMS = {"unhealthy": "is unhealthy", "none": "has no HEALTHCHECK"}  # of a running container
 
 
 def wait_healthy(name: str, timeout: float = HEALTHY_WITHIN) -> float:
-    """Wait until the image's HEALTHCHECK calls the container healthy; the seconds it took.
-
-    `docker run --detach` returns when the process starts, long before the model is loaded. A
-    container that stops, turns unhealthy or stays starting too long raises DockerError with its log.
-    """
+    """Until the image's HEALTHCHECK says healthy (`docker run --detach` returns long before the model
+    is loaded); the seconds it took. DockerError with its log when it stops, turns unhealthy or times out."""
     started = time.monotonic()
-    while True:
-        state = (inspect(name) or {}).get("State", {"Status": "gone"})
+    while (waited := time.monotonic() - started) < timeout:
+        state = (inspect(name) or {"State": {"Status": "gone"}})["State"]
         status, verdict = state["Status"], state.get("Health", {}).get("Status", "none")
-        waited = time.monotonic() - started
-        if status == "running" and verdict == "healthy":
-            return waited
         if status == "gone":
             raise DockerError(f"there is no container {name}: it never started, or it stopped and --rm removed it")
-        problem = "stopped" if status != "running" else _HEALTH_PROBLEMS.get(verdict)
-        if not problem and waited > timeout:
-            problem = f"is not healthy after {timeout:g} s"
-        if problem:
+        if status == "running" and verdict == "healthy":
+            return waited
+        if problem := "stopped" if status != "running" else _HEALTH_PROBLEMS.get(verdict):
             raise DockerError(f"the container {problem}; its log ends:\n{log_tail(name)}")
         time.sleep(0.5)
+    raise DockerError(f"the container is not healthy after {timeout:g} s; its log ends:\n{log_tail(name)}")
 
 
 def wait_answering(name: str, port: int, path: str, within: float) -> str:
-    """Until GET `path` on the loopback `port` answers 200 while the container runs: "answering",
-    else the container's status when the wait ended ("running" when time ran out)."""
-    from workshop.server import get_status
+    """Until GET `path` on the loopback `port` answers 200: "answering", else the container's status then."""
+    from workshop.server import wait_ready
 
-    deadline = time.monotonic() + within
-    while (status := container_status(name)) == "running" and time.monotonic() < deadline:
-        if get_status(port, path) == 200:
-            return "answering"
-        time.sleep(0.2)
-    return status
+    answered = wait_ready(port, path, lambda: container_status(name) == "running", within, every=0.2)
+    return "answering" if answered else container_status(name)
 
 
-@dataclass(frozen=True)
-class Running:
-    """A container started by run()."""
-
-    name: str
-    url: str
-
-    def stop(self) -> str:
-        """`docker stop` (SIGTERM, then --rm removes it); says how long it took."""
-        _STARTED.discard(self.name)
-        started = time.perf_counter()
-        remove(self.name, stop=True)
-        return f"{shell(['docker', 'stop', self.name])}: stopped in {time.perf_counter() - started:.1f} s"
-
-
-def run(image: str = IMAGE, name: str = CONTAINER) -> Running:
-    """`docker run` as `make docker-run` does it, under its own name (a leftover goes first) and a free
-    loopback port; returns once healthy. What a kernel started and did not stop goes when it exits."""
-    port = free_port()
-    remove(name)
-    api().containers.run(image, detach=True, remove=True, name=name, ports={8000: ("127.0.0.1", port)})
-    _STARTED.add(name)
-    try:
-        wait_healthy(name)
-    except DockerError:
-        remove(name)
-        raise
-    return Running(name, f"http://127.0.0.1:{port}")
-
-
-def remove(name: str, stop: bool = False, volumes: bool = False) -> None:
-    """`docker stop` (SIGTERM; --rm then removes it) or `docker rm --force`; a container already gone is fine."""
+def remove(name: str, volumes: bool = False) -> None:
+    """`docker rm --force`; a container already gone is fine."""
     with contextlib.suppress(NotFound):
-        container = api().containers.get(name)
         try:
-            container.stop() if stop else container.remove(force=True, v=volumes)
+            api().containers.get(name).remove(force=True, v=volumes)
         except APIError as error:
             if error.status_code != HTTPStatus.CONFLICT:  # 409: its --rm removal is already under way
                 raise
@@ -400,18 +334,7 @@ def remove_image(image: str) -> None:
         api().images.remove(image, force=True)
 
 
-_STARTED: set[str] = set()
-
-
-@atexit.register
-def _remove_started() -> None:
-    for name in list(_STARTED):
-        remove(name)
-    _STARTED.clear()
-
-
 def main(argv: Sequence[str]) -> int:
-    """`python -m workshop.docker wait-healthy NAME [SECONDS]`."""
     if len(argv) not in (2, 3) or argv[0] != "wait-healthy":
         print("usage: python -m workshop.docker wait-healthy CONTAINER [SECONDS]", file=sys.stderr)
         return 2

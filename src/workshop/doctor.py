@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib.metadata as md
-import importlib.util
 import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from penguins import ports
 from penguins.serving.paths import artifacts_dir, project_root
@@ -17,20 +19,6 @@ from workshop import node_runtime, room, serve_env
 from workshop.stages import PORTS
 
 Check = tuple[bool, str]
-NEEDED = (
-    "numpy",
-    "pandas",
-    "sklearn",
-    "torch",
-    "onnx",
-    "onnxruntime",
-    "skl2onnx",
-    "fastapi",
-    "uvicorn",
-    "requests",
-    "jupyterlab",
-    "nbval",
-)
 MIN_FREE_GB = 2.0
 
 
@@ -48,10 +36,14 @@ def disk() -> Check:
 
 
 def environment() -> Check:
-    missing = [name for name in NEEDED if importlib.util.find_spec(name) is None]
+    """What pyproject.toml requires with the train and dev extras, installed (what `make setup` does)."""
+    wanted = [Requirement(text) for text in md.requires("penguins-to-production") or []]
+    wanted = [r for r in wanted if not r.marker or any(r.marker.evaluate({"extra": e}) for e in ("train", "dev"))]
+    installed = {canonicalize_name(dist.metadata["Name"] or "") for dist in md.distributions()}
+    missing = [r.name for r in wanted if canonicalize_name(r.name) not in installed]
     if missing:
         return False, f"not installed: {', '.join(missing)}: run `make setup`"
-    return True, f"environment {sys.prefix}: all {len(NEEDED)} packages importable"
+    return True, f"environment {sys.prefix}: all {len(wanted)} packages installed"
 
 
 def torch_build() -> Check:

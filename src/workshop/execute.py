@@ -1,9 +1,5 @@
-"""`make notebooks`: run the lecture notebooks top to bottom and save them with their outputs.
-
-Committed outputs (GitHub shows no others) are made reproducible: a fresh kernel per notebook, a
-fixed hash seed, the models built first, per-run metadata dropped so a re-run diffs only where an
-output changed. A cell may raise only if it is tagged `raises-exception`.
-"""
+"""`make notebooks`: run the lecture notebooks top to bottom and save them with their outputs, made
+reproducible (a fresh kernel each, a fixed hash seed, the models built first, per-run metadata dropped)."""
 
 from __future__ import annotations
 
@@ -34,8 +30,8 @@ def lecture_notebooks(folder: Path, names: Sequence[str] = NOTEBOOKS) -> list[Pa
 
 
 def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop what changes on every run; name the project's kernel, whichever kernel ran it. `language_info`
-    stays as the kernel reported it: JupyterLab writes it on connecting and marks any change a modification."""
+    """Drop what changes on every run; name the project's kernel, whichever kernel ran it (`language_info`
+    stays: JupyterLab writes it on connecting and marks any change a modification)."""
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         for output in cell.get("outputs", []):
@@ -47,9 +43,8 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def notebook_client(
     notebook: nbformat.NotebookNode, folder: Path, sockets: Path, timeout: int, **options: Any
 ) -> NotebookClient:
-    """A headless client that runs `notebook` in `folder` in a fresh kernel of this Python ("python3");
-    shared by `make notebooks` and `make check-exercises`. On Linux and macOS the kernel talks over
-    local sockets in `sockets`: over TCP, ipykernel warns on every start that traffic is unencrypted."""
+    """A headless client running `notebook` in `folder` in a fresh kernel of this Python, over local sockets
+    in `sockets` where it can (over TCP ipykernel warns on every start that traffic is unencrypted)."""
     from nbclient import NotebookClient
     from traitlets.config import Config
 
@@ -65,8 +60,7 @@ def notebook_client(
 
 
 def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
-    """Execute one notebook in place, in its own folder; return the seconds, also recorded (rounded up)
-    in its metadata, since they count in the notebook's minutes (`workshop.slots`)."""
+    """Execute one notebook in place; its seconds, also recorded in it: they count in its minutes (slots)."""
     nb = nbformat.read(path, as_version=4)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as sockets:
@@ -78,8 +72,7 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
 
 
 def engine_note(paths: Sequence[Path]) -> str | None:
-    """A warning before notebooks whose metadata says `needs: [docker]` run without an engine: their
-    committed outputs must show the real thing."""
+    """A warning before notebooks whose metadata says `needs: [docker]` run without an engine."""
     from workshop.docker import engine
 
     needing = [
@@ -97,7 +90,7 @@ def engine_note(paths: Sequence[Path]) -> str | None:
 
 
 def main(names: Sequence[str] = ()) -> int:
-    """Execute the named notebooks (default: every lecture and appendix notebook) and report each time."""
+    """Execute the named notebooks (default: every lecture and appendix notebook), then write the guide."""
     from penguins.serving.paths import project_root
     from penguins.training import build
     from workshop import guide, k8s, serve_env

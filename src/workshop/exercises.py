@@ -1,8 +1,7 @@
 """Exercises generated from their solutions (nbgrader style), so the two cannot drift apart: each
 `### BEGIN/END SOLUTION` region becomes its `### HINT:` lines and a placeholder that keeps the notebook
-runnable, so the check after it says "not done yet", not NameError: `name = ...  # TODO` per name bound,
-`return ...  # TODO` in a function, `# TODO` in a `%%writefile` of a file that is not Python.
-"""
+runnable (the check after it says "not done yet", not NameError): `name = ...  # TODO` per name bound,
+`return ...  # TODO` in a function, `# TODO` in a `%%writefile` of a file that is not Python."""
 
 from __future__ import annotations
 
@@ -99,14 +98,13 @@ def generate(solution_path: Path) -> NotebookNode:
     return notebook
 
 
-def solutions(solutions_dir: Path) -> list[Path]:
-    return sorted(Path(solutions_dir).glob(NOTEBOOKS))
-
-
 def stale(solutions_dir: Path, exercises_dir: Path, write: bool = False) -> list[Path]:
-    """The exercise files that `make exercises` writes or removes: missing or edited, then orphaned;
-    with `write`, also writes or removes them."""
-    expected = {Path(exercises_dir) / s.name: nbformat.writes(generate(s)) + "\n" for s in solutions(solutions_dir)}
+    """The exercise files that `make exercises` writes or removes (missing or edited, then orphaned);
+    with `write`, writes or removes them."""
+    expected = {
+        Path(exercises_dir) / s.name: nbformat.writes(generate(s)) + "\n"
+        for s in sorted(Path(solutions_dir).glob(NOTEBOOKS))
+    }
     changed = [path for path, text in expected.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
     changed += [path for path in sorted(Path(exercises_dir).glob(NOTEBOOKS)) if path not in expected]
     for path in changed if write else []:
@@ -116,11 +114,6 @@ def stale(solutions_dir: Path, exercises_dir: Path, write: bool = False) -> list
         else:
             path.unlink()
     return changed
-
-
-def write_all(solutions_dir: Path, exercises_dir: Path) -> list[Path]:
-    """Regenerate `exercises_dir`; returns the files written or removed (unchanged ones are left)."""
-    return stale(solutions_dir, exercises_dir, write=True)
 
 
 def copy_for_student(exercises_dir: Path, target_dir: Path, say: Callable[[str], None] = print) -> list[Path]:

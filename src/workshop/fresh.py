@@ -1,6 +1,5 @@
-"""Run a few lines of Python in a fresh process: the honest test of "can someone else use this?".
-A notebook still holds everything it defined; another process, as a server or a colleague starts
-one, has only what is on disk and installed."""
+"""Run a few lines of Python in a fresh process: the honest test of "can someone else use this?" (it
+has only what is on disk and installed, not what a notebook defined)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
-"""The instructor guide's minutes, written from the notebooks: one home for how long each part takes.
-
-Typed by hand, the Time of each section of `notebooks/INSTRUCTOR.md`, its first table and the
-README's course total drifted (the guide once added up to 260 minutes), so `python -m workshop
-guide` writes them: a lecture notebook's minutes from `workshop.slots`, an exercise's from its
-solution's header (`**Time:** about N minutes`); appendices are listed outside the total.
+"""`python -m workshop guide`: the Time of each section of `notebooks/INSTRUCTOR.md`, its first table and
+the README's course total, written from the notebooks (typed by hand, they drifted): a lecture notebook's
+minutes from `workshop.slots`, an exercise's from its solution's `**Time:** about N minutes`.
 """
 
 from __future__ import annotations
@@ -34,11 +31,9 @@ def minutes(root: Path, names: tuple[str, ...] = NOTEBOOKS) -> dict[str, int]:
 def exercise_minutes(root: Path) -> dict[str, int | None]:
     """Each exercise's estimate from its solution's header, None where the header states none."""
     found: dict[str, int | None] = {}
-    for exercise in EXERCISES:
-        name = Path(exercise).stem
-        first = json.loads((root / "solutions" / f"{name}.ipynb").read_text(encoding="utf-8"))["cells"][0]["source"]
-        header = "".join(first) if isinstance(first, list) else str(first)
-        match = ESTIMATE.search(header)
+    for name in (Path(exercise).stem for exercise in EXERCISES):
+        cell = json.loads((root / "solutions" / f"{name}.ipynb").read_text(encoding="utf-8"))["cells"][0]
+        match = ESTIMATE.search("".join(cell["source"]))  # a list of lines or one string
         found[name] = int(match.group(1)) if match else None
     return found
 

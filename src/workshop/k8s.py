@@ -1,30 +1,27 @@
-"""Kubernetes for the classroom. On paper (k8s/ in tests/test_k8s.py, a student's file in check
-07c): the strict schema, offline, then the ties to the facts a Deployment repeats (the
-Dockerfile's port and user, the probe paths, the image, the settings), a rollout that never
-loses a ready replica, a key from a Secret. On a cluster (kind on a laptop, .ci/k8s-cluster.sh
-in CI) the lesson types kubectl itself; this module builds and loads the images, keeps
-`port-forward` and `kubectl proxy` in the background, and counts a paced load.
+"""Kubernetes for the classroom. On paper (k8s/ in tests, a student's file in check 07c): the strict
+schema, then the facts a Deployment repeats (port, user, probes, image, settings, Secret). On a
+cluster the lesson types kubectl; this module loads the images, runs `port-forward`/`proxy`, paces a load.
 """
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import shutil
 import subprocess
-import threading
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import kubernetes_validate
 
 from penguins.client import PenguinClient
+from penguins.ports import free_port
 from penguins.serving.examples import CLEAN_RECORD
 from penguins.serving.settings import PREFIX, Settings
 from workshop import docker, paced_load, rollout, room
 from workshop.checks.common import CheckFailed, problem
-from workshop.server import stop_process
+from workshop.server import start
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -37,6 +34,7 @@ LIVENESS = "/health"  # 200 while the process answers at all, model or not
 MAX_READINESS_PERIOD_S = 10  # a replica that stops being ready gets no traffic within seconds
 SECRET_ENV = f"{PREFIX}API_KEY"
 DOCS = "https://kubernetes.io/docs/"
+SETTINGS = frozenset(PREFIX + name.upper() for name in Settings.model_fields)  # every variable the service reads
 
 
 def schema_problem(document: dict[str, Any]) -> CheckFailed | None:
@@ -51,11 +49,6 @@ def schema_problem(document: dict[str, Any]) -> CheckFailed | None:
     except kubernetes_validate.SchemaNotFoundError as error:
         return problem("a kind and apiVersion Kubernetes knows", error.message, "apiVersion: apps/v1", "kind")
     return None
-
-
-def setting_names() -> frozenset[str]:
-    """Every environment variable the service reads."""
-    return frozenset(PREFIX + name.upper() for name in Settings.model_fields)
 
 
 def _pod(deployment: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -79,9 +72,8 @@ def _port(container: dict[str, Any], port: Any) -> Any:
 
 
 def deployment_problems(deployment: dict[str, Any], hardened: bool = True) -> list[CheckFailed]:
-    """Everything wrong with a Deployment of the model's image; the schema first (the ties assume
-    a valid document). `hardened`: k8s/'s standard (liveness, non-root, read-only, settings, an
-    explicit rollout); else what a first Deployment needs to lose no request (exercise 07c)."""
+    """Everything wrong with a Deployment of the model's image, the schema first. `hardened`: k8s/'s
+    standard; else what a first Deployment needs to lose no request (exercise 07c)."""
     invalid = schema_problem(deployment)
     if invalid is not None:
         return [invalid]
@@ -183,7 +175,7 @@ def _hardened_problems(pod: dict[str, Any], container: dict[str, Any]) -> Iterat
             found = str(context[field]).lower() if field in context else "not set"
             yield problem(expected, found, tip, f"securityContext.{field}")
     for variable in container.get("env") or []:
-        if (name := variable.get("name")) not in setting_names():
+        if (name := variable.get("name")) not in SETTINGS:
             yield problem("settings the service reads (PENGUINS_*)", repr(name), "penguins.serving.settings", "env")
         elif name == SECRET_ENV and "value" in variable:
             expected = "the key from a Secret (valueFrom), so it never sits in a file in git"
@@ -192,8 +184,7 @@ def _hardened_problems(pod: dict[str, Any], container: dict[str, Any]) -> Iterat
 
 
 def service_problems(service: dict[str, Any], deployment: dict[str, Any]) -> list[CheckFailed]:
-    """Everything wrong with a Service in front of the Deployment's pods: schema, a selector
-    that picks them, no name that clashes with a setting, a port that leads to the container's."""
+    """Everything wrong with a Service in front of the Deployment's pods."""
     invalid = schema_problem(service)
     if invalid is not None:
         return [invalid]
@@ -203,7 +194,7 @@ def service_problems(service: dict[str, Any], deployment: dict[str, Any]) -> lis
         return wrong
     # Kubernetes sets NAME_PORT, NAME_SERVICE_HOST, NAME_SERVICE_PORT in every pod for each Service.
     stem = str(service.get("metadata", {}).get("name", "")).upper().replace("-", "_")
-    clash = sorted({f"{stem}_PORT", f"{stem}_SERVICE_HOST", f"{stem}_SERVICE_PORT"} & setting_names())
+    clash = sorted({f"{stem}_PORT", f"{stem}_SERVICE_HOST", f"{stem}_SERVICE_PORT"} & SETTINGS)
     if clash and pod.get("enableServiceLinks") is not False:
         expected = "no variable Kubernetes derives from it that the service reads as a setting"
         found = f"{clash[0]}: Kubernetes sets it to tcp://<address>:<port> in the pods; the service refuses it"
@@ -225,8 +216,6 @@ SECOND_SEED = 7  # the second model version's seed, as `make room-v2` trains it
 RATE = 50.0  # requests/s of a paced load while a rollout runs
 TIMEOUT = 3.0  # seconds each of those requests may take
 NO_CLUSTER = "no cluster: not run (step 1 says how to make one)"
-_background: list[subprocess.Popen[str]] = []
-_proxy: list[str] = []  # the address `kubectl proxy` serves on, once it runs
 
 
 class ClusterError(RuntimeError):
@@ -234,7 +223,6 @@ class ClusterError(RuntimeError):
 
 
 def kubectl(*args: str, timeout: float = 180, stdin: str | None = None) -> str:
-    """kubectl with these arguments against the current context; what it printed."""
     result = subprocess.run(["kubectl", *args], input=stdin, capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
         raise ClusterError(f"kubectl {' '.join(args)}: {(result.stderr or result.stdout).strip()[-800:]}")
@@ -242,11 +230,7 @@ def kubectl(*args: str, timeout: float = 180, stdin: str | None = None) -> str:
 
 
 def pods(selector: str, namespace: str) -> list[dict[str, Any]]:
-    """The pods the label selector picks, as `kubectl get pods -o json` lists them."""
-    listed: list[dict[str, Any]] = json.loads(kubectl("get", "pods", "-n", namespace, "-l", selector, "-o", "json"))[
-        "items"
-    ]
-    return listed
+    return list(json.loads(kubectl("get", "pods", "-n", namespace, "-l", selector, "-o", "json"))["items"])
 
 
 def ready(listed: list[dict[str, Any]], without: str = "") -> list[str]:
@@ -277,8 +261,7 @@ def ci_environment() -> dict[str, str]:
 
 
 def model_image(folder: Path | None = None) -> str:
-    """The image of the model in `folder` (default: the artifacts), built (cached when nothing
-    changed) and on the cluster's node: kind's node keeps its own images (`kind load docker-image`)."""
+    """The model's image (default: the artifacts'), built and on the node: kind's keeps its own images."""
     from penguins.training import build
 
     folder = folder or build.ensure(say=lambda line: None)
@@ -294,8 +277,7 @@ def model_image(folder: Path | None = None) -> str:
 
 
 def images(say: Callable[[str], None] = print) -> tuple[str, str]:
-    """The images of the model and of its second version (trained as `make room-v2` does when
-    missing), on the cluster's node; the API key in .room/; whether a cluster answers, in words."""
+    """The images of v1 and v2 (trained as `make room-v2` does) on the node, the key in .room/, in words."""
     from penguins.training import build
 
     second = room.root() / "artifacts-v2"
@@ -311,41 +293,25 @@ def images(say: Callable[[str], None] = print) -> tuple[str, str]:
     return tags
 
 
-def _in_background(*args: str) -> str:
-    """kubectl in the background until this process exits; the first line it printed. Its later
-    lines (port-forward prints one per connection) are read and dropped, so it never blocks."""
-    process = subprocess.Popen(["kubectl", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    _background.append(process)
-    assert process.stdout is not None
-    line = process.stdout.readline().strip()
-    if process.poll() is not None or not line:
-        raise ClusterError(f"kubectl {' '.join(args)}: {line}{process.stdout.read().strip()}")
-    threading.Thread(target=process.stdout.read, daemon=True).start()
-    return line
-
-
-@atexit.register
-def stop_background() -> None:
-    """End the port-forwards and the proxy this process started."""
-    while _background:
-        stop_process(_background.pop())
-    _proxy.clear()
+def _background(*args: str, ready: str) -> str:
+    """`kubectl ARGS` ({} in them: a free loopback port) until this process exits, once `ready`
+    answers 200 there (server.start: one wait, one stop); its URL."""
+    local = free_port()
+    return start(["kubectl", *(arg.format(local) for arg in args)], port=local, ready_path=ready, echo=False).url
 
 
 def port_forward(target: str, port: int) -> str | None:
-    """`kubectl port-forward <target> :<port>` in the background, shown with the line it prints; the
-    local URL (None without a cluster). It pins one pod: when that pod goes, it breaks."""
+    """`kubectl port-forward` in the background; its URL (None without a cluster). It pins one pod."""
     if unreachable():
         print(NO_CLUSTER)
         return None
-    line = _in_background("port-forward", target, f":{port}")  # "Forwarding from 127.0.0.1:40411 -> 8000"
-    print(f"$ kubectl port-forward {target} :{port}\n{line}")
-    return f"http://{line.split()[2]}"
+    url = _background("port-forward", target, "{}:" + str(port), ready="/health")
+    print(f"$ kubectl port-forward {target} {url.rsplit(':', 1)[1]}:{port}")
+    return url
 
 
 def golden(url: str | None, headers: dict[str, str] | None = None, table: bool = True) -> list[tuple[str, str]]:
-    """The golden set through `url` against the model here (`penguins smoke`), its table (or last
-    line) printed; each record's expected and served answer ([] without a cluster)."""
+    """`penguins smoke` through `url`, its table (or last line) printed; each record's expected and served answer."""
     from penguins import smoke
 
     if url is None:
@@ -357,25 +323,25 @@ def golden(url: str | None, headers: dict[str, str] | None = None, table: bool =
     return [(result.case.expect, str(result.over_http)) for result in report.results]
 
 
+@cache
+def _proxy() -> str:
+    return _background("proxy", "--port={}", ready="/readyz")
+
+
 def service_url(service: str, port: int, namespace: str = "default") -> str:
-    """The Service through the API server's proxy (`kubectl proxy`, started once): it sends each
-    request to one of the Service's ready pods, so a load through it survives a pod going."""
-    if not _proxy:
-        _proxy.append(_in_background("proxy", "--port=0").rsplit(" ", 1)[1])  # "Starting to serve on 127.0.0.1:41233"
-    return f"http://{_proxy[0]}/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy"
+    """The Service through `kubectl proxy`: each request to a ready pod, so a load survives a pod going."""
+    return f"{_proxy()}/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy"
 
 
 def load_client(url: str, headers: dict[str, str] | None = None) -> PenguinClient:
-    """A client for a paced load through a Service: no retries (each failure counts against the
-    cluster) and a connection per request, as a proxy spreads them: kube-proxy balances
-    connections, so a kept-alive one stays with a pod that may close it as it stops."""
+    """No retries (each failure counts) and a connection per request: kube-proxy balances connections,
+    so a kept-alive one stays with a pod that may close it as it stops."""
     return PenguinClient(url, headers={"Connection": "close", **(headers or {})}, retries=0)
 
 
 def paced(service: str = "penguins", port: int = 8000) -> paced_load.Running:
-    """A paced load (RATE requests/s, each within TIMEOUT) on the Service through the API server's
-    proxy while the cell runs kubectl, each answer read for its model version; it runs a second
-    before the cell goes on and after stop(), so a plot shows both sides. No cluster: no load."""
+    """A paced load on the Service through `kubectl proxy` while the cell types kubectl, each answer's
+    model version read, a second before and after (a plot shows both sides). No cluster: no load."""
     url = "" if unreachable() else service_url(service, port)
     return paced_load.start(
         lambda: load_client(url),
@@ -390,8 +356,7 @@ def paced(service: str = "penguins", port: int = 8000) -> paced_load.Running:
 
 
 def replica_figures(bench_json: Path | str) -> tuple[float, float]:
-    """One replica's figures as `make bench` measured them (bench/results/bench.json: the served
-    /predict, one uvicorn process, at 10 connections): CPU seconds per request, p99 in ms."""
+    """One replica's CPU seconds per request and p99 (ms) at 10 connections, as `make bench` measured."""
     rows = json.loads(Path(bench_json).read_text(encoding="utf-8"))["rows"]
     (row,) = [r for r in rows if r["name"] == "served /predict (ONNX)" and r["case"] == "10 connections"]
     return row["details"]["cpu_us_per_request"] / 1e6, row["details"]["p99_ms"]
@@ -425,8 +390,7 @@ def plot(seen: paced_load.Load, title: str) -> Figure | None:
 
 
 def main(action: str) -> int:
-    """`make k8s-up` / `k8s-down`: a kind cluster (named `kind`, as k8s/README.md's) with the
-    model's image on its node, or gone; under CI=true .ci/k8s-cluster.sh's (kind needs a registry)."""
+    """`make k8s-up|k8s-down`: kind's cluster `kind` with the model's image, or gone; CI: .ci/k8s-cluster.sh."""
     if os.environ.get("CI") == "true":
         return subprocess.call(["bash", str(room.root() / CI_CLUSTER), "start" if action == "up" else "stop"])
     if shutil.which("kind") is None:

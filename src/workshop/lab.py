@@ -1,7 +1,6 @@
-"""`make lab` and `make slides`: JupyterLab on the project root (so relative links open), with the
-settings in `.jupyterlab/overrides.json` (no news or update pop-ups; RISE's white theme, fonts
-included), the project's kernel, and 127.0.0.1 only: a laptop on café Wi-Fi serves nothing to the room.
-"""
+"""`make lab` and `make slides`: JupyterLab on the project root (so relative links open) with the
+settings of `.jupyterlab/` (no news or update pop-ups, RISE's white theme), the project's kernel, and
+127.0.0.1 only: a laptop on café Wi-Fi serves nothing to the room."""
 
 from __future__ import annotations
 
@@ -20,7 +19,6 @@ HOST = "127.0.0.1"
 
 
 def root_dir() -> Path:
-    """The folder JupyterLab serves: the project root, so links out of notebooks/ resolve."""
     return project_root() or Path.cwd()
 
 
@@ -30,8 +28,7 @@ def notebook_file(name: str) -> str:
 
 
 def command(port: int = DEFAULT_PORT, token: str | None = None, slides: str | None = None) -> list[str]:
-    """The JupyterLab command line, opening on `notebooks/` or on the notebook `slides` in RISE;
-    `--allow-root` only where we run as root (CI, containers)."""
+    """The JupyterLab command line, opening on `notebooks/` or on the notebook `slides` in RISE."""
     return [
         sys.executable,
         "-m",
@@ -57,8 +54,8 @@ def start_url(notebook: str | None = None) -> str:
 
 
 def register_kernel() -> bool:
-    """Register (for this user) the kernel that runs this Python unless it already does (a second
-    checkout's `make setup` re-points the shared kernel name at its own code); True if it did."""
+    """Point this user's project kernel at this Python (another checkout's `make setup` may have taken
+    the name); True if it had to."""
     from ipykernel.kernelspec import install
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
@@ -72,9 +69,9 @@ def register_kernel() -> bool:
     return True
 
 
-def main(port: int = DEFAULT_PORT, token: str | None = None, slides: str | None = None) -> int:
-    """Start JupyterLab in the foreground (Ctrl+C stops it); 1 if the port is taken or the
-    notebook to present does not exist."""
+def main(port: int | None = None, token: str | None = None, notebook: str | None = None) -> int:
+    """JupyterLab in the foreground, or `notebook` as slides; 1 if the port is taken or the notebook missing."""
+    port, slides = port or DEFAULT_PORT, notebook
     if slides is not None and not (root_dir() / "notebooks" / notebook_file(slides)).exists():
         print(
             f"no notebooks/{notebook_file(slides)}: name one of notebooks/ (make slides NB=04_wrapper_class)",

@@ -1,6 +1,5 @@
-"""Another developer, another language (stage 03): `notebooks/node/predict.js`, the whole program a
-JavaScript developer would write, runs an ONNX file with onnxruntime-node on the same clean batch
-Python's ONNX Runtime gets. `make node-env` installs the package; missing() names what is absent."""
+"""Another developer, another language: `notebooks/node/predict.js`, the whole program a JavaScript
+developer would write, runs an ONNX file with onnxruntime-node (`make node-env`) on the same clean batch."""
 
 from __future__ import annotations
 

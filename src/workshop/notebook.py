@@ -1,6 +1,5 @@
 """What the lecture notebooks share: the environment check, paths without the machine's layout
-(committed outputs must not carry one), `%%needs_docker` cells, and replay() of another notebook's cells.
-"""
+(committed outputs must not carry one), `%%needs_docker` cells, replay() of another notebook's cells."""
 
 from __future__ import annotations
 
@@ -31,8 +30,7 @@ class WrongEnvironment(RuntimeError):
 
 def check_environment(notebook_dir: Path | None = None) -> None:
     """Stop with the fix unless `penguins` comes from the checkout holding `notebook_dir` (default: the
-    working directory): a wrong kernel would fail much later with a confusing ImportError, or run
-    another checkout's code. Prints which Python runs and where `penguins` and the artifacts are."""
+    working directory): a wrong kernel fails later with a confusing ImportError, or runs another's code."""
     import penguins
 
     root, package = project_root(), Path(penguins.__file__).resolve().parent
@@ -48,8 +46,7 @@ def check_environment(notebook_dir: Path | None = None) -> None:
 
 
 def tidy_output() -> None:
-    """Inline figures (`%matplotlib inline`), so a Figure a helper returns shows as the cell's value;
-    tracebacks stay IPython's full ones. Does nothing outside IPython."""
+    """Inline figures, so a Figure a helper returns shows as the cell's value; nothing outside IPython."""
     from IPython import get_ipython
 
     shell = get_ipython()
@@ -58,9 +55,8 @@ def tidy_output() -> None:
 
 
 def shown(path: str | os.PathLike[str]) -> str:
-    """`path` relative to the project root, else as `$PENGUINS_ARTIFACTS/...` (tests point it at a
-    temporary folder) or `<temp>/...`, else just its name: never absolute. A path and its base are
-    compared as given and with symlinks resolved (a virtual environment's python is a symlink)."""
+    """`path` under the project root, `$PENGUINS_ARTIFACTS/` or `<temp>/`, else its name: never absolute.
+    Compared as given and resolved (a virtual environment's python is a symlink)."""
     places = [(os.environ.get(ENV_VAR), f"${ENV_VAR}/"), (project_root(), ""), (tempfile.gettempdir(), "<temp>/")]
     for base, label in places:
         if not base:
@@ -75,8 +71,7 @@ def shown(path: str | os.PathLike[str]) -> str:
 
 
 def near(path: str | os.PathLike[str]) -> Path:
-    """`path` relative to the working directory (`notebooks/`): `artifacts/x` becomes `../artifacts/x`,
-    still a working path for calls whose error messages print it."""
+    """`path` relative to the working directory: short in the messages that print it, and still working."""
     try:
         return Path(os.path.relpath(Path(path).absolute(), Path.cwd()))
     except ValueError:  # Windows: another drive has no relative path
@@ -84,8 +79,7 @@ def near(path: str | os.PathLike[str]) -> Path:
 
 
 def scratch_folder(name: str) -> Path:
-    """An empty folder for a notebook's throw-away files, under artifacts/ (git-ignored, emptied by
-    `make reset`) rather than the system's temporary folder, so messages show a short relative path."""
+    """An empty folder for a notebook's throw-away files under artifacts/ (git-ignored): short paths."""
     folder = artifacts_dir() / "scratch" / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -94,8 +88,7 @@ def scratch_folder(name: str) -> Path:
 
 @functools.cache
 def docker_missing() -> str:
-    """Why the docker cells cannot run here, in words that fit a laptop; "" when they can.
-    Asked once per kernel: after starting Docker, restart the kernel."""
+    """Why the docker cells cannot run here, "" when they can; asked once per kernel."""
     from workshop import docker, room
 
     found = docker.engine()
@@ -105,8 +98,7 @@ def docker_missing() -> str:
 
 
 def needs_docker(line: str, cell: str) -> None:
-    """`%%needs_docker <what the cell shows>`: run the cell (its `!` lines too) when Docker answers,
-    else say what it would show. Errors propagate: a failing docker cell fails the notebook."""
+    """`%%needs_docker <what the cell shows>`: run the cell when Docker answers, else say what it shows."""
     from IPython import get_ipython
 
     missing = docker_missing()
@@ -123,9 +115,8 @@ def load_ipython_extension(shell: Any) -> None:
 
 
 def replay(notebook: str, tag: str) -> list[str]:
-    """Do again, quietly, in the working directory, what the cells of `notebooks/<notebook>` tagged `tag`
-    do (write their `%%writefile` files, run their `!` lines), so those files have one home: the cells
-    a student reads (07a runs 07's room). Returns each cell's first line; a failing command raises."""
+    """Do again, quietly, what the cells of `notebooks/<notebook>` tagged `tag` do (write their `%%writefile`
+    files, run their `!` lines): those files keep one home, the cells a student reads. Their first lines."""
     path = (project_root() or Path.cwd()) / "notebooks" / notebook
     firsts = []
     for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:

@@ -1,6 +1,5 @@
-"""Another developer, another runtime (stage 03): our ONNX files run in `.venv-serve`, which holds
-only the serving requirements, so the notebook sees which packages that runtime lacks and compares
-its probabilities with its own. `make serve-env` builds it; a notebook never installs anything."""
+"""Another developer, another runtime (stage 03): our ONNX files run in `.venv-serve` (serving's
+requirements only, built by `make serve-env`), which lacks the training stack yet gives the same answers."""
 
 from __future__ import annotations
 

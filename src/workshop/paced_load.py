@@ -1,7 +1,5 @@
 """A paced load: a few threads send requests at a fixed total rate, each with a timeout, and count
-every one, so "none lost" while a replica dies or a version rolls out is a fact. Paced, not "as
-fast as possible": the same load on a laptop and a slow CI machine. `run` waits for it; `start`
-runs it in the background while commands are typed, until `stop()`.
+every one, so "none lost" under a fault or a rollout is a fact, the same on a laptop and in CI.
 """
 
 from __future__ import annotations
@@ -22,8 +20,7 @@ from workshop.room import REPLICA_HEADER
 
 @dataclass(frozen=True)
 class Shot:
-    """One request: sent `at` s from the start, its status (0: no answer), the replicas the
-    proxy tried (its replica header: "a, b" after a retry), how long it took."""
+    """One request: sent `at` s from the start, its status (0: no answer), the replicas the proxy tried."""
 
     at: float
     status: int
@@ -65,7 +62,6 @@ class Load:
         return list(enumerate(seconds))
 
     def replicas_after(self, at: float) -> Counter[str]:
-        """How many answers each replica gave after `at` seconds."""
         return Counter(s.replica for s in self.shots if s.at >= at and s.ok)
 
     def table(self) -> str:
@@ -79,8 +75,6 @@ class Load:
 
 @dataclass
 class Running:
-    """A paced load going on in the background (`start`)."""
-
     began: float  # time.monotonic() when it began: the clock its shots are timed by
     linger: float = 0.0
     load: Load = field(default_factory=Load)
@@ -116,11 +110,9 @@ def start(
     at: dict[float, Callable[[], str]] | None = None,
     linger: float = 0.0,
 ) -> Running:
-    """POST `body` to `path` at `rate` requests/s in total from `threads` threads (a client each)
-    until `seconds` have passed or `stop()` is called; a request without a 2xx answer within
-    `timeout` failed. `answer` reads what a 2xx response said into its Shot; `at` maps a time (s)
-    to an action run then (a crash, a scale), whose text is an event. `linger`: the load runs
-    that long before this returns and after stop(), so a plot shows both sides of a change."""
+    """POST `body` to `path` at `rate` requests/s from `threads` threads (a client each) until `seconds`
+    have passed or `stop()`; no 2xx within `timeout` is a failure. `answer` reads a 2xx into its Shot;
+    `at` maps a time to an action (its text an event); `linger`: the load runs that long before and after."""
     running = Running(time.monotonic(), linger)
     interval = threads / rate
 
@@ -162,7 +154,7 @@ def start(
 def run(
     make_client: Callable[[], PenguinClient], path: str, body: Any, *, seconds: float = 30.0, **options: Any
 ) -> Load:
-    """`start`'s load for `seconds` (its other options as start takes them), waited for."""
+    """`start`'s load for `seconds`, waited for."""
     running = start(make_client, path, body, seconds=seconds, **options)
     for thread in running.pool:
         thread.join()

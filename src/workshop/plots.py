@@ -1,6 +1,5 @@
-"""The lecture notebooks' two charts, one call each (plotting is not the lesson): the penguins, and
-a speed comparison. A Figure pyplot does not track is shown once, as the cell's value, and never
-piles up as an open figure."""
+"""The notebooks' two charts, one call each (plotting is not the lesson), as Figures pyplot does not
+track: shown once, as the cell's value, never piling up as open figures."""
 
 from __future__ import annotations
 

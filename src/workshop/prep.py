@@ -1,9 +1,5 @@
-"""`make prep` / `python -m workshop prep`: before class, on good Wi-Fi, fetch everything once.
-
-In class thirty laptops share the network, so whatever a notebook takes from a registry is fetched
-here (.venv-serve, the Node environment, the images of stages 06-07, kind's node image); then
-`make doctor` says what is still missing. Without make, the README's set-up commands come first.
-"""
+"""`make prep` / `python -m workshop prep`: before class, on good Wi-Fi, fetch once whatever a notebook
+takes from a registry (in class thirty laptops share the network), then `make doctor`."""
 
 from __future__ import annotations
 

@@ -1,10 +1,7 @@
-"""`make check-exercises`: for the instructor, where each task of a class's exercises stands.
+"""`make check-exercises`: where each task of a class's exercises stands, for the instructor.
 
-Each exercise notebook of the folder (default `my-exercises/`) runs top to bottom in a fresh
-headless kernel, as a student's Shift+Enter would, so the checks judge exactly what the student's
-cells define and write; nothing is saved. Each check cell (`checks.check_...(`) is one task: ✓
-(it printed its ✓ line), not done (CheckFailed "not done yet" and no other error in the task), or
-failing with one line of reason (the check's message, or the first error of a cell of the task).
+Each exercise notebook of the folder runs top to bottom in a fresh headless kernel, as a student's
+Shift+Enter would (nothing is saved); each check cell is one task: ✓, not done, or failing and why.
 """
 
 from __future__ import annotations
@@ -39,8 +36,7 @@ class Task:
 
 
 def run(path: Path, timeout: int = CELL_TIMEOUT) -> tuple[nbformat.NotebookNode, str | None]:
-    """The notebook executed in its folder, every cell even after an error, and why it stopped early
-    (a timeout, a dead kernel) if it did."""
+    """The notebook executed in its folder, every cell even after an error; why it stopped early, if it did."""
     from workshop.execute import notebook_client
 
     notebook = nbformat.read(path, as_version=4)
@@ -54,7 +50,7 @@ def run(path: Path, timeout: int = CELL_TIMEOUT) -> tuple[nbformat.NotebookNode,
 
 
 def tasks(name: str, notebook: nbformat.NotebookNode, stopped: str | None = None) -> list[Task]:
-    """One Task per check cell, judged from the outputs of the cells since the previous check."""
+    """One Task per check cell, judged with the outputs of the cells since the previous check."""
     found: list[Task] = []
     errors: list[tuple[str, str]] = []
     for cell in notebook.cells:
@@ -80,7 +76,8 @@ def _judge(cell: nbformat.NotebookNode, before: list[tuple[str, str]], stopped: 
         if ename == "CheckFailed" and evalue.startswith(NOT_DONE_PREFIX):
             return NOT_DONE, _first_line(evalue.removeprefix(NOT_DONE_PREFIX).lstrip(": "))
         return FAILING, _first_line(evalue if ename == "CheckFailed" else f"{ename}: {evalue}")
-    said = [line for line in _stdout(cell).splitlines() if line.startswith(f"{DONE} ")]
+    printed = "".join(out.text for out in cell.get("outputs", []) if out.get("name") == "stdout")
+    said = [line for line in printed.splitlines() if line.startswith(f"{DONE} ")]
     if said:
         return DONE, said[0].removeprefix(f"{DONE} ")
     return FAILING, stopped or "the check printed no ✓ line (was the cell cut short?)"
@@ -88,10 +85,6 @@ def _judge(cell: nbformat.NotebookNode, before: list[tuple[str, str]], stopped: 
 
 def _errors(cell: nbformat.NotebookNode) -> list[tuple[str, str]]:
     return [(out.ename, out.evalue) for out in cell.get("outputs", []) if out.output_type == "error"]
-
-
-def _stdout(cell: nbformat.NotebookNode) -> str:
-    return "".join(out.text for out in cell.get("outputs", []) if out.output_type == "stream" and out.name == "stdout")
 
 
 def _first_line(text: str) -> str:

@@ -1,9 +1,6 @@
-"""Stage 06's registry: the server an image is pushed to and pulled from, here the official
-`registry:2` on 127.0.0.1 (Docker trusts a registry on 127.0.0.0/8 without TLS).
-
-up() starts one unless one answers and says whether it did, so a notebook stops (down()) only what
-it started, never the class's `make registry-up`. `python -m workshop registry up|down|push` is what
-`make registry-up`, `registry-down` and `docker-push` run.
+"""Stage 06's registry: the official `registry:2` on 127.0.0.1 (Docker trusts 127.0.0.0/8 without TLS),
+for `make registry-up|registry-down|docker-push`. up() says whether it started one, so a notebook
+stops only what it started, never the class's.
 """
 
 from __future__ import annotations
@@ -11,12 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from docker.errors import DockerException
-
-from penguins.serving import artifacts
-from penguins.serving.contract import BACKEND_FILES, DEFAULT_BACKEND
-from penguins.serving.paths import artifacts_dir
-from workshop import docker
+from workshop import docker, rollout
 from workshop.server import get_status
 from workshop.stages import REGISTRY_PORT
 
@@ -48,7 +40,7 @@ def up(say: Callable[[str], None] = print) -> bool:
 
 def down(say: Callable[[str], None] = print) -> None:
     """Remove the registry container and its volume: what was pushed to it goes too."""
-    if docker.engine().running and docker.exists(CONTAINER):
+    if docker.engine().running and docker.inspect(CONTAINER):
         docker.remove(CONTAINER, volumes=True)
         say(f"registry {CONTAINER} stopped and removed")
     else:
@@ -58,8 +50,7 @@ def down(say: Callable[[str], None] = print) -> None:
 def push(local: str | None = None, say: Callable[[str], None] = print) -> str:
     """`make docker-push`: the image (default: `make docker-build`'s, tagged by its model's version)
     tagged under the registry's address and pushed there, as typed; the pushed name."""
-    model = artifacts_dir() / BACKEND_FILES[DEFAULT_BACKEND]
-    local = local or f"{docker.IMAGE}:{artifacts.read_metadata(model).model_version}"
+    local = local or rollout.image_tag()
     remote = f"{ADDRESS}/{local}"
     for command in (["docker", "tag", local, remote], ["docker", "push", remote]):
         say(docker.shell(command))
@@ -67,11 +58,5 @@ def push(local: str | None = None, say: Callable[[str], None] = print) -> str:
     return remote
 
 
-def main(action: str) -> int:
-    """`python -m workshop registry up|down|push`."""
-    try:
-        up() if action == "up" else down() if action == "down" else print(f"pushed {push()}")
-    except (docker.DockerError, DockerException) as error:  # DockerException: what the engine refused
-        print(error)
-        return 1
-    return 0
+def main(action: str) -> None:
+    up() if action == "up" else down() if action == "down" else print(f"pushed {push()}")

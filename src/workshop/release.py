@@ -1,16 +1,6 @@
-"""The release: one model version from its folder into the server room, by the steps notebook 09
-types out one by one, stopping at the first that fails:
-
-    1 tests   make test-fast
-    2 build   docker build, tagged <registry>/penguins-to-production:<model_version> (the Dockerfile
-              refuses a model that fails its sha256, so it never reaches the room)
-    3 push    docker push to the room's registry
-    4 switch  blue/green: the idle colour starts from that image, the proxy switches to it
-    5 smoke   the golden set through the proxy, against the truth and the same model run here
-    6 keep    or switch back to the colour that was live, and fail naming the records it got wrong
-
-`make release MODEL=<folder>` runs `python -m workshop release <folder>`: each step's command as
-typed, and on failure one line, `release stopped at step N/6 (name): why`, and exit code 1.
+"""The release (`make release MODEL=<folder>`): one model version into the server room by the steps
+notebook 09 types one by one (tests, build, push, switch blue/green, smoke the golden set, keep or
+switch back), stopping at the first that fails with one line, `release stopped at step N/6 (name): why`.
 """
 
 from __future__ import annotations
@@ -46,24 +36,12 @@ class StepFailed(RuntimeError):
         return f"release stopped at step {STEPS.index(self.step) + 1}/{len(STEPS)} ({self.step}): {self.args[0]}"
 
 
-@dataclass(frozen=True)
-class Shipped:
-    image: str
-    version: str
-    seconds: float
-
-    def __str__(self) -> str:
-        return f"released {self.version}: the room answers with {self.image} ({self.seconds:.0f} s)"
-
-
 def image_of(model: Path) -> str:
-    """The registry's address, the project's image name, the model version."""
     return f"{registry.ADDRESS}/{rollout.image_tag(model)}"
 
 
 def reason(output: str) -> str:
-    """The line of a failed command's output that says why: an error's message (the build's
-    ArtifactError), else pytest's count of failures, else the last line."""
+    """The line of a failed command's output that says why: an error's message, pytest's count, the last line."""
     lines = [line.strip() for line in output.splitlines()[1:] if line.strip()]
     for pattern in (r"\b\w+Error: (.+)", r"\b(\d+ failed\b.*)"):
         found = [match.group(1) for line in lines if (match := re.search(pattern, line))]
@@ -99,8 +77,8 @@ def wrong_records(report: smoke.Report) -> str:
     return f"{len(wrong)} of {len(report.results)} golden records wrong: {'; '.join(said)}{more}"
 
 
-def release(model: Path, tests: Sequence[str] = TESTS, say: Say = print) -> Shipped:
-    """The six steps in order; StepFailed at the first that fails (after switching back in step 6)."""
+def release(model: Path, tests: Sequence[str] = TESTS, say: Say = print) -> str:
+    """The six steps in order, what shipped in words; StepFailed at the first that fails (after switching back)."""
     started, model = time.monotonic(), Path(model)
     try:
         version = rollout.model_of(model).model_version
@@ -133,13 +111,12 @@ def release(model: Path, tests: Sequence[str] = TESTS, say: Say = print) -> Ship
             raise StepFailed("keep", f"{version} {wrong_records(report)}; switching back failed: {err}") from None
         say(str(back))
         raise StepFailed("keep", f"{version} {wrong_records(report)}; switched back to {back.version}")
-    return Shipped(image, version, time.monotonic() - started)
+    return f"released {version}: the room answers with {image} ({time.monotonic() - started:.0f} s)"
 
 
 @dataclass(frozen=True)
 class Run:
-    """A release command run under a paced load: its exit code and output, the requests sent and failed,
-    how many answers each model version gave, and the version the room answers with afterwards."""
+    """A release command run under a paced load: what it said, what the load saw, what answers after."""
 
     code: int
     output: str
@@ -155,8 +132,7 @@ class Run:
 
 
 def under_load(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None = None) -> Run:
-    """Run a release `command` while a paced load goes through the proxy, from half a second before
-    it to half a second after: did a request fail while the room changed, and which versions answered?"""
+    """Run a release `command` under a paced load through the proxy, from half a second before to after."""
     from penguins.serving.examples import CLEAN_RECORD
     from workshop import paced_load
 
@@ -182,11 +158,6 @@ def under_load(command: Sequence[str], cwd: Path, env: Mapping[str, str] | None 
     return Run(finished.returncode, finished.stdout + finished.stderr, seen.sent, seen.failed, answers, serving)
 
 
-def main(model: str, tests: str | None = None) -> int:
+def main(model: str, tests: str | None = None) -> None:
     """`python -m workshop release MODEL [--tests COMMAND]`: what `make release` runs."""
-    try:
-        print(release(Path(model), shlex.split(tests) if tests else TESTS))
-    except StepFailed as failed:
-        print(failed)
-        return 1
-    return 0
+    print(release(Path(model), shlex.split(tests) if tests else TESTS))

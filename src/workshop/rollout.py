@@ -1,8 +1,6 @@
-"""New model versions in the server room, for `make` and the tests (notebook 07b types the same
-commands itself): a rolling update replaces the serving colour's replicas one at a time, while
-both versions answer; blue/green starts the new version as the idle colour and switches the
-proxy to it, the old colour still running for a rollback. Images are tagged and labelled by
-their model version (`make docker-build`), so the room can say what it runs.
+"""New model versions in the server room for `make` and the tests (notebook 07b types the commands):
+a rolling update replaces the live colour's replicas one at a time; blue/green starts the idle colour
+and switches the proxy to it, the old one kept for a rollback. Images carry their model version's label.
 """
 
 from __future__ import annotations
@@ -77,22 +75,21 @@ def live_colour() -> tuple[str, str]:
 
 
 def images_env(**changed: str) -> dict[str, str]:
-    """BLUE_IMAGE and GREEN_IMAGE as the running containers have them (so that a compose command
-    leaves the colours it does not touch as they are), with the `changed` colours' new images."""
+    """BLUE_IMAGE and GREEN_IMAGE as the running containers have them (a compose command leaves the
+    colours it does not touch as they are), with the `changed` colours' new images."""
     env = {IMAGE_VARIABLE[colour]: found[-1][1] for colour in COLOURS if (found := containers(colour))}
     return {**env, **{IMAGE_VARIABLE[colour]: image for colour, image in changed.items()}}
 
 
 def proxy_workers() -> set[str]:
-    """The process ids of the proxy's nginx workers now."""
-    script = r'for p in /proc/[0-9]*; do echo "${p#/proc/} $(tr "\0" " " < $p/cmdline)"; done'
-    listing = room.compose("exec", "-T", "proxy", "sh", "-c", script).output
-    return {line.split()[0] for line in listing.splitlines() if "worker process" in line}
+    """The process ids of the proxy's nginx workers now (`docker top`)."""
+    processes = docker.api().containers.get(room.running("proxy")[0]["Id"]).top()["Processes"]
+    return {row[1] for row in processes if "worker process" in row[-1]}
 
 
 def wait_workers_replaced(before: set[str], within: float = 30.0) -> float:
-    """Wait until none of the nginx workers in `before` runs (after a reload the old workers finish
-    their requests first) and new ones do; time.monotonic() then."""
+    """Until none of the nginx workers in `before` runs (after a reload the old ones finish their
+    requests first) and new ones do; time.monotonic() then."""
     deadline = time.monotonic() + within
     while (now := proxy_workers()) & before or not now:
         if time.monotonic() > deadline:
@@ -141,8 +138,7 @@ def rollback() -> Change:
 
 
 def rolling(image: str) -> Change:
-    """A rolling update of the live colour: one new replica up, then one old one stopped, until
-    every replica runs `image`."""
+    """A rolling update of the live colour: one new replica up, one old one stopped, until all run `image`."""
     started, version = time.monotonic(), version_of(image, required=False)
     colour, replicas = live_colour()[0], room.facts().replicas
     env = images_env(**{colour: image})
@@ -157,24 +153,19 @@ def rolling(image: str) -> Change:
     return Change(f"every {colour} replica runs {image}", version, time.monotonic() - started)
 
 
-def main(action: str, target: str | None = None) -> int:
+def main(action: str, target: str | None = None) -> None:
     """`python -m workshop room rollout|rolling IMAGE | rollback | labels|version|build [ARTIFACTS]`:
     what `make room-rollout`, `room-rolling`, `room-rollback`, `docker-build` and `room-v2` run."""
     folder = Path(target) if target else None
-    try:
-        if action == "labels":
-            print(" ".join(label_args(folder)))
-        elif action == "version":
-            print(model_of(folder).model_version)
-        elif action == "build":
-            print(f"built {build_version(folder or artifacts_dir())}")
-        elif action == "rollback":
-            print(rollback())
-        elif not target:
-            raise RolloutError(f"which image? make room-{action} VERSION=<model_version>")
-        else:
-            print(rollout(target) if action == "rollout" else rolling(target))
-    except (RolloutError, room.RoomError, docker.DockerError, artifacts.ArtifactError) as err:
-        print(err)
-        return 1
-    return 0
+    if action == "labels":
+        print(" ".join(label_args(folder)))
+    elif action == "version":
+        print(model_of(folder).model_version)
+    elif action == "build":
+        print(f"built {build_version(folder or artifacts_dir())}")
+    elif action == "rollback":
+        print(rollback())
+    elif not target:
+        raise RolloutError(f"which image? make room-{action} VERSION=<model_version>")
+    else:
+        print(rollout(target) if action == "rollout" else rolling(target))

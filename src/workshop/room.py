@@ -1,8 +1,6 @@
 """Stage 07, the server room: docker/compose.room.yaml driven from Python for make, tests and the
-benchmark (the notebooks type the compose commands themselves).
-
-The facts (replicas, published ports, the domain) are read from the files a student reads; the
-secrets (a local CA, the proxy's certificate, an API key) are made with openssl into the git-ignored .room/.
+bench (the notebooks type compose themselves). Its facts are read from the files a student reads;
+its secrets (a local CA, the proxy's certificate, an API key) made with openssl into .room/.
 """
 
 from __future__ import annotations
@@ -62,11 +60,6 @@ class Facts:
     def url(self) -> str:
         return f"https://{self.domain}:{self.https_port}"
 
-    @property
-    def prometheus_url(self) -> str:
-        """Published on this machine's loopback only."""
-        return f"http://127.0.0.1:{self.prometheus_port}"
-
 
 @cache
 def facts() -> Facts:
@@ -109,15 +102,10 @@ class Secrets:
     def api_key(self) -> str:
         return (self.folder / "api-key").read_text(encoding="utf-8").strip()
 
-    @property
-    def recent_records(self) -> Path:
-        """The station's JSON Lines of the records it forwarded (penguins.monitoring.drift reads it)."""
-        return self.folder / RECORDS / "recent.jsonl"
-
 
 def make_secrets(folder: Path | None = None, domain: str | None = None, say: Any = print) -> Secrets:
-    """The room's secrets, made once (an existing set is kept): a local CA, the proxy's certificate for
-    the domain signed by it, an API key with nginx's map of valid keys, and the station's records folder."""
+    """The room's secrets, made once: a local CA, the proxy's certificate for the domain signed by it,
+    an API key with nginx's map of valid keys, and the station's records folder."""
     folder = folder or root() / SECRETS
     domain = domain or facts().domain
     tls = folder / "tls"
@@ -177,7 +165,7 @@ class Ran:
 
 
 def compose(*args: str, timeout: float = UP_WITHIN, env: dict[str, str] | None = None) -> Ran:
-    """`docker compose -f docker/compose.room.yaml ...` in the project root; RoomError with its output when it fails."""
+    """`docker compose -f docker/compose.room.yaml ...` in the project root; RoomError with its output."""
     command = ["docker", "compose", "-f", COMPOSE_FILE, *args]
     started = time.monotonic()
     try:
@@ -198,8 +186,7 @@ def compose_version() -> str | None:
 
 def compose_v2() -> str | None:
     """Compose v2's version, or None: the room needs v2 for `up --wait`."""
-    version = compose_version()
-    return version if version and version.startswith("2.") else None
+    return version if (version := compose_version()) and version.startswith("2.") else None
 
 
 def up(*extra: str, env: dict[str, str] | None = None) -> Ran:
@@ -211,7 +198,7 @@ def up(*extra: str, env: dict[str, str] | None = None) -> Ran:
 
 def model_image(env: dict[str, str] | None = None) -> str:
     """The replicas' image, built as `make docker-build` does when missing: labelled with the model's
-    version, which rollouts and releases read (an image compose built would carry no label)."""
+    version, which rollouts read (an image compose built would carry none)."""
     given = {**os.environ, **(env or {})}
     image = given.get("BLUE_IMAGE") or given.get("PENGUINS_IMAGE") or docker.IMAGE
     if not docker.has_image(image):
@@ -222,7 +209,6 @@ def model_image(env: dict[str, str] | None = None) -> str:
 
 
 def down(env: dict[str, str] | None = None) -> Ran:
-    """Stop the room and remove its containers and network."""
     return compose("down", "--timeout", "5", env=env)
 
 
@@ -253,13 +239,9 @@ def replicas(services: Sequence[str] = MODEL_SERVICES) -> list[Replica]:
     return sorted(found, key=lambda r: r.name)
 
 
-def restart_count(name: str) -> int:
-    return int((docker.inspect(name) or {"RestartCount": 0})["RestartCount"])
-
-
 def in_rotation(within: float = 20.0) -> set[str]:
-    """Wait until every healthy replica has answered through the proxy: nginx leaves one it tried while
-    it started out of rotation for fail_timeout (10 s, nginx.conf). The addresses that answered."""
+    """Until every healthy replica has answered through the proxy (nginx leaves one it tried while it
+    started out of rotation for fail_timeout, 10 s); the addresses that answered."""
     wanted = {replica.address for replica in replicas() if replica.health == "healthy"}
     seen: set[str] = set()
     deadline = time.monotonic() + within
@@ -274,8 +256,8 @@ def in_rotation(within: float = 20.0) -> set[str]:
 
 
 def client(secrets_: Secrets | None = None, key: str | None = "") -> PenguinClient:
-    """A client of the room as the world sees it: https://<domain>:<port> resolved to 127.0.0.1 by the
-    client itself, checked against the room's CA, with the API key (key="": the room's; None: none)."""
+    """A client of the room as the world sees it: the domain resolved to 127.0.0.1 by the client, the
+    room's CA, the API key (key="": the room's; None: none)."""
     made = secrets_ or make_secrets(say=lambda line: None)
     headers = {} if key is None else {API_KEY_HEADER: key or made.api_key}
     room = facts()
@@ -284,15 +266,11 @@ def client(secrets_: Secrets | None = None, key: str | None = "") -> PenguinClie
 
 def main(command: str) -> int:
     """`python -m workshop room certs|up|down|ps`: what the make targets room-* run."""
-    try:
-        if command == "certs":
-            made = make_secrets()
-            print(f"CA for clients (verify=): {made.ca}\nAPI key: {made.folder / 'api-key'}")
-            return 0
-        ran = up() if command == "up" else down() if command == "down" else compose("ps")
-    except RoomError as err:
-        print(err)
-        return 1
+    if command == "certs":
+        made = make_secrets()
+        print(f"CA for clients (verify=): {made.ca}\nAPI key: {made.folder / 'api-key'}")
+        return 0
+    ran = up() if command == "up" else down() if command == "down" else compose("ps")
     print(ran)
     if command == "up":
         room = facts()

@@ -1,10 +1,6 @@
-"""`.venv-serve`: a second Python environment with only what serving needs, and no torch.
-
-Stage 03 claims an ONNX file runs without the stack that trained it; inside the training
-environment that proves nothing (torch is right there). This one holds requirements/serve.txt,
-what the container installs (pip-compiled with hashes), then the project without resolving
-more: a dependency pyproject.toml forgets fails here (a test starts the service) rather than at
-a student's first `uvicorn`. `make serve-env` (`python -m workshop serve-env`) builds it.
+"""`make serve-env`: `.venv-serve`, what the container installs (requirements/serve.txt) and no torch,
+where stage 03 shows an ONNX file running without the stack that trained it (in the training
+environment that proves nothing), and where a dependency pyproject.toml forgets fails in a test.
 """
 
 from __future__ import annotations
@@ -58,8 +54,7 @@ def ensure(root: Path | None = None, say: Callable[[str], None] = print) -> Path
 
 
 def create(root: Path | None = None, say: Callable[[str], None] = print) -> Path:
-    """Build the environment from scratch (10-20 s with a pip cache); pip's errors show as they
-    come, and a failed step raises CalledProcessError. Its interpreter."""
+    """Build the environment from scratch (10-20 s with a pip cache); its interpreter."""
     base, target = root or project_root() or Path.cwd(), folder(root)
     say(f"building {FOLDER}/: pip install --require-hashes -r {REQUIREMENTS} (no torch, no scikit-learn, no pandas)...")
     shutil.rmtree(target, ignore_errors=True)

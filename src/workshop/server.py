@@ -1,12 +1,8 @@
 """A server in a child process: started on a free loopback port, ready when it answers, stopped.
 
-The one way notebooks, the demo, the benchmarks and the tests start a server: in a notebook
-`uvicorn.run` fails (the kernel already runs an event loop), so a cell starts a child and keeps
-its handle across cells (`server = start("04")`, `server.url`, `server.stop()`, or `with`).
-`start` prints the exact command, so the same server can be started by hand. No server outlives
-its notebook: stop() ends the child's whole process group, the kernel stops its servers at exit,
-and the child, told its parent's pid, shuts itself down once the kernel is gone (even after a
-SIGKILL, when nothing else gets the chance to run).
+The one way to start a server here (in a notebook `uvicorn.run` fails: the kernel runs an event
+loop). `start` prints the command, so it can be typed by hand. No server outlives its notebook: stop()
+ends its process group, the kernel stops its servers at exit, and the child stops once its parent is gone.
 """
 
 from __future__ import annotations
@@ -22,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,13 +36,9 @@ class ServerFailed(RuntimeError):
 
 
 class Server:
-    """One server in a child process.
-
-    `target` is a stage ("04") or an app ("module:attribute", found in `app_dir`), both run by
-    `python -m workshop serve` with `args` added; or a whole command (a list) listening on `port`.
-    A stage or a command is ready when `ready_path` says 200, an app once it answers HTTP at all.
-    The output goes to `log` (kept), or to a temporary file removed on stop().
-    """
+    """A stage ("04") or an app ("module:attribute" in `app_dir`) run by `python -m workshop serve`
+    with `args`, or a whole command (a list) listening on `port`. A stage or a command is ready when
+    `ready_path` says 200, an app once it answers at all. Its output goes to `log`, else a temporary file."""
 
     def __init__(
         self,
@@ -116,16 +108,10 @@ class Server:
         self.process = process
         _RUNNING.add(self)
         try:
-            while True:
-                if process.poll() is not None:
-                    why = f"stopped (exit code {process.returncode}) before it was ready"
-                    raise ServerFailed(f"{self.target} {why}:\n{self.logs()[-1500:]}")
-                status = get_status(self.port, self.ready_path or "/")  # an app: any answer; else a 200
-                if status == 200 if self.ready_path else status is not None:
-                    break
-                if time.perf_counter() > started + timeout:
-                    raise ServerFailed(f"{self.target} did not answer at {self.url} in time:\n{self.logs()[-1500:]}")
-                time.sleep(poll)
+            if not wait_ready(self.port, self.ready_path, lambda: process.poll() is None, timeout, poll):
+                why = f"stopped (exit code {process.returncode}) before it was ready"
+                why = f"did not answer at {self.url} in time" if process.poll() is None else why
+                raise ServerFailed(f"{self.target} {why}:\n{self.logs()[-1500:]}")
         except BaseException:
             self.stop()
             raise
@@ -133,7 +119,6 @@ class Server:
         return self
 
     def stop(self, timeout: float = 5.0) -> int | None:
-        """Stop the server and its process group (see stop_process); its exit code."""
         process, self.process = self.process, None
         _RUNNING.discard(self)
         if process is None:
@@ -167,10 +152,20 @@ def get_status(port: int, path: str, timeout: float = 2.0) -> int | None:
         connection.close()
 
 
+def wait_ready(port: int, path: str | None, alive: Callable[[], bool], within: float, every: float = 0.05) -> bool:
+    """Whether GET `path` on the loopback `port` answered 200 (path None: anything) while `alive()`, within
+    `within` s: the one wait-until-ready loop (a server here, a container, the registry)."""
+    deadline = time.monotonic() + within
+    while alive() and time.monotonic() < deadline:
+        if (status := get_status(port, path or "/")) == 200 or (path is None and status is not None):
+            return True
+        time.sleep(every)
+    return False
+
+
 def start(
     target: str | Sequence[str] = "04", *, timeout: float = READY_TIMEOUT, echo: bool = True, **options: Any
 ) -> Server:
-    """Start a stage's server ("04") or an app ("module:attribute"); see Server."""
     return Server(target, **options).start(timeout, echo=echo)
 
 
@@ -183,9 +178,8 @@ def shown(command: Sequence[str]) -> str:
 
 
 def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0, group: bool = False) -> int | None:
-    """SIGTERM (to its whole process group when `group`, where groups exist), a bounded wait, SIGKILL
-    only if it lingers; its exit code. Every child the workshop starts stops this way, so a uvicorn
-    child always gets its graceful shutdown first."""
+    """SIGTERM (to its process group when `group`), a bounded wait, SIGKILL only if it lingers; its exit
+    code. Every child the workshop starts stops this way: uvicorn always gets its graceful shutdown."""
     for sig, wait in ((signal.SIGTERM, timeout), (getattr(signal, "SIGKILL", signal.SIGTERM), None)):
         if process.poll() is not None:
             break
@@ -219,8 +213,8 @@ def run(
     parent: int | None = None,
     app_dir: str = ".",
 ) -> int:
-    """`python -m workshop serve` (the child's side): a stage's server, its settings from
-    workshop.stages beneath any PENGUINS_* variable already set and the flags; or an app under uvicorn."""
+    """`python -m workshop serve` (the child's side): a stage's server (workshop.stages' settings beneath
+    the PENGUINS_* variables and the flags), or an app under uvicorn."""
     if ":" in target:
         import uvicorn
 

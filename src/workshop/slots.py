@@ -1,12 +1,8 @@
-"""A lecture notebook's minutes in front of a room (a slot is 15), computed from the notebook itself.
-
-Cells and words alone do not measure a slot, so each part counts at the rate the instructor spends
-on it: markdown said aloud (WORDS_PER_MINUTE); lines of cells tagged `type-live` typed in front of
-the room (SECONDS_PER_TYPED_LINE); every other code line, `%%writefile` bodies included, run and
-walked through, not typed (SECONDS_PER_SHOWN_LINE: at the typing rate a 40-line compose file alone
-would take 13 minutes); the run time `make notebooks` recorded in the metadata; one minute for a
-question. Blank and comment-only lines are neither typed nor read out. The guide's Time for a
-notebook must equal its minutes (tests/test_instructor_guide.py).
+"""A lecture notebook's minutes in front of a room (a slot is 15), computed from the notebook itself:
+each part at the rate the instructor spends on it: markdown said aloud, lines of `type-live` cells
+typed, every other code line (`%%writefile` bodies too) walked through, not typed (at the typing
+rate a 40-line compose file alone would take 13 minutes), the run time `make notebooks` recorded,
+and one minute for a question.
 """
 
 from __future__ import annotations
@@ -59,16 +55,11 @@ def code_lines(source: str) -> int:
     return sum(1 for line in lines if line and not line.startswith("#") and not line.startswith("%%"))
 
 
-def _source(cell: dict[str, Any]) -> str:
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
-
-
 def measure(notebook: dict[str, Any]) -> Slot:
     """The slot a notebook (as JSON) needs."""
     said = typed = shown = 0
     for cell in notebook["cells"]:
-        text = _source(cell)
+        text = "".join(cell.get("source", ""))  # a list of lines or one string
         if cell["cell_type"] == "markdown":
             said += len(_IMAGE.sub("", text).split())
         elif cell["cell_type"] == "code":

@@ -1,15 +1,15 @@
-"""The stage table: per lecture stage, its notebooks, titles, make target, port and server.
-
-The one home of these facts: `python -m workshop serve 04` turns a stage into the service's
-PENGUINS_* settings, `make help`, `make doctor` and the diagram read it, and a test checks the
-README's and notebook 00's stage tables against `markdown_table()`. The capstone exercise, with
-no stage of its own, is the table's last row.
+"""The stage table (`stages.toml`, data an instructor edits) and what reads it: `python -m workshop
+serve 04` turns a stage into the service's PENGUINS_* settings; `make help`, `make doctor`, the
+diagram and the README's and notebook 00's tables (checked by a test) come from it.
 """
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from penguins.serving.contract import Backend
 from penguins.serving.settings import PREFIX, Mode
@@ -26,7 +26,7 @@ class Service:
 
 @dataclass(frozen=True)
 class Stage:
-    """One row; `port` is where the stage's make target listens on 127.0.0.1."""
+    """One row of stages.toml."""
 
     number: int
     notebooks: tuple[str, ...]
@@ -36,7 +36,7 @@ class Stage:
     make_target: str
     port: int | None = None
     service: Service | None = None
-    exercise: tuple[str, ...] = ()  # where not named like the first notebook (07 has 07c's too)
+    exercise: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:  # as people write it: "04"
@@ -49,111 +49,12 @@ class Stage:
         return tuple(f"exercises/{name}.ipynb" for name in names)
 
 
-_WRAPPER = Stage(
-    4,
-    ("04_wrapper_class",),
-    "your code: the wrapper class",
-    "wasz kod / klasa wrapująca",
-    "the wrapper class: raw messy records in, prediction out",
-    "serve-04",
-    8004,
-    Service("mlp-onnx", "raw", "the wrapper over ONNX: raw, messy records in"),
-)
+def _row(row: dict[str, Any]) -> Stage:
+    row["service"] = Service(**row["service"]) if "service" in row else None
+    return Stage(**{**row, "notebooks": tuple(row["notebooks"]), "exercise": tuple(row.get("exercise", ()))})
 
-STAGES: tuple[Stage, ...] = (
-    Stage(
-        0,
-        ("00_big_picture",),
-        "the big picture",
-        "wdrożenie na produkcję z lotu ptaka",
-        "what deploying to production means; the bird's-eye picture; the glossary",
-        "lab",
-        8888,
-    ),
-    Stage(
-        1,
-        ("01_model_in_a_notebook",),
-        "model in a notebook",
-        "model w notebooku",
-        "a model lives in a notebook: it predicts, but nobody else can use it",
-        "train",
-    ),
-    Stage(
-        2,
-        ("02a_save_and_load", "02b_is_it_safe"),
-        "saved model: pickle / ONNX",
-        "zapisany model",
-        "save it: pickle, skops, torch.save; metadata and a hash; what pickle cannot save",
-        "serve-02",
-        8002,
-        Service("sklearn-pickle", "raw", "the pickled scikit-learn pipeline behind the wrapper"),
-        exercise=("02_save_the_model",),
-    ),
-    Stage(
-        3,
-        ("03_onnx",),
-        "ONNX: another runtime",
-        "format ONNX",
-        "ONNX: export from scikit-learn and PyTorch, run without the training stack",
-        "serve-03",
-        8003,
-        Service("sklearn-onnx", "features", "the bare ONNX model: clean typed features only"),
-    ),
-    _WRAPPER,
-    # Stage 05 puts stage 04's server behind an address: it has no server of its own.
-    Stage(
-        5,
-        ("05a_first_service", "05b_addresses_and_async"),
-        "server: FastAPI + uvicorn",
-        "serwer",
-        "the service: an address, FastAPI + uvicorn, clients with requests",
-        _WRAPPER.make_target,
-        _WRAPPER.port,
-        exercise=("05_service",),
-    ),
-    Stage(
-        6,
-        ("06_container",),
-        "container: code + model as one isolated unit",
-        "kontener",
-        "the container: code and model as one isolated unit",
-        "docker-run",
-        8006,
-    ),
-    Stage(
-        7,
-        ("07_server_room", "07a_faults", "07b_new_versions", "07c_kubernetes"),
-        "server room: a proxy at the domain, replicas",
-        "serwerownia",
-        "the server room: a proxy with TLS at the domain, an API key, 3 replicas that survive a crash; new versions; "
-        "the same on Kubernetes",
-        "room-up",
-        8443,
-        exercise=("07_server_room", "07c_kubernetes"),
-    ),
-    # Stage 08's notebook runs its own service and Prometheus; `make room-up` starts the room's
-    # Prometheus (and, with the compose profile `grafana`, Grafana) beside the replicas.
-    Stage(
-        8,
-        ("08_running_it",),
-        "running it: metrics and drift",
-        "monitorowanie",
-        "running it: a service counts with prometheus_client, Prometheus scrapes it, PromQL rates and p95 "
-        "plotted, a drift check (KS, chi-square)",
-        "room-up",
-        9090,
-    ),
-    # Stage 09 ships new model versions into the room of stage 07 by itself: `make release`.
-    Stage(
-        9,
-        ("09_pipeline",),
-        "the pipeline: script, pins, release",
-        "potok wdrożeniowy",
-        "the pipeline: the notebook's training as train.py, pins generated by pip-compile, a release that tests, "
-        "builds, pushes, switches, checks and rolls back by itself; the same on GitHub",
-        "release",
-    ),
-)
+
+STAGES = tuple(map(_row, tomllib.loads(Path(__file__).with_name("stages.toml").read_text("utf-8"))["stage"]))
 
 # The capstone goes through stages 01-06 again from a blank folder, judged by their exercises'
 # checks: an exercise without a stage (or a lecture notebook) of its own.

@@ -1,7 +1,6 @@
 """The capstone (solutions/99_blank_folder.ipynb): every stage from a blank folder, each step judged
-by its stage's own check (ex01 ... ex06), so passing it means what passing them means. All steps
-run every time, one line each (their own output held back), so a student sees which are done,
-which are not yet, and the first thing wrong in each.
+by its stage's own check (ex01 ... ex06), so passing it means what passing them means. Every step
+runs every time, one line each, so a student sees which are done and the first thing wrong in each.
 """
 
 from __future__ import annotations
@@ -9,9 +8,8 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from workshop.checks.common import CheckFailed, first_line
 from workshop.checks.ex01 import check_two_feature_model
@@ -25,24 +23,20 @@ if TYPE_CHECKING:
     import torch
 
 NOT_DONE = "not done yet"
-SERVICE = "my_service.py"  # the module step 5 writes into the folder, as exercise 05's task names it
 
 
-@dataclass(frozen=True)
-class Step:
-    """One step's verdict: its number and name, whether it passed, and its check's one line."""
-
+class Step(NamedTuple):
     number: int
     name: str
     passed: bool
-    line: str
+    line: str  # its check's ✓ line, or the message it failed with
 
     def __str__(self) -> str:
         return f"{'✓' if self.passed else '✗'} {self.number} {self.name:<8} {self.line}"
 
 
 def run_step(number: int, name: str, check: Callable[..., None], *args: Any) -> Step:
-    """Run one stage's check; its ✓ line, or the message it failed with."""
+    """Run one stage's check, its own output held back."""
     printed = io.StringIO()
     try:
         with contextlib.redirect_stdout(printed):
@@ -66,18 +60,16 @@ def check_capstone(
     run: str,
     folder: Path | str,
 ) -> None:
-    """Each step judged by its stage's check, in order; `folder` (the capstone's, relative to the
-    notebook's) is the service's home and the build context."""
+    """Each step by its stage's check; `folder` is the service's home (my_service.py) and the build context."""
     steps = [
         run_step(1, "train", check_two_feature_model, model),
         run_step(2, "pickle", check_save_and_verify, save, verify, model),
         run_step(3, "ONNX", check_onnx_file, onnx_path, net),
         run_step(4, "wrapper", check_predictor, make_predictor),
-        run_step(5, "FastAPI", check_service, Path(folder) / SERVICE),
+        run_step(5, "FastAPI", check_service, Path(folder) / "my_service.py"),
         run_step(6, "Docker", check_container, build, run, folder),
     ]
-    for step in steps:
-        print(step)
+    print(*steps, sep="\n")
     report(steps)
 
 

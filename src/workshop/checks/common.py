@@ -1,32 +1,32 @@
-"""What every check shares: `CheckFailed`, "not done yet" while the placeholder `...` stands (so a
-check run early reads the task, not a NameError), one message shape (expected / found / try), and
-the student's app started in a server of its own. Heavy libraries are imported inside the check
-that needs them: every exercise imports this module.
-"""
+"""What every check shares: one failure shape (expected / found / try), "not done yet" while the
+placeholder `...` stands, and the student's app in a server of its own. Every exercise imports this
+module, so heavy libraries are imported inside the checks that need them."""
 
 from __future__ import annotations
 
 import ast
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import requests
 
+    from penguins.client import PenguinClient
+    from workshop.paced_load import Load
     from workshop.server import Server
 
-PLACEHOLDER = ...
 _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception)\b.*")  # a traceback's last line
 
 
 class CheckFailed(AssertionError):
-    """A check that did not pass: an AssertionError for pytest, one red line in a notebook."""
+    """A check that did not pass: an AssertionError for pytest, one red line in a notebook (IPython
+    shows `_render_traceback_` instead of the traceback)."""
 
     def _render_traceback_(self) -> list[str]:
-        """IPython shows this instead of the traceback: the message is the whole story."""
         return [f"\x1b[31mCheckFailed\x1b[0m: {self}"]
 
 
@@ -36,21 +36,20 @@ def problem(expected: str, found: str, tip: str, what: str = "") -> CheckFailed:
 
 
 def require(value: object, todo: str) -> None:
-    """Stop with "not done yet" while `value` is still the placeholder `...`."""
-    if value is PLACEHOLDER:
+    if value is ...:
         raise CheckFailed(f"not done yet: {todo}")
 
 
 def require_file(path: Path, todo: str, name: str | None = None) -> None:
-    """Stop with "not done yet" while the %%writefile cell's file is missing, or while a top-level
-    `name = ...` in it (any name, unless one is given) is still the placeholder."""
+    """ "Not done yet" while the %%writefile cell's file is missing, or a top-level `name = ...` in
+    it (any name, unless one is given) is still the placeholder."""
     if not path.is_file():
         raise CheckFailed(
             f"not done yet: expected the file {path} (in {path.resolve().parent}), found none: "
             "run the %%writefile cell that writes it"
         )
     for node in _parsed(path):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is PLACEHOLDER:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is ...:
             found = ast.unparse(node.targets[0])
             if name in (None, found):
                 raise CheckFailed(f"not done yet: {path.name} still says {found} = ...: {todo}")
@@ -58,13 +57,13 @@ def require_file(path: Path, todo: str, name: str | None = None) -> None:
 
 def written(path: Path, what: str) -> str:
     """The text of a %%writefile file that is not Python; "not done yet" while it is missing, holds
-    only comments, or still holds the line the exercise leaves in place of `what`."""
+    only comments, or still holds the exercise's TODO line."""
     from workshop.exercises import TEXT_TODO
 
-    require_file(path, what, name="")  # its missing-file message; no Python placeholder to look for
+    require_file(path, what, name="")
     text = path.read_text(encoding="utf-8")
     lines = [line.strip() for line in text.splitlines()]
-    if TEXT_TODO in lines or not [line for line in lines if line and not line.startswith("#")]:
+    if TEXT_TODO in lines or all(not line or line.startswith("#") for line in lines):
         raise CheckFailed(
             f"not done yet: write {what} in place of the line {TEXT_TODO} in the %%writefile {path.name} cell, "
             "then run that cell and this one"
@@ -81,18 +80,16 @@ def _parsed(path: Path) -> list[ast.stmt]:
 
 
 def passed(message: str) -> None:
-    """The one line a passing check prints."""
     print(f"✓ {message}")
 
 
 def first_line(error: BaseException) -> str:
-    """An error as one short line: its type, and the first line of its message if it has one."""
     lines = str(error).strip().splitlines()
     return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
 
 
 def call(function: Callable[..., Any], expected: str, advice: str, *args: Any) -> Any:
-    """The student's function called; whatever it raises is the finding, as one CheckFailed."""
+    """The student's function called; whatever it raises is the finding."""
     try:
         return function(*args)
     except Exception as error:
@@ -100,8 +97,7 @@ def call(function: Callable[..., Any], expected: str, advice: str, *args: Any) -
 
 
 def post_record(server: Server, record: dict[str, Any], what: str, on_crash: str) -> requests.Response:
-    """POST one record to the student's /predict (exercises 05 and 08); no answer, no route, or a
-    crash (with `on_crash` to try) is the finding."""
+    """POST one record to the student's /predict; no answer, no route, or a crash is the finding."""
     import requests
 
     since = len(server.logs())
@@ -112,22 +108,21 @@ def post_record(server: Server, record: dict[str, Any], what: str, on_crash: str
             f"expected an answer to {what} within 10 s, found none ({first_line(error)}): send the same record "
             "to your wrapper in a cell; it should answer in well under a second"
         ) from None
-    if response.status_code in (404, 405):
-        raise CheckFailed(
-            f"expected POST /predict to answer {what}, found {response.status_code}: declare a POST route "
-            "at the path /predict on app"
-        )
-    if response.status_code >= 500:
-        raise CheckFailed(
-            f"expected an answer to {what} ({record}), found {response.status_code} (the server's log says "
-            f"{crash(server, since)}): {on_crash}"
-        )
+    status = response.status_code
+    if status in (404, 405):
+        raise CheckFailed(f"expected POST /predict to answer {what}, found {status}: declare a POST route at /predict")
+    if status >= 500:
+        deadline = time.monotonic() + 3  # uvicorn logs the traceback just after it answers 500
+        while not (logged := last_error(server.logs()[since:])) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        said = f"{status} (the server's log says {logged or 'nothing yet'})"
+        raise CheckFailed(f"expected an answer to {what} ({record}), found {said}: {on_crash}")
     return response
 
 
 def judge_species(response: requests.Response, record: object, expected: str | None, what: str, tip: str = "") -> None:
-    """A /predict answer (exercises 05 and 06): a 2xx JSON object whose "species" is one name, the
-    `expected` one when given. `tip` replaces each case's own advice (the given service in 06)."""
+    """A /predict answer: a 2xx JSON object whose "species" is one name, the `expected` one when
+    given. `tip` replaces each case's own advice (the given service in 06)."""
     try:
         body = response.json()
     except ValueError:
@@ -140,11 +135,10 @@ def judge_species(response: requests.Response, record: object, expected: str | N
         said = (
             'a JSON object with the key "species"',
             response.text[:150],
-            'answer with a dict such as {"species": "Adelie"}',
+            'answer a dict such as {"species": "Adelie"}',
         )
     elif isinstance(species, list):
-        one = '"species" to be one name (a str) for the one record sent'
-        said = (one, f"a list {species}", "take the first (the only) prediction")
+        said = ('"species" to be one name (a str) for the one record sent', f"a list {species}", "take the first one")
     elif expected is not None and species != expected:
         wrapper = f"{expected!r} for {what} ({record}), as the wrapper says in this process"
         said = (wrapper, repr(species), "send the record to the wrapper as it came, all six fields")
@@ -153,12 +147,25 @@ def judge_species(response: requests.Response, record: object, expected: str | N
     raise CheckFailed(f"expected {said[0]}, found {said[1]}: {tip or said[2]}")
 
 
-def start_app(path: Path) -> Server:
-    """The student's `app` in a server of its own (exercises 05 and 08); a start that fails says why."""
+@contextmanager
+def started(path: Path, todo: str, name: str | None = None) -> Iterator[Server]:
+    """The student's `app` in a server of its own (require_file's "not done yet" first); a start
+    that fails says why."""
     from workshop.server import Server, ServerFailed
 
+    require_file(path, todo, name)
     stopped = f"expected {path.name} to start a server, but it stopped before it answered"
-    if _runs_uvicorn_at_import(path):  # the server would stop without a word after its 30 s wait: say why now
+    body = _parsed(path)
+    runs = {"uvicorn.run"} | {  # a top-level uvicorn.run starts a second server on import, which then waits 30 s
+        alias.asname or alias.name
+        for node in body
+        if isinstance(node, ast.ImportFrom) and node.module == "uvicorn"
+        for alias in node.names
+        if alias.name == "run"
+    }
+    if any(
+        isinstance(n, ast.Expr) and isinstance(n.value, ast.Call) and ast.unparse(n.value.func) in runs for n in body
+    ):
         raise CheckFailed(
             f"{stopped}, with no error: importing it calls uvicorn.run, which starts a server inside the one "
             'that imports the app. Keep that call under if __name__ == "__main__": so it runs only as a script'
@@ -174,24 +181,10 @@ def start_app(path: Path) -> Server:
             f"{stopped}; its log ends: {said} (fix what the error names; `python -m uvicorn {path.stem}:app` "
             f"in a terminal in {path.name}'s folder shows the whole traceback)"
         ) from None
-    return server
-
-
-def _runs_uvicorn_at_import(path: Path) -> bool:
-    """Whether the module calls uvicorn.run (or a `run` imported from uvicorn) at its top level,
-    outside `if __name__ == "__main__":`: importing it then starts a second server."""
-    body = _parsed(path)
-    runs = {"uvicorn.run"} | {
-        alias.asname or alias.name
-        for node in body
-        if isinstance(node, ast.ImportFrom) and node.module == "uvicorn"
-        for alias in node.names
-        if alias.name == "run"
-    }
-    return any(
-        isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and ast.unparse(node.value.func) in runs
-        for node in body
-    )
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def last_error(logs: str) -> str:
@@ -200,10 +193,22 @@ def last_error(logs: str) -> str:
     return errors[-1] if errors else ""
 
 
-def crash(server: Server, since: int) -> str:
-    """The error a server logged after `since`: uvicorn logs the traceback just after it answers 500,
-    so it is given a moment to arrive."""
-    deadline = time.monotonic() + 3
-    while not (error := last_error(server.logs()[since:])) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return error or "nothing yet"
+def yaml_documents(text: str) -> list[Any]:
+    """The file's YAML documents; a file PyYAML cannot read is the finding."""
+    import yaml
+
+    try:
+        return [document for document in yaml.safe_load_all(text) if document is not None]
+    except yaml.YAMLError as error:
+        tip = "indent with spaces only, each level two deeper than the key above it"
+        raise problem("a file PyYAML can read", " ".join(str(error).split())[:300], tip, "the YAML") from None
+
+
+def survives(make_client: Callable[[], PenguinClient], record: object, what: str, tip: str, **load: Any) -> Load:
+    """A paced load on /predict, with its fault (`at`), in which no request may fail."""
+    from workshop import paced_load
+
+    done = paced_load.run(make_client, "/predict", record, **load)
+    if done.failed:
+        raise problem("0 failed requests", f"{done.failed} of {done.sent} failed:\n{done.table()}\n", tip, what)
+    return done

@@ -38,10 +38,6 @@ print(json.dumps({"inputs": inputs, "answers": answers}))
 """
 
 
-def rows(count: int) -> str:
-    return f"{count} row" + "s" * (count != 1)
-
-
 def check_onnx_file(onnx_path: Path | str, net: torch.nn.Module) -> None:
     """`onnx_path` runs in .venv-serve on 1 and 7 rows and answers what `net` answers."""
     import torch
@@ -78,29 +74,31 @@ def check_onnx_file(onnx_path: Path | str, net: torch.nn.Module) -> None:
     name, shape = report["inputs"][0]
     worst = 0.0
     for batch, answered in zip(batches, report["answers"], strict=True):
-        error = answered if isinstance(answered, str) else None
-        if error and shape and isinstance(shape[0], int):  # the input's first axis, read from the file, is fixed
+        rows = f"{len(batch)} row" + "s" * (len(batch) != 1)
+        if (
+            isinstance(answered, str) and shape and isinstance(shape[0], int)
+        ):  # the input's first axis, read from the file, is fixed
             raise CheckFailed(
                 f"expected the file to take any number of rows, found its input '{name}' fixed at {shape} "
-                f"(ONNX Runtime refused {rows(len(batch))}): the export did not make the first axis of '{name}' "
+                f"(ONNX Runtime refused {rows}): the export did not make the first axis of '{name}' "
                 "dynamic. dynamic_axes is keyed by the names in input_names (an axis declared under any other "
                 "key is ignored); dynamic_shapes by the position of the example input"
             )
-        if error:
-            raise CheckFailed(f"expected the file to take {rows(len(batch))}, but ONNX Runtime said: {error[:200]}")
+        if isinstance(answered, str):
+            raise CheckFailed(f"expected the file to take {rows}, but ONNX Runtime said: {answered[:200]}")
         with torch.no_grad():
             expected = net(torch.from_numpy(batch)).numpy()
         answer = np.asarray(answered, dtype=np.float32)
         if answer.shape != expected.shape:
             raise CheckFailed(
-                f"expected an answer of shape {expected.shape} for {rows(len(batch))} (what `net` gives), found "
+                f"expected an answer of shape {expected.shape} for {rows} (what `net` gives), found "
                 f"{answer.shape}: export `net` itself, with an example batch of more than one row"
             )
         worst = max(worst, float(np.abs(answer - expected).max()))
         if worst > TOLERANCE:
             raise CheckFailed(
                 f"expected the file to answer like `net` within {TOLERANCE:.0e}, found a difference of "
-                f"{worst:.2e} on {rows(len(batch))}: export the trained `net` itself, after training, in eval mode"
+                f"{worst:.2e} on {rows}: export the trained `net` itself, after training, in eval mode"
             )
     passed(
         f"{path.name} runs in .venv-serve (no torch there): input '{name}' {shape}; "

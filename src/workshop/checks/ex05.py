@@ -1,84 +1,60 @@
-"""Exercise 05, the service: the student's own my_service.py, judged only by what it answers.
-
-Its `app` runs in a server of its own and is called over HTTP on loopback: real penguins get the
-species the in-process PenguinPredictor gives them, a messy record that of its clean version, a
-bad value a 4xx naming its field, GET /health a 200. The style is the student's (a pydantic
-model, a dict or the Request, the model loaded at import or in a lifespan, 400 or 422, extra keys
-in the answer); the birds are ones every sensible model agrees on, so the student's own wrapper
-passes as well as the package's.
-"""
+"""Exercise 05, the service: the student's own my_service.py, judged only by what its `app` answers
+over HTTP in a server of its own, whatever its style: birds every sensible model agrees on get the
+in-process wrapper's species, a messy record its clean version's, a bad value a 4xx naming its
+field, GET /health a 200."""
 
 from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from penguins.serving.contract import NUMERIC_FEATURES
-from workshop.checks.common import CheckFailed, judge_species, passed, post_record, require_file, start_app
-
-if TYPE_CHECKING:
-    from workshop.server import Server
+from workshop.checks.common import CheckFailed, judge_species, passed, post_record, started
 
 PER_SPECIES = 3
 CONFIDENCE = 0.99  # the in-process probability of the birds the check asks about
 BAD_FIELDS = (("bill_depth_mm", "deep"), ("flipper_length_mm", "12,3,4"))  # as exercise 04 refuses them
+MESSY = "a messy but valid record (decimal commas, odd case, spaces)"
 
 
 def check_service(path: str | Path = "my_service.py") -> None:
-    """The file's `app`, started in a server of its own, answers one raw record with its species."""
+    """The file's `app`, started in a server of its own, answers raw records with their species."""
     from workshop.server import get_status
 
     path = Path(path)
-    require_file(path, "build your FastAPI app there", "app")
-    server = start_app(path)
-    try:
-        penguins = [(dict(record), species) for record, species in _confident_penguins()]
-        for record, species in penguins:
-            _check_species_of(server, record, species, "a real penguin")
-        record, species = penguins[0]
-        _check_species_of(
-            server, _messy(record), species, "a messy but valid record (decimal commas, odd case, spaces)"
-        )
+    with started(path, "build your FastAPI app there", "app") as server:
+        penguins = [(dict(record), species, "a real penguin") for record, species in _confident_penguins()]
+        record, species, _ = penguins[0]
+        messy = {name: f" {record[name]}".replace(".", ",") for name in NUMERIC_FEATURES}
+        messy |= {"island": f"  {str(record['island']).upper()} ", "sex": f"{str(record['sex']).lower()} "}
+        cases: list[tuple[dict[str, Any], str, str]] = [*penguins, (messy, species, MESSY)]
+        for each, expected, what in cases:
+            tip = "send the same record to your wrapper in a cell to see where it breaks"
+            judge_species(post_record(server, each, what, tip), each, expected, what)
         for field, value in BAD_FIELDS:
-            _check_bad_field(server, {**record, field: value}, field, value)
+            what = f"{field}={value!r}"
+            tip = "catch your wrapper's error and answer it with a 4xx (an HTTPException)"
+            response = post_record(server, {**record, field: value}, what, tip)
+            if not 400 <= response.status_code < 500:
+                raise CheckFailed(
+                    f"expected a 4xx naming {field!r} for {what}, found {response.status_code} "
+                    f"{response.text[:150]}: a value that is not a number must be refused, not guessed"
+                )
+            if field not in response.text:
+                raise CheckFailed(
+                    f"expected the {response.status_code} for {what} to name the field {field!r}, found "
+                    f"{response.text[:150]}: put the wrapper's error message (it names the field) in the answer"
+                )
         if (status := get_status(server.port, "/health")) != 200:
             raise CheckFailed(
                 f"expected GET /health to answer 200, found {status}: add a GET route at /health that "
                 "answers as soon as the app can predict"
             )
-    finally:
-        server.stop()
     passed(
         f"{path.name}: POST /predict gives {len(penguins)} real penguins their in-process species and reads a "
         f"messy record; bad values get a 4xx naming {' and '.join(f for f, _ in BAD_FIELDS)}; GET /health is 200"
     )
-
-
-def _check_species_of(server: Server, record: dict[str, Any], expected: str, what: str) -> None:
-    """The answer is a JSON object whose "species" is the one name the wrapper gives here."""
-    response = post_record(
-        server, record, what, "send the same record to your wrapper in a cell to see where it breaks"
-    )
-    judge_species(response, record, expected, what)
-
-
-def _check_bad_field(server: Server, record: dict[str, Any], field: str, value: str) -> None:
-    """A value that is not a number gets a 4xx whose body names its field."""
-    what = f"{field}={value!r}"
-    response = post_record(
-        server, record, what, "catch your wrapper's error and answer it with a 4xx (an HTTPException)"
-    )
-    if not 400 <= response.status_code < 500:
-        raise CheckFailed(
-            f"expected a 4xx naming {field!r} for {what}, found {response.status_code} {response.text[:150]}: "
-            "a value that is not a number must be refused, not guessed"
-        )
-    if field not in response.text:
-        raise CheckFailed(
-            f"expected the {response.status_code} for {what} to name the field {field!r}, found "
-            f"{response.text[:150]}: put the wrapper's error message (it names the field) in the answer"
-        )
 
 
 @functools.cache
@@ -93,16 +69,9 @@ def _confident_penguins() -> tuple[tuple[tuple[tuple[str, object], ...], str], .
     chosen: list[tuple[tuple[tuple[str, object], ...], str]] = []
     for name, birds in frame.groupby("species", sort=True):
         records = data.to_records(birds.iloc[::7])
-        sure = [
+        chosen += [
             (tuple(record.items()), said.species)
             for record, said in zip(records, predictor.predict(records), strict=True)
             if said.species == name and max(said.probabilities.values()) >= CONFIDENCE
-        ]
-        chosen += sure[:PER_SPECIES]
+        ][:PER_SPECIES]
     return tuple(chosen)
-
-
-def _messy(record: dict[str, object]) -> dict[str, object]:
-    """The same bird as a person types it: decimal commas, shouted or lower case, stray spaces."""
-    messy: dict[str, object] = {name: f" {record[name]}".replace(".", ",") for name in NUMERIC_FEATURES}
-    return messy | {"island": f"  {str(record['island']).upper()} ", "sex": f"{str(record['sex']).lower()} "}

@@ -1,11 +1,6 @@
-"""Exercise 06, the container: a student's Dockerfile and the lines that build, ship and run it.
-
-A few rules read the Dockerfile, one per thing the lesson teaches (not root, no training stack,
-the model copied, an exec-form CMD on 0.0.0.0). Then, where an engine answers, the real thing
-judges: the student's lines run as typed (docker reads their options, this check does not), the
-local image removed and pulled back, so the run line starts what the registry holds; /health and
-/predict from outside, `id -u` inside; then the container and the image go (the cache stays).
-"""
+"""Exercise 06, the container: the student's Dockerfile held to the lesson's rules; then, where an
+engine answers, the student's lines run as typed (docker reads their options, this check does not),
+the image pulled back from the registry, called from outside, `id -u` asked inside, all removed."""
 
 from __future__ import annotations
 
@@ -14,7 +9,7 @@ import posixpath
 import re
 import shlex
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,48 +38,44 @@ Say = Callable[[str], None]
 
 
 def lint(dockerfile: docker.Dockerfile, context: Path) -> list[CheckFailed]:
-    """What the lesson teaches, read from the Dockerfile: every problem, in the order of the lesson."""
-    found = []
+    """Every problem the lesson's rules find in the Dockerfile, in the lesson's order."""
+    return list(_rules(dockerfile, context))
+
+
+def _rules(dockerfile: docker.Dockerfile, context: Path) -> Iterator[CheckFailed]:
     user = dockerfile.last("USER")
     if user is None or user.value.split(":")[0] in ("root", "0"):
         where = f"USER {user.value} (line {user.line})" if user else "no USER"
-        found.append(problem(NOT_ROOT, f"{where}: it runs as root", FIX_USER))
+        yield problem(NOT_ROOT, f"{where}: it runs as root", FIX_USER)
     starts = [i for i in dockerfile.final if i.name in ("ENTRYPOINT", "CMD")]
     if not starts:
-        found.append(problem("a CMD that starts uvicorn", "none", "CMD with uvicorn and the module:attribute"))
+        yield problem("a CMD that starts uvicorn", "none", "CMD with uvicorn and the module:attribute")
     elif starts[-1].exec_form is None:
-        found.append(
-            problem(
-                "CMD in exec form, so that uvicorn is PID 1 and gets docker stop's SIGTERM",
-                f"{starts[-1].name} (line {starts[-1].line}) in shell form: /bin/sh is PID 1 and keeps SIGTERM",
-                "a JSON list, one string per word",
-            )
+        yield problem(
+            "CMD in exec form, so that uvicorn is PID 1 and gets docker stop's SIGTERM",
+            f"{starts[-1].name} (line {starts[-1].line}) in shell form: /bin/sh is PID 1 and keeps SIGTERM",
+            "a JSON list, one string per word",
         )
     said = " ".join(i.value for i in dockerfile.final if i.name in ("ENTRYPOINT", "CMD", "ENV"))
     if starts and "0.0.0.0" not in said:
-        found.append(
-            problem(
-                "uvicorn to listen on every interface of the container (0.0.0.0), where a published port reaches it",
-                "uvicorn's default, 127.0.0.1: the container itself, which no published port reaches",
-                "uvicorn's --host option",
-            )
+        yield problem(
+            "uvicorn to listen on every interface of the container (0.0.0.0), where a published port reaches it",
+            "uvicorn's default, 127.0.0.1: the container itself, which no published port reaches",
+            "uvicorn's --host option",
         )
     installs = [(f"RUN (line {i.line})", i.value) for i in dockerfile.every("RUN")]
     installs += [(path.name, path.read_text(encoding="utf-8")) for path in sorted(context.glob("*.txt"))]
     heavy = [(where, hit.group()) for where, text in installs if (hit := TRAINING_STACK.search(COMMENT.sub("", text)))]
     if heavy:
-        found.append(
-            problem(
-                "only what serving imports installed (ONNX Runtime, FastAPI, uvicorn: requirements.txt)",
-                f"{heavy[0][0]} installs {heavy[0][1]}, gigabytes the service never imports",
-                "installing requirements.txt alone",
-            )
+        yield problem(
+            "only what serving imports installed (ONNX Runtime, FastAPI, uvicorn: requirements.txt)",
+            f"{heavy[0][0]} installs {heavy[0][1]}, gigabytes the service never imports",
+            "installing requirements.txt alone",
         )
     for model in sorted(path.relative_to(context).as_posix() for path in context.rglob("*.onnx")):
         if not any(copies(i, model) for i in dockerfile.final if i.name in ("COPY", "ADD")):
             fix = "a COPY of the artifacts folder, or of the whole folder"
-            found.append(problem(f"the model ({model}) in the image", "no COPY brings it in", fix))
-    return found
+            yield problem(f"the model ({model}) in the image", "no COPY brings it in", fix)
 
 
 def copies(instruction: docker.Instruction, path: str) -> bool:
@@ -110,8 +101,7 @@ def check_container(
     push: str | None = None,
     say: Say = print,
 ) -> None:
-    """The Dockerfile in `context` and the command lines, run in `folder` (the notebook's): the rules,
-    then, where an engine answers, build, (tag, push, pull back,) run and call, for real."""
+    """The Dockerfile in `context` by the rules; then, with an engine, the lines run in `folder`."""
     lines = {"build": build, "tag": tag, "push": push, "run": run}
     for name, line in lines.items():
         require(line, f"write the {name} line as a string, as you would type it in a terminal")
@@ -149,7 +139,6 @@ def check_container(
 
 
 def step(line: str, folder: Path, say: Say, expected: str, fix: str) -> None:
-    """Run one line as typed, its output streamed."""
     say(f"$ {line}")
     try:
         docker.stream(shlex.split(line), folder, 900, say)
@@ -171,7 +160,7 @@ def ship(tag: str | None, push: str, pushed: str, folder: Path, dockerfile: dock
 def judge_run(
     run: str, folder: Path, context: Path, dockerfile: docker.Dockerfile, say: Say, pushed: str = ""
 ) -> tuple[str, str, str, int]:
-    """Run the run line as typed; find its container, call it, look inside; then remove it and its image."""
+    """Run the run line; find its container, call it, look inside; then remove it and its image."""
     before = containers()
     say(f"$ {run}")
     process = output_of(shlex.split(run), folder)
@@ -216,15 +205,13 @@ def containers() -> set[str]:
 
 
 def ran_by(run: str, new: set[str]) -> set[str]:
-    """The new containers whose image the run line names: the engine is shared (a Kubernetes node,
-    the room, another notebook may start containers meanwhile), and only the student's are judged
-    and removed with their image."""
+    """The new containers whose image the run line names: the engine is shared, and only the
+    student's are judged and removed."""
     words = set(shlex.split(run))
     return {name for name in new if ((docker.inspect(name) or {}).get("Config") or {}).get("Image") in words}
 
 
 def published(container: str) -> int:
-    """The host port the container publishes, on loopback only (Docker's answer once it runs)."""
     inspected = docker.inspect(container)
     if inspected is None:
         return 0  # wait_answering() says why
@@ -242,7 +229,7 @@ def published(container: str) -> int:
 
 
 def wait_answering(container: str, port: int, url: str, log: subprocess.Popen[str]) -> None:
-    """Until /health answers 200 from outside; a container that stops is reported at once, with its log."""
+    """Until /health answers 200 from outside; a container that stops is reported with its log."""
     if (status := docker.wait_answering(container, port, "/health", ANSWER_WITHIN)) == "answering":
         return
     try:
@@ -262,12 +249,10 @@ def wait_answering(container: str, port: int, url: str, log: subprocess.Popen[st
 
 
 def ask(url: str, context: Path) -> int:
-    """POST /predict with raw records: the species must be the wrapper's here, on the same model."""
     from penguins.serving.examples import CLEAN_RECORD, MESSY_RECORDS
     from penguins.serving.predictor import PenguinPredictor
 
-    # The package's model carries its sidecar, and then the wrapper here knows its answers; a model
-    # of the student's own (the capstone's) has none, and a 200 with a species is what can be asked.
+    # With the package's model (and its sidecar) the wrapper here knows the answers; the capstone's has none.
     packaged = (context / MODEL).is_file() and (context / f"{MODEL}.json").is_file()
     predictor = PenguinPredictor.load("mlp-onnx", context / MODEL) if packaged else None
     records: list[dict[str, Any]] = [CLEAN_RECORD, *MESSY_RECORDS]

@@ -1,13 +1,7 @@
-"""Exercise 07, the server room from scratch: a student's compose file and nginx server block,
-judged by what the room does.
-
-1. The files as Docker and nginx read them (`docker compose config`, PyYAML without Compose v2; a
-   small reader of nginx's nested directives), held to what the lesson teaches: the stage 06 image
-   as replicas with a healthcheck on /ready, nginx the only published service, TLS at the domain,
-   proxy_pass to the replicas re-resolved and retried on error (POST too), in any style.
-2. With an engine and Compose v2: `nginx -t` in the student's nginx service, then the room under
-   its own project name, the golden set at the domain and a replica killed under load, 0 failed.
-"""
+"""Exercise 07, the server room from scratch: the student's compose file and nginx server block,
+read as Docker and nginx read them and held to the lesson's rules in any style; then, with an engine
+and Compose v2, `nginx -t` and the room under its own project name: the golden set at the domain and
+a replica killed under load, 0 failed."""
 
 from __future__ import annotations
 
@@ -22,12 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from penguins import smoke
 from penguins.client import InvalidInput, PenguinClient
-from workshop import docker, paced_load, room
-from workshop.checks.common import passed, problem, written
+from workshop import docker, room
+from workshop.checks.common import passed, problem, survives, written, yaml_documents
 
 DOMAIN = "www.mojadomena.zmodelami.pl"
 PROJECT = "penguins-ex07"  # the check's own compose project: it never touches the student's
@@ -128,11 +120,9 @@ def upstreams(conf: Directive) -> list[tuple[str, int, str]]:
             value = re.sub(r"\$\{?(\w+)\}?", lambda m: variables.get(m.group(1), m.group(0)), target)
             found.append((*_hostport(value), _resolver_stale(resolvers)))
         elif (name := _hostport(target)[0]) in blocks:
-            block = blocks[name]
-            here = [*block.all("resolver"), *resolvers]
-            zone = any(True for _ in block.all("zone"))
-            for server in block.all("server"):
-                stale = _resolver_stale(here) if "resolve" in server.args else ONCE
+            zone = any(True for _ in blocks[name].all("zone"))
+            for server in blocks[name].all("server"):
+                stale = _resolver_stale(resolvers) if "resolve" in server.args else ONCE
                 stale = stale or ("" if zone else "`resolve` needs a zone in its upstream block")
                 found.append((*_hostport(server.args[0]), stale))
         else:
@@ -195,37 +185,20 @@ def nginx_problems(text: str, model: set[str], port: int) -> None:
 # ---------------------------------------------------------------- 1b. the compose file
 
 
-@dataclass
-class Service:
-    """One compose service, read from its long or short syntax alike."""
-
-    name: str
-    image: str
-    replicas: int
-    healthcheck: dict[str, Any]
-    published: list[int]  # container ports published on the host
-    mounts: list[Path]  # host paths mounted into it
-    aliases: set[str]
-
-
 def _repository(image: str) -> str:
     """An image's name without registry, folders, tag or digest: "127.0.0.1:5001/penguins:v1" -> "penguins"."""
     return re.split("[:@]", image.rpartition("/")[2])[0]
 
 
-def _ports(entries: list[Any]) -> list[int]:
+def _published(spec: dict[str, Any]) -> list[int]:
     """The container ports a service publishes (every entry of `ports:`, short or long syntax)."""
+    entries = spec.get("ports") or []
     short = (re.split(r"[/-]", str(e).rpartition(":")[2])[0] for e in entries if not isinstance(e, dict))
     return [int(e["target"]) for e in entries if isinstance(e, dict)] + [int(port) for port in short]
 
 
-def _mounts(entries: list[Any], base: Path) -> list[Path]:
-    sources = [e.get("source", "") if isinstance(e, dict) else str(e).split(":")[0] for e in entries]
-    return [(base / source).resolve() for source in sources if source.startswith((".", "/", "~"))]
-
-
-def services(compose_file: Path) -> tuple[list[Service], dict[str, Any], str]:
-    """The services as the room runs them, the normalised document, and how it was read."""
+def services(compose_file: Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any], str]:
+    """The services by name as the room runs them, the normalised document, and how it was read."""
     if room.compose_v2():
         result = _run(["docker", "compose", "-f", str(compose_file), "config", "--format", "json"], 60)
         if result.returncode != 0:
@@ -235,47 +208,31 @@ def services(compose_file: Path) -> tuple[list[Service], dict[str, Any], str]:
             )
         document, how = json.loads(result.stdout), "docker compose config passed"
     else:
-        try:
-            document = yaml.safe_load(compose_file.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as error:
-            raise problem("a file PyYAML reads", " ".join(str(error).split())[:200], "indent", "the YAML") from None
+        document = (yaml_documents(compose_file.read_text(encoding="utf-8")) or [{}])[0]
         how = "read with PyYAML (no Compose v2 here)"
-    found = []
-    for name, spec in (document.get("services") or {}).items():
-        spec = spec or {}
-        networks = spec.get("networks") or {}
-        aliases = {a for n in networks.values() if isinstance(n, dict) for a in n.get("aliases") or []}
-        found.append(
-            Service(
-                name,
-                str(spec.get("image", "")),
-                int((spec.get("deploy") or {}).get("replicas", spec.get("scale", 1))),
-                spec.get("healthcheck") or {},
-                _ports(spec.get("ports") or []),
-                _mounts(spec.get("volumes") or [], compose_file.parent),
-                aliases,
-            )
-        )
-    return found, document, how
+    return {name: spec or {} for name, spec in (document.get("services") or {}).items()}, document, how
 
 
-def compose_problems(found: list[Service], conf: Path) -> tuple[Service, Service]:
-    """The model's service and the proxy's, held to the lesson's rules."""
-    models = [s for s in found if _repository(s.image).startswith("penguins")]
-    proxies = [s for s in found if _repository(s.image) == "nginx"]
+def compose_problems(found: dict[str, dict[str, Any]], compose_file: Path, conf: Path) -> tuple[str, str]:
+    """The names of the model's service and the proxy's, held to the lesson's rules."""
+    image = {name: str(spec.get("image", "")) for name, spec in found.items()}
+    models = [name for name, each in image.items() if _repository(each).startswith("penguins")]
+    proxies = [name for name, each in image.items() if _repository(each) == "nginx"]
     if not models or not proxies:
         raise problem(
             f"one running the stage 06 image ({docker.IMAGE}) and one running nginx",
-            ", ".join(f"{s.name} ({s.image or 'no image'})" for s in found) or "no services",
+            ", ".join(f"{name} ({each or 'no image'})" for name, each in image.items()) or "no services",
             "each service's `image:`",
             "the services",
         )
-    model, proxy = models[0], proxies[0]
-    if model.replicas < 2:
-        raise problem("3 replicas of the model, so one can die", f"{model.replicas}", "compose's `deploy:`", "replicas")
-    test = model.healthcheck.get("test") or []
+    model, proxy = found[models[0]], found[proxies[0]]
+    replicas = int((model.get("deploy") or {}).get("replicas", model.get("scale", 1)))
+    if replicas < 2:
+        raise problem("3 replicas of the model, so one can die", f"{replicas}", "compose's `deploy:`", "replicas")
+    health = model.get("healthcheck") or {}
+    test = health.get("test") or []
     command = " ".join(test) if isinstance(test, list) else str(test)
-    if model.healthcheck.get("disable") or "/ready" not in command:
+    if health.get("disable") or "/ready" not in command:
         asked = re.findall(r"https?://[^'\"\s)]+", command)
         raise problem(
             "a test that asks the readiness path, /ready (200 once the model is loaded)",
@@ -283,21 +240,22 @@ def compose_problems(found: list[Service], conf: Path) -> tuple[Service, Service
             "compose's `healthcheck:`; the image has Python, not curl",
             "healthcheck",
         )
-    if seconds(str(model.healthcheck.get("interval", "30s"))) > MAX_INTERVAL_S:
-        interval = str(model.healthcheck["interval"])
+    if seconds(interval := str(health.get("interval", "30s"))) > MAX_INTERVAL_S:
         raise problem(f"at most {MAX_INTERVAL_S:g} s", interval, "a few seconds", "healthcheck.interval")
-    published = [s.name for s in found if s.published and s is not proxy]
-    if 443 not in proxy.published or published:
+    published = {name: ports for name, spec in found.items() if (ports := _published(spec))}
+    if 443 not in published.get(proxies[0], []) or published.keys() - {proxies[0]}:
         raise problem(
             "nginx as the only published service, its port 443 published",
-            f"published: {', '.join(f'{s.name} {s.published}' for s in found if s.published) or 'nothing'}",
+            f"published: {', '.join(f'{name} {ports}' for name, ports in published.items()) or 'nothing'}",
             "only the front door gets `ports:`; the replicas are reached inside the room",
             "ports",
         )
-    if not any(conf.resolve().is_relative_to(mount) for mount in proxy.mounts):
-        mounted = ", ".join(mount.name for mount in proxy.mounts) or "nothing"
+    sources = [v.get("source", "") if isinstance(v, dict) else str(v).split(":")[0] for v in proxy.get("volumes") or []]
+    mounts = [(compose_file.parent / s).resolve() for s in sources if s.startswith((".", "/", "~"))]
+    if not any(conf.resolve().is_relative_to(mount) for mount in mounts):
+        mounted = ", ".join(mount.name for mount in mounts) or "nothing"
         raise problem(f"{conf.name} mounted into the nginx service", mounted, "the service's `volumes:`", "volumes")
-    return model, proxy
+    return models[0], proxies[0]
 
 
 # ---------------------------------------------------------------- 2. nginx -t, 3. the room
@@ -388,16 +346,16 @@ def _killed_under_load(command: list[str], proxy: str, model: str, ca: Path) -> 
     cases = smoke.load_cases(room.root() / "tests" / "golden.json")
     with client() as first:
         _golden(first, cases)
-    load = paced_load.run(
-        client, "/predict", cases[0].record, seconds=LOAD_SECONDS, timeout=TIMEOUT, at={KILL_AT: kill}
+    tip = "which failures nginx retries on another replica, for which methods, and how long it waits to connect"
+    load = survives(
+        client,
+        cases[0].record,
+        "a replica killed under load",
+        tip,
+        seconds=LOAD_SECONDS,
+        timeout=TIMEOUT,
+        at={KILL_AT: kill},
     )
-    if load.failed:
-        raise problem(
-            "0 failed requests",
-            f"{load.failed} of {load.sent} failed:\n{load.table()}\n",
-            "which failures nginx retries on another replica, for which methods, and how long it waits to connect",
-            "a replica killed under load",
-        )
     return f"{len(cases)} golden records at the domain; {load.sent} requests, a replica killed, 0 failed"
 
 
@@ -411,15 +369,19 @@ def check_server_room(
     written(compose_path, "the room's compose file")
     conf_text = written(conf, "the nginx server block")
     found, document, how = services(compose_path)
-    model, proxy = compose_problems(found, conf)
-    nginx_problems(conf_text, {model.name, *model.aliases}, docker.Dockerfile.read().port)
+    model, proxy = compose_problems(found, compose_path, conf)
+    networks = found[model].get("networks")
+    aliases = {
+        a for n in (networks.values() if isinstance(networks, dict) else []) for a in (n or {}).get("aliases") or []
+    }
+    nginx_problems(conf_text, {model, *aliases}, docker.Dockerfile.read().port)
     steps = [f"{how}; the files keep the lesson's rules"]
-    missing = _missing(image or model.image, proxy.image)
-    if missing:
+    image = image or str(found[model].get("image"))
+    if missing := _missing(image, str(found[proxy].get("image"))):
         steps.append(f"nginx -t and the room not run ({missing})")
     else:
-        with _room(document, proxy.name, model.name, image or model.image) as command:
-            steps.append(_nginx_t(command, proxy.name))
+        with _room(document, proxy, model, image) as command:
+            steps.append(_nginx_t(command, proxy))
             if start:
-                steps.append(_killed_under_load(command, proxy.name, model.name, Path(ca)))
+                steps.append(_killed_under_load(command, proxy, model, Path(ca)))
     passed("; ".join(steps))

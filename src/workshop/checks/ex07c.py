@@ -1,10 +1,8 @@
-"""Exercise 07c's check: a Deployment and a Service written from scratch, in one file.
-
-On paper first (workshop.k8s's rules for a first Deployment): mistakes whose harm under load
-depends on timing (no readiness probe, liveness on /ready) are refused by name, so a verdict
-never depends on luck. Then, where kubectl reaches a cluster: the file applied in a namespace of
-its own, the Service called, a pod deleted under a paced load (none may fail) and replaced.
-"""
+"""Exercise 07c's check: a Deployment and a Service written from scratch, in one file. On paper
+first (workshop.k8s's rules): mistakes whose harm under load depends on timing (no readiness probe,
+liveness on /ready) are refused by name, so a verdict never depends on luck. Then, where kubectl
+reaches a cluster: the file applied in a namespace of its own, the Service called, a pod deleted
+under a paced load (none may fail) and replaced."""
 
 from __future__ import annotations
 
@@ -13,32 +11,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from penguins.client import PenguinClient, ServiceError
 from penguins.serving.examples import CLEAN_RECORD
-from workshop.checks.common import CheckFailed, passed, problem, written
+from workshop.checks.common import CheckFailed as CheckFailed  # the name its tests catch
+from workshop.checks.common import passed, problem, survives, written, yaml_documents
 
 READY_WITHIN = 180.0  # seconds for every pod to be Ready (a first start on a laptop loads the image)
 # A pod that waits for one of these will not become Ready by waiting longer.
 STUCK = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName", "CrashLoopBackOff")
-
-
-def _documents(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The file's one Deployment and one Service."""
-    text = written(path, "the Deployment and the Service")
-    try:
-        documents = [document for document in yaml.safe_load_all(text) if document is not None]
-    except yaml.YAMLError as error:
-        found = " ".join(str(error).split())[:300]
-        tip = "indent with spaces only, each level two deeper than the key above it"
-        raise problem("a file PyYAML can read", found, tip, "the YAML") from None
-    kinds = [str(d.get("kind")) if isinstance(d, dict) else type(d).__name__ for d in documents]
-    if sorted(kinds) != ["Deployment", "Service"]:
-        expected = "two documents, a Deployment and a Service, separated by a line `---`"
-        raise problem(expected, f"{kinds or 'none'}", "`kind:` names what each document is", "the file")
-    deployment, service = sorted(documents, key=lambda document: str(document["kind"]))
-    return deployment, service
 
 
 def check_kubernetes(manifest_file: Path | str) -> None:
@@ -46,7 +26,12 @@ def check_kubernetes(manifest_file: Path | str) -> None:
     from workshop import k8s
 
     path = Path(manifest_file)
-    deployment, service = _documents(path)
+    documents = yaml_documents(written(path, "the Deployment and the Service"))
+    kinds = [str(d.get("kind")) if isinstance(d, dict) else type(d).__name__ for d in documents]
+    if sorted(kinds) != ["Deployment", "Service"]:
+        expected = "two documents, a Deployment and a Service, separated by a line `---`"
+        raise problem(expected, f"{kinds or 'none'}", "`kind:` names what each document is", "the file")
+    deployment, service = sorted(documents, key=lambda document: str(document["kind"]))
     problems = k8s.deployment_problems(deployment, hardened=False) or k8s.service_problems(service, deployment)
     if problems:
         raise problems[0]
@@ -59,7 +44,7 @@ def check_kubernetes(manifest_file: Path | str) -> None:
 
 def on_a_cluster(path: Path, deployment: dict[str, Any], service: dict[str, Any]) -> str:
     """Apply the file in a namespace of its own, wait, call, delete a pod under load; what happened."""
-    from workshop import k8s, paced_load
+    from workshop import k8s
 
     namespace = f"penguins-ex07c-{secrets.token_hex(3)}"
     replicas = deployment["spec"]["replicas"]
@@ -86,21 +71,16 @@ def on_a_cluster(path: Path, deployment: dict[str, Any], service: dict[str, Any]
             k8s.kubectl("delete", "pod", victim, "--namespace", namespace, "--wait=false")
             return f"deleted {victim}"
 
-        load = paced_load.run(
+        load = survives(
             lambda: k8s.load_client(url),
-            "/predict",
             CLEAN_RECORD,
+            "a pod deleted under load",
+            "how many pods are left while one goes, and when does a new pod start getting requests",
             rate=k8s.RATE,
             timeout=k8s.TIMEOUT,
             seconds=6,
             at={1.5: delete},
         )
-        if load.failed:
-            raise CheckFailed(
-                f"a pod deleted under load: expected every request answered while the others serve; found "
-                f"{load.failed} of {load.sent} failed:\n{load.table()}\nTry: how many pods are left while one goes, "
-                "and when does a new pod start getting requests"
-            )
         replaced = _ready_pods(namespace, selector, replicas, without=victim)
     finally:
         k8s.kubectl("delete", "namespace", namespace, "--wait=false")
@@ -112,7 +92,7 @@ def on_a_cluster(path: Path, deployment: dict[str, Any], service: dict[str, Any]
 
 def _ready_pods(namespace: str, selector: str, replicas: int, without: str = "") -> list[str]:
     """The names of `replicas` Ready pods (not `without`), waited for; a pod stuck on its image or
-    crashing fails at once with the reason Kubernetes gives."""
+    crashing fails at once with Kubernetes' reason."""
     from workshop import k8s
 
     deadline, ready = time.monotonic() + READY_WITHIN, []
@@ -127,8 +107,7 @@ def _ready_pods(namespace: str, selector: str, replicas: int, without: str = "")
         if stuck:
             tip = "the image must be on the cluster's node (make docker-build; on kind also `kind load docker-image`)"
             raise problem("them Ready", stuck[0], f"{tip}, and `kubectl describe pod` says more", "the pods")
-        ready = k8s.ready(pods, without)
-        if len(ready) >= replicas:
+        if len(ready := k8s.ready(pods, without)) >= replicas:
             return ready
         time.sleep(0.5)
     found = f"{len(ready)} (Ready: the readiness probe answered)"

@@ -1,11 +1,8 @@
-"""Exercise 09, the pipeline: the student's release (a script or a Makefile), judged by running it.
-
-The check has two model versions of its own, a bad one (trained on shuffled species: healthy, but
-wrong) and a good one (another seed), trained once into the artifacts folder and renamed on every
-run so no earlier release's leftovers can pass. It runs the student's command on each against the
-running room under a paced load: the bad one must exit non-zero with the room back on its version,
-the good one exit 0 with the room on it; each pushed to the registry, and no request may fail.
-"""
+"""Exercise 09, the pipeline: the student's release (a script or a Makefile), judged by running it
+under a paced load against the running room on two model versions of the check's own, renamed on
+every run so no earlier release's leftovers can pass: the bad one (healthy, but its classes rotated,
+so every answer is wrong) must exit non-zero with the room back on its version, the good one (the
+package's recipe, another seed) exit 0 with the room on it; each pushed, and no request may fail."""
 
 from __future__ import annotations
 
@@ -14,61 +11,41 @@ import os
 import shlex
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from workshop.checks.common import passed, problem, require, written
 
 if TYPE_CHECKING:
     from workshop.release import Run
 
-SEEDS = {"bad": 11, "good": 7}  # in the order the check releases them
+SEED = 7  # the good version's: not the room's
 MODEL = "{model}"
-TRAINED = "exercise-09"  # in the artifacts folder: the check's two models, trained once
-
-
-def train_model(folder: Path, seed: int, shuffled: bool) -> Path:
-    """The package's network recipe with `seed` into `folder` (mlp.onnx and its sidecar); with
-    `shuffled`, trained on the species shuffled among the penguins (a mislabelled export)."""
-    import numpy as np
-
-    from penguins.training import artifacts, data, export, logreg, mlp
-
-    table = data.raw_as_contract(data.load_penguins_raw())
-    if shuffled:
-        table = table.assign(species=table["species"].sample(frac=1, random_state=seed).to_numpy())
-    train_rows, _ = data.split(table, seed)
-    train_set = data.prepare(train_rows)
-    preprocess = logreg.build_preprocessor().fit(train_set.features)
-    classes = sorted(set(train_set.labels))
-    labels = np.array([classes.index(label) for label in train_set.labels])
-    net = mlp.fit_mlp(preprocess.transform(train_set.features).astype(np.float32), labels, seed)
-    version = artifacts.model_version("mlp", {"seed": seed, "species_shuffled": shuffled, **mlp.MLP_PARAMS})
-    model = export.mlp_to_onnx(preprocess, net).SerializeToString()
-    artifacts.write_artifact(
-        folder / "mlp.onnx", model, format="onnx", kind="mlp", classes=classes, metrics={}, model_version=version
-    )
-    return folder
+TRAINED = "exercise-09"  # in the artifacts folder: the check's two models, made once
 
 
 def trained() -> dict[str, Path]:
-    """The check's two models, trained on first use into the artifacts folder and kept there."""
+    """The check's good and bad models (by name), made on first use in the artifacts folder."""
     from penguins.serving.paths import artifacts_dir
+    from penguins.training import build
 
-    folder = artifacts_dir() / TRAINED
-    made = {name: folder / name for name in SEEDS}
-    for name, target in made.items():
-        if not (target / "mlp.onnx.json").exists():
-            train_model(target, SEEDS[name], name == "bad")
+    made = {name: artifacts_dir() / TRAINED / name for name in ("bad", "good")}
+    if not (made["bad"] / "mlp.onnx.json").exists():
+        with tempfile.TemporaryDirectory() as folder:  # the build's other files stay out of the release
+            build.train(Path(folder), seed=SEED, say=lambda line: None)
+            classes = build.export(Path(folder), say=lambda line: None)["mlp.onnx"].classes
+            named(Path(folder), made["good"], "trained")
+        named(made["good"], made["bad"], "classes rotated", classes=[*classes[1:], classes[0]])
     return made
 
 
-def named(model: Path, into: Path, run: str) -> str:
-    """A copy of `model` in `into` under a version of this run's own; that version."""
+def named(model: Path, into: Path, run: str, **changed: Any) -> str:
+    """A copy of `model` in `into` under a version of this run's own (its sidecar `changed`); that version."""
     from penguins.serving.artifacts import read_metadata
     from penguins.training.artifacts import model_version
 
@@ -76,7 +53,7 @@ def named(model: Path, into: Path, run: str) -> str:
     version = model_version("mlp", {"trained": meta.model_version, "check_run": run})
     into.mkdir(parents=True, exist_ok=True)
     shutil.copy2(model / "mlp.onnx", into / "mlp.onnx")
-    sidecar = {**asdict(meta), "model_version": version}
+    sidecar = {**asdict(meta), "model_version": version, **changed}
     (into / "mlp.onnx.json").write_text(json.dumps(sidecar, indent=2) + "\n", encoding="utf-8")
     return version
 
@@ -117,13 +94,13 @@ def check_release(command: str, folder: Path | str = ".", say: Callable[[str], N
     # The release runs with this kernel's Python first on PATH, so `python -m ...` in it finds the project.
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     run = datetime.now(UTC).isoformat()
-    models = {name: cwd / "09_models" / name for name in SEEDS}
+    models = {name: cwd / "09_models" / name for name in ("bad", "good")}
     versions = {name: named(model, models[name], run) for name, model in trained().items()}
     with room.client() as client:
         before = str(client.model()["model_version"])
     say(
-        f"the room answers with {before}; the check's versions: bad {versions['bad']} (species shuffled), "
-        f"good {versions['good']} (seed {SEEDS['good']})"
+        f"the room answers with {before}; the check's versions: bad {versions['bad']} (classes rotated), "
+        f"good {versions['good']} (seed {SEED})"
     )
     started = time.monotonic()
 

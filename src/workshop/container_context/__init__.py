@@ -1,6 +1,5 @@
-"""The build context of notebook 06 and exercise 06: a folder with everything the image needs and
-nothing else, since `docker build` sends the engine this folder alone: the serving package, the
-model with its sidecar, the serving pins, a .dockerignore and, for the exercise, my_service.py."""
+"""The build context of notebook 06 and exercise 06: what the image needs and nothing else (`docker
+build` sends the engine this folder alone): the serving package, the model, the pins, my_service.py."""
 
 from __future__ import annotations
 
@@ -47,15 +46,13 @@ def prepare(folder: str | Path = "06_context", artifacts: Path | None = None, se
 
 
 def requirements(root: Path | None = None) -> str:
-    """requirements/serve.txt as it is, under a line that says so. The capstone writes the same text,
-    so its image reuses the layer that installs them."""
+    """requirements/serve.txt under a line that says so (the capstone's too: its image reuses the layer)."""
     text = ((root or project_root() or Path.cwd()) / "requirements/serve.txt").read_text(encoding="utf-8")
     return f"# What the service needs (the project's requirements/serve.txt): no torch, no scikit-learn\n{text}"
 
 
 def summary(context: Path) -> str:
-    """What the build gets, one line per file: the package as one line; the Dockerfile, which the
-    build reads but does not copy, left out."""
+    """What the build gets, one line per file, the package as one (the Dockerfile is read, not copied)."""
     files = [p for p in sorted(context.rglob("*")) if p.is_file() and p.name != "Dockerfile"]
     package = [p for p in files if p.parts[len(context.parts)] == "penguins" and "__pycache__" not in p.parts]
     lines = [f"{context.as_posix()}/:"]
