@@ -21,8 +21,7 @@ One file for the whole run, so the folders cannot drift apart:
   engine or a Kubernetes cluster) or `content` (the course's text and files read as files).
   `make test-fast` runs `unit or service`; `make test` runs everything.
 - With pytest-xdist (`make test`: `-n 4 --dist loadgroup`) what shares a fixed host port, the
-  room's compose project or the cluster runs in one worker, in collection order: GROUPS below
-  (the engine's tests in three groups, side by side, the longest started first).
+  room's compose project or the cluster runs in one worker, in collection order: GROUPS below.
   The models are trained once, before the workers start, so no two processes write them at once.
 """
 
@@ -38,7 +37,6 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -46,7 +44,6 @@ from penguins.serving.paths import ENV_VAR
 
 _created: list[str] = []
 K8S_NOTEBOOKS = ("07c_kubernetes.ipynb",)
-SECOND_VERSION = ("07b_new_versions", "07c_kubernetes")  # they use artifacts-v2/ (made before, under xdist)
 LAST = "test_stop_leaves_nothing_behind"
 
 # What a test module needs; a module not named here is `unit`. Tests using an engine fixture are
@@ -116,43 +113,29 @@ STARTS_A_PROCESS = re.compile(r"\brun_python\(|\bsubprocess\.(run|Popen|check_ou
 ENGINE_FIXTURES = {"base_image", "room_images", "the_room", "registry_up", "k8s_cluster"}
 SERVER_FIXTURES = {"server", "docs_server", "stage04", "lab", "browser"}
 
-# Who shares what: a test that uses the Docker engine runs in one of three groups, each in one
-# worker, in collection order; the three run side by side.
-# - the room: its ports (8443, 8080, 8010, 9090) and compose projects (notebook 07's too: one
-#   room at a time), exercise 07's rooms, the release (09) that switches it;
-# - the container: stage 06's ports 8006 (notebook 08's too) and 8000 (exercise 06, the
-#   capstone), the port check that holds 5001 while the registry may start there;
-# - the cluster: its namespaces, node and kubectl, started and stopped in that worker.
-# An engine test of a module not named here runs with the room. They share the engine's image
-# cache: a tag (penguins-to-production:<model version>, :test, :latest) is built from the same
-# files by whichever group comes first and is the same image for all (BuildKit's cache), and no
-# group removes one another uses. Stage 06's registry (5001), the room's secrets (.room/) and the
-# second model version (artifacts-v2/), which several groups would each make on first use, are
-# made once before the workers start (tests/conftest.py: prepare_for_the_groups).
-# The stage servers' port 8004 (notebooks 05a and 05b) is a fourth group.
+# Who shares what: everything that uses the Docker engine is one group, run in one worker: the
+# room's ports (8443, 8080, 8010, 9090, 9091) and compose project, stage 06's registry (5001) and
+# container (8006), the release (09), and the cluster, whose node is that same engine. They share
+# image tags and containers too (a cluster's pod image and pause image, a model version's tag that
+# a test removes), so no two of them may run at once. The stage servers' port 8004 (notebooks 05a
+# and 05b) is a second group.
 GROUPS = "PENGUINS_XDIST_GROUPS"  # the folder where each worker writes its tests' groups
-ROOM, CONTAINER, CLUSTER, STAGE_04 = "engine: room", "engine: container", "engine: cluster", "port-8004"
-ENGINE_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # group: (its modules, its notebooks)
-    ROOM: (
-        ("test_room", "test_room_faults", "test_checks_ex07", "test_release", "test_release_room"),
-        ("07_server_room", "07a_faults", "07b_new_versions", "09_pipeline"),
-    ),
-    CONTAINER: (
-        ("test_container", "test_exercise_variants", "test_workshop_tools", "test_prometheus_rules"),
-        ("06_container", "08_running_it", "99_blank_folder"),
-    ),
-    CLUSTER: (("test_k8s_cluster", "test_checks_ex07c"), ("07c_kubernetes",)),
-}
-# The longest groups start first (then xdist's order: most tests first), so none starts last.
-FIRST = (ROOM, CONTAINER, CLUSTER, "tests/test_schemathesis.py", "tests/test_exercise_variants.py")
-# Whole modules in an engine group, whatever each test needs.
-GROUP_MODULES = {
-    **dict.fromkeys(("test_container", "test_workshop_tools"), CONTAINER),
-    "test_release": ROOM,
-    "test_k8s_cluster": CLUSTER,
-}
+ENGINE, STAGE_04 = "engine", "port-8004"
+GROUP_MODULES = dict.fromkeys(("test_container", "test_release", "test_workshop_tools", "test_k8s_cluster"), ENGINE)
 GROUP_NOTEBOOKS = {
-    **{stem: group for group, (_, stems) in ENGINE_GROUPS.items() for stem in stems},
+    **dict.fromkeys(
+        (
+            "06_container",
+            "07_server_room",
+            "07a_faults",
+            "07b_new_versions",
+            "08_running_it",
+            "09_pipeline",
+            "99_blank_folder",
+        ),
+        ENGINE,
+    ),
+    "07c_kubernetes": ENGINE,
     **dict.fromkeys(("05a_first_service", "05b_addresses_and_async"), STAGE_04),
 }
 
@@ -190,7 +173,7 @@ def need_of(item: pytest.Item) -> str:
     """The one marker saying what `item` needs to run (see NEEDS)."""
     fixtures = set(getattr(item, "fixturenames", ()))
     if item.path.suffix == ".ipynb":
-        return "engine" if GROUP_NOTEBOOKS.get(item.path.stem) in ENGINE_GROUPS else "servers"
+        return "engine" if GROUP_NOTEBOOKS.get(item.path.stem) == ENGINE else "servers"
     if fixtures & ENGINE_FIXTURES:
         return "engine"
     if fixtures & SERVER_FIXTURES or STARTS_A_PROCESS.search(_source(item)):
@@ -211,7 +194,7 @@ def group_of(item: pytest.Item) -> str:
     its file (a notebook's cells share a kernel; a module's fixtures are made once), except that
     each exercise test_exercises runs is a group of its own."""
     if need_of(item) == "engine":
-        return engine_group(item)
+        return ENGINE
     where = f"{item.path.parent.name}/{item.path.name}"
     if item.path.suffix == ".ipynb":
         return GROUP_NOTEBOOKS.get(item.path.stem, where)
@@ -219,14 +202,6 @@ def group_of(item: pytest.Item) -> str:
     if isinstance(notebook, str) and notebook.endswith(".ipynb"):
         return GROUP_NOTEBOOKS.get(notebook.removesuffix(".ipynb"), f"{where}[{notebook}]")
     return GROUP_MODULES.get(item.path.stem, where)
-
-
-def engine_group(item: pytest.Item) -> str:
-    """The engine group of a test that needs the engine (ENGINE_GROUPS; the room's by default)."""
-    for group, (modules, stems) in ENGINE_GROUPS.items():
-        if item.path.stem in (modules if item.path.suffix == ".py" else stems):
-            return group
-    return ROOM
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
@@ -270,22 +245,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
                     self.groups.update(json.loads(found.read_text(encoding="utf-8")))
             return self.groups.get(nodeid, nodeid)
 
-        def schedule(self) -> None:
-            """The first time (every worker has collected): if engine tests are among them, what
-            their groups share, made first (tests/conftest.py: prepare_for_the_groups)."""
-            collected = next(iter(self.registered_collections.values()), [])
-            if self.collection is None and ENGINE_GROUPS.keys() & {self._split_scope(nodeid) for nodeid in collected}:
-                from tests.conftest import prepare_for_the_groups
-
-                prepare_for_the_groups(Path(os.environ[ENV_VAR]))
-            super().schedule()
-
-        def _assign_work_unit(self, node: Any) -> None:
-            """The first of FIRST still waiting goes first (self.workqueue: an OrderedDict)."""
-            if waiting := [group for group in FIRST if group in self.workqueue]:
-                self.workqueue.move_to_end(waiting[0], last=False)
-            super()._assign_work_unit(node)
-
     return GroupScheduling(config, log)
 
 
@@ -327,11 +286,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     notebook that drives a cluster, the cluster, and kubectl pointed at it in the environment the
     kernel inherits (without CI=true: only if one runs)."""
     if item.path.suffix == ".ipynb" and os.environ.get("PYTEST_XDIST_WORKER"):
-        from tests.conftest import SECOND, SECOND_PENDING, wait_for_the_models
+        from tests.conftest import wait_for_the_models
 
-        wait_for_the_models(folder := Path(os.environ[ENV_VAR]))
-        if item.path.stem in SECOND_VERSION and (folder / SECOND_PENDING).exists():
-            wait_for_the_models(folder, SECOND)
+        wait_for_the_models(Path(os.environ[ENV_VAR]))
     if item.path.name in K8S_NOTEBOOKS and item.path.suffix == ".ipynb":
         from tests.conftest import use_k8s_cluster
 
@@ -388,12 +345,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    from tests.conftest import _k8s_started, stop_k8s_cluster, stop_what_the_groups_shared
+    from tests.conftest import _k8s_started, stop_k8s_cluster
 
     if _k8s_started:
         stop_k8s_cluster()
-    if not hasattr(session.config, "workerinput"):
-        stop_what_the_groups_shared()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -4,7 +4,6 @@ the Docker engine, the room, the registry and the cluster for the tests that nee
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
@@ -22,9 +21,7 @@ GOLDEN = json.loads((ROOT / "tests" / "golden.json").read_text(encoding="utf-8")
 
 
 TRAINED, FAILED = ".trained", ".training-failed"  # the controller's word to the xdist workers
-SECOND, SECOND_PENDING = ".second-version", ".second-version-pending"  # artifacts-v2/ made, or being made
 MODELS_WAIT = 900  # seconds: training both models takes ~10 s on a quiet 2-core machine
-_registry_started: list[bool] = []  # the controller started stage 06's registry: it stops it at the end
 
 
 def train_for_the_workers(folder: Path) -> threading.Thread:
@@ -45,59 +42,15 @@ def train_for_the_workers(folder: Path) -> threading.Thread:
     return thread
 
 
-def wait_for_the_models(folder: Path, marker: str = TRAINED) -> None:
+def wait_for_the_models(folder: Path) -> None:
     """In an xdist worker: wait for the controller's models, so no two processes write them at once."""
     deadline = time.monotonic() + MODELS_WAIT
-    while not (folder / marker).exists():
+    while not (folder / TRAINED).exists():
         if (folder / FAILED).exists():
             pytest.fail(f"training the models failed: {(folder / FAILED).read_text(encoding='utf-8')}")
         if time.monotonic() > deadline:
-            pytest.fail(f"no {marker} in {folder} after {MODELS_WAIT} s")
+            pytest.fail(f"no models in {folder} after {MODELS_WAIT} s")
         time.sleep(0.2)
-
-
-def prepare_for_the_groups(folder: Path) -> None:
-    """Under xdist, in the controller, once the workers collected engine tests and before any runs:
-    what two engine groups (conftest.py's GROUPS) would each make on first use, made once. The
-    room's secrets (.room/: the room and the cluster's Secret read the same key); stage 06's
-    registry, up for the whole run (a notebook that started it would stop it under another
-    group's push); in a thread, the second model version in artifacts-v2/ as `make room-v2`
-    trains it (notebooks 07b and 07c wait for SECOND while SECOND_PENDING says it is coming)."""
-    from docker.errors import DockerException
-
-    from penguins.training import build
-    from workshop import docker, k8s, registry, room
-
-    if not docker.engine().running:
-        return
-    room.make_secrets(say=lambda line: None)
-    # A registry that cannot start here: the tests that need one try again, or say why not.
-    with contextlib.suppress(docker.DockerError, DockerException):
-        _registry_started.append(docker.has_image(registry.IMAGE) and registry.up(say=lambda line: None))
-    second = room.root() / "artifacts-v2"
-    if (second / "mlp.onnx").exists():
-        return
-
-    def train() -> None:
-        try:
-            build.train(second, seed=k8s.SECOND_SEED, say=lambda line: None)
-            build.export(second, say=lambda line: None)
-        except Exception as error:
-            (folder / FAILED).write_text(f"{type(error).__name__}: {error}", encoding="utf-8")
-            raise
-        (folder / SECOND).touch()
-
-    (folder / SECOND_PENDING).touch()
-    threading.Thread(target=train, name="train-second-version", daemon=True).start()
-
-
-def stop_what_the_groups_shared() -> None:
-    """At the end of the run, in the controller: the registry, if prepare_for_the_groups started it."""
-    from workshop import registry
-
-    if any(_registry_started):
-        registry.down(say=lambda line: None)
-    _registry_started.clear()
 
 
 @pytest.fixture(scope="session")
