@@ -13,7 +13,7 @@ import time
 from typing import Literal
 
 LogFormat = Literal["text", "json"]
-# The attributes a request's line carries (RequestGate passes them as `extra`).
+# The attributes a request's line carries (RequestGate sets them on the record it hands over).
 REQUEST_FIELDS = ("method", "path", "status", "ms", "request_id")
 _OURS = "_penguins_handler"  # marks the handler configure() installed, so a later call can change it
 # json.dumps with options builds an encoder per call: one, made once, is ~1 µs less per line.
