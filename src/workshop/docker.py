@@ -1,8 +1,6 @@
-"""The one docker helper: is an engine there, read a Dockerfile, build the project's image, run it, wait.
-
-Notebooks type their docker commands; this module waits and cleans up around them. Questions to the
-engine go through the Docker SDK; the build through the CLI (the SDK speaks the legacy builder's API).
-"""
+"""The one docker helper: notebooks type their docker commands; this module waits and cleans up around
+them. Questions to the engine go through the Docker SDK; the build through the CLI (the SDK speaks the
+legacy builder's API)."""
 
 from __future__ import annotations
 
@@ -101,7 +99,7 @@ def image_id(image: str) -> str:
 
 
 def has_image(image: str) -> bool:
-    return image_id(image) != ""
+    return bool(image_id(image))
 
 
 # `image: nginx:1.28` in a compose file; an image named by a variable (`${...}`) is built here.
@@ -163,8 +161,6 @@ class Dockerfile:
     @property
     def base(self) -> str:
         """What the image that runs is built on: the last FROM."""
-        if not self.bases:
-            raise DockerError("the Dockerfile has no FROM")
         return self.bases[-1]
 
     @property
@@ -278,11 +274,10 @@ def inspect(name: str) -> dict[str, Any] | None:
         return None
 
 
-def log_tail(name: str, lines: int = 15) -> str:
-    try:
-        return bytes(api().containers.get(name).logs(tail=lines)).decode(errors="replace").strip() or "(nothing)"
-    except NotFound:
-        return "(nothing)"
+def log_tail(name: str) -> str:
+    with contextlib.suppress(NotFound):
+        return bytes(api().containers.get(name).logs(tail=15)).decode(errors="replace").strip() or "(nothing)"
+    return "(nothing)"
 
 
 def container_status(name: str) -> str:
@@ -335,14 +330,14 @@ def remove_image(image: str) -> None:
 
 
 def main(argv: Sequence[str]) -> int:
+    """`python -m workshop.docker wait-healthy CONTAINER [SECONDS]`: what `make docker-run` waits with."""
     if len(argv) not in (2, 3) or argv[0] != "wait-healthy":
         print("usage: python -m workshop.docker wait-healthy CONTAINER [SECONDS]", file=sys.stderr)
         return 2
     try:
         waited = wait_healthy(argv[1], float(argv[2]) if len(argv) == 3 else HEALTHY_WITHIN)
     except DockerError as error:
-        print(error, file=sys.stderr)
-        return 1
+        raise SystemExit(str(error)) from None
     print(f"container {argv[1]} is healthy after {waited:.0f} s")
     return 0
 

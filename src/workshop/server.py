@@ -1,9 +1,6 @@
-"""A server in a child process: started on a free loopback port, ready when it answers, stopped.
-
-The one way to start a server here (in a notebook `uvicorn.run` fails: the kernel runs an event
-loop). `start` prints the command, so it can be typed by hand. No server outlives its notebook: stop()
-ends its process group, the kernel stops its servers at exit, and the child stops once its parent is gone.
-"""
+"""A server in a child process on a free loopback port (in a notebook `uvicorn.run` fails: the kernel
+runs an event loop), ready when it answers. `start` prints the command, to be typed by hand. No server
+outlives its notebook: stop() ends its process group, and the child stops once its parent is gone."""
 
 from __future__ import annotations
 
@@ -92,7 +89,6 @@ class Server:
         self.stop()
 
     def start(self, timeout: float = READY_TIMEOUT, poll: float = 0.05, echo: bool = True) -> Server:
-        """Start the child (printing its command when `echo`) and return once it is ready."""
         if self.running:
             return self
         if echo:
@@ -109,9 +105,8 @@ class Server:
         _RUNNING.add(self)
         try:
             if not wait_ready(self.port, self.ready_path, lambda: process.poll() is None, timeout, poll):
-                why = f"stopped (exit code {process.returncode}) before it was ready"
-                why = f"did not answer at {self.url} in time" if process.poll() is None else why
-                raise ServerFailed(f"{self.target} {why}:\n{self.logs()[-1500:]}")
+                why = f"exit code {process.returncode}" if process.poll() is not None else f"no answer at {self.url}"
+                raise ServerFailed(f"{self.target} was not ready ({why}):\n{self.logs()[-1500:]}")
         except BaseException:
             self.stop()
             raise
@@ -141,7 +136,7 @@ class Server:
 
 
 def get_status(port: int, path: str, timeout: float = 2.0) -> int | None:
-    """The HTTP status of GET path on the loopback port, or None while nothing answers."""
+    """GET path's HTTP status on the loopback port; None while nothing answers."""
     connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         connection.request("GET", path)
@@ -178,8 +173,8 @@ def shown(command: Sequence[str]) -> str:
 
 
 def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0, group: bool = False) -> int | None:
-    """SIGTERM (to its process group when `group`), a bounded wait, SIGKILL only if it lingers; its exit
-    code. Every child the workshop starts stops this way: uvicorn always gets its graceful shutdown."""
+    """SIGTERM (to its process group when `group`), SIGKILL only if it lingers: uvicorn gets its graceful
+    shutdown. Its exit code."""
     for sig, wait in ((signal.SIGTERM, timeout), (getattr(signal, "SIGKILL", signal.SIGTERM), None)):
         if process.poll() is not None:
             break
@@ -198,7 +193,7 @@ _RUNNING: set[Server] = set()
 
 @atexit.register
 def stop_all() -> None:
-    """Stop every server this kernel started: at a kernel's normal exit (restart, shutdown)."""
+    """At a kernel's normal exit (restart, shutdown), its servers stop."""
     for server in list(_RUNNING):
         server.stop()
 

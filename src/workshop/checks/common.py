@@ -104,9 +104,9 @@ def post_record(server: Server, record: dict[str, Any], what: str, on_crash: str
     try:
         response = requests.post(server.url + "/predict", json=record, timeout=10)
     except requests.RequestException as error:
+        tip = "send the same record to your wrapper in a cell"
         raise CheckFailed(
-            f"expected an answer to {what} within 10 s, found none ({first_line(error)}): send the same record "
-            "to your wrapper in a cell; it should answer in well under a second"
+            f"expected an answer to {what} within 10 s, found none ({first_line(error)}): {tip}"
         ) from None
     status = response.status_code
     if status in (404, 405):
@@ -129,19 +129,18 @@ def judge_species(response: requests.Response, record: object, expected: str | N
         body = None
     species = body.get("species") if isinstance(body, dict) else None
     if not 200 <= response.status_code < 300:
-        typed = 'take the record as a person types it (numbers may be text like "39,1") and let your wrapper clean it'
+        typed = 'take the record as typed (numbers may be text like "39,1") and let your wrapper clean it'
         said = (f"the species of {what} ({record})", f"{response.status_code} {response.text[:200]}", typed)
     elif species is None:
-        said = (
-            'a JSON object with the key "species"',
-            response.text[:150],
-            'answer a dict such as {"species": "Adelie"}',
-        )
+        said = ('a JSON object with the key "species"', response.text[:150], 'answer {"species": "Adelie"}')
     elif isinstance(species, list):
         said = ('"species" to be one name (a str) for the one record sent', f"a list {species}", "take the first one")
     elif expected is not None and species != expected:
-        wrapper = f"{expected!r} for {what} ({record}), as the wrapper says in this process"
-        said = (wrapper, repr(species), "send the record to the wrapper as it came, all six fields")
+        said = (
+            f"{expected!r} for {what} ({record}), as the wrapper here",
+            repr(species),
+            "send all six fields as they came",
+        )
     else:
         return
     raise CheckFailed(f"expected {said[0]}, found {said[1]}: {tip or said[2]}")
@@ -149,8 +148,7 @@ def judge_species(response: requests.Response, record: object, expected: str | N
 
 @contextmanager
 def started(path: Path, todo: str, name: str | None = None) -> Iterator[Server]:
-    """The student's `app` in a server of its own (require_file's "not done yet" first); a start
-    that fails says why."""
+    """The student's `app` in a server of its own; a start that fails says why."""
     from workshop.server import Server, ServerFailed
 
     require_file(path, todo, name)

@@ -32,11 +32,8 @@ def check_two_feature_model(model: Any) -> None:
     require(model, "fit a scikit-learn model on X_train, y_train and assign the fitted model to `model`")
     if not all(hasattr(model, name) for name in ("fit", "predict", "get_params")):
         number = isinstance(model, (int, float, np.number)) and not isinstance(model, bool)
-        raise CheckFailed(
-            f"expected a fitted scikit-learn estimator or pipeline in `model`, found "
-            f"{f'the number {model}' if number else type(model).__name__}: the check measures the model "
-            "itself, so assign the object whose .fit you called"
-        )
+        found = f"the number {model}" if number else type(model).__name__
+        raise CheckFailed(f"expected a fitted scikit-learn model in `model`, found {found}: assign what you fitted")
     try:
         check_is_fitted(model)
     except NotFittedError:
@@ -60,15 +57,13 @@ def check_two_feature_model(model: Any) -> None:
     accuracy = float(np.mean(np.asarray(predicted) == np.asarray(test_y)))
     if accuracy < THRESHOLD:
         raise CheckFailed(
-            f"expected a held-out accuracy of at least {THRESHOLD:.2f}, found {accuracy:.3f} for a fresh copy of "
-            f"your model refitted on the check's own split (one feature alone reaches about {ONE_FEATURE:.2f}, "
-            f"both bill measurements about {TWO_FEATURES:.2f}): {_advice(model)}"
+            f"expected a held-out accuracy of at least {THRESHOLD:.2f}, found {accuracy:.3f} for a copy refitted on "
+            f"the check's split (one feature reaches {ONE_FEATURE:.2f}, both {TWO_FEATURES:.2f}): {_advice(model)}"
         )
     _require_fitted_on_x_train(model)
     passed(
-        f"a fresh copy of your {type(_last_step(model)).__name__}, refitted on the check's split, scores "
-        f"{accuracy:.3f} on its held-out penguins (at least {THRESHOLD:.2f}; "
-        f"one feature reaches about {ONE_FEATURE:.2f})"
+        f"a copy of your {type(_last_step(model)).__name__} refitted on the check's split scores {accuracy:.3f} "
+        f"(at least {THRESHOLD:.2f}; one feature reaches about {ONE_FEATURE:.2f})"
     )
 
 
@@ -77,16 +72,10 @@ def _advice(model: Any) -> str:
     last = _last_step(model)
     depth = last.get_params().get("max_depth") if hasattr(last, "get_params") else None
     if isinstance(depth, int) and depth < 2:
-        return (
-            f"a tree of depth {depth} makes {depth} split, so it can tell at most {2**depth} groups apart, and "
-            "there are three species: let it grow deeper (max_depth)"
-        )
+        return f"a tree of depth {depth} makes {depth} split: {2**depth} groups for 3 species; let it grow (max_depth)"
     scaled = any("Scaler" in type(step).__name__ for _, step in getattr(model, "steps", []))
     if any(name in type(last).__name__ for name in ("Neighbors", "SVC")) and not scaled:
-        return (
-            f"{type(last).__name__} compares distances, and the two columns have different spreads: "
-            "put a StandardScaler in front of it"
-        )
+        return f"{type(last).__name__} compares distances, and the spreads differ: put a StandardScaler before it"
     return "make sure both columns reach the classifier (a ColumnTransformer may drop one)"
 
 
@@ -111,15 +100,13 @@ def _require_fitted_on_x_train(model: Any) -> None:
     copies = [_answers(clone(model).fit(train_x, train_y), every) for _ in range(2)]
     if not np.array_equal(copies[0], copies[1]):
         raise CheckFailed(
-            "expected a recipe that learns the same model each time it is fitted on the same rows, found two "
-            "copies of yours, fitted on X_train, that answer differently: fix its randomness with "
-            "random_state=0 (any number), so that the check can see which rows your model was fitted on"
+            "expected a recipe that learns the same model from the same rows, found two copies fitted on X_train "
+            "that answer differently: fix its randomness (random_state=0), so the check can see its rows"
         )
     if not np.array_equal(_answers(model, every), copies[0]):
         raise CheckFailed(
-            f"expected a model fitted on X_train, y_train ({len(train_x)} penguins), found one that answers "
-            "differently from a copy of its recipe fitted on them: fit it on X_train, y_train only; a model "
-            f"that has seen the {len(test_x)} penguins of X_test can no longer be tested on them"
+            "expected a model fitted on X_train, y_train, found one that answers differently from a copy of its "
+            "recipe fitted on them: fit it on those only; one that saw X_test cannot be tested on it"
         )
 
 

@@ -1,7 +1,6 @@
-"""Exercise 02, save the model: `save(model, path)` writes a pickle that loads in a fresh process (where
-a class defined in the notebook is missing) and a sidecar with the sha256 of the bytes on disk and the
-versions; `verify(path)` accepts the file and refuses a copy with a byte changed, cut or added.
-"""
+"""Exercise 02: `save(model, path)` writes a pickle that loads in a fresh process (no notebook classes)
+and a sidecar with the sha256 of the bytes on disk and the versions; `verify(path)` accepts the file
+and refuses a copy with a byte changed, cut or added."""
 
 from __future__ import annotations
 
@@ -44,23 +43,16 @@ def check_save_and_verify(save: Callable[[Any, Path], object], verify: Callable[
     require(verify, "define verify(path)")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.pkl"
-        result = call(
-            save,
-            "save(model, path) to write the files",
-            "a lambda or a class defined in this notebook cannot be pickled by reference; put it in a module",
-            model,
-            path,
-        )
+        tip = "a lambda or a class defined in this notebook cannot be pickled by reference; put it in a module"
+        result = call(save, "save(model, path) to write the files", tip, model, path)
         require(result, "write the body of save: pickle the model to path, then the sidecar next to it")
         for written, advice in (
             (path, "write to the path you are given"),
             (sidecar(path), "name it after the pickle plus .json"),
         ):
             if not written.is_file():
-                raise CheckFailed(
-                    f"expected save(model, path) to write {written.name}, found only "
-                    f"{sorted(p.name for p in path.parent.iterdir()) or 'nothing'}: {advice}"
-                )
+                found = sorted(p.name for p in path.parent.iterdir()) or "nothing"
+                raise CheckFailed(f"expected save(model, path) to write {written.name}, found only {found}: {advice}")
         loaded = _load_in_fresh_process(path)
         recorded = _check_sidecar(path)
         for index, (what, change) in enumerate(COPIES.items()):
@@ -70,8 +62,8 @@ def check_save_and_verify(save: Callable[[Any, Path], object], verify: Callable[
             copy.write_bytes(change(path.read_bytes()))
             _expect(verify, copy, what, index == 0)
     passed(
-        f"save wrote model.pkl ({loaded}, loads in a fresh process) and model.pkl.json (sha256 {recorded[:12]}, "
-        "versions); verify accepts the file and refuses a changed byte, a cut and an added byte"
+        f"save wrote model.pkl ({loaded}, loads in a fresh process) and model.pkl.json (sha256 {recorded[:12]}); "
+        "verify accepts it and refuses a changed, a cut and an added byte"
     )
 
 
@@ -83,12 +75,10 @@ def _load_in_fresh_process(path: Path) -> str:
     if found:
         raise CheckFailed(
             f"your model refers to `__main__.{found.group(1)}`: move it into a module (a .py file beside the "
-            "notebook) and import it from there; a fresh process has no notebook to find it in"
+            "notebook) and import it; a fresh process has no notebook"
         )
-    raise CheckFailed(
-        f"expected the pickle to load in a fresh Python process, found: {done.error or 'no message'}; try "
-        "pickle.load on the file in a terminal: python -c \"import pickle; pickle.load(open('model.pkl', 'rb'))\""
-    )
+    tip = "pickle.load on the file in a terminal, `python -c` in the notebook's folder"
+    raise CheckFailed(f"expected the pickle to load in a fresh process, found: {done.error or 'no message'}; try {tip}")
 
 
 def _check_sidecar(path: Path) -> str:
@@ -100,7 +90,7 @@ def _check_sidecar(path: Path) -> str:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         recorded, versions = meta.get("sha256"), meta.get("versions")
     except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as error:  # AttributeError: no object
-        raise CheckFailed(f"expected a JSON object in {meta_path.name}, found text that is not one ({error})") from None
+        raise CheckFailed(f"expected a JSON object in {meta_path.name}, found other text ({error})") from None
     actual = hashlib.sha256(path.read_bytes()).hexdigest()
     if not isinstance(recorded, str) or recorded.lower() != actual:
         raise CheckFailed(
@@ -121,22 +111,12 @@ def _check_sidecar(path: Path) -> str:
 
 
 def _expect(verify: Callable[[Path], object], path: Path, what: str, expected: bool) -> None:
-    verdict = call(
-        verify,
-        f"verify to return {expected} for {what}",
-        "compare hashes before anything reads the pickle, and return the result",
-        path,
-    )
+    tip = "compare hashes before anything reads the pickle, and return the result"
+    verdict = call(verify, f"verify to return {expected} for {what}", tip, path)
     require(verdict, "write the body of verify: hash the file and compare with the sidecar's sha256")
     if not isinstance(verdict, (bool, np.bool_)):
-        raise CheckFailed(
-            f"expected verify to return True or False for {what}, found {verdict!r}: "
-            "return the comparison itself (did the function end without a return?)"
-        )
+        tip = "return the comparison itself (did the function end without a return?)"
+        raise CheckFailed(f"expected verify to return True or False for {what}, found {verdict!r}: {tip}")
     if bool(verdict) != expected:
-        hint = (
-            "read the recorded hash from the sidecar and compare it with the hash of the file's bytes now"
-            if expected
-            else "compare the sha256 of the file's bytes with the recorded one, not its size or its name"
-        )
-        raise CheckFailed(f"expected verify to return {expected} for {what}, found {bool(verdict)}: {hint}")
+        tip = "compare the sha256 of the file's bytes now with the sidecar's, not its size or its name"
+        raise CheckFailed(f"expected verify to return {expected} for {what}, found {bool(verdict)}: {tip}")

@@ -45,44 +45,32 @@ def check_onnx_file(onnx_path: Path | str, net: torch.nn.Module) -> None:
     require(onnx_path, "export `net` with torch.onnx.export to mlp.onnx and assign its path to onnx_path")
     path = Path(onnx_path)
     if not path.is_file():
-        raise CheckFailed(
-            f"expected an ONNX file at {path}, found none: pass the same path to torch.onnx.export and to onnx_path"
-        )
+        raise CheckFailed(f"expected an ONNX file at {path}, found none: give torch.onnx.export the same path")
     linear = next((m for m in net.modules() if isinstance(m, torch.nn.Linear)), None)
     if linear is None:
         raise CheckFailed(f"expected `net` to be the trained network (a torch module with Linear layers), found {net}")
     rng = np.random.default_rng(0)
     batches = [rng.normal(size=(n, linear.in_features)).astype(np.float32) for n in BATCHES]
     if not serve_env.python().exists():
-        raise CheckFailed(
-            "expected the serving environment .venv-serve, found none: run `make serve-env` in the project "
-            "folder (about 20 s), then this check again"
-        )
+        raise CheckFailed("expected the serving environment .venv-serve, found none: `make serve-env`, then again")
     request = json.dumps([str(path.resolve()), [batch.tolist() for batch in batches]])
     done = fresh.run(RUNNER, stdin=request, python=serve_env.python())
     if not done.ok:
-        raise CheckFailed(
-            f"expected ONNX Runtime in .venv-serve to open {path.name}, found: {(done.error or 'no message')[:200]}; "
-            "keep any .onnx.data file the exporter wrote beside the .onnx"
-        )
+        found = (done.error or "no message")[:200]
+        raise CheckFailed(f"expected ONNX Runtime to open {path.name}, found: {found}; keep any .onnx.data beside it")
     report = json.loads(done.stdout)
     if len(report["inputs"]) != 1:
-        raise CheckFailed(
-            f"expected a file with one input (the feature matrix), found {len(report['inputs'])}: "
-            f"{report['inputs']}; export with a single example tensor, (x,)"
-        )
+        found = f"{len(report['inputs'])}: {report['inputs']}"
+        raise CheckFailed(f"expected one input (the features), found {found}; export with one example tensor, (x,)")
     name, shape = report["inputs"][0]
     worst = 0.0
     for batch, answered in zip(batches, report["answers"], strict=True):
         rows = f"{len(batch)} row" + "s" * (len(batch) != 1)
-        if (
-            isinstance(answered, str) and shape and isinstance(shape[0], int)
-        ):  # the input's first axis, read from the file, is fixed
+        if isinstance(answered, str) and shape and isinstance(shape[0], int):  # the file fixes the first axis
             raise CheckFailed(
                 f"expected the file to take any number of rows, found its input '{name}' fixed at {shape} "
-                f"(ONNX Runtime refused {rows}): the export did not make the first axis of '{name}' "
-                "dynamic. dynamic_axes is keyed by the names in input_names (an axis declared under any other "
-                "key is ignored); dynamic_shapes by the position of the example input"
+                f"(ONNX Runtime refused {rows}): make its first axis dynamic. dynamic_axes is keyed by the "
+                "names in input_names (any other key is ignored); dynamic_shapes by the example's position"
             )
         if isinstance(answered, str):
             raise CheckFailed(f"expected the file to take {rows}, but ONNX Runtime said: {answered[:200]}")
@@ -90,15 +78,13 @@ def check_onnx_file(onnx_path: Path | str, net: torch.nn.Module) -> None:
             expected = net(torch.from_numpy(batch)).numpy()
         answer = np.asarray(answered, dtype=np.float32)
         if answer.shape != expected.shape:
-            raise CheckFailed(
-                f"expected an answer of shape {expected.shape} for {rows} (what `net` gives), found "
-                f"{answer.shape}: export `net` itself, with an example batch of more than one row"
-            )
+            found = f"{answer.shape}: export `net` itself, with an example of more than one row"
+            raise CheckFailed(f"expected an answer of shape {expected.shape} for {rows} (as `net`), found {found}")
         worst = max(worst, float(np.abs(answer - expected).max()))
         if worst > TOLERANCE:
             raise CheckFailed(
                 f"expected the file to answer like `net` within {TOLERANCE:.0e}, found a difference of "
-                f"{worst:.2e} on {rows}: export the trained `net` itself, after training, in eval mode"
+                f"{worst:.2e} on {rows}: export the trained `net` itself, in eval mode"
             )
     passed(
         f"{path.name} runs in .venv-serve (no torch there): input '{name}' {shape}; "

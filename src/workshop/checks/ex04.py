@@ -40,9 +40,9 @@ def check_predictor(make_predictor: Callable[[], Any], model_path: Path | str | 
     predictor = call(make_predictor, "make_predictor() to return your wrapper", "build it inside and return it")
     require(predictor, "write the body of make_predictor: build your wrapper and return it")
     if not callable(getattr(predictor, "predict", None)):
+        tip = "end make_predictor with return and your wrapper"
         raise CheckFailed(
-            f"expected make_predictor() to return an object with a predict method, found {predictor!r}: "
-            "end make_predictor with return and your wrapper"
+            f"expected make_predictor() to return an object with a predict method, found {predictor!r}: {tip}"
         )
     clean, messy, species = _penguin_records()
     said_clean = _predict(predictor, clean, "clean records")
@@ -51,10 +51,8 @@ def check_predictor(make_predictor: Callable[[], Any], model_path: Path | str | 
         _check_gaps_like_the_model(said_clean, clean, Path(model_path))
     right = float(np.mean([a == b for a, b in zip(said_clean, species, strict=True)]))
     if right < WRAPPER_AGREEMENT:
-        raise CheckFailed(
-            f"expected the species of at least {WRAPPER_AGREEMENT:.0%} of {len(clean)} clean records to be right, "
-            f"found {right:.0%}: feed the model the columns it was fitted on, one row per record, in order"
-        )
+        tip = "feed the model the columns it was fitted on, one row per record, in order"
+        raise CheckFailed(f"expected at least {WRAPPER_AGREEMENT:.0%} of clean records right, found {right:.0%}: {tip}")
     differ = [i for i, (a, b) in enumerate(zip(said_clean, said_messy, strict=True)) if a != b]
     if differ:
         first = differ[0]
@@ -72,19 +70,14 @@ def check_predictor(make_predictor: Callable[[], Any], model_path: Path | str | 
         except Exception as error:  # the error type is the student's choice; its message must name the field
             if field in str(error):
                 continue
-            raise CheckFailed(
-                f"expected the error for {field}={value!r} to name the field {field!r}, found "
-                f"{first_line(error)}: put the field's name in the message"
-            ) from None
-        raise CheckFailed(
-            f"expected predict to refuse {field}={value!r} with an error naming {field!r}, "
-            f"found the answer {answer!r}: {advice}"
-        )
+            expected = f"the error for {field}={value!r} to name the field {field!r}"
+            raise CheckFailed(f"expected {expected}, found {first_line(error)}: put it in the message") from None
+        expected = f"predict to refuse {field}={value!r} with an error naming {field!r}"
+        raise CheckFailed(f"expected {expected}, found the answer {answer!r}: {advice}")
     gaps = " as the pipeline does" if model_path is not None else ""
     passed(
-        f"{type(predictor).__name__}.predict reads {len(messy)} messy records like their clean versions "
-        f"({right:.0%} right), answers missing values{gaps}, takes a single dict, and names the field of a "
-        "bad value (arithmetic text included)"
+        f"{type(predictor).__name__}.predict reads {len(messy)} messy records like clean ones ({right:.0%} right), "
+        f"answers missing values{gaps}, takes a dict, and names the field of a bad value"
     )
 
 
@@ -104,9 +97,8 @@ def _check_gaps_like_the_model(said: list[str], clean: list[dict[str, Any]], mod
         gaps = [field for field, value in record.items() if value is None]
         if gaps and got != wanted:
             raise CheckFailed(
-                f"expected {wanted!r} for a record whose {gaps[0]} is missing ({record}), as the pipeline says "
-                f"when its imputer fills the gap, found {got!r}: hand the model a missing value as missing "
-                "(NaN), never as a number such as 0"
+                f"expected {wanted!r} for a record whose {gaps[0]} is missing ({record}), as the pipeline's imputer "
+                f"says, found {got!r}: hand the model a missing value as missing (NaN), never as a number such as 0"
             )
 
 
@@ -117,10 +109,8 @@ def _predict(predictor: Any, records: Any, what: str, advice: str = CLEAN_FIRST)
     answer = [answer] if isinstance(answer, str) and isinstance(records, dict) else answer
     answer = answer.tolist() if isinstance(answer, np.ndarray) else answer
     if not isinstance(answer, (list, tuple)) or len(answer) != length or not all(isinstance(n, str) for n in answer):
-        raise CheckFailed(
-            f"expected predict to return a list of {length} species names (str) for {what}, found {answer!r}: "
-            "one of the model's labels per record, in order"
-        )
+        expected = f"predict to return a list of {length} species names (str) for {what}"
+        raise CheckFailed(f"expected {expected}, found {answer!r}: one label per record, in order")
     return list(answer)
 
 

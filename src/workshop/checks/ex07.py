@@ -28,7 +28,6 @@ MAX_VALID_S = 5.0  # nginx must forget a DNS answer within seconds, or a new rep
 MAX_INTERVAL_S = 10.0  # a replica is known healthy (or not) within seconds
 RETRY_ON = ("error", "timeout", "non_idempotent")
 LOAD_SECONDS, KILL_AT, TIMEOUT = 5.0, 1.5, 3.0  # paced_load's 100 requests/s; a replica killed 1.5 s in
-LOOPBACK = {DOMAIN: "127.0.0.1"}
 _TOKEN = re.compile(r"""'([^']*)'|"([^"]*)"|(#[^\n]*)|([{};])|([^\s{};'"#]+)""")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 
@@ -142,41 +141,23 @@ def nginx_problems(text: str, model: set[str], port: int) -> None:
         raise problem("HTTPS on port 443 (`ssl`)", found, "nginx's `listen` and its `ssl` flag", "listen")
     names = [a for d in conf.all("server_name") for a in d.args]
     if DOMAIN not in names or not any(True for _ in conf.all("ssl_certificate")):
-        raise problem(
-            f"server_name {DOMAIN} with its certificate and key",
-            f"server_name {names or 'missing'}",
-            "ssl_certificate and ssl_certificate_key name the files inside the container",
-            "the server block",
-        )
-    targets = upstreams(conf)
-    if not targets:
+        tip = "ssl_certificate and ssl_certificate_key name files inside the container"
+        raise problem(f"server_name {DOMAIN} with its certificate", f"server_name {names or 'missing'}", tip, "server")
+    if not (targets := upstreams(conf)):
         raise problem("requests passed on to the model's replicas", "no proxy_pass", "nginx's proxy_pass", "proxy_pass")
     for host, listens_on, stale in targets:
         if host not in model or listens_on != port:
-            raise problem(
-                f"the model's service by its compose name, port {port} (where the image listens)",
-                f"{host}:{listens_on}",
-                "the service's name in your compose file is its address inside the room",
-                "proxy_pass",
-            )
+            expected, tip = f"the model's service by name, port {port}", "its compose name is its address in the room"
+            raise problem(expected, f"{host}:{listens_on}", tip, "proxy_pass")
         if stale:
-            raise problem(
-                f"nginx to ask Docker's DNS ({DOCKER_DNS}) about {host} again within {MAX_VALID_S:g} s",
-                stale,
-                "`resolve` on a server of an upstream block that has a zone, or the address in a variable; "
-                "either way a resolver with valid=",
-                "re-resolution",
-            )
+            expected = f"nginx to ask Docker's DNS ({DOCKER_DNS}) about {host} again within {MAX_VALID_S:g} s"
+            tip = "`resolve` in an upstream with a zone, or the address in a variable; a resolver with valid="
+            raise problem(expected, stale, tip, "re-resolution")
     retry = [d.args for d in conf.all("proxy_next_upstream")]
-    on = retry[-1] if retry else ["error", "timeout"]
-    missing = [case for case in RETRY_ON if case not in on]
-    if missing or "off" in on:
-        raise problem(
-            f"a failed request retried on another replica: {', '.join(RETRY_ON)} (a POST too)",
-            f"{' '.join(on)}{'' if retry else ' (the default)'}",
-            "nginx's documentation of proxy_next_upstream lists the cases",
-            "proxy_next_upstream",
-        )
+    on = retry[-1] if retry else ["error", "timeout (the default)"]
+    if any(case not in on for case in RETRY_ON) or "off" in on:
+        expected = f"a failed request retried on another replica: {', '.join(RETRY_ON)} (a POST too)"
+        raise problem(expected, " ".join(on), "the cases nginx's proxy_next_upstream lists", "proxy_next_upstream")
     tries = [d.args[0] for d in conf.all("proxy_next_upstream_tries") if d.args]
     if tries and tries[-1] == "1":
         raise problem("2 or more (0: no limit)", "1", "the first try counts as one", "proxy_next_upstream_tries")
@@ -203,9 +184,7 @@ def services(compose_file: Path) -> tuple[dict[str, dict[str, Any]], dict[str, A
         result = _run(["docker", "compose", "-f", str(compose_file), "config", "--format", "json"], 60)
         if result.returncode != 0:
             said = (result.stderr.strip().splitlines() or ["?"])[-1].split(".yaml: ")[-1]
-            raise problem(
-                "a compose file Docker reads", said, "each key deeper than its parent", "docker compose config"
-            )
+            raise problem("a file Docker reads", said, "each key deeper than its parent", "docker compose config")
         document, how = json.loads(result.stdout), "docker compose config passed"
     else:
         document = (yaml_documents(compose_file.read_text(encoding="utf-8")) or [{}])[0]
@@ -219,12 +198,8 @@ def compose_problems(found: dict[str, dict[str, Any]], compose_file: Path, conf:
     models = [name for name, each in image.items() if _repository(each).startswith("penguins")]
     proxies = [name for name, each in image.items() if _repository(each) == "nginx"]
     if not models or not proxies:
-        raise problem(
-            f"one running the stage 06 image ({docker.IMAGE}) and one running nginx",
-            ", ".join(f"{name} ({each or 'no image'})" for name, each in image.items()) or "no services",
-            "each service's `image:`",
-            "the services",
-        )
+        said = ", ".join(f"{name} ({each or 'no image'})" for name, each in image.items()) or "no services"
+        raise problem(f"one running the stage 06 image ({docker.IMAGE}), one nginx", said, "`image:`", "the services")
     model, proxy = found[models[0]], found[proxies[0]]
     replicas = int((model.get("deploy") or {}).get("replicas", model.get("scale", 1)))
     if replicas < 2:
@@ -234,22 +209,16 @@ def compose_problems(found: dict[str, dict[str, Any]], compose_file: Path, conf:
     command = " ".join(test) if isinstance(test, list) else str(test)
     if health.get("disable") or "/ready" not in command:
         asked = re.findall(r"https?://[^'\"\s)]+", command)
-        raise problem(
-            "a test that asks the readiness path, /ready (200 once the model is loaded)",
-            f"a test asking {asked[0]}" if asked else command[-60:] or "none (the image's own asks /health)",
-            "compose's `healthcheck:`; the image has Python, not curl",
-            "healthcheck",
-        )
+        said = f"a test asking {asked[0]}" if asked else command[-60:] or "none (the image's own asks /health)"
+        tip = "compose's `healthcheck:`; the image has Python, not curl"
+        raise problem("a test that asks the readiness path, /ready", said, tip, "healthcheck")
     if seconds(interval := str(health.get("interval", "30s"))) > MAX_INTERVAL_S:
         raise problem(f"at most {MAX_INTERVAL_S:g} s", interval, "a few seconds", "healthcheck.interval")
     published = {name: ports for name, spec in found.items() if (ports := _published(spec))}
     if 443 not in published.get(proxies[0], []) or published.keys() - {proxies[0]}:
-        raise problem(
-            "nginx as the only published service, its port 443 published",
-            f"published: {', '.join(f'{name} {ports}' for name, ports in published.items()) or 'nothing'}",
-            "only the front door gets `ports:`; the replicas are reached inside the room",
-            "ports",
-        )
+        said = f"published: {', '.join(f'{name} {ports}' for name, ports in published.items()) or 'nothing'}"
+        tip = "`ports:` for the front door only; the replicas are reached inside the room"
+        raise problem("nginx as the only published service, on port 443", said, tip, "ports")
     sources = [v.get("source", "") if isinstance(v, dict) else str(v).split(":")[0] for v in proxy.get("volumes") or []]
     mounts = [(compose_file.parent / s).resolve() for s in sources if s.startswith((".", "/", "~"))]
     if not any(conf.resolve().is_relative_to(mount) for mount in mounts):
@@ -337,7 +306,9 @@ def _killed_under_load(command: list[str], proxy: str, model: str, ca: Path) -> 
     victim = _compose(command, "ps", "--quiet", model).split()[0]
 
     def client() -> PenguinClient:  # no retries of its own: every retry the room needs is the student's nginx's
-        return PenguinClient(f"https://{DOMAIN}:{port}", timeout=TIMEOUT, verify=str(ca), resolve=LOOPBACK, retries=0)
+        return PenguinClient(
+            f"https://{DOMAIN}:{port}", timeout=TIMEOUT, verify=str(ca), resolve={DOMAIN: "127.0.0.1"}, retries=0
+        )
 
     def kill() -> str:
         _run(["docker", "kill", victim], 30)

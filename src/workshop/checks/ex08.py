@@ -1,8 +1,7 @@
-"""Exercise 08, running it. Metrics: the student's app, in a server of its own, must count a known
-mix of answered and refused requests apart (a status label, or a Counter each) and time the answers
-in a Histogram it serves itself, in any style. Drift: `drifted_features(reference, recent, alpha)`
-must name exactly the feature the check changed on a seeded half of the penguins; two cases put bill
-depth's p-value 10 % either side of alpha / 6, so only dividing alpha by the six tests gets both."""
+"""Exercise 08, running it. Metrics: the student's app, in a server of its own, counts a known mix
+of answered and refused requests apart and times the answers in a Histogram it serves, in any style.
+Drift: `drifted_features` names exactly the feature the check changed on a seeded half of the
+penguins; two cases put bill depth's p-value 10 % either side of alpha / 6 (only alpha / 6 gets both)."""
 
 from __future__ import annotations
 
@@ -85,16 +84,14 @@ def _scrape(url: str) -> list[Metric]:
     if response.status_code != 200:
         raise CheckFailed(
             f"expected GET /metrics at the service's own address ({url}/metrics) to answer 200, found "
-            f"{response.status_code}: serve the metrics from `app` itself (a route, or a mounted app), "
-            "where Prometheus finds the service"
+            f"{response.status_code}: serve them from `app` itself (a route, or a mounted app)"
         )
     try:
         return list(text_string_to_metric_families(response.text))
     except ValueError as error:
-        raise CheckFailed(
-            f"expected Prometheus' text format at /metrics, found {response.text[:80]!r} ({first_line(error)}): "
-            "answer with what prometheus_client renders, with its content type"
-        ) from None
+        found = f"{response.text[:80]!r} ({first_line(error)})"
+        tip = "answer what prometheus_client renders, with its content type"
+        raise CheckFailed(f"expected Prometheus' text format at /metrics, found {found}: {tip}") from None
 
 
 def _own(families: list[Metric], kind: str) -> list[Metric]:
@@ -118,10 +115,9 @@ def _counted(families: list[Metric]) -> str:
     counters = _own(families, "counter")
     if not counters:
         others = sorted({family.name for family in families if not family.name.startswith(DEFAULT_METRICS)})
-        found = f"only {', '.join(others)}" if others else "only Python's default metrics"
+        found = ", ".join(others) or "Python's default metrics"
         raise CheckFailed(
-            f"expected a Counter of your own in /metrics, found {found}: a count that only goes up is a "
-            "prometheus_client Counter"
+            f"expected a Counter of your own in /metrics, found only {found}: a prometheus_client Counter"
         )
     answers: dict[str, float] = {}
     refusals: dict[str, float] = {}
@@ -149,10 +145,7 @@ def _counted(families: list[Metric]) -> str:
     elif everything in totals.values():
         tip = "count the answers and the refusals apart: the status as a label, or one counter each"
     elif answers and not any(refusals.values()):
-        tip = (
-            "the refusals were never counted: a refusal leaves the endpoint by an exception, so count where "
-            "the response's status is known"
-        )
+        tip = "the refusals were never counted: a refusal leaves by an exception; count where the status is known"
     else:
         tip = f"count each request to {PATH} once, by whether it was answered or refused"
     raise CheckFailed(
@@ -166,17 +159,13 @@ def _timed(families: list[Metric]) -> tuple[str, float]:
     if not histograms:
         summaries = _own(families, "summary")
         found = f"a Summary ({summaries[0].name}), whose count and sum give no percentile" if summaries else "none"
-        raise CheckFailed(
-            f"expected a Histogram of the time each request took, found {found}: a Histogram counts "
-            "durations in buckets, which is what p95 is computed from"
-        )
+        tip = "a Histogram counts durations in buckets, which p95 is computed from"
+        raise CheckFailed(f"expected a Histogram of the time each request took, found {found}: {tip}")
     observed = {family.name: sum(sample.value for sample in _of_predict(family, "_count")) for family in histograms}
     name, timed = max(observed.items(), key=lambda item: item[1])
     if timed < ANSWERED:
-        raise CheckFailed(
-            f"expected a Histogram that timed every answered request ({ANSWERED}), found {name} with "
-            f"{timed:g} observations: observe the duration of each request to {PATH}"
-        )
+        found = f"{name} with {timed:g} observations"
+        raise CheckFailed(f"expected a Histogram that timed all {ANSWERED} answers, found {found}: time each {PATH}")
     return name, timed
 
 
@@ -202,10 +191,8 @@ class Case:
 def check_drift_decision(drifted_features: Callable[..., Any]) -> None:
     require(drifted_features, "write drifted_features(reference, recent, alpha=0.01) in the cell above")
     if not callable(drifted_features):
-        raise CheckFailed(
-            f"expected a function in `drifted_features`, found {type(drifted_features).__name__}: "
-            "define it with def, so the check can call it on data of its own"
-        )
+        found = type(drifted_features).__name__
+        raise CheckFailed(f"expected a function in `drifted_features`, found {found}: define it with def")
     reference, cases = _cases()
     for case in cases:
         found = _verdict(drifted_features, reference, case)
@@ -213,12 +200,11 @@ def check_drift_decision(drifted_features: Callable[..., Any]) -> None:
             raise CheckFailed(
                 f"case '{case.what}': expected drifted {_names(case.drifted)}, found {_names(found)}. Try: {case.tip}"
             )
-    alphas = sorted(case.alpha for case in cases if case.alpha is not None)
+    alphas = " and ".join(f"{case.alpha:.4f}" for case in cases if case.alpha is not None)
+    changed = sum(1 for case in cases if case.drifted)
     passed(
-        f"on the check's own split ({len(reference)} training rows, {len(cases[0].recent)} recent) your function "
-        f"named exactly the changed feature in each of {sum(1 for case in cases if case.drifted)} changed cases, "
-        f"and nothing in the {sum(1 for case in cases if not case.drifted)} unchanged ones, at alpha 0.01, "
-        f"{alphas[0]:.4f} and {alphas[1]:.4f}"
+        f"on the check's own split your function named exactly the changed feature in {changed} cases and "
+        f"nothing in {len(cases) - changed}, at alpha 0.01, {alphas}"
     )
 
 
@@ -231,11 +217,9 @@ def _verdict(drifted_features: Callable[..., Any], reference: pd.DataFrame, case
     args = (reference.copy(), case.recent.copy(), *given)
     answer = call(drifted_features, f"an answer for case '{case.what}'", "run it on that case in a cell", *args)
     if isinstance(answer, (dict, str)) or not isinstance(answer, Iterable):
-        raise CheckFailed(
-            f"case '{case.what}': expected a list of feature names such as ['body_mass_g'], found "
-            f"{'None' if answer is None else 'a ' + type(answer).__name__}: return only the names of the features "
-            "that drifted"
-        )
+        kind = "None" if answer is None else "a " + type(answer).__name__
+        tip = "return only the names of the features that drifted"
+        raise CheckFailed(f"case '{case.what}': expected a list of feature names, found {kind}: {tip}")
     found = frozenset(str(name) for name in answer)
     if unknown := sorted(found - set(FEATURES)):
         raise CheckFailed(f"case '{case.what}': {unknown} are not features; the features are {', '.join(FEATURES)}")
