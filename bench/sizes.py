@@ -14,8 +14,9 @@ import re
 from importlib import metadata
 from pathlib import Path
 
+from bench import pins
 from bench.rows import Row
-from workshop import docker, pins
+from workshop import docker
 
 SECTION = "size"
 ROOT = Path(__file__).resolve().parents[1]

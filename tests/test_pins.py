@@ -19,8 +19,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from bench import pins
 from tests.conftest import ROOT
-from workshop import pins
 
 REQUIREMENTS = ROOT / "requirements"
 TORCH = "torch"

@@ -1,6 +1,5 @@
-"""A paced load: a few threads send requests at a fixed total rate, each with a timeout, and count
-every one, so "none lost" under a fault or a rollout is a fact, the same on a laptop and in CI.
-"""
+"""A paced load: threads send at a fixed total rate, each request with a timeout, and count every one,
+so "none lost" under a fault or a rollout is a fact, on a laptop as in CI."""
 
 from __future__ import annotations
 

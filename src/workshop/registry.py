@@ -1,7 +1,5 @@
-"""Stage 06's registry: the official `registry:2` on 127.0.0.1 (Docker trusts 127.0.0.0/8 without TLS),
-for `make registry-up|registry-down|docker-push`. up() says whether it started one, so a notebook
-stops only what it started, never the class's.
-"""
+"""Stage 06's registry: `registry:2` on 127.0.0.1 (Docker trusts loopback without TLS). up() says
+whether it started one, so a notebook stops only what it started, never the class's."""
 
 from __future__ import annotations
 

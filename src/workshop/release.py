@@ -1,7 +1,5 @@
-"""The release (`make release MODEL=<folder>`): one model version into the server room by the steps
-notebook 09 types one by one (tests, build, push, switch blue/green, smoke the golden set, keep or
-switch back), stopping at the first that fails with one line, `release stopped at step N/6 (name): why`.
-"""
+"""`make release MODEL=<folder>`: the steps notebook 09 types (tests, build, push, switch, smoke, keep
+or switch back), stopping at the first that fails with one line: `release stopped at step N/6 (name): why`."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""New model versions in the server room for `make` and the tests (notebook 07b types the commands):
-a rolling update replaces the live colour's replicas one at a time; blue/green starts the idle colour
-and switches the proxy to it, the old one kept for a rollback. Images carry their model version's label.
-"""
+"""New model versions in the room for make and the tests (notebook 07b types the commands): a rolling
+update replaces the live colour's replicas one by one; blue/green starts the idle colour and switches
+the proxy to it, keeping the old one for a rollback. Images carry their model version's label."""
 
 from __future__ import annotations
 
@@ -75,8 +74,7 @@ def live_colour() -> tuple[str, str]:
 
 
 def images_env(**changed: str) -> dict[str, str]:
-    """BLUE_IMAGE and GREEN_IMAGE as the running containers have them (a compose command leaves the
-    colours it does not touch as they are), with the `changed` colours' new images."""
+    """BLUE_IMAGE and GREEN_IMAGE as running (so compose leaves the other colour be), `changed` new."""
     env = {IMAGE_VARIABLE[colour]: found[-1][1] for colour in COLOURS if (found := containers(colour))}
     return {**env, **{IMAGE_VARIABLE[colour]: image for colour, image in changed.items()}}
 
@@ -88,8 +86,7 @@ def proxy_workers() -> set[str]:
 
 
 def wait_workers_replaced(before: set[str], within: float = 30.0) -> float:
-    """Until none of the nginx workers in `before` runs (after a reload the old ones finish their
-    requests first) and new ones do; time.monotonic() then."""
+    """Until the old nginx workers (`before`) have finished their requests and exited; monotonic time then."""
     deadline = time.monotonic() + within
     while (now := proxy_workers()) & before or not now:
         if time.monotonic() > deadline:

@@ -1,7 +1,5 @@
-"""Stage 07, the server room: docker/compose.room.yaml driven from Python for make, tests and the
-bench (the notebooks type compose themselves). Its facts are read from the files a student reads;
-its secrets (a local CA, the proxy's certificate, an API key) made with openssl into .room/.
-"""
+"""Stage 07's server room (docker/compose.room.yaml) for make, tests and the bench (notebooks type
+compose themselves): facts read from the files a student reads, secrets made with openssl in .room/."""
 
 from __future__ import annotations
 
@@ -44,8 +42,6 @@ class RoomError(RuntimeError):
 
 @dataclass(frozen=True)
 class Facts:
-    """What docker/compose.room.yaml and nginx.conf say."""
-
     project: str
     replicas: int
     https_port: int
@@ -104,8 +100,7 @@ class Secrets:
 
 
 def make_secrets(folder: Path | None = None, domain: str | None = None, say: Any = print) -> Secrets:
-    """The room's secrets, made once: a local CA, the proxy's certificate for the domain signed by it,
-    an API key with nginx's map of valid keys, and the station's records folder."""
+    """Made once: a local CA, the proxy's certificate signed by it, an API key with nginx's map of it."""
     folder = folder or root() / SECRETS
     domain = domain or facts().domain
     tls = folder / "tls"
@@ -165,7 +160,7 @@ class Ran:
 
 
 def compose(*args: str, timeout: float = UP_WITHIN, env: dict[str, str] | None = None) -> Ran:
-    """`docker compose -f docker/compose.room.yaml ...` in the project root; RoomError with its output."""
+    """`docker compose -f docker/compose.room.yaml ...`; RoomError with its output."""
     command = ["docker", "compose", "-f", COMPOSE_FILE, *args]
     started = time.monotonic()
     try:
@@ -185,7 +180,7 @@ def compose_version() -> str | None:
 
 
 def compose_v2() -> str | None:
-    """Compose v2's version, or None: the room needs v2 for `up --wait`."""
+    """Compose v2's version (the room needs `up --wait`), or None."""
     return version if (version := compose_version()) and version.startswith("2.") else None
 
 
@@ -197,8 +192,8 @@ def up(*extra: str, env: dict[str, str] | None = None) -> Ran:
 
 
 def model_image(env: dict[str, str] | None = None) -> str:
-    """The replicas' image, built as `make docker-build` does when missing: labelled with the model's
-    version, which rollouts read (an image compose built would carry none)."""
+    """The replicas' image, built as `make docker-build` does when missing (labelled with the model's
+    version, which rollouts read)."""
     given = {**os.environ, **(env or {})}
     image = given.get("BLUE_IMAGE") or given.get("PENGUINS_IMAGE") or docker.IMAGE
     if not docker.has_image(image):
@@ -240,8 +235,8 @@ def replicas(services: Sequence[str] = MODEL_SERVICES) -> list[Replica]:
 
 
 def in_rotation(within: float = 20.0) -> set[str]:
-    """Until every healthy replica has answered through the proxy (nginx leaves one it tried while it
-    started out of rotation for fail_timeout, 10 s); the addresses that answered."""
+    """Until every healthy replica has answered through the proxy (one nginx tried while it started
+    is out of rotation for 10 s); the addresses that answered."""
     wanted = {replica.address for replica in replicas() if replica.health == "healthy"}
     seen: set[str] = set()
     deadline = time.monotonic() + within
@@ -256,8 +251,7 @@ def in_rotation(within: float = 20.0) -> set[str]:
 
 
 def client(secrets_: Secrets | None = None, key: str | None = "") -> PenguinClient:
-    """A client of the room as the world sees it: the domain resolved to 127.0.0.1 by the client, the
-    room's CA, the API key (key="": the room's; None: none)."""
+    """The room as the world sees it: the domain (on 127.0.0.1), its CA, the API key (None: none)."""
     made = secrets_ or make_secrets(say=lambda line: None)
     headers = {} if key is None else {API_KEY_HEADER: key or made.api_key}
     room = facts()

@@ -1,7 +1,5 @@
-"""The capstone (solutions/99_blank_folder.ipynb): every stage from a blank folder, each step judged
-by its stage's own check (ex01 ... ex06), so passing it means what passing them means. Every step
-runs every time, one line each, so a student sees which are done and the first thing wrong in each.
-"""
+"""The capstone (solutions/99_blank_folder.ipynb): each step judged by its stage's own check (ex01 ...
+ex06), every step every time, one line each: a student sees which are done and what is wrong first."""
 
 from __future__ import annotations
 

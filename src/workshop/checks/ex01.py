@@ -1,7 +1,5 @@
-"""Exercise 01, a model on the two bill measurements. A clone of the student's recipe is refitted on
-the check's own split (a typed-in number or a lucky split cannot pass), and the model must answer as
-its recipe fitted on the starter's X_train does (one fitted on X_test too fails; needs a fixed seed).
-"""
+"""Exercise 01: a clone of the student's recipe refitted on the check's own split (a typed-in number
+or a lucky split cannot pass); the model answers as its recipe fitted on X_train does (not X_test)."""
 
 from __future__ import annotations
 

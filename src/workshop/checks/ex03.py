@@ -1,7 +1,5 @@
-"""Exercise 03, ONNX: the student's export runs in `.venv-serve` (ONNX Runtime, no torch) on 1 and 7
-rows of the check's own and answers like `net` in this kernel; an `.onnx.data` side file beside it is
-read as the exporter left it.
-"""
+"""Exercise 03: the student's export runs in `.venv-serve` (ONNX Runtime, no torch) on 1 and 7 rows of
+the check's own and answers like `net` here; an `.onnx.data` side file is read as the exporter left it."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""Exercise 04, the wrapper class: real penguins as clean and as messy records must get the same,
-mostly right species (no constant passes); with `model_path`, a gap gets what the pipeline says given
-NaN (not 0); a value that is no number, arithmetic only eval() reads included, is refused by field.
-"""
+"""Exercise 04, the wrapper: real penguins as clean and as messy records get the same, mostly right
+species; with `model_path`, a gap gets what the pipeline gives NaN (not 0); a value that is no number
+(arithmetic only eval() reads included) is refused by field."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""Exercise 05, the service: the student's own my_service.py, judged only by what its `app` answers
-over HTTP in a server of its own, whatever its style: birds every sensible model agrees on get the
-in-process wrapper's species, a messy record its clean version's, a bad value a 4xx naming its
-field, GET /health a 200."""
+"""Exercise 05: the student's my_service.py judged only by what its `app` answers over HTTP, in any
+style: confident birds get the wrapper's species, a messy record its clean one's, a bad value a 4xx
+naming its field, GET /health a 200."""
 
 from __future__ import annotations
 

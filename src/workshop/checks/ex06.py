@@ -1,6 +1,5 @@
-"""Exercise 06, the container: the student's Dockerfile held to the lesson's rules; then, where an
-engine answers, the student's lines run as typed (docker reads their options, this check does not),
-the image pulled back from the registry, called from outside, `id -u` asked inside, all removed."""
+"""Exercise 06: the student's Dockerfile held to the lesson's rules; then, with an engine, their lines
+run as typed (docker reads their options), the image pulled back, called, `id -u` asked, all removed."""
 
 from __future__ import annotations
 
@@ -65,17 +64,17 @@ def _rules(dockerfile: docker.Dockerfile, context: Path) -> Iterator[CheckFailed
         )
     installs = [(f"RUN (line {i.line})", i.value) for i in dockerfile.every("RUN")]
     installs += [(path.name, path.read_text(encoding="utf-8")) for path in sorted(context.glob("*.txt"))]
-    heavy = [(where, hit.group()) for where, text in installs if (hit := TRAINING_STACK.search(COMMENT.sub("", text)))]
+    heavy = [
+        f"{where} installs {hit.group()}"
+        for where, text in installs
+        if (hit := TRAINING_STACK.search(COMMENT.sub("", text)))
+    ]
     if heavy:
-        yield problem(
-            "only what serving imports installed (ONNX Runtime, FastAPI, uvicorn: requirements.txt)",
-            f"{heavy[0][0]} installs {heavy[0][1]}, gigabytes the service never imports",
-            "installing requirements.txt alone",
-        )
+        expected = "only what serving imports installed (ONNX Runtime, FastAPI, uvicorn: requirements.txt)"
+        yield problem(expected, f"{heavy[0]}, gigabytes the service never imports", "requirements.txt alone")
     for model in sorted(path.relative_to(context).as_posix() for path in context.rglob("*.onnx")):
         if not any(copies(i, model) for i in dockerfile.final if i.name in ("COPY", "ADD")):
-            fix = "a COPY of the artifacts folder, or of the whole folder"
-            yield problem(f"the model ({model}) in the image", "no COPY brings it in", fix)
+            yield problem(f"the model ({model}) in the image", "no COPY brings it in", "a COPY of its folder")
 
 
 def copies(instruction: docker.Instruction, path: str) -> bool:
@@ -139,6 +138,7 @@ def check_container(
 
 
 def step(line: str, folder: Path, say: Say, expected: str, fix: str) -> None:
+    """One of the student's lines, run as typed; its failure is the finding."""
     say(f"$ {line}")
     try:
         docker.stream(shlex.split(line), folder, 900, say)

@@ -1,7 +1,6 @@
-"""Exercise 07, the server room from scratch: the student's compose file and nginx server block,
-read as Docker and nginx read them and held to the lesson's rules in any style; then, with an engine
-and Compose v2, `nginx -t` and the room under its own project name: the golden set at the domain and
-a replica killed under load, 0 failed."""
+"""Exercise 07: the student's compose file and nginx block read as Docker and nginx read them, held to
+the lesson's rules in any style; then, with an engine and Compose v2, `nginx -t` and the room under
+its own project: the golden set at the domain, a replica killed under load, 0 failed."""
 
 from __future__ import annotations
 
