@@ -191,9 +191,9 @@ def allowed_in_build(path: str | os.PathLike[str] | None = None) -> list[str]:
     return [line[1:].strip().strip("/") for line in text.splitlines() if line.startswith("!")]
 
 
-def build_context(into: Path, artifacts: Path, base: Path | None = None) -> Path:
+def build_context(into: Path, artifacts: Path) -> Path:
     """A build context in `into`: what the allow-list names, the model from `artifacts` instead of the project's."""
-    base = base or root()
+    base = root()
     for path in (*allowed_in_build(base / IGNORE_FILE), IGNORE_FILE, DOCKERFILE):
         source = Path(artifacts) / Path(path).name if path.startswith("artifacts/") else base / path
         target = Path(into) / path
@@ -221,8 +221,7 @@ class Built:
 def stream(
     command: Sequence[str], cwd: Path, timeout: float, say: Say = print, env: dict[str, str] | None = None
 ) -> str:
-    """Run a command, each output line to `say` as it comes (never a silent cell); its output.
-    DockerError with the last lines when it fails."""
+    """Its output, each line to `say` as it comes (never a silent cell); DockerError with the last lines."""
     lines: list[str] = []
     with subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -249,15 +248,14 @@ def build(
     say: Say = print,
     options: Sequence[str] = (),
 ) -> Built:
-    """`docker build` as `make docker-build` types it (plus `options`), streamed to `say`; with another
-    artifacts folder than the project's, in a copy of the context holding it."""
+    """`docker build` as `make docker-build` types it, streamed; another model is built in a context copy."""
     base = root()
     folder = Path(artifacts or artifacts_dir()).resolve()
     with tempfile.TemporaryDirectory(prefix="penguins-context-") as scratch:
         if folder == (base / "artifacts").resolve():
             context, where = base, "the project folder, as make does"
         else:
-            context = build_context(Path(scratch), folder, base)
+            context = build_context(Path(scratch), folder)
             where = "a copy of the project's build files, with the model in use"
         words = ["docker", "build", "-f", DOCKERFILE, *options, "-t", image, "."]
         say(f"{shell(words)}    (in {where})")
@@ -289,8 +287,7 @@ _HEALTH_PROBLEMS = {"unhealthy": "is unhealthy", "none": "has no HEALTHCHECK"}  
 
 
 def wait_healthy(name: str, timeout: float = HEALTHY_WITHIN) -> float:
-    """Until the image's HEALTHCHECK says healthy (`docker run --detach` returns long before the model
-    is loaded); the seconds it took. DockerError with its log when it stops, turns unhealthy or times out."""
+    """Seconds until the HEALTHCHECK says healthy (`run --detach` returns before the model is loaded)."""
     started = time.monotonic()
     while (waited := time.monotonic() - started) < timeout:
         state = (inspect(name) or {"State": {"Status": "gone"}})["State"]

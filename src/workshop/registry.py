@@ -46,8 +46,7 @@ def down(say: Callable[[str], None] = print) -> None:
 
 
 def push(local: str | None = None, say: Callable[[str], None] = print) -> str:
-    """`make docker-push`: the image (default: `make docker-build`'s, tagged by its model's version)
-    tagged under the registry's address and pushed there, as typed; the pushed name."""
+    """`make docker-push`: the image (default: its model version's tag) tagged and pushed, as typed."""
     local = local or rollout.image_tag()
     remote = f"{ADDRESS}/{local}"
     for command in (["docker", "tag", local, remote], ["docker", "push", remote]):

@@ -8,7 +8,7 @@ import shlex
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,11 +16,11 @@ from penguins import smoke
 from penguins.client import ServiceError
 from penguins.serving import artifacts
 from workshop import docker, registry, rollout, room
+from workshop.docker import Say
 
 TESTS = ("make", "test-fast")
 GOLDEN = "tests/golden.json"
 STEPS = ("tests", "build", "push", "switch", "smoke", "keep")
-Say = Callable[[str], None]
 
 
 class StepFailed(RuntimeError):

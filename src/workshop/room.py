@@ -192,8 +192,7 @@ def up(*extra: str, env: dict[str, str] | None = None) -> Ran:
 
 
 def model_image(env: dict[str, str] | None = None) -> str:
-    """The replicas' image, built as `make docker-build` does when missing (labelled with the model's
-    version, which rollouts read)."""
+    """The replicas' image, built as `make docker-build` does when missing (with the version label)."""
     given = {**os.environ, **(env or {})}
     image = given.get("BLUE_IMAGE") or given.get("PENGUINS_IMAGE") or docker.IMAGE
     if not docker.has_image(image):
@@ -235,8 +234,7 @@ def replicas(services: Sequence[str] = MODEL_SERVICES) -> list[Replica]:
 
 
 def in_rotation(within: float = 20.0) -> set[str]:
-    """Until every healthy replica has answered through the proxy (one nginx tried while it started
-    is out of rotation for 10 s); the addresses that answered."""
+    """Until every healthy replica answered through the proxy (nginx benches one it tried too early)."""
     wanted = {replica.address for replica in replicas() if replica.health == "healthy"}
     seen: set[str] = set()
     deadline = time.monotonic() + within

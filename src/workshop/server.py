@@ -148,8 +148,7 @@ def get_status(port: int, path: str, timeout: float = 2.0) -> int | None:
 
 
 def wait_ready(port: int, path: str | None, alive: Callable[[], bool], within: float, every: float = 0.05) -> bool:
-    """Whether GET `path` on the loopback `port` answered 200 (path None: anything) while `alive()`, within
-    `within` s: the one wait-until-ready loop (a server here, a container, the registry)."""
+    """The one wait-until-ready loop: did GET `path` answer 200 (None: anything) while `alive()`?"""
     deadline = time.monotonic() + within
     while alive() and time.monotonic() < deadline:
         if (status := get_status(port, path or "/")) == 200 or (path is None and status is not None):
@@ -173,8 +172,7 @@ def shown(command: Sequence[str]) -> str:
 
 
 def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0, group: bool = False) -> int | None:
-    """SIGTERM (to its process group when `group`), SIGKILL only if it lingers: uvicorn gets its graceful
-    shutdown. Its exit code."""
+    """SIGTERM (uvicorn's graceful shutdown), SIGKILL only if it lingers; its exit code."""
     for sig, wait in ((signal.SIGTERM, timeout), (getattr(signal, "SIGKILL", signal.SIGTERM), None)):
         if process.poll() is not None:
             break
@@ -208,8 +206,7 @@ def run(
     parent: int | None = None,
     app_dir: str = ".",
 ) -> int:
-    """`python -m workshop serve` (the child's side): a stage's server (workshop.stages' settings beneath
-    the PENGUINS_* variables and the flags), or an app under uvicorn."""
+    """`python -m workshop serve`, the child's side: a stage's server (its settings under PENGUINS_*), or an app."""
     if ":" in target:
         import uvicorn
 

@@ -23,8 +23,7 @@ _EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception)\b.*")  # a trac
 
 
 class CheckFailed(AssertionError):
-    """A check that did not pass: an AssertionError for pytest, one red line in a notebook (IPython
-    shows `_render_traceback_` instead of the traceback)."""
+    """An AssertionError for pytest, one red line in a notebook (IPython shows `_render_traceback_`)."""
 
     def _render_traceback_(self) -> list[str]:
         return [f"\x1b[31mCheckFailed\x1b[0m: {self}"]
@@ -41,8 +40,7 @@ def require(value: object, todo: str) -> None:
 
 
 def require_file(path: Path, todo: str, name: str | None = None) -> None:
-    """ "Not done yet" while the %%writefile cell's file is missing, or a top-level `name = ...` in
-    it (any name, unless one is given) is still the placeholder."""
+    """ "Not done yet" while the file is missing, or its top-level `name = ...` (any name) is."""
     if not path.is_file():
         raise CheckFailed(
             f"not done yet: expected the file {path} (in {path.resolve().parent}), found none: "
@@ -56,8 +54,7 @@ def require_file(path: Path, todo: str, name: str | None = None) -> None:
 
 
 def written(path: Path, what: str) -> str:
-    """The text of a %%writefile file that is not Python; "not done yet" while it is missing, holds
-    only comments, or still holds the exercise's TODO line."""
+    """A non-Python %%writefile file's text; "not done yet" while missing, comments only, or TODO."""
     from workshop.exercises import TEXT_TODO
 
     require_file(path, what, name="")
@@ -121,8 +118,7 @@ def post_record(server: Server, record: dict[str, Any], what: str, on_crash: str
 
 
 def judge_species(response: requests.Response, record: object, expected: str | None, what: str, tip: str = "") -> None:
-    """A /predict answer: a 2xx JSON object whose "species" is one name, the `expected` one when
-    given. `tip` replaces each case's own advice (the given service in 06)."""
+    """A 2xx JSON object whose "species" is one name (the `expected` one); `tip` replaces the advice."""
     try:
         body = response.json()
     except ValueError:

@@ -78,8 +78,7 @@ def _advice(model: Any) -> str:
 
 
 def _answers(model: Any, rows: Any) -> np.ndarray:
-    """What a model says about `rows`: its probabilities where it has them (to 8 places: float noise
-    is no difference), else its labels."""
+    """Its probabilities for `rows` (to 8 places: float noise is no difference), else its labels."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a model fitted on arrays warns about a table's names
         try:

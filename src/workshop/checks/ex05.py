@@ -51,8 +51,7 @@ def check_service(path: str | Path = "my_service.py") -> None:
 
 @functools.cache
 def _confident_penguins() -> tuple[tuple[tuple[tuple[str, object], ...], str], ...]:
-    """PER_SPECIES complete raw records of each species that the in-process wrapper names right
-    with a probability of at least CONFIDENCE: birds no sensible model disputes."""
+    """Per species, birds the wrapper names right with p >= CONFIDENCE: no sensible model disputes them."""
     from penguins.serving.predictor import PenguinPredictor
     from penguins.training import data
 

@@ -8,7 +8,7 @@ import posixpath
 import re
 import shlex
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from IPython.display import clear_output
 
 from workshop import docker, registry
 from workshop.checks.common import CheckFailed, judge_species, passed, problem, require
+from workshop.docker import Say
 from workshop.server import stop_process
 
 CONTEXT = "06_context"  # the folder the exercise prepares beside the notebook
@@ -30,7 +31,6 @@ RUN_RETURNS_WITHIN = 20.0  # seconds for `docker run -d` to hand back the prompt
 ANSWER_WITHIN = 60.0  # seconds from `docker run` to a /health that answers
 NOT_ROOT = "the service run by a user without privileges"
 FIX_USER = "useradd in a RUN, then USER with that name"
-Say = Callable[[str], None]
 
 
 # ---------------------------------------------------------------- the rules
@@ -138,7 +138,6 @@ def check_container(
 
 
 def step(line: str, folder: Path, say: Say, expected: str, fix: str) -> None:
-    """One of the student's lines, run as typed; its failure is the finding."""
     say(f"$ {line}")
     try:
         docker.stream(shlex.split(line), folder, 900, say)
@@ -205,8 +204,7 @@ def containers() -> set[str]:
 
 
 def ran_by(run: str, new: set[str]) -> set[str]:
-    """The new containers whose image the run line names: the engine is shared, and only the
-    student's are judged and removed."""
+    """The new containers of the run line's image: only the student's are judged and removed."""
     words = set(shlex.split(run))
     return {name for name in new if ((docker.inspect(name) or {}).get("Config") or {}).get("Image") in words}
 
@@ -238,12 +236,11 @@ def wait_answering(container: str, port: int, url: str, log: subprocess.Popen[st
         stop_process(log)
         printed = log.communicate()[0]
     tail = "\n".join(printed.strip().splitlines()[-15:]) or "(nothing)"
-    if status == "gone" and "No such container" in printed:
-        gone = "it stopped at once, and --rm removed it with its log"
-        raise problem("the container to keep serving", gone, "the run line without --rm in a terminal, to read why")
     if status == "running":
         fix = "-p with the port uvicorn listens on inside, last"
         raise problem(f"/health to answer at {url} within {ANSWER_WITHIN:g} s", f"no answer; its log:\n{tail}\n", fix)
+    if status == "gone" and "No such container" in printed:
+        raise problem("the container to keep serving", "it stopped, and --rm removed its log", "the line without --rm")
     fix = "the files in the image where the service looks for them, as in the folder"
     raise problem("the container to keep serving", f"it stopped; its log ends:\n{tail}\n", fix)
 

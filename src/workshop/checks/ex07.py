@@ -106,8 +106,7 @@ def _resolver_stale(directives: list[Directive]) -> str:
 
 
 def upstreams(conf: Directive) -> list[tuple[str, int, str]]:
-    """Where each proxy_pass leads (through a variable, an upstream block, or a name) as host, port,
-    and why nginx would not ask DNS about it again ("": it does)."""
+    """Each proxy_pass's host, port, and why nginx would not ask DNS about it again ("": it does)."""
     variables = {d.args[0].lstrip("$"): d.args[1] for d in conf.all("set") if len(d.args) == 2}
     blocks = {d.args[0]: d for d in conf.all("upstream") if d.args}
     resolvers = list(conf.all("resolver"))
@@ -332,9 +331,7 @@ def _killed_under_load(command: list[str], proxy: str, model: str, ca: Path) -> 
 def check_server_room(
     compose_file: Path | str, nginx_conf: Path | str, ca: Path | str, image: str | None = None, start: bool = True
 ) -> None:
-    """Exercise 07: the files by the lesson's rules, then, with Docker, `nginx -t` and the room itself.
-    `ca` signed the proxy's certificate; `image` replaces the model's image (tests); `start=False`
-    stops after `nginx -t`."""
+    """`ca` signed the proxy's certificate; `image` replaces the model's (tests); `start=False`: only nginx -t."""
     compose_path, conf = Path(compose_file), Path(nginx_conf)
     written(compose_path, "the room's compose file")
     conf_text = written(conf, "the nginx server block")

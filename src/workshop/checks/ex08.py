@@ -54,8 +54,7 @@ def check_metrics(path: str | Path = "counted_service.py") -> None:
 
 
 def _mix() -> list[tuple[dict[str, Any], bool]]:
-    """The check's requests, each with whether the given service answers it: refusals spread among
-    the answers, so counting "the last few" cannot pass."""
+    """Records, each with whether the service answers it: refusals spread out, so "the last few" fails."""
     from penguins.serving.examples import CLEAN_RECORD
 
     mixed = [

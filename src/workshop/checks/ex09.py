@@ -74,11 +74,8 @@ def in_registry(version: str) -> bool:
 
 
 def check_release(command: str, folder: Path | str = ".", say: Callable[[str], None] = print) -> None:
-    """Exercise 09: `command` rolls a bad model version back and ships a good one, losing no request.
-
-    `command` is how your release is run, with `{model}` where the model's folder goes, e.g.
-    "bash release.sh {model}" or "make -f release.mk release MODEL={model}"; it runs in `folder`.
-    """
+    """`command` (run in `folder`, `{model}` for the model's folder, e.g. "bash release.sh {model}") rolls a
+    bad version back and ships a good one, losing no request."""
     require(command, 'write your release, then its command line with {model}, e.g. "bash release.sh {model}"')
     if not isinstance(command, str) or MODEL not in command:
         tip = '"bash release.sh {model}" (the check runs it once per model version)'
