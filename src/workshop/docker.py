@@ -169,9 +169,6 @@ class Dockerfile:
         last = max((i.stage for i in self.instructions), default=-1)
         return [i for i in self.instructions if i.stage == last and last >= 0 and i.name != "FROM"]
 
-    def every(self, *names: str) -> list[Instruction]:
-        return [i for i in self.instructions if i.name in names]
-
     def last(self, name: str) -> Instruction | None:
         """The instruction of this kind that counts: the final stage's last."""
         found = [i for i in self.final if i.name == name]

@@ -101,10 +101,8 @@ def post_record(server: Server, record: dict[str, Any], what: str, on_crash: str
     try:
         response = requests.post(server.url + "/predict", json=record, timeout=10)
     except requests.RequestException as error:
-        tip = "send the same record to your wrapper in a cell"
-        raise CheckFailed(
-            f"expected an answer to {what} within 10 s, found none ({first_line(error)}): {tip}"
-        ) from None
+        found = f"none ({first_line(error)}): send the same record to your wrapper in a cell"
+        raise CheckFailed(f"expected an answer to {what} within 10 s, found {found}") from None
     status = response.status_code
     if status in (404, 405):
         raise CheckFailed(f"expected POST /predict to answer {what}, found {status}: declare a POST route at /predict")
@@ -132,11 +130,7 @@ def judge_species(response: requests.Response, record: object, expected: str | N
     elif isinstance(species, list):
         said = ('"species" to be one name (a str) for the one record sent', f"a list {species}", "take the first one")
     elif expected is not None and species != expected:
-        said = (
-            f"{expected!r} for {what} ({record}), as the wrapper here",
-            repr(species),
-            "send all six fields as they came",
-        )
+        said = (f"{expected!r} for {what} ({record}) as in process", repr(species), "send all six fields as they came")
     else:
         return
     raise CheckFailed(f"expected {said[0]}, found {said[1]}: {tip or said[2]}")

@@ -62,7 +62,7 @@ def _rules(dockerfile: docker.Dockerfile, context: Path) -> Iterator[CheckFailed
             "uvicorn's default, 127.0.0.1: the container itself, which no published port reaches",
             "uvicorn's --host option",
         )
-    installs = [(f"RUN (line {i.line})", i.value) for i in dockerfile.every("RUN")]
+    installs = [(f"RUN (line {i.line})", i.value) for i in dockerfile.instructions if i.name == "RUN"]
     installs += [(path.name, path.read_text(encoding="utf-8")) for path in sorted(context.glob("*.txt"))]
     heavy = [
         f"{where} installs {hit.group()}"
