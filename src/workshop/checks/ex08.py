@@ -113,11 +113,9 @@ def _counted(families: list[Metric]) -> str:
     """The counters that hold the answered and the refused requests apart."""
     counters = _own(families, "counter")
     if not counters:
-        others = sorted({family.name for family in families if not family.name.startswith(DEFAULT_METRICS)})
-        found = ", ".join(others) or "Python's default metrics"
-        raise CheckFailed(
-            f"expected a Counter of your own in /metrics, found only {found}: a prometheus_client Counter"
-        )
+        others = ", ".join(sorted({f.name for f in families if not f.name.startswith(DEFAULT_METRICS)}))
+        tip = "a count that only goes up is a prometheus_client Counter"
+        raise CheckFailed(f"expected a Counter of your own in /metrics, found only {others or 'the defaults'}: {tip}")
     answers: dict[str, float] = {}
     refusals: dict[str, float] = {}
     totals: dict[str, float] = {}
