@@ -109,9 +109,8 @@ def start(
     at: dict[float, Callable[[], str]] | None = None,
     linger: float = 0.0,
 ) -> Running:
-    """POST `body` to `path` at `rate` requests/s from `threads` threads (a client each) until `seconds`
-    have passed or `stop()`; no 2xx within `timeout` is a failure. `answer` reads a 2xx into its Shot;
-    `at` maps a time to an action (its text an event); `linger`: the load runs that long before and after."""
+    """POST `body` at `rate` requests/s until `seconds` or `stop()`; no 2xx within `timeout` fails. `answer`
+    reads a 2xx; `at` maps a time to an action (its text an event); `linger`: load before and after."""
     running = Running(time.monotonic(), linger)
     interval = threads / rate
 

@@ -33,9 +33,8 @@ class ServerFailed(RuntimeError):
 
 
 class Server:
-    """A stage ("04") or an app ("module:attribute" in `app_dir`) run by `python -m workshop serve`
-    with `args`, or a whole command (a list) listening on `port`. A stage or a command is ready when
-    `ready_path` says 200, an app once it answers at all. Its output goes to `log`, else a temporary file."""
+    """A stage ("04") or an app ("module:attribute" in `app_dir`) run by `python -m workshop serve`, or a
+    whole command listening on `port`; ready when `ready_path` says 200 (an app: any answer)."""
 
     def __init__(
         self,
@@ -207,10 +206,10 @@ def run(
     app_dir: str = ".",
 ) -> int:
     """`python -m workshop serve`, the child's side: a stage's server (its settings under PENGUINS_*), or an app."""
+    _watch_parent(parent)
     if ":" in target:
         import uvicorn
 
-        _watch_parent(parent)
         uvicorn.run(target, host=host or HOST, port=port or 8000, app_dir=app_dir)
         return 0
     from penguins import serve
@@ -222,7 +221,6 @@ def run(
     except stages.UnknownStage as err:
         print(f"error: {err}", file=sys.stderr)
         return serve.EXIT_BAD_SETUP
-    _watch_parent(parent)
     # A child has no terminal of its own, and `make stop` knows only the servers with a pid file.
     hint = serve.STOP_HINT if parent is None else "server.stop() in the process that started it; it also stops with it"
     return serve.main(host, port, artifacts, run_dir, title=title, stop_hint=hint)

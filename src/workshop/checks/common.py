@@ -42,10 +42,8 @@ def require(value: object, todo: str) -> None:
 def require_file(path: Path, todo: str, name: str | None = None) -> None:
     """ "Not done yet" while the file is missing, or its top-level `name = ...` (any name) is."""
     if not path.is_file():
-        raise CheckFailed(
-            f"not done yet: expected the file {path} (in {path.resolve().parent}), found none: "
-            "run the %%writefile cell that writes it"
-        )
+        where = f"{path} (in {path.resolve().parent})"
+        raise CheckFailed(f"not done yet: expected the file {where}, found none: run the %%writefile cell")
     for node in _parsed(path):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and node.value.value is ...:
             found = ast.unparse(node.targets[0])
@@ -61,10 +59,8 @@ def written(path: Path, what: str) -> str:
     text = path.read_text(encoding="utf-8")
     lines = [line.strip() for line in text.splitlines()]
     if TEXT_TODO in lines or all(not line or line.startswith("#") for line in lines):
-        raise CheckFailed(
-            f"not done yet: write {what} in place of the line {TEXT_TODO} in the %%writefile {path.name} cell, "
-            "then run that cell and this one"
-        )
+        cell = f"the %%writefile {path.name} cell"
+        raise CheckFailed(f"not done yet: write {what} in place of the line {TEXT_TODO} in {cell}, then run both")
     return text
 
 
@@ -165,10 +161,8 @@ def started(path: Path, todo: str, name: str | None = None) -> Iterator[Server]:
         lines = [line.strip() for line in server.logs().splitlines() if line.strip()] or ["nothing"]
         error = last_error(server.logs())
         said = f"{error}, then {lines[-1]}" if error and error != lines[-1] else lines[-1]
-        raise CheckFailed(
-            f"{stopped}; its log ends: {said} (fix what the error names; `python -m uvicorn {path.stem}:app` "
-            f"in a terminal in {path.name}'s folder shows the whole traceback)"
-        ) from None
+        tip = f"fix what the error names; `python -m uvicorn {path.stem}:app` in its folder shows the traceback"
+        raise CheckFailed(f"{stopped}; its log ends: {said} ({tip})") from None
     try:
         yield server
     finally:

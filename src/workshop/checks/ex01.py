@@ -35,17 +35,14 @@ def check_two_feature_model(model: Any) -> None:
     try:
         check_is_fitted(model)
     except NotFittedError:
-        raise CheckFailed(
-            f"expected a fitted model, found an unfitted {type(model).__name__}: call its .fit(X_train, y_train)"
-        ) from None
+        kind = type(model).__name__
+        raise CheckFailed(f"expected a fitted model, found an unfitted {kind}: fit it on X_train, y_train") from None
     names = [str(name) for name in getattr(model, "feature_names_in_", FEATURES)]
     count = getattr(model, "n_features_in_", len(FEATURES))
     if set(names) != set(FEATURES) or count != len(FEATURES):
         found = ", ".join(names) if set(names) != set(FEATURES) else f"{count} columns"
-        raise CheckFailed(
-            f"expected a model fitted on {', '.join(FEATURES)} only, found one fitted on {found}: "
-            "fit it on X_train, which holds just the two bill columns"
-        )
+        tip = "fit it on X_train, which holds just the two bill columns"
+        raise CheckFailed(f"expected a model fitted on {', '.join(FEATURES)} only, found one fitted on {found}: {tip}")
     train_x, test_x, train_y, test_y = _split(CHECK_SEED)
     predicted = call(
         lambda: clone(model).fit(train_x, train_y).predict(test_x),  # clone refuses non-estimators

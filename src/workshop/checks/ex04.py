@@ -28,9 +28,7 @@ REFUSED = (  # field, a value that is no number, what to try when the wrapper ta
     ),
 )
 ONE_DICT = "a dict is one record: turn it into a list of one before treating records as a list"
-CLEAN_FIRST = (
-    "clean each value before the model sees it (str.strip, str.lower or .title, a decimal comma becomes a point)"
-)
+CLEAN_FIRST = "clean each value before the model sees it (strip, fix the case, a decimal comma becomes a point)"
 
 
 def check_predictor(make_predictor: Callable[[], Any], model_path: Path | str | None = None) -> None:
@@ -39,10 +37,8 @@ def check_predictor(make_predictor: Callable[[], Any], model_path: Path | str | 
     predictor = call(make_predictor, "make_predictor() to return your wrapper", "build it inside and return it")
     require(predictor, "write the body of make_predictor: build your wrapper and return it")
     if not callable(getattr(predictor, "predict", None)):
-        tip = "end make_predictor with return and your wrapper"
-        raise CheckFailed(
-            f"expected make_predictor() to return an object with a predict method, found {predictor!r}: {tip}"
-        )
+        expected = "make_predictor() to return an object with a predict method"
+        raise CheckFailed(f"expected {expected}, found {predictor!r}: end it with return and your wrapper")
     clean, messy, species = _penguin_records()
     said_clean = _predict(predictor, clean, "clean records")
     said_messy = _predict(predictor, messy, "messy records (decimal commas, odd case, spaces, 'NA')")
@@ -54,11 +50,10 @@ def check_predictor(make_predictor: Callable[[], Any], model_path: Path | str | 
         raise CheckFailed(f"expected at least {WRAPPER_AGREEMENT:.0%} of clean records right, found {right:.0%}: {tip}")
     differ = [i for i, (a, b) in enumerate(zip(said_clean, said_messy, strict=True)) if a != b]
     if differ:
-        first = differ[0]
+        i, tip = differ[0], "strip spaces, fix the case of text, read a decimal comma, treat 'NA' as missing"
         raise CheckFailed(
-            f"expected the same species for a messy record as for its clean version, found {len(differ)} that "
-            f"differ, e.g. {messy[first]} -> {said_messy[first]!r} but {clean[first]} -> {said_clean[first]!r}: "
-            "strip spaces and fix the case of text, read a decimal comma, and treat 'NA' as missing"
+            f"expected a messy record's species to be its clean version's, found {len(differ)} that differ, e.g. "
+            f"{messy[i]} -> {said_messy[i]!r} but {clean[i]} -> {said_clean[i]!r}: {tip}"
         )
     single = _predict(predictor, messy[0], "a single record (a dict, not a list)", ONE_DICT)
     if single != said_messy[:1]:

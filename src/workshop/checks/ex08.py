@@ -81,10 +81,8 @@ def _scrape(url: str) -> list[Metric]:
 
     response = requests.get(url + "/metrics", timeout=10)
     if response.status_code != 200:
-        raise CheckFailed(
-            f"expected GET /metrics at the service's own address ({url}/metrics) to answer 200, found "
-            f"{response.status_code}: serve them from `app` itself (a route, or a mounted app)"
-        )
+        status, tip = response.status_code, "serve them from `app` itself (a route, or a mounted app)"
+        raise CheckFailed(f"expected GET /metrics at the service's own address to answer 200, found {status}: {tip}")
     try:
         return list(text_string_to_metric_families(response.text))
     except ValueError as error:
