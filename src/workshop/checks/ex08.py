@@ -53,7 +53,7 @@ def check_metrics(path: str | Path = "counted_service.py") -> None:
     )
 
 
-def _mix() -> list[tuple[dict[str, Any], bool]]:
+def _send_mix(server: Server) -> None:
     """Records, each with whether the service answers it: refusals spread out, so "the last few" fails."""
     from penguins.serving.examples import CLEAN_RECORD
 
@@ -63,12 +63,8 @@ def _mix() -> list[tuple[dict[str, Any], bool]]:
     ]
     for place, (field, value) in enumerate(BAD_VALUES):
         mixed.insert(1 + place * 3, ({**CLEAN_RECORD, field: value}, False))
-    return mixed
-
-
-def _send_mix(server: Server) -> None:
     keep = "keep what the given service answers as it was, and count around it"
-    for record, answered in _mix():
+    for record, answered in mixed:
         status = post_record(server, record, "a record of the check's mix", keep).status_code
         if answered != (status == 200):
             expected = "200 (answered)" if answered else "a 4xx (refused)"
