@@ -20,9 +20,9 @@ import pytest
 from penguins import ports
 from penguins.serving.examples import CLEAN_RECORD, MESSY_RECORDS
 from penguins.serving.paths import ENV_VAR
+from scripts import execute
 from tests.conftest import ROOT
 from workshop import (
-    execute,
     fresh,
     glossary,
     lab,

@@ -15,9 +15,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from scripts.execute import KERNELSPEC, lecture_notebooks, normalise
 from tests.conftest import ROOT
 from workshop import glossary, stages
-from workshop.execute import KERNELSPEC, lecture_notebooks, normalise
 
 NOTEBOOKS = ROOT / "notebooks"
 LECTURE = lecture_notebooks(NOTEBOOKS)

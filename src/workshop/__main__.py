@@ -1,4 +1,4 @@
-"""`python -m workshop <command>`: classroom tools (serve, demo, doctor, lab, slides, notebooks, ...).
+"""`python -m workshop <command>`: classroom tools (serve, demo, doctor, lab, slides, ...).
 
 Each command imports its module only when it runs, so `serve` and `stage-map` start quickly.
 """
@@ -74,11 +74,7 @@ def main() -> int:
     for jupyter in (lab, slides):
         jupyter.add_argument("--port", type=int, default=None)
         jupyter.add_argument("--token", default=None, help="login token (default: JupyterLab makes one)")
-    run = command("notebooks", "execute the lecture notebooks, save their outputs", call("execute"))
-    run.add_argument("names", nargs="*", help="notebook file names (default: all lecture notebooks)")
     command("serve-env", "build .venv-serve: the serving-only environment, no torch", call("serve_env", "ensure"))
-    guide = "write the minutes of notebooks/INSTRUCTOR.md and the README from the notebooks"
-    command("guide", guide, lambda: tool("guide").main(root()))
     room = command("room", "stage 07's server room: docker/compose.room.yaml", room_command)
     room.add_argument(
         "action", choices=["certs", "up", "down", "ps", "rollout", "rollback", "rolling", "labels", "version", "build"]
