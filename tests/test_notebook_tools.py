@@ -294,7 +294,6 @@ def test_other_runtime_never_builds_and_names_the_command(monkeypatch: pytest.Mo
 
     monkeypatch.setattr(serve_env, "is_ready", lambda root=None: False)
     monkeypatch.setattr(serve_env, "ensure", must_not_build)
-    monkeypatch.setattr(serve_env, "create", must_not_build)
     with pytest.raises(other_runtime.NotBuilt, match="make serve-env"):
         other_runtime.ask(["mlp.onnx"], [CLEAN_RECORD])
 
