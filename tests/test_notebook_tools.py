@@ -20,11 +20,10 @@ import pytest
 from penguins import ports
 from penguins.serving.examples import CLEAN_RECORD, MESSY_RECORDS
 from penguins.serving.paths import ENV_VAR
-from scripts import execute
+from scripts import execute, glossary
 from tests.conftest import ROOT
 from workshop import (
     fresh,
-    glossary,
     lab,
     notebook,
     onnx_graph,

@@ -66,8 +66,6 @@ def main() -> int:
     stage_map = command("stage-map", "print the stage map as a markdown table", stage_tables)
     stage_map.add_argument("--servers", action="store_true", help="the stage servers' table (README, Serving)")
     stage_map.add_argument("--make-help", action="store_true", help="the stage servers' lines of make help")
-    glossary = command("glossary", "print the Polish-English glossary as a markdown table", glossary_command)
-    glossary.add_argument("--notebooks", action="store_true", help="rewrite its copies in notebooks/ instead")
     lab = command("lab", "JupyterLab on the notebooks with the project's kernel", call("lab"))
     slides = command("slides", "present one lecture notebook as slides (RISE in JupyterLab)", call("lab"))
     slides.add_argument("notebook", help="the notebook, e.g. 04_wrapper_class")
@@ -110,15 +108,6 @@ def main() -> int:
 def stage_tables(servers: bool, make_help: bool) -> None:
     stages = tool("stages")
     print(stages.make_help() if make_help else stages.servers_table() if servers else stages.markdown_table())
-
-
-def glossary_command(notebooks: bool) -> None:
-    glossary = tool("glossary")
-    if notebooks:
-        for path in glossary.write_notebooks(root() / "notebooks"):
-            print(f"wrote {path.name}")
-    else:
-        print(glossary.markdown_table())
 
 
 def room_command(action: str, target: str | None) -> Any:
