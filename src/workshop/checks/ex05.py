@@ -25,11 +25,10 @@ def check_service(path: str | Path = "my_service.py") -> None:
     with started(path, "build your FastAPI app there", "app") as server:
         penguins = [(dict(record), species, "a real penguin") for record, species in _confident_penguins()]
         record, species, _ = penguins[0]
-        messy = {name: f" {record[name]}".replace(".", ",") for name in NUMERIC_FEATURES}
+        messy: dict[str, Any] = {name: f" {record[name]}".replace(".", ",") for name in NUMERIC_FEATURES}
         messy |= {"island": f"  {str(record['island']).upper()} ", "sex": f"{str(record['sex']).lower()} "}
-        cases: list[tuple[dict[str, Any], str, str]] = [*penguins, (messy, species, MESSY)]
-        for each, expected, what in cases:
-            tip = "send the same record to your wrapper in a cell to see where it breaks"
+        tip = "send the same record to your wrapper in a cell to see where it breaks"
+        for each, expected, what in [*penguins, (messy, species, MESSY)]:
             judge_species(post_record(server, each, what, tip), each, expected, what)
         for field, value in BAD_FIELDS:
             what = f"{field}={value!r}"
