@@ -50,12 +50,15 @@ setup: $(STAMP) ## create .venv with the pinned environment and the Jupyter kern
 # the package index, so run it by hand after changing a dependency, never in class; a test fails
 # while a requirement of pyproject.toml has no pin or a file's header names another command than
 # these. torch is left out of dev.txt (--unsafe-package): make setup installs it first, on its own.
+# rfc3987-syntax too: jsonschema's optional check of the `iri` format (nothing here asks for it)
+# builds a parser when imported, ~2 s of CPU in every pytest process (nbval imports nbformat,
+# which imports jsonschema's format checks), and the suite starts dozens of them.
 # pip-compile must see the CPU build of torch while it resolves (the one make setup installed from
 # local files or the CPU index): PyPI's Linux torch would pin the CUDA packages, which a test refuses.
 PIP_COMPILE := $(VENV)/bin/pip-compile
 lock: $(STAMP) ## regenerate requirements/*.txt from pyproject.toml with pip-compile (needs the package index)
 	$(PIP_COMPILE) --generate-hashes --no-emit-find-links --no-emit-index-url --output-file=requirements/serve.txt --strip-extras pyproject.toml
-	$(PIP_COMPILE) --extra=dev --extra=train --no-emit-find-links --no-emit-index-url --output-file=requirements/dev.txt --strip-extras --unsafe-package=torch pyproject.toml
+	$(PIP_COMPILE) --extra=dev --extra=train --no-emit-find-links --no-emit-index-url --output-file=requirements/dev.txt --strip-extras --unsafe-package=rfc3987-syntax --unsafe-package=torch pyproject.toml
 	$(PIP_COMPILE) --generate-hashes --no-emit-find-links --no-emit-index-url --output-file=requirements/compose.txt requirements/compose.in
 
 # Before class, on good Wi-Fi: everything the notebooks fetch, fetched once, each step announced.
