@@ -5,8 +5,8 @@
 # machine, it also installs and starts what the suite needs, once, before any pytest worker
 # starts: chromium, the buildx plugin, the Kubernetes binaries (built once per machine), the
 # Docker engine with its registry-free images, Compose v2. What does not wait for another runs
-# beside it (the system's installs, the engine and node-env beside .venv; then serve-env, lint
-# and Compose side by side), so the set-up costs its longest chain, not its sum. Then it runs
+# beside it (the system's installs, the engine and node-env beside .venv; then serve-env and
+# Compose side by side; lint beside pytest), so the set-up costs its longest chain, not its sum. Then it runs
 # COMMAND, whose workers share all of it, and stops the engine it started when COMMAND ends,
 # whatever its result: a worker's teardown must not stop an engine other workers still use.
 # The cluster itself is started by the tests that use it (one xdist group, one worker).
@@ -69,8 +69,9 @@ beside "engine and the room's images (.ci/docker-engine.sh, room-images.sh)" eng
 beside "node-env" "${MAKE_[@]}" node-env
 phase "environment (make setup)" "${MAKE_[@]}" setup
 beside "serve-env" "${MAKE_[@]}" serve-env
-beside lint "${MAKE_[@]}" lint
 beside "compose (.ci/compose.sh)" bash .ci/compose.sh
 joined
 phase "registry image (.ci/registry-image.sh)" bash .ci/registry-image.sh
+beside lint "${MAKE_[@]}" lint  # no test reads what it writes: it need not hold the first test back
 phase pytest "$@"
+joined
