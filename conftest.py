@@ -322,8 +322,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     """Where the wall time went: until the first test started (collection, the workers' start),
     then each xdist group's tests summed (a group runs in one worker, in order: the longest is
-    the floor of the run's wall time) and each worker's busy time."""
-    if hasattr(config, "workerinput") or not _spent:
+    the floor of the run's wall time), the longest group's slowest tests and each worker's busy
+    time. Only under xdist: a run without workers (a release's tests step) ends as pytest ends."""
+    if hasattr(config, "workerinput") or not _spent or not getattr(config.option, "numprocesses", None):
         return
     if folder := os.environ.get(GROUPS):
         for found in Path(folder).glob("*.json"):
