@@ -16,6 +16,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# Python keeps its bytecode caches, as on a laptop (some machines set PYTHONDONTWRITEBYTECODE):
+# otherwise every pytest process of the suite (4 workers, each release's tests step, ...)
+# assertion-rewrites the ~440 modules of the tests and of pytest's plugins again (~3 s of CPU
+# each; pytest tests/test_golden.py 3.1 -> 1.5 s of CPU), and every `python -m workshop ...` and
+# server recompiles the project's modules. The caches are git- and docker-ignored.
+unset PYTHONDONTWRITEBYTECODE
 MAKE_=("${MAKE:-make}" --no-print-directory)
 TIMES="$(mktemp)"
 START=$SECONDS
