@@ -237,7 +237,7 @@ slides: $(STAMP) ## present one notebook as slides in the browser (RISE): make s
 	$(PY) -m workshop slides $(NB) $(if $(PORT),--port $(PORT))
 
 notebooks: $(STAMP) buildx ## execute the lecture notebooks in place and save their outputs (what GitHub shows)
-	$(PY) -m workshop notebooks
+	$(PY) -m scripts.execute
 
 serve-env: $(STAMP) ## build .venv-serve: serving requirements only, no torch (notebook 03's other runtime)
 	$(PY) -m workshop serve-env

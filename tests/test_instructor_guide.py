@@ -2,7 +2,7 @@
 
 The guide opens with a "before class" checklist, then has one section per notebook of the stage
 table, each with the same five parts. Its minutes (the first table, each section's Time, the
-README's total) are written from the notebooks by `python -m workshop guide`; this file checks
+README's total) are written from the notebooks by `python -m scripts.guide`; this file checks
 they are current and that each lecture notebook fits its 15-minute slot. Then every claim a
 section makes about its notebook that a program can check is checked against the notebook:
 the steps it names exist, the cells it says fail on purpose are the tagged ones, the code it says
@@ -19,8 +19,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from scripts import guide, slots
 from tests.conftest import ROOT
-from workshop import guide, slots, stages
+from workshop import stages
 
 GUIDE = ROOT / guide.GUIDE
 PARTS = ("Time", "Say", "Type live", "Goes wrong → fix", "Reset")
@@ -93,8 +94,8 @@ def test_a_section_missing_a_part_is_noticed() -> None:
 
 def test_the_guide_and_the_readme_state_the_minutes_the_notebooks_give() -> None:
     text, readme = GUIDE.read_text(encoding="utf-8"), (ROOT / guide.README).read_text(encoding="utf-8")
-    assert guide.render_guide(text, ROOT) == text, "the guide's minutes are stale: run `python -m workshop guide`"
-    assert guide.render_readme(readme, ROOT) == readme, "the README's total is stale: `python -m workshop guide`"
+    assert guide.render_guide(text, ROOT) == text, "the guide's minutes are stale: run `python -m scripts.guide`"
+    assert guide.render_readme(readme, ROOT) == readme, "the README's total is stale: `python -m scripts.guide`"
     taught, practised = guide.totals(ROOT)
     assert f"| **the course** | **{taught + practised}** |" in text
     assert f"The course takes **{taught + practised} minutes**" in readme

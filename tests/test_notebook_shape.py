@@ -5,7 +5,7 @@ notebook takes under nbval is not asserted here: on a shared 2-core machine the 
 took 15 s alone and 58 s beside other jobs, so a timed test would fail for reasons outside the
 notebook (and the house keeps speed targets out of tests). `make test` prints each notebook's
 nbval time (`--durations`), and `make notebooks` names any notebook over
-`workshop.execute.LIVE_SLOT_SECONDS`.
+`scripts.execute.LIVE_SLOT_SECONDS`.
 
 The second half parses each notebook's code cells with `ast` and requires real calls (not words
 in a comment or a string) for its stage's list, so the lesson cannot be wrapped away into the
@@ -25,9 +25,9 @@ import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
+from scripts.execute import lecture_notebooks
+from scripts.slots import code_lines
 from tests.conftest import ROOT
-from workshop.execute import lecture_notebooks
-from workshop.slots import code_lines
 from workshop.stages import STAGES
 
 NOTEBOOKS = ROOT / "notebooks"

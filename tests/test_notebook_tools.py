@@ -20,11 +20,10 @@ import pytest
 from penguins import ports
 from penguins.serving.examples import CLEAN_RECORD, MESSY_RECORDS
 from penguins.serving.paths import ENV_VAR
+from scripts import execute, glossary
 from tests.conftest import ROOT
 from workshop import (
-    execute,
     fresh,
-    glossary,
     lab,
     notebook,
     onnx_graph,
@@ -294,7 +293,6 @@ def test_other_runtime_never_builds_and_names_the_command(monkeypatch: pytest.Mo
 
     monkeypatch.setattr(serve_env, "is_ready", lambda root=None: False)
     monkeypatch.setattr(serve_env, "ensure", must_not_build)
-    monkeypatch.setattr(serve_env, "create", must_not_build)
     with pytest.raises(other_runtime.NotBuilt, match="make serve-env"):
         other_runtime.ask(["mlp.onnx"], [CLEAN_RECORD])
 

@@ -15,9 +15,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from scripts import glossary
+from scripts.execute import KERNELSPEC, lecture_notebooks, normalise
 from tests.conftest import ROOT
-from workshop import glossary, stages
-from workshop.execute import KERNELSPEC, lecture_notebooks, normalise
+from workshop import stages
 
 NOTEBOOKS = ROOT / "notebooks"
 LECTURE = lecture_notebooks(NOTEBOOKS)
@@ -144,5 +145,5 @@ def test_big_picture_shows_the_image_links_every_notebook_and_the_glossary() -> 
 
 def test_readme_shows_the_glossary_and_the_picture() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert glossary.markdown_table() in readme, "paste `python -m workshop glossary` into the README"
+    assert glossary.markdown_table() in readme, "paste `python -m scripts.glossary` into the README"
     assert "](notebooks/img/bird_eye.png)" in readme

@@ -30,20 +30,19 @@ def test_serve_environment_line(monkeypatch: pytest.MonkeyPatch, ready: bool) ->
 
 
 def test_node_line_without_node_is_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(doctor, "has_node", lambda: False)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     assert doctor.node_environment() == (True, "node not installed: notebook 03's Node.js cell will say so")
 
 
 def test_node_line_without_the_package_says_make_node_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(doctor, "has_node", lambda: True)
-    monkeypatch.setattr(node_runtime.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr(node_runtime, "script", lambda: Path("/nowhere/node/predict.js"))
     ok, text = doctor.node_environment()
     assert not ok and text.endswith("run `make node-env`")
 
 
 def test_node_line_ready(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(doctor, "has_node", lambda: True)
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr(node_runtime, "missing", lambda: None)
     ok, text = doctor.node_environment()
     assert ok and "onnxruntime-node" in text and "make node-env" not in text
@@ -53,7 +52,7 @@ def test_node_line_ready(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_compose_without_docker_is_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(doctor, "has_docker", lambda: False)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     monkeypatch.setattr(room, "compose_version", lambda: pytest.fail("no docker: nothing to ask"))
     ok, text = doctor.compose()
     assert ok and "stage 07" in text
@@ -69,7 +68,7 @@ def test_compose_without_docker_is_a_note(monkeypatch: pytest.MonkeyPatch) -> No
     ],
 )
 def test_compose_needs_version_2(monkeypatch: pytest.MonkeyPatch, version: str | None, ok: bool, says: str) -> None:
-    monkeypatch.setattr(doctor, "has_docker", lambda: True)
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr(room, "compose_version", lambda: version)
     found, text = doctor.compose()
     assert found is ok and text.startswith(says)

@@ -143,7 +143,7 @@ def test_streamed_output_arrives_line_by_line_and_a_failure_keeps_its_tail(tmp_p
 
 
 def test_make_notebooks_warns_when_06_would_run_without_an_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    from workshop import execute
+    from scripts import execute
 
     notebooks = ROOT / "notebooks"
     monkeypatch.setattr(docker, "engine", lambda: docker.Engine(None, "no engine answers"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workshop import slots
+from scripts import slots
 
 
 def cell(kind: str, source: str, *tags: str) -> dict:

@@ -1,4 +1,4 @@
-"""`python -m workshop <command>`: classroom tools (serve, demo, doctor, lab, slides, notebooks, ...).
+"""`python -m workshop <command>`: classroom tools (serve, demo, doctor, lab, slides, ...).
 
 Each command imports its module only when it runs, so `serve` and `stage-map` start quickly.
 """
@@ -66,19 +66,13 @@ def main() -> int:
     stage_map = command("stage-map", "print the stage map as a markdown table", stage_tables)
     stage_map.add_argument("--servers", action="store_true", help="the stage servers' table (README, Serving)")
     stage_map.add_argument("--make-help", action="store_true", help="the stage servers' lines of make help")
-    glossary = command("glossary", "print the Polish-English glossary as a markdown table", glossary_command)
-    glossary.add_argument("--notebooks", action="store_true", help="rewrite its copies in notebooks/ instead")
     lab = command("lab", "JupyterLab on the notebooks with the project's kernel", call("lab"))
     slides = command("slides", "present one lecture notebook as slides (RISE in JupyterLab)", call("lab"))
     slides.add_argument("notebook", help="the notebook, e.g. 04_wrapper_class")
     for jupyter in (lab, slides):
         jupyter.add_argument("--port", type=int, default=None)
         jupyter.add_argument("--token", default=None, help="login token (default: JupyterLab makes one)")
-    run = command("notebooks", "execute the lecture notebooks, save their outputs", call("execute"))
-    run.add_argument("names", nargs="*", help="notebook file names (default: all lecture notebooks)")
     command("serve-env", "build .venv-serve: the serving-only environment, no torch", call("serve_env", "ensure"))
-    guide = "write the minutes of notebooks/INSTRUCTOR.md and the README from the notebooks"
-    command("guide", guide, lambda: tool("guide").main(root()))
     room = command("room", "stage 07's server room: docker/compose.room.yaml", room_command)
     room.add_argument(
         "action", choices=["certs", "up", "down", "ps", "rollout", "rollback", "rolling", "labels", "version", "build"]
@@ -114,15 +108,6 @@ def main() -> int:
 def stage_tables(servers: bool, make_help: bool) -> None:
     stages = tool("stages")
     print(stages.make_help() if make_help else stages.servers_table() if servers else stages.markdown_table())
-
-
-def glossary_command(notebooks: bool) -> None:
-    glossary = tool("glossary")
-    if notebooks:
-        for path in glossary.write_notebooks(root() / "notebooks"):
-            print(f"wrote {path.name}")
-    else:
-        print(glossary.markdown_table())
 
 
 def room_command(action: str, target: str | None) -> Any:

@@ -83,12 +83,8 @@ def serve_environment() -> Check:
     return False, f"{serve_env.FOLDER}/ missing or older than the requirements: run `make serve-env`"
 
 
-def has_node() -> bool:  # the probes of their own, so that a test can answer them
-    return shutil.which("node") is not None
-
-
 def node_environment() -> Check:
-    if not has_node():
+    if shutil.which("node") is None:
         return True, "node not installed: notebook 03's Node.js cell will say so"
     reason = node_runtime.missing()
     if reason:
@@ -96,15 +92,11 @@ def node_environment() -> Check:
     return True, f"Node environment ready: {node_runtime.PACKAGE} in {node_runtime.FOLDER.as_posix()}/node_modules"
 
 
-def has_docker() -> bool:
-    return shutil.which("docker") is not None
-
-
 COMPOSE_FIX = "install Compose v2 (Docker Desktop has it; on Linux the docker-compose-plugin package)"
 
 
 def compose() -> Check:
-    if not has_docker():
+    if shutil.which("docker") is None:
         return True, "Docker not installed: Compose v2 is needed only for stage 07"
     version = room.compose_version()
     if version is None:

@@ -6,15 +6,20 @@ Shift+Enter would (nothing is saved); each check cell is one task: ✓, not done
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
 from workshop.exercises import NOTEBOOKS
+
+if TYPE_CHECKING:
+    from nbclient import NotebookClient
 
 CHECK_CALL = re.compile(r"^checks\.(check_\w+)\(", re.MULTILINE)
 NOT_DONE_PREFIX = "not done yet"
@@ -35,10 +40,27 @@ class Task:
         return f"{self.status:<8}  {self.notebook:<28}  {self.check:<26}  {self.reason}"
 
 
+def notebook_client(
+    notebook: nbformat.NotebookNode, folder: Path, sockets: Path, timeout: int, **options: Any
+) -> NotebookClient:
+    """A headless client running `notebook` in `folder` in a fresh kernel of this Python, over local sockets
+    in `sockets` where it can (over TCP ipykernel warns on every start that traffic is unencrypted)."""
+    from nbclient import NotebookClient
+    from traitlets.config import Config
+
+    ipc = {"KernelManager": {"transport": "ipc", "ip": str(sockets / "kernel")}} if os.name == "posix" else {}
+    return NotebookClient(
+        notebook,
+        kernel_name="python3",
+        config=Config(ipc),
+        timeout=timeout,
+        resources={"metadata": {"path": str(folder)}},
+        **options,
+    )
+
+
 def run(path: Path, timeout: int = CELL_TIMEOUT) -> tuple[nbformat.NotebookNode, str | None]:
     """The notebook executed in its folder, every cell even after an error; why it stopped early, if it did."""
-    from workshop.execute import notebook_client
-
     notebook = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory() as sockets:
         client = notebook_client(notebook, path.parent, Path(sockets), timeout, allow_errors=True)

@@ -6,7 +6,6 @@ environment that proves nothing), and where a dependency pyproject.toml forgets 
 from __future__ import annotations
 
 import hashlib
-import shutil
 import subprocess
 import sys
 import venv
@@ -45,23 +44,16 @@ def is_ready(root: Path | None = None) -> bool:
     return stamp.exists() and python(root).exists() and stamp.read_text().strip() == fingerprint(root)
 
 
-def ensure(root: Path | None = None, say: Callable[[str], None] = print) -> Path:
-    """The environment's interpreter, built first if it is missing or stale."""
-    if not is_ready(root):
-        return create(root, say)
-    say(f"{FOLDER}/ is up to date")
-    return python(root)
-
-
-def create(root: Path | None = None, say: Callable[[str], None] = print) -> Path:
-    """Build the environment from scratch (10-20 s with a pip cache); its interpreter."""
-    base, target = root or project_root() or Path.cwd(), folder(root)
+def ensure(say: Callable[[str], None] = print) -> Path:
+    """The environment's interpreter, built from scratch first (10-20 s with a pip cache) if missing or stale."""
+    if is_ready():
+        say(f"{FOLDER}/ is up to date")
+        return python()
     say(f"building {FOLDER}/: pip install --require-hashes -r {REQUIREMENTS} (no torch, no scikit-learn, no pandas)...")
-    shutil.rmtree(target, ignore_errors=True)
-    venv.EnvBuilder(with_pip=True, clear=True).create(target)
-    pip = [str(python(root)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "--require-hashes", "-r", str(base / REQUIREMENTS)], check=True, timeout=600)
-    subprocess.run([*pip, "--no-deps", "-e", str(base)], check=True, timeout=600)
-    (target / STAMP).write_text(fingerprint(root) + "\n", encoding="utf-8")
+    venv.EnvBuilder(with_pip=True, clear=True).create(folder())  # clear: whatever was there goes
+    pip = [str(python()), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "--require-hashes", "-r", str(folder().parent / REQUIREMENTS)], check=True, timeout=600)
+    subprocess.run([*pip, "--no-deps", "-e", str(folder().parent)], check=True, timeout=600)
+    (folder() / STAMP).write_text(fingerprint() + "\n", encoding="utf-8")
     say(f"{FOLDER}/ is ready")
-    return python(root)
+    return python()

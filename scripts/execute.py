@@ -1,5 +1,6 @@
-"""`make notebooks`: run the lecture notebooks top to bottom and save them with their outputs, made
-reproducible (a fresh kernel each, a fixed hash seed, the models built first, per-run metadata dropped)."""
+"""`make notebooks` (`python -m scripts.execute`): run the lecture notebooks top to bottom and save them
+with their outputs, made reproducible (a fresh kernel each, a fixed hash seed, the models built first,
+per-run metadata dropped). A maintainer's tool, like the diagram: it writes committed files."""
 
 from __future__ import annotations
 
@@ -8,16 +9,13 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import nbformat
 
-from workshop import slots
+from scripts import guide, slots
 from workshop.notebook import KERNEL_DISPLAY_NAME, KERNEL_NAME
+from workshop.progress import notebook_client
 from workshop.stages import APPENDICES, NOTEBOOKS
-
-if TYPE_CHECKING:
-    from nbclient import NotebookClient
 
 CELL_TIMEOUT = 300
 KERNELSPEC = {"name": KERNEL_NAME, "display_name": KERNEL_DISPLAY_NAME, "language": "python"}
@@ -38,25 +36,6 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             output.get("metadata", {}).pop("execution", None)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     return nb
-
-
-def notebook_client(
-    notebook: nbformat.NotebookNode, folder: Path, sockets: Path, timeout: int, **options: Any
-) -> NotebookClient:
-    """A headless client running `notebook` in `folder` in a fresh kernel of this Python, over local sockets
-    in `sockets` where it can (over TCP ipykernel warns on every start that traffic is unencrypted)."""
-    from nbclient import NotebookClient
-    from traitlets.config import Config
-
-    ipc = {"KernelManager": {"transport": "ipc", "ip": str(sockets / "kernel")}} if os.name == "posix" else {}
-    return NotebookClient(
-        notebook,
-        kernel_name="python3",
-        config=Config(ipc),
-        timeout=timeout,
-        resources={"metadata": {"path": str(folder)}},
-        **options,
-    )
 
 
 def execute(path: Path, timeout: int = CELL_TIMEOUT) -> float:
@@ -93,7 +72,7 @@ def main(names: Sequence[str] = ()) -> int:
     """Execute the named notebooks (default: every lecture and appendix notebook), then write the guide."""
     from penguins.serving.paths import project_root
     from penguins.training import build
-    from workshop import guide, k8s, serve_env
+    from workshop import k8s, serve_env
 
     folder = (project_root() or Path.cwd()) / "notebooks"
     paths = [folder / f"{Path(name).stem}.ipynb" for name in names] or lecture_notebooks(
@@ -114,3 +93,11 @@ def main(names: Sequence[str] = ()) -> int:
         if seconds > LIVE_SLOT_SECONDS:
             print(f"note: over the {LIVE_SLOT_SECONDS} s a live slot allows (on a busy machine, try again)")
     return guide.main(folder.parent)  # the run times are part of the minutes the guide states
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m scripts.execute", description=__doc__)
+    parser.add_argument("names", nargs="*", help="notebook file names (default: all lecture notebooks)")
+    raise SystemExit(main(parser.parse_args().names))

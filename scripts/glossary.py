@@ -1,7 +1,8 @@
 """The lecture's Polish terms with the English names this repository uses (`glossary.toml`): the
 README and notebook 00 show the whole table, each stage notebook its stage's terms, and a test checks
-that they show exactly it. `python -m workshop glossary [--notebooks]` prints the table (or rewrites
-the notebooks' markdown copies, with no need to re-execute them).
+that they show exactly it. `python -m scripts.glossary [--notebooks]` prints the table (or rewrites
+the notebooks' markdown copies, with no need to re-execute them). Nothing in the classroom imports it:
+a maintainer's tool, like the guide.
 """
 
 from __future__ import annotations
@@ -84,3 +85,15 @@ def write_notebooks(folder: Path) -> list[Path]:
             nbformat.write(nb, path)
             changed.append(path)
     return changed
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m scripts.glossary", description=__doc__)
+    parser.add_argument("--notebooks", action="store_true", help="rewrite its copies in notebooks/ instead")
+    if parser.parse_args().notebooks:
+        for path in write_notebooks(Path(__file__).resolve().parents[1] / "notebooks"):
+            print(f"wrote {path.name}")
+    else:
+        print(markdown_table())

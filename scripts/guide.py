@@ -1,6 +1,7 @@
-"""`python -m workshop guide`: the Time of each section of `notebooks/INSTRUCTOR.md`, its first table and
-the README's course total, written from the notebooks (typed by hand, they drifted): a lecture notebook's
-minutes from `workshop.slots`, an exercise's from its solution's `**Time:** about N minutes`.
+"""`python -m scripts.guide` (run by `make notebooks`): the Time of each section of
+`notebooks/INSTRUCTOR.md`, its first table and the README's course total, written from the notebooks
+(typed by hand, they drifted): a lecture notebook's minutes from `scripts/slots.py`, an exercise's
+from its solution's `**Time:** about N minutes`.
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ import json
 import re
 from pathlib import Path
 
-from workshop import slots
+from scripts import slots
 from workshop.stages import APPENDICES, EXERCISES, NOTEBOOKS
 
 GUIDE = Path("notebooks") / "INSTRUCTOR.md"
 README = Path("README.md")
-START = "<!-- minutes: written by `python -m workshop guide` from the notebooks; edit the notebooks, not this -->"
+START = "<!-- minutes: written by `python -m scripts.guide` from the notebooks; edit the notebooks, not this -->"
 END = "<!-- end of minutes -->"
 _BLOCK = re.compile(rf"{re.escape(START)}\n(?:.*?\n)?{re.escape(END)}", re.S)
 # "**Time:** about 15 minutes" in the first cell of an exercise's solution: its estimate, stated once.
@@ -48,7 +49,7 @@ def table(root: Path) -> str:
     lecture, exercises = minutes(root), exercise_minutes(root)
     taught, practised = totals(root)
     rows = ["| part | minutes | how the minutes are known |", "|---|---:|---|"]
-    rows += [f"| `notebooks/{name}` | {taken} | computed (`workshop.slots`) |" for name, taken in lecture.items()]
+    rows += [f"| `notebooks/{name}` | {taken} | computed (`scripts/slots.py`) |" for name, taken in lecture.items()]
     rows.append(f"| **the lecture, {len(lecture)} slots** | **{taught}** | |")
     for name, estimate in exercises.items():
         said = "the exercise's own estimate" if estimate else "not stated yet: left out of the total"
@@ -99,3 +100,7 @@ def main(root: Path) -> int:
             (root / path).write_text(after, encoding="utf-8")
         print(f"{path}: {'rewritten' if after != before else 'already current'}")
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(Path(__file__).resolve().parents[1]))
