@@ -165,6 +165,8 @@ PRE_STOP = [
     ({"exec": {"command": ["sleepy", "5"]}}, "found exec 'sleepy 5', which does not pause"),
     ({"tcpSocket": {"port": 8000}}, "found tcpSocket (no pause)"),
     ({"exec": {"command": ["sleep", "15"]}}, "expected more than the pause (15 s) plus the 5 s"),
+    ({"exec": {"command": ["sh", "-c", "sleep 1m"]}}, "expected more than the pause (60 s) plus the 5 s"),
+    ({"exec": {"command": ["sleep", "5s"]}}, None),
 ]
 
 

@@ -37,7 +37,8 @@ MAX_READINESS_PERIOD_S = 10  # a replica that stops being ready gets no traffic 
 # server's proxy: about a second on a busy node. A preStop pause of 3 s lets it arrive before SIGTERM.
 MIN_PAUSE_S = 3
 GRACEFUL_S = 5  # uvicorn's --timeout-graceful-shutdown (docker/Dockerfile): SIGTERM to exit
-_SLEEP = re.compile(r"(?:^|[\s/;&|.(])sleep[\s(]+['\"]?(\d+(?:\.\d+)?)")  # sleep 5, /bin/sleep 5, time.sleep(5)
+_SLEEP = re.compile(r"(?:^|[\s/;&|.(])sleep[\s(]+['\"]?(\d+(?:\.\d+)?)([smh]?)")
+_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}  # sleep 5, /bin/sleep 1m, time.sleep(5): GNU sleep's suffixes
 SECRET_ENV = f"{PREFIX}API_KEY"
 DOCS = "https://kubernetes.io/docs/"
 SETTINGS = frozenset(PREFIX + name.upper() for name in Settings.model_fields)  # every variable the service reads
@@ -173,7 +174,7 @@ def _stop_problems(pod: dict[str, Any], container: dict[str, Any]) -> Iterator[C
     hook = (container.get("lifecycle") or {}).get("preStop") or {}
     command = " ".join(map(str, (hook.get("exec") or {}).get("command") or []))
     sleeps = _SLEEP.search(command)  # else the `sleep` action (Kubernetes 1.30 and later; 1.20 refuses it)
-    pause = float(sleeps[1]) if sleeps else (hook.get("sleep") or {}).get("seconds")
+    pause = float(sleeps[1]) * _SECONDS[sleeps[2]] if sleeps else (hook.get("sleep") or {}).get("seconds")
     grace = pod.get("terminationGracePeriodSeconds")
     if pause is None or pause < MIN_PAUSE_S:
         how = f"exec {command!r}, which does not pause for a set time" if command else f"{', '.join(hook)} (no pause)"
