@@ -204,6 +204,15 @@ def group_of(item: pytest.Item) -> str:
     return GROUP_MODULES.get(item.path.stem, where)
 
 
+def uses_the_cluster(item: pytest.Item) -> bool:
+    """The cluster's tests and notebooks run last in the engine's chain, side by side: started by the
+    first of them, stopped after the last, its control plane no longer spends CPU for the room's
+    tests and the notebooks in between (it started with exercise 07c's check, near the chain's start)."""
+    return "k8s_cluster" in getattr(item, "fixturenames", ()) or (
+        item.path.suffix == ".ipynb" and item.path.name in K8S_NOTEBOOKS
+    )
+
+
 def pytest_itemcollected(item: pytest.Item) -> None:
     """Each test's markers as it is collected, before any plugin reads them (-m, xdist's groups)."""
     item.add_marker(need_of(item))
@@ -213,7 +222,7 @@ def pytest_itemcollected(item: pytest.Item) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: item.name == LAST)  # stable: everything else keeps its order
+    items.sort(key=lambda item: (item.name == LAST, uses_the_cluster(item)))  # stable: the rest keeps its order
     groups = {item.nodeid: group_of(item) for item in items}
     if (folder := os.environ.get(GROUPS)) and (worker := os.environ.get("PYTEST_XDIST_WORKER")):
         (Path(folder) / f"{worker}.json").write_text(json.dumps(groups), encoding="utf-8")
@@ -313,8 +322,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     """Where the wall time went: until the first test started (collection, the workers' start),
     then each xdist group's tests summed (a group runs in one worker, in order: the longest is
-    the floor of the run's wall time) and each worker's busy time."""
-    if hasattr(config, "workerinput") or not _spent:
+    the floor of the run's wall time), the longest group's slowest tests and each worker's busy
+    time. Only under xdist: a run without workers (a release's tests step) ends as pytest ends."""
+    if hasattr(config, "workerinput") or not _spent or not getattr(config.option, "numprocesses", None):
         return
     if folder := os.environ.get(GROUPS):
         for found in Path(folder).glob("*.json"):
@@ -331,6 +341,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     for name, (seconds, count) in sorted(groups.items(), key=lambda kv: -kv[1][0])[:12]:
         write(f"{seconds:7.1f} s  group {name} ({count} tests)")
     write(f"{sum(s for s, _ in groups.values()):7.1f} s  all {len(groups)} groups")
+    longest = max(groups, key=lambda name: groups[name][0])
+    slowest = sorted((n for n in _spent if _group.get(n, n) == longest), key=lambda n: -_spent[n])[:10]
+    write("the longest group's ten slowest tests (setup, call and teardown):")
+    for nodeid in slowest:
+        write(f"{_spent[nodeid]:7.1f} s    {nodeid}")
     write("  ".join(f"{worker} {seconds:.0f} s" for worker, seconds in sorted(workers.items())) + "  (busy per worker)")
 
 

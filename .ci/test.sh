@@ -5,8 +5,8 @@
 # machine, it also installs and starts what the suite needs, once, before any pytest worker
 # starts: chromium, the buildx plugin, the Kubernetes binaries (built once per machine), the
 # Docker engine with its registry-free images, Compose v2. What does not wait for another runs
-# beside it (the system's installs, the engine and node-env beside .venv; then serve-env, lint
-# and Compose side by side), so the set-up costs its longest chain, not its sum. Then it runs
+# beside it (the system's installs, the engine and node-env beside .venv; then serve-env and
+# Compose side by side; lint beside pytest), so the set-up costs its longest chain, not its sum. Then it runs
 # COMMAND, whose workers share all of it, and stops the engine it started when COMMAND ends,
 # whatever its result: a worker's teardown must not stop an engine other workers still use.
 # The cluster itself is started by the tests that use it (one xdist group, one worker).
@@ -16,6 +16,12 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# Python keeps its bytecode caches, as on a laptop (some machines set PYTHONDONTWRITEBYTECODE):
+# otherwise every pytest process of the suite (4 workers, each release's tests step, ...)
+# assertion-rewrites the ~440 modules of the tests and of pytest's plugins again (~3 s of CPU
+# each; pytest tests/test_golden.py 3.1 -> 1.5 s of CPU), and every `python -m workshop ...` and
+# server recompiles the project's modules. The caches are git- and docker-ignored.
+unset PYTHONDONTWRITEBYTECODE
 MAKE_=("${MAKE:-make}" --no-print-directory)
 TIMES="$(mktemp)"
 START=$SECONDS
@@ -69,8 +75,9 @@ beside "engine and the room's images (.ci/docker-engine.sh, room-images.sh)" eng
 beside "node-env" "${MAKE_[@]}" node-env
 phase "environment (make setup)" "${MAKE_[@]}" setup
 beside "serve-env" "${MAKE_[@]}" serve-env
-beside lint "${MAKE_[@]}" lint
 beside "compose (.ci/compose.sh)" bash .ci/compose.sh
 joined
 phase "registry image (.ci/registry-image.sh)" bash .ci/registry-image.sh
+beside lint "${MAKE_[@]}" lint  # no test reads what it writes: it need not hold the first test back
 phase pytest "$@"
+joined

@@ -131,6 +131,13 @@ BREAKS: dict[str, tuple[Mutation, str]] = {
     "key in the file": (_set("c.env", [{"name": k8s.SECRET_ENV, "value": "hunter2"}]), "env PENGUINS_API_KEY"),
     "slow readiness": (_set("c.readinessProbe.periodSeconds", 60), "readinessProbe.periodSeconds"),
     "two ports": (_set("c.ports", [{"name": "http", "containerPort": 8000}, {"containerPort": 9000}]), "ports"),
+    "no preStop": (_set("c.lifecycle", None), "lifecycle.preStop"),
+    "a preStop that calls": (
+        _set("c.lifecycle.preStop", {"httpGet": {"path": "/health", "port": 8000}}),
+        "lifecycle.preStop",
+    ),
+    "a short pause": (_set("c.lifecycle.preStop.exec.command", ["sh", "-c", "sleep 2"]), "lifecycle.preStop"),
+    "a short grace": (_set("spec.template.spec.terminationGracePeriodSeconds", 10), "terminationGracePeriodSeconds"),
 }
 
 
@@ -142,6 +149,42 @@ def test_each_rule_catches_its_break(name: str) -> None:
     problems = k8s.deployment_problems(deployment)
     assert [str(problem).split(": expected ")[0] for problem in problems] == [where], problems
     assert " expected " in str(problems[0]) and "; found " in str(problems[0]) and "Try: " in str(problems[0])
+
+
+# A preStop hook: what it says (None: a pause long enough) in k8s/'s Deployment, grace period 20 s.
+PRE_STOP = [
+    ({"exec": {"command": ["sleep", "5"]}}, None),
+    ({"exec": {"command": ["/bin/sleep", "3"]}}, None),
+    ({"exec": {"command": ["sh", "-c", "sleep 5"]}}, None),
+    ({"exec": {"command": ["/bin/sh", "-c", "echo bye; sleep 4.5 && true"]}}, None),
+    ({"exec": {"command": ["python", "-c", "import time; time.sleep(6)"]}}, None),
+    ({"sleep": {"seconds": 5}}, None),  # the `sleep` action of Kubernetes 1.30 and later
+    ({"exec": {"command": ["sleep", "2.5"]}}, "found a pause of 2.5 s"),
+    ({"sleep": {"seconds": 0}}, "found a pause of 0 s"),
+    ({"exec": {"command": ["sleep", "infinity"]}}, "found exec 'sleep infinity', which does not pause for a set time"),
+    ({"exec": {"command": ["sleepy", "5"]}}, "found exec 'sleepy 5', which does not pause"),
+    ({"tcpSocket": {"port": 8000}}, "found tcpSocket (no pause)"),
+    ({"exec": {"command": ["sleep", "15"]}}, "expected more than the pause (15 s) plus the 5 s"),
+    ({"exec": {"command": ["sh", "-c", "sleep 1m"]}}, "expected more than the pause (60 s) plus the 5 s"),
+    ({"exec": {"command": ["sleep", "5s"]}}, None),
+]
+
+
+@pytest.mark.parametrize(("hook", "said"), PRE_STOP, ids=lambda value: str(value)[:40])
+def test_a_pre_stop_pause_is_read_in_every_style(hook: dict[str, Any], said: str | None) -> None:
+    deployment = copy.deepcopy(manifest("deployment.yaml"))
+    _container(deployment)["lifecycle"] = {"preStop": hook}
+    problems = [str(problem) for problem in k8s.deployment_problems(deployment)]
+    assert problems == [] if said is None else len(problems) == 1 and said in problems[0], problems
+
+
+def test_the_grace_period_defaults_to_30_s() -> None:
+    deployment = copy.deepcopy(manifest("deployment.yaml"))
+    del deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert k8s.deployment_problems(deployment) == []  # 30 s hold the 5 s pause and the 5 s shutdown
+    _container(deployment)["lifecycle"]["preStop"]["exec"]["command"] = ["sleep", "25"]
+    (problem,) = k8s.deployment_problems(deployment)
+    assert "found 30 s (the default)" in str(problem)
 
 
 def test_the_replicas_the_service_and_the_autoscaler_agree() -> None:

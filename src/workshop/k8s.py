@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from functools import cache
@@ -32,6 +33,12 @@ KUBERNETES = "1.37.0"  # the schemas' version: kubernetes-validate 1.37.0 carrie
 READINESS = "/ready"  # 200 once the model is loaded: traffic may come
 LIVENESS = "/health"  # 200 while the process answers at all, model or not
 MAX_READINESS_PERIOD_S = 10  # a replica that stops being ready gets no traffic within seconds
+# A deleted pod's endpoint removal travels controller → API server → kube-proxy's iptables and the API
+# server's proxy: about a second on a busy node. A preStop pause of 3 s lets it arrive before SIGTERM.
+MIN_PAUSE_S = 3
+GRACEFUL_S = 5  # uvicorn's --timeout-graceful-shutdown (docker/Dockerfile): SIGTERM to exit
+_SLEEP = re.compile(r"(?:^|[\s/;&|.(])sleep[\s(]+['\"]?(\d+(?:\.\d+)?)([smh]?)")
+_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}  # sleep 5, /bin/sleep 1m, time.sleep(5): GNU sleep's suffixes
 SECRET_ENV = f"{PREFIX}API_KEY"
 DOCS = "https://kubernetes.io/docs/"
 SETTINGS = frozenset(PREFIX + name.upper() for name in Settings.model_fields)  # every variable the service reads
@@ -87,6 +94,7 @@ def deployment_problems(deployment: dict[str, Any], hardened: bool = True) -> li
         *_rollout_problems(spec, hardened),
         *_image_problems(containers[0], hardened),
         *_probe_problems(containers[0], hardened),
+        *_stop_problems(pod, containers[0]),
         *(_hardened_problems(pod, containers[0]) if hardened else ()),
     ]
 
@@ -158,6 +166,27 @@ def _probe_problems(container: dict[str, Any], hardened: bool) -> Iterator[Check
     if period > MAX_READINESS_PERIOD_S:
         expected = f"at most {MAX_READINESS_PERIOD_S} s, so a replica that stops being ready loses traffic soon"
         yield problem(expected, f"{period} s", "a few seconds", "readinessProbe.periodSeconds")
+
+
+def _stop_problems(pod: dict[str, Any], container: dict[str, Any]) -> Iterator[CheckFailed]:
+    """SIGTERM and the endpoint removal start together: a preStop pause keeps the pod listening until
+    no proxy routes to it; the grace period must hold that pause and the service's own shutdown."""
+    hook = (container.get("lifecycle") or {}).get("preStop") or {}
+    command = " ".join(map(str, (hook.get("exec") or {}).get("command") or []))
+    sleeps = _SLEEP.search(command)  # else the `sleep` action (Kubernetes 1.30 and later; 1.20 refuses it)
+    pause = float(sleeps[1]) * _SECONDS[sleeps[2]] if sleeps else (hook.get("sleep") or {}).get("seconds")
+    grace = pod.get("terminationGracePeriodSeconds")
+    if pause is None or pause < MIN_PAUSE_S:
+        how = f"exec {command!r}, which does not pause for a set time" if command else f"{', '.join(hook)} (no pause)"
+        found = f"a pause of {pause:g} s" if pause is not None else how if hook else "no preStop hook"
+        expected = f"a pause of {MIN_PAUSE_S} s or more before SIGTERM, so a stopping pod leaves the Service first"
+        tip = f"a container lifecycle hook that waits, {DOCS}concepts/containers/container-lifecycle-hooks/"
+        yield problem(expected, found, tip, "lifecycle.preStop")
+    elif (seconds := 30 if grace is None else grace) <= pause + GRACEFUL_S:  # 30: Kubernetes' default
+        expected = f"more than the pause ({pause:g} s) plus the {GRACEFUL_S} s the service takes to finish its requests"
+        tip = f"the pod's grace period, {DOCS}concepts/workloads/pods/pod-lifecycle/#pod-termination"
+        found = f"{seconds} s" + " (the default)" * (grace is None)
+        yield problem(expected, found, tip, "terminationGracePeriodSeconds")
 
 
 def _hardened_problems(pod: dict[str, Any], container: dict[str, Any]) -> Iterator[CheckFailed]:

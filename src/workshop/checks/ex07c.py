@@ -1,6 +1,6 @@
 """Exercise 07c's check: a Deployment and a Service written from scratch, in one file. On paper
 first (workshop.k8s's rules): mistakes whose harm under load depends on timing (no readiness probe,
-liveness on /ready) are refused by name, so a verdict never depends on luck. Then, where kubectl
+liveness on /ready, no preStop pause) are refused by name, so a verdict never depends on luck. Then, where kubectl
 reaches a cluster: the file applied in a namespace of its own, the Service called, a pod deleted
 under a paced load (none may fail) and replaced."""
 
@@ -55,7 +55,7 @@ def on_a_cluster(path: Path, deployment: dict[str, Any], service: dict[str, Any]
             k8s.kubectl("apply", "--namespace", namespace, "-f", str(path))
         except k8s.ClusterError as refused:
             raise problem(
-                "the cluster to accept the file", f"{refused}", "the line it names", "kubectl apply"
+                "the cluster to accept the file", str(refused), "the line it names", "kubectl apply"
             ) from None
         started = time.monotonic()
         victim = _ready_pods(namespace, selector, replicas)[0]
