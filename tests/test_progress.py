@@ -60,7 +60,7 @@ def test_a_solved_a_blank_and_a_wrong_notebook_are_done_not_done_and_failing(cla
     ]
     blank, solved, wrong = found
     assert blank.reason.startswith("fit a scikit-learn model on X_train")
-    assert solved.reason.startswith("a fresh copy of your KNeighborsClassifier")
+    assert solved.reason.startswith("a copy of your KNeighborsClassifier refitted")
     assert reason in wrong.reason
     assert said == [*map(str, found), "3 tasks in 3 notebooks: 1 ✓, 1 not done, 1 failing"]
     assert all("\n" not in line for line in said)
