@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 
 import pytest
 
 from bench import faults
 from bench.load import ensure_wrk
+from penguins.serving.examples import CLEAN_RECORD
 from workshop import room
 
 
@@ -96,6 +98,25 @@ def test_two_of_three_replicas_crashed_at_once(the_room: room.Secrets, room_imag
 
 def test_a_replica_stopped_with_sigterm_drains(the_room: room.Secrets, room_images: dict[str, str]) -> None:
     _all_answered(faults.drained(room_images))
+
+
+def test_a_request_no_replica_answers_in_time_gets_the_room_s_503(
+    the_room: room.Secrets, room_images: dict[str, str]
+) -> None:
+    """Every replica paused: nginx's tries run out of their 2 s, and the client gets the room's 503
+    with Retry-After (`error_page 504 =503 @late`), which a client may retry, not nginx's 504.
+    Under overload on a busy machine every replica can be starved at once the same way."""
+    paused = [replica.name for replica in room.replicas(services=(room.MODEL_SERVICES[0],))]
+    try:
+        faults.docker("pause", *paused)
+        with room.client(the_room) as client:
+            reply = client.session.post(client.url + "/predict", json=CLEAN_RECORD, verify=client.verify, timeout=10)
+    finally:
+        subprocess.run(["docker", "unpause", *paused], capture_output=True, timeout=60)
+        faults.whole_again(room_images)
+        room.in_rotation()  # nginx benched each replica for fail_timeout (10 s): the next test needs them all
+    assert (reply.status_code, reply.headers.get("Retry-After")) == (503, "1"), (reply.status_code, reply.text)
+    assert "in time" in reply.json()["detail"], reply.text
 
 
 def test_overload_gets_a_fast_503_with_retry_after(the_room: room.Secrets, room_images: dict[str, str]) -> None:
