@@ -52,11 +52,14 @@ def test_the_load_keeps_its_pace_and_runs_its_action_on_time(url: str) -> None:
         answer=_version,
         at={0.5: lambda: "acted"},
     )
-    assert 36 <= load.sent <= 40, load.table()
+    assert load.sent == 40, load.table()  # 2 threads, one request every 0.05 s each, due before 1.0 s
     assert load.failed == 0
     assert {shot.answer for shot in load.shots} == {"v1"}
     assert load.events == [(0.5, "acted")]
-    assert all(0 <= shot.at < 1.0 for shot in load.shots)
+    # Paced: never ahead of its schedule (the k-th request sent no sooner than the k-th due). How late
+    # a busy machine lets a thread send is the machine's business, so nothing here bounds it.
+    due = sorted(thread * 0.025 + n * 0.05 for thread in range(2) for n in range(20))
+    assert all(shot.at >= when - 0.001 for shot, when in zip(load.shots, due, strict=True)), load.shots
 
 
 def test_a_2xx_whose_answer_cannot_be_read_counts_as_failed(url: str) -> None:
