@@ -88,6 +88,7 @@ class Outcome:
     rejoined: int | None = None  # once healthy: predictions one at a time until it answered one (0: none did)
     within: float = OUT_WITHIN
     note: str = ""
+    seconds: float = LOAD["seconds"]  # the load's length: the tests' windows are shorter than the bench's
 
     def line(self) -> str:
         last = "none" if self.victim_last is None else f"{self.victim_last:.1f} s after the fault"
@@ -116,11 +117,15 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def outcome(
-    fault: str, load: paced_load.Load, victim: str | None = None, note: str = "", within: float = OUT_WITHIN
+    fault: str,
+    load: paced_load.Load,
+    victim: str | None = None,
+    within: float = OUT_WITHIN,
+    seconds: float = LOAD["seconds"],
 ) -> Outcome:
     """Count a paced load's shots; `victim`: the address whose requests `within` s after the fault count."""
     shots = load.shots
-    seconds = [shot.seconds for shot in shots]
+    took = [shot.seconds for shot in shots]
     ended = max((shot.at + shot.seconds for shot in shots), default=1.0)
     hits, before, last = None, None, None
     if victim is not None:
@@ -135,14 +140,14 @@ def outcome(
         unanswered=sum(shot.status == 0 for shot in shots),
         server_errors=sum(shot.status >= 500 and not (shot.status == 503 and shot.retry_after) for shot in shots),
         refused=sum(shot.status == 503 and bool(shot.retry_after) for shot in shots),
-        p50_ms=_percentile(seconds, 0.5) * 1e3,
-        p99_ms=_percentile(seconds, 0.99) * 1e3,
+        p50_ms=_percentile(took, 0.5) * 1e3,
+        p99_ms=_percentile(took, 0.99) * 1e3,
         per_second=sum(shot.ok for shot in shots) / ended,
         victim_hits=hits,
         victim_before=before,
         victim_last=last,
         within=within,
-        note=note,
+        seconds=seconds,
     )
 
 
@@ -204,14 +209,14 @@ def under_load(
         timeout=LOAD["timeout"],
         at={**at, **(more or {})},
     )
-    return outcome(fault, load, victim, within=within), load
+    return outcome(fault, load, victim, within=within, seconds=seconds), load
 
 
-def no_fault(env: dict[str, str]) -> Outcome:
-    return under_load(NONE, None)[0]
+def no_fault(env: dict[str, str], seconds: float = LOAD["seconds"]) -> Outcome:
+    return under_load(NONE, None, seconds=seconds)[0]
 
 
-def hung(env: dict[str, str]) -> Outcome:
+def hung(env: dict[str, str], seconds: float = VICTIM_SECONDS) -> Outcome:
     """`docker pause`: the replica's processes are frozen; its kernel still accepts connections."""
     victim = room.replicas()[0]
     try:
@@ -219,7 +224,7 @@ def hung(env: dict[str, str]) -> Outcome:
             "a replica hung (docker pause)",
             lambda: docker("pause", victim.name),
             victim.address,
-            seconds=VICTIM_SECONDS,
+            seconds=seconds,
         )
     finally:
         subprocess.run(["docker", "unpause", victim.name], capture_output=True, timeout=60)
@@ -267,7 +272,7 @@ def rejoined(name: str) -> int:
     return 0
 
 
-def starved(env: dict[str, str]) -> Outcome:
+def starved(env: dict[str, str], seconds: float = VICTIM_SECONDS) -> Outcome:
     """`docker update --cpus 0.05`: the replica runs, at 5 % of a core. Not the replica the hung
     row paused: one that comes back may first lose a request to the connections cut when it
     left, and nginx then leaves it out for fail_timeout (10 s)."""
@@ -284,7 +289,7 @@ def starved(env: dict[str, str]) -> Outcome:
             f"a replica CPU-starved (--cpus {STARVED_CPUS})",
             starve,
             victim.address,
-            seconds=VICTIM_SECONDS,
+            seconds=seconds,
         )
     finally:  # every CPU of the engine again (engine 20.10 ignores `--cpus 0`: the limit stayed)
         cpus = subprocess.run(["docker", "info", "--format", "{{.NCPU}}"], capture_output=True, text=True, timeout=60)
@@ -300,7 +305,7 @@ def starved(env: dict[str, str]) -> Outcome:
     return Outcome(**{**result.__dict__, "victim_shares": split, "rejoined": tries, "note": note})
 
 
-def two_crashed(env: dict[str, str]) -> Outcome:
+def two_crashed(env: dict[str, str], seconds: float = LOAD["seconds"]) -> Outcome:
     """SIGKILL to uvicorn in two of the three replicas at once; Docker's restart policy brings them back."""
     victims = room.replicas()[:2]
 
@@ -309,30 +314,32 @@ def two_crashed(env: dict[str, str]) -> Outcome:
             signal_uvicorn(victim.name, "KILL")
         return "two crashed"
 
-    result, _ = under_load("two of three replicas crashed at once (SIGKILL)", crash)
+    result, _ = under_load("two of three replicas crashed at once (SIGKILL)", crash, seconds=seconds)
     whole_again(env)
     now = {replica.name: replica.restarts for replica in room.replicas()}
     restarts = [now.get(victim.name, 0) - victim.restarts for victim in victims]
     return Outcome(**{**result.__dict__, "note": f"restarted by Docker: {restarts}"})
 
 
-def drained(env: dict[str, str]) -> Outcome:
+def drained(env: dict[str, str], seconds: float = LOAD["seconds"]) -> Outcome:
     """SIGTERM to one replica's uvicorn: it stops taking connections, finishes those in flight, exits."""
     victim = room.replicas()[0]
     result, _ = under_load(
-        "a replica stopped with SIGTERM", lambda: signal_uvicorn(victim.name, "TERM"), victim.address
+        "a replica stopped with SIGTERM", lambda: signal_uvicorn(victim.name, "TERM"), victim.address, seconds=seconds
     )
     whole_again(env)
     return Outcome(**{**result.__dict__, "victim_hits": None})
 
 
-def proxy_restarted(env: dict[str, str]) -> Outcome:
+def proxy_restarted(env: dict[str, str], seconds: float = LOAD["seconds"]) -> Outcome:
     """`docker compose restart proxy`: nginx exits gracefully and starts again; nothing listens meanwhile."""
-    return under_load("the proxy restarted", lambda: str(room.compose("restart", "proxy", env=env)))[0]
+    restart = lambda: str(room.compose("restart", "proxy", env=env))  # noqa: E731
+    return under_load("the proxy restarted", restart, seconds=seconds)[0]
 
 
-def reloaded(env: dict[str, str]) -> Outcome:
-    """Three configuration changes, each applied with `nginx -s reload` (new workers, old ones finish)."""
+def reloaded(env: dict[str, str], seconds: float = LOAD["seconds"]) -> Outcome:
+    """Three configuration changes, each applied with `nginx -s reload` (new workers, old ones finish),
+    a third of the load after the fault apart (10 s: at 1, 4 and 7 s)."""
     path = room.root() / room.SECRETS / room.COLOUR_CONF
     live = path.read_text(encoding="utf-8")
 
@@ -343,9 +350,13 @@ def reloaded(env: dict[str, str]) -> Outcome:
 
         return act
 
+    apart = (seconds - FAULT_AT) / 3
     try:
         result, _ = under_load(
-            "the proxy's configuration reloaded (3 times)", change(1), more={4.0: change(2), 7.0: change(3)}
+            "the proxy's configuration reloaded (3 times)",
+            change(1),
+            more={FAULT_AT + apart: change(2), FAULT_AT + 2 * apart: change(3)},
+            seconds=seconds,
         )
     finally:
         path.write_text(live, encoding="utf-8")
