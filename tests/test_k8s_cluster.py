@@ -26,7 +26,7 @@ from penguins.client import PenguinClient
 from penguins.serving.examples import CLEAN_RECORD
 from tests.conftest import ROOT, stop_k8s_cluster
 from tests.test_k8s import manifest, pinned_image, readme_commands
-from workshop import k8s, paced_load, room
+from workshop import k8s, paced_load, rollout, room
 
 NAMESPACE = "penguins-test"
 OVERLAY = ROOT / ".ci" / "k8s" / "overlay"
@@ -59,13 +59,9 @@ def readme_line(start: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def deployed(k8s_cluster: None, artifact_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
-    from penguins.training import build
-
-    second = tmp_path_factory.mktemp("artifacts-v2")
-    build.train(second, seed=k8s.SECOND_SEED, say=lambda line: None)
-    build.export(second, say=lambda line: None)
-    v1, v2 = k8s.model_image(artifact_dir), k8s.model_image(second)
+def deployed(k8s_cluster: None, artifact_dir: Path) -> Iterator[Deployed]:
+    """v2: the second version notebooks 07b and 07c use (`make room-v2`'s), trained once per checkout."""
+    v1, v2 = k8s.model_image(artifact_dir), k8s.model_image(rollout.second_version())
     assert v1 == pinned_image(), "k8s/kustomization.yaml must pin the model this run trains"
     secrets = room.make_secrets(say=lambda line: None)
     subprocess.run(

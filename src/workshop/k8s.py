@@ -241,7 +241,6 @@ def service_problems(service: dict[str, Any], deployment: dict[str, Any]) -> lis
 # ---------------------------------------------------------------- a cluster, through kubectl
 
 CI_CLUSTER = ".ci/k8s-cluster.sh"  # CI's own cluster; `env` says where its kubectl and KUBECONFIG are
-SECOND_SEED = 7  # the second model version's seed, as `make room-v2` trains it
 RATE = 50.0  # requests/s of a paced load while a rollout runs
 TIMEOUT = 3.0  # seconds each of those requests may take
 NO_CLUSTER = "no cluster: not run (step 1 says how to make one)"
@@ -307,13 +306,7 @@ def model_image(folder: Path | None = None) -> str:
 
 def images(say: Callable[[str], None] = print) -> tuple[str, str]:
     """The images of v1 and v2 (trained as `make room-v2` does) on the node, the key in .room/, in words."""
-    from penguins.training import build
-
-    second = room.root() / "artifacts-v2"
-    if not (second / rollout.MODEL_FILE).exists():
-        build.train(second, seed=SECOND_SEED, say=lambda line: None)
-        build.export(second, say=lambda line: None)
-    tags = model_image(), model_image(second)
+    tags = model_image(), model_image(rollout.second_version())
     room.make_secrets(say=lambda line: None)  # the API key k8s/ hands in as a Secret, in .room/
     if reason := unreachable():
         say(f"No cluster answers kubectl ({reason}): `make k8s-up` makes one with kind (k8s/README.md)")

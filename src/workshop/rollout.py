@@ -18,6 +18,7 @@ COLOURS = room.MODEL_SERVICES  # ("penguins-blue", "penguins-green")
 IMAGE_VARIABLE = {"penguins-blue": "BLUE_IMAGE", "penguins-green": "GREEN_IMAGE"}  # in compose.room.yaml
 LABEL_VERSION = "penguins.model_version"
 MODEL_FILE = "mlp.onnx"  # the file the image serves (docker/Dockerfile copies it)
+SECOND_SEED = 7  # the second model version's seed, as `make room-v2` trains it into artifacts-v2/
 UP = ("up", "--detach", "--wait", "--no-deps", "--no-build", "--pull", "never")
 ACTIONS = ("rollout", "rollback", "rolling", "labels", "version", "build")  # python -m workshop room <action>
 
@@ -28,6 +29,17 @@ class RolloutError(RuntimeError):
 
 def model_of(folder: Path | None = None) -> artifacts.Metadata:
     return artifacts.read_metadata(Path(folder or artifacts_dir()) / MODEL_FILE)
+
+
+def second_version() -> Path:
+    """`make room-v2`'s artifacts-v2/: the second model version, trained once per checkout."""
+    from penguins.training import build
+
+    folder = room.root() / "artifacts-v2"
+    if not (folder / MODEL_FILE).exists():
+        build.train(folder, seed=SECOND_SEED, say=lambda line: None)
+        build.export(folder, say=lambda line: None)
+    return folder
 
 
 def image_tag(folder: Path | None = None) -> str:

@@ -10,7 +10,6 @@ import os
 import shlex
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -23,22 +22,20 @@ from workshop.checks.common import passed, problem, require, written
 if TYPE_CHECKING:
     from workshop.release import Run
 
-SEED = 7  # the good version's: not the room's
 MODEL = "{model}"
 TRAINED = "exercise-09"  # in the artifacts folder: the check's two models, made once
 
 
 def trained() -> dict[str, Path]:
-    """The check's good and bad models (by name), made on first use in the artifacts folder."""
+    """The check's good and bad models (by name), made on first use in the artifacts folder from the
+    second version (`make room-v2`'s, not the room's): its ONNX file alone, renamed."""
     from penguins.serving.paths import artifacts_dir
-    from penguins.training import build
+    from workshop import rollout
 
     made = {name: artifacts_dir() / TRAINED / name for name in ("bad", "good")}
     if not (made["bad"] / "mlp.onnx.json").exists():
-        with tempfile.TemporaryDirectory() as folder:  # the build's other files stay out of the release
-            build.train(Path(folder), seed=SEED, say=lambda line: None)
-            classes = build.export(Path(folder), say=lambda line: None)["mlp.onnx"].classes
-            named(Path(folder), made["good"], "trained")
+        named(rollout.second_version(), made["good"], "trained")
+        classes = rollout.model_of(made["good"]).classes
         named(made["good"], made["bad"], "classes rotated", classes=[*classes[1:], classes[0]])
     return made
 
@@ -80,7 +77,7 @@ def check_release(command: str, folder: Path | str = ".", say: Callable[[str], N
     if not isinstance(command, str) or MODEL not in command:
         tip = '"bash release.sh {model}" (the check runs it once per model version)'
         raise problem(f"the command as text with {MODEL} where the model's folder goes", repr(command), tip)
-    from workshop import room
+    from workshop import rollout, room
     from workshop.release import under_load
 
     cwd = Path(folder)
@@ -96,7 +93,7 @@ def check_release(command: str, folder: Path | str = ".", say: Callable[[str], N
         before = str(client.model()["model_version"])
     say(
         f"the room answers with {before}; the check's versions: bad {versions['bad']} (classes rotated), "
-        f"good {versions['good']} (seed {SEED})"
+        f"good {versions['good']} (seed {rollout.SECOND_SEED})"
     )
     started = time.monotonic()
 
