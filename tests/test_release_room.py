@@ -13,7 +13,8 @@ on it under a paced load and asserts its counts (nbval runs the notebook in `mak
 The room is this module's (one `up --wait` for all of it): stage 07's tests share `the_room`
 under the same compose project, which a release changes colour by colour, so the two never
 overlap. The release's first step runs the golden-set tests here (`make test-fast` is the
-default; the suite runs all of it elsewhere). Without an engine or Compose v2 these skip and say
+default; the suite runs all of it elsewhere); the tampered release's runs `true`: what it asserts
+is the build's refusal, one step later. Without an engine or Compose v2 these skip and say
 why; under CI=true they must run.
 """
 
@@ -39,9 +40,9 @@ from workshop.checks import ex09
 TESTS = f"{sys.executable} -m pytest tests/test_golden.py -q -p no:cacheprovider"
 
 
-def make_release(model: Path) -> release.Run:
+def make_release(model: Path, tests: str = TESTS) -> release.Run:
     """`make release MODEL=<folder>` (its golden-set tests only) under a paced load through the proxy."""
-    return release.under_load(["make", "--no-print-directory", "release", f"MODEL={model}", f"TESTS={TESTS}"], ROOT)
+    return release.under_load(["make", "--no-print-directory", "release", f"MODEL={model}", f"TESTS={tests}"], ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,7 @@ def test_a_good_version_ships_and_a_tampered_one_is_refused_under_load(live_room
     assert f"released {good}: the room answers with {registry.ADDRESS}/" in shipped.output
     assert shipped.failed == 0 and shipped.answers[good] > 0 and shipped.serving == good
 
-    refused = make_release(live_room["tampered"])
+    refused = make_release(live_room["tampered"], tests="true")  # step 1 passes: the build must refuse it
     print(f"tampered: {refused}")
     lines = [line for line in refused.output.splitlines() if line.startswith("release stopped")]
     assert refused.code != 0 and len(lines) == 1, refused.output[-3000:]
