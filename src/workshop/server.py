@@ -98,7 +98,13 @@ class Server:
             started = time.perf_counter()
             env = {**os.environ, **self.env}
             process = subprocess.Popen(
-                self.command, stdout=out, stderr=subprocess.STDOUT, cwd=self.cwd, start_new_session=True, env=env
+                self.command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.cwd,
+                start_new_session=True,
+                env=env,
+                preexec_fn=_dies_with_us(),
             )
         self.process = process
         _RUNNING.add(self)
@@ -183,6 +189,23 @@ def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0, group: b
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(wait)
     return process.returncode
+
+
+def _dies_with_us() -> Callable[[], None] | None:
+    """Linux: the child gets SIGTERM once the thread that started it ends, however (nbval SIGKILLs a
+    kernel: no atexit), even a command that cannot watch its parent as ours do (kubectl proxy)."""
+    if sys.platform != "linux":
+        return None
+    import ctypes
+
+    parent, prctl = os.getpid(), ctypes.CDLL(None, use_errno=True).prctl  # found before the fork
+
+    def arm() -> None:  # in the child, between fork and exec
+        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # we were gone before that: no signal will come
+            os._exit(1)
+
+    return arm
 
 
 _RUNNING: set[Server] = set()
