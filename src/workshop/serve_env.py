@@ -31,7 +31,7 @@ def python(root: Path | None = None) -> Path:
 
 def fingerprint(root: Path | None = None) -> str:
     """A hash of the requirements, the project's metadata and the Python version: any change rebuilds."""
-    base = root or project_root() or Path.cwd()
+    base = folder(root).parent
     digest = hashlib.sha256(f"{sys.version_info.major}.{sys.version_info.minor}".encode())
     for name in (REQUIREMENTS, PROJECT):
         digest.update((base / name).read_bytes())
@@ -46,14 +46,15 @@ def is_ready(root: Path | None = None) -> bool:
 
 def ensure(say: Callable[[str], None] = print) -> Path:
     """The environment's interpreter, built from scratch first (10-20 s with a pip cache) if missing or stale."""
-    if is_ready():
+    root = folder().parent  # the project's root, looked up once
+    if is_ready(root):
         say(f"{FOLDER}/ is up to date")
-        return python()
+        return python(root)
     say(f"building {FOLDER}/: pip install --require-hashes -r {REQUIREMENTS} (no torch, no scikit-learn, no pandas)...")
-    venv.EnvBuilder(with_pip=True, clear=True).create(folder())  # clear: whatever was there goes
-    pip = [str(python()), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "--require-hashes", "-r", str(folder().parent / REQUIREMENTS)], check=True, timeout=600)
-    subprocess.run([*pip, "--no-deps", "-e", str(folder().parent)], check=True, timeout=600)
-    (folder() / STAMP).write_text(fingerprint() + "\n", encoding="utf-8")
+    venv.EnvBuilder(with_pip=True, clear=True).create(folder(root))  # clear: whatever was there goes
+    pip = [str(python(root)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "--require-hashes", "-r", str(root / REQUIREMENTS)], check=True, timeout=600)
+    subprocess.run([*pip, "--no-deps", "-e", str(root)], check=True, timeout=600)
+    (folder(root) / STAMP).write_text(fingerprint(root) + "\n", encoding="utf-8")
     say(f"{FOLDER}/ is ready")
-    return python()
+    return python(root)
