@@ -45,7 +45,18 @@ def times_baseline(rows: list[Row], target: str, name: str, baseline: str, minim
     if row is None or base is None:
         return Verdict(target, "-", None)
     times = ratio(row, base)
-    return Verdict(target, f"{times:.2f}× ({row.value:,.0f} vs {base.value:,.0f} req/s)", times >= minimum)
+    said = f"{times:.2f}× ({row.value:,.0f} vs {base.value:,.0f} req/s{_cores(row, base)})"
+    return Verdict(target, said, times >= minimum)
+
+
+def _cores(row: Row, base: Row) -> str:
+    """How many cores each server kept busy (req/s × CPU per request), and the answers per CPU
+    second: one process's req/s stops at one core, a server of several processes can take both."""
+    if http_load.CPU not in row.details or http_load.CPU not in base.details:
+        return ""
+    busy = [r.value * r.details[http_load.CPU] / 1e6 for r in (row, base)]
+    per_cpu = base.details[http_load.CPU] / row.details[http_load.CPU]
+    return f"; {busy[0]:.2f} vs {busy[1]:.2f} cores busy, {per_cpu:.2f}× the answers per CPU second"
 
 
 def p99_below_peers(rows: list[Row]) -> Verdict:

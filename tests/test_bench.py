@@ -140,6 +140,17 @@ def test_http_table_shows_cpu_per_request_next_to_req_s():
     assert lines[3] == "| room | 10 | 900 | 1.00 ms | 2.00 ms | - |"
 
 
+def test_a_peer_target_says_the_cores_each_server_kept_busy():
+    # LitServe's one worker is two processes: 1,000 req/s at 1,400 µs is 1.4 cores, ours 2,500 at 400 µs is 1.0
+    rows = [http_row(specs.SERVED_ONNX, 2500.0, 400.0), http_row(specs.LITSERVE_ONNX, 1000.0, 1400.0)]
+    (verdict,) = [v for v in targets.check(rows) if specs.LITSERVE_ONNX in v.target and "req/s" in v.target]
+    assert verdict.met is False
+    assert verdict.measured == "2.50× (2,500 vs 1,000 req/s; 1.00 vs 1.40 cores busy, 3.50× the answers per CPU second)"
+    rows[1] = http_row(specs.LITSERVE_ONNX, 1000.0)  # its CPU not read: the req/s alone
+    (verdict,) = [v for v in targets.check(rows) if specs.LITSERVE_ONNX in v.target and "req/s" in v.target]
+    assert verdict.measured == "2.50× (2,500 vs 1,000 req/s)"
+
+
 def test_the_two_ab_targets_read_cpu_per_request_not_req_s():
     # req/s says metrics cost 20 % and the micro-optimisations buy 25 %; CPU per request says +2.5 % and +5 %
     rows = [
