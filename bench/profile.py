@@ -20,12 +20,12 @@ from bench import load, machine, specs
 from bench.peers import envs
 from bench.run import RESULTS
 from bench.servers import RunningServer
+from bench.targets import BARE_CPU as TARGET
+from bench.targets import BARE_RATE as RATE_TARGET
 from penguins.training import build
 
 SECONDS = 10
 CONNECTIONS = 10
-TARGET = 2.5  # bench.targets: served CPU per request ≤ 2.5× the bare endpoint's
-RATE_TARGET = 0.45  # bench.targets: served req/s ≥ 45 % of the bare endpoint's
 # The stack the bare endpoint runs too, and the model path no service of this model can skip.
 STACK = ("HTTP parsing and the connection", "routing, dependencies, responses")
 MODEL_PATH = ("the model (ONNX Runtime)", "cleaning (", "the wrapper's answer", "numpy")
@@ -102,7 +102,7 @@ def floor(samples: collections.Counter[str], served_us: float, bare_us: float) -
             else f"within the {TARGET}× target, which our own layers then exceed."
         ),
         f"- One worker at {CONNECTIONS} connections is CPU-bound, so its req/s is about 1 s / CPU per request: "
-        f"≥ {RATE_TARGET:.0%} of the bare endpoint's req/s asks ≤ {1 / RATE_TARGET:.2f}× its CPU per request, "
+        f"≥ {RATE_TARGET * 100:.0f} % of the bare endpoint's req/s asks ≤ {1 / RATE_TARGET:.2f}× its CPU per request, "
         "and the p99 of a full queue grows with the CPU per request too.",
     ]
 
