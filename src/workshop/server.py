@@ -96,14 +96,13 @@ class Server:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         with self._path.open("w", encoding="utf-8") as out:  # the child writes to its own copy of the file
             started = time.perf_counter()
-            env = {**os.environ, **self.env}
             process = subprocess.Popen(
                 self.command,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=self.cwd,
                 start_new_session=True,
-                env=env,
+                env={**os.environ, **self.env},
                 preexec_fn=_dies_with_us(),
             )
         self.process = process
@@ -192,8 +191,7 @@ def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0, group: b
 
 
 def _dies_with_us() -> Callable[[], None] | None:
-    """Linux: the child gets SIGTERM once the thread that started it ends, however (nbval SIGKILLs a
-    kernel: no atexit), even a command that cannot watch its parent as ours do (kubectl proxy)."""
+    """Linux: SIGTERM to the child once the thread that started it ends, even by SIGKILL (kubectl cannot watch us)."""
     if sys.platform != "linux":
         return None
     import ctypes
