@@ -256,7 +256,9 @@ def _watch_parent(parent: int | None) -> None:
         while os.getppid() == parent:
             time.sleep(0.2)
         os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(5.0)  # the graceful shutdown's time, then no more waiting
+        from penguins.serve import GRACEFUL_SHUTDOWN_S  # only now: an app's server may never need it
+
+        time.sleep(GRACEFUL_SHUTDOWN_S)  # the graceful shutdown's time, then no more waiting
         os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
