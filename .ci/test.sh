@@ -78,6 +78,8 @@ beside "serve-env" "${MAKE_[@]}" serve-env
 beside "compose (.ci/compose.sh)" bash .ci/compose.sh
 joined
 phase "registry image (.ci/registry-image.sh)" bash .ci/registry-image.sh
-beside lint "${MAKE_[@]}" lint  # no test reads what it writes: it need not hold the first test back
+# No test reads what lint writes: it runs beside pytest, at the priority of the groups that are
+# not the engine's chain (conftest.py: yield_to_the_chain), which it must not stretch either.
+beside lint nice -n 10 "${MAKE_[@]}" lint
 phase pytest "$@"
 joined

@@ -5,13 +5,14 @@ tests (a busy CI machine would fail them): they live in the benchmark's output."
 
 from __future__ import annotations
 
+import collections
 import json
 import math
 import shutil
 
 import pytest
 
-from bench import faults, http_load, load, model_speed, run, sizes, specs, table, targets, validation
+from bench import faults, http_load, load, model_speed, profile, run, sizes, specs, table, targets, validation
 from bench.budget import QUICK
 from bench.peers import same_client
 from bench.peers import specs as peer_specs
@@ -138,6 +139,41 @@ def test_http_table_shows_cpu_per_request_next_to_req_s():
     assert lines[0] == "| server | connections | req/s | p50 | p99 | CPU per request |"
     assert lines[2] == f"| {specs.SERVED_ONNX} | 10 | 2,345 | 1.00 ms | 2.00 ms | 412 µs |"
     assert lines[3] == "| room | 10 | 900 | 1.00 ms | 2.00 ms | - |"
+
+
+def test_a_peer_target_says_the_cores_each_server_kept_busy():
+    # LitServe's one worker is two processes: 1,000 req/s at 1,400 µs is 1.4 cores, ours 2,500 at 400 µs is 1.0
+    rows = [http_row(specs.SERVED_ONNX, 2500.0, 400.0), http_row(specs.LITSERVE_ONNX, 1000.0, 1400.0)]
+    (verdict,) = [v for v in targets.check(rows) if specs.LITSERVE_ONNX in v.target and "req/s" in v.target]
+    assert verdict.met is False
+    assert verdict.measured == "2.50× (2,500 vs 1,000 req/s; 1.00 vs 1.40 cores busy, 3.50× the answers per CPU second)"
+    rows[1] = http_row(specs.LITSERVE_ONNX, 1000.0)  # its CPU not read: the req/s alone
+    (verdict,) = [v for v in targets.check(rows) if specs.LITSERVE_ONNX in v.target and "req/s" in v.target]
+    assert verdict.measured == "2.50× (2,500 vs 1,000 req/s)"
+
+
+def test_the_profile_weighs_the_target_against_the_stack_and_the_model_path():
+    def frames(innermost: str) -> str:
+        return f"main (runpy.py:1);run (site-packages/{innermost}:2)"
+
+    samples = collections.Counter(
+        {
+            profile.layer(frames("uvicorn/protocols/http/httptools_impl.py")): 30,
+            profile.layer(frames("starlette/routing.py")): 20,
+            profile.layer(frames("onnxruntime/capi/onnxruntime_inference_collection.py")): 10,
+            profile.layer(frames("penguins/serving/cleaning.py")): 10,
+            profile.layer(frames("logging/__init__.py")): 30,
+        }
+    )
+    # 400 µs a request: the stack 50 % (200 µs), the model path 20 % (80 µs), the log line 30 % (120 µs)
+    lines = profile.floor(samples, served_us=400.0, bare_us=100.0)
+    assert "served 400 µs, bare endpoint 100 µs (4.00×); the target is ≤ 2.5× (250 µs)" in lines[0]
+    assert "takes 200 µs of a served request" in lines[2]
+    assert "takes 80 µs" in lines[3]
+    assert "280 µs, 2.80× the bare endpoint's" in lines[4] and lines[4].endswith(
+        "cannot be met by this stack on this machine."
+    )
+    assert profile.floor(samples, served_us=400.0, bare_us=150.0)[4].endswith("which our own layers then exceed.")
 
 
 def test_the_two_ab_targets_read_cpu_per_request_not_req_s():

@@ -23,6 +23,7 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
 
+from penguins import serve
 from penguins.serving.api import create_app
 from penguins.serving.settings import Settings
 from tests.conftest import ROOT
@@ -82,14 +83,18 @@ def test_the_deployment_keeps_every_tie() -> None:
 
 
 def test_the_rules_facts_are_the_images_and_the_apps() -> None:
-    """What the rules compare with, read independently: EXPOSE and USER by dockerfile_parse, the
-    routes from the app itself, the image name from the Makefile."""
+    """What the rules compare with, read independently: EXPOSE, USER and CMD's graceful-shutdown
+    seconds by dockerfile_parse (the last also `penguins.serve`'s), the routes from the app itself,
+    the image name from the Makefile."""
     parser = DockerfileParser(fileobj=(ROOT / "docker" / "Dockerfile").open("rb"))
     instructions = {item["instruction"]: item["value"] for item in parser.structure}
     container = _container(manifest("deployment.yaml"))
     assert str(container["ports"][0]["containerPort"]) == instructions["EXPOSE"]
     pod = manifest("deployment.yaml")["spec"]["template"]["spec"]
     assert str(pod["securityContext"]["runAsUser"]) == instructions["USER"].split(":")[0]
+    command = json.loads(instructions["CMD"])  # the container's uvicorn, and `python -m penguins.serve`'s own
+    graceful = float(command[command.index("--timeout-graceful-shutdown") + 1])
+    assert graceful == k8s.graceful_s() == serve.GRACEFUL_SHUTDOWN_S
     paths = create_app(Settings()).openapi()["paths"]  # the app's routes, those of its routers included
     served = {path for path, operations in paths.items() if "get" in operations}
     assert {k8s.READINESS, k8s.LIVENESS} <= served and k8s.READINESS != k8s.LIVENESS

@@ -21,7 +21,7 @@ from penguins.ports import free_port
 from penguins.serving.examples import MESSY_RECORDS
 from penguins.serving.predictor import PenguinPredictor
 from tests.conftest import ROOT
-from workshop.server import Server, ServerFailed, start
+from workshop.server import Server, ServerFailed, start, wait_ready
 
 GONE_WITHIN = 10.0  # seconds: the child polls its parent every 0.2 s, then shuts down
 
@@ -163,3 +163,27 @@ def test_a_killed_kernel_takes_its_server_with_it(artifact_dir: Path) -> None:
     finally:
         kernel.stop_channels()
         manager.cleanup_resources()
+
+
+def test_a_server_whose_parent_was_killed_stops_by_its_own_watch(artifact_dir: Path) -> None:
+    """Without Linux's death signal (macOS, Windows: or a plain Popen, as here) `--parent`'s watch
+    stops the server: its parent SIGKILLed, it shuts itself down within the graceful shutdown's time."""
+    port = free_port()
+    serve = [sys.executable, "-m", "workshop", "serve", "04", "--port", str(port), "--parent", "{pid}"]
+    code = (
+        "import os, subprocess, sys, time; "
+        f"command = [part.format(pid=os.getpid()) for part in {serve!r}]; "
+        "print(subprocess.Popen(command).pid, flush=True); time.sleep(60)"
+    )
+    env = {**os.environ, "PENGUINS_ARTIFACTS": str(artifact_dir)}
+    starter = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    assert starter.stdout is not None
+    server_pid = int(starter.stdout.readline())
+    try:
+        assert wait_ready(port, "/ready", lambda: starter.poll() is None, 30), "the server never got ready"
+        starter.kill()
+        starter.wait()
+        assert wait_gone(server_pid), "the server outlived its parent"
+    finally:
+        if not gone(server_pid):
+            os.kill(server_pid, signal.SIGKILL)

@@ -268,6 +268,34 @@ def test_serve_env_is_stale_when_requirements_change(tmp_path: Path) -> None:
     assert not serve_env.is_ready(tmp_path)
 
 
+@pytest.mark.parametrize("uv", ["/opt/venv/bin/uv", None], ids=["uv beside python", "pip without it"])
+def test_serve_env_installs_the_pins_with_uv_where_make_setup_put_it_else_pip(
+    uv: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which installer builds .venv-serve (the environment itself is built for real in CI by make serve-env)."""
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / serve_env.REQUIREMENTS).write_text("numpy==2.4.6\n")
+    (tmp_path / serve_env.PROJECT).write_text("[project]\n")
+    created, ran = [], []
+    monkeypatch.setattr(serve_env, "project_root", lambda: tmp_path)
+    monkeypatch.setattr(serve_env.shutil, "which", lambda name, path=None: uv if name == "uv" else None)
+
+    def create(builder: serve_env.venv.EnvBuilder, where: Path) -> None:
+        created.append(builder.with_pip)
+        where.mkdir(parents=True)
+
+    monkeypatch.setattr(serve_env.venv.EnvBuilder, "create", create)
+    monkeypatch.setattr(serve_env.subprocess, "run", lambda command, **options: ran.append(command))
+    assert serve_env.ensure(say=lambda line: None) == serve_env.python(tmp_path)
+    python = str(serve_env.python(tmp_path))
+    first = [uv, "pip", "install", "--python", python, "--quiet"] if uv else [python, "-m", "pip", "install", "--quiet"]
+    assert created == [uv is None]  # pip only inside the environment that needs it
+    assert [command[: len(first)] for command in ran] == [first, first]
+    assert ran[0][-3:] == ["--require-hashes", "-r", str(tmp_path / serve_env.REQUIREMENTS)]
+    assert ran[1][-3:] == ["--no-deps", "-e", str(tmp_path)]
+    assert serve_env.is_ready(tmp_path) is False  # no interpreter was made here: the stamp alone does not count
+
+
 @pytest.mark.slow
 def test_serve_env_has_the_serving_path_and_no_training_stack() -> None:
     python = serve_env.ensure(say=lambda line: None)

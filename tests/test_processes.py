@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -59,6 +60,35 @@ def test_a_process_that_already_exited_keeps_its_code() -> None:
     process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
     process.wait()
     assert stop_process(process) == 3
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux's; elsewhere atexit stops them")
+def test_a_command_server_start_ran_dies_with_the_process_that_was_killed() -> None:
+    """nbval kills a kernel (SIGKILL: no atexit); `kubectl proxy` does not watch its parent as our servers do."""
+    starter = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from penguins.ports import free_port; from workshop.server import start; "
+            "port = free_port(); "
+            "server = start([sys.executable, '-m', 'http.server', '-b', '127.0.0.1', str(port)], port=port, "
+            "ready_path='/', echo=False); print(server.pid, flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert starter.stdout is not None
+    grandchild = int(starter.stdout.readline())
+    try:
+        starter.kill()
+        starter.wait()
+        deadline = time.monotonic() + 5
+        while _alive(grandchild) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _alive(grandchild), "the command outlived the process that started it"
+    finally:
+        if _alive(grandchild):
+            os.kill(grandchild, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:

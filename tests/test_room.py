@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from penguins import smoke
 from penguins.client import RequestRejected
@@ -29,8 +30,13 @@ from workshop import room
 
 
 def _nginx_t(conf: Path, secrets: room.Secrets) -> subprocess.CompletedProcess:
-    """`nginx -t` of one file in the room's nginx image, with the room's secrets, on no network."""
+    """`nginx -t` of one file as nginx.conf in the room's nginx image, with what else compose.room.yaml
+    mounts for the proxy (the files nginx.conf includes) and the room's secrets, on no network."""
     mounts = ["-v", f"{conf}:/etc/nginx/nginx.conf:ro", "-v", f"{secrets.folder}:/etc/nginx/room:ro"]
+    for volume in yaml.safe_load((ROOT / room.COMPOSE_FILE).read_text())["services"]["proxy"]["volumes"]:
+        source, target = volume.split(":")[:2]
+        if target not in ("/etc/nginx/nginx.conf", "/etc/nginx/room"):
+            mounts += ["-v", f"{((ROOT / room.COMPOSE_FILE).parent / source).resolve()}:{target}:ro"]
     command = ["docker", "run", "--rm", "--network", "none", *mounts, room.facts().nginx_image, "nginx", "-t"]
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
 

@@ -42,6 +42,7 @@ EXIT_BAD_SETUP = 2  # a setting, or the model file, is wrong
 EXIT_PORT_BUSY = 1
 EVERY_INTERFACE = ("0.0.0.0", "::")
 STOP_TIMEOUT = 10.0
+GRACEFUL_SHUTDOWN_S = 5  # SIGTERM: requests under way get this long; docker/Dockerfile's CMD says the same (test_k8s)
 STOP_HINT = "Ctrl-C here, or `make stop` from another terminal"
 
 
@@ -182,7 +183,7 @@ def _run(app: FastAPI, sock: socket.socket, settings: Settings) -> None:
         port=settings.port,
         log_level=settings.log_level,
         access_log=False,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
     uvicorn.Server(config).run(sockets=[sock])
 

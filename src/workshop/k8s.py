@@ -36,7 +36,6 @@ MAX_READINESS_PERIOD_S = 10  # a replica that stops being ready gets no traffic 
 # A deleted pod's endpoint removal travels controller → API server → kube-proxy's iptables and the API
 # server's proxy: about a second on a busy node. A preStop pause of 3 s lets it arrive before SIGTERM.
 MIN_PAUSE_S = 3
-GRACEFUL_S = 5  # uvicorn's --timeout-graceful-shutdown (docker/Dockerfile): SIGTERM to exit
 _SLEEP = re.compile(r"(?:^|[\s/;&|.(])sleep[\s(]+['\"]?(\d+(?:\.\d+)?)([smh]?)")
 _SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}  # sleep 5, /bin/sleep 1m, time.sleep(5): GNU sleep's suffixes
 SECRET_ENV = f"{PREFIX}API_KEY"
@@ -182,11 +181,17 @@ def _stop_problems(pod: dict[str, Any], container: dict[str, Any]) -> Iterator[C
         expected = f"a pause of {MIN_PAUSE_S} s or more before SIGTERM, so a stopping pod leaves the Service first"
         tip = f"a container lifecycle hook that waits, {DOCS}concepts/containers/container-lifecycle-hooks/"
         yield problem(expected, found, tip, "lifecycle.preStop")
-    elif (seconds := 30 if grace is None else grace) <= pause + GRACEFUL_S:  # 30: Kubernetes' default
-        expected = f"more than the pause ({pause:g} s) plus the {GRACEFUL_S} s the service takes to finish its requests"
+    elif (seconds := 30 if grace is None else grace) <= pause + (graceful := graceful_s()):  # 30: Kubernetes' default
+        expected = f"more than the pause ({pause:g} s) plus the {graceful:g} s the service takes to finish its requests"
         tip = f"the pod's grace period, {DOCS}concepts/workloads/pods/pod-lifecycle/#pod-termination"
         found = f"{seconds} s" + " (the default)" * (grace is None)
         yield problem(expected, found, tip, "terminationGracePeriodSeconds")
+
+
+def graceful_s() -> float:
+    """The image's CMD's `--timeout-graceful-shutdown` (docker/Dockerfile): uvicorn's seconds from SIGTERM to exit."""
+    command = getattr(docker.Dockerfile.read().last("CMD"), "exec_form", None) or []
+    return float(command[command.index("--timeout-graceful-shutdown") + 1])
 
 
 def _hardened_problems(pod: dict[str, Any], container: dict[str, Any]) -> Iterator[CheckFailed]:

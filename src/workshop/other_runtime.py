@@ -37,7 +37,7 @@ def ask(models: Sequence[str], records: Sequence[dict[str, object]]) -> Answer:
     from workshop.notebook import shown
 
     if not serve_env.is_ready():
-        raise NotBuilt(f"{serve_env.FOLDER}/ is not built or is stale: run `make serve-env` (about 15 s)")
+        raise NotBuilt(f"{serve_env.FOLDER}/ is not built or is stale: run `make serve-env` (seconds)")
     request = json.dumps({"models": list(models), "records": list(records)})
     code = "import runpy; runpy.run_module('workshop.other_runtime', run_name='__main__')"
     result = fresh.run(code, stdin=request, python=serve_env.python())

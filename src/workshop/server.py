@@ -96,9 +96,14 @@ class Server:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         with self._path.open("w", encoding="utf-8") as out:  # the child writes to its own copy of the file
             started = time.perf_counter()
-            env = {**os.environ, **self.env}
             process = subprocess.Popen(
-                self.command, stdout=out, stderr=subprocess.STDOUT, cwd=self.cwd, start_new_session=True, env=env
+                self.command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=self.cwd,
+                start_new_session=True,
+                env={**os.environ, **self.env},
+                preexec_fn=_dies_with_us(),
             )
         self.process = process
         _RUNNING.add(self)
@@ -185,6 +190,22 @@ def stop_process(process: subprocess.Popen[Any], timeout: float = 10.0, group: b
     return process.returncode
 
 
+def _dies_with_us() -> Callable[[], None] | None:
+    """Linux: SIGTERM to the child once the thread that started it ends, even by SIGKILL (kubectl cannot watch us)."""
+    if sys.platform != "linux":
+        return None
+    import ctypes
+
+    parent, prctl = os.getpid(), ctypes.CDLL(None, use_errno=True).prctl  # found before the fork
+
+    def arm() -> None:  # in the child, between fork and exec
+        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # we were gone before that: no signal will come
+            os._exit(1)
+
+    return arm
+
+
 _RUNNING: set[Server] = set()
 
 
@@ -235,7 +256,9 @@ def _watch_parent(parent: int | None) -> None:
         while os.getppid() == parent:
             time.sleep(0.2)
         os.kill(os.getpid(), signal.SIGTERM)
-        time.sleep(5.0)  # the graceful shutdown's time, then no more waiting
+        from penguins.serve import GRACEFUL_SHUTDOWN_S  # only now: an app's server may never need it
+
+        time.sleep(GRACEFUL_SHUTDOWN_S)  # the graceful shutdown's time, then no more waiting
         os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
