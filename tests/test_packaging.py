@@ -30,7 +30,9 @@ SERVING_CONTRACT = "serving ships alone: no training stack, no training code, no
 @pytest.mark.slow
 def test_pip_install_dot_gives_a_service_that_starts(artifact_dir: Path) -> None:
     python = serve_env.ensure(say=lambda line: None)
-    check = subprocess.run([str(python), "-m", "pip", "check"], capture_output=True, text=True, timeout=120)
+    # this Python's pip, pointed at the environment (which has no pip of its own when uv built it)
+    pip_check = [sys.executable, "-m", "pip", "--python", str(python), "check"]
+    check = subprocess.run(pip_check, capture_output=True, text=True, timeout=120)
     assert check.returncode == 0, check.stdout + check.stderr
     port = free_port()
     env = {**os.environ, "PENGUINS_ARTIFACTS": str(artifact_dir), "PENGUINS_LOG_LEVEL": "warning"}
