@@ -41,7 +41,7 @@ MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
 STUDENT_READS = [
     ROOT / "Makefile",
     ROOT / "README.md",
-    *(path for path in ROOT.glob("docker/**/*") if path.is_file()),
+    *(path for path in ROOT.glob("docker/**/*") if path.is_file() and "__pycache__" not in path.parts),
     *(ROOT / folder / "06_container.ipynb" for folder in ("notebooks", "exercises", "solutions")),
 ]
 
