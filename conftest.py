@@ -299,9 +299,10 @@ def yield_to_the_chain(item: pytest.Item) -> None:
     and then idle. On 2 cores they competed with it for those 5 minutes, and stretched it by ~2
     (875 s in CI, 754 s alone). At nice YIELDING they take the CPU the chain and the engine's
     containers (nice 0) leave. A worker that moves on to the chain gets nice 0 back, which takes
-    root: without it nothing is changed. Its servers and kernels inherit its priority."""
+    root: without it nothing is changed. Its servers and kernels inherit its priority. The group
+    is the one collection gave it (pytest_collection_modifyitems), not worked out again per test."""
     if os.environ.get("PYTEST_XDIST_WORKER") and getattr(os, "geteuid", lambda: -1)() == 0:
-        os.setpriority(os.PRIO_PROCESS, 0, 0 if group_of(item) == ENGINE else YIELDING)
+        os.setpriority(os.PRIO_PROCESS, 0, 0 if _group.get(item.nodeid) == ENGINE else YIELDING)
 
 
 @pytest.hookimpl(tryfirst=True)

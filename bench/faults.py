@@ -333,8 +333,7 @@ def drained(env: dict[str, str], seconds: float = LOAD["seconds"]) -> Outcome:
 
 def proxy_restarted(env: dict[str, str], seconds: float = LOAD["seconds"]) -> Outcome:
     """`docker compose restart proxy`: nginx exits gracefully and starts again; nothing listens meanwhile."""
-    restart = lambda: str(room.compose("restart", "proxy", env=env))  # noqa: E731
-    return under_load("the proxy restarted", restart, seconds=seconds)[0]
+    return under_load("the proxy restarted", lambda: str(room.compose("restart", "proxy", env=env)), seconds=seconds)[0]
 
 
 def reloaded(env: dict[str, str], seconds: float = LOAD["seconds"]) -> Outcome:

@@ -56,10 +56,9 @@ def ensure(say: Callable[[str], None] = print) -> Path:
     tool = "uv pip" if uv else "pip"
     say(f"building {FOLDER}/: {tool} install --require-hashes -r {REQUIREMENTS} (no torch, scikit-learn, pandas)...")
     venv.EnvBuilder(with_pip=not uv, clear=True).create(folder(root))  # clear: whatever was there goes
-    install = (
-        [uv, "pip", "install", "--python", str(python(root))] if uv else [str(python(root)), "-m", "pip", "install"]
-    )
-    install += ["--quiet"] if uv else ["--quiet", "--disable-pip-version-check"]
+    target = str(python(root))
+    pip = [target, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    install = [uv, "pip", "install", "--python", target, "--quiet"] if uv else pip
     subprocess.run([*install, "--require-hashes", "-r", str(root / REQUIREMENTS)], check=True, timeout=600)
     subprocess.run([*install, "--no-deps", "-e", str(root)], check=True, timeout=600)
     (folder(root) / STAMP).write_text(fingerprint(root) + "\n", encoding="utf-8")
