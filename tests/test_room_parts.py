@@ -315,3 +315,33 @@ def test_a_missing_model_image_is_built_labelled_before_the_room_starts(monkeypa
     assert built == [("gone:2", ("--label", "penguins.model_version=v9"))]
     compose = yaml.safe_load((ROOT / "docker" / "compose.room.yaml").read_text(encoding="utf-8"))
     assert all("build" not in service for service in compose["services"].values())
+
+
+def test_the_second_version_appears_whole_or_keeps_the_one_that_got_there_first(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Two kernels or test workers may ask for artifacts-v2/ at once: each trains aside, and the
+    folder a reader finds is never half written, nor replaced under it."""
+    from penguins.training import build
+
+    monkeypatch.setattr(room, "root", lambda: tmp_path)
+    arrivals: list[str] = []
+
+    def train(folder: Path, seed: int, say: object) -> None:
+        assert not (tmp_path / "artifacts-v2").exists(), "nothing is written where readers look"
+        (folder / rollout.MODEL_FILE).write_text(f"mine {seed}", encoding="utf-8")
+        if arrivals:  # the second caller: another process finishes first, while this one trains
+            (tmp_path / "artifacts-v2").mkdir()
+            (tmp_path / "artifacts-v2" / rollout.MODEL_FILE).write_text("theirs", encoding="utf-8")
+        arrivals.append(folder.name)
+
+    monkeypatch.setattr(build, "train", train)
+    monkeypatch.setattr(build, "export", lambda folder, say: None)
+    made = rollout.second_version()
+    assert (made / rollout.MODEL_FILE).read_text(encoding="utf-8") == f"mine {rollout.SECOND_SEED}"
+    assert rollout.second_version() == made and len(arrivals) == 1, "trained once"
+
+    (made / rollout.MODEL_FILE).unlink()
+    made.rmdir()
+    assert (rollout.second_version() / rollout.MODEL_FILE).read_text(encoding="utf-8") == "theirs"
+    assert [path.name for path in tmp_path.iterdir()] == ["artifacts-v2"], "no half-made folder left behind"

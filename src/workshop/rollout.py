@@ -4,6 +4,8 @@ the proxy to it, keeping the old one for a rollback. Images carry their model ve
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,13 +34,19 @@ def model_of(folder: Path | None = None) -> artifacts.Metadata:
 
 
 def second_version() -> Path:
-    """`make room-v2`'s artifacts-v2/: the second model version, trained once per checkout."""
+    """`make room-v2`'s artifacts-v2/: the second model version, trained once per checkout. Trained
+    aside and renamed into place, so two kernels (or test workers) asking at once never see half of it."""
     from penguins.training import build
 
     folder = room.root() / "artifacts-v2"
     if not (folder / MODEL_FILE).exists():
-        build.train(folder, seed=SECOND_SEED, say=lambda line: None)
-        build.export(folder, say=lambda line: None)
+        with tempfile.TemporaryDirectory(
+            prefix=".artifacts-v2-", dir=folder.parent, ignore_cleanup_errors=True
+        ) as made:
+            build.train(Path(made), seed=SECOND_SEED, say=lambda line: None)
+            build.export(Path(made), say=lambda line: None)
+            with contextlib.suppress(OSError):  # another one got there first: its files stay
+                Path(made).rename(folder)
     return folder
 
 
