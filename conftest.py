@@ -20,8 +20,9 @@ One file for the whole run, so the folders cannot drift apart:
   process), `servers` (processes on loopback: servers, kernels, a browser, pip), `engine` (a Docker
   engine or a Kubernetes cluster) or `content` (the course's text and files read as files).
   `make test-fast` runs `unit or service`; `make test` runs everything.
-- With pytest-xdist (`make test`: `-n 4 --dist loadgroup`) what shares a fixed host port, the
-  room's compose project or the cluster runs in one worker, in collection order: GROUPS below.
+- With pytest-xdist (`make test`: `-n 4 --dist loadgroup`) what shares a fixed host port or the
+  room's compose project runs in one worker, in collection order, and so does what drives the
+  cluster: GROUPS below.
   The models are trained once, before the workers start, so no two processes write them at once.
 """
 
@@ -113,16 +114,22 @@ STARTS_A_PROCESS = re.compile(r"\brun_python\(|\bsubprocess\.(run|Popen|check_ou
 ENGINE_FIXTURES = {"base_image", "room_images", "the_room", "registry_up", "k8s_cluster"}
 SERVER_FIXTURES = {"server", "docs_server", "stage04", "lab", "browser"}
 
-# Who shares what: everything that uses the Docker engine is one group, run in one worker: the
-# room's ports (8443, 8080, 8010, 9090, 9091) and compose project, stage 06's registry (5001) and
-# container (8006), the release (09), and the cluster, whose node is that same engine. They share
-# image tags and containers too (a cluster's pod image and pause image, a model version's tag that
-# a test removes), so no two of them may run at once. The stage servers' port 8004 (notebooks 05a
-# and 05b) is a second group.
+# Who shares what: what uses the Docker engine's room is one group, run in one worker: the room's
+# ports (8443, 8080, 8010, 9090, 9091) and compose project, stage 06's registry (5001) and
+# container (8006), the release (09). The cluster, whose node is that same engine, is a second
+# chain: its ports are free ones, its containers carry the kubelet's labels, and the one tag both
+# use (a model version's) is only built, never removed, by either (test_container pushes and
+# removes a tag of its own). Most of the two chains' time is waiting (a rollout, a probe, a load
+# window), so on 2 cores they run side by side. The stage servers' port 8004 (notebooks 05a and
+# 05b) is a third group.
 GROUPS = "PENGUINS_XDIST_GROUPS"  # the folder where each worker writes its tests' groups
-ENGINE, STAGE_04 = "engine", "port-8004"
-YIELDING = 10  # the nice value of every group but the engine's under CI (yield_to_the_chain)
-GROUP_MODULES = dict.fromkeys(("test_container", "test_release", "test_workshop_tools", "test_k8s_cluster"), ENGINE)
+ENGINE, CLUSTER, STAGE_04 = "engine", "cluster", "port-8004"
+CHAINS = (ENGINE, CLUSTER)  # the groups that set the run's wall time, at nice 0 (yield_to_the_chain)
+YIELDING = 10  # the nice value of every other group under CI
+GROUP_MODULES = {
+    **dict.fromkeys(("test_container", "test_release", "test_workshop_tools"), ENGINE),
+    "test_k8s_cluster": CLUSTER,
+}
 GROUP_NOTEBOOKS = {
     **dict.fromkeys(
         (
@@ -136,7 +143,7 @@ GROUP_NOTEBOOKS = {
         ),
         ENGINE,
     ),
-    "07c_kubernetes": ENGINE,
+    "07c_kubernetes": CLUSTER,
     **dict.fromkeys(("05a_first_service", "05b_addresses_and_async"), STAGE_04),
 }
 # The blank exercises test_exercises runs that use the engine: 06's starter starts the registry, 07's
@@ -177,7 +184,7 @@ def need_of(item: pytest.Item) -> str:
     """The one marker saying what `item` needs to run (see NEEDS)."""
     fixtures = set(getattr(item, "fixturenames", ()))
     if item.path.suffix == ".ipynb":
-        return "engine" if GROUP_NOTEBOOKS.get(item.path.stem) == ENGINE else "servers"
+        return "engine" if GROUP_NOTEBOOKS.get(item.path.stem) in CHAINS else "servers"
     if fixtures & ENGINE_FIXTURES:
         return "engine"
     if fixtures & SERVER_FIXTURES or STARTS_A_PROCESS.search(_source(item)):
@@ -197,6 +204,8 @@ def group_of(item: pytest.Item) -> str:
     """The xdist group of `item`: what it shares with others (a port, the room, the cluster), else
     its file (a notebook's cells share a kernel; a module's fixtures are made once), except that
     each blank exercise test_exercises runs is a group of its own, or the engine's."""
+    if uses_the_cluster(item):
+        return CLUSTER
     if need_of(item) == "engine":
         return ENGINE
     where = f"{item.path.parent.name}/{item.path.name}"
@@ -209,9 +218,9 @@ def group_of(item: pytest.Item) -> str:
 
 
 def uses_the_cluster(item: pytest.Item) -> bool:
-    """The cluster's tests and notebooks run last in the engine's chain, side by side: started by the
-    first of them, stopped after the last, its control plane no longer spends CPU for the room's
-    tests and the notebooks in between (it started with exercise 07c's check, near the chain's start)."""
+    """The cluster's tests and notebooks: their own chain, handed out last (GroupScheduling), so its
+    control plane, started by the first of them and stopped after the last, spends no CPU while
+    every other group still runs."""
     return "k8s_cluster" in getattr(item, "fixturenames", ()) or (
         item.path.suffix == ".ipynb" and item.path.name in K8S_NOTEBOOKS
     )
@@ -245,7 +254,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """--dist loadgroup by group_of: each group is one unit of work, run by one worker in order.
     (xdist's own loadgroup reads `xdist_group` marks through `item._nodeid`, which pytest 9 no
     longer reads: the groups would silently not apply.) The workers write each test's group to
-    $PENGUINS_XDIST_GROUPS as they finish collecting, before the controller schedules."""
+    $PENGUINS_XDIST_GROUPS as they finish collecting, before the controller schedules. The cluster's
+    chain is handed out last, to a worker with nothing left to run: it starts as the other groups
+    end and runs beside the engine's, not behind it."""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
@@ -257,6 +268,15 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
                 for found in Path(os.environ[GROUPS]).glob("*.json"):
                     self.groups.update(json.loads(found.read_text(encoding="utf-8")))
             return self.groups.get(nodeid, nodeid)
+
+        def _assign_work_unit(self, node: object) -> None:
+            if len(self.workqueue) > 1 and CLUSTER in self.workqueue:
+                self.workqueue.move_to_end(CLUSTER)
+            super()._assign_work_unit(node)
+
+        def _reschedule(self, node: object) -> None:
+            if list(self.workqueue) != [CLUSTER] or not self._pending_of(self.assigned_work[node]):
+                super()._reschedule(node)
 
     return GroupScheduling(config, log)
 
@@ -295,14 +315,14 @@ def solved(name: str, source: str, outputs: list[dict]) -> None:
 
 def yield_to_the_chain(item: pytest.Item) -> None:
     """Under xdist as root (CI), `item`'s worker runs at the priority its group deserves: the
-    engine's chain is the run's floor (one worker, ~13 minutes), the other groups are done in ~5
-    and then idle. On 2 cores they competed with it for those 5 minutes, and stretched it by ~2
-    (875 s in CI, 754 s alone). At nice YIELDING they take the CPU the chain and the engine's
-    containers (nice 0) leave. A worker that moves on to the chain gets nice 0 back, which takes
-    root: without it nothing is changed. Its servers and kernels inherit its priority. The group
-    is the one collection gave it (pytest_collection_modifyitems), not worked out again per test."""
+    engine's chain and the cluster's (CHAINS) are the run's floor, the other groups are done in ~5
+    minutes and then idle. On 2 cores they competed with the engine's for those 5 minutes, and
+    stretched it by ~2 (875 s in CI, 754 s alone). At nice YIELDING they take the CPU the chains and
+    the engine's containers (nice 0) leave. A worker that moves on to a chain gets nice 0 back, which
+    takes root: without it nothing is changed. Its servers, kernels and cluster inherit its priority.
+    The group is the one collection gave it (pytest_collection_modifyitems), not worked out again."""
     if os.environ.get("PYTEST_XDIST_WORKER") and getattr(os, "geteuid", lambda: -1)() == 0:
-        os.setpriority(os.PRIO_PROCESS, 0, 0 if _group.get(item.nodeid) == ENGINE else YIELDING)
+        os.setpriority(os.PRIO_PROCESS, 0, 0 if _group.get(item.nodeid) in CHAINS else YIELDING)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -327,20 +347,23 @@ _group: dict[str, str] = {}  # test id -> its xdist group
 _spent: dict[str, float] = defaultdict(float)  # test id -> seconds of setup, call and teardown
 _worker: dict[str, str] = {}  # test id -> the xdist worker that ran it
 _clock: dict[str, float] = {}  # "start", "first": the session's start, its first test's (epoch seconds)
+_span: dict[str, tuple[float, float]] = {}  # test id -> when its setup started, its teardown ended (epoch seconds)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     _clock["first"] = min(_clock.get("first", report.start), report.start)
     _spent[report.nodeid] += report.duration
+    began, _ = _span.get(report.nodeid, (report.start, report.stop))
+    _span[report.nodeid] = (min(began, report.start), report.stop)
     if node := getattr(report, "node", None):  # under xdist, in the controller
         _worker[report.nodeid] = node.gateway.id
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     """Where the wall time went: until the first test started (collection, the workers' start),
-    then each xdist group's tests summed (a group runs in one worker, in order: the longest is
-    the floor of the run's wall time), the longest group's slowest tests and each worker's busy
-    time. Only under xdist: a run without workers (a release's tests step) ends as pytest ends."""
+    then each xdist group's tests summed and when the group ran (a group runs in one worker, in
+    order: the chains are the floor of the run's wall time), the longest group's slowest tests and
+    each worker's busy time. Only under xdist: a run without workers (a release's tests step) ends as pytest ends."""
     if hasattr(config, "workerinput") or not _spent or not getattr(config.option, "numprocesses", None):
         return
     if folder := os.environ.get(GROUPS):
@@ -356,7 +379,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     terminalreporter.write_sep("=", "where the time went")
     write(f"{_clock['first'] - _clock['start']:7.1f} s  until the first test started (collection, workers' start)")
     for name, (seconds, count) in sorted(groups.items(), key=lambda kv: -kv[1][0])[:12]:
-        write(f"{seconds:7.1f} s  group {name} ({count} tests)")
+        spans = [span for nodeid, span in _span.items() if _group.get(nodeid, nodeid) == name]
+        began, ended = (min(b for b, _ in spans) - _clock["start"], max(e for _, e in spans) - _clock["start"])
+        write(f"{seconds:7.1f} s  group {name} ({count} tests), from {began:.0f} s to {ended:.0f} s")
     write(f"{sum(s for s, _ in groups.values()):7.1f} s  all {len(groups)} groups")
     longest = max(groups, key=lambda name: groups[name][0])
     slowest = sorted((n for n in _spent if _group.get(n, n) == longest), key=lambda n: -_spent[n])[:10]

@@ -1,5 +1,6 @@
 """The run's floor gets the CPU first (conftest.yield_to_the_chain): under xdist as root, as CI
-runs `make test`, a test of the engine's chain runs at nice 0 and every other at nice YIELDING."""
+runs `make test`, a test of the engine's chain or the cluster's runs at nice 0 and every other at nice
+YIELDING."""
 
 import os
 
@@ -18,4 +19,8 @@ def test_a_test_off_the_chain_yields_the_cpu() -> None:
 
 
 def test_the_engine_s_chain_keeps_its_priority(base_image: str) -> None:
+    assert os.getpriority(os.PRIO_PROCESS, 0) == 0
+
+
+def test_the_cluster_s_chain_keeps_its_priority(k8s_cluster: None) -> None:
     assert os.getpriority(os.PRIO_PROCESS, 0) == 0
