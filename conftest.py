@@ -275,7 +275,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
             super()._assign_work_unit(node)
 
         def _reschedule(self, node: object) -> None:
-            if list(self.workqueue) != [CLUSTER] or not self._pending_of(self.assigned_work[node]):
+            """A worker keeps its last test until it knows the next (for the fixtures' teardown), so
+            one test pending is an idle worker: the cluster's chain goes to the first one."""
+            if list(self.workqueue) != [CLUSTER] or self._pending_of(self.assigned_work[node]) <= 1:
                 super()._reschedule(node)
 
     return GroupScheduling(config, log)
