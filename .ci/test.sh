@@ -81,5 +81,7 @@ phase "registry image (.ci/registry-image.sh)" bash .ci/registry-image.sh
 # No test reads what lint writes: it runs beside pytest, at the priority of the groups that are
 # not the engine's chain (conftest.py: yield_to_the_chain), which it must not stretch either.
 beside lint nice -n 10 "${MAKE_[@]}" lint
-phase pytest "$@"
+# A run that hangs (every worker waiting on a group never sent) fails after 45 minutes, three
+# times its usual length, not at CI's 90: timeout's exit 124 is noted as the phase's failure.
+phase pytest timeout --kill-after=1m 45m "$@"
 joined
