@@ -227,3 +227,24 @@ def k8s_cluster(base_image: str) -> Iterator[None]:
     yield
     if _k8s_started:
         stop_k8s_cluster()
+
+
+GONE_WITHIN = 10.0  # seconds: the child polls its parent every 0.2 s, then shuts down
+
+
+def gone(pid: int) -> bool:
+    """No such process, or only a zombie waiting for whoever adopted it to reap it."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def wait_gone(pid: int, within: float = GONE_WITHIN) -> bool:
+    """Whether `pid` is gone within `within` seconds (a stopped process's children, a killed parent's)."""
+    deadline = time.monotonic() + within
+    while not gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return gone(pid)

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import psutil
@@ -20,27 +19,8 @@ from jupyter_client.manager import start_new_kernel
 from penguins.ports import free_port
 from penguins.serving.examples import MESSY_RECORDS
 from penguins.serving.predictor import PenguinPredictor
-from tests.conftest import ROOT
+from tests.conftest import ROOT, gone, wait_gone
 from workshop.server import Server, ServerFailed, start, wait_ready
-
-GONE_WITHIN = 10.0  # seconds: the child polls its parent every 0.2 s, then shuts down
-
-
-def gone(pid: int) -> bool:
-    """No such process, or only a zombie waiting for whoever adopted it to reap it."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
-
-
-def wait_gone(pid: int, within: float = GONE_WITHIN) -> bool:
-    deadline = time.monotonic() + within
-    while not gone(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return gone(pid)
 
 
 def test_start_in_one_cell_stop_in_another(artifact_dir: Path) -> None:

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from tests.conftest import gone, wait_gone
 from workshop.server import stop_process
 
 
@@ -50,10 +51,7 @@ def test_group_stops_the_childs_own_children_too() -> None:
     assert parent.stdout is not None
     grandchild = int(parent.stdout.readline())
     stop_process(parent, timeout=10, group=True)
-    deadline = time.monotonic() + 5
-    while _alive(grandchild) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _alive(grandchild)
+    assert wait_gone(grandchild, within=5)
 
 
 def test_a_process_that_already_exited_keeps_its_code() -> None:
@@ -82,19 +80,7 @@ def test_a_command_server_start_ran_dies_with_the_process_that_was_killed() -> N
     try:
         starter.kill()
         starter.wait()
-        deadline = time.monotonic() + 5
-        while _alive(grandchild) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not _alive(grandchild), "the command outlived the process that started it"
+        assert wait_gone(grandchild, within=5), "the command outlived the process that started it"
     finally:
-        if _alive(grandchild):
+        if not gone(grandchild):
             os.kill(grandchild, signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    status = f"/proc/{pid}/stat"
-    return not (os.path.exists(status) and open(status).read().split(")")[-1].split()[0] == "Z")
