@@ -70,31 +70,27 @@ def suite() -> dict[str, str]:
     return groups | {f"tests/test_k8s_cluster.py::test_{i}": CLUSTER for i in range(6)}
 
 
-def test_every_test_runs_once_and_each_group_in_one_worker_in_order(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    groups = suite()
-    nodes = run(groups, 4, tmp_path, monkeypatch)
-    ids = list(groups)
-    assert sorted(index for node in nodes for index in node.ran) == list(range(len(ids)))
-    for group in set(groups.values()):
-        ran_by = [node.gateway.id for node in nodes for index in node.ran if groups[ids[index]] == group]
-        assert len(set(ran_by)) == 1, f"group {group} was split over {sorted(set(ran_by))}"
-        order = [index for node in nodes for index in node.ran if groups[ids[index]] == group]
+@pytest.fixture
+def ran(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[list[tuple[int, str]]]:
+    """The suite on 4 workers: each worker's tests as it ran them, (collection index, group)."""
+    groups = list(suite().values())
+    return [[(index, groups[index]) for index in node.ran] for node in run(suite(), 4, tmp_path, monkeypatch)]
+
+
+def test_every_test_runs_once_and_each_group_in_one_worker_in_order(ran: list[list[tuple[int, str]]]) -> None:
+    assert sorted(index for worker in ran for index, _ in worker) == list(range(len(suite())))
+    for group in set(suite().values()):
+        workers = [worker for worker in ran if any(found == group for _, found in worker)]
+        assert len(workers) == 1, f"group {group} was split over {len(workers)} workers"
+        order = [index for index, found in workers[0] if found == group]
         assert order == sorted(order), f"group {group} ran out of collection order"
 
 
-def test_the_cluster_s_chain_goes_last_to_a_worker_done_with_the_rest(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    groups = suite()
-    nodes = run(groups, 4, tmp_path, monkeypatch)
-    ids = list(groups)
-    (runner,) = [node for node in nodes if any(groups[ids[index]] == CLUSTER for index in node.ran)]
-    (engine,) = [node for node in nodes if any(groups[ids[index]] == ENGINE for index in node.ran)]
-    assert runner is not engine, "the cluster's chain runs beside the engine's, not behind it"
-    first = next(i for i, index in enumerate(runner.ran) if groups[ids[index]] == CLUSTER)
-    assert all(groups[ids[index]] == CLUSTER for index in runner.ran[first:]), "nothing after it in its worker"
+def test_the_cluster_s_chain_goes_last_to_a_worker_done_with_the_rest(ran: list[list[tuple[int, str]]]) -> None:
+    (runner,) = [worker for worker in ran if any(group == CLUSTER for _, group in worker)]
+    assert all(group != ENGINE for _, group in runner), "the cluster's chain runs beside the engine's, not behind it"
+    first = next(i for i, (_, group) in enumerate(runner) if group == CLUSTER)
+    assert all(group == CLUSTER for _, group in runner[first:]), "nothing after it in its worker"
 
 
 @pytest.mark.parametrize("workers", [1, 2, 8])
