@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
+import time
 
 import pytest
 
 from bench import faults
 from bench.load import ensure_wrk
 from penguins.serving.examples import CLEAN_RECORD
+from tests.conftest import ROOT
 from workshop import rollout, room
 
 # The load's seconds per test: the fault starts at FAULT_AT (1 s), and the load goes on while it
@@ -26,6 +29,10 @@ from workshop import rollout, room
 # stopped replica is back within 3-4 s (restart policy, model load, health check), under the load;
 # a hung or starved one must be out of rotation OUT_WITHIN s after the fault, then get nothing for
 # 3 s (nginx would try a replica it benched again 10 s after its failure, ~2 s after the fault).
+# seconds between nginx's questions to Docker's DNS about the replicas (`resolver ... valid=`)
+RESOLVE_EVERY = float(
+    re.findall(r"resolver .* valid=(\d+)s", (ROOT / "docker" / "proxy" / "nginx.conf").read_text())[0]
+)
 SECONDS = {
     "none": 4.0,
     "restart": 5.0,
@@ -118,18 +125,23 @@ def test_a_request_no_replica_answers_gets_the_room_s_503(the_room: room.Secrets
     """The room's 503 with Retry-After, which a client may retry, never nginx's own 504 or 502:
     - every replica paused: nginx's tries run out of their 2 s (its 504: `error_page 504 =503 @late`).
       Under overload on a busy machine every replica can be starved at once the same way;
-    - every replica stopped: nginx has none to try (its 502), and its retry in @again none either.
-      The same second pass runs when the replicas' list changes while a request waits (the keeper)."""
+    - every replica stopped, and nginx has asked Docker's DNS again: none to try (its 502), and its
+      retry in @again none either. The same second pass runs when the replicas' list changes while
+      a request waits (the keeper)."""
     replicas = [replica.name for replica in room.replicas(services=(room.MODEL_SERVICES[0],))]
     replies = {}
     try:
         with room.client(the_room) as client:
-            for fault, undo in (("pause", "unpause"), ("stop", "start")):
-                faults.docker(fault, *replicas)
-                replies[fault] = client.session.post(
-                    client.url + "/predict", json=CLEAN_RECORD, verify=client.verify, timeout=10
-                )
-                faults.docker(undo, *replicas)
+            faults.docker("pause", *replicas)
+            replies["paused"] = client.session.post(
+                client.url + "/predict", json=CLEAN_RECORD, verify=client.verify, timeout=10
+            )
+            faults.docker("unpause", *replicas)
+            faults.docker("stop", *replicas)
+            time.sleep(2 * RESOLVE_EVERY)
+            replies["stopped"] = client.session.post(
+                client.url + "/predict", json=CLEAN_RECORD, verify=client.verify, timeout=10
+            )
     finally:
         for undo in ("unpause", "start"):
             subprocess.run(["docker", undo, *replicas], capture_output=True, timeout=60)
