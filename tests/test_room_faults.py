@@ -17,6 +17,7 @@ import subprocess
 import time
 
 import pytest
+import requests
 
 from bench import faults
 from bench.load import ensure_wrk
@@ -29,10 +30,6 @@ from workshop import rollout, room
 # stopped replica is back within 3-4 s (restart policy, model load, health check), under the load;
 # a hung or starved one must be out of rotation OUT_WITHIN s after the fault, then get nothing for
 # 3 s (nginx would try a replica it benched again 10 s after its failure, ~2 s after the fault).
-# seconds between nginx's questions to Docker's DNS about the replicas (`resolver ... valid=`)
-RESOLVE_EVERY = float(
-    re.findall(r"resolver .* valid=(\d+)s", (ROOT / "docker" / "proxy" / "nginx.conf").read_text())[0]
-)
 SECONDS = {
     "none": 4.0,
     "restart": 5.0,
@@ -40,6 +37,9 @@ SECONDS = {
     "back": 7.0,
     "out": faults.FAULT_AT + faults.OUT_WITHIN + 3.0,
 }
+# seconds between nginx's questions to Docker's DNS about the replicas (`resolver ... valid=`)
+NGINX_CONF = (ROOT / "docker" / "proxy" / "nginx.conf").read_text(encoding="utf-8")
+RESOLVE_EVERY = float(re.findall(r"resolver .* valid=(\d+)s", NGINX_CONF)[0])
 
 
 def _all_answered(result: faults.Outcome) -> None:
@@ -132,16 +132,16 @@ def test_a_request_no_replica_answers_gets_the_room_s_503(the_room: room.Secrets
     replies = {}
     try:
         with room.client(the_room) as client:
+
+            def ask() -> requests.Response:
+                return client.session.post(client.url + "/predict", json=CLEAN_RECORD, verify=client.verify, timeout=10)
+
             faults.docker("pause", *replicas)
-            replies["paused"] = client.session.post(
-                client.url + "/predict", json=CLEAN_RECORD, verify=client.verify, timeout=10
-            )
+            replies["paused"] = ask()
             faults.docker("unpause", *replicas)
             faults.docker("stop", *replicas)
             time.sleep(2 * RESOLVE_EVERY)
-            replies["stopped"] = client.session.post(
-                client.url + "/predict", json=CLEAN_RECORD, verify=client.verify, timeout=10
-            )
+            replies["stopped"] = ask()
     finally:
         for undo in ("unpause", "start"):
             subprocess.run(["docker", undo, *replicas], capture_output=True, timeout=60)
